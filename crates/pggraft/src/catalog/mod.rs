@@ -1,0 +1,1 @@
+//! The catalog model. (Being filled in.)

@@ -1,0 +1,5 @@
+//! Rendering the catalog model as SQL. Identifier quoting lives in [`quote`].
+
+pub mod quote;
+
+pub use quote::{Ident, Literal, QualifiedName, ident, literal};

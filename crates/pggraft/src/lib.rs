@@ -1,0 +1,16 @@
+//! pggraft: clone, verify, diff and migrate PostgreSQL schemas and data.
+//!
+//! The data flows one way: [`conn`] connects, [`catalog`] introspects into a
+//! model, [`rename`] transforms names, [`plan`] orders the work, [`copy`]
+//! executes it and [`verify`] proves the result. The library never prints to
+//! a terminal; progress is reported through callbacks and results are values.
+
+pub mod catalog;
+pub mod conn;
+pub mod ddl;
+pub mod error;
+pub mod rename;
+pub mod select;
+pub mod sql;
+
+pub use error::{Error, ErrorKind, Result};
