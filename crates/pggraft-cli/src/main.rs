@@ -1,1 +1,81 @@
-fn main() {}
+//! The `pggraft` command: argument parsing, terminal output and exit codes.
+//! Everything else lives in the `pggraft` library.
+
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Clone, verify, diff and migrate PostgreSQL schemas and data.
+#[derive(Parser)]
+#[command(name = "pggraft", version, about, long_about = None)]
+struct Cli {
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the catalog model of a database as SQL or as a JSON snapshot.
+    Inspect(cmd::inspect::InspectArgs),
+    /// Copy schemas (structure and data) to new names or another database.
+    Clone(cmd::clone::CloneArgs),
+    /// Check that a copy matches its source: structure, counts, checksums, rows.
+    Verify(cmd::verify::VerifyArgs),
+    /// Run a clone and verify on a built-in sample in a throwaway cluster.
+    Demo(cmd::demo::DemoArgs),
+}
+
+/// What a command tells `main` about its outcome.
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: differences were found (verify, diff --check).
+    Differences,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PGGRAFT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("pggraft={level}"))),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Inspect(a) => cmd::inspect::run(a).await,
+            Command::Clone(a) => cmd::clone::run(a).await,
+            Command::Verify(a) => cmd::verify::run(a).await,
+            Command::Demo(a) => cmd::demo::run(a).await,
+        }
+    });
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Differences) => ExitCode::from(1),
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", output::error_line(&e));
+            ExitCode::from(2)
+        }
+    }
+}

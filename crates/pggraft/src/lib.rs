@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod conn;
 pub mod ddl;
 pub mod error;
+pub mod inspect;
+pub mod plan;
 pub mod rename;
 pub mod select;
 pub mod sql;

@@ -1,1 +1,9 @@
-//! The catalog model. (Being filled in.)
+//! The catalog model ([`model`]) and reading it from a live database
+//! ([`introspect`]). Rendering it as SQL lives in [`crate::ddl`]; comparing
+//! two of them in `diff`.
+
+pub mod introspect;
+pub mod model;
+
+pub use introspect::{SchemaFilter, introspect, prepare_session};
+pub use model::*;

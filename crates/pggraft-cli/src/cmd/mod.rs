@@ -1,0 +1,7 @@
+//! One module per subcommand: clap arguments, turned into library options,
+//! then the library call and the report.
+
+pub mod clone;
+pub mod demo;
+pub mod inspect;
+pub mod verify;

@@ -1,0 +1,1048 @@
+//! Reading the catalog model from a live database.
+//!
+//! One set-based query per object kind (never one per table: `inspect` of
+//! 10,000 tables must stay well under two seconds). The caller owns the
+//! transaction, so `clone` and `verify` can introspect inside the same
+//! exported snapshot they copy or hash from. Objects that belong to an
+//! extension are left out (the extension is recorded instead), and object
+//! kinds the model does not cover make introspection fail, naming them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+use tokio_postgres::{Client, Row};
+
+use super::model::*;
+use crate::ddl::QualifiedName;
+use crate::error::{Error, PgResultExt, Result};
+use crate::select::Pattern;
+
+// System catalog OIDs (fixed across PostgreSQL versions).
+const PG_CLASS: u32 = 1259;
+const PG_TYPE: u32 = 1247;
+const PG_PROC: u32 = 1255;
+const PG_CONSTRAINT: u32 = 2606;
+const PG_ATTRDEF: u32 = 2604;
+const PG_REWRITE: u32 = 2618;
+const PG_TRIGGER: u32 = 2620;
+const PG_POLICY: u32 = 3256;
+const PG_NAMESPACE: u32 = 2615;
+const PG_EXTENSION: u32 = 3079;
+const PG_COLLATION: u32 = 3456;
+const PG_STATISTIC_EXT: u32 = 3381;
+
+/// Which schemas to read.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaFilter {
+    /// Schema name patterns; empty means every user schema.
+    pub include: Vec<Pattern>,
+    /// Schema name patterns to leave out.
+    pub exclude: Vec<Pattern>,
+}
+
+impl SchemaFilter {
+    pub fn all() -> SchemaFilter {
+        SchemaFilter::default()
+    }
+
+    pub fn only(names: impl IntoIterator<Item = impl Into<String>>) -> SchemaFilter {
+        SchemaFilter {
+            include: names.into_iter().map(|n| Pattern::new(n)).collect(),
+            exclude: vec![],
+        }
+    }
+
+    fn admits(&self, name: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|p| p.matches(name)))
+            && !self.exclude.iter().any(|p| p.matches(name))
+    }
+}
+
+/// Session settings every introspecting (and hashing) session uses, so that
+/// server-printed SQL is fully qualified and values print the same way on
+/// every server.
+pub const SESSION_SETTINGS: &str = "SELECT pg_catalog.set_config('search_path', '', false), \
+     pg_catalog.set_config('DateStyle', 'ISO, YMD', false), \
+     pg_catalog.set_config('IntervalStyle', 'postgres', false), \
+     pg_catalog.set_config('TimeZone', 'UTC', false), \
+     pg_catalog.set_config('extra_float_digits', '3', false), \
+     pg_catalog.set_config('bytea_output', 'hex', false), \
+     pg_catalog.set_config('quote_all_identifiers', 'off', false), \
+     pg_catalog.set_config('standard_conforming_strings', 'on', false)";
+
+/// Applies [`SESSION_SETTINGS`] to a session.
+pub async fn prepare_session(client: &Client) -> Result<()> {
+    client.batch_execute(SESSION_SETTINGS).await.ctx("preparing session settings")
+}
+
+/// The ACL of a catalog column as a JSON array of grants, NULL for default.
+fn acl_json(col: &str) -> String {
+    format!(
+        "CASE WHEN {col} IS NULL THEN NULL ELSE COALESCE((SELECT json_agg(json_build_object(\
+         'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END, \
+         'privilege', a.privilege_type, 'grantable', a.is_grantable) ORDER BY a.ord) \
+         FROM aclexplode({col}) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord)), '[]') END"
+    )
+}
+
+/// `NOT EXISTS` clause excluding extension members of a catalog.
+fn not_ext_member(class: &str, oid_expr: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend xd WHERE xd.classid = '{class}'::regclass \
+         AND xd.objid = {oid_expr} AND xd.deptype = 'e')"
+    )
+}
+
+fn parse_acl(v: Option<Value>) -> Result<Option<Vec<Grant>>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(|e| Error::Unsupported(format!("unexpected ACL shape: {e}"))),
+    }
+}
+
+fn qn(row: &Row, schema_col: &str, name_col: &str) -> QualifiedName {
+    QualifiedName::new(row.get::<_, String>(schema_col), row.get::<_, String>(name_col))
+}
+
+fn opt_qn(row: &Row, schema_col: &str, name_col: &str) -> Option<QualifiedName> {
+    let s: Option<String> = row.get(schema_col);
+    let n: Option<String> = row.get(name_col);
+    Some(QualifiedName::new(s?, n?))
+}
+
+/// Oid → key, per catalog, filled while reading and used to turn `pg_depend`
+/// into key-to-key edges.
+#[derive(Default)]
+struct Keys {
+    map: HashMap<(u32, u32), String>,
+}
+
+impl Keys {
+    fn add(&mut self, class: u32, oid: u32, key: String) {
+        self.map.insert((class, oid), key);
+    }
+    fn get(&self, class: u32, oid: u32) -> Option<&String> {
+        self.map.get(&(class, oid))
+    }
+}
+
+/// Reads the model of the schemas admitted by `filter`. Runs in the caller's
+/// transaction; call [`prepare_session`] first.
+pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalog> {
+    let version: i32 = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .ctx("reading server version")?
+        .get(0);
+    if version < 140000 {
+        return Err(Error::Unsupported(format!(
+            "PostgreSQL {}.{} (pggraft needs 14 or newer)",
+            version / 10000,
+            version % 10000 / 100
+        )));
+    }
+    let database: String =
+        client.query_one("SELECT current_database()", &[]).await.ctx("reading database")?.get(0);
+    let mut cat = Catalog { server_version: version, database, ..Default::default() };
+    let mut keys = Keys::default();
+
+    // Schemas.
+    let rows = client
+        .query(
+            &format!(
+                "SELECT n.oid, n.nspname, pg_get_userbyid(n.nspowner)::text AS owner, {acl} AS acl, \
+                 obj_description(n.oid, 'pg_namespace') AS comment FROM pg_namespace n \
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                 AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' AND {ext} ORDER BY n.nspname",
+                acl = acl_json("n.nspacl"),
+                ext = not_ext_member("pg_namespace", "n.oid")
+            ),
+            &[],
+        )
+        .await
+        .ctx("reading schemas")?;
+    let mut ns_oids: Vec<u32> = vec![];
+    for r in &rows {
+        let name: String = r.get("nspname");
+        if !filter.admits(&name) {
+            continue;
+        }
+        let oid: u32 = r.get("oid");
+        ns_oids.push(oid);
+        keys.add(PG_NAMESPACE, oid, key::schema(&name));
+        cat.schemas.push(Schema {
+            name,
+            meta: Meta {
+                owner: r.get("owner"),
+                acl: parse_acl(r.get("acl"))?,
+                comment: r.get("comment"),
+            },
+        });
+    }
+    for p in &filter.include {
+        if !p.is_wildcard() && !cat.schemas.iter().any(|s| p.matches(&s.name)) {
+            return Err(Error::input(format!(
+                "schema \"{}\" does not exist in database \"{}\" (names match exactly as stored, \
+                 case-sensitively; `pggraft inspect` without -n lists them)",
+                p.as_str(),
+                cat.database
+            )));
+        }
+    }
+    let ns = &ns_oids;
+
+    check_unsupported(client, ns).await?;
+
+    // Extensions: database-wide, recorded so copies can create them.
+    let rows = client
+        .query(
+            "SELECT e.oid, e.extname, n.nspname, e.extversion, \
+             obj_description(e.oid, 'pg_extension') AS comment \
+             FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
+             WHERE e.extname <> 'plpgsql' ORDER BY e.extname",
+            &[],
+        )
+        .await
+        .ctx("reading extensions")?;
+    for r in &rows {
+        let name: String = r.get("extname");
+        keys.add(PG_EXTENSION, r.get("oid"), key::extension(&name));
+        cat.extensions.push(Extension {
+            name,
+            schema: r.get("nspname"),
+            version: r.get("extversion"),
+            meta: Meta { comment: r.get("comment"), ..Default::default() },
+        });
+    }
+    // Extension members map to their extension, for dependencies.
+    let rows = client
+        .query(
+            "SELECT d.classid, d.objid, e.extname FROM pg_depend d \
+             JOIN pg_extension e ON e.oid = d.refobjid \
+             WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'",
+            &[],
+        )
+        .await
+        .ctx("reading extension members")?;
+    let mut ext_members: HashMap<(u32, u32), String> = HashMap::new();
+    for r in &rows {
+        let class: u32 = r.get("classid");
+        let oid: u32 = r.get("objid");
+        ext_members.insert((class, oid), key::extension(&r.get::<_, String>("extname")));
+    }
+
+    read_collations(client, ns, &mut cat, &mut keys).await?;
+    read_types(client, ns, &mut cat, &mut keys).await?;
+    read_functions(client, ns, &mut cat, &mut keys).await?;
+    let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
+    read_relations(client, ns, &mut cat, &mut keys, identities).await?;
+    read_constraints(client, ns, &mut cat, &mut keys).await?;
+    read_indexes(client, ns, &mut cat, &mut keys).await?;
+    read_triggers_rules_policies(client, ns, &mut cat, &mut keys).await?;
+    read_statistics(client, ns, &mut cat, &mut keys).await?;
+    read_depends(client, &mut cat, &keys, &ext_members).await?;
+    cat.sort();
+    Ok(cat)
+}
+
+/// Object kinds the model does not cover fail loudly rather than vanish.
+async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
+    let sql = format!(
+        "SELECT kind, name FROM ( \
+           SELECT 'aggregate' AS kind, p.oid::regprocedure::text AS name FROM pg_proc p \
+             WHERE p.pronamespace = ANY($1) AND p.prokind = 'a' AND {p} \
+           UNION ALL SELECT 'foreign table', c.oid::regclass::text FROM pg_class c \
+             WHERE c.relnamespace = ANY($1) AND c.relkind = 'f' AND {c} \
+           UNION ALL SELECT 'typed table (OF type)', c.oid::regclass::text FROM pg_class c \
+             WHERE c.relnamespace = ANY($1) AND c.reloftype <> 0 AND c.relkind IN ('r','p') AND {c} \
+           UNION ALL SELECT 'base or shell type', t.oid::regtype::text FROM pg_type t \
+             WHERE t.typnamespace = ANY($1) AND t.typtype IN ('b','p') AND {t} \
+             AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid) \
+           UNION ALL SELECT 'operator', o.oid::regoperator::text FROM pg_operator o \
+             WHERE o.oprnamespace = ANY($1) AND {o} \
+           UNION ALL SELECT 'operator class', quote_ident(oc.opcname) FROM pg_opclass oc \
+             WHERE oc.opcnamespace = ANY($1) AND {oc} \
+           UNION ALL SELECT 'operator family', quote_ident(of.opfname) FROM pg_opfamily of \
+             WHERE of.opfnamespace = ANY($1) AND {of} \
+           UNION ALL SELECT 'conversion', quote_ident(cv.conname) FROM pg_conversion cv \
+             WHERE cv.connamespace = ANY($1) AND {cv} \
+           UNION ALL SELECT 'text search configuration', cf.oid::regconfig::text FROM pg_ts_config cf \
+             WHERE cf.cfgnamespace = ANY($1) AND {cf} \
+           UNION ALL SELECT 'text search dictionary', d.oid::regdictionary::text FROM pg_ts_dict d \
+             WHERE d.dictnamespace = ANY($1) AND {d} \
+           UNION ALL SELECT 'default privileges', 'in schema ' || quote_ident(n.nspname) \
+             FROM pg_default_acl da JOIN pg_namespace n ON n.oid = da.defaclnamespace \
+             WHERE da.defaclnamespace = ANY($1) \
+         ) u ORDER BY 1, 2 LIMIT 20",
+        p = not_ext_member("pg_proc", "p.oid"),
+        c = not_ext_member("pg_class", "c.oid"),
+        t = not_ext_member("pg_type", "t.oid"),
+        o = not_ext_member("pg_operator", "o.oid"),
+        oc = not_ext_member("pg_opclass", "oc.oid"),
+        of = not_ext_member("pg_opfamily", "of.oid"),
+        cv = not_ext_member("pg_conversion", "cv.oid"),
+        cf = not_ext_member("pg_ts_config", "cf.oid"),
+        d = not_ext_member("pg_ts_dict", "d.oid"),
+    );
+    let rows = client.query(&sql, &[&ns]).await.ctx("checking for unsupported objects")?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {}", r.get::<_, String>(0), r.get::<_, String>(1)))
+        .collect();
+    Err(Error::Unsupported(format!(
+        "the selected schemas contain objects pggraft does not model yet: {} \
+         (leave their schema out with -n, or drop them)",
+        list.join(", ")
+    )))
+}
+
+async fn read_collations(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<()> {
+    // `to_jsonb` reads the ICU locale column under either of its names
+    // (`colliculocale` up to 16, `colllocale` from 17).
+    let sql = format!(
+        "SELECT c.oid, n.nspname, c.collname, c.collprovider::text AS provider, \
+         c.collisdeterministic, c.collcollate, c.collctype, \
+         COALESCE(to_jsonb(c) ->> 'colllocale', to_jsonb(c) ->> 'colliculocale') AS icu, \
+         pg_get_userbyid(c.collowner)::text AS owner, obj_description(c.oid, 'pg_collation') AS comment \
+         FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace \
+         WHERE c.collnamespace = ANY($1) AND {ext}",
+        ext = not_ext_member("pg_collation", "c.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading collations")? {
+        let name = qn(&r, "nspname", "collname");
+        keys.add(PG_COLLATION, r.get("oid"), key::collation(&name));
+        cat.collations.push(Collation {
+            name,
+            provider: r.get("provider"),
+            deterministic: r.get("collisdeterministic"),
+            lc_collate: r.get("collcollate"),
+            lc_ctype: r.get("collctype"),
+            icu_locale: r.get("icu"),
+            meta: Meta { owner: r.get("owner"), acl: None, comment: r.get("comment") },
+        });
+    }
+    Ok(())
+}
+
+/// `(schema, name)` of a collation when it differs from the default of the
+/// type, as SQL select-list columns `{alias}_cns`, `{alias}_cn`.
+fn collation_cols(coll: &str, type_coll: &str, alias: &str) -> String {
+    format!(
+        "(SELECT cn.nspname FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+          WHERE co.oid = {coll} AND {coll} <> {type_coll}) AS {alias}_cns, \
+         (SELECT co.collname FROM pg_collation co WHERE co.oid = {coll} AND {coll} <> {type_coll}) AS {alias}_cn"
+    )
+}
+
+async fn read_types(client: &Client, ns: &[u32], cat: &mut Catalog, keys: &mut Keys) -> Result<()> {
+    let sql = format!(
+        "SELECT t.oid, t.typarray, t.typrelid, n.nspname, t.typname, t.typtype::text AS typtype, \
+         pg_get_userbyid(t.typowner)::text AS owner, {acl} AS acl, \
+         obj_description(t.oid, 'pg_type') AS comment, \
+         CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base, \
+         t.typnotnull, \
+         CASE WHEN t.typtype = 'd' THEN pg_get_expr(t.typdefaultbin, 0) END AS dflt, \
+         {coll}, \
+         (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e \
+            WHERE e.enumtypid = t.oid) AS labels, \
+         format_type(r.rngsubtype, NULL) AS subtype, \
+         (SELECT on_.nspname FROM pg_opclass oc JOIN pg_namespace on_ ON on_.oid = oc.opcnamespace \
+            WHERE oc.oid = r.rngsubopc AND NOT oc.opcdefault) AS opc_s, \
+         (SELECT oc.opcname FROM pg_opclass oc WHERE oc.oid = r.rngsubopc AND NOT oc.opcdefault) AS opc_n, \
+         (SELECT cn.nspname FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+            WHERE co.oid = r.rngcollation AND r.rngcollation <> st.typcollation) AS rcoll_s, \
+         (SELECT co.collname FROM pg_collation co \
+            WHERE co.oid = r.rngcollation AND r.rngcollation <> st.typcollation) AS rcoll_n, \
+         NULLIF(r.rngcanonical, 0)::regproc::text AS canonical, \
+         NULLIF(r.rngsubdiff, 0)::regproc::text AS subdiff, \
+         (SELECT mn.nspname FROM pg_type m JOIN pg_namespace mn ON mn.oid = m.typnamespace \
+            WHERE m.oid = r.rngmultitypid) AS mr_s, \
+         (SELECT m.typname FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_n \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
+         LEFT JOIN pg_range r ON r.rngtypid = t.oid \
+         LEFT JOIN pg_type st ON st.oid = r.rngsubtype \
+         WHERE t.typnamespace = ANY($1) AND {ext} \
+         AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND \
+              (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))",
+        acl = acl_json("t.typacl"),
+        coll = collation_cols("t.typcollation", "COALESCE(bt.typcollation, 0)", "d"),
+        ext = not_ext_member("pg_type", "t.oid"),
+    );
+    let rows = client.query(&sql, &[&ns]).await.ctx("reading types")?;
+    let mut composite_rel: HashMap<u32, usize> = HashMap::new();
+    let mut domains: HashMap<u32, usize> = HashMap::new();
+    for r in &rows {
+        let name = qn(r, "nspname", "typname");
+        let oid: u32 = r.get("oid");
+        let k = key::type_(&name);
+        keys.add(PG_TYPE, oid, k.clone());
+        keys.add(PG_TYPE, r.get("typarray"), k.clone());
+        let typtype: String = r.get("typtype");
+        let kind = match typtype.as_str() {
+            "e" => TypeKind::Enum { labels: r.get::<_, Option<Vec<String>>>("labels").unwrap_or_default() },
+            "d" => {
+                domains.insert(oid, cat.types.len());
+                TypeKind::Domain {
+                    base: r.get("base"),
+                    collation: opt_qn(r, "d_cns", "d_cn"),
+                    default: r.get("dflt"),
+                    not_null: r.get("typnotnull"),
+                    constraints: vec![],
+                }
+            }
+            "r" => TypeKind::Range {
+                subtype: r.get("subtype"),
+                subtype_opclass: opt_qn(r, "opc_s", "opc_n"),
+                collation: opt_qn(r, "rcoll_s", "rcoll_n"),
+                canonical: r.get("canonical"),
+                subtype_diff: r.get("subdiff"),
+                multirange: opt_qn(r, "mr_s", "mr_n"),
+            },
+            _ => {
+                let relid: u32 = r.get("typrelid");
+                keys.add(PG_CLASS, relid, k.clone());
+                composite_rel.insert(relid, cat.types.len());
+                TypeKind::Composite { attributes: vec![] }
+            }
+        };
+        cat.types.push(TypeDef {
+            name,
+            kind,
+            meta: Meta {
+                owner: r.get("owner"),
+                acl: parse_acl(r.get("acl"))?,
+                comment: r.get("comment"),
+            },
+        });
+    }
+    if !composite_rel.is_empty() {
+        let rels: Vec<u32> = composite_rel.keys().copied().collect();
+        let sql = format!(
+            "SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod) AS typ, {coll}, \
+             col_description(a.attrelid, a.attnum) AS comment \
+             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+             WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attrelid, a.attnum",
+            coll = collation_cols("a.attcollation", "t.typcollation", "a")
+        );
+        for r in client.query(&sql, &[&rels]).await.ctx("reading composite types")? {
+            let idx = composite_rel[&r.get::<_, u32>("attrelid")];
+            if let TypeKind::Composite { attributes } = &mut cat.types[idx].kind {
+                attributes.push(CompositeAttribute {
+                    name: r.get("attname"),
+                    type_name: r.get("typ"),
+                    collation: opt_qn(&r, "a_cns", "a_cn"),
+                    comment: r.get("comment"),
+                });
+            }
+        }
+    }
+    if !domains.is_empty() {
+        let ids: Vec<u32> = domains.keys().copied().collect();
+        let sql = "SELECT co.oid, co.contypid, co.conname, pg_get_constraintdef(co.oid) AS def, \
+                   co.convalidated, obj_description(co.oid, 'pg_constraint') AS comment \
+                   FROM pg_constraint co WHERE co.contypid = ANY($1) AND co.contype = 'c' \
+                   ORDER BY co.contypid, co.conname";
+        for r in client.query(sql, &[&ids]).await.ctx("reading domain constraints")? {
+            let idx = domains[&r.get::<_, u32>("contypid")];
+            let tkey = key::type_(&cat.types[idx].name);
+            keys.add(PG_CONSTRAINT, r.get("oid"), tkey);
+            if let TypeKind::Domain { constraints, .. } = &mut cat.types[idx].kind {
+                constraints.push(DomainConstraint {
+                    name: r.get("conname"),
+                    definition: r.get("def"),
+                    validated: r.get("convalidated"),
+                    comment: r.get("comment"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn read_functions(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) AS ident, \
+         pg_get_function_arguments(p.oid) AS args, p.prokind::text AS prokind, \
+         CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS result, \
+         l.lanname, p.provolatile::text AS vol, p.proisstrict, p.prosecdef, p.proleakproof, \
+         p.proparallel::text AS par, p.procost, p.prorows, \
+         NULLIF(p.prosupport, 0)::regproc::text AS support, p.proconfig, \
+         CASE WHEN p.prosqlbody IS NULL THEN p.prosrc END AS src, \
+         NULLIF(p.probin, '-') AS probin, \
+         CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) END AS sqlbody, \
+         pg_get_userbyid(p.proowner)::text AS owner, {acl} AS acl, \
+         obj_description(p.oid, 'pg_proc') AS comment \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         JOIN pg_language l ON l.oid = p.prolang \
+         WHERE p.pronamespace = ANY($1) AND p.prokind IN ('f', 'p', 'w') AND {ext} \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend di WHERE di.classid = 'pg_proc'::regclass \
+             AND di.objid = p.oid AND di.deptype = 'i')",
+        acl = acl_json("p.proacl"),
+        ext = not_ext_member("pg_proc", "p.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading functions")? {
+        let name = qn(&r, "nspname", "proname");
+        let identity_args: String = r.get("ident");
+        keys.add(PG_PROC, r.get("oid"), key::function(&name, &identity_args));
+        let config: Vec<(String, String)> = r
+            .get::<_, Option<Vec<String>>>("proconfig")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (kv, String::new()),
+            })
+            .collect();
+        cat.functions.push(Function {
+            name,
+            identity_args,
+            arguments: r.get("args"),
+            kind: r.get("prokind"),
+            result: r.get("result"),
+            language: r.get("lanname"),
+            volatility: r.get("vol"),
+            strict: r.get("proisstrict"),
+            security_definer: r.get("prosecdef"),
+            leakproof: r.get("proleakproof"),
+            parallel: r.get("par"),
+            cost: r.get("procost"),
+            rows: r.get("prorows"),
+            support: r.get("support"),
+            config,
+            body: r.get("src"),
+            object_file: r.get("probin"),
+            sql_body: r.get("sqlbody"),
+            meta: Meta {
+                owner: r.get("owner"),
+                acl: parse_acl(r.get("acl"))?,
+                comment: r.get("comment"),
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Identity sequences, by (table oid, attnum), for the columns that own them.
+type Identities = HashMap<(u32, i16), (QualifiedName, [i64; 5], bool)>;
+
+async fn read_sequences(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<Identities> {
+    let sql = format!(
+        "SELECT c.oid, n.nspname, c.relname, format_type(s.seqtypid, NULL) AS typ, \
+         s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, \
+         c.relpersistence = 'u' AS unlogged, \
+         pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, \
+         obj_description(c.oid, 'pg_class') AS comment, \
+         d.deptype::text AS deptype, d.refobjid AS tbl, d.refobjsubid::int2 AS attnum, \
+         tn.nspname AS tbl_s, tc.relname AS tbl_n, ta.attname AS tbl_col \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_sequence s ON s.seqrelid = c.oid \
+         LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+              AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
+         LEFT JOIN pg_class tc ON tc.oid = d.refobjid \
+         LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+         LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
+         WHERE c.relkind = 'S' AND c.relnamespace = ANY($1) AND {ext}",
+        acl = acl_json("c.relacl"),
+        ext = not_ext_member("pg_class", "c.oid")
+    );
+    let mut identities = Identities::new();
+    for r in client.query(&sql, &[&ns]).await.ctx("reading sequences")? {
+        let name = qn(&r, "nspname", "relname");
+        let params: [i64; 5] = [
+            r.get("seqstart"),
+            r.get("seqincrement"),
+            r.get("seqmin"),
+            r.get("seqmax"),
+            r.get("seqcache"),
+        ];
+        let deptype: Option<String> = r.get("deptype");
+        if deptype.as_deref() == Some("i") {
+            // Part of an identity column: created with it, keyed as the table.
+            let tbl: u32 = r.get("tbl");
+            identities.insert((tbl, r.get("attnum")), (name, params, r.get("seqcycle")));
+            continue;
+        }
+        keys.add(PG_CLASS, r.get("oid"), key::sequence(&name));
+        let owned_by = match (opt_qn(&r, "tbl_s", "tbl_n"), r.get::<_, Option<String>>("tbl_col")) {
+            (Some(t), Some(c)) => Some((t, c)),
+            _ => None,
+        };
+        cat.sequences.push(Sequence {
+            name,
+            data_type: r.get("typ"),
+            start: params[0],
+            increment: params[1],
+            min_value: params[2],
+            max_value: params[3],
+            cache: params[4],
+            cycle: r.get("seqcycle"),
+            unlogged: r.get("unlogged"),
+            owned_by,
+            meta: Meta {
+                owner: r.get("owner"),
+                acl: parse_acl(r.get("acl"))?,
+                comment: r.get("comment"),
+            },
+        });
+    }
+    Ok(identities)
+}
+
+async fn read_relations(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+    identities: Identities,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT c.oid, c.reltype, rt.typarray, n.nspname, c.relname, c.relkind::text AS relkind, \
+         c.relpersistence = 'u' AS unlogged, c.reloptions, \
+         CASE WHEN c.relkind IN ('r', 'm') AND am.amname <> 'heap' THEN am.amname::text END AS am, \
+         CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey, \
+         CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound, \
+         (SELECT array_agg(pn.nspname::text ORDER BY i.inhseqno) FROM pg_inherits i \
+            JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+            WHERE i.inhrelid = c.oid) AS parent_s, \
+         (SELECT array_agg(pc.relname::text ORDER BY i.inhseqno) FROM pg_inherits i \
+            JOIN pg_class pc ON pc.oid = i.inhparent WHERE i.inhrelid = c.oid) AS parent_n, \
+         c.relreplident::text AS replident, \
+         (SELECT ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
+            WHERE x.indrelid = c.oid AND x.indisreplident) AS replident_index, \
+         c.relrowsecurity, c.relforcerowsecurity, \
+         CASE WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) ELSE 0 END AS size, \
+         c.reltuples::float8 AS reltuples, \
+         CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef, \
+         pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, \
+         obj_description(c.oid, 'pg_class') AS comment \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_am am ON am.oid = c.relam \
+         LEFT JOIN pg_type rt ON rt.oid = c.reltype \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND c.relnamespace = ANY($1) AND {ext}",
+        acl = acl_json("c.relacl"),
+        ext = not_ext_member("pg_class", "c.oid")
+    );
+    let rows = client.query(&sql, &[&ns]).await.ctx("reading tables and views")?;
+    enum Slot {
+        Table(usize),
+        View(usize),
+    }
+    let mut slots: HashMap<u32, Slot> = HashMap::new();
+    for r in &rows {
+        let oid: u32 = r.get("oid");
+        let name = qn(r, "nspname", "relname");
+        let k = key::relation(&name);
+        keys.add(PG_CLASS, oid, k.clone());
+        keys.add(PG_TYPE, r.get("reltype"), k.clone());
+        if let Some(arr) = r.get::<_, Option<u32>>("typarray") {
+            keys.add(PG_TYPE, arr, k.clone());
+        }
+        let meta = Meta {
+            owner: r.get("owner"),
+            acl: parse_acl(r.get("acl"))?,
+            comment: r.get("comment"),
+        };
+        let options: Vec<String> =
+            r.get::<_, Option<Vec<String>>>("reloptions").unwrap_or_default();
+        let relkind: String = r.get("relkind");
+        if relkind == "v" || relkind == "m" {
+            let def: String = r.get("viewdef");
+            slots.insert(oid, Slot::View(cat.views.len()));
+            cat.views.push(View {
+                name,
+                materialized: relkind == "m",
+                definition: def.trim_end().trim_end_matches(';').to_string(),
+                options,
+                columns: vec![],
+                meta,
+            });
+            continue;
+        }
+        let parents: Vec<QualifiedName> = match (
+            r.get::<_, Option<Vec<String>>>("parent_s"),
+            r.get::<_, Option<Vec<String>>>("parent_n"),
+        ) {
+            (Some(s), Some(n)) => s.into_iter().zip(n).map(|(s, n)| QualifiedName::new(s, n)).collect(),
+            _ => vec![],
+        };
+        let bound: Option<String> = r.get("bound");
+        let (partition_of, inherits) = match bound {
+            Some(bound) => {
+                let parent = parents.into_iter().next().ok_or_else(|| {
+                    Error::Unsupported(format!("partition {name} without a parent"))
+                })?;
+                (Some(PartitionOf { parent, bound }), vec![])
+            }
+            None => (None, parents),
+        };
+        slots.insert(oid, Slot::Table(cat.tables.len()));
+        cat.tables.push(Table {
+            name,
+            unlogged: r.get("unlogged"),
+            options,
+            access_method: r.get("am"),
+            columns: vec![],
+            partition_key: r.get("partkey"),
+            partition_of,
+            inherits,
+            constraints: vec![],
+            replica_identity: r.get("replident"),
+            replica_identity_index: r.get("replident_index"),
+            rls_enabled: r.get("relrowsecurity"),
+            rls_forced: r.get("relforcerowsecurity"),
+            policies: vec![],
+            size_bytes: r.get("size"),
+            est_rows: r.get("reltuples"),
+            meta,
+        });
+    }
+
+    // Columns of all of them in one pass.
+    let sql = format!(
+        "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS typ, \
+         a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid) AS expr, ad.oid AS adoid, \
+         a.attidentity::text AS identity, a.attgenerated::text AS generated, {coll}, \
+         CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
+         NULLIF(a.attcompression::text, '') AS compression, \
+         NULLIF(a.attstattarget::int, -1) AS stattarget, a.attoptions, a.attislocal, \
+         col_description(a.attrelid, a.attnum) AS comment, {acl} AS acl \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+         WHERE c.relnamespace = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm') \
+         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
+        coll = collation_cols("a.attcollation", "t.typcollation", "a"),
+        acl = acl_json("a.attacl"),
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading columns")? {
+        let relid: u32 = r.get("attrelid");
+        let Some(slot) = slots.get(&relid) else { continue };
+        let attnum: i16 = r.get("attnum");
+        let name: String = r.get("attname");
+        let expr: Option<String> = r.get("expr");
+        let generated: String = r.get("generated");
+        let (default, generated) =
+            if generated.is_empty() { (expr, None) } else { (None, expr) };
+        let acl = parse_acl(r.get("acl"))?;
+        let comment: Option<String> = r.get("comment");
+        match slot {
+            Slot::View(i) => {
+                let v = &mut cat.views[*i];
+                if let Some(adoid) = r.get::<_, Option<u32>>("adoid") {
+                    keys.add(PG_ATTRDEF, adoid, key::default(&v.name, &name));
+                }
+                v.columns.push(ViewColumn { name, default, comment, acl });
+            }
+            Slot::Table(i) => {
+                let t = &mut cat.tables[*i];
+                if let Some(adoid) = r.get::<_, Option<u32>>("adoid") {
+                    let k = if generated.is_some() {
+                        key::relation(&t.name)
+                    } else {
+                        key::default(&t.name, &name)
+                    };
+                    keys.add(PG_ATTRDEF, adoid, k);
+                }
+                let identity_kind: String = r.get("identity");
+                let identity = if identity_kind.is_empty() {
+                    None
+                } else {
+                    let (sequence, p, cycle) =
+                        identities.get(&(relid, attnum)).cloned().ok_or_else(|| {
+                            Error::Unsupported(format!(
+                                "identity column {}.{name} without its sequence",
+                                t.name
+                            ))
+                        })?;
+                    Some(Identity {
+                        always: identity_kind == "a",
+                        sequence,
+                        start: p[0],
+                        increment: p[1],
+                        min_value: p[2],
+                        max_value: p[3],
+                        cache: p[4],
+                        cycle,
+                    })
+                };
+                t.columns.push(Column {
+                    name,
+                    type_name: r.get("typ"),
+                    not_null: r.get("attnotnull"),
+                    default,
+                    identity,
+                    generated,
+                    collation: opt_qn(&r, "a_cns", "a_cn"),
+                    storage: r.get("storage"),
+                    compression: r.get("compression"),
+                    statistics: r.get("stattarget"),
+                    options: r.get::<_, Option<Vec<String>>>("attoptions").unwrap_or_default(),
+                    is_local: r.get("attislocal"),
+                    comment,
+                    acl,
+                });
+            }
+        }
+    }
+    // Tables' own oids, for later passes.
+    for (oid, slot) in slots {
+        if let Slot::Table(i) = slot {
+            keys.add(0, oid, format!("{i}"));
+        }
+    }
+    Ok(())
+}
+
+/// The index of a table in `cat.tables` by its oid (recorded by
+/// `read_relations` under the pseudo-class 0).
+fn table_index(keys: &Keys, oid: u32) -> Option<usize> {
+    keys.get(0, oid).and_then(|s| s.parse().ok())
+}
+
+async fn read_constraints(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<()> {
+    let sql = "SELECT co.oid, co.conrelid, co.conname, co.contype::text AS contype, \
+               pg_get_constraintdef(co.oid) AS def, co.convalidated, co.conislocal, \
+               co.conparentid <> 0 AS has_parent, obj_description(co.oid, 'pg_constraint') AS comment, \
+               rn.nspname AS ref_s, rc.relname AS ref_n, \
+               CASE WHEN co.contype IN ('p', 'u', 'x') THEN ic.relname END AS idx, co.conindid, \
+               (SELECT pn.nspname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
+                  JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+                  WHERE i.inhrelid = co.conindid AND co.contype IN ('p', 'u', 'x')) AS pidx_s, \
+               (SELECT pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
+                  WHERE i.inhrelid = co.conindid AND co.contype IN ('p', 'u', 'x')) AS pidx_n \
+               FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid \
+               LEFT JOIN pg_class rc ON rc.oid = co.confrelid AND co.contype = 'f' \
+               LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+               LEFT JOIN pg_class ic ON ic.oid = co.conindid \
+               WHERE c.relnamespace = ANY($1) AND co.contype IN ('p', 'u', 'c', 'f', 'x') \
+               ORDER BY co.conrelid, co.conname";
+    for r in client.query(sql, &[&ns]).await.ctx("reading constraints")? {
+        let Some(ti) = table_index(keys, r.get("conrelid")) else { continue };
+        let t = &mut cat.tables[ti];
+        let name: String = r.get("conname");
+        let k = key::constraint(&t.name, &name);
+        keys.add(PG_CONSTRAINT, r.get("oid"), k.clone());
+        let kind: String = r.get("contype");
+        if matches!(kind.as_str(), "p" | "u" | "x") {
+            // Whatever depends on the backing index depends on the constraint.
+            keys.add(PG_CLASS, r.get("conindid"), k);
+        }
+        t.constraints.push(Constraint {
+            name,
+            kind,
+            definition: r.get("def"),
+            validated: r.get("convalidated"),
+            is_local: r.get("conislocal"),
+            has_parent: r.get("has_parent"),
+            comment: r.get("comment"),
+            references: opt_qn(&r, "ref_s", "ref_n"),
+            index: r.get("idx"),
+            index_parent: opt_qn(&r, "pidx_s", "pidx_n"),
+        });
+    }
+    Ok(())
+}
+
+async fn read_indexes(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<()> {
+    let sql = "SELECT x.indexrelid, n.nspname, ic.relname, tn.nspname AS tbl_s, tc.relname AS tbl_n, \
+               pg_get_indexdef(x.indexrelid) AS def, x.indisunique, x.indisclustered, \
+               tc.relkind = 'm' AS on_matview, obj_description(x.indexrelid, 'pg_class') AS comment, \
+               (SELECT pn.nspname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
+                  JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = x.indexrelid) AS p_s, \
+               (SELECT pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
+                  WHERE i.inhrelid = x.indexrelid) AS p_n \
+               FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
+               JOIN pg_namespace n ON n.oid = ic.relnamespace \
+               JOIN pg_class tc ON tc.oid = x.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+               WHERE tc.relnamespace = ANY($1) AND tc.relkind IN ('r', 'p', 'm') \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid \
+                   AND co.conrelid = x.indrelid AND co.contype IN ('p', 'u', 'x'))";
+    for r in client.query(sql, &[&ns]).await.ctx("reading indexes")? {
+        let name = qn(&r, "nspname", "relname");
+        keys.add(PG_CLASS, r.get("indexrelid"), key::index(&name));
+        cat.indexes.push(Index {
+            name,
+            table: qn(&r, "tbl_s", "tbl_n"),
+            definition: r.get("def"),
+            unique: r.get("indisunique"),
+            clustered: r.get("indisclustered"),
+            parent: opt_qn(&r, "p_s", "p_n"),
+            on_matview: r.get("on_matview"),
+            comment: r.get("comment"),
+        });
+    }
+    Ok(())
+}
+
+async fn read_triggers_rules_policies(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<()> {
+    let sql = "SELECT t.oid, tn.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, \
+               t.tgenabled::text AS enabled, obj_description(t.oid, 'pg_trigger') AS comment \
+               FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+               JOIN pg_namespace tn ON tn.oid = c.relnamespace \
+               WHERE c.relnamespace = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0";
+    for r in client.query(sql, &[&ns]).await.ctx("reading triggers")? {
+        let table = qn(&r, "nspname", "relname");
+        let name: String = r.get("tgname");
+        keys.add(PG_TRIGGER, r.get("oid"), key::trigger(&table, &name));
+        cat.triggers.push(Trigger {
+            name,
+            table,
+            definition: r.get("def"),
+            enabled: r.get("enabled"),
+            comment: r.get("comment"),
+        });
+    }
+    let sql = "SELECT w.oid, n.nspname, c.relname, w.rulename, w.ev_class, w.ev_type::text AS evtype, \
+               pg_get_ruledef(w.oid) AS def, w.ev_enabled::text AS enabled, \
+               obj_description(w.oid, 'pg_rewrite') AS comment, c.relkind::text AS relkind \
+               FROM pg_rewrite w JOIN pg_class c ON c.oid = w.ev_class \
+               JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE c.relnamespace = ANY($1)";
+    for r in client.query(sql, &[&ns]).await.ctx("reading rules")? {
+        let table = qn(&r, "nspname", "relname");
+        let name: String = r.get("rulename");
+        if name == "_RETURN" {
+            keys.add(PG_REWRITE, r.get("oid"), key::relation(&table));
+            continue;
+        }
+        keys.add(PG_REWRITE, r.get("oid"), key::rule(&table, &name));
+        let def: String = r.get("def");
+        cat.rules.push(Rule {
+            name,
+            table,
+            definition: def.trim_end().trim_end_matches(';').to_string(),
+            enabled: r.get("enabled"),
+            comment: r.get("comment"),
+        });
+    }
+    let sql = "SELECT p.oid, p.polrelid, p.polname, p.polpermissive, p.polcmd::text AS cmd, \
+               ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r)::text END \
+                     FROM unnest(p.polroles) r ORDER BY 1) AS roles, \
+               pg_get_expr(p.polqual, p.polrelid) AS qual, \
+               pg_get_expr(p.polwithcheck, p.polrelid) AS wcheck, \
+               obj_description(p.oid, 'pg_policy') AS comment \
+               FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
+               WHERE c.relnamespace = ANY($1) ORDER BY p.polrelid, p.polname";
+    for r in client.query(sql, &[&ns]).await.ctx("reading policies")? {
+        let Some(ti) = table_index(keys, r.get("polrelid")) else { continue };
+        let t = &mut cat.tables[ti];
+        let name: String = r.get("polname");
+        keys.add(PG_POLICY, r.get("oid"), key::policy(&t.name, &name));
+        t.policies.push(Policy {
+            name,
+            permissive: r.get("polpermissive"),
+            command: r.get("cmd"),
+            roles: r.get("roles"),
+            using: r.get("qual"),
+            with_check: r.get("wcheck"),
+            comment: r.get("comment"),
+        });
+    }
+    Ok(())
+}
+
+async fn read_statistics(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT s.oid, n.nspname, s.stxname, tn.nspname AS tbl_s, c.relname AS tbl_n, \
+         pg_get_statisticsobjdef(s.oid) AS def, \
+         NULLIF((to_jsonb(s) ->> 'stxstattarget')::int, -1) AS target, \
+         pg_get_userbyid(s.stxowner)::text AS owner, \
+         obj_description(s.oid, 'pg_statistic_ext') AS comment \
+         FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace \
+         JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace tn ON tn.oid = c.relnamespace \
+         WHERE s.stxnamespace = ANY($1) AND {ext}",
+        ext = not_ext_member("pg_statistic_ext", "s.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading statistics objects")? {
+        let name = qn(&r, "nspname", "stxname");
+        keys.add(PG_STATISTIC_EXT, r.get("oid"), key::statistics(&name));
+        cat.statistics.push(Statistics {
+            name,
+            table: qn(&r, "tbl_s", "tbl_n"),
+            definition: r.get("def"),
+            target: r.get("target"),
+            meta: Meta { owner: r.get("owner"), acl: None, comment: r.get("comment") },
+        });
+    }
+    Ok(())
+}
+
+/// Turns `pg_depend` into key-to-key edges between objects of the model (and
+/// the extensions whose members they use).
+async fn read_depends(
+    client: &Client,
+    cat: &mut Catalog,
+    keys: &Keys,
+    ext_members: &HashMap<(u32, u32), String>,
+) -> Result<()> {
+    // Only user objects: system objects (oid < 16384) are always there.
+    let rows = client
+        .query(
+            "SELECT classid, objid, refclassid, refobjid FROM pg_depend \
+             WHERE deptype IN ('n', 'a') AND objid >= 16384 AND refobjid >= 16384",
+            &[],
+        )
+        .await
+        .ctx("reading dependencies")?;
+    let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in rows {
+        let (class, oid, refclass, refoid): (u32, u32, u32, u32) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        // A column's dependency (objsubid > 0) belongs to its table's key.
+        let Some(from) = keys.get(class, oid) else { continue };
+        let to = match keys.get(refclass, refoid) {
+            Some(k) => k.clone(),
+            None => match ext_members.get(&(refclass, refoid)) {
+                Some(k) => k.clone(),
+                None => continue,
+            },
+        };
+        if *from != to {
+            depends.entry(from.clone()).or_default().insert(to);
+        }
+    }
+    cat.depends = depends;
+    Ok(())
+}

@@ -1,0 +1,510 @@
+//! The catalog model: every object kind pggraft understands, as plain data.
+//!
+//! Names are structured (`QualifiedName`); SQL fragments (expressions, view
+//! bodies, index and constraint definitions) are kept as PostgreSQL itself
+//! printed them with `search_path = ''`, so every reference inside them is
+//! schema-qualified and can be rewritten by [`crate::rename`]. Objects carry
+//! a stable key (see [`key`]) and the keys of the objects they depend on, so
+//! the model can be ordered without a database and survives a JSON round trip.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ddl::QualifiedName;
+
+/// A whole introspected database (or the selected schemas of one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// `server_version_num` of the server it was read from.
+    pub server_version: i32,
+    pub database: String,
+    pub schemas: Vec<Schema>,
+    pub extensions: Vec<Extension>,
+    pub collations: Vec<Collation>,
+    pub types: Vec<TypeDef>,
+    pub functions: Vec<Function>,
+    pub sequences: Vec<Sequence>,
+    pub tables: Vec<Table>,
+    pub views: Vec<View>,
+    pub indexes: Vec<Index>,
+    pub triggers: Vec<Trigger>,
+    pub rules: Vec<Rule>,
+    pub statistics: Vec<Statistics>,
+    /// Object key → keys of the objects it depends on (from `pg_depend`,
+    /// limited to objects inside the model or their extensions).
+    #[serde(default)]
+    pub depends: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
+/// A privilege granted on an object: one row of `aclexplode`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    /// Role name, or `PUBLIC`.
+    pub grantee: String,
+    pub privilege: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grantable: bool,
+}
+
+/// Ownership, privileges and comment: what every object may carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// `None` when the object has default privileges (a NULL acl).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<Grant>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    pub name: String,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extension {
+    pub name: String,
+    pub schema: String,
+    pub version: String,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Collation {
+    pub name: QualifiedName,
+    /// `c` (libc), `i` (icu) or `d` (default).
+    pub provider: String,
+    pub deterministic: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lc_collate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lc_ctype: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icu_locale: Option<String>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TypeDef {
+    pub name: QualifiedName,
+    pub kind: TypeKind,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TypeKind {
+    Enum {
+        labels: Vec<String>,
+    },
+    Domain {
+        /// `format_type` of the base type.
+        base: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        collation: Option<QualifiedName>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default: Option<String>,
+        not_null: bool,
+        constraints: Vec<DomainConstraint>,
+    },
+    Composite {
+        attributes: Vec<CompositeAttribute>,
+    },
+    Range {
+        subtype: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subtype_opclass: Option<QualifiedName>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        collation: Option<QualifiedName>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        canonical: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subtype_diff: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        multirange: Option<QualifiedName>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainConstraint {
+    pub name: String,
+    /// `pg_get_constraintdef`, e.g. `CHECK (VALUE > 0)`.
+    pub definition: String,
+    pub validated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompositeAttribute {
+    pub name: String,
+    pub type_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<QualifiedName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Function {
+    pub name: QualifiedName,
+    /// `pg_get_function_identity_arguments`: the signature that names it.
+    pub identity_args: String,
+    /// `pg_get_function_arguments`: with modes, names and defaults.
+    pub arguments: String,
+    /// `f` function, `p` procedure, `w` window function.
+    pub kind: String,
+    /// `pg_get_function_result`; `None` for procedures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    pub language: String,
+    /// `i`, `s` or `v`.
+    pub volatility: String,
+    pub strict: bool,
+    pub security_definer: bool,
+    pub leakproof: bool,
+    /// `s`, `r` or `u`.
+    pub parallel: String,
+    pub cost: f32,
+    pub rows: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<String>,
+    /// `SET` clauses as `(name, value)` from `proconfig`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<(String, String)>,
+    /// The source text (`prosrc`) for non-SQL-standard bodies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// For C functions: the object file (`probin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_file: Option<String>,
+    /// A SQL-standard body (`BEGIN ATOMIC … END` / `RETURN …`), already
+    /// parsed by the server, so its references are bound like a view's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_body: Option<String>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sequence {
+    pub name: QualifiedName,
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+    pub unlogged: bool,
+    /// `OWNED BY` table column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<(QualifiedName, String)>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    pub name: QualifiedName,
+    pub unlogged: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_method: Option<String>,
+    pub columns: Vec<Column>,
+    /// `pg_get_partkeydef`, for partitioned tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_key: Option<String>,
+    /// Parent and bound (`FOR VALUES …` / `DEFAULT`) for partitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_of: Option<PartitionOf>,
+    /// Parents by `INHERITS` (not partitioning), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherits: Vec<QualifiedName>,
+    pub constraints: Vec<Constraint>,
+    /// `d` default, `n` nothing, `f` full, `i` index.
+    pub replica_identity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_identity_index: Option<String>,
+    pub rls_enabled: bool,
+    pub rls_forced: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
+    /// Estimated size in bytes (not serialized: it is not structure).
+    #[serde(skip)]
+    pub size_bytes: i64,
+    /// Estimated rows (not serialized).
+    #[serde(skip)]
+    pub est_rows: f64,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartitionOf {
+    pub parent: QualifiedName,
+    pub bound: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// `format_type(atttypid, atttypmod)`.
+    pub type_name: String,
+    pub not_null: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// `a` (ALWAYS) or `d` (BY DEFAULT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// Stored generated column expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<QualifiedName>,
+    /// Storage when it differs from the type's default (`p`, `e`, `m`, `x`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<i32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// Defined in this table (not only inherited from a parent).
+    pub is_local: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<Grant>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub always: bool,
+    pub sequence: QualifiedName,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: String,
+    /// `p`, `u`, `c`, `f`, `x`, `t` (constraint trigger: handled as trigger).
+    pub kind: String,
+    /// `pg_get_constraintdef`.
+    pub definition: String,
+    pub validated: bool,
+    /// Defined here, not only inherited.
+    pub is_local: bool,
+    /// Inherited from a partitioned parent's constraint (`conparentid`).
+    pub has_parent: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// For FKs: the referenced table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<QualifiedName>,
+    /// The backing index's name (PK/UNIQUE/EXCLUDE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    /// For backing indexes of partitions: the parent's index it is attached to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_parent: Option<QualifiedName>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub name: String,
+    pub permissive: bool,
+    /// `r`, `a`, `w`, `d` or `*`.
+    pub command: String,
+    /// Role names; `PUBLIC` for public.
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_check: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    pub name: QualifiedName,
+    pub materialized: bool,
+    /// `pg_get_viewdef`: the query.
+    pub definition: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// Column names, for comments, grants and defaults.
+    pub columns: Vec<ViewColumn>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewColumn {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<Grant>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    /// `pg_get_indexdef`: the whole `CREATE INDEX` statement.
+    pub definition: String,
+    pub unique: bool,
+    /// `CLUSTER ON` this index.
+    pub clustered: bool,
+    /// The partitioned index this one is attached to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<QualifiedName>,
+    /// Whether the table is a materialized view.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_matview: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub name: String,
+    pub table: QualifiedName,
+    /// `pg_get_triggerdef`: the whole `CREATE TRIGGER` statement.
+    pub definition: String,
+    /// `O` origin (enabled), `D` disabled, `R` replica, `A` always.
+    pub enabled: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    pub table: QualifiedName,
+    /// `pg_get_ruledef`: the whole `CREATE RULE` statement.
+    pub definition: String,
+    pub enabled: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Statistics {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    /// `pg_get_statisticsobjdef`: the whole `CREATE STATISTICS` statement.
+    pub definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<i32>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+/// Stable keys naming objects across databases (used for dependencies,
+/// ordering and diffs). Names are rendered quoted, so keys are unambiguous.
+pub mod key {
+    use crate::ddl::{QualifiedName, ident};
+
+    pub fn schema(name: &str) -> String {
+        format!("schema {}", ident(name))
+    }
+    pub fn extension(name: &str) -> String {
+        format!("extension {}", ident(name))
+    }
+    pub fn collation(q: &QualifiedName) -> String {
+        format!("collation {q}")
+    }
+    pub fn type_(q: &QualifiedName) -> String {
+        format!("type {q}")
+    }
+    pub fn function(q: &QualifiedName, identity_args: &str) -> String {
+        format!("function {q}({identity_args})")
+    }
+    pub fn sequence(q: &QualifiedName) -> String {
+        format!("sequence {q}")
+    }
+    /// Tables, views and materialized views share a namespace.
+    pub fn relation(q: &QualifiedName) -> String {
+        format!("relation {q}")
+    }
+    pub fn constraint(table: &QualifiedName, name: &str) -> String {
+        format!("constraint {}.{table}", ident(name))
+    }
+    pub fn default(table: &QualifiedName, column: &str) -> String {
+        format!("default {table}.{}", ident(column))
+    }
+    pub fn index(q: &QualifiedName) -> String {
+        format!("index {q}")
+    }
+    pub fn trigger(table: &QualifiedName, name: &str) -> String {
+        format!("trigger {}.{table}", ident(name))
+    }
+    pub fn rule(table: &QualifiedName, name: &str) -> String {
+        format!("rule {}.{table}", ident(name))
+    }
+    pub fn policy(table: &QualifiedName, name: &str) -> String {
+        format!("policy {}.{table}", ident(name))
+    }
+    pub fn statistics(q: &QualifiedName) -> String {
+        format!("statistics {q}")
+    }
+}
+
+impl Catalog {
+    pub fn table(&self, name: &QualifiedName) -> Option<&Table> {
+        self.tables.iter().find(|t| &t.name == name)
+    }
+
+    /// Sorts every list by name so the model (and its JSON) is stable.
+    pub fn sort(&mut self) {
+        self.schemas.sort_by(|a, b| a.name.cmp(&b.name));
+        self.extensions.sort_by(|a, b| a.name.cmp(&b.name));
+        self.collations.sort_by(|a, b| a.name.cmp(&b.name));
+        self.types.sort_by(|a, b| a.name.cmp(&b.name));
+        self.functions
+            .sort_by(|a, b| (&a.name, &a.identity_args).cmp(&(&b.name, &b.identity_args)));
+        self.sequences.sort_by(|a, b| a.name.cmp(&b.name));
+        self.tables.sort_by(|a, b| a.name.cmp(&b.name));
+        for t in &mut self.tables {
+            t.constraints.sort_by(|a, b| a.name.cmp(&b.name));
+            t.policies.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        self.views.sort_by(|a, b| a.name.cmp(&b.name));
+        self.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        self.triggers.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+        self.rules.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+        self.statistics.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
+    /// The JSON snapshot: stable (sorted) and diffable.
+    pub fn to_json(&self) -> String {
+        let mut sorted = self.clone();
+        sorted.sort();
+        let mut s = serde_json::to_string_pretty(&sorted).expect("catalog serializes");
+        s.push('\n');
+        s
+    }
+
+    pub fn from_json(text: &str) -> crate::Result<Catalog> {
+        serde_json::from_str(text)
+            .map_err(|e| crate::Error::input(format!("not a pggraft JSON snapshot: {e}")))
+    }
+}

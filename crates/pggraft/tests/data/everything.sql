@@ -1,0 +1,142 @@
+-- A fixture that uses every object kind the catalog model covers, with
+-- awkward names: mixed case, spaces, quotes, unicode, reserved words and
+-- 63-byte names. Used by the round-trip tests.
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_reader') THEN CREATE ROLE app_reader; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'App Writer') THEN CREATE ROLE "App Writer"; END IF;
+END $$;
+
+CREATE SCHEMA shop;
+CREATE SCHEMA "Odd Schema";
+COMMENT ON SCHEMA shop IS 'the shop';
+GRANT USAGE ON SCHEMA shop TO app_reader;
+
+CREATE COLLATION shop.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TYPE shop.mood AS ENUM ('sad', 'ok', 'happy', 'it''s');
+COMMENT ON TYPE shop.mood IS 'feelings';
+CREATE TYPE shop.address AS (street text, city text COLLATE "C", "Zip" varchar(10));
+CREATE DOMAIN shop.positive AS numeric(12,2) DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK (VALUE > 0);
+CREATE DOMAIN shop.email AS citext CONSTRAINT email_at CHECK (VALUE ~ '@');
+ALTER DOMAIN shop.email ADD CONSTRAINT email_len CHECK (length(VALUE) < 200) NOT VALID;
+CREATE TYPE shop.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
+GRANT USAGE ON TYPE shop.mood TO app_reader;
+CREATE SEQUENCE shop.codes AS integer START 100 INCREMENT 5 MINVALUE 10 MAXVALUE 100000 CACHE 2 CYCLE;
+
+CREATE FUNCTION shop.add_tax(amount numeric, rate numeric DEFAULT 0.2) RETURNS numeric
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT amount * (1 + rate) $$;
+CREATE FUNCTION shop.next_code() RETURNS text LANGUAGE plpgsql VOLATILE
+  SET search_path = shop, pg_temp AS $fn$
+BEGIN
+  RETURN 'C-' || nextval('shop.codes');
+END $fn$;
+CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+CREATE FUNCTION shop.atomic_double(x integer) RETURNS integer LANGUAGE sql IMMUTABLE
+  BEGIN ATOMIC SELECT x * 2; END;
+CREATE PROCEDURE shop.reset_codes() LANGUAGE sql AS $$ SELECT setval('shop.codes', 1) $$;
+CREATE FUNCTION "Odd Schema"."Weird ""Func"""(a int, OUT b int, OUT c text) RETURNS SETOF record
+  LANGUAGE sql STABLE ROWS 10 COST 5 AS $$ SELECT a, 'x'::text $$;
+REVOKE EXECUTE ON FUNCTION shop.touch() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION shop.touch() TO "App Writer";
+COMMENT ON FUNCTION shop.add_tax(numeric, numeric) IS 'adds tax';
+
+
+CREATE TABLE shop.customers (
+  id bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000 INCREMENT BY 2) PRIMARY KEY,
+  email shop.email NOT NULL UNIQUE,
+  name text COLLATE shop.ci NOT NULL,
+  mood shop.mood DEFAULT 'ok',
+  home shop.address,
+  balance shop.positive,
+  "Select" text,
+  code text DEFAULT shop.next_code(),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz,
+  CONSTRAINT name_not_blank CHECK (btrim(name) <> '')
+) WITH (fillfactor = 90);
+ALTER TABLE shop.customers ALTER COLUMN "Select" SET STORAGE EXTERNAL;
+ALTER TABLE shop.customers ALTER COLUMN name SET STATISTICS 500;
+COMMENT ON TABLE shop.customers IS 'people who buy';
+COMMENT ON COLUMN shop.customers."Select" IS 'a reserved word';
+COMMENT ON CONSTRAINT name_not_blank ON shop.customers IS 'no blanks';
+GRANT SELECT ON shop.customers TO app_reader;
+GRANT SELECT (name), UPDATE (name) ON shop.customers TO "App Writer";
+CREATE TRIGGER customers_touch BEFORE UPDATE OF name, email ON shop.customers
+  FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION shop.touch();
+COMMENT ON TRIGGER customers_touch ON shop.customers IS 'keeps updated_at';
+
+CREATE TABLE shop.orders (
+  id bigserial,
+  customer_id bigint NOT NULL REFERENCES shop.customers (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  placed_on date NOT NULL,
+  amount numeric(12,2) NOT NULL,
+  total numeric GENERATED ALWAYS AS (shop.add_tax(amount)) STORED,
+  status text NOT NULL DEFAULT 'new',
+  note text,
+  PRIMARY KEY (id, placed_on)
+) PARTITION BY RANGE (placed_on);
+CREATE TABLE shop.orders_2023 PARTITION OF shop.orders FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE shop.orders_2024 PARTITION OF shop.orders FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+  PARTITION BY RANGE (placed_on);
+CREATE TABLE shop.orders_2024_new PARTITION OF shop.orders_2024 FOR VALUES FROM ('2024-01-01') TO ('2024-07-01');
+CREATE TABLE shop.orders_2024_rest PARTITION OF shop.orders_2024 DEFAULT;
+CREATE TABLE shop.orders_other PARTITION OF shop.orders DEFAULT;
+CREATE INDEX orders_status_idx ON shop.orders (status) WHERE status <> 'done';
+CREATE INDEX orders_note_lower_idx ON shop.orders (lower(note) text_pattern_ops DESC NULLS LAST) INCLUDE (amount);
+CREATE STATISTICS shop.orders_stats (ndistinct, dependencies) ON customer_id, status FROM shop.orders_2023;
+ALTER TABLE shop.orders ADD CONSTRAINT amount_positive CHECK (amount >= 0) NOT VALID;
+CREATE TRIGGER orders_stmt AFTER INSERT ON shop.orders FOR EACH STATEMENT EXECUTE FUNCTION shop.touch();
+ALTER TABLE shop.orders DISABLE TRIGGER orders_stmt;
+
+CREATE TABLE shop.rooms (
+  room int NOT NULL,
+  during tstzrange NOT NULL,
+  EXCLUDE USING gist (room WITH =, during WITH &&)
+);
+CREATE UNLOGGED TABLE shop.cache (k text PRIMARY KEY, v jsonb) ;
+CREATE INDEX cache_v_gin ON shop.cache USING gin (v jsonb_path_ops);
+CREATE INDEX cache_k_hash ON shop.cache USING hash (k);
+CREATE INDEX rooms_brin ON shop.rooms USING brin (room) WITH (pages_per_range = 16);
+ALTER TABLE shop.cache REPLICA IDENTITY FULL;
+
+CREATE TABLE shop.base_item (id int PRIMARY KEY, label text NOT NULL, CONSTRAINT label_len CHECK (length(label) < 100));
+CREATE TABLE shop.special_item (extra text) INHERITS (shop.base_item);
+
+CREATE TABLE shop.docs (
+  id int PRIMARY KEY,
+  owner_name text NOT NULL DEFAULT current_user,
+  body text
+);
+ALTER TABLE shop.docs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shop.docs FORCE ROW LEVEL SECURITY;
+CREATE POLICY docs_own ON shop.docs FOR ALL TO app_reader, "App Writer" USING (owner_name = current_user) WITH CHECK (owner_name = current_user);
+CREATE POLICY "Docs Restrict" ON shop.docs AS RESTRICTIVE FOR SELECT TO PUBLIC USING (body IS NOT NULL);
+COMMENT ON POLICY docs_own ON shop.docs IS 'owners only';
+
+CREATE VIEW shop.order_totals WITH (security_barrier = true) AS
+  SELECT c.id, c.name, sum(o.amount) AS total, count(*) AS n
+  FROM shop.customers c JOIN shop.orders o ON o.customer_id = c.id GROUP BY c.id;
+CREATE VIEW shop.happy_customers AS SELECT * FROM shop.customers WHERE mood = 'happy' WITH CASCADED CHECK OPTION;
+ALTER VIEW shop.happy_customers ALTER COLUMN mood SET DEFAULT 'happy';
+COMMENT ON VIEW shop.order_totals IS 'per customer';
+GRANT SELECT ON shop.order_totals TO app_reader;
+CREATE MATERIALIZED VIEW shop.daily AS SELECT placed_on, sum(amount) AS amount FROM shop.orders GROUP BY placed_on WITH NO DATA;
+CREATE UNIQUE INDEX daily_pk ON shop.daily (placed_on);
+CREATE RULE customers_no_delete AS ON DELETE TO shop.happy_customers DO INSTEAD NOTHING;
+
+CREATE TABLE "Odd Schema"."Mixed Case ""Table""" (
+  "ID" int PRIMARY KEY,
+  "Ünïcödé" text,
+  "user" text,
+  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" int
+);
+CREATE TABLE "Odd Schema"."bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" (
+  id int REFERENCES "Odd Schema"."Mixed Case ""Table""" ("ID") ON UPDATE SET NULL,
+  r shop.floatrange
+);
+CREATE INDEX "Idx ""quoted""" ON "Odd Schema"."Mixed Case ""Table""" ("Ünïcödé" COLLATE "C");
+CLUSTER "Odd Schema"."Mixed Case ""Table""" USING "Idx ""quoted""";
+ALTER TABLE shop.customers ADD CONSTRAINT customers_mood_ck CHECK (mood <> 'sad'::shop.mood) NOT VALID;
+ALTER TABLE shop.orders_2023 ADD CONSTRAINT orders_2023_note_ck CHECK (note <> '');

@@ -1,0 +1,5 @@
+//! Integration tests against real PostgreSQL clusters started by
+//! `pg-sandbox`: one cluster per test binary, a fresh database per test.
+
+mod common;
+mod inspect;
