@@ -212,11 +212,10 @@ impl Server {
                 return;
             }
         }
-        // Leave the directory and the watchdog to try again once this process exits.
+        // Leave the directory to the watchdog and set it off now: dropping its `Child` closes
+        // the pipe it waits on, and it tries `-m immediate` once more before removing the files.
         self.dir.disable_cleanup(true);
-        if let Some(watchdog) = self.watchdog.take() {
-            drop(watchdog);
-        }
+        self.watchdog = None;
         eprintln!(
             "pg-sandbox: could not stop the server in {}; stop it with `pg_ctl stop -D {0} -m immediate`",
             self.data.display()

@@ -135,7 +135,7 @@ impl ConnSpec {
                 None => failures.push(Failure {
                     server: server_label(target, addr),
                     message: format!(
-                        "timed out after {}s connecting to {} (is the server reachable? raise \
+                        "timed out after {}s connecting to {} (is the server reachable and responding? raise \
                          connect_timeout to wait longer)",
                         timeout.unwrap_or_default().as_secs(),
                         server_label(target, addr)
@@ -261,7 +261,7 @@ impl ConnSpec {
                          TCP/IP connections?)"
                     ),
                     io::ErrorKind::TimedOut => format!(
-                        "timed out connecting to {server} (is the server reachable? raise \
+                        "timed out connecting to {server} (is the server reachable and responding? raise \
                          connect_timeout to wait longer)"
                     ),
                     io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => format!(

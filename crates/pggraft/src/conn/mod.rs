@@ -516,6 +516,3 @@ const QUERY: &AsciiSet = &CONTROLS
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod live_tmp;

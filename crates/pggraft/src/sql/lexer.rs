@@ -737,4 +737,46 @@ mod tests {
             assert_eq!(joined, sql);
         }
     }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// The lexer's contract: spans are non-empty, contiguous, on
+        /// character boundaries, and together they are the input.
+        fn assert_lossless(sql: &str) -> Result<(), TestCaseError> {
+            let mut at = 0;
+            for tok in tokenize(sql) {
+                prop_assert_eq!(tok.span.start, at);
+                prop_assert!(tok.span.end > at);
+                prop_assert!(sql.is_char_boundary(tok.span.end));
+                at = tok.span.end;
+            }
+            prop_assert_eq!(at, sql.len());
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(5000))]
+
+            #[test]
+            fn arbitrary_text_round_trips(sql in any::<String>()) {
+                assert_lossless(&sql)?;
+            }
+
+            #[test]
+            fn sqlish_text_round_trips(
+                sql in "[a-zA-Z0-9_ \n'\"$.:;(),/*+\\\\&|@#<>=!~?%^`\\[\\]{}eEbBxXuUnNé😀-]{0,60}"
+            ) {
+                assert_lossless(&sql)?;
+                for tok in tokenize(&sql) {
+                    let text = tok.text(&sql);
+                    // The value helpers accept whatever the lexer produced.
+                    let _ = ident_value(text);
+                    let _ = string_value(text);
+                }
+            }
+        }
+    }
 }

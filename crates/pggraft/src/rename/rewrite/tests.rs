@@ -378,4 +378,14 @@ proptest! {
             prop_assert_eq!(shape(&body), shape(&text), "{:?} became {:?}", text, body);
         }
     }
+
+    #[test]
+    fn rewriting_arbitrary_text_keeps_its_structure(text in any::<String>()) {
+        let m = shop_map(true);
+        let sql = rewrite_sql(&text, &m).sql;
+        prop_assert_eq!(shape(&sql), shape(&text));
+        let body = rewrite_function_body(&text, "plpgsql", &m).sql;
+        prop_assert_eq!(shape(&body), shape(&text));
+        let _ = rewrite_search_path(&text, &m);
+    }
 }
