@@ -832,6 +832,8 @@ async fn read_constraints(
                co.conparentid <> 0 AS has_parent, obj_description(co.oid, 'pg_constraint') AS comment, \
                rn.nspname AS ref_s, rc.relname AS ref_n, \
                CASE WHEN co.contype IN ('p', 'u', 'x') THEN ic.relname END AS idx, co.conindid, \
+               CASE WHEN co.contype IN ('p', 'u', 'x') THEN pg_get_indexdef(co.conindid) END AS idxdef, \
+               co.condeferrable, co.condeferred, \
                (SELECT pn.nspname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
                   JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
                   WHERE i.inhrelid = co.conindid AND co.contype IN ('p', 'u', 'x')) AS pidx_s, \
@@ -864,6 +866,9 @@ async fn read_constraints(
             comment: r.get("comment"),
             references: opt_qn(&r, "ref_s", "ref_n"),
             index: r.get("idx"),
+            index_definition: r.get("idxdef"),
+            deferrable: r.get("condeferrable"),
+            deferred: r.get("condeferred"),
             index_parent: opt_qn(&r, "pidx_s", "pidx_n"),
         });
     }

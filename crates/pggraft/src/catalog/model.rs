@@ -318,6 +318,14 @@ pub struct Constraint {
     /// The backing index's name (PK/UNIQUE/EXCLUDE).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
+    /// `pg_get_indexdef` of the backing index (PK/UNIQUE/EXCLUDE), so a copy
+    /// can build the index first and then attach the constraint to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_definition: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferred: bool,
     /// For backing indexes of partitions: the parent's index it is attached to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_parent: Option<QualifiedName>,
@@ -492,6 +500,33 @@ impl Catalog {
         self.triggers.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
         self.rules.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
         self.statistics.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
+    /// The key of every object, in model order (a renamed copy of the model
+    /// lists its objects in the same order, so keys can be paired up).
+    pub fn object_keys(&self) -> Vec<String> {
+        let mut k = vec![];
+        k.extend(self.schemas.iter().map(|s| key::schema(&s.name)));
+        k.extend(self.extensions.iter().map(|e| key::extension(&e.name)));
+        k.extend(self.collations.iter().map(|c| key::collation(&c.name)));
+        k.extend(self.types.iter().map(|t| key::type_(&t.name)));
+        k.extend(self.functions.iter().map(|f| key::function(&f.name, &f.identity_args)));
+        k.extend(self.sequences.iter().map(|s| key::sequence(&s.name)));
+        for t in &self.tables {
+            k.push(key::relation(&t.name));
+            k.extend(t.columns.iter().map(|c| key::default(&t.name, &c.name)));
+            k.extend(t.constraints.iter().map(|c| key::constraint(&t.name, &c.name)));
+            k.extend(t.policies.iter().map(|p| key::policy(&t.name, &p.name)));
+        }
+        for v in &self.views {
+            k.push(key::relation(&v.name));
+            k.extend(v.columns.iter().map(|c| key::default(&v.name, &c.name)));
+        }
+        k.extend(self.indexes.iter().map(|i| key::index(&i.name)));
+        k.extend(self.triggers.iter().map(|t| key::trigger(&t.table, &t.name)));
+        k.extend(self.rules.iter().map(|r| key::rule(&r.table, &r.name)));
+        k.extend(self.statistics.iter().map(|s| key::statistics(&s.name)));
+        k
     }
 
     /// The JSON snapshot: stable (sorted) and diffable.

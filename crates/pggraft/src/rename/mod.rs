@@ -5,6 +5,7 @@
 //! [`rewrite_search_path`]). Introspection fills the map with the names it
 //! found; rendering DDL from the renamed model is left to [`crate::ddl`].
 
+mod catalog;
 mod rewrite;
 mod template;
 
@@ -14,6 +15,7 @@ use crate::ddl::quote::{QualifiedName, ident};
 use crate::error::{Error, Result};
 
 pub use rewrite::{Rewritten, rewrite_function_body, rewrite_search_path, rewrite_sql};
+pub use catalog::{register_names, rename_catalog};
 pub use template::expand_template;
 
 /// PostgreSQL's identifier limit (`NAMEDATALEN - 1`); longer names are

@@ -1,0 +1,276 @@
+//! Renaming a whole catalog model.
+//!
+//! Two maps are applied: `structure` to names and to SQL the server binds by
+//! OID when it is created (view bodies, defaults, constraints, index and
+//! trigger definitions, SQL-standard function bodies), and `text` to what is
+//! resolved by name at run time (function source and `SET search_path`).
+//! They differ while a clone is built under temporary schema names: views
+//! must point at the temporary schema (it is renamed into place later, and
+//! OID references follow), but function bodies must name the final one.
+
+use std::collections::HashMap;
+
+use super::{NameMap, rewrite_function_body, rewrite_search_path, rewrite_sql};
+use crate::catalog::model::*;
+use crate::ddl::QualifiedName;
+use crate::error::Result;
+
+/// Registers every name of the catalog's mapped schemas in `map`, and checks
+/// that lower-casing keeps names distinct.
+pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
+    let mapped: std::collections::BTreeSet<String> = map.schemas().keys().cloned().collect();
+    let is_mapped = |s: &str| mapped.contains(s);
+    for s in &cat.schemas {
+        if !is_mapped(&s.name) {
+            continue;
+        }
+        let mut relations: Vec<&str> = vec![];
+        let mut types: Vec<&str> = vec![];
+        for t in cat.tables.iter().filter(|t| t.name.schema == s.name) {
+            relations.push(&t.name.name);
+        }
+        for v in cat.views.iter().filter(|v| v.name.schema == s.name) {
+            relations.push(&v.name.name);
+        }
+        for q in cat.sequences.iter().filter(|q| q.name.schema == s.name) {
+            relations.push(&q.name.name);
+        }
+        for i in cat.indexes.iter().filter(|i| i.name.schema == s.name) {
+            relations.push(&i.name.name);
+        }
+        for t in cat.tables.iter().filter(|t| t.name.schema == s.name) {
+            relations.extend(t.constraints.iter().filter_map(|c| c.index.as_deref()));
+            relations.extend(
+                t.columns.iter().filter_map(|c| c.identity.as_ref()).map(|i| i.sequence.name.as_str()),
+            );
+        }
+        for t in cat.types.iter().filter(|t| t.name.schema == s.name) {
+            types.push(&t.name.name);
+        }
+        map.check_collisions(&format!("schema {}", crate::ddl::ident(&s.name)), relations.iter().copied())?;
+        map.check_collisions(&format!("types of schema {}", crate::ddl::ident(&s.name)), types.iter().copied())?;
+        for n in relations.iter().chain(types.iter()) {
+            map.add_object(&s.name, n);
+        }
+        for f in cat.functions.iter().filter(|f| f.name.schema == s.name) {
+            map.add_object(&s.name, &f.name.name);
+        }
+        for c in cat.collations.iter().filter(|c| c.name.schema == s.name) {
+            map.add_object(&s.name, &c.name.name);
+        }
+        for st in cat.statistics.iter().filter(|x| x.name.schema == s.name) {
+            map.add_object(&s.name, &st.name.name);
+        }
+    }
+    for t in cat.tables.iter().filter(|t| is_mapped(&t.name.schema)) {
+        map.check_collisions(&format!("table {}", t.name), t.columns.iter().map(|c| c.name.as_str()))?;
+        map.check_collisions(
+            &format!("constraints of table {}", t.name),
+            t.constraints.iter().map(|c| c.name.as_str()),
+        )?;
+        for c in &t.columns {
+            map.add_ident(&c.name);
+        }
+        for c in &t.constraints {
+            map.add_ident(&c.name);
+        }
+        for p in &t.policies {
+            map.add_ident(&p.name);
+        }
+    }
+    for v in cat.views.iter().filter(|v| is_mapped(&v.name.schema)) {
+        map.check_collisions(&format!("view {}", v.name), v.columns.iter().map(|c| c.name.as_str()))?;
+        for c in &v.columns {
+            map.add_ident(&c.name);
+        }
+    }
+    for t in cat.types.iter().filter(|t| is_mapped(&t.name.schema)) {
+        match &t.kind {
+            TypeKind::Composite { attributes } => {
+                for a in attributes {
+                    map.add_ident(&a.name);
+                }
+            }
+            TypeKind::Domain { constraints, .. } => {
+                for c in constraints {
+                    map.add_ident(&c.name);
+                }
+            }
+            _ => {}
+        }
+    }
+    for tr in cat.triggers.iter().filter(|t| is_mapped(&t.table.schema)) {
+        map.add_ident(&tr.name);
+    }
+    for r in cat.rules.iter().filter(|t| is_mapped(&t.table.schema)) {
+        map.add_ident(&r.name);
+    }
+    Ok(())
+}
+
+/// Applies the renames (see the module docs). Returns the renamed model and
+/// warnings about references that could not be rewritten safely, each naming
+/// its object.
+pub fn rename_catalog(cat: &Catalog, structure: &NameMap, text: &NameMap) -> (Catalog, Vec<String>) {
+    let mut r = Renamer { m: structure, warnings: vec![] };
+    let old_keys = cat.object_keys();
+    let mut out = cat.clone();
+    for s in &mut out.schemas {
+        s.name = structure.schema(&s.name);
+    }
+    for c in &mut out.collations {
+        c.name = r.q(&c.name);
+    }
+    for t in &mut out.types {
+        let what = format!("type {}", t.name);
+        t.name = r.q(&t.name);
+        match &mut t.kind {
+            TypeKind::Enum { .. } => {}
+            TypeKind::Domain { base, collation, default, constraints, .. } => {
+                *base = r.sql(&what, base);
+                *collation = collation.as_ref().map(|c| r.q(c));
+                *default = default.as_ref().map(|d| r.sql(&what, d));
+                for c in constraints {
+                    c.name = r.n(&c.name);
+                    c.definition = r.sql(&what, &c.definition);
+                }
+            }
+            TypeKind::Composite { attributes } => {
+                for a in attributes {
+                    a.name = r.n(&a.name);
+                    a.type_name = r.sql(&what, &a.type_name);
+                    a.collation = a.collation.as_ref().map(|c| r.q(c));
+                }
+            }
+            TypeKind::Range { subtype, subtype_opclass, collation, canonical, subtype_diff, multirange } => {
+                *subtype = r.sql(&what, subtype);
+                *subtype_opclass = subtype_opclass.as_ref().map(|c| r.q(c));
+                *collation = collation.as_ref().map(|c| r.q(c));
+                *canonical = canonical.as_ref().map(|c| r.sql(&what, c));
+                *subtype_diff = subtype_diff.as_ref().map(|c| r.sql(&what, c));
+                *multirange = multirange.as_ref().map(|c| r.q(c));
+            }
+        }
+    }
+    for f in &mut out.functions {
+        let what = format!("function {}({})", f.name, f.identity_args);
+        f.name = r.q(&f.name);
+        f.identity_args = r.sql(&what, &f.identity_args);
+        f.arguments = r.sql(&what, &f.arguments);
+        f.result = f.result.as_ref().map(|x| r.sql(&what, x));
+        f.support = f.support.as_ref().map(|x| r.sql(&what, x));
+        f.sql_body = f.sql_body.as_ref().map(|x| r.sql(&what, x));
+        if let (Some(body), None) = (&f.body, &f.object_file) {
+            let rw = rewrite_function_body(body, &f.language, text);
+            r.warnings.extend(rw.warnings.into_iter().map(|w| format!("{what}: {w}")));
+            f.body = Some(rw.sql);
+        }
+        for (k, v) in &mut f.config {
+            if k == "search_path" {
+                *v = rewrite_search_path(v, text);
+            }
+        }
+    }
+    for s in &mut out.sequences {
+        s.name = r.q(&s.name);
+        s.owned_by = s.owned_by.as_ref().map(|(t, c)| (r.q(t), r.n(c)));
+    }
+    for t in &mut out.tables {
+        let what = format!("table {}", t.name);
+        t.name = r.q(&t.name);
+        for c in &mut t.columns {
+            c.name = r.n(&c.name);
+            c.type_name = r.sql(&what, &c.type_name);
+            c.default = c.default.as_ref().map(|x| r.sql(&what, x));
+            c.generated = c.generated.as_ref().map(|x| r.sql(&what, x));
+            c.collation = c.collation.as_ref().map(|x| r.q(x));
+            if let Some(id) = &mut c.identity {
+                id.sequence = r.q(&id.sequence);
+            }
+        }
+        t.partition_key = t.partition_key.as_ref().map(|x| r.sql(&what, x));
+        if let Some(p) = &mut t.partition_of {
+            p.parent = r.q(&p.parent);
+            p.bound = r.sql(&what, &p.bound);
+        }
+        t.inherits = t.inherits.iter().map(|p| r.q(p)).collect();
+        for c in &mut t.constraints {
+            c.name = r.n(&c.name);
+            c.definition = r.sql(&what, &c.definition);
+            c.references = c.references.as_ref().map(|x| r.q(x));
+            c.index = c.index.as_ref().map(|x| r.n(x));
+            c.index_definition = c.index_definition.as_ref().map(|x| r.sql(&what, x));
+            c.index_parent = c.index_parent.as_ref().map(|x| r.q(x));
+        }
+        t.replica_identity_index = t.replica_identity_index.as_ref().map(|x| r.n(x));
+        for p in &mut t.policies {
+            p.name = r.n(&p.name);
+            p.using = p.using.as_ref().map(|x| r.sql(&what, x));
+            p.with_check = p.with_check.as_ref().map(|x| r.sql(&what, x));
+        }
+    }
+    for v in &mut out.views {
+        let what = format!("view {}", v.name);
+        v.name = r.q(&v.name);
+        v.definition = r.sql(&what, &v.definition);
+        for c in &mut v.columns {
+            c.name = r.n(&c.name);
+            c.default = c.default.as_ref().map(|x| r.sql(&what, x));
+        }
+    }
+    for i in &mut out.indexes {
+        let what = format!("index {}", i.name);
+        i.name = r.q(&i.name);
+        i.table = r.q(&i.table);
+        i.definition = r.sql(&what, &i.definition);
+        i.parent = i.parent.as_ref().map(|x| r.q(x));
+    }
+    for t in &mut out.triggers {
+        let what = format!("trigger {} on {}", t.name, t.table);
+        t.name = r.n(&t.name);
+        t.table = r.q(&t.table);
+        t.definition = r.sql(&what, &t.definition);
+    }
+    for x in &mut out.rules {
+        let what = format!("rule {} on {}", x.name, x.table);
+        x.name = r.n(&x.name);
+        x.table = r.q(&x.table);
+        x.definition = r.sql(&what, &x.definition);
+    }
+    for s in &mut out.statistics {
+        let what = format!("statistics {}", s.name);
+        s.name = r.q(&s.name);
+        s.table = r.q(&s.table);
+        s.definition = r.sql(&what, &s.definition);
+    }
+    // Dependencies are keyed by name: re-key them.
+    let new_keys = out.object_keys();
+    let rekey: HashMap<&String, &String> = old_keys.iter().zip(new_keys.iter()).collect();
+    let map_key = |k: &String| rekey.get(k).map(|s| (*s).clone()).unwrap_or_else(|| k.clone());
+    out.depends = cat
+        .depends
+        .iter()
+        .map(|(k, v)| (map_key(k), v.iter().map(map_key).collect()))
+        .collect();
+    let warnings = r.warnings;
+    (out, warnings)
+}
+
+struct Renamer<'a> {
+    m: &'a NameMap,
+    warnings: Vec<String>,
+}
+
+impl Renamer<'_> {
+    fn q(&self, q: &QualifiedName) -> QualifiedName {
+        self.m.qualified(q)
+    }
+    fn n(&self, n: &str) -> String {
+        self.m.name(n)
+    }
+    fn sql(&mut self, what: &str, sql: &str) -> String {
+        let rw = rewrite_sql(sql, self.m);
+        self.warnings.extend(rw.warnings.into_iter().map(|w| format!("{what}: {w}")));
+        rw.sql
+    }
+}
