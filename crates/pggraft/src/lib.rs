@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod conn;
+pub mod copy;
 pub mod ddl;
 pub mod error;
 pub mod inspect;
@@ -14,5 +15,6 @@ pub mod plan;
 pub mod rename;
 pub mod select;
 pub mod sql;
+pub mod verify;
 
 pub use error::{Error, ErrorKind, Result};

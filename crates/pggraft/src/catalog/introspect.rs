@@ -631,8 +631,8 @@ async fn read_relations(
          c.relreplident::text AS replident, \
          (SELECT ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
             WHERE x.indrelid = c.oid AND x.indisreplident) AS replident_index, \
-         c.relrowsecurity, c.relforcerowsecurity, \
-         CASE WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) ELSE 0 END AS size, \
+         c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, \
+         CASE WHEN c.relkind IN ('r', 'm') THEN pg_relation_size(c.oid) ELSE 0 END AS size, \
          c.reltuples::float8 AS reltuples, \
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef, \
          pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, \
@@ -676,6 +676,7 @@ async fn read_relations(
                 definition: def.trim_end().trim_end_matches(';').to_string(),
                 options,
                 columns: vec![],
+                populated: r.get("relispopulated"),
                 meta,
             });
             continue;
@@ -727,9 +728,12 @@ async fn read_relations(
          CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
          NULLIF(a.attcompression::text, '') AS compression, \
          NULLIF(a.attstattarget::int, -1) AS stattarget, a.attoptions, a.attislocal, \
-         col_description(a.attrelid, a.attnum) AS comment, {acl} AS acl \
+         col_description(a.attrelid, a.attnum) AS comment, {acl} AS acl, \
+         (t.typtype = 'c' OR t.typsend::oid = 0 OR (t.typelem <> 0 AND (t.typelem >= 16384 OR et.typtype = 'c')) \
+          OR (t.typtype = 'd' AND (bt.typtype = 'c' OR bt.typsend::oid = 0 OR bt.typelem >= 16384))) AS binary_unsafe \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
          JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_type et ON et.oid = t.typelem LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          WHERE c.relnamespace = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm') \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
@@ -800,6 +804,7 @@ async fn read_relations(
                     statistics: r.get("stattarget"),
                     options: r.get::<_, Option<Vec<String>>>("attoptions").unwrap_or_default(),
                     is_local: r.get("attislocal"),
+                    binary_unsafe: r.get("binary_unsafe"),
                     comment,
                     acl,
                 });

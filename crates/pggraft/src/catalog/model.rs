@@ -237,7 +237,7 @@ pub struct Table {
     pub rls_forced: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<Policy>,
-    /// Estimated size in bytes (not serialized: it is not structure).
+    /// Size of the main fork in bytes (not serialized: it is not structure).
     #[serde(skip)]
     pub size_bytes: i64,
     /// Estimated rows (not serialized).
@@ -280,6 +280,11 @@ pub struct Column {
     pub options: Vec<String>,
     /// Defined in this table (not only inherited from a parent).
     pub is_local: bool,
+    /// Its binary COPY form names type OIDs (arrays or composites of
+    /// non-built-in types) or its type has no binary I/O, so it cannot move
+    /// between databases in binary (data movement, not structure).
+    #[serde(skip)]
+    pub binary_unsafe: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -357,6 +362,9 @@ pub struct View {
     pub options: Vec<String>,
     /// Column names, for comments, grants and defaults.
     pub columns: Vec<ViewColumn>,
+    /// Whether a materialized view holds data (state, not structure).
+    #[serde(skip)]
+    pub populated: bool,
     #[serde(flatten)]
     pub meta: Meta,
 }

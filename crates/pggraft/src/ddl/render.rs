@@ -49,11 +49,23 @@ pub struct RenderOptions {
     pub extensions: bool,
     /// Render `CREATE SCHEMA` statements.
     pub schemas: bool,
+    /// Build PRIMARY KEY and UNIQUE constraints as a unique index first, then
+    /// `ADD CONSTRAINT … USING INDEX`: the index build takes only a SHARE
+    /// lock, so several can run on one table at once while data loads
+    /// elsewhere.
+    pub keys_via_index: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { owners: true, privileges: true, comments: true, extensions: true, schemas: true }
+        RenderOptions {
+            owners: true,
+            privileges: true,
+            comments: true,
+            extensions: true,
+            schemas: true,
+            keys_via_index: false,
+        }
     }
 }
 
@@ -796,7 +808,27 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
             if let Some(r) = &c.references {
                 extra.push(key::relation(r));
             }
-            o.create(PostData, ph, ck.clone(), extra, what, format!("{alter} ADD CONSTRAINT {} {}", ident(&c.name), c.definition));
+            let via_index = o.opts.keys_via_index && !partitioned && (c.kind == "p" || c.kind == "u");
+            if let (true, Some(idx), Some(idef)) = (via_index, &c.index, &c.index_definition) {
+                let ik = key::index(&QualifiedName::new(&t.name.schema, idx));
+                o.create(PostData, phase::INDEX, ik.clone(), vec![k.clone()], "index", idef.clone());
+                extra.push(ik);
+                let mut sql = format!(
+                    "{only} ADD CONSTRAINT {} {} USING INDEX {}",
+                    ident(&c.name),
+                    if c.kind == "p" { "PRIMARY KEY" } else { "UNIQUE" },
+                    ident(idx)
+                );
+                if c.deferrable {
+                    sql.push_str(" DEFERRABLE");
+                }
+                if c.deferred {
+                    sql.push_str(" INITIALLY DEFERRED");
+                }
+                o.create(PostData, ph, ck.clone(), extra, what, sql);
+            } else {
+                o.create(PostData, ph, ck.clone(), extra, what, format!("{alter} ADD CONSTRAINT {} {}", ident(&c.name), c.definition));
+            }
         }
         let sec = if inline { PreData } else { PostData };
         o.comment(sec, phase::KEY, &ck, format!("CONSTRAINT {} ON {}", ident(&c.name), t.name), &c.comment);

@@ -46,6 +46,9 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
         }
         for t in cat.types.iter().filter(|t| t.name.schema == s.name) {
             types.push(&t.name.name);
+            if let TypeKind::Range { multirange: Some(m), .. } = &t.kind {
+                types.push(&m.name);
+            }
         }
         map.check_collisions(&format!("schema {}", crate::ddl::ident(&s.name)), relations.iter().copied())?;
         map.check_collisions(&format!("types of schema {}", crate::ddl::ident(&s.name)), types.iter().copied())?;

@@ -6,6 +6,7 @@
 //! found; rendering DDL from the renamed model is left to [`crate::ddl`].
 
 mod catalog;
+pub mod naming;
 mod rewrite;
 mod template;
 
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 
 pub use rewrite::{Rewritten, rewrite_function_body, rewrite_search_path, rewrite_sql};
 pub use catalog::{register_names, rename_catalog};
+pub use naming::{Naming, SchemaArg};
 pub use template::expand_template;
 
 /// PostgreSQL's identifier limit (`NAMEDATALEN - 1`); longer names are

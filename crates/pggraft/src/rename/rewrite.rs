@@ -59,6 +59,10 @@ const REG_TYPES: &[&str] = &[
     "regtype",
 ];
 
+/// Functions whose first argument is a `regclass`, so a bare literal there
+/// is a relation name.
+const REGCLASS_FUNCTIONS: &[&str] = &["nextval", "currval", "setval"];
+
 /// Keywords after which a dotted name can only be a relation, never
 /// `alias.column`. (`INTO` is left out: PL/pgSQL allows `INTO rec.field`.)
 const RELATION_KEYWORDS: &[&str] = &["from", "join", "only", "references", "table", "update"];
@@ -235,10 +239,17 @@ impl Rewriter<'_> {
             let schema_context = self.is_punct(after, "(") || self.follows_type_or_relation(i);
             let (schema, name) = (&values[0], &values[1]);
             if self.map.is_mapped(schema) {
-                let is_reference = schema_context
-                    || parts.len() >= 3
-                    || self.mode != Mode::Catalog
-                    || self.map.is_object(schema, name);
+                // PostgreSQL's own output qualifies every reference and we
+                // know every copied object, so there only registered names
+                // are references: an extension's type living in a copied
+                // schema (`public.citext`) is not part of the copy and keeps
+                // its name. User-written text gets the benefit of the doubt.
+                let is_reference = match self.mode {
+                    Mode::Catalog => self.map.is_object(schema, name),
+                    Mode::Body | Mode::RegName => {
+                        schema_context || parts.len() >= 3 || self.mode != Mode::Catalog
+                    }
+                };
                 if is_reference {
                     let target = self.map.schema(schema);
                     if target != *schema {
@@ -294,6 +305,15 @@ impl Rewriter<'_> {
     /// The `reg*` type string token `i` is cast to with `::`, if any
     /// (`::regclass` or `::pg_catalog.regclass`).
     fn reg_cast_after(&self, i: usize) -> Option<String> {
+        // The first argument of the sequence functions is a regclass too,
+        // even without a cast: `nextval('shop.codes')`.
+        if let Some(open) = self.prev_significant(i).filter(|&k| self.is_punct(k, "("))
+            && let Some(f) = self.prev_significant(open).filter(|&k| self.toks[k].is_ident())
+            && REGCLASS_FUNCTIONS.contains(&ident_value(self.text(f)).as_str())
+            && self.qualified_by_pg_catalog_or_bare(f)
+        {
+            return Some("regclass".to_string());
+        }
         let cast = self.next_significant(i).filter(|&k| self.is_punct(k, "::"))?;
         let mut k = self.next_significant(cast).filter(|&k| self.toks[k].is_ident())?;
         if ident_value(self.text(k)) == "pg_catalog"
@@ -304,6 +324,16 @@ impl Rewriter<'_> {
         }
         let type_name = ident_value(self.text(k));
         REG_TYPES.contains(&type_name.as_str()).then_some(type_name)
+    }
+
+    /// Whether the name at `f` stands alone or is `pg_catalog.` qualified.
+    fn qualified_by_pg_catalog_or_bare(&self, f: usize) -> bool {
+        match self.prev_significant(f).filter(|&p| self.is_punct(p, ".")) {
+            None => true,
+            Some(dot) => self
+                .prev_significant(dot)
+                .is_some_and(|q| ident_value(self.text(q)) == "pg_catalog"),
+        }
     }
 
     fn warn_string(&mut self, i: usize) {

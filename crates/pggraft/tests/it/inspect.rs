@@ -21,7 +21,7 @@ async fn rendered_model_recreates_the_schema_exactly() {
     for expected in ["CREATE TABLE shop.customers", "CREATE POLICY", "ATTACH PARTITION", "EXCLUDE USING gist"] {
         assert!(a.contains(expected), "fixture dump lacks {expected}");
     }
-    pretty_assertions_eq(&a, &b);
+    assert_same_text(&a, &b);
     // And the model read back from the copy is the same model.
     let cat2 = read_catalog(&spec(&dst), &filter()).await.unwrap();
     assert_eq!(cat.to_json().replace(src.name(), "DB"), cat2.to_json().replace(dst.name(), "DB"));
@@ -43,23 +43,4 @@ async fn json_snapshot_reads_back_equal() {
         t.est_rows = 0.0;
     }
     assert_eq!(a, b);
-}
-
-fn pretty_assertions_eq(a: &str, b: &str) {
-    if a != b {
-        let al: Vec<&str> = a.lines().collect();
-        let bl: Vec<&str> = b.lines().collect();
-        let mut diff = String::new();
-        for l in &al {
-            if !bl.contains(l) {
-                diff.push_str(&format!("- {l}\n"));
-            }
-        }
-        for l in &bl {
-            if !al.contains(l) {
-                diff.push_str(&format!("+ {l}\n"));
-            }
-        }
-        panic!("pg_dump --schema-only differs:\n{diff}");
-    }
 }

@@ -1,5 +1,6 @@
 //! Integration tests against real PostgreSQL clusters started by
 //! `pg-sandbox`: one cluster per test binary, a fresh database per test.
 
+mod clone;
 mod common;
 mod inspect;

@@ -1,0 +1,242 @@
+//! `clone`: structure and data copied faithfully, renamed, all or nothing.
+
+use pg_sandbox::TestDb;
+use pggraft::copy::{CloneOptions, CloneReport, NoProgress, plan_clone, run_clone};
+use pggraft::rename::SchemaArg;
+use pggraft::select::TablePattern;
+
+use crate::common::*;
+
+async fn clone_with(
+    src: &TestDb<'_>,
+    dst: &TestDb<'_>,
+    setup: impl FnOnce(&mut CloneOptions),
+) -> pggraft::Result<CloneReport> {
+    let mut opts = CloneOptions::new(spec(src), spec(dst));
+    opts.jobs = 2;
+    opts.index_jobs = 2;
+    setup(&mut opts);
+    let plan = plan_clone(&opts).await?;
+    run_clone(&opts, plan, &NoProgress, None).await
+}
+
+fn schema_args(args: &[&str]) -> Vec<SchemaArg> {
+    args.iter().map(|a| SchemaArg::parse(a).unwrap()).collect()
+}
+
+/// Asserts every table of `schemas` has the same rows in both databases,
+/// with `map` turning a source schema name into the target's.
+fn assert_same_data(src: &TestDb<'_>, dst: &TestDb<'_>, schemas: &[&str], map: impl Fn(&str) -> String) {
+    let tables = tables_of(src, schemas);
+    assert!(!tables.is_empty());
+    for (s, t) in tables {
+        let a = table_hash(src, &quote_qualified(&s, &t));
+        let b = table_hash(dst, &quote_qualified(&map(&s), &t));
+        assert_eq!(a, b, "data of {s}.{t} differs");
+    }
+}
+
+fn leftover_schemas(db: &TestDb<'_>) -> Vec<String> {
+    db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pggraft_tmp%'")
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn cross_database_clone_is_identical() {
+    let src = everything_with_data("xdb_src");
+    let dst = db_with("xdb_dst", "");
+    let report = clone_with(&src, &dst, |_| {}).await.unwrap();
+    assert!(report.total_rows() > 3000);
+    // The whole database, public included, dumps the same.
+    assert_same_text(&src.dump_schema(&[]).unwrap(), &dst.dump_schema(&[]).unwrap());
+    assert_same_data(&src, &dst, EVERYTHING_SCHEMAS, |s| s.to_string());
+    let seq = |db: &TestDb<'_>| db.query("SELECT last_value, is_called FROM shop.codes").unwrap();
+    assert_eq!(seq(&src), seq(&dst));
+    let ident = |db: &TestDb<'_>| db.query("SELECT last_value FROM shop.customers_id_seq").unwrap();
+    assert_eq!(ident(&src), ident(&dst));
+    let mv = |db: &TestDb<'_>| db.query("SELECT count(*), sum(amount) FROM shop.daily").unwrap();
+    assert_eq!(mv(&src), mv(&dst));
+    assert!(leftover_schemas(&dst).is_empty());
+}
+
+#[tokio::test]
+async fn same_database_rename_follows_references() {
+    let db = everything_with_data("samedb");
+    clone_with(&db, &db, |o| {
+        o.naming.schemas = schema_args(&["shop=shop_copy", "Odd Schema=Odd Copy"]);
+    })
+    .await
+    .unwrap();
+    let map = |s: &str| if s == "shop" { "shop_copy".to_string() } else { "Odd Copy".to_string() };
+    assert_same_data(&db, &db, EVERYTHING_SCHEMAS, map);
+    // Structure equal once names are mapped back.
+    let a = db.dump_schema(EVERYTHING_SCHEMAS).unwrap();
+    let b = db
+        .dump_schema(&["shop_copy", "Odd Copy"])
+        .unwrap()
+        .replace("shop_copy", "shop")
+        .replace("\"Odd Copy\"", "\"Odd Schema\"");
+    assert_same_text(&a, &b);
+    // Function bodies and search_path point at the copy.
+    let def = db.query("SELECT pg_get_functiondef('shop_copy.next_code()'::regprocedure)").unwrap();
+    assert!(def[0][0].contains("shop_copy.codes"), "{}", def[0][0]);
+    assert!(def[0][0].contains("search_path TO 'shop_copy'") || def[0][0].contains("shop_copy, pg_temp"), "{}", def[0][0]);
+    // Defaults and views reference the copies, not the originals.
+    let deps = db
+        .query(
+            "SELECT count(*) FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE d.classid IN ('pg_rewrite'::regclass, 'pg_attrdef'::regclass) AND n.nspname = 'shop' \
+             AND d.objid IN (SELECT oid FROM pg_rewrite WHERE ev_class IN (SELECT oid FROM pg_class WHERE relnamespace = 'shop_copy'::regnamespace) \
+                             UNION SELECT oid FROM pg_attrdef WHERE adrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'shop_copy'::regnamespace))",
+        )
+        .unwrap();
+    assert_eq!(deps[0][0], "0", "copy objects still depend on the source schema");
+    // Using the copy works end to end (default calls the copied function,
+    // which uses the copied sequence).
+    db.psql("INSERT INTO shop_copy.customers (email, name) VALUES ('new@x', 'New')").unwrap();
+    let code = db.query("SELECT code FROM shop_copy.customers WHERE email = 'new@x'").unwrap();
+    assert!(code[0][0].starts_with("C-"));
+    let src_seq = db.query("SELECT last_value FROM shop.codes").unwrap();
+    assert_eq!(src_seq[0][0], "4242", "the source sequence must not move");
+}
+
+#[tokio::test]
+async fn lower_case_with_template() {
+    let src = db_with(
+        "lower_src",
+        r#"CREATE SCHEMA "Sales";
+           CREATE TABLE "Sales"."Orders" ("Id" int PRIMARY KEY, "Amount" numeric NOT NULL CHECK ("Amount" > 0));
+           CREATE VIEW "Sales"."BigOrders" AS SELECT "Id", "Amount" FROM "Sales"."Orders" WHERE "Amount" > 10;
+           CREATE INDEX "Orders_Amount_Idx" ON "Sales"."Orders" ("Amount");
+           INSERT INTO "Sales"."Orders" SELECT g, g FROM generate_series(1, 100) g;"#,
+    );
+    let dst = db_with("lower_dst", "");
+    clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["Sales"]);
+        o.naming.template = Some("dw__{database}__{schema}".into());
+        o.naming.lower_case = true;
+    })
+    .await
+    .unwrap();
+    let schema = format!("dw__{}__sales", src.name());
+    let cols = dst
+        .query(&format!(
+            "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute \
+             WHERE attrelid = '{schema}.orders'::regclass AND attnum > 0"
+        ))
+        .unwrap();
+    assert_eq!(cols[0][0], "id,amount");
+    let n = dst.query(&format!("SELECT count(*) FROM {schema}.bigorders")).unwrap();
+    assert_eq!(n[0][0], "90");
+    let idx = dst.query(&format!("SELECT count(*) FROM pg_indexes WHERE schemaname = '{schema}' AND indexname = 'orders_amount_idx'")).unwrap();
+    assert_eq!(idx[0][0], "1");
+}
+
+#[tokio::test]
+async fn excluded_tables_take_their_dependents() {
+    let src = db_with(
+        "filter_src",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.users (id int PRIMARY KEY, name text);
+         CREATE TABLE app.orders (id int PRIMARY KEY, user_id int REFERENCES app.users(id));
+         CREATE TABLE app.logs (id int, msg text);
+         CREATE VIEW app.user_orders AS SELECT u.name, o.id FROM app.users u JOIN app.orders o ON o.user_id = u.id;
+         GRANT SELECT ON app.users TO PUBLIC;
+         COMMENT ON TABLE app.users IS 'people';
+         INSERT INTO app.users VALUES (1, 'a'); INSERT INTO app.orders VALUES (1, 1);
+         INSERT INTO app.logs VALUES (1, 'x');",
+    );
+    let dst = db_with("filter_dst", "");
+    let report = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["app"]);
+        o.exclude_tables = vec![TablePattern::parse("app.users")];
+        o.exclude_table_data = vec![TablePattern::parse("logs")];
+    })
+    .await
+    .unwrap();
+    let rels = dst
+        .query("SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = 'app'::regnamespace AND relkind IN ('r', 'v')")
+        .unwrap();
+    assert_eq!(rels[0][0], "logs,orders");
+    let fks = dst.query("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'app'::regnamespace").unwrap();
+    assert_eq!(fks[0][0], "0");
+    assert_eq!(dst.query("SELECT count(*) FROM app.logs").unwrap()[0][0], "0");
+    assert_eq!(dst.query("SELECT count(*) FROM app.orders").unwrap()[0][0], "1");
+    assert!(report.warnings.iter().any(|w| w.contains("user_orders")), "{:?}", report.warnings);
+}
+
+#[tokio::test]
+async fn failure_mid_copy_leaves_target_unchanged() {
+    let src = everything_with_data("fail_src");
+    let dst = db_with("fail_dst", "CREATE TABLE public.keep (x int); INSERT INTO public.keep VALUES (1);");
+    let before = dst.dump_schema(&[]).unwrap();
+    let err = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["shop", "Odd Schema"]);
+        o.fail_on_table = Some("orders_2023".into());
+    })
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    assert_eq!(dst.dump_schema(&[]).unwrap(), before);
+    assert!(leftover_schemas(&dst).is_empty());
+    let ext = dst.query("SELECT count(*) FROM pg_extension WHERE extname IN ('citext', 'btree_gist')").unwrap();
+    assert_eq!(ext[0][0], "0", "extensions created by the failed clone are dropped");
+}
+
+#[tokio::test]
+async fn copy_is_as_of_one_snapshot() {
+    let src = db_with(
+        "snap_src",
+        "CREATE SCHEMA app; CREATE TABLE app.a (id int PRIMARY KEY); CREATE TABLE app.b (id int PRIMARY KEY);
+         INSERT INTO app.a SELECT generate_series(1, 1000); INSERT INTO app.b SELECT generate_series(1, 1000);",
+    );
+    let dst = db_with("snap_dst", "");
+    let mut opts = CloneOptions::new(spec(&src), spec(&dst));
+    opts.naming.schemas = schema_args(&["app"]);
+    let plan = plan_clone(&opts).await.unwrap();
+    // Writes after the snapshot was taken must not appear in the copy.
+    src.psql("INSERT INTO app.a SELECT generate_series(1001, 2000); DELETE FROM app.b WHERE id <= 500;").unwrap();
+    run_clone(&opts, plan, &NoProgress, None).await.unwrap();
+    assert_eq!(dst.query("SELECT count(*) FROM app.a").unwrap()[0][0], "1000");
+    assert_eq!(dst.query("SELECT count(*) FROM app.b").unwrap()[0][0], "1000");
+}
+
+#[tokio::test]
+async fn existing_target_needs_drop_if_exists() {
+    let src = db_with("exists_src", "CREATE SCHEMA app; CREATE TABLE app.t (id int); INSERT INTO app.t VALUES (1);");
+    let dst = db_with("exists_dst", "CREATE SCHEMA app; CREATE TABLE app.old (x int);");
+    let err = clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap_err();
+    assert!(err.to_string().contains("--drop-if-exists"), "{err}");
+    assert_eq!(dst.query("SELECT count(*) FROM pg_class WHERE relname = 'old'").unwrap()[0][0], "1");
+    clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["app"]);
+        o.drop_if_exists = true;
+    })
+    .await
+    .unwrap();
+    assert_eq!(dst.query("SELECT count(*) FROM pg_class WHERE relname = 'old'").unwrap()[0][0], "0");
+    assert_eq!(dst.query("SELECT count(*) FROM app.t").unwrap()[0][0], "1");
+}
+
+#[tokio::test]
+async fn unknown_schema_is_an_error() {
+    let src = db_with("unknown_src", "CREATE SCHEMA app;");
+    let dst = db_with("unknown_dst", "");
+    let err = clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["nope"])).await.unwrap_err();
+    assert!(err.to_string().contains("\"nope\" does not exist"), "{err}");
+}
+
+#[tokio::test]
+async fn cross_cluster_clone() {
+    let other = pg_sandbox::Cluster::start().unwrap();
+    other.psql("postgres", "CREATE ROLE app_reader; CREATE ROLE \"App Writer\";").unwrap();
+    let src = everything_with_data("xcl_src");
+    let dst = other.create_database("xcl_dst").unwrap();
+    clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["shop", "Odd Schema"])).await.unwrap();
+    assert_same_text(&src.dump_schema(EVERYTHING_SCHEMAS).unwrap(), &dst.dump_schema(EVERYTHING_SCHEMAS).unwrap());
+    assert_same_data(&src, &dst, EVERYTHING_SCHEMAS, |s| s.to_string());
+}
