@@ -18,3 +18,14 @@ pub mod sql;
 pub mod verify;
 
 pub use error::{Error, ErrorKind, Result};
+
+/// The sample schema shipped with pggraft (every object kind the model
+/// covers, awkward names), used by `pggraft demo` and the tests.
+pub mod sample {
+    /// The structure.
+    pub const SCHEMA: &str = include_str!("../data/sample/schema.sql");
+    /// Rows; `SET pggraft.scale = N` first to multiply them.
+    pub const DATA: &str = include_str!("../data/sample/data.sql");
+    /// The sample's schemas.
+    pub const SCHEMAS: &[&str] = &["shop", "Odd Schema"];
+}

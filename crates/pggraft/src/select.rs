@@ -77,6 +77,88 @@ impl TablePattern {
     }
 }
 
+/// Splits `schema.name` where either part may be double-quoted
+/// (`"My Schema"."Odd.Name"`); quotes are removed, names kept as written.
+pub fn split_qualified(text: &str) -> (Option<String>, String) {
+    let mut parts: Vec<String> = vec![];
+    let mut cur = String::new();
+    let mut chars = text.trim().chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted && parts.is_empty() => parts.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    if parts.len() == 2 {
+        let name = parts.pop().unwrap_or_default();
+        (parts.pop(), name)
+    } else {
+        (None, parts.pop().unwrap_or_default())
+    }
+}
+
+/// pgcopydb's `--filters` INI file, so its users can switch: sections
+/// `[include-only-schema]`, `[exclude-schema]`, `[include-only-table]`,
+/// `[exclude-table]`, `[exclude-table-data]`, one name per line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub include_schemas: Vec<Pattern>,
+    pub exclude_schemas: Vec<Pattern>,
+    pub include_tables: Vec<TablePattern>,
+    pub exclude_tables: Vec<TablePattern>,
+    pub exclude_table_data: Vec<TablePattern>,
+}
+
+impl Filters {
+    pub fn parse(text: &str) -> crate::Result<Filters> {
+        let mut f = Filters::default();
+        let mut section = String::new();
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.trim().to_string();
+                continue;
+            }
+            let table = || {
+                let (schema, name) = split_qualified(line);
+                TablePattern { schema: schema.map(Pattern::new), name: Pattern::new(name) }
+            };
+            match section.as_str() {
+                "include-only-schema" => f.include_schemas.push(Pattern::new(split_qualified(line).1)),
+                "exclude-schema" => f.exclude_schemas.push(Pattern::new(split_qualified(line).1)),
+                "include-only-table" => f.include_tables.push(table()),
+                "exclude-table" => f.exclude_tables.push(table()),
+                "exclude-table-data" => f.exclude_table_data.push(table()),
+                "" => {
+                    return Err(crate::Error::input(format!(
+                        "filters line {}: {line:?} comes before any [section]",
+                        n + 1
+                    )));
+                }
+                other => {
+                    return Err(crate::Error::input(format!(
+                        "filters line {}: section [{other}] is not supported (supported: \
+                         include-only-schema, exclude-schema, include-only-table, exclude-table, \
+                         exclude-table-data)",
+                        n + 1
+                    )));
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +176,20 @@ mod tests {
         assert!(!t.matches("audit", "orders"));
         assert!(TablePattern::parse("orders").matches("any", "orders"));
         assert!(TablePattern::parse("\"a.b\".t").matches("a.b", "t"));
+    }
+
+    #[test]
+    fn pgcopydb_filters_parse() {
+        let f = Filters::parse(
+            "[include-only-schema]\nshop\n\n[exclude-table]\n\"Odd Schema\".\"T.1\"\npublic.logs\n\
+             [exclude-table-data]\naudit.big\n",
+        )
+        .unwrap();
+        assert_eq!(f.include_schemas[0].as_str(), "shop");
+        assert!(f.exclude_tables[0].matches("Odd Schema", "T.1"));
+        assert!(f.exclude_tables[1].matches("public", "logs"));
+        assert!(f.exclude_table_data[0].matches("audit", "big"));
+        assert!(Filters::parse("[exclude-index]\nx\n").is_err());
+        assert!(Filters::parse("x\n").is_err());
     }
 }

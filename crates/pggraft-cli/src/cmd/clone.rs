@@ -1,11 +1,395 @@
-use anyhow::Result;
-use clap::Args;
+//! `pggraft clone`: arguments (`CloneArgs`) validated into the library's
+//! `CloneOptions`, progress on the terminal, Ctrl-C handling, and the final
+//! report (with the verification that follows unless `--no-verify`).
 
-use crate::Outcome;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
+use pggraft::conn::ConnSpec;
+use pggraft::copy::{self, CloneOptions, CloneReport, Progress, Strategy};
+use pggraft::ddl::QualifiedName;
+use pggraft::rename::{Naming, SchemaArg};
+use pggraft::select::{Filters, Pattern, TablePattern};
+use pggraft::verify::{self, Level, VerifyOptions, VerifyReport};
+
+use crate::{Outcome, output};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum IdentifierCase {
+    /// Keep names as they are.
+    Preserve,
+    /// Fold table, column, constraint and index names to lower case.
+    Lower,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StrategyArg {
+    /// Server-side INSERT … SELECT within one database, binary COPY otherwise.
+    Auto,
+    /// Binary COPY streamed from source to target.
+    Copy,
+    /// Server-side INSERT … SELECT (same database only).
+    InsertSelect,
+}
 
 #[derive(Args)]
-pub struct CloneArgs {}
+pub struct CloneArgs {
+    /// Source connection: a postgres:// URL or a libpq keyword string.
+    #[arg(long, env = "PGGRAFT_SOURCE", value_name = "CONN")]
+    pub source: String,
+    /// Target connection (may be the same database).
+    #[arg(long, env = "PGGRAFT_TARGET", value_name = "CONN")]
+    pub target: String,
+    /// Schema to copy, optionally renamed (SRC or SRC=DST); repeatable (default: all user schemas).
+    #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]")]
+    pub schemas: Vec<String>,
+    /// Schema to leave out (names as stored, * and ?); repeatable.
+    #[arg(short = 'N', long = "exclude-schema", value_name = "PATTERN")]
+    pub exclude_schemas: Vec<String>,
+    /// Derive target schema names, e.g. 'dw__{database}__{schema}'.
+    #[arg(long, value_name = "T")]
+    pub schema_template: Option<String>,
+    /// Fold table, column, constraint and index names to lower case on the way.
+    #[arg(long, value_enum, default_value = "preserve")]
+    pub identifier_case: IdentifierCase,
+    /// Only tables matching this pattern (NAME or SCHEMA.NAME, * and ?); repeatable.
+    #[arg(short = 't', long = "table", value_name = "PATTERN")]
+    pub tables: Vec<String>,
+    /// Leave out tables matching this pattern, with what depends on them; repeatable.
+    #[arg(short = 'T', long = "exclude-table", value_name = "PATTERN")]
+    pub exclude_tables: Vec<String>,
+    /// Create these tables but copy none of their rows; repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude_table_data: Vec<String>,
+    /// Read filters from a pgcopydb-style INI file.
+    #[arg(long, value_name = "FILE.ini")]
+    pub filters: Option<PathBuf>,
+    /// Copy the structure only.
+    #[arg(long, conflicts_with = "data_only")]
+    pub schema_only: bool,
+    /// Copy rows only, into existing tables.
+    #[arg(long)]
+    pub data_only: bool,
+    /// Tables copied in parallel.
+    #[arg(short = 'j', long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Indexes and constraints built in parallel.
+    #[arg(long, default_value_t = 4)]
+    pub index_jobs: usize,
+    /// Copy tables larger than this (e.g. 500MB, 2GB) in parallel ranges (default: from sizes and --jobs).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub split_tables_larger_than: Option<u64>,
+    /// How rows move.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub strategy: StrategyArg,
+    /// Replace target schemas that already exist.
+    #[arg(long)]
+    pub drop_if_exists: bool,
+    /// Do not set owners (objects belong to the connecting role).
+    #[arg(long)]
+    pub no_owner: bool,
+    /// Do not copy privileges (GRANT/REVOKE).
+    #[arg(long)]
+    pub no_acl: bool,
+    /// Do not copy comments.
+    #[arg(long)]
+    pub no_comments: bool,
+    /// Do not verify the copy afterwards.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Print the plan (statements and copy tasks) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub async fn run(_a: CloneArgs) -> Result<Outcome> {
-    anyhow::bail!("not built yet")
+/// Parses `123`, `10kB`, `500MB`, `2GB`, `1TB` (powers of 1024, as PostgreSQL).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("{text:?} is not a size like 500MB or 2GB"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1 << 10,
+        "m" | "mb" => 1 << 20,
+        "g" | "gb" => 1 << 30,
+        "t" | "tb" => 1 << 40,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use kB, MB, GB or TB)")),
+    };
+    Ok(n * mult)
+}
+
+fn table_patterns(list: &[String]) -> Vec<TablePattern> {
+    list.iter().map(|p| TablePattern::parse(p)).collect()
+}
+
+/// `CloneArgs` (what the user typed) → `CloneOptions` (validated).
+fn options(a: &CloneArgs) -> Result<CloneOptions> {
+    let source = ConnSpec::parse(&a.source).context("--source")?;
+    let target = ConnSpec::parse(&a.target).context("--target")?;
+    let mut opts = CloneOptions::new(source, target);
+    let mut schemas = a.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<Vec<_>>>()?;
+    let mut exclude_schemas: Vec<Pattern> = a.exclude_schemas.iter().map(Pattern::new).collect();
+    let mut include_tables = table_patterns(&a.tables);
+    let mut exclude_tables = table_patterns(&a.exclude_tables);
+    let mut exclude_data = table_patterns(&a.exclude_table_data);
+    if let Some(path) = &a.filters {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let f = Filters::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        schemas.extend(f.include_schemas.into_iter().map(|p| SchemaArg { source: p, target: None }));
+        exclude_schemas.extend(f.exclude_schemas);
+        include_tables.extend(f.include_tables);
+        exclude_tables.extend(f.exclude_tables);
+        exclude_data.extend(f.exclude_table_data);
+    }
+    opts.naming = Naming {
+        schemas,
+        template: a.schema_template.clone(),
+        lower_case: matches!(a.identifier_case, IdentifierCase::Lower),
+    };
+    opts.exclude_schemas = exclude_schemas;
+    opts.include_tables = include_tables;
+    opts.exclude_tables = exclude_tables;
+    opts.exclude_table_data = exclude_data;
+    opts.schema_only = a.schema_only;
+    opts.data_only = a.data_only;
+    if a.jobs == 0 || a.index_jobs == 0 {
+        bail!("--jobs and --index-jobs must be at least 1");
+    }
+    opts.jobs = a.jobs;
+    opts.index_jobs = a.index_jobs;
+    opts.split_larger_than = a.split_tables_larger_than;
+    opts.strategy = match a.strategy {
+        StrategyArg::Auto => Strategy::Auto,
+        StrategyArg::Copy => Strategy::Copy,
+        StrategyArg::InsertSelect => Strategy::InsertSelect,
+    };
+    opts.drop_if_exists = a.drop_if_exists;
+    opts.owners = !a.no_owner;
+    opts.privileges = !a.no_acl;
+    opts.comments = !a.no_comments;
+    Ok(opts)
+}
+
+pub async fn run(a: CloneArgs) -> Result<Outcome> {
+    let opts = options(&a)?;
+    let report = run_clone(&opts, a.dry_run, a.json, !a.no_verify).await?;
+    Ok(report)
+}
+
+/// Runs a clone with terminal output; shared with `demo`.
+pub async fn run_clone(opts: &CloneOptions, dry_run: bool, json: bool, verify_after: bool) -> Result<Outcome> {
+    let plan = copy::plan_clone(opts).await?;
+    if dry_run {
+        let mut text = String::new();
+        text.push_str(&format!(
+            "-- pggraft clone plan: {} -> {}\n-- strategy: {:?}\n",
+            opts.source, opts.target, plan.strategy
+        ));
+        for s in &plan.schemas {
+            text.push_str(&format!("-- schema {:?} -> {:?} (built as {:?})\n", s.source, s.target, s.build));
+        }
+        for w in &plan.warnings {
+            text.push_str(&format!("-- warning: {w}\n"));
+        }
+        text.push_str(&plan.script());
+        text.push_str("\n-- data\n");
+        for t in &plan.tables {
+            text.push_str(&format!(
+                "-- copy {} -> {} ({}, {} part{})\n",
+                t.source,
+                t.target,
+                HumanBytes(t.bytes),
+                t.chunks.len(),
+                if t.chunks.len() == 1 { "" } else { "s" }
+            ));
+        }
+        output::write_out(None, &text)?;
+        return Ok(Outcome::Ok);
+    }
+    let progress = TermProgress::new(!json);
+    let cancel: copy::Cancel = Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    let started = Instant::now();
+    let report = copy::run_clone(opts, plan, &progress, Some(cancel)).await;
+    progress.finish();
+    let report = report?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let verified = if verify_after {
+        let mut v = VerifyOptions::new(opts.source.clone(), opts.target.clone());
+        v.naming = opts.naming.clone();
+        v.schema_map = Some(report.schemas.clone());
+        v.include_tables = opts.include_tables.clone();
+        v.exclude_tables = opts.exclude_tables.clone();
+        v.exclude_tables.extend(opts.exclude_table_data.iter().cloned());
+        v.level = if opts.schema_only { Level::Schema } else { Level::Checksums };
+        v.jobs = opts.jobs.max(2);
+        if !json {
+            eprintln!("verifying the copy ({})", v.level.as_str());
+        }
+        Some(verify::verify(&v).await.context("verifying the copy")?)
+    } else {
+        None
+    };
+    if json {
+        let doc = serde_json::json!({ "clone": report, "verify": verified, "seconds": elapsed });
+        output::write_out(None, &format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+    } else {
+        print_report(&report, verified.as_ref(), elapsed);
+    }
+    Ok(match verified {
+        Some(v) if !v.is_clean() => Outcome::Differences,
+        _ => Outcome::Ok,
+    })
+}
+
+fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec!["clone", ""]);
+    for (s, d) in &r.schemas {
+        t.add_row(vec![Cell::new("schema"), Cell::new(format!("{s} → {d}"))]);
+    }
+    let objects: Vec<String> = r.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    t.add_row(vec![Cell::new("objects"), Cell::new(objects.join(", "))]);
+    let rows = r.total_rows();
+    t.add_row(vec![
+        Cell::new("data"),
+        Cell::new(format!(
+            "{} tables, {rows} rows, {} ({} strategy), {} sequences",
+            r.tables.len(),
+            HumanBytes(r.total_bytes()),
+            r.strategy,
+            r.sequences
+        )),
+    ]);
+    for (phase, secs) in &r.phases {
+        t.add_row(vec![Cell::new(format!("{phase} time")), Cell::new(format!("{secs:.2}s"))]);
+    }
+    t.add_row(vec![
+        Cell::new("total"),
+        Cell::new(format!("{elapsed:.2}s, {:.0} rows/s", rows as f64 / elapsed.max(0.001))),
+    ]);
+    if let Some(v) = v {
+        let verdict = if v.is_clean() {
+            format!("identical ({})", v.level.as_str())
+        } else {
+            let tables = v.differing_tables().count();
+            format!("DIFFERENT: {} object(s), {tables} table(s) differ", v.schema.len())
+        };
+        t.add_row(vec![Cell::new("verify"), Cell::new(verdict)]);
+    }
+    println!("{t}");
+    if let Some(v) = v {
+        for d in &v.schema {
+            println!("  {} {}: {}", d.kind.as_str(), d.what, d.object);
+        }
+        for d in v.differing_tables() {
+            println!("  table {} → {}: {}", d.source, d.target, d.status.as_str());
+        }
+    }
+}
+
+/// Progress bars on a terminal, plain lines otherwise.
+struct TermProgress {
+    enabled: bool,
+    bars: Option<(MultiProgress, ProgressBar)>,
+    tables: Mutex<HashMap<QualifiedName, ProgressBar>>,
+}
+
+impl TermProgress {
+    fn new(enabled: bool) -> TermProgress {
+        let bars = (enabled && output::stderr_is_terminal()).then(|| {
+            let mp = MultiProgress::new();
+            let overall = mp.add(ProgressBar::new(0));
+            overall.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            (mp, overall)
+        });
+        TermProgress { enabled, bars, tables: Mutex::new(HashMap::new()) }
+    }
+
+    fn finish(&self) {
+        if let Some((_, overall)) = &self.bars {
+            overall.finish_and_clear();
+        }
+    }
+
+    fn line(&self, text: String) {
+        if !self.enabled {
+            return;
+        }
+        match &self.bars {
+            Some((mp, _)) => {
+                let _ = mp.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+}
+
+impl Progress for TermProgress {
+    fn phase(&self, name: &str) {
+        self.line(format!("== {name}"));
+    }
+
+    fn data_started(&self, total: u64, tables: usize) {
+        if let Some((_, overall)) = &self.bars {
+            overall.set_length(total);
+            overall.set_message(format!("{tables} tables"));
+        }
+        self.line(format!("copying {tables} tables ({})", HumanBytes(total)));
+    }
+
+    fn table_started(&self, table: &QualifiedName, bytes: u64) {
+        if let Some((mp, _)) = &self.bars {
+            let bar = mp.add(ProgressBar::new(bytes));
+            bar.set_style(
+                ProgressStyle::with_template("  {spinner} {msg} {bytes} {bytes_per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(table.to_string());
+            if let Ok(mut m) = self.tables.lock() {
+                m.insert(table.clone(), bar);
+            }
+        }
+    }
+
+    fn table_bytes(&self, table: &QualifiedName, delta: u64) {
+        if let Some((_, overall)) = &self.bars {
+            overall.inc(delta);
+            if let Ok(m) = self.tables.lock()
+                && let Some(b) = m.get(table)
+            {
+                b.inc(delta);
+            }
+        }
+    }
+
+    fn table_done(&self, table: &QualifiedName, rows: u64, bytes: u64) {
+        if let Ok(mut m) = self.tables.lock()
+            && let Some(b) = m.remove(table)
+        {
+            b.finish_and_clear();
+        }
+        self.line(format!("  copied {table}: {rows} rows, {}", HumanBytes(bytes)));
+    }
 }

@@ -1,11 +1,275 @@
-use anyhow::Result;
-use clap::Args;
+//! `pggraft verify`: arguments, the library call, and the report as text,
+//! a summary table on a terminal, or JSON.
 
-use crate::Outcome;
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressStyle};
+use pggraft::conn::ConnSpec;
+use pggraft::rename::{Naming, SchemaArg};
+use pggraft::select::TablePattern;
+use pggraft::verify::{
+    self, DiffKind, Level, Progress, RowDiffs, Stage, TableResult, TableStatus, VerifyOptions,
+    VerifyReport,
+};
+
+use crate::{Outcome, output};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum IdentifierCase {
+    /// Names are copied as they are.
+    Preserve,
+    /// Names inside the copied schemas were folded to lower case.
+    Lower,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    /// Structure only: every object's SQL.
+    Schema,
+    /// Structure and exact row counts.
+    Counts,
+    /// Structure, row counts and a hash of every row, computed on the servers.
+    Checksums,
+    /// Checksums, then the primary keys of the rows that differ.
+    Rows,
+}
+
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::Schema => Level::Schema,
+            LevelArg::Counts => Level::Counts,
+            LevelArg::Checksums => Level::Checksums,
+            LevelArg::Rows => Level::Rows,
+        }
+    }
+}
 
 #[derive(Args)]
-pub struct VerifyArgs {}
+pub struct VerifyArgs {
+    /// Source connection: a postgres:// URL or a libpq keyword string.
+    #[arg(long, env = "PGGRAFT_SOURCE", value_name = "CONN")]
+    pub source: String,
+    /// Target connection (the copy), in the same forms.
+    #[arg(long, env = "PGGRAFT_TARGET", value_name = "CONN")]
+    pub target: String,
+    /// Source schema to verify, SRC or SRC=DST when the copy is named DST; repeatable (default: all).
+    #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]")]
+    pub schemas: Vec<String>,
+    /// Target schema names from a template, e.g. '{schema}_copy' ({database} and {schema}).
+    #[arg(long, value_name = "T")]
+    pub schema_template: Option<String>,
+    /// Whether the copy's identifiers were folded to lower case.
+    #[arg(long, value_enum, default_value = "preserve")]
+    pub identifier_case: IdentifierCase,
+    /// Only tables matching this pattern (NAME or SCHEMA.NAME, source names, * and ?); repeatable.
+    #[arg(short = 't', long = "table", value_name = "PATTERN")]
+    pub tables: Vec<String>,
+    /// Leave out tables matching this pattern (source names); repeatable.
+    #[arg(short = 'T', long = "exclude-table", value_name = "PATTERN")]
+    pub exclude_tables: Vec<String>,
+    /// How thoroughly to compare; each level includes the ones before it.
+    #[arg(long, value_enum, default_value = "checksums")]
+    pub level: LevelArg,
+    /// Sessions per database reading tables in parallel.
+    #[arg(short = 'j', long, default_value_t = verify::DEFAULT_JOBS, value_parser = parse_jobs)]
+    pub jobs: usize,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// At most this many differing rows listed per table (--level rows).
+    #[arg(long, default_value_t = verify::DEFAULT_ROW_LIMIT, value_name = "N")]
+    pub row_limit: usize,
+}
 
-pub async fn run(_a: VerifyArgs) -> Result<Outcome> {
-    anyhow::bail!("not built yet")
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number from 1 to 256, got {s:?}")),
+    }
+}
+
+impl VerifyArgs {
+    /// Validates the arguments into library options (no I/O).
+    fn options(&self) -> Result<VerifyOptions> {
+        let source = ConnSpec::parse(&self.source).context("--source")?;
+        let target = ConnSpec::parse(&self.target).context("--target")?;
+        let schemas = self
+            .schemas
+            .iter()
+            .map(|s| SchemaArg::parse(s))
+            .collect::<pggraft::Result<Vec<_>>>()?;
+        let mut opts = VerifyOptions::new(source, target);
+        opts.naming = Naming {
+            schemas,
+            template: self.schema_template.clone(),
+            lower_case: matches!(self.identifier_case, IdentifierCase::Lower),
+        };
+        opts.include_tables = self.tables.iter().map(|t| TablePattern::parse(t)).collect();
+        opts.exclude_tables = self.exclude_tables.iter().map(|t| TablePattern::parse(t)).collect();
+        opts.level = self.level.into();
+        opts.jobs = self.jobs;
+        opts.row_limit = self.row_limit;
+        Ok(opts)
+    }
+}
+
+pub async fn run(a: VerifyArgs) -> Result<Outcome> {
+    let opts = a.options()?;
+    let bar = (!a.json && output::stderr_is_terminal() && opts.level >= Level::Counts).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg:<12} [{bar:30}] {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let on_progress = |p: &Progress| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            bar.set_message(match p.stage {
+                Stage::Tables => "tables",
+                Stage::Rows => "rows",
+            });
+        }
+    };
+    let report = verify::verify_with_progress(&opts, &on_progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = if a.json {
+        let mut s = serde_json::to_string_pretty(&report)?;
+        s.push('\n');
+        s
+    } else {
+        render_text(&report, std::io::stdout().is_terminal())
+    };
+    output::write_out(None, &text)?;
+    Ok(if report.is_clean() { Outcome::Ok } else { Outcome::Differences })
+}
+
+/// Every difference, one per line (statements and keys indented below),
+/// then a summary table on a terminal, then one verdict line.
+fn render_text(r: &VerifyReport, terminal: bool) -> String {
+    let mut out = String::new();
+    for d in &r.schema {
+        let where_ = match d.kind {
+            DiffKind::Missing => " (source only)",
+            DiffKind::Extra => " (target only)",
+            DiffKind::Changed => "",
+        };
+        let _ = writeln!(out, "schema {}: {}{where_}", d.kind.as_str(), d.object);
+        for s in &d.source {
+            let _ = writeln!(out, "  source: {}", one_line(s));
+        }
+        for s in &d.target {
+            let _ = writeln!(out, "  target: {}", one_line(s));
+        }
+    }
+    for t in r.differing_tables() {
+        let _ = writeln!(out, "table {}: {}", t.status.as_str(), table_line(t));
+        if let Some(rows) = &t.rows {
+            write_rows(&mut out, rows);
+        }
+    }
+    if terminal && !r.tables.is_empty() {
+        out.push_str(&summary_table(r));
+        out.push('\n');
+    }
+    let differing = r.differing_tables().count();
+    if r.is_clean() {
+        let tables = if r.level >= Level::Counts {
+            format!(" and {} table(s)", r.tables.len())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "identical: structure{tables} match at level {}", r.level);
+    } else {
+        let _ = writeln!(
+            out,
+            "differences: {} object(s), {differing} of {} table(s) at level {}",
+            r.schema.len(),
+            r.tables.len(),
+            r.level
+        );
+    }
+    out
+}
+
+fn table_line(t: &TableResult) -> String {
+    let mut s = if t.source == t.target {
+        t.source.to_string()
+    } else {
+        format!("{} -> {}", t.source, t.target)
+    };
+    match &t.status {
+        TableStatus::Incomparable => {
+            let _ = write!(s, " ({})", t.reason.as_deref().unwrap_or("rows not compared"));
+        }
+        TableStatus::Missing | TableStatus::Extra => {}
+        TableStatus::Match | TableStatus::Differs => {
+            if let (Some(a), Some(b)) = (t.source_rows, t.target_rows) {
+                if a == b {
+                    let _ = write!(s, " ({a} rows on both sides, checksums differ)");
+                } else {
+                    let _ = write!(s, " ({a} rows in source, {b} in target)");
+                }
+            }
+        }
+    }
+    s
+}
+
+fn write_rows(out: &mut String, rows: &RowDiffs) {
+    match rows {
+        RowDiffs::Keyed { key_columns, missing, extra, changed, truncated } => {
+            for (what, keys) in [("missing", missing), ("extra", extra), ("changed", changed)] {
+                for k in keys {
+                    let _ = writeln!(out, "  {what} row {}", verify::format_key(key_columns, k));
+                }
+            }
+            if *truncated {
+                let _ = writeln!(out, "  … more rows differ (raise --row-limit to list them)");
+            }
+        }
+        RowDiffs::Unkeyed { missing_rows, extra_rows, truncated } => {
+            let at_least = if *truncated { "at least " } else { "" };
+            let _ = writeln!(
+                out,
+                "  no primary key: {at_least}{missing_rows} row(s) only in source, \
+                 {at_least}{extra_rows} row(s) only in target (a changed row counts as both)"
+            );
+        }
+    }
+}
+
+fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// All tables when there are few, otherwise only those that differ.
+fn summary_table(r: &VerifyReport) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["table", "source rows", "target rows", "status"]);
+    let all = r.tables.len() <= 50;
+    for t in r.tables.iter().filter(|t| all || t.status != TableStatus::Match) {
+        let rows = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+        table.add_row(vec![
+            Cell::new(&t.target),
+            Cell::new(rows(t.source_rows)),
+            Cell::new(rows(t.target_rows)),
+            Cell::new(t.status.as_str()),
+        ]);
+    }
+    table.to_string()
 }

@@ -295,17 +295,30 @@ impl Scheduler {
                 shared_lock: false,
             });
         }
+        // Members of each partition/inheritance tree, by root.
+        let mut members: HashMap<&String, Vec<String>> = HashMap::new();
+        for (k, root) in &plan.family {
+            members.entry(root).or_default().push(k.clone());
+        }
+        let root_of = |k: &String| plan.family.get(k).cloned().unwrap_or_else(|| k.clone());
         for s in &plan.post_data {
             let mut locks: BTreeSet<String> = BTreeSet::new();
             for k in s.deps.iter().chain(std::iter::once(&s.object)) {
                 if table_keys.contains(k) || mv_keys.contains(k) || k.starts_with("relation ") {
-                    locks.insert(k.clone());
+                    locks.insert(root_of(k));
                 } else if let Some(rel) = plan.touches.get(k) {
-                    locks.insert(rel.clone());
+                    locks.insert(root_of(rel));
                 }
             }
+            // Wait for the data of every member of the trees it touches.
+            let mut deps = s.deps.clone();
+            for root in &locks {
+                deps.extend(members.get(root).into_iter().flatten().cloned());
+            }
+            let mut stmt = s.clone();
+            stmt.deps = deps;
             work.push(Work {
-                stmt: s.clone(),
+                stmt,
                 loads: None,
                 locks: locks.into_iter().collect(),
                 shared_lock: s.what == "index",
@@ -515,8 +528,25 @@ async fn worker(
             Job::Wait => notified.await,
             Job::Data(t, c) => {
                 let task = &shared.tables[t];
-                let conns = Conns { target: &mut target, source: &mut source, tag, snapshot };
-                let result = load_chunk(opts, task, c, insert_select, conns, progress).await;
+                let mut attempt = 0;
+                let result = loop {
+                    let conns = Conns { target: &mut target, source: &mut source, tag, snapshot };
+                    match load_chunk(opts, task, c, insert_select, conns, progress).await {
+                        // A chunk loads in one transaction, so losing a
+                        // deadlock leaves nothing behind: roll back, retry.
+                        Err(e) if attempt < 3 && is_deadlock(&e) => {
+                            attempt += 1;
+                            for conn in [&target, &source].into_iter().flatten() {
+                                let _ = conn.batch_execute("ROLLBACK").await;
+                            }
+                            if !insert_select {
+                                // The source session's snapshot transaction is gone.
+                                source = None;
+                            }
+                        }
+                        r => break r,
+                    }
+                };
                 let (rows, bytes) = match result {
                     Ok(x) => x,
                     Err(e) => {
@@ -570,6 +600,11 @@ async fn worker(
             }
         }
     }
+}
+
+fn is_deadlock(e: &Error) -> bool {
+    matches!(e, Error::Db { source: Some(pg), .. }
+        if pg.code() == Some(&tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED))
 }
 
 /// A data worker's sessions, opened on first use and kept.

@@ -43,6 +43,8 @@ pub struct CloneOptions {
     pub source: ConnSpec,
     pub target: ConnSpec,
     pub naming: Naming,
+    /// Source schemas to leave out.
+    pub exclude_schemas: Vec<crate::select::Pattern>,
     /// Only tables matching one of these (empty: all).
     pub include_tables: Vec<TablePattern>,
     pub exclude_tables: Vec<TablePattern>,
@@ -72,6 +74,7 @@ impl CloneOptions {
             source,
             target,
             naming: Naming::default(),
+            exclude_schemas: vec![],
             include_tables: vec![],
             exclude_tables: vec![],
             exclude_table_data: vec![],

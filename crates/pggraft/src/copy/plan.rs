@@ -87,6 +87,10 @@ pub struct ClonePlan {
     pub warnings: Vec<String>,
     /// Post-data object keys → the relation keys of the tables they lock.
     pub touches: HashMap<String, String>,
+    /// Relation key → the root of its partition or inheritance tree. DDL on
+    /// one member locks the others (a partition's parent, say), so a tree
+    /// is scheduled as one unit: its DDL waits for all of its data.
+    pub family: HashMap<String, String>,
     /// The session holding the exported snapshot, open until data is in.
     pub(crate) holder: Option<Client>,
     pub snapshot: Option<String>,
@@ -147,7 +151,7 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
         .await
         .ctx("exporting the source snapshot")?
         .get(0);
-    let filter = SchemaFilter { include: opts.naming.patterns(), exclude: vec![] };
+    let filter = SchemaFilter { include: opts.naming.patterns(), exclude: opts.exclude_schemas.clone() };
     let mut cat = introspect(&holder, &filter).await?;
     if cat.schemas.is_empty() {
         return Err(Error::input(format!(
@@ -317,6 +321,28 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
         touches.insert(key::statistics(&s.name), key::relation(&s.table));
     }
 
+    let mut family: HashMap<String, String> = HashMap::new();
+    let parent: HashMap<String, String> = renamed
+        .tables
+        .iter()
+        .filter_map(|t| {
+            let p = t.partition_of.as_ref().map(|p| &p.parent).or(t.inherits.first())?;
+            Some((key::relation(&t.name), key::relation(p)))
+        })
+        .collect();
+    for t in &renamed.tables {
+        let mut root = key::relation(&t.name);
+        let mut hops = 0;
+        while let Some(p) = parent.get(&root) {
+            root = p.clone();
+            hops += 1;
+            if hops > 1000 {
+                break;
+            }
+        }
+        family.insert(key::relation(&t.name), root);
+    }
+
     let schemas = final_map
         .iter()
         .map(|(s, t)| SchemaPair {
@@ -338,6 +364,7 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
         new_extensions,
         warnings,
         touches,
+        family,
         holder: Some(holder),
         snapshot: Some(snapshot),
         session_tag: tag,

@@ -20,8 +20,8 @@ pub fn spec(db: &TestDb<'_>) -> ConnSpec {
     ConnSpec::parse(&db.url()).expect("parse test url")
 }
 
-pub const EVERYTHING: &str = include_str!("../data/everything.sql");
-pub const EVERYTHING_DATA: &str = include_str!("../data/everything_data.sql");
+pub const EVERYTHING: &str = pggraft::sample::SCHEMA;
+pub const EVERYTHING_DATA: &str = pggraft::sample::DATA;
 
 /// The fixture with data.
 pub fn everything_with_data(prefix: &str) -> TestDb<'static> {
@@ -56,7 +56,7 @@ pub fn quote_qualified(schema: &str, name: &str) -> String {
     pggraft::ddl::QualifiedName::new(schema, name).to_string()
 }
 
-pub const EVERYTHING_SCHEMAS: &[&str] = &["shop", "Odd Schema"];
+pub const EVERYTHING_SCHEMAS: &[&str] = pggraft::sample::SCHEMAS;
 
 /// Asserts two texts are equal, showing only the lines that differ.
 pub fn assert_same_text(a: &str, b: &str) {

@@ -4,3 +4,4 @@
 mod clone;
 mod common;
 mod inspect;
+mod verify;

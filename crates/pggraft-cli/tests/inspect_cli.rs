@@ -1,0 +1,253 @@
+//! `pggraft inspect` as a user runs it: the built binary against a throwaway cluster, checking
+//! what it prints, what it writes, and that every bad input ends in exit code 2 with one
+//! `error:` line that names the problem (and never echoes a password).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use pg_sandbox::{Cluster, TestDb};
+
+/// A small schema with a table, an index and a view, enough to recognise in the output.
+const SHOP: &str = "
+    CREATE SCHEMA shop;
+    CREATE TABLE shop.t (id int PRIMARY KEY, name text NOT NULL);
+    CREATE INDEX t_name_idx ON shop.t (name);
+    CREATE VIEW shop.v AS SELECT id FROM shop.t;
+";
+
+fn cluster() -> &'static Cluster {
+    Cluster::shared().expect("start the shared test cluster")
+}
+
+/// A fresh database (dropped with the guard), loaded with `sql`.
+fn db_with(prefix: &str, sql: &str) -> TestDb<'static> {
+    let db = cluster().create_database(prefix).expect("create test database");
+    db.psql(sql).expect("load fixture");
+    db
+}
+
+fn pggraft(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pggraft"))
+        .args(args)
+        // The default `warn` level is what users see; keep a developer's PGGRAFT_LOG out of it.
+        .env_remove("PGGRAFT_LOG")
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("run the pggraft binary")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+fn ok(args: &[&str]) -> String {
+    let out = pggraft(args);
+    assert!(out.status.success(), "pggraft {args:?} failed with {}:\n{}", out.status, stderr(&out));
+    stdout(&out)
+}
+
+/// Asserts exit code 2 with exactly one line on stderr, starting with `error:`, and nothing on
+/// stdout. Returns that line.
+fn fails(args: &[&str]) -> String {
+    let out = pggraft(args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "pggraft {args:?}: want exit 2, got {}:\n{err}",
+        out.status
+    );
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "pggraft {args:?}: want one line on stderr, got:\n{err}");
+    assert!(
+        lines[0].starts_with("error: "),
+        "pggraft {args:?}: stderr is not an error line: {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "pggraft {args:?}: printed to stdout on error:\n{}",
+        stdout(&out)
+    );
+    lines[0].to_owned()
+}
+
+/// `postgresql://USER:PASSWORD@HOST:PORT/DBNAME` on the test cluster.
+fn url_as(user: &str, password: &str, dbname: &str) -> String {
+    let c = cluster();
+    format!("postgresql://{user}:{password}@{}:{}/{dbname}", c.host(), c.port())
+}
+
+#[test]
+fn sql_output_names_tables_schema_qualified() {
+    let db = db_with("cli_sql", SHOP);
+    let sql = ok(&["inspect", &db.url(), "-n", "shop"]);
+    assert!(sql.contains("CREATE TABLE shop.t"), "no CREATE TABLE shop.t in:\n{sql}");
+    assert!(sql.contains("t_name_idx"), "index missing from:\n{sql}");
+    assert!(sql.contains("CREATE VIEW shop.v"), "view missing from:\n{sql}");
+}
+
+#[test]
+fn sql_output_recreates_the_schema() {
+    let src = db_with("cli_rt_src", SHOP);
+    let sql = ok(&["inspect", &src.url(), "-n", "shop"]);
+    let dst = db_with("cli_rt_dst", "");
+    dst.psql(&sql).unwrap_or_else(|e| panic!("applying inspect output failed: {e}\n{sql}"));
+    assert_eq!(src.dump_schema(&["shop"]).unwrap(), dst.dump_schema(&["shop"]).unwrap());
+}
+
+#[test]
+fn json_to_a_file_parses() {
+    let db = db_with("cli_json", SHOP);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.json");
+    let file_arg = file.to_str().unwrap();
+    let out = ok(&["inspect", &db.url(), "-n", "shop", "--format", "json", "-o", file_arg]);
+    assert!(out.is_empty(), "-o should leave stdout empty, got:\n{out}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).expect("valid JSON");
+    assert_eq!(json["database"], db.name());
+    assert_eq!(schema_names(&json), ["shop"]);
+    let tables = json["tables"].to_string();
+    assert!(tables.contains("\"t\""), "table t missing from JSON tables: {tables}");
+}
+
+#[test]
+fn schema_names_with_spaces_and_capitals_match_exactly() {
+    let db = db_with(
+        "cli_odd",
+        r#"CREATE SCHEMA "Odd Schema";
+           CREATE TABLE "Odd Schema"."My Table" (id int PRIMARY KEY);
+           CREATE SCHEMA odd;
+           CREATE TABLE odd.plain (id int);"#,
+    );
+    let sql = ok(&["inspect", &db.url(), "-n", "Odd Schema"]);
+    assert!(sql.contains(r#"CREATE TABLE "Odd Schema"."My Table""#), "table missing from:\n{sql}");
+    assert!(!sql.contains("odd.plain"), "schema `odd` was not asked for:\n{sql}");
+    // Names are not case-folded: a lower-case spelling names no schema.
+    let err = fails(&["inspect", &db.url(), "-n", "odd schema"]);
+    assert!(err.contains("odd schema"), "error does not name the schema: {err}");
+}
+
+#[test]
+fn wildcards_select_several_schemas() {
+    let db = db_with(
+        "cli_wild",
+        "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int);
+         CREATE SCHEMA stock; CREATE TABLE stock.items (id int);
+         CREATE SCHEMA other; CREATE TABLE other.misc (id int);",
+    );
+    let sql = ok(&["inspect", &db.url(), "-n", "s*"]);
+    assert!(sql.contains("CREATE TABLE sales.orders"), "sales missing from:\n{sql}");
+    assert!(sql.contains("CREATE TABLE stock.items"), "stock missing from:\n{sql}");
+    assert!(!sql.contains("other.misc"), "`s*` matched `other`:\n{sql}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.json");
+    ok(&["inspect", &db.url(), "-n", "st?ck", "--format", "json", "-o", file.to_str().unwrap()]);
+    assert_eq!(schema_names(&read_json(&file)), ["stock"]);
+
+    // A wildcard that matches nothing is not an error, just an empty selection.
+    let json = ok(&["inspect", &db.url(), "-n", "zz*", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert!(schema_names(&json).is_empty());
+}
+
+#[test]
+fn keyword_strings_and_pg_env_vars_connect() {
+    let db = db_with("cli_conn", SHOP);
+    let (role, password) = ("pggraft_cli_conn", "Conn-Secret-1234");
+    cluster().create_role(role, password, false).unwrap();
+    let (host, port) = (cluster().host(), cluster().port().to_string());
+
+    let keywords = format!("host={host} port={port} dbname={} user={role}", db.name());
+    let with_password = format!("{keywords} password='{password}'");
+    let sql = ok(&["inspect", &with_password, "-n", "shop"]);
+    assert!(sql.contains("CREATE TABLE shop.t"), "keyword string: no shop.t in:\n{sql}");
+
+    // No connection argument at all: everything from the environment, as with psql.
+    let out = Command::new(env!("CARGO_BIN_EXE_pggraft"))
+        .args(["inspect", "-n", "shop"])
+        .env_remove("PGGRAFT_LOG")
+        .envs([
+            ("PGHOST", host),
+            ("PGPORT", &port),
+            ("PGDATABASE", db.name()),
+            ("PGUSER", role),
+            ("PGPASSWORD", password),
+            ("PGCONNECT_TIMEOUT", "10"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "PG* variables: {}", stderr(&out));
+    assert!(stdout(&out).contains("CREATE TABLE shop.t"));
+}
+
+#[test]
+fn unreachable_server_is_an_error() {
+    let err = fails(&["inspect", "postgres://postgres@127.0.0.1:1/x"]);
+    assert!(err.contains("127.0.0.1:1/x"), "error does not name the server: {err}");
+    assert!(err.contains("connection refused"), "error does not say why: {err}");
+}
+
+#[test]
+fn wrong_password_is_an_error_and_not_echoed() {
+    let db = db_with("cli_pw", SHOP);
+    let role = "pggraft_cli_pw";
+    cluster().create_role(role, "Right-Secret-4711", false).unwrap();
+    // The right password gets in, so the failure below is about the password alone.
+    let sql = ok(&["inspect", &url_as(role, "Right-Secret-4711", db.name()), "-n", "shop"]);
+    assert!(sql.contains("CREATE TABLE shop.t"));
+
+    let wrong = "Wrong-Secret-0815";
+    let out = pggraft(&["inspect", &url_as(role, wrong, db.name()), "-n", "shop"]);
+    assert!(!stderr(&out).contains(wrong), "stderr shows the password: {}", stderr(&out));
+    assert!(!stdout(&out).contains(wrong), "stdout shows the password: {}", stdout(&out));
+    let err = fails(&["inspect", &url_as(role, wrong, db.name()), "-n", "shop"]);
+    assert!(err.contains("password"), "error does not say it is the password: {err}");
+    assert!(err.contains(role), "error does not name the role: {err}");
+}
+
+#[test]
+fn missing_database_is_an_error() {
+    let name = format!("no_such_db_{}", std::process::id());
+    let err = fails(&["inspect", &cluster().url(&name)]);
+    assert!(err.contains(&name), "error does not name the database: {err}");
+}
+
+#[test]
+fn missing_schema_is_an_error() {
+    let db = db_with("cli_noschema", SHOP);
+    let err = fails(&["inspect", &db.url(), "-n", "nope"]);
+    assert!(err.contains("nope"), "error does not name the schema: {err}");
+}
+
+#[test]
+fn unsupported_object_is_an_error_naming_it() {
+    let db = db_with(
+        "cli_unsup",
+        &format!("{SHOP} CREATE AGGREGATE shop.myagg(int) (SFUNC = int4pl, STYPE = int);"),
+    );
+    let err = fails(&["inspect", &db.url(), "-n", "shop"]);
+    assert!(
+        err.contains("aggregate") && err.contains("shop.myagg"),
+        "error does not name it: {err}"
+    );
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("valid JSON")
+}
+
+fn schema_names(json: &serde_json::Value) -> Vec<String> {
+    json["schemas"]
+        .as_array()
+        .expect("`schemas` is an array")
+        .iter()
+        .map(|s| s["name"].as_str().expect("schema name").to_owned())
+        .collect()
+}
