@@ -24,10 +24,7 @@ pub async fn read_catalog(spec: &ConnSpec, filter: &SchemaFilter) -> Result<Cata
 /// The model as one SQL script, in dependency order.
 pub fn to_sql(cat: &Catalog) -> String {
     let ordered = plan::order(render(cat, &RenderOptions::default()));
-    let mut out = format!(
-        "-- pggraft schema of database {}\n",
-        crate::ddl::literal(&cat.database)
-    );
+    let mut out = format!("-- pggraft schema of database {}\n", crate::ddl::literal(&cat.database));
     out.push_str(&plan::script(&ordered));
     out
 }

@@ -134,7 +134,9 @@ impl Filters {
                 TablePattern { schema: schema.map(Pattern::new), name: Pattern::new(name) }
             };
             match section.as_str() {
-                "include-only-schema" => f.include_schemas.push(Pattern::new(split_qualified(line).1)),
+                "include-only-schema" => {
+                    f.include_schemas.push(Pattern::new(split_qualified(line).1))
+                }
                 "exclude-schema" => f.exclude_schemas.push(Pattern::new(split_qualified(line).1)),
                 "include-only-table" => f.include_tables.push(table()),
                 "exclude-table" => f.exclude_tables.push(table()),

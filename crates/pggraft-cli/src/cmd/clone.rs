@@ -137,15 +137,18 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     let source = ConnSpec::parse(&a.source).context("--source")?;
     let target = ConnSpec::parse(&a.target).context("--target")?;
     let mut opts = CloneOptions::new(source, target);
-    let mut schemas = a.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<Vec<_>>>()?;
+    let mut schemas =
+        a.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<Vec<_>>>()?;
     let mut exclude_schemas: Vec<Pattern> = a.exclude_schemas.iter().map(Pattern::new).collect();
     let mut include_tables = table_patterns(&a.tables);
     let mut exclude_tables = table_patterns(&a.exclude_tables);
     let mut exclude_data = table_patterns(&a.exclude_table_data);
     if let Some(path) = &a.filters {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let f = Filters::parse(&text).with_context(|| format!("in {}", path.display()))?;
-        schemas.extend(f.include_schemas.into_iter().map(|p| SchemaArg { source: p, target: None }));
+        schemas
+            .extend(f.include_schemas.into_iter().map(|p| SchemaArg { source: p, target: None }));
         exclude_schemas.extend(f.exclude_schemas);
         include_tables.extend(f.include_tables);
         exclude_tables.extend(f.exclude_tables);
@@ -187,7 +190,12 @@ pub async fn run(a: CloneArgs) -> Result<Outcome> {
 }
 
 /// Runs a clone with terminal output; shared with `demo`.
-pub async fn run_clone(opts: &CloneOptions, dry_run: bool, json: bool, verify_after: bool) -> Result<Outcome> {
+pub async fn run_clone(
+    opts: &CloneOptions,
+    dry_run: bool,
+    json: bool,
+    verify_after: bool,
+) -> Result<Outcome> {
     let plan = copy::plan_clone(opts).await?;
     if dry_run {
         let mut text = String::new();
@@ -196,7 +204,10 @@ pub async fn run_clone(opts: &CloneOptions, dry_run: bool, json: bool, verify_af
             opts.source, opts.target, plan.strategy
         ));
         for s in &plan.schemas {
-            text.push_str(&format!("-- schema {:?} -> {:?} (built as {:?})\n", s.source, s.target, s.build));
+            text.push_str(&format!(
+                "-- schema {:?} -> {:?} (built as {:?})\n",
+                s.source, s.target, s.build
+            ));
         }
         for w in &plan.warnings {
             text.push_str(&format!("-- warning: {w}\n"));
@@ -373,9 +384,14 @@ impl Progress for TermProgress {
         }
     }
 
-    fn table_bytes(&self, table: &QualifiedName, delta: u64) {
+    fn chunk_done(&self, _table: &QualifiedName, heap_bytes: u64) {
         if let Some((_, overall)) = &self.bars {
-            overall.inc(delta);
+            overall.inc(heap_bytes);
+        }
+    }
+
+    fn table_bytes(&self, table: &QualifiedName, delta: u64) {
+        if self.bars.is_some() {
             if let Ok(m) = self.tables.lock()
                 && let Some(b) = m.get(table)
             {

@@ -29,7 +29,8 @@ pub async fn run(a: DemoArgs) -> Result<Outcome> {
     let t0 = Instant::now();
     eprintln!("== starting a throwaway PostgreSQL cluster");
     // pg-sandbox is synchronous (std::process); keep it off the async threads.
-    let cluster = tokio::task::spawn_blocking(Cluster::start).await?.context("starting the demo cluster")?;
+    let cluster =
+        tokio::task::spawn_blocking(Cluster::start).await?.context("starting the demo cluster")?;
     eprintln!("   {} (port {})", cluster.bindir().display(), cluster.port());
     eprintln!("== loading the sample schema (scale {})", a.scale);
     let sql = format!(
@@ -42,9 +43,12 @@ pub async fn run(a: DemoArgs) -> Result<Outcome> {
     cluster.psql("shop_demo", &sql).context("loading the sample")?;
     let source = ConnSpec::parse(&cluster.url("shop_demo"))?;
 
-    eprintln!("\n== clone 1: renamed copies in the same database (shop → shop_copy, \"Odd Schema\" → odd_copy)");
+    eprintln!(
+        "\n== clone 1: renamed copies in the same database (shop → shop_copy, \"Odd Schema\" → odd_copy)"
+    );
     let mut opts = CloneOptions::new(source.clone(), source.clone());
-    opts.naming.schemas = vec![SchemaArg::parse("shop=shop_copy")?, SchemaArg::parse("Odd Schema=odd_copy")?];
+    opts.naming.schemas =
+        vec![SchemaArg::parse("shop=shop_copy")?, SchemaArg::parse("Odd Schema=odd_copy")?];
     opts.jobs = a.jobs;
     opts.index_jobs = a.jobs;
     let first = run_clone(&opts, false, false, true).await?;

@@ -390,7 +390,9 @@ async fn read_types(client: &Client, ns: &[u32], cat: &mut Catalog, keys: &mut K
         keys.add(PG_TYPE, r.get("typarray"), k.clone());
         let typtype: String = r.get("typtype");
         let kind = match typtype.as_str() {
-            "e" => TypeKind::Enum { labels: r.get::<_, Option<Vec<String>>>("labels").unwrap_or_default() },
+            "e" => TypeKind::Enum {
+                labels: r.get::<_, Option<Vec<String>>>("labels").unwrap_or_default(),
+            },
             "d" => {
                 domains.insert(oid, cat.types.len());
                 TypeKind::Domain {
@@ -685,7 +687,9 @@ async fn read_relations(
             r.get::<_, Option<Vec<String>>>("parent_s"),
             r.get::<_, Option<Vec<String>>>("parent_n"),
         ) {
-            (Some(s), Some(n)) => s.into_iter().zip(n).map(|(s, n)| QualifiedName::new(s, n)).collect(),
+            (Some(s), Some(n)) => {
+                s.into_iter().zip(n).map(|(s, n)| QualifiedName::new(s, n)).collect()
+            }
             _ => vec![],
         };
         let bound: Option<String> = r.get("bound");
@@ -747,8 +751,7 @@ async fn read_relations(
         let name: String = r.get("attname");
         let expr: Option<String> = r.get("expr");
         let generated: String = r.get("generated");
-        let (default, generated) =
-            if generated.is_empty() { (expr, None) } else { (None, expr) };
+        let (default, generated) = if generated.is_empty() { (expr, None) } else { (None, expr) };
         let acl = parse_acl(r.get("acl"))?;
         let comment: Option<String> = r.get("comment");
         match slot {

@@ -72,16 +72,22 @@ pub async fn run_clone(
         },
         None => work.await,
     };
-    if result.is_err() && !data_only {
-        if let Err(e) = cleanup(opts, &tag, &builds, &new_ext).await {
-            tracing::error!("cleaning up after a failed clone: {e}");
-        }
+    if result.is_err()
+        && !data_only
+        && let Err(e) = cleanup(opts, &tag, &builds, &new_ext).await
+    {
+        tracing::error!("cleaning up after a failed clone: {e}");
     }
     result
 }
 
 /// Drops what a failed clone built (its sessions first, so their locks go).
-pub async fn cleanup(opts: &CloneOptions, tag: &str, builds: &[String], extensions: &[String]) -> Result<()> {
+pub async fn cleanup(
+    opts: &CloneOptions,
+    tag: &str,
+    builds: &[String],
+    extensions: &[String],
+) -> Result<()> {
     let c = opts.target.connect().await?;
     c.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
@@ -101,7 +107,11 @@ pub async fn cleanup(opts: &CloneOptions, tag: &str, builds: &[String], extensio
     Ok(())
 }
 
-async fn run_inner(opts: &CloneOptions, mut plan: ClonePlan, progress: &dyn Progress) -> Result<CloneReport> {
+async fn run_inner(
+    opts: &CloneOptions,
+    mut plan: ClonePlan,
+    progress: &dyn Progress,
+) -> Result<CloneReport> {
     let mut report = CloneReport {
         schemas: plan.final_map(),
         strategy: match plan.strategy {
@@ -135,7 +145,8 @@ async fn run_inner(opts: &CloneOptions, mut plan: ClonePlan, progress: &dyn Prog
     report.phases.push(("structure".into(), t0.elapsed().as_secs_f64()));
 
     // 2. Sequence values, read in the snapshot.
-    let holder = plan.holder.take().ok_or_else(|| Error::Unsupported("clone plan already used".into()))?;
+    let holder =
+        plan.holder.take().ok_or_else(|| Error::Unsupported("clone plan already used".into()))?;
     let t1 = Instant::now();
     report.sequences = copy_sequences(&holder, &main, &plan.sequences).await?;
 
@@ -165,7 +176,8 @@ async fn run_inner(opts: &CloneOptions, mut plan: ClonePlan, progress: &dyn Prog
         // ones this clone just created there) move into the copy first:
         // dropping the old schema must not take them, and the copied
         // columns that use their types, along.
-        let replaced: Vec<String> = plan.schemas.iter().filter(|s| s.replace).map(|s| s.target.clone()).collect();
+        let replaced: Vec<String> =
+            plan.schemas.iter().filter(|s| s.replace).map(|s| s.target.clone()).collect();
         let exts = main
             .query(
                 "SELECT n.nspname::text, e.extname::text, e.extrelocatable FROM pg_extension e \
@@ -184,12 +196,20 @@ async fn run_inner(opts: &CloneOptions, mut plan: ClonePlan, progress: &dyn Prog
                         s.target
                     )));
                 }
-                sql.push_str(&format!(" ALTER EXTENSION {} SET SCHEMA {};", ident(&e), ident(&s.build)));
+                sql.push_str(&format!(
+                    " ALTER EXTENSION {} SET SCHEMA {};",
+                    ident(&e),
+                    ident(&s.build)
+                ));
             }
             if s.replace {
                 sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&s.target)));
             }
-            sql.push_str(&format!(" ALTER SCHEMA {} RENAME TO {};", ident(&s.build), ident(&s.target)));
+            sql.push_str(&format!(
+                " ALTER SCHEMA {} RENAME TO {};",
+                ident(&s.build),
+                ident(&s.target)
+            ));
         }
         sql.push_str(" COMMIT;");
         if let Err(e) = main.batch_execute(&sql).await {
@@ -222,14 +242,18 @@ async fn copy_sequences(
             .enumerate()
             .map(|(i, (s, _))| format!("SELECT {i} AS i, last_value, is_called FROM {s}"))
             .collect();
-        let rows = holder.query(&union.join(" UNION ALL "), &[]).await.ctx("reading sequence values")?;
+        let rows =
+            holder.query(&union.join(" UNION ALL "), &[]).await.ctx("reading sequence values")?;
         let mut sets = vec![];
         for r in rows {
             let i: i32 = r.get(0);
             let v: i64 = r.get(1);
             let called: bool = r.get(2);
             let (_, dst) = &batch[i as usize];
-            sets.push(format!("SELECT setval({}::regclass, {v}, {called})", literal(&dst.to_string())));
+            sets.push(format!(
+                "SELECT setval({}::regclass, {v}, {called})",
+                literal(&dst.to_string())
+            ));
         }
         if !sets.is_empty() {
             target.batch_execute(&sets.join(";")).await.ctx("setting sequence values")?;
@@ -337,7 +361,8 @@ impl Scheduler {
         for (i, w) in work.iter().enumerate() {
             let mut need_keys: BTreeSet<&String> = BTreeSet::new();
             let mut need_work: BTreeSet<usize> = BTreeSet::new();
-            for k in w.stmt.deps.iter().chain(std::iter::once(&w.stmt.object)).chain(w.locks.iter()) {
+            for k in w.stmt.deps.iter().chain(std::iter::once(&w.stmt.object)).chain(w.locks.iter())
+            {
                 if data_keys.contains(k) && w.loads.as_ref() != Some(k) {
                     need_keys.insert(k);
                 }
@@ -375,7 +400,12 @@ impl Scheduler {
             error: None,
         };
         // Tables without data tasks never "load": release what waits on them.
-        let loaded_now: Vec<String> = s.key_waiters.keys().filter(|k| !table_keys.contains(*k) && !mv_keys.contains(*k)).cloned().collect();
+        let loaded_now: Vec<String> = s
+            .key_waiters
+            .keys()
+            .filter(|k| !table_keys.contains(*k) && !mv_keys.contains(*k))
+            .cloned()
+            .collect();
         for k in loaded_now {
             s.key_loaded(&k);
         }
@@ -460,7 +490,11 @@ impl Shared {
         };
         let mut guards = vec![];
         for l in locks {
-            guards.push(if w.shared_lock { Guard::Read(l.read_owned().await) } else { Guard::Write(l.write_owned().await) });
+            guards.push(if w.shared_lock {
+                Guard::Read(l.read_owned().await)
+            } else {
+                Guard::Write(l.write_owned().await)
+            });
         }
         guards
     }
@@ -554,6 +588,7 @@ async fn worker(
                         return Ok(());
                     }
                 };
+                progress.chunk_done(&task.source, task.bytes / task.chunks.len() as u64);
                 let mut s = shared.state.lock().expect("scheduler lock");
                 s.rows[t] += rows;
                 s.bytes[t] += bytes;
@@ -583,7 +618,13 @@ async fn worker(
                         Ok(()) => break Ok(()),
                         // Two statements may still deadlock on the server
                         // (its locks are finer than ours); the loser retries.
-                        Err(e) if attempt < 3 && e.code() == Some(&tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => {
+                        Err(e)
+                            if attempt < 3
+                                && e.code()
+                                    == Some(
+                                        &tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED,
+                                    ) =>
+                        {
                             attempt += 1;
                         }
                         Err(e) => break Err(statement_error(&w.stmt, &e)),
@@ -648,9 +689,7 @@ async fn load_chunk(
         conn.batch_execute(&sql).await.ctx("importing the source snapshot")?;
         let rows = insert_select_chunk(conn, task, chunk).await?;
         conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
-        let bytes = task.bytes / task.chunks.len() as u64;
-        progress.table_bytes(&task.source, bytes);
-        return Ok((rows, bytes));
+        return Ok((rows, task.bytes / task.chunks.len() as u64));
     }
     if conns.source.is_none() {
         *conns.source = Some(snapshot_session(opts, conns.snapshot).await?);

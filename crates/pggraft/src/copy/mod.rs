@@ -99,8 +99,11 @@ pub trait Progress: Send + Sync {
     /// The data phase is about to start: total bytes and estimated rows.
     fn data_started(&self, _total_bytes: u64, _tables: usize) {}
     fn table_started(&self, _table: &QualifiedName, _bytes: u64) {}
-    /// Bytes streamed so far for a table (copy strategy only).
+    /// Bytes streamed for a table (copy strategy; wire bytes, not heap).
     fn table_bytes(&self, _table: &QualifiedName, _delta: u64) {}
+    /// A chunk of a table is in: `heap_bytes` of the total given to
+    /// `data_started` are done.
+    fn chunk_done(&self, _table: &QualifiedName, _heap_bytes: u64) {}
     fn table_done(&self, _table: &QualifiedName, _rows: u64, _bytes: u64) {}
     fn statement_done(&self, _what: &str, _object: &str) {}
 }

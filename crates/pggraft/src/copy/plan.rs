@@ -151,7 +151,8 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
         .await
         .ctx("exporting the source snapshot")?
         .get(0);
-    let filter = SchemaFilter { include: opts.naming.patterns(), exclude: opts.exclude_schemas.clone() };
+    let filter =
+        SchemaFilter { include: opts.naming.patterns(), exclude: opts.exclude_schemas.clone() };
     let mut cat = introspect(&holder, &filter).await?;
     if cat.schemas.is_empty() {
         return Err(Error::input(format!(
@@ -195,7 +196,8 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
     let target = opts.target.connect().await?;
     prepare_session(&target).await?;
     let existing = check_target(&target, opts, &final_map, &renamed).await?;
-    let new_extensions = if same_database { vec![] } else { missing_extensions(&target, &renamed).await? };
+    let new_extensions =
+        if same_database { vec![] } else { missing_extensions(&target, &renamed).await? };
 
     let render_opts = RenderOptions {
         owners: opts.owners,
@@ -211,7 +213,7 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
         let mut stmts = render(&renamed, &render_opts);
         // Only the extensions the copied objects use.
         let used: BTreeSet<&String> = renamed.depends.values().flatten().collect();
-        stmts.retain(|s| !(s.what == "extension" && !used.contains(&s.object)));
+        stmts.retain(|s| s.what != "extension" || used.contains(&s.object));
         let o = order(stmts);
         (o.pre_data, o.post_data, o.warnings)
     };
@@ -226,7 +228,10 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
     if !opts.schema_only {
         for (src, dst) in cat.tables.iter().zip(renamed.tables.iter()) {
             if src.partition_key.is_some()
-                || opts.exclude_table_data.iter().any(|p| p.matches(&src.name.schema, &src.name.name))
+                || opts
+                    .exclude_table_data
+                    .iter()
+                    .any(|p| p.matches(&src.name.schema, &src.name.name))
             {
                 continue;
             }
@@ -245,7 +250,10 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
             tables.push(TableTask {
                 source: src.name.clone(),
                 build: dst.name.clone(),
-                target: QualifiedName::new(final_map[&src.name.schema].clone(), dst.name.name.clone()),
+                target: QualifiedName::new(
+                    final_map[&src.name.schema].clone(),
+                    dst.name.name.clone(),
+                ),
                 key: key::relation(&dst.name),
                 columns,
                 binary,
@@ -280,15 +288,21 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
     }
     let mut matviews = vec![];
     if !opts.schema_only && !opts.data_only {
-        let mv_keys: BTreeSet<String> =
-            renamed.views.iter().filter(|v| v.materialized).map(|v| key::relation(&v.name)).collect();
+        let mv_keys: BTreeSet<String> = renamed
+            .views
+            .iter()
+            .filter(|v| v.materialized)
+            .map(|v| key::relation(&v.name))
+            .collect();
         for (s, d) in cat.views.iter().zip(renamed.views.iter()) {
             if d.materialized && s.populated {
                 let k = key::relation(&d.name);
                 let after = renamed
                     .depends
                     .get(&k)
-                    .map(|deps| deps.iter().filter(|x| mv_keys.contains(*x) && **x != k).cloned().collect())
+                    .map(|deps| {
+                        deps.iter().filter(|x| mv_keys.contains(*x) && **x != k).cloned().collect()
+                    })
                     .unwrap_or_default();
                 matviews.push(MatviewTask { build: d.name.clone(), key: k, after });
             }
@@ -374,7 +388,7 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
 fn nanos() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() / 1000)
+        .map(|d| d.subsec_micros())
         .unwrap_or(0)
 }
 
@@ -404,7 +418,8 @@ fn exclude_relations(cat: &mut Catalog, opts: &CloneOptions) -> Vec<String> {
         return vec![];
     }
     let wanted = |q: &QualifiedName| {
-        (opts.include_tables.is_empty() || opts.include_tables.iter().any(|p| p.matches(&q.schema, &q.name)))
+        (opts.include_tables.is_empty()
+            || opts.include_tables.iter().any(|p| p.matches(&q.schema, &q.name)))
             && !opts.exclude_tables.iter().any(|p| p.matches(&q.schema, &q.name))
     };
     let mut excluded: BTreeSet<String> = BTreeSet::new();
@@ -417,8 +432,7 @@ fn exclude_relations(cat: &mut Catalog, opts: &CloneOptions) -> Vec<String> {
     let root_wanted = |q: &QualifiedName| {
         let mut cur = q;
         loop {
-            if !opts.exclude_tables.iter().any(|p| p.matches(&cur.schema, &cur.name))
-                && wanted(cur)
+            if !opts.exclude_tables.iter().any(|p| p.matches(&cur.schema, &cur.name)) && wanted(cur)
             {
                 return true;
             }
@@ -504,12 +518,21 @@ fn exclude_relations(cat: &mut Catalog, opts: &CloneOptions) -> Vec<String> {
         keep
     });
     cat.sequences.retain(|s| {
-        let owner_gone = s.owned_by.as_ref().is_some_and(|(t, _)| excluded.contains(&key::relation(t)));
+        let owner_gone =
+            s.owned_by.as_ref().is_some_and(|(t, _)| excluded.contains(&key::relation(t)));
         !owner_gone && !excluded.contains(&key::sequence(&s.name))
     });
-    cat.indexes.retain(|i| !excluded.contains(&key::relation(&i.table)) && !excluded.contains(&key::index(&i.name)));
-    cat.triggers.retain(|t| !excluded.contains(&key::relation(&t.table)) && !excluded.contains(&key::trigger(&t.table, &t.name)));
-    cat.rules.retain(|r| !excluded.contains(&key::relation(&r.table)) && !excluded.contains(&key::rule(&r.table, &r.name)));
+    cat.indexes.retain(|i| {
+        !excluded.contains(&key::relation(&i.table)) && !excluded.contains(&key::index(&i.name))
+    });
+    cat.triggers.retain(|t| {
+        !excluded.contains(&key::relation(&t.table))
+            && !excluded.contains(&key::trigger(&t.table, &t.name))
+    });
+    cat.rules.retain(|r| {
+        !excluded.contains(&key::relation(&r.table))
+            && !excluded.contains(&key::rule(&r.table, &r.name))
+    });
     cat.statistics.retain(|s| !excluded.contains(&key::relation(&s.table)));
     cat.types.retain(|t| {
         let k = key::type_(&t.name);

@@ -109,34 +109,102 @@ impl Out<'_> {
 
     /// A statement creating `key`, depending on what `pg_depend` says plus
     /// `extra`.
-    fn create(&mut self, section: Section, phase: u16, key: String, extra: Vec<String>, what: &'static str, sql: String) {
+    fn create(
+        &mut self,
+        section: Section,
+        phase: u16,
+        key: String,
+        extra: Vec<String>,
+        what: &'static str,
+        sql: String,
+    ) {
         let mut deps = self.deps_of(&key);
         deps.extend(extra);
         deps.retain(|d| d != &key);
-        self.stmts.push(Stmt { section, phase, provides: Some(key.clone()), object: key, deps, what, sql });
+        self.stmts.push(Stmt {
+            section,
+            phase,
+            provides: Some(key.clone()),
+            object: key,
+            deps,
+            what,
+            sql,
+        });
     }
 
     /// A statement about an existing object (owner, grant, comment, ALTER).
-    fn about(&mut self, section: Section, phase: u16, object: &str, mut deps: Vec<String>, what: &'static str, sql: String) {
+    fn about(
+        &mut self,
+        section: Section,
+        phase: u16,
+        object: &str,
+        mut deps: Vec<String>,
+        what: &'static str,
+        sql: String,
+    ) {
         deps.insert(0, object.to_string());
-        self.stmts.push(Stmt { section, phase, provides: None, object: object.to_string(), deps, what, sql });
+        self.stmts.push(Stmt {
+            section,
+            phase,
+            provides: None,
+            object: object.to_string(),
+            deps,
+            what,
+            sql,
+        });
     }
 
-    fn comment(&mut self, section: Section, phase: u16, object: &str, target: String, comment: &Option<String>) {
+    fn comment(
+        &mut self,
+        section: Section,
+        phase: u16,
+        object: &str,
+        target: String,
+        comment: &Option<String>,
+    ) {
         if let (true, Some(c)) = (self.opts.comments, comment) {
-            self.about(section, phase, object, vec![], "comment", format!("COMMENT ON {target} IS {}", literal(c)));
+            self.about(
+                section,
+                phase,
+                object,
+                vec![],
+                "comment",
+                format!("COMMENT ON {target} IS {}", literal(c)),
+            );
         }
     }
 
-    fn owner(&mut self, section: Section, phase: u16, object: &str, target: String, owner: &Option<String>) {
+    fn owner(
+        &mut self,
+        section: Section,
+        phase: u16,
+        object: &str,
+        target: String,
+        owner: &Option<String>,
+    ) {
         if let (true, Some(o)) = (self.opts.owners, owner) {
-            self.about(section, phase, object, vec![], "owner", format!("ALTER {target} OWNER TO {}", ident(o)));
+            self.about(
+                section,
+                phase,
+                object,
+                vec![],
+                "owner",
+                format!("ALTER {target} OWNER TO {}", ident(o)),
+            );
         }
     }
 
     /// GRANT/REVOKE statements that turn the default privileges of an object
     /// of this kind into `acl`.
-    fn privileges(&mut self, section: Section, phase: u16, object: &str, class: AclClass, target: &str, owner: Option<&str>, acl: &Option<Vec<Grant>>) {
+    fn privileges(
+        &mut self,
+        (section, phase): (Section, u16),
+        object: &str,
+        class: AclClass,
+        target: &str,
+        owner: Option<&str>,
+        acl: &Option<Vec<Grant>>,
+    ) {
         if !self.opts.privileges {
             return;
         }
@@ -173,13 +241,26 @@ impl AclClass {
     }
 
     fn defaults(self, owner: Option<&str>, version: i32) -> Vec<Grant> {
-        let g = |grantee: &str, p: &str| Grant { grantee: grantee.into(), privilege: p.into(), grantable: false };
+        let g = |grantee: &str, p: &str| Grant {
+            grantee: grantee.into(),
+            privilege: p.into(),
+            grantable: false,
+        };
         let mut out = vec![];
         let owner_privs: &[&str] = match self {
-            AclClass::Table if version >= 170000 => {
-                &["INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"]
+            AclClass::Table if version >= 170000 => &[
+                "INSERT",
+                "SELECT",
+                "UPDATE",
+                "DELETE",
+                "TRUNCATE",
+                "REFERENCES",
+                "TRIGGER",
+                "MAINTAIN",
+            ],
+            AclClass::Table => {
+                &["INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"]
             }
-            AclClass::Table => &["INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"],
             AclClass::Sequence => &["SELECT", "UPDATE", "USAGE"],
             AclClass::Function | AclClass::Procedure => &["EXECUTE"],
             AclClass::Type => &["USAGE"],
@@ -245,7 +326,12 @@ fn column_grants(table: &QualifiedName, column: &str, acl: &[Grant]) -> Vec<Stri
     let mut out = vec![];
     for g in acl {
         let opt = if g.grantable { " WITH GRANT OPTION" } else { "" };
-        out.push(format!("GRANT {} ({}) ON {on} TO {}{opt}", g.privilege, ident(column), grantee(&g.grantee)));
+        out.push(format!(
+            "GRANT {} ({}) ON {on} TO {}{opt}",
+            g.privilege,
+            ident(column),
+            grantee(&g.grantee)
+        ));
     }
     out
 }
@@ -331,7 +417,11 @@ pub fn function_sql(f: &Function) -> String {
     if let Some(body) = &f.sql_body {
         s.push_str(&format!("\n{body}"));
     } else if let Some(obj) = &f.object_file {
-        s.push_str(&format!("\n    AS {}, {}", literal(obj), literal(f.body.as_deref().unwrap_or(""))));
+        s.push_str(&format!(
+            "\n    AS {}, {}",
+            literal(obj),
+            literal(f.body.as_deref().unwrap_or(""))
+        ));
     } else if f.language == "internal" {
         s.push_str(&format!("\n    AS {}", literal(f.body.as_deref().unwrap_or(""))));
     } else {
@@ -416,33 +506,73 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
         let k = key::schema(&s.name);
         if opts.schemas {
             let ine = if s.name == "public" { "IF NOT EXISTS " } else { "" };
-            o.create(PreData, phase::SCHEMA, k.clone(), vec![], "schema", format!("CREATE SCHEMA {ine}{}", ident(&s.name)));
+            o.create(
+                PreData,
+                phase::SCHEMA,
+                k.clone(),
+                vec![],
+                "schema",
+                format!("CREATE SCHEMA {ine}{}", ident(&s.name)),
+            );
         }
         o.owner(PreData, phase::SCHEMA, &k, format!("SCHEMA {}", ident(&s.name)), &s.meta.owner);
-        o.privileges(PreData, phase::SCHEMA, &k, AclClass::Schema, &ident(&s.name), s.meta.owner.as_deref(), &s.meta.acl);
-        o.comment(PreData, phase::SCHEMA, &k, format!("SCHEMA {}", ident(&s.name)), &s.meta.comment);
+        o.privileges(
+            (PreData, phase::SCHEMA),
+            &k,
+            AclClass::Schema,
+            &ident(&s.name),
+            s.meta.owner.as_deref(),
+            &s.meta.acl,
+        );
+        o.comment(
+            PreData,
+            phase::SCHEMA,
+            &k,
+            format!("SCHEMA {}", ident(&s.name)),
+            &s.meta.comment,
+        );
     }
     if opts.extensions {
         for e in &cat.extensions {
             let k = key::extension(&e.name);
             let schema_dep = key::schema(&e.schema);
-            let deps = if cat.schemas.iter().any(|s| s.name == e.schema) { vec![schema_dep] } else { vec![] };
-            o.create(PreData, phase::EXTENSION, k.clone(), deps, "extension", format!(
-                "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
-                ident(&e.name),
-                ident(&e.schema)
-            ));
-            o.comment(PreData, phase::EXTENSION, &k, format!("EXTENSION {}", ident(&e.name)), &e.meta.comment);
+            let deps = if cat.schemas.iter().any(|s| s.name == e.schema) {
+                vec![schema_dep]
+            } else {
+                vec![]
+            };
+            o.create(
+                PreData,
+                phase::EXTENSION,
+                k.clone(),
+                deps,
+                "extension",
+                format!(
+                    "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
+                    ident(&e.name),
+                    ident(&e.schema)
+                ),
+            );
+            o.comment(
+                PreData,
+                phase::EXTENSION,
+                &k,
+                format!("EXTENSION {}", ident(&e.name)),
+                &e.meta.comment,
+            );
         }
     }
     for c in &cat.collations {
         let k = key::collation(&c.name);
         let mut parts = vec![];
-        parts.push(format!("provider = {}", match c.provider.as_str() {
-            "i" => "icu",
-            "b" => "builtin",
-            _ => "libc",
-        }));
+        parts.push(format!(
+            "provider = {}",
+            match c.provider.as_str() {
+                "i" => "icu",
+                "b" => "builtin",
+                _ => "libc",
+            }
+        ));
         if let Some(l) = &c.icu_locale {
             parts.push(format!("locale = {}", literal(l)));
         } else {
@@ -456,7 +586,14 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
         if !c.deterministic {
             parts.push("deterministic = false".into());
         }
-        o.create(PreData, phase::COLLATION, k.clone(), vec![key::schema(&c.name.schema)], "collation", format!("CREATE COLLATION {} ({})", c.name, parts.join(", ")));
+        o.create(
+            PreData,
+            phase::COLLATION,
+            k.clone(),
+            vec![key::schema(&c.name.schema)],
+            "collation",
+            format!("CREATE COLLATION {} ({})", c.name, parts.join(", ")),
+        );
         o.owner(PreData, phase::COLLATION, &k, format!("COLLATION {}", c.name), &c.meta.owner);
         o.comment(PreData, phase::COLLATION, &k, format!("COLLATION {}", c.name), &c.meta.comment);
     }
@@ -467,10 +604,24 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
         let k = key::function(&f.name, &f.identity_args);
         let word = if f.kind == "p" { "PROCEDURE" } else { "FUNCTION" };
         let target = format!("{word} {}({})", f.name, f.identity_args);
-        o.create(PreData, phase::FUNCTION, k.clone(), vec![key::schema(&f.name.schema)], "function", function_sql(f));
+        o.create(
+            PreData,
+            phase::FUNCTION,
+            k.clone(),
+            vec![key::schema(&f.name.schema)],
+            "function",
+            function_sql(f),
+        );
         o.owner(PreData, phase::FUNCTION, &k, target.clone(), &f.meta.owner);
         let class = if f.kind == "p" { AclClass::Procedure } else { AclClass::Function };
-        o.privileges(PreData, phase::FUNCTION, &k, class, &format!("{}({})", f.name, f.identity_args), f.meta.owner.as_deref(), &f.meta.acl);
+        o.privileges(
+            (PreData, phase::FUNCTION),
+            &k,
+            class,
+            &format!("{}({})", f.name, f.identity_args),
+            f.meta.owner.as_deref(),
+            &f.meta.acl,
+        );
         o.comment(PreData, phase::FUNCTION, &k, target, &f.meta.comment);
     }
     for s in &cat.sequences {
@@ -488,10 +639,24 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             if s.cycle { " CYCLE" } else { "" }
         ));
         o.owner(PreData, phase::SEQUENCE, &k, format!("SEQUENCE {}", s.name), &s.meta.owner);
-        o.privileges(PreData, phase::SEQUENCE, &k, AclClass::Sequence, &s.name.to_string(), s.meta.owner.as_deref(), &s.meta.acl);
+        o.privileges(
+            (PreData, phase::SEQUENCE),
+            &k,
+            AclClass::Sequence,
+            &s.name.to_string(),
+            s.meta.owner.as_deref(),
+            &s.meta.acl,
+        );
         o.comment(PreData, phase::SEQUENCE, &k, format!("SEQUENCE {}", s.name), &s.meta.comment);
         if let Some((t, c)) = &s.owned_by {
-            o.about(PreData, phase::OWNED_BY, &k, vec![key::relation(t)], "sequence owned by", format!("ALTER SEQUENCE {} OWNED BY {t}.{}", s.name, ident(c)));
+            o.about(
+                PreData,
+                phase::OWNED_BY,
+                &k,
+                vec![key::relation(t)],
+                "sequence owned by",
+                format!("ALTER SEQUENCE {} OWNED BY {t}.{}", s.name, ident(c)),
+            );
         }
     }
     // Index-backed constraints and indexes by qualified index name, for
@@ -500,7 +665,10 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     for t in &cat.tables {
         for c in &t.constraints {
             if let Some(i) = &c.index {
-                index_keys.insert(QualifiedName::new(&t.name.schema, i), key::constraint(&t.name, &c.name));
+                index_keys.insert(
+                    QualifiedName::new(&t.name.schema, i),
+                    key::constraint(&t.name, &c.name),
+                );
             }
         }
     }
@@ -512,20 +680,54 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     }
     for v in &cat.views {
         let k = key::relation(&v.name);
-        let (word, ph) = if v.materialized { ("MATERIALIZED VIEW", phase::MATVIEW) } else { ("VIEW", phase::VIEW) };
+        let (word, ph) = if v.materialized {
+            ("MATERIALIZED VIEW", phase::MATVIEW)
+        } else {
+            ("VIEW", phase::VIEW)
+        };
         let sql = if v.materialized {
-            format!("CREATE MATERIALIZED VIEW {}{} AS\n{}\nWITH NO DATA", v.name, with_options(&v.options), v.definition)
+            format!(
+                "CREATE MATERIALIZED VIEW {}{} AS\n{}\nWITH NO DATA",
+                v.name,
+                with_options(&v.options),
+                v.definition
+            )
         } else {
             format!("CREATE VIEW {}{} AS\n{}", v.name, with_options(&v.options), v.definition)
         };
-        o.create(PreData, ph, k.clone(), vec![key::schema(&v.name.schema)], if v.materialized { "materialized view" } else { "view" }, sql);
+        o.create(
+            PreData,
+            ph,
+            k.clone(),
+            vec![key::schema(&v.name.schema)],
+            if v.materialized { "materialized view" } else { "view" },
+            sql,
+        );
         o.owner(PreData, ph, &k, format!("{word} {}", v.name), &v.meta.owner);
-        o.privileges(PreData, ph, &k, AclClass::Table, &v.name.to_string(), v.meta.owner.as_deref(), &v.meta.acl);
+        o.privileges(
+            (PreData, ph),
+            &k,
+            AclClass::Table,
+            &v.name.to_string(),
+            v.meta.owner.as_deref(),
+            &v.meta.acl,
+        );
         o.comment(PreData, ph, &k, format!("{word} {}", v.name), &v.meta.comment);
         for c in &v.columns {
             if let Some(d) = &c.default {
                 let dk = key::default(&v.name, &c.name);
-                o.create(PreData, ph + 1, dk, vec![k.clone()], "view default", format!("ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {d}", v.name, ident(&c.name)));
+                o.create(
+                    PreData,
+                    ph + 1,
+                    dk,
+                    vec![k.clone()],
+                    "view default",
+                    format!(
+                        "ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {d}",
+                        v.name,
+                        ident(&c.name)
+                    ),
+                );
             }
             o.comment(PreData, ph, &k, format!("COLUMN {}.{}", v.name, ident(&c.name)), &c.comment);
             if let (true, Some(acl)) = (opts.privileges, &c.acl) {
@@ -537,19 +739,47 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     }
     for i in &cat.indexes {
         let k = key::index(&i.name);
-        o.create(PostData, phase::INDEX, k.clone(), vec![key::relation(&i.table)], "index", i.definition.clone());
+        o.create(
+            PostData,
+            phase::INDEX,
+            k.clone(),
+            vec![key::relation(&i.table)],
+            "index",
+            i.definition.clone(),
+        );
         o.comment(PostData, phase::INDEX, &k, format!("INDEX {}", i.name), &i.comment);
         if let Some(p) = &i.parent {
             let pk = index_keys.get(p).cloned().unwrap_or_else(|| key::index(p));
-            o.about(PostData, phase::INDEX_ATTACH, &k, vec![pk], "attach index", format!("ALTER INDEX {p} ATTACH PARTITION {}", i.name));
+            o.about(
+                PostData,
+                phase::INDEX_ATTACH,
+                &k,
+                vec![pk],
+                "attach index",
+                format!("ALTER INDEX {p} ATTACH PARTITION {}", i.name),
+            );
         }
         if i.clustered {
-            o.about(PostData, phase::TABLE_POST, &k, vec![], "cluster on", format!("ALTER TABLE {} CLUSTER ON {}", i.table, ident(&i.name.name)));
+            o.about(
+                PostData,
+                phase::TABLE_POST,
+                &k,
+                vec![],
+                "cluster on",
+                format!("ALTER TABLE {} CLUSTER ON {}", i.table, ident(&i.name.name)),
+            );
         }
     }
     for tr in &cat.triggers {
         let k = key::trigger(&tr.table, &tr.name);
-        o.create(PostData, phase::TRIGGER, k.clone(), vec![key::relation(&tr.table)], "trigger", tr.definition.clone());
+        o.create(
+            PostData,
+            phase::TRIGGER,
+            k.clone(),
+            vec![key::relation(&tr.table)],
+            "trigger",
+            tr.definition.clone(),
+        );
         let state = match tr.enabled.as_str() {
             "D" => Some("DISABLE"),
             "R" => Some("ENABLE REPLICA"),
@@ -557,13 +787,33 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             _ => None,
         };
         if let Some(state) = state {
-            o.about(PostData, phase::TRIGGER, &k, vec![], "trigger state", format!("ALTER TABLE {} {state} TRIGGER {}", tr.table, ident(&tr.name)));
+            o.about(
+                PostData,
+                phase::TRIGGER,
+                &k,
+                vec![],
+                "trigger state",
+                format!("ALTER TABLE {} {state} TRIGGER {}", tr.table, ident(&tr.name)),
+            );
         }
-        o.comment(PostData, phase::TRIGGER, &k, format!("TRIGGER {} ON {}", ident(&tr.name), tr.table), &tr.comment);
+        o.comment(
+            PostData,
+            phase::TRIGGER,
+            &k,
+            format!("TRIGGER {} ON {}", ident(&tr.name), tr.table),
+            &tr.comment,
+        );
     }
     for r in &cat.rules {
         let k = key::rule(&r.table, &r.name);
-        o.create(PostData, phase::RULE, k.clone(), vec![key::relation(&r.table)], "rule", r.definition.clone());
+        o.create(
+            PostData,
+            phase::RULE,
+            k.clone(),
+            vec![key::relation(&r.table)],
+            "rule",
+            r.definition.clone(),
+        );
         let state = match r.enabled.as_str() {
             "D" => Some("DISABLE"),
             "R" => Some("ENABLE REPLICA"),
@@ -571,18 +821,51 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             _ => None,
         };
         if let Some(state) = state {
-            o.about(PostData, phase::RULE, &k, vec![], "rule state", format!("ALTER TABLE {} {state} RULE {}", r.table, ident(&r.name)));
+            o.about(
+                PostData,
+                phase::RULE,
+                &k,
+                vec![],
+                "rule state",
+                format!("ALTER TABLE {} {state} RULE {}", r.table, ident(&r.name)),
+            );
         }
-        o.comment(PostData, phase::RULE, &k, format!("RULE {} ON {}", ident(&r.name), r.table), &r.comment);
+        o.comment(
+            PostData,
+            phase::RULE,
+            &k,
+            format!("RULE {} ON {}", ident(&r.name), r.table),
+            &r.comment,
+        );
     }
     for s in &cat.statistics {
         let k = key::statistics(&s.name);
-        o.create(PostData, phase::STATISTICS, k.clone(), vec![key::relation(&s.table)], "statistics", s.definition.clone());
+        o.create(
+            PostData,
+            phase::STATISTICS,
+            k.clone(),
+            vec![key::relation(&s.table)],
+            "statistics",
+            s.definition.clone(),
+        );
         if let Some(t) = s.target {
-            o.about(PostData, phase::STATISTICS, &k, vec![], "statistics target", format!("ALTER STATISTICS {} SET STATISTICS {t}", s.name));
+            o.about(
+                PostData,
+                phase::STATISTICS,
+                &k,
+                vec![],
+                "statistics target",
+                format!("ALTER STATISTICS {} SET STATISTICS {t}", s.name),
+            );
         }
         o.owner(PostData, phase::STATISTICS, &k, format!("STATISTICS {}", s.name), &s.meta.owner);
-        o.comment(PostData, phase::STATISTICS, &k, format!("STATISTICS {}", s.name), &s.meta.comment);
+        o.comment(
+            PostData,
+            phase::STATISTICS,
+            &k,
+            format!("STATISTICS {}", s.name),
+            &s.meta.comment,
+        );
     }
     // Attach partition constraints' indexes to their parents.
     for t in &cat.tables {
@@ -590,10 +873,17 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             if let (Some(idx), Some(parent)) = (&c.index, &c.index_parent) {
                 let k = key::constraint(&t.name, &c.name);
                 let pk = index_keys.get(parent).cloned().unwrap_or_else(|| key::index(parent));
-                o.about(PostData, phase::INDEX_ATTACH, &k, vec![pk], "attach index", format!(
-                    "ALTER INDEX {parent} ATTACH PARTITION {}",
-                    QualifiedName::new(&t.name.schema, idx)
-                ));
+                o.about(
+                    PostData,
+                    phase::INDEX_ATTACH,
+                    &k,
+                    vec![pk],
+                    "attach index",
+                    format!(
+                        "ALTER INDEX {parent} ATTACH PARTITION {}",
+                        QualifiedName::new(&t.name.schema, idx)
+                    ),
+                );
             }
         }
     }
@@ -608,19 +898,46 @@ fn render_type(o: &mut Out<'_>, t: &TypeDef) {
     match &t.kind {
         TypeKind::Enum { labels } => {
             let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
-            o.create(PreData, phase::TYPE, k.clone(), schema, "type", format!("CREATE TYPE {} AS ENUM ({})", t.name, labels.join(", ")));
+            o.create(
+                PreData,
+                phase::TYPE,
+                k.clone(),
+                schema,
+                "type",
+                format!("CREATE TYPE {} AS ENUM ({})", t.name, labels.join(", ")),
+            );
         }
         TypeKind::Composite { attributes } => {
             let attrs: Vec<String> = attributes
                 .iter()
                 .map(|a| format!("{} {}{}", ident(&a.name), a.type_name, collate(&a.collation)))
                 .collect();
-            o.create(PreData, phase::TYPE, k.clone(), schema, "type", format!("CREATE TYPE {} AS ({})", t.name, attrs.join(", ")));
+            o.create(
+                PreData,
+                phase::TYPE,
+                k.clone(),
+                schema,
+                "type",
+                format!("CREATE TYPE {} AS ({})", t.name, attrs.join(", ")),
+            );
             for a in attributes {
-                o.comment(PreData, phase::TYPE, &k, format!("COLUMN {}.{}", t.name, ident(&a.name)), &a.comment);
+                o.comment(
+                    PreData,
+                    phase::TYPE,
+                    &k,
+                    format!("COLUMN {}.{}", t.name, ident(&a.name)),
+                    &a.comment,
+                );
             }
         }
-        TypeKind::Range { subtype, subtype_opclass, collation, canonical, subtype_diff, multirange } => {
+        TypeKind::Range {
+            subtype,
+            subtype_opclass,
+            collation,
+            canonical,
+            subtype_diff,
+            multirange,
+        } => {
             let mut parts = vec![format!("subtype = {subtype}")];
             if let Some(x) = subtype_opclass {
                 parts.push(format!("subtype_opclass = {x}"));
@@ -637,7 +954,14 @@ fn render_type(o: &mut Out<'_>, t: &TypeDef) {
             if let Some(x) = multirange {
                 parts.push(format!("multirange_type_name = {x}"));
             }
-            o.create(PreData, phase::TYPE, k.clone(), schema, "type", format!("CREATE TYPE {} AS RANGE ({})", t.name, parts.join(", ")));
+            o.create(
+                PreData,
+                phase::TYPE,
+                k.clone(),
+                schema,
+                "type",
+                format!("CREATE TYPE {} AS RANGE ({})", t.name, parts.join(", ")),
+            );
         }
         TypeKind::Domain { base, collation, default, not_null, constraints } => {
             word = "DOMAIN";
@@ -653,15 +977,40 @@ fn render_type(o: &mut Out<'_>, t: &TypeDef) {
             }
             o.create(PreData, phase::TYPE, k.clone(), schema, "domain", s);
             for c in constraints.iter().filter(|c| !c.validated) {
-                o.about(PreData, phase::TYPE, &k, vec![], "domain constraint", format!("ALTER DOMAIN {} ADD CONSTRAINT {} {}", t.name, ident(&c.name), c.definition));
+                o.about(
+                    PreData,
+                    phase::TYPE,
+                    &k,
+                    vec![],
+                    "domain constraint",
+                    format!(
+                        "ALTER DOMAIN {} ADD CONSTRAINT {} {}",
+                        t.name,
+                        ident(&c.name),
+                        c.definition
+                    ),
+                );
             }
             for c in constraints {
-                o.comment(PreData, phase::TYPE, &k, format!("CONSTRAINT {} ON DOMAIN {}", ident(&c.name), t.name), &c.comment);
+                o.comment(
+                    PreData,
+                    phase::TYPE,
+                    &k,
+                    format!("CONSTRAINT {} ON DOMAIN {}", ident(&c.name), t.name),
+                    &c.comment,
+                );
             }
         }
     }
     o.owner(PreData, phase::TYPE, &k, format!("{word} {}", t.name), &t.meta.owner);
-    o.privileges(PreData, phase::TYPE, &k, AclClass::Type, &t.name.to_string(), t.meta.owner.as_deref(), &t.meta.acl);
+    o.privileges(
+        (PreData, phase::TYPE),
+        &k,
+        AclClass::Type,
+        &t.name.to_string(),
+        t.meta.owner.as_deref(),
+        &t.meta.acl,
+    );
     o.comment(PreData, phase::TYPE, &k, format!("{word} {}", t.name), &t.meta.comment);
 }
 
@@ -716,7 +1065,9 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
                 }
             }
         }
-        items.extend(checks.iter().map(|c| format!("    CONSTRAINT {} {}", ident(&c.name), c.definition)));
+        items.extend(
+            checks.iter().map(|c| format!("    CONSTRAINT {} {}", ident(&c.name), c.definition)),
+        );
         sql = format!("CREATE {persistence}TABLE {} (\n{}\n)", t.name, items.join(",\n"));
         if !t.inherits.is_empty() {
             let ps: Vec<String> = t.inherits.iter().map(|p| p.to_string()).collect();
@@ -732,44 +1083,101 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
     sql.push_str(&with_options(&t.options));
     o.create(PreData, phase::TABLE, k.clone(), deps, "table", sql);
     if let (Some(po), false) = (&t.partition_of, partition_of_form) {
-        o.about(PreData, phase::TABLE_ATTACH, &k, vec![key::relation(&po.parent)], "attach partition", format!(
-            "ALTER TABLE ONLY {} ATTACH PARTITION {} {}",
-            po.parent, t.name, po.bound
-        ));
+        o.about(
+            PreData,
+            phase::TABLE_ATTACH,
+            &k,
+            vec![key::relation(&po.parent)],
+            "attach partition",
+            format!("ALTER TABLE ONLY {} ATTACH PARTITION {} {}", po.parent, t.name, po.bound),
+        );
     }
     let only = format!("ALTER TABLE ONLY {}", t.name);
     for c in &t.columns {
         let col = ident(&c.name);
         let inherited_not_null = partition_of_form
-            && parent.and_then(|p| p.columns.iter().find(|x| x.name == c.name)).is_some_and(|x| x.not_null);
+            && parent
+                .and_then(|p| p.columns.iter().find(|x| x.name == c.name))
+                .is_some_and(|x| x.not_null);
         if partition_of_form && c.not_null && !inherited_not_null {
-            o.about(PreData, phase::COLUMN, &k, vec![], "not null", format!("{only} ALTER COLUMN {col} SET NOT NULL"));
+            o.about(
+                PreData,
+                phase::COLUMN,
+                &k,
+                vec![],
+                "not null",
+                format!("{only} ALTER COLUMN {col} SET NOT NULL"),
+            );
         }
         if !c.is_local && !t.inherits.is_empty() {
             // Inherited columns get their parent's NOT NULL; a child's own
             // NOT NULL on an inherited column must be added.
-            let parent_nn = t.inherits.iter().filter_map(|p| cat.table(p)).any(|p| {
-                p.columns.iter().any(|x| x.name == c.name && x.not_null)
-            });
+            let parent_nn = t
+                .inherits
+                .iter()
+                .filter_map(|p| cat.table(p))
+                .any(|p| p.columns.iter().any(|x| x.name == c.name && x.not_null));
             if c.not_null && !parent_nn {
-                o.about(PreData, phase::COLUMN, &k, vec![], "not null", format!("{only} ALTER COLUMN {col} SET NOT NULL"));
+                o.about(
+                    PreData,
+                    phase::COLUMN,
+                    &k,
+                    vec![],
+                    "not null",
+                    format!("{only} ALTER COLUMN {col} SET NOT NULL"),
+                );
             }
         }
         if let Some(d) = &c.default {
             let dk = key::default(&t.name, &c.name);
-            o.create(PreData, phase::DEFAULT, dk, vec![k.clone()], "default", format!("{only} ALTER COLUMN {col} SET DEFAULT {d}"));
+            o.create(
+                PreData,
+                phase::DEFAULT,
+                dk,
+                vec![k.clone()],
+                "default",
+                format!("{only} ALTER COLUMN {col} SET DEFAULT {d}"),
+            );
         }
         if let Some(s) = &c.storage {
-            o.about(PreData, phase::COLUMN, &k, vec![], "storage", format!("{only} ALTER COLUMN {col} SET STORAGE {}", storage_word(s)));
+            o.about(
+                PreData,
+                phase::COLUMN,
+                &k,
+                vec![],
+                "storage",
+                format!("{only} ALTER COLUMN {col} SET STORAGE {}", storage_word(s)),
+            );
         }
         if let Some(cm) = &c.compression {
-            o.about(PreData, phase::COLUMN, &k, vec![], "compression", format!("ALTER TABLE {} ALTER COLUMN {col} SET COMPRESSION {}", t.name, ident(cm)));
+            o.about(
+                PreData,
+                phase::COLUMN,
+                &k,
+                vec![],
+                "compression",
+                format!("ALTER TABLE {} ALTER COLUMN {col} SET COMPRESSION {}", t.name, ident(cm)),
+            );
         }
         if let Some(st) = c.statistics {
-            o.about(PreData, phase::COLUMN, &k, vec![], "statistics", format!("{only} ALTER COLUMN {col} SET STATISTICS {st}"));
+            o.about(
+                PreData,
+                phase::COLUMN,
+                &k,
+                vec![],
+                "statistics",
+                format!("{only} ALTER COLUMN {col} SET STATISTICS {st}"),
+            );
         }
         if !c.options.is_empty() {
-            o.about(PreData, phase::COLUMN, &k, vec![], "column options", format!("{only} ALTER COLUMN {col} SET ({})", c.options.join(", ")));
+            o.about(
+                PreData,
+                phase::COLUMN,
+                &k,
+                vec![],
+                "column options",
+                format!("{only} ALTER COLUMN {col} SET ({})", c.options.join(", ")),
+            );
         }
         o.comment(PreData, phase::TABLE, &k, format!("COLUMN {}.{col}", t.name), &c.comment);
         if let (true, Some(acl)) = (o.opts.privileges, &c.acl) {
@@ -779,7 +1187,14 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
         }
     }
     o.owner(PreData, phase::TABLE, &k, format!("TABLE {}", t.name), &t.meta.owner);
-    o.privileges(PreData, phase::TABLE, &k, AclClass::Table, &t.name.to_string(), t.meta.owner.as_deref(), &t.meta.acl);
+    o.privileges(
+        (PreData, phase::TABLE),
+        &k,
+        AclClass::Table,
+        &t.name.to_string(),
+        t.meta.owner.as_deref(),
+        &t.meta.acl,
+    );
     o.comment(PreData, phase::TABLE, &k, format!("TABLE {}", t.name), &t.meta.comment);
 
     let partitioned = t.partition_key.is_some();
@@ -808,10 +1223,18 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
             if let Some(r) = &c.references {
                 extra.push(key::relation(r));
             }
-            let via_index = o.opts.keys_via_index && !partitioned && (c.kind == "p" || c.kind == "u");
+            let via_index =
+                o.opts.keys_via_index && !partitioned && (c.kind == "p" || c.kind == "u");
             if let (true, Some(idx), Some(idef)) = (via_index, &c.index, &c.index_definition) {
                 let ik = key::index(&QualifiedName::new(&t.name.schema, idx));
-                o.create(PostData, phase::INDEX, ik.clone(), vec![k.clone()], "index", idef.clone());
+                o.create(
+                    PostData,
+                    phase::INDEX,
+                    ik.clone(),
+                    vec![k.clone()],
+                    "index",
+                    idef.clone(),
+                );
                 extra.push(ik);
                 let mut sql = format!(
                     "{only} ADD CONSTRAINT {} {} USING INDEX {}",
@@ -827,15 +1250,42 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
                 }
                 o.create(PostData, ph, ck.clone(), extra, what, sql);
             } else {
-                o.create(PostData, ph, ck.clone(), extra, what, format!("{alter} ADD CONSTRAINT {} {}", ident(&c.name), c.definition));
+                o.create(
+                    PostData,
+                    ph,
+                    ck.clone(),
+                    extra,
+                    what,
+                    format!("{alter} ADD CONSTRAINT {} {}", ident(&c.name), c.definition),
+                );
             }
         }
         let sec = if inline { PreData } else { PostData };
-        o.comment(sec, phase::KEY, &ck, format!("CONSTRAINT {} ON {}", ident(&c.name), t.name), &c.comment);
+        o.comment(
+            sec,
+            phase::KEY,
+            &ck,
+            format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
+            &c.comment,
+        );
     }
     match t.replica_identity.as_str() {
-        "f" => o.about(PostData, phase::TABLE_POST, &k, vec![], "replica identity", format!("{only} REPLICA IDENTITY FULL")),
-        "n" => o.about(PostData, phase::TABLE_POST, &k, vec![], "replica identity", format!("{only} REPLICA IDENTITY NOTHING")),
+        "f" => o.about(
+            PostData,
+            phase::TABLE_POST,
+            &k,
+            vec![],
+            "replica identity",
+            format!("{only} REPLICA IDENTITY FULL"),
+        ),
+        "n" => o.about(
+            PostData,
+            phase::TABLE_POST,
+            &k,
+            vec![],
+            "replica identity",
+            format!("{only} REPLICA IDENTITY NOTHING"),
+        ),
         "i" => {
             if let Some(idx) = &t.replica_identity_index {
                 let iq = QualifiedName::new(&t.name.schema, idx);
@@ -845,21 +1295,55 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
                     .find(|c| c.index.as_deref() == Some(idx.as_str()))
                     .map(|c| key::constraint(&t.name, &c.name))
                     .unwrap_or_else(|| key::index(&iq));
-                o.about(PostData, phase::TABLE_POST, &k, vec![dep], "replica identity", format!("{only} REPLICA IDENTITY USING INDEX {}", ident(idx)));
+                o.about(
+                    PostData,
+                    phase::TABLE_POST,
+                    &k,
+                    vec![dep],
+                    "replica identity",
+                    format!("{only} REPLICA IDENTITY USING INDEX {}", ident(idx)),
+                );
             }
         }
         _ => {}
     }
     if t.rls_enabled {
-        o.about(PostData, phase::POLICY, &k, vec![], "row security", format!("ALTER TABLE {} ENABLE ROW LEVEL SECURITY", t.name));
+        o.about(
+            PostData,
+            phase::POLICY,
+            &k,
+            vec![],
+            "row security",
+            format!("ALTER TABLE {} ENABLE ROW LEVEL SECURITY", t.name),
+        );
     }
     if t.rls_forced {
-        o.about(PostData, phase::POLICY, &k, vec![], "row security", format!("ALTER TABLE {} FORCE ROW LEVEL SECURITY", t.name));
+        o.about(
+            PostData,
+            phase::POLICY,
+            &k,
+            vec![],
+            "row security",
+            format!("ALTER TABLE {} FORCE ROW LEVEL SECURITY", t.name),
+        );
     }
     for p in &t.policies {
         let pk = key::policy(&t.name, &p.name);
-        o.create(PostData, phase::POLICY, pk.clone(), vec![k.clone()], "policy", policy_sql(&t.name, p));
-        o.comment(PostData, phase::POLICY, &pk, format!("POLICY {} ON {}", ident(&p.name), t.name), &p.comment);
+        o.create(
+            PostData,
+            phase::POLICY,
+            pk.clone(),
+            vec![k.clone()],
+            "policy",
+            policy_sql(&t.name, p),
+        );
+        o.comment(
+            PostData,
+            phase::POLICY,
+            &pk,
+            format!("POLICY {} ON {}", ident(&p.name), t.name),
+            &p.comment,
+        );
     }
 }
 

@@ -41,7 +41,10 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
         for t in cat.tables.iter().filter(|t| t.name.schema == s.name) {
             relations.extend(t.constraints.iter().filter_map(|c| c.index.as_deref()));
             relations.extend(
-                t.columns.iter().filter_map(|c| c.identity.as_ref()).map(|i| i.sequence.name.as_str()),
+                t.columns
+                    .iter()
+                    .filter_map(|c| c.identity.as_ref())
+                    .map(|i| i.sequence.name.as_str()),
             );
         }
         for t in cat.types.iter().filter(|t| t.name.schema == s.name) {
@@ -50,8 +53,14 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
                 types.push(&m.name);
             }
         }
-        map.check_collisions(&format!("schema {}", crate::ddl::ident(&s.name)), relations.iter().copied())?;
-        map.check_collisions(&format!("types of schema {}", crate::ddl::ident(&s.name)), types.iter().copied())?;
+        map.check_collisions(
+            &format!("schema {}", crate::ddl::ident(&s.name)),
+            relations.iter().copied(),
+        )?;
+        map.check_collisions(
+            &format!("types of schema {}", crate::ddl::ident(&s.name)),
+            types.iter().copied(),
+        )?;
         for n in relations.iter().chain(types.iter()) {
             map.add_object(&s.name, n);
         }
@@ -66,7 +75,10 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
         }
     }
     for t in cat.tables.iter().filter(|t| is_mapped(&t.name.schema)) {
-        map.check_collisions(&format!("table {}", t.name), t.columns.iter().map(|c| c.name.as_str()))?;
+        map.check_collisions(
+            &format!("table {}", t.name),
+            t.columns.iter().map(|c| c.name.as_str()),
+        )?;
         map.check_collisions(
             &format!("constraints of table {}", t.name),
             t.constraints.iter().map(|c| c.name.as_str()),
@@ -82,7 +94,10 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
         }
     }
     for v in cat.views.iter().filter(|v| is_mapped(&v.name.schema)) {
-        map.check_collisions(&format!("view {}", v.name), v.columns.iter().map(|c| c.name.as_str()))?;
+        map.check_collisions(
+            &format!("view {}", v.name),
+            v.columns.iter().map(|c| c.name.as_str()),
+        )?;
         for c in &v.columns {
             map.add_ident(&c.name);
         }
@@ -114,7 +129,11 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
 /// Applies the renames (see the module docs). Returns the renamed model and
 /// warnings about references that could not be rewritten safely, each naming
 /// its object.
-pub fn rename_catalog(cat: &Catalog, structure: &NameMap, text: &NameMap) -> (Catalog, Vec<String>) {
+pub fn rename_catalog(
+    cat: &Catalog,
+    structure: &NameMap,
+    text: &NameMap,
+) -> (Catalog, Vec<String>) {
     let mut r = Renamer { m: structure, warnings: vec![] };
     let old_keys = cat.object_keys();
     let mut out = cat.clone();
@@ -145,7 +164,14 @@ pub fn rename_catalog(cat: &Catalog, structure: &NameMap, text: &NameMap) -> (Ca
                     a.collation = a.collation.as_ref().map(|c| r.q(c));
                 }
             }
-            TypeKind::Range { subtype, subtype_opclass, collation, canonical, subtype_diff, multirange } => {
+            TypeKind::Range {
+                subtype,
+                subtype_opclass,
+                collation,
+                canonical,
+                subtype_diff,
+                multirange,
+            } => {
                 *subtype = r.sql(&what, subtype);
                 *subtype_opclass = subtype_opclass.as_ref().map(|c| r.q(c));
                 *collation = collation.as_ref().map(|c| r.q(c));
@@ -250,11 +276,8 @@ pub fn rename_catalog(cat: &Catalog, structure: &NameMap, text: &NameMap) -> (Ca
     let new_keys = out.object_keys();
     let rekey: HashMap<&String, &String> = old_keys.iter().zip(new_keys.iter()).collect();
     let map_key = |k: &String| rekey.get(k).map(|s| (*s).clone()).unwrap_or_else(|| k.clone());
-    out.depends = cat
-        .depends
-        .iter()
-        .map(|(k, v)| (map_key(k), v.iter().map(map_key).collect()))
-        .collect();
+    out.depends =
+        cat.depends.iter().map(|(k, v)| (map_key(k), v.iter().map(map_key).collect())).collect();
     let warnings = r.warnings;
     (out, warnings)
 }

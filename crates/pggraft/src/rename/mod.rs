@@ -15,9 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::ddl::quote::{QualifiedName, ident};
 use crate::error::{Error, Result};
 
-pub use rewrite::{Rewritten, rewrite_function_body, rewrite_search_path, rewrite_sql};
 pub use catalog::{register_names, rename_catalog};
 pub use naming::{Naming, SchemaArg};
+pub use rewrite::{Rewritten, rewrite_function_body, rewrite_search_path, rewrite_sql};
 pub use template::expand_template;
 
 /// PostgreSQL's identifier limit (`NAMEDATALEN - 1`); longer names are

@@ -108,7 +108,10 @@ mod tests {
     #[test]
     fn resolves_explicit_template_and_case() {
         let n = Naming {
-            schemas: vec![SchemaArg::parse("shop=shop_copy").unwrap(), SchemaArg::parse("Sales").unwrap()],
+            schemas: vec![
+                SchemaArg::parse("shop=shop_copy").unwrap(),
+                SchemaArg::parse("Sales").unwrap(),
+            ],
             template: Some("dw__{database}__{schema}".into()),
             lower_case: true,
         };

@@ -26,7 +26,12 @@ fn schema_args(args: &[&str]) -> Vec<SchemaArg> {
 
 /// Asserts every table of `schemas` has the same rows in both databases,
 /// with `map` turning a source schema name into the target's.
-fn assert_same_data(src: &TestDb<'_>, dst: &TestDb<'_>, schemas: &[&str], map: impl Fn(&str) -> String) {
+fn assert_same_data(
+    src: &TestDb<'_>,
+    dst: &TestDb<'_>,
+    schemas: &[&str],
+    map: impl Fn(&str) -> String,
+) {
     let tables = tables_of(src, schemas);
     assert!(!tables.is_empty());
     for (s, t) in tables {
@@ -83,7 +88,12 @@ async fn same_database_rename_follows_references() {
     // Function bodies and search_path point at the copy.
     let def = db.query("SELECT pg_get_functiondef('shop_copy.next_code()'::regprocedure)").unwrap();
     assert!(def[0][0].contains("shop_copy.codes"), "{}", def[0][0]);
-    assert!(def[0][0].contains("search_path TO 'shop_copy'") || def[0][0].contains("shop_copy, pg_temp"), "{}", def[0][0]);
+    assert!(
+        def[0][0].contains("search_path TO 'shop_copy'")
+            || def[0][0].contains("shop_copy, pg_temp"),
+        "{}",
+        def[0][0]
+    );
     // Defaults and views reference the copies, not the originals.
     let deps = db
         .query(
@@ -172,7 +182,10 @@ async fn excluded_tables_take_their_dependents() {
 #[tokio::test]
 async fn failure_mid_copy_leaves_target_unchanged() {
     let src = everything_with_data("fail_src");
-    let dst = db_with("fail_dst", "CREATE TABLE public.keep (x int); INSERT INTO public.keep VALUES (1);");
+    let dst = db_with(
+        "fail_dst",
+        "CREATE TABLE public.keep (x int); INSERT INTO public.keep VALUES (1);",
+    );
     let before = dst.dump_schema(&[]).unwrap();
     let err = clone_with(&src, &dst, |o| {
         o.naming.schemas = schema_args(&["shop", "Odd Schema"]);
@@ -183,7 +196,9 @@ async fn failure_mid_copy_leaves_target_unchanged() {
     assert!(err.to_string().contains("injected failure"), "{err}");
     assert_eq!(dst.dump_schema(&[]).unwrap(), before);
     assert!(leftover_schemas(&dst).is_empty());
-    let ext = dst.query("SELECT count(*) FROM pg_extension WHERE extname IN ('citext', 'btree_gist')").unwrap();
+    let ext = dst
+        .query("SELECT count(*) FROM pg_extension WHERE extname IN ('citext', 'btree_gist')")
+        .unwrap();
     assert_eq!(ext[0][0], "0", "extensions created by the failed clone are dropped");
 }
 
@@ -199,7 +214,10 @@ async fn copy_is_as_of_one_snapshot() {
     opts.naming.schemas = schema_args(&["app"]);
     let plan = plan_clone(&opts).await.unwrap();
     // Writes after the snapshot was taken must not appear in the copy.
-    src.psql("INSERT INTO app.a SELECT generate_series(1001, 2000); DELETE FROM app.b WHERE id <= 500;").unwrap();
+    src.psql(
+        "INSERT INTO app.a SELECT generate_series(1001, 2000); DELETE FROM app.b WHERE id <= 500;",
+    )
+    .unwrap();
     run_clone(&opts, plan, &NoProgress, None).await.unwrap();
     assert_eq!(dst.query("SELECT count(*) FROM app.a").unwrap()[0][0], "1000");
     assert_eq!(dst.query("SELECT count(*) FROM app.b").unwrap()[0][0], "1000");
@@ -207,18 +225,28 @@ async fn copy_is_as_of_one_snapshot() {
 
 #[tokio::test]
 async fn existing_target_needs_drop_if_exists() {
-    let src = db_with("exists_src", "CREATE SCHEMA app; CREATE TABLE app.t (id int); INSERT INTO app.t VALUES (1);");
+    let src = db_with(
+        "exists_src",
+        "CREATE SCHEMA app; CREATE TABLE app.t (id int); INSERT INTO app.t VALUES (1);",
+    );
     let dst = db_with("exists_dst", "CREATE SCHEMA app; CREATE TABLE app.old (x int);");
-    let err = clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap_err();
+    let err =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap_err();
     assert!(err.to_string().contains("--drop-if-exists"), "{err}");
-    assert_eq!(dst.query("SELECT count(*) FROM pg_class WHERE relname = 'old'").unwrap()[0][0], "1");
+    assert_eq!(
+        dst.query("SELECT count(*) FROM pg_class WHERE relname = 'old'").unwrap()[0][0],
+        "1"
+    );
     clone_with(&src, &dst, |o| {
         o.naming.schemas = schema_args(&["app"]);
         o.drop_if_exists = true;
     })
     .await
     .unwrap();
-    assert_eq!(dst.query("SELECT count(*) FROM pg_class WHERE relname = 'old'").unwrap()[0][0], "0");
+    assert_eq!(
+        dst.query("SELECT count(*) FROM pg_class WHERE relname = 'old'").unwrap()[0][0],
+        "0"
+    );
     assert_eq!(dst.query("SELECT count(*) FROM app.t").unwrap()[0][0], "1");
 }
 
@@ -226,7 +254,8 @@ async fn existing_target_needs_drop_if_exists() {
 async fn unknown_schema_is_an_error() {
     let src = db_with("unknown_src", "CREATE SCHEMA app;");
     let dst = db_with("unknown_dst", "");
-    let err = clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["nope"])).await.unwrap_err();
+    let err =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["nope"])).await.unwrap_err();
     assert!(err.to_string().contains("\"nope\" does not exist"), "{err}");
 }
 
@@ -236,7 +265,12 @@ async fn cross_cluster_clone() {
     other.psql("postgres", "CREATE ROLE app_reader; CREATE ROLE \"App Writer\";").unwrap();
     let src = everything_with_data("xcl_src");
     let dst = other.create_database("xcl_dst").unwrap();
-    clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["shop", "Odd Schema"])).await.unwrap();
-    assert_same_text(&src.dump_schema(EVERYTHING_SCHEMAS).unwrap(), &dst.dump_schema(EVERYTHING_SCHEMAS).unwrap());
+    clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["shop", "Odd Schema"]))
+        .await
+        .unwrap();
+    assert_same_text(
+        &src.dump_schema(EVERYTHING_SCHEMAS).unwrap(),
+        &dst.dump_schema(EVERYTHING_SCHEMAS).unwrap(),
+    );
     assert_same_data(&src, &dst, EVERYTHING_SCHEMAS, |s| s.to_string());
 }

@@ -40,7 +40,8 @@ pub fn table_hash(db: &TestDb<'_>, table: &str) -> String {
 
 /// Every ordinary table and partition of the given schemas, quoted.
 pub fn tables_of(db: &TestDb<'_>, schemas: &[&str]) -> Vec<(String, String)> {
-    let list: Vec<String> = schemas.iter().map(|s| format!("'{}'", s.replace('\'', "''"))).collect();
+    let list: Vec<String> =
+        schemas.iter().map(|s| format!("'{}'", s.replace('\'', "''"))).collect();
     db.query(&format!(
         "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind = 'r' AND n.nspname IN ({}) ORDER BY 1, 2",

@@ -18,7 +18,9 @@ async fn rendered_model_recreates_the_schema_exactly() {
     dst.psql(&script).unwrap_or_else(|e| panic!("applying rendered model failed: {e}\n{script}"));
     let a = src.dump_schema(EVERYTHING_SCHEMAS).unwrap();
     let b = dst.dump_schema(EVERYTHING_SCHEMAS).unwrap();
-    for expected in ["CREATE TABLE shop.customers", "CREATE POLICY", "ATTACH PARTITION", "EXCLUDE USING gist"] {
+    for expected in
+        ["CREATE TABLE shop.customers", "CREATE POLICY", "ATTACH PARTITION", "EXCLUDE USING gist"]
+    {
         assert!(a.contains(expected), "fixture dump lacks {expected}");
     }
     assert_same_text(&a, &b);

@@ -18,9 +18,18 @@ fn shop_map(lower_case: bool) -> NameMap {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
     let mut map = NameMap::new(schemas, lower_case);
-    for name in
-        ["shop", "orders", "customers", "orders_id_seq", "mood", "set_updated", "Orders", "archive", "touch", "tag"]
-    {
+    for name in [
+        "shop",
+        "orders",
+        "customers",
+        "orders_id_seq",
+        "mood",
+        "set_updated",
+        "Orders",
+        "archive",
+        "touch",
+        "tag",
+    ] {
         map.add_object("shop", name);
     }
     map.add_object("Sales", "Invoices");
@@ -51,7 +60,10 @@ fn unregistered_names_in_catalog_text_keep_their_schema() {
     // PostgreSQL's output names objects of a copied schema that are not part
     // of the copy (an extension's type installed there): they stay put.
     let m = shop_map(false);
-    assert_eq!(sql("(VALUE OPERATOR(shop.~) '@'::shop.citext)", &m), "(VALUE OPERATOR(shop.~) '@'::shop.citext)");
+    assert_eq!(
+        sql("(VALUE OPERATOR(shop.~) '@'::shop.citext)", &m),
+        "(VALUE OPERATOR(shop.~) '@'::shop.citext)"
+    );
 }
 
 #[test]
