@@ -391,12 +391,10 @@ impl Progress for TermProgress {
     }
 
     fn table_bytes(&self, table: &QualifiedName, delta: u64) {
-        if self.bars.is_some() {
-            if let Ok(m) = self.tables.lock()
-                && let Some(b) = m.get(table)
-            {
-                b.inc(delta);
-            }
+        if let Ok(m) = self.tables.lock()
+            && let Some(b) = m.get(table)
+        {
+            b.inc(delta);
         }
     }
 
