@@ -537,6 +537,25 @@ impl Catalog {
         k
     }
 
+    /// The model without what is state rather than structure (sizes, row
+    /// estimates, whether a materialized view is populated, data-movement
+    /// hints): exactly what a JSON snapshot keeps, sorted.
+    pub fn structure_only(&self) -> Catalog {
+        let mut c = self.clone();
+        c.sort();
+        for t in &mut c.tables {
+            t.size_bytes = 0;
+            t.est_rows = 0.0;
+            for col in &mut t.columns {
+                col.binary_unsafe = false;
+            }
+        }
+        for v in &mut c.views {
+            v.populated = false;
+        }
+        c
+    }
+
     /// The JSON snapshot: stable (sorted) and diffable.
     pub fn to_json(&self) -> String {
         let mut sorted = self.clone();
