@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod conn;
 pub mod copy;
 pub mod ddl;
+pub mod diff;
 pub mod error;
 pub mod inspect;
 pub mod plan;

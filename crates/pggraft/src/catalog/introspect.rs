@@ -760,7 +760,7 @@ async fn read_relations(
                 if let Some(adoid) = r.get::<_, Option<u32>>("adoid") {
                     keys.add(PG_ATTRDEF, adoid, key::default(&v.name, &name));
                 }
-                v.columns.push(ViewColumn { name, default, comment, acl });
+                v.columns.push(ViewColumn { name, type_name: r.get("typ"), default, comment, acl });
             }
             Slot::Table(i) => {
                 let t = &mut cat.tables[*i];

@@ -372,6 +372,9 @@ pub struct View {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViewColumn {
     pub name: String,
+    /// `format_type`: `CREATE OR REPLACE VIEW` must keep it.
+    #[serde(default)]
+    pub type_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

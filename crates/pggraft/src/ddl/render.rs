@@ -229,7 +229,7 @@ pub enum AclClass {
 }
 
 impl AclClass {
-    fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             AclClass::Table => "TABLE",
             AclClass::Sequence => "SEQUENCE",
@@ -240,7 +240,7 @@ impl AclClass {
         }
     }
 
-    fn defaults(self, owner: Option<&str>, version: i32) -> Vec<Grant> {
+    pub(crate) fn defaults(self, owner: Option<&str>, version: i32) -> Vec<Grant> {
         let g = |grantee: &str, p: &str| Grant {
             grantee: grantee.into(),
             privilege: p.into(),
@@ -278,7 +278,7 @@ impl AclClass {
     }
 }
 
-fn grantee(name: &str) -> String {
+pub(crate) fn grantee(name: &str) -> String {
     if name == "PUBLIC" { "PUBLIC".to_string() } else { ident(name) }
 }
 
@@ -321,7 +321,7 @@ pub fn acl_statements(on: &str, defaults: &[Grant], acl: &[Grant]) -> Vec<String
 }
 
 /// Column-level grants (`GRANT SELECT (col) ON TABLE t TO r`).
-fn column_grants(table: &QualifiedName, column: &str, acl: &[Grant]) -> Vec<String> {
+pub(crate) fn column_grants(table: &QualifiedName, column: &str, acl: &[Grant]) -> Vec<String> {
     let on = format!("TABLE {table}");
     let mut out = vec![];
     for g in acl {
@@ -430,15 +430,15 @@ pub fn function_sql(f: &Function) -> String {
     s
 }
 
-fn collate(c: &Option<QualifiedName>) -> String {
+pub(crate) fn collate(c: &Option<QualifiedName>) -> String {
     c.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default()
 }
 
-fn with_options(opts: &[String]) -> String {
+pub(crate) fn with_options(opts: &[String]) -> String {
     if opts.is_empty() { String::new() } else { format!(" WITH ({})", opts.join(", ")) }
 }
 
-fn column_sql(c: &Column) -> String {
+pub(crate) fn column_sql(c: &Column) -> String {
     let mut s = format!("{} {}{}", ident(&c.name), c.type_name, collate(&c.collation));
     if let Some(g) = &c.generated {
         s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
@@ -462,7 +462,7 @@ fn column_sql(c: &Column) -> String {
     s
 }
 
-fn storage_word(s: &str) -> &'static str {
+pub(crate) fn storage_word(s: &str) -> &'static str {
     match s {
         "p" => "PLAIN",
         "e" => "EXTERNAL",
@@ -471,7 +471,7 @@ fn storage_word(s: &str) -> &'static str {
     }
 }
 
-fn policy_sql(table: &QualifiedName, p: &Policy) -> String {
+pub(crate) fn policy_sql(table: &QualifiedName, p: &Policy) -> String {
     let mut s = format!("CREATE POLICY {} ON {table}", ident(&p.name));
     if !p.permissive {
         s.push_str(" AS RESTRICTIVE");

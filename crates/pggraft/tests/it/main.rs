@@ -3,5 +3,6 @@
 
 mod clone;
 mod common;
+mod diff;
 mod inspect;
 mod verify;

@@ -1,0 +1,124 @@
+//! `diff`: the statements that turn one catalog model (FROM) into another
+//! (TO), ordered by an explicit dependency graph, with hazards called out.
+//! [`objects`] says what each key names and how it compares; [`engine`]
+//! decides and orders. Loading FROM and TO (connections, snapshots, DDL
+//! files) is left to the caller.
+
+mod engine;
+mod objects;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::error::Result;
+
+/// What can go wrong when a statement runs on a live database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HazardKind {
+    /// Rows or columns are dropped, or values may not survive a type change.
+    DataLoss,
+    /// The table is rewritten (time and disk proportional to its size).
+    TableRewrite,
+    /// An ACCESS EXCLUSIVE lock is held while the table is scanned or rewritten.
+    AccessExclusiveLock,
+    /// An index build blocks writes to the table.
+    IndexBuild,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hazard {
+    pub kind: HazardKind,
+    pub detail: String,
+}
+
+/// One migration statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub sql: String,
+    /// The object key it concerns.
+    pub object: String,
+    /// `create`, `drop`, `alter`, …
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hazards: Vec<Hazard>,
+    /// False for statements that cannot run in a transaction block
+    /// (`CREATE INDEX CONCURRENTLY`, `ALTER TYPE … ADD VALUE` before PG 12 …).
+    pub transactional: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE,
+    /// lock_timeout.
+    pub online: bool,
+}
+
+/// The ordered statements from FROM to TO.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Migration {
+    pub changes: Vec<Change>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Migration {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Every hazard of the migration, in order.
+    pub fn hazards(&self) -> impl Iterator<Item = &Hazard> {
+        self.changes.iter().flat_map(|c| c.hazards.iter())
+    }
+
+    /// The migration as a SQL script: hazards and statements that cannot
+    /// run inside a transaction block are called out in comments.
+    pub fn script(&self) -> String {
+        // Function bodies are checked when first run, not when created: the
+        // objects they use may come later in the script (as in pg_dump).
+        let mut s = String::from("SET check_function_bodies = false;\n");
+        for w in &self.warnings {
+            s.push_str(&format!("-- warning: {w}\n"));
+        }
+        for c in &self.changes {
+            for h in &c.hazards {
+                s.push_str(&format!("-- hazard {}: {}\n", h.kind.as_str(), h.detail));
+            }
+            if !c.transactional {
+                s.push_str("-- not in a transaction block\n");
+            }
+            s.push_str(&c.sql);
+            s.push_str(";\n");
+        }
+        s
+    }
+}
+
+impl HazardKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HazardKind::DataLoss => "data-loss",
+            HazardKind::TableRewrite => "table-rewrite",
+            HazardKind::AccessExclusiveLock => "access-exclusive-lock",
+            HazardKind::IndexBuild => "index-build",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<HazardKind> {
+        [
+            HazardKind::DataLoss,
+            HazardKind::TableRewrite,
+            HazardKind::AccessExclusiveLock,
+            HazardKind::IndexBuild,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
+/// The statements that make FROM equal to TO. Both models must use the same
+/// schema names (rename one first for `-n dev=prod`).
+pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migration> {
+    engine::diff(from, to, opts)
+}
