@@ -9,6 +9,9 @@ use crate::catalog::model::*;
 use crate::ddl::render::AclClass;
 use crate::ddl::{QualifiedName, ident};
 
+/// Privilege class, `ON` target, owner and ACL of an object.
+pub type AclInfo<'a> = (AclClass, String, Option<&'a str>, Option<&'a Vec<Grant>>);
+
 /// What a key names in one model.
 #[derive(Debug, Clone, Copy)]
 pub enum Obj<'a> {
@@ -219,13 +222,13 @@ impl<'a> Obj<'a> {
             Obj::Function(f) => format!("{:?}", f.meta),
             Obj::Sequence(s) => format!("{:?}", s.meta),
             Obj::Table(t) => {
-                let cols: Vec<(&String, &Option<String>, &Option<Vec<Grant>>)> =
-                    t.columns.iter().map(|c| (&c.name, &c.comment, &c.acl)).collect();
+                let cols: Vec<String> =
+                    t.columns.iter().map(|c| format!("{:?}", (&c.name, &c.comment, &c.acl))).collect();
                 format!("{:?} {cols:?}", t.meta)
             }
             Obj::View(v) => {
-                let cols: Vec<(&String, &Option<String>, &Option<Vec<Grant>>)> =
-                    v.columns.iter().map(|c| (&c.name, &c.comment, &c.acl)).collect();
+                let cols: Vec<String> =
+                    v.columns.iter().map(|c| format!("{:?}", (&c.name, &c.comment, &c.acl))).collect();
                 format!("{:?} {cols:?}", v.meta)
             }
             Obj::Index(i) => format!("{:?}", i.comment),
@@ -270,7 +273,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Owner, ACL and the class for privilege statements.
-    pub fn acl(&self) -> Option<(AclClass, String, Option<&'a str>, Option<&'a Vec<Grant>>)> {
+    pub fn acl(&self) -> Option<AclInfo<'a>> {
         let (class, on, meta): (AclClass, String, &Meta) = match self {
             Obj::Schema(s) => (AclClass::Schema, ident(&s.name), &s.meta),
             Obj::Type(t) => (AclClass::Type, t.name.to_string(), &t.meta),
