@@ -26,13 +26,11 @@ pub enum Error {
     InvalidConnInfo(String),
     #[error("cannot connect to {target}: {reason}")]
     Connect { target: String, reason: String },
+    /// The server's message is already in `message`; the driver error is
+    /// kept for its SQLSTATE (not as a `source`, which would print the
+    /// same message again in an error chain).
     #[error("{context}: {message}")]
-    Db {
-        context: String,
-        message: String,
-        #[source]
-        source: Option<tokio_postgres::Error>,
-    },
+    Db { context: String, message: String, pg: Option<tokio_postgres::Error> },
     #[error("{0}")]
     Input(String),
     #[error("unsupported: {0}")]
@@ -52,7 +50,7 @@ impl Error {
         match self {
             Error::InvalidConnInfo(_) | Error::Input(_) => ErrorKind::Input,
             Error::Connect { .. } => ErrorKind::Connection,
-            Error::Db { source: Some(e), .. } if e.is_closed() => ErrorKind::Connection,
+            Error::Db { pg: Some(e), .. } if e.is_closed() => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Io { .. } | Error::Sandbox(_) => ErrorKind::Io,
@@ -63,7 +61,7 @@ impl Error {
     /// message, detail and hint readable (the driver's own Display says only
     /// "db error").
     pub fn db(context: impl fmt::Display, e: tokio_postgres::Error) -> Error {
-        Error::Db { context: context.to_string(), message: describe_pg_error(&e), source: Some(e) }
+        Error::Db { context: context.to_string(), message: describe_pg_error(&e), pg: Some(e) }
     }
 
     pub fn input(msg: impl Into<String>) -> Error {
@@ -85,7 +83,8 @@ pub fn describe_pg_error(e: &tokio_postgres::Error) -> String {
         if let Some(h) = db.hint() {
             s.push_str(&format!(" (hint: {h})"));
         }
-        return s;
+        // One line: details (deadlock reports, say) can span several.
+        return s.replace('\n', "; ");
     }
     let mut s = e.to_string();
     let mut src = std::error::Error::source(e);

@@ -245,6 +245,9 @@ pub async fn run_clone(
         v.exclude_tables.extend(opts.exclude_table_data.iter().cloned());
         v.level = if opts.schema_only { Level::Schema } else { Level::Checksums };
         v.jobs = opts.jobs.max(2);
+        v.compare.owners = opts.owners;
+        v.compare.privileges = opts.privileges;
+        v.compare.comments = opts.comments;
         if !json {
             eprintln!("verifying the copy ({})", v.level.as_str());
         }

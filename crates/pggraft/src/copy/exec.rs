@@ -226,7 +226,7 @@ fn statement_error(s: &Stmt, e: &tokio_postgres::Error) -> Error {
     Error::Db {
         context: format!("creating {} {} (statement: {first})", s.what, s.object),
         message: describe_pg_error(e),
-        source: None,
+        pg: None,
     }
 }
 
@@ -644,7 +644,7 @@ async fn worker(
 }
 
 fn is_deadlock(e: &Error) -> bool {
-    matches!(e, Error::Db { source: Some(pg), .. }
+    matches!(e, Error::Db { pg: Some(pg), .. }
         if pg.code() == Some(&tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED))
 }
 

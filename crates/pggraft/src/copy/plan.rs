@@ -623,6 +623,7 @@ async fn check_target(
         )));
     }
     let mut needed: BTreeSet<String> = BTreeSet::new();
+    let mut owners: BTreeSet<String> = BTreeSet::new();
     let mut metas: Vec<&crate::catalog::Meta> = vec![];
     metas.extend(cat.schemas.iter().map(|x| &x.meta));
     metas.extend(cat.types.iter().map(|x| &x.meta));
@@ -635,6 +636,7 @@ async fn check_target(
             && let Some(o) = &m.owner
         {
             needed.insert(o.clone());
+            owners.insert(o.clone());
         }
         if opts.privileges {
             needed.extend(m.acl.iter().flatten().map(|g| g.grantee.clone()));
@@ -669,6 +671,25 @@ async fn check_target(
             "roles {} are used by the copied objects (owners, grants or policies) but do not exist \
              on the target; create them there, or pass --no-owner / --no-acl",
             names.join(", ")
+        )));
+    }
+    // Giving an object to a role takes membership in it (superusers have all).
+    let owners: Vec<String> = owners.into_iter().collect();
+    let refused: Vec<String> = target
+        .query(
+            "SELECT r FROM unnest($1::text[]) r WHERE NOT pg_has_role(current_user, r, 'MEMBER')",
+            &[&owners],
+        )
+        .await
+        .ctx("checking owner roles")?
+        .iter()
+        .map(|r| format!("{:?}", r.get::<_, String>(0)))
+        .collect();
+    if !refused.is_empty() {
+        return Err(Error::input(format!(
+            "role {user:?} cannot make {} the owner of the copied objects (it is not a member); \
+             pass --no-owner to leave them owned by {user:?}, or connect to the target as a role that is",
+            refused.join(", ")
         )));
     }
     Ok(existing)

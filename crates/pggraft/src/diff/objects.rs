@@ -222,13 +222,19 @@ impl<'a> Obj<'a> {
             Obj::Function(f) => format!("{:?}", f.meta),
             Obj::Sequence(s) => format!("{:?}", s.meta),
             Obj::Table(t) => {
-                let cols: Vec<String> =
-                    t.columns.iter().map(|c| format!("{:?}", (&c.name, &c.comment, &c.acl))).collect();
+                let cols: Vec<String> = t
+                    .columns
+                    .iter()
+                    .map(|c| format!("{:?}", (&c.name, &c.comment, &c.acl)))
+                    .collect();
                 format!("{:?} {cols:?}", t.meta)
             }
             Obj::View(v) => {
-                let cols: Vec<String> =
-                    v.columns.iter().map(|c| format!("{:?}", (&c.name, &c.comment, &c.acl))).collect();
+                let cols: Vec<String> = v
+                    .columns
+                    .iter()
+                    .map(|c| format!("{:?}", (&c.name, &c.comment, &c.acl)))
+                    .collect();
                 format!("{:?} {cols:?}", v.meta)
             }
             Obj::Index(i) => format!("{:?}", i.comment),

@@ -123,6 +123,10 @@ pub struct VerifyOptions {
     /// With several jobs, a table whose heap is larger than this is hashed
     /// in ctid ranges of about this size, in parallel; 0 never splits.
     pub chunk_bytes: u64,
+    /// What the structure comparison includes: a copy made without owners,
+    /// privileges or comments (`clone --no-owner`, …) is compared without
+    /// them. Extensions and schemas are always compared.
+    pub compare: crate::ddl::render::RenderOptions,
 }
 
 impl VerifyOptions {
@@ -140,6 +144,7 @@ impl VerifyOptions {
             jobs: DEFAULT_JOBS,
             row_limit: DEFAULT_ROW_LIMIT,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
+            compare: crate::ddl::render::RenderOptions::default(),
         }
     }
 }
@@ -361,7 +366,7 @@ pub async fn verify_with_progress(
     let mut report = VerifyReport {
         level: opts.level,
         schema_map: models.schema_map.clone(),
-        schema: schema::compare(&renamed, &models.target, &skip),
+        schema: schema::compare(&renamed, &models.target, &skip, &opts.compare),
         tables: vec![],
         warnings: models.warnings.clone(),
     };

@@ -65,9 +65,9 @@ struct Rendered {
     what: HashMap<String, &'static str>,
 }
 
-fn rendered(cat: &Catalog, skip: &BTreeSet<String>) -> Rendered {
+fn rendered(cat: &Catalog, skip: &BTreeSet<String>, opts: &RenderOptions) -> Rendered {
     let mut r = Rendered { order: vec![], stmts: HashMap::new(), what: HashMap::new() };
-    for s in render(cat, &RenderOptions::default()) {
+    for s in render(cat, opts) {
         if skip.contains(&s.object) {
             continue;
         }
@@ -91,9 +91,10 @@ pub(super) fn compare(
     source: &Catalog,
     target: &Catalog,
     skip: &BTreeSet<String>,
+    opts: &RenderOptions,
 ) -> Vec<ObjectDiff> {
-    let a = rendered(source, skip);
-    let b = rendered(target, skip);
+    let a = rendered(source, skip, opts);
+    let b = rendered(target, skip, opts);
     let mut out = vec![];
     let keys = a.order.iter().chain(b.order.iter().filter(|k| !a.stmts.contains_key(*k)));
     for k in keys {

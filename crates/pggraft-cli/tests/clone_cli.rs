@@ -1,0 +1,507 @@
+//! `pggraft clone` as a user runs it: the built binary against throwaway databases. A clone
+//! is judged by what lands in the target (catalog, rows, `pg_dump --schema-only`), and every
+//! refused clone by three things: exit code 2, one `error:` line that names the problem (and
+//! never a password), and a target left exactly as it was.
+
+use std::process::{Command, Output};
+
+use pg_sandbox::{Cluster, TestDb};
+
+/// A schema with the usual moving parts: a serial key, an identity column, a foreign key, a
+/// check, an index, a view, and two side tables for the filter tests.
+const APP: &str = "
+    CREATE SCHEMA app;
+    CREATE TABLE app.users (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text);
+    CREATE TABLE app.orders (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        user_id int NOT NULL REFERENCES app.users (id),
+        amount numeric(10, 2) NOT NULL CHECK (amount > 0)
+    );
+    CREATE INDEX orders_user_idx ON app.orders (user_id);
+    CREATE VIEW app.big_orders AS SELECT id, amount FROM app.orders WHERE amount > 100;
+    CREATE TABLE app.logs (id int, msg text);
+    CREATE TABLE app.audit (id int, what text);
+    INSERT INTO app.users (email, name)
+        SELECT 'u' || g || '@example.com', 'User ' || g FROM generate_series(1, 200) g;
+    INSERT INTO app.orders (user_id, amount) SELECT 1 + g % 200, g * 0.5 FROM generate_series(1, 1000) g;
+    INSERT INTO app.logs SELECT g, 'line ' || g FROM generate_series(1, 50) g;
+    INSERT INTO app.audit SELECT g, 'did ' || g FROM generate_series(1, 30) g;
+";
+
+/// The tables of [`APP`].
+const APP_TABLES: &[&str] = &["users", "orders", "logs", "audit"];
+
+/// What a target holds before a clone that must not touch it.
+const KEEP: &str = "CREATE TABLE public.keep (x int); INSERT INTO public.keep VALUES (1), (2);";
+
+fn cluster() -> &'static Cluster {
+    Cluster::shared().expect("start the shared test cluster")
+}
+
+/// A fresh database (dropped with the guard), loaded with `sql` (if any).
+fn db_with(prefix: &str, sql: &str) -> TestDb<'static> {
+    let db = cluster().create_database(prefix).expect("create test database");
+    if !sql.is_empty() {
+        db.psql(sql).expect("load fixture");
+    }
+    db
+}
+
+/// `postgres://ROLE:PASSWORD@HOST:PORT/DB`: non-superusers log in with a password over TCP.
+fn url_as(role: &str, password: &str, db: &TestDb<'_>) -> String {
+    let c = cluster();
+    format!("postgres://{role}:{password}@{}:{}/{}", c.host(), c.port(), db.name())
+}
+
+fn pggraft(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pggraft"))
+        .args(args)
+        // What users see at the default log level; nothing from the developer's environment.
+        .env_remove("PGGRAFT_LOG")
+        .env_remove("PGGRAFT_SOURCE")
+        .env_remove("PGGRAFT_TARGET")
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("run the pggraft binary")
+}
+
+fn show(args: &[&str], out: &Output) -> String {
+    format!(
+        "pggraft {args:?}: exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs `clone` with `args`, asserts exit 0 and returns stdout.
+fn clone_ok(args: &[&str]) -> String {
+    let args = [&["clone"], args].concat();
+    let out = pggraft(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&args, &out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `clone` with `args`, which must be refused: exit code 2, nothing on stdout, and exactly
+/// one `error:` line on stderr (clap may add usage lines, a failed run its progress lines).
+/// Returns the `error:` line.
+fn clone_fails(args: &[&str]) -> (String, Output) {
+    let args = [&["clone"], args].concat();
+    let out = pggraft(&args);
+    let shown = show(&args, &out);
+    assert_eq!(out.status.code(), Some(2), "want exit 2\n{shown}");
+    assert!(out.stdout.is_empty(), "printed to stdout on error\n{shown}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "want one `error:` line\n{shown}");
+    (errors[0].to_owned(), out)
+}
+
+/// The state of a database that a refused clone must leave alone.
+struct Untouched<'a> {
+    db: &'a TestDb<'static>,
+    dump: String,
+    keep: Vec<Vec<String>>,
+}
+
+impl<'a> Untouched<'a> {
+    fn record(db: &'a TestDb<'static>) -> Untouched<'a> {
+        Untouched { db, dump: db.dump_schema(&[]).unwrap(), keep: keep_rows(db) }
+    }
+
+    fn check(&self, what: &str) {
+        assert_eq!(self.db.dump_schema(&[]).unwrap(), self.dump, "{what}: target schema changed");
+        assert_eq!(keep_rows(self.db), self.keep, "{what}: target data changed");
+        assert_eq!(build_schemas(self.db), Vec::<String>::new(), "{what}: build schemas left");
+    }
+}
+
+/// Rows of `public.keep`, if the database has that table.
+fn keep_rows(db: &TestDb<'_>) -> Vec<Vec<String>> {
+    let exists = db.query("SELECT to_regclass('public.keep') IS NOT NULL").unwrap();
+    if exists[0][0] != "t" {
+        return vec![];
+    }
+    db.query("SELECT x FROM public.keep ORDER BY x").unwrap()
+}
+
+/// Temporary schemas a clone builds under before renaming them into place.
+fn build_schemas(db: &TestDb<'_>) -> Vec<String> {
+    db.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pggraft\\_tmp%'")
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect()
+}
+
+/// Runs a clone that must be refused and checks that `target` is as before. Returns the
+/// `error:` line.
+fn refused(target: &TestDb<'static>, args: &[&str]) -> String {
+    let before = Untouched::record(target);
+    let (line, _) = clone_fails(args);
+    before.check(&line);
+    line
+}
+
+/// `count:sum of row hashes` of a table (already quoted), to compare data across databases.
+fn table_hash(db: &TestDb<'_>, table: &str) -> String {
+    let sql = format!(
+        "SELECT count(*) || ':' || COALESCE(sum(hashtextextended(t::text, 0)), 0) FROM ONLY {table} t"
+    );
+    db.query(&sql).unwrap()[0][0].clone()
+}
+
+fn count(db: &TestDb<'_>, table: &str) -> String {
+    db.query(&format!("SELECT count(*) FROM {table}")).unwrap()[0][0].clone()
+}
+
+/// Relations (tables and views) of a schema, sorted.
+fn relations(db: &TestDb<'_>, schema: &str) -> Vec<String> {
+    db.query(&format!(
+        "SELECT relname FROM pg_class WHERE relkind IN ('r', 'v', 'p', 'm') \
+         AND relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = '{schema}') ORDER BY 1"
+    ))
+    .unwrap()
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect()
+}
+
+#[test]
+fn clone_to_another_database_copies_structure_and_data() {
+    let src = db_with("clone_cli_src", APP);
+    let dst = db_with("clone_cli_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    let report = clone_ok(&["--source", &s, "--target", &t, "-n", "app"]);
+    assert!(report.contains("identical"), "report does not say the copy is identical:\n{report}");
+
+    assert_eq!(src.dump_schema(&["app"]).unwrap(), dst.dump_schema(&["app"]).unwrap());
+    for table in APP_TABLES {
+        let q = format!("app.{table}");
+        assert_eq!(table_hash(&src, &q), table_hash(&dst, &q), "data of {q} differs");
+    }
+    assert_eq!(count(&dst, "app.orders"), "1000");
+    assert_eq!(count(&dst, "app.big_orders"), "800");
+    // Sequences continue where the source's stopped: the next user gets id 201.
+    dst.psql("INSERT INTO app.users (email) VALUES ('new@example.com')").unwrap();
+    let id = dst.query("SELECT id FROM app.users WHERE email = 'new@example.com'").unwrap();
+    assert_eq!(id[0][0], "201");
+    assert!(build_schemas(&dst).is_empty());
+}
+
+#[test]
+fn json_report_has_clone_and_verify() {
+    let src = db_with("clone_cli_json_src", APP);
+    let dst = db_with("clone_cli_json_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    let out = clone_ok(&["--source", &s, "--target", &t, "-n", "app", "--json"]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{out}"));
+    assert_eq!(doc["clone"]["schemas"]["app"], "app", "{doc:#}");
+    let rows: u64 = doc["clone"]["tables"]
+        .as_array()
+        .expect("clone.tables is an array")
+        .iter()
+        .map(|t| t["rows"].as_u64().expect("rows"))
+        .sum();
+    assert_eq!(rows, 200 + 1000 + 50 + 30, "{doc:#}");
+    let verify = &doc["verify"];
+    assert!(verify.is_object(), "no verify report in {doc:#}");
+    assert_eq!(verify["schema"].as_array().map(Vec::len), Some(0), "{verify:#}");
+    let tables = verify["tables"].as_array().expect("verify.tables is an array");
+    assert_eq!(tables.len(), APP_TABLES.len(), "{verify:#}");
+    assert!(tables.iter().all(|t| t["status"] == "match"), "{verify:#}");
+    // And the copy itself is there.
+    assert_eq!(count(&dst, "app.users"), "200");
+}
+
+#[test]
+fn dry_run_prints_sql_and_changes_nothing() {
+    let src = db_with("clone_cli_dry_src", APP);
+    let dst = db_with("clone_cli_dry_dst", KEEP);
+    let before = Untouched::record(&dst);
+    let (s, t) = (src.url(), dst.url());
+    let sql = clone_ok(&["--source", &s, "--target", &t, "-n", "app", "--dry-run"]);
+    assert!(sql.contains("CREATE TABLE"), "no CREATE TABLE in the plan:\n{sql}");
+    assert!(sql.contains("orders"), "table orders missing from the plan:\n{sql}");
+    before.check("--dry-run");
+    assert!(relations(&dst, "app").is_empty());
+}
+
+#[test]
+fn same_database_copy_under_a_new_name() {
+    let db = db_with("clone_cli_same", APP);
+    let original = db.dump_schema(&["app"]).unwrap();
+    let url = db.url();
+    clone_ok(&["--source", &url, "--target", &url, "-n", "app=app_copy"]);
+
+    assert_eq!(db.dump_schema(&["app"]).unwrap(), original, "the source schema changed");
+    let copy = db.dump_schema(&["app_copy"]).unwrap().replace("app_copy", "app");
+    assert_eq!(copy, original, "the copy's structure differs once renamed back");
+    for table in APP_TABLES {
+        let (a, b) = (format!("app.{table}"), format!("app_copy.{table}"));
+        assert_eq!(table_hash(&db, &a), table_hash(&db, &b), "data of {table} differs");
+    }
+    // The copy's view reads the copy's table, not the original.
+    db.psql("DELETE FROM app_copy.orders WHERE amount > 100").unwrap();
+    assert_eq!(count(&db, "app_copy.big_orders"), "0");
+    assert_eq!(count(&db, "app.big_orders"), "800");
+    assert!(build_schemas(&db).is_empty());
+}
+
+#[test]
+fn schema_template_and_lower_case_identifiers() {
+    let db = db_with(
+        "clone_cli_tpl",
+        r#"CREATE SCHEMA "App";
+           CREATE TABLE "App"."Users" ("Id" int PRIMARY KEY, "Name" text);
+           INSERT INTO "App"."Users" SELECT g, 'n' || g FROM generate_series(1, 10) g;"#,
+    );
+    let url = db.url();
+    clone_ok(&[
+        "--source",
+        &url,
+        "--target",
+        &url,
+        "-n",
+        "App",
+        "--schema-template",
+        "dw__{database}__{schema}",
+        "--identifier-case",
+        "lower",
+    ]);
+    let schema = format!("dw__{}__app", db.name());
+    assert_eq!(relations(&db, &schema), ["users"]);
+    let cols = db
+        .query(&format!(
+            "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute \
+             WHERE attrelid = '{schema}.users'::regclass AND attnum > 0 AND NOT attisdropped"
+        ))
+        .unwrap();
+    assert_eq!(cols[0][0], "id,name");
+    assert_eq!(
+        table_hash(&db, r#""App"."Users""#),
+        table_hash(&db, &format!("{schema}.users")),
+        "data differs"
+    );
+    assert_eq!(relations(&db, "App"), ["Users"], "the source schema changed");
+}
+
+#[test]
+fn filters_file_excludes_tables_and_data() {
+    let src = db_with("clone_cli_filt_src", APP);
+    let dst = db_with("clone_cli_filt_dst", "");
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("filters.ini");
+    std::fs::write(
+        &ini,
+        "# pgcopydb-style filters\n[exclude-table]\napp.logs\n\n[exclude-table-data]\napp.audit\n",
+    )
+    .unwrap();
+    let (s, t) = (src.url(), dst.url());
+    clone_ok(&["--source", &s, "--target", &t, "-n", "app", "--filters", ini.to_str().unwrap()]);
+    assert_eq!(relations(&dst, "app"), ["audit", "big_orders", "orders", "users"]);
+    assert_eq!(count(&dst, "app.audit"), "0", "app.audit's rows were copied");
+    assert_eq!(table_hash(&src, "app.orders"), table_hash(&dst, "app.orders"));
+    assert_eq!(table_hash(&src, "app.users"), table_hash(&dst, "app.users"));
+}
+
+#[test]
+fn schema_only_with_data_only_is_refused() {
+    let src = db_with("clone_cli_flags_src", APP);
+    let dst = db_with("clone_cli_flags_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(
+        &dst,
+        &["--source", &s, "--target", &t, "-n", "app", "--schema-only", "--data-only"],
+    );
+    assert!(err.contains("--schema-only") && err.contains("--data-only"), "{err}");
+}
+
+#[test]
+fn unknown_source_schema_is_refused() {
+    let src = db_with("clone_cli_nope_src", APP);
+    let dst = db_with("clone_cli_nope_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "nope"]);
+    assert!(err.contains("\"nope\" does not exist"), "error does not name the schema: {err}");
+}
+
+#[test]
+fn existing_target_schema_needs_drop_if_exists() {
+    let src = db_with("clone_cli_exists_src", APP);
+    let dst = db_with(
+        "clone_cli_exists_dst",
+        "CREATE SCHEMA app; CREATE TABLE app.old (x int); INSERT INTO app.old VALUES (7);",
+    );
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app"]);
+    assert!(err.contains("\"app\" already exists"), "error does not name the schema: {err}");
+    assert!(err.contains("--drop-if-exists"), "error does not suggest the fix: {err}");
+    assert_eq!(count(&dst, "app.old"), "1");
+
+    // With the flag, the old schema is replaced.
+    clone_ok(&["--source", &s, "--target", &t, "-n", "app", "--drop-if-exists"]);
+    assert_eq!(relations(&dst, "app"), ["audit", "big_orders", "logs", "orders", "users"]);
+}
+
+#[test]
+fn target_role_without_create_is_refused() {
+    let src = db_with("clone_cli_nocreate_src", APP);
+    let dst = db_with("clone_cli_nocreate_dst", KEEP);
+    let (role, password) = ("pggraft_clone_cli_nocreate", "NoCreate-Pass-31");
+    cluster().create_role(role, password, false).unwrap();
+    dst.psql(&format!(
+        "REVOKE CREATE ON DATABASE \"{db}\" FROM PUBLIC; REVOKE CREATE ON DATABASE \"{db}\" FROM {role};",
+        db = dst.name()
+    ))
+    .unwrap();
+    let (s, t) = (src.url(), url_as(role, password, &dst));
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app"]);
+    assert!(err.contains(role), "error does not name the role: {err}");
+    assert!(err.contains("CREATE"), "error does not name the missing privilege: {err}");
+    assert!(err.contains(dst.name()), "error does not name the database: {err}");
+}
+
+#[test]
+fn source_role_that_cannot_read_a_table_is_refused() {
+    let src = db_with(
+        "clone_cli_noread_src",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.visible (id int PRIMARY KEY);
+         CREATE TABLE app.secret (id int PRIMARY KEY);
+         INSERT INTO app.visible SELECT generate_series(1, 10);
+         INSERT INTO app.secret SELECT generate_series(1, 10);",
+    );
+    let dst = db_with("clone_cli_noread_dst", KEEP);
+    let (role, password) = ("pggraft_clone_cli_noread", "NoRead-Pass-47");
+    cluster().create_role(role, password, false).unwrap();
+    src.psql(&format!(
+        "GRANT USAGE ON SCHEMA app TO {role}; GRANT SELECT ON app.visible TO {role};"
+    ))
+    .unwrap();
+    let (s, t) = (url_as(role, password, &src), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app"]);
+    assert!(err.contains("app.secret"), "error does not name the table: {err}");
+    assert!(err.contains("permission denied"), "error does not say why: {err}");
+    // The server's message is in the line already; the driver's bare "db error" adds nothing.
+    assert!(!err.contains("db error"), "error carries driver noise: {err}");
+}
+
+#[test]
+fn target_role_that_cannot_assign_owners_is_told_about_no_owner() {
+    let src = db_with("clone_cli_owner_src", APP);
+    let dst = db_with("clone_cli_owner_dst", KEEP);
+    let (role, password) = ("pggraft_clone_cli_creator", "Creator-Pass-59");
+    cluster().create_role(role, password, false).unwrap();
+    dst.psql(&format!("GRANT CREATE ON DATABASE \"{}\" TO {role}", dst.name())).unwrap();
+    let (s, t) = (src.url(), url_as(role, password, &dst));
+    // The source's objects belong to the superuser, which this role cannot give objects to.
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app"]);
+    assert!(err.contains(cluster().superuser()), "error does not name the owner: {err}");
+    assert!(err.contains("--no-owner"), "error does not suggest the fix: {err}");
+}
+
+#[test]
+fn no_owner_clone_by_a_plain_role_verifies_clean() {
+    let src = db_with("clone_cli_noowner_src", APP);
+    let dst = db_with("clone_cli_noowner_dst", "");
+    let (role, password) = ("pggraft_clone_cli_creator", "Creator-Pass-59");
+    cluster().create_role(role, password, false).unwrap();
+    dst.psql(&format!("GRANT CREATE ON DATABASE \"{}\" TO {role}", dst.name())).unwrap();
+    let (s, t) = (src.url(), url_as(role, password, &dst));
+    // Owners differ by request, so they are no difference the verification should report.
+    clone_ok(&["--source", &s, "--target", &t, "-n", "app", "--no-owner"]);
+    let owners = dst
+        .query(
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class \
+             WHERE relnamespace = 'app'::regnamespace",
+        )
+        .unwrap();
+    assert_eq!(owners, [[role]]);
+    assert_eq!(table_hash(&src, "app.orders"), table_hash(&dst, "app.orders"));
+}
+
+#[test]
+fn no_acl_and_no_comments_clone_verifies_clean() {
+    let src = db_with(
+        "clone_cli_noacl_src",
+        &format!(
+            "{APP} GRANT SELECT ON app.users TO PUBLIC; COMMENT ON TABLE app.users IS 'people';"
+        ),
+    );
+    let dst = db_with("clone_cli_noacl_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    // Grants and comments are left out by request: the verification must not count them.
+    clone_ok(&["--source", &s, "--target", &t, "-n", "app", "--no-acl", "--no-comments"]);
+    let users = dst
+        .query(
+            "SELECT relacl IS NULL, obj_description(oid, 'pg_class') IS NULL FROM pg_class \
+                WHERE oid = 'app.users'::regclass",
+        )
+        .unwrap();
+    assert_eq!(users, [["t", "t"]], "grant or comment copied");
+    assert_eq!(table_hash(&src, "app.users"), table_hash(&dst, "app.users"));
+}
+
+#[test]
+fn unreachable_source_is_refused() {
+    let dst = db_with("clone_cli_unreach_dst", KEEP);
+    let t = dst.url();
+    let err = refused(&dst, &["--source", "postgres://postgres@127.0.0.1:1/x", "--target", &t]);
+    assert!(err.contains("127.0.0.1:1/x"), "error does not name the server: {err}");
+    assert!(err.contains("connection refused"), "error does not say why: {err}");
+}
+
+#[test]
+fn wrong_password_is_refused_and_no_password_is_echoed() {
+    let src = db_with("clone_cli_pw_src", APP);
+    let dst = db_with("clone_cli_pw_dst", KEEP);
+    let (role, right, wrong) = ("pggraft_clone_cli_pw", "S3cretPass!", "WrongPass123");
+    cluster().create_role(role, right, false).unwrap();
+    src.psql(&format!(
+        "GRANT USAGE ON SCHEMA app TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA app TO {role};"
+    ))
+    .unwrap();
+    // The right password in the source, the wrong one in the target.
+    let (s, t) = (url_as(role, right, &src), url_as(role, wrong, &dst));
+    let before = Untouched::record(&dst);
+    let (err, out) = clone_fails(&["--source", &s, "--target", &t, "-n", "app"]);
+    before.check(&err);
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        for secret in [right, wrong] {
+            assert!(!text.contains(secret), "output shows password {secret:?}:\n{text}");
+        }
+    }
+    assert!(err.contains("password"), "error does not say it is the password: {err}");
+    assert!(err.contains(role), "error does not name the role: {err}");
+    assert!(err.contains(dst.name()), "error does not name the target: {err}");
+}
+
+#[test]
+fn zero_jobs_is_refused() {
+    let src = db_with("clone_cli_jobs_src", APP);
+    let dst = db_with("clone_cli_jobs_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app", "--jobs", "0"]);
+    assert!(err.contains("--jobs"), "error does not name the flag: {err}");
+}
+
+#[test]
+fn malformed_schema_argument_is_refused() {
+    let src = db_with("clone_cli_badn_src", APP);
+    let dst = db_with("clone_cli_badn_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "=x"]);
+    assert!(err.contains("=x"), "error does not quote the argument: {err}");
+}
+
+#[test]
+fn same_schema_in_same_database_suggests_a_rename() {
+    let db = db_with("clone_cli_self", &format!("{APP}\n{KEEP}"));
+    let url = db.url();
+    let err = refused(&db, &["--source", &url, "--target", &url, "-n", "app"]);
+    assert!(err.contains("\"app\""), "error does not name the schema: {err}");
+    assert!(err.contains("rename") && err.contains("-n app="), "error does not suggest: {err}");
+}
