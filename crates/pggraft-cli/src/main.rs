@@ -27,6 +27,8 @@ enum Command {
     Clone(cmd::clone::CloneArgs),
     /// Check that a copy matches its source: structure, counts, checksums, rows.
     Verify(cmd::verify::VerifyArgs),
+    /// The migration from one schema to another (up or down), with hazards.
+    Diff(cmd::diff::DiffArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
 }
@@ -37,6 +39,8 @@ pub enum Outcome {
     Ok,
     /// Exit 1: differences were found (verify, diff --check).
     Differences,
+    /// Exit 3: a plan with hazards that were not allowed (printed, not run).
+    Refused,
 }
 
 fn main() -> ExitCode {
@@ -67,11 +71,13 @@ fn main() -> ExitCode {
             Command::Clone(a) => cmd::clone::run(a).await,
             Command::Verify(a) => cmd::verify::run(a).await,
             Command::Demo(a) => cmd::demo::run(a).await,
+            Command::Diff(a) => cmd::diff::run(a).await,
         }
     });
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Differences) => ExitCode::from(1),
+        Ok(Outcome::Refused) => ExitCode::from(3),
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", output::error_line(&e));

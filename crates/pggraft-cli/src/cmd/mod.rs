@@ -3,5 +3,6 @@
 
 pub mod clone;
 pub mod demo;
+pub mod diff;
 pub mod inspect;
 pub mod verify;

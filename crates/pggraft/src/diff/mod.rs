@@ -6,6 +6,7 @@
 
 mod engine;
 mod objects;
+pub mod source;
 
 use serde::{Deserialize, Serialize};
 

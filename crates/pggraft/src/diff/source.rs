@@ -1,0 +1,218 @@
+//! Where the two sides of a diff come from: a live database, a JSON
+//! snapshot written by `inspect --format json`, or `.sql` DDL (a file or a
+//! folder of files, applied in name order to a throwaway cluster and read
+//! back). And the self-check: the plan applied to a throwaway copy of FROM
+//! must leave nothing to diff against TO.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use pg_sandbox::Cluster;
+
+use super::{DiffOptions, Migration, diff};
+use crate::catalog::{Catalog, SchemaFilter};
+use crate::conn::ConnSpec;
+use crate::ddl::ident;
+use crate::error::{Error, Result};
+use crate::rename::{NameMap, register_names, rename_catalog};
+
+/// One side of a diff, as given on the command line.
+#[derive(Debug, Clone)]
+pub enum Side {
+    Database(ConnSpec),
+    Snapshot(PathBuf),
+    Sql(PathBuf),
+}
+
+impl Side {
+    /// A path to a `.json` file is a snapshot; a `.sql` file or a folder is
+    /// DDL; anything else is a connection string.
+    pub fn parse(text: &str) -> Result<Side> {
+        let p = Path::new(text);
+        if p.is_dir() || (p.is_file() && text.ends_with(".sql")) {
+            return Ok(Side::Sql(p.to_path_buf()));
+        }
+        if p.is_file() && text.ends_with(".json") {
+            return Ok(Side::Snapshot(p.to_path_buf()));
+        }
+        if text.ends_with(".json") || text.ends_with(".sql") {
+            return Err(Error::input(format!("{text}: no such file")));
+        }
+        Ok(Side::Database(ConnSpec::parse(text)?))
+    }
+
+    /// Reads the side's catalog model (schemas chosen by `filter`).
+    pub async fn load(&self, filter: &SchemaFilter) -> Result<Catalog> {
+        match self {
+            Side::Database(spec) => crate::inspect::read_catalog(spec, filter).await,
+            Side::Snapshot(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+                let mut cat = Catalog::from_json(&text)?;
+                keep_schemas(&mut cat, filter);
+                Ok(cat)
+            }
+            Side::Sql(path) => {
+                let files = sql_files(path)?;
+                let cluster = sandbox().await?;
+                let db = cluster.create_database("pggraft_diff")?;
+                for f in &files {
+                    db.cluster().psql_file(db.name(), f).map_err(|e| {
+                        Error::input(format!(
+                            "{} does not load into an empty database: {e}",
+                            f.display()
+                        ))
+                    })?;
+                }
+                let spec = ConnSpec::parse(&db.url())?;
+                let mut cat = crate::inspect::read_catalog(&spec, filter).await?;
+                cat.database = path.display().to_string();
+                Ok(cat)
+            }
+        }
+    }
+}
+
+/// The `.sql` files of a path, in name order.
+fn sql_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::input(format!("{}: no .sql files", path.display())));
+    }
+    Ok(files)
+}
+
+/// A throwaway cluster for this process (one per run; reaped at exit).
+async fn sandbox() -> Result<&'static Cluster> {
+    tokio::task::spawn_blocking(Cluster::shared)
+        .await
+        .map_err(|e| Error::Unsupported(format!("starting a throwaway cluster: {e}")))?
+        .map_err(Error::from)
+}
+
+/// Keeps only the schemas a filter admits (for snapshots, which hold what
+/// they were written with).
+fn keep_schemas(cat: &mut Catalog, filter: &SchemaFilter) {
+    let keep = |s: &str| {
+        (filter.include.is_empty() || filter.include.iter().any(|p| p.matches(s)))
+            && !filter.exclude.iter().any(|p| p.matches(s))
+    };
+    cat.schemas.retain(|s| keep(&s.name));
+    cat.collations.retain(|x| keep(&x.name.schema));
+    cat.types.retain(|x| keep(&x.name.schema));
+    cat.functions.retain(|x| keep(&x.name.schema));
+    cat.sequences.retain(|x| keep(&x.name.schema));
+    cat.tables.retain(|x| keep(&x.name.schema));
+    cat.views.retain(|x| keep(&x.name.schema));
+    cat.indexes.retain(|x| keep(&x.name.schema));
+    cat.triggers.retain(|x| keep(&x.table.schema));
+    cat.rules.retain(|x| keep(&x.table.schema));
+    cat.statistics.retain(|x| keep(&x.name.schema));
+}
+
+/// Renames TO's schemas into FROM's names (`-n dev=prod` compares FROM's
+/// `dev` with TO's `prod`; the migration applies to FROM).
+pub fn align(to: &Catalog, pairs: &BTreeMap<String, String>) -> Result<Catalog> {
+    let back: BTreeMap<String, String> =
+        pairs.iter().map(|(f, t)| (t.clone(), f.clone())).collect();
+    let mut map = NameMap::new(back, false);
+    register_names(to, &mut map)?;
+    let (renamed, _) = rename_catalog(to, &map, &map);
+    Ok(renamed)
+}
+
+/// Applies the migration to a throwaway copy of FROM's structure and diffs
+/// the result against TO. Returns what is left (empty when the plan is
+/// right).
+pub async fn self_check(
+    from: &Catalog,
+    to: &Catalog,
+    m: &Migration,
+    opts: &DiffOptions,
+) -> Result<Migration> {
+    let cluster = sandbox().await?;
+    let roles: BTreeSet<String> = roles_of(from).into_iter().chain(roles_of(to)).collect();
+    let mut create_roles = String::from("DO $pggraft$ BEGIN\n");
+    for r in &roles {
+        create_roles.push_str(&format!(
+            "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {lit}) THEN CREATE ROLE {id}; END IF;\n",
+            lit = crate::ddl::literal(r),
+            id = ident(r)
+        ));
+    }
+    create_roles.push_str("END $pggraft$;");
+    if !roles.is_empty() {
+        cluster.psql("postgres", &create_roles)?;
+    }
+    let db = cluster.create_database("pggraft_selfcheck")?;
+    db.psql(&crate::inspect::to_sql(from))
+        .map_err(|e| Error::Unsupported(format!("self-check: recreating FROM failed: {e}")))?;
+    db.psql(&m.script()).map_err(|e| {
+        Error::Unsupported(format!(
+            "self-check: the migration fails on a copy of FROM: {e} (this is a pggraft bug; please report it with the script)"
+        ))
+    })?;
+    let spec = ConnSpec::parse(&db.url())?;
+    let names: Vec<String> =
+        from.schemas.iter().chain(to.schemas.iter()).map(|s| s.name.clone()).collect();
+    let filter = SchemaFilter::only(names.into_iter().collect::<BTreeSet<_>>());
+    let after = crate::inspect::read_catalog(&spec, &filter).await;
+    let after = match after {
+        Ok(c) => c,
+        // A schema the migration drops no longer exists: read all instead.
+        Err(_) => crate::inspect::read_catalog(&spec, &SchemaFilter::all()).await?,
+    };
+    let mut to_only = to.clone();
+    let wanted: BTreeSet<&String> = to.schemas.iter().map(|s| &s.name).collect();
+    keep_schemas(
+        &mut to_only,
+        &SchemaFilter {
+            include: wanted.iter().map(|s| crate::select::Pattern::new(s.as_str())).collect(),
+            exclude: vec![],
+        },
+    );
+    let mut after = after;
+    if !wanted.is_empty() {
+        keep_schemas(
+            &mut after,
+            &SchemaFilter {
+                include: wanted.iter().map(|s| crate::select::Pattern::new(s.as_str())).collect(),
+                exclude: vec![],
+            },
+        );
+    }
+    diff(&after, &to_only, opts)
+}
+
+fn roles_of(cat: &Catalog) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut meta = |m: &crate::catalog::Meta| {
+        out.extend(m.owner.iter().cloned());
+        out.extend(m.acl.iter().flatten().map(|g| g.grantee.clone()));
+    };
+    cat.schemas.iter().for_each(|x| meta(&x.meta));
+    cat.types.iter().for_each(|x| meta(&x.meta));
+    cat.functions.iter().for_each(|x| meta(&x.meta));
+    cat.sequences.iter().for_each(|x| meta(&x.meta));
+    cat.tables.iter().for_each(|x| meta(&x.meta));
+    cat.views.iter().for_each(|x| meta(&x.meta));
+    cat.collations.iter().for_each(|x| meta(&x.meta));
+    for t in &cat.tables {
+        for p in &t.policies {
+            out.extend(p.roles.iter().cloned());
+        }
+        for c in &t.columns {
+            out.extend(c.acl.iter().flatten().map(|g| g.grantee.clone()));
+        }
+    }
+    out.remove("PUBLIC");
+    out
+}
