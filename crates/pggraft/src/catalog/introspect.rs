@@ -185,7 +185,7 @@ pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalo
         if !p.is_wildcard() && !cat.schemas.iter().any(|s| p.matches(&s.name)) {
             return Err(Error::input(format!(
                 "schema \"{}\" does not exist in database \"{}\" (names match exactly as stored, \
-                 case-sensitively; `pggraft inspect` without -n lists them)",
+                 case-sensitively, with * and ? wildcards)",
                 p.as_str(),
                 cat.database
             )));

@@ -19,7 +19,7 @@ use crate::rename::{NameMap, register_names, rename_catalog};
 /// One side of a diff, as given on the command line.
 #[derive(Debug, Clone)]
 pub enum Side {
-    Database(ConnSpec),
+    Database(Box<ConnSpec>),
     Snapshot(PathBuf),
     Sql(PathBuf),
 }
@@ -38,7 +38,7 @@ impl Side {
         if text.ends_with(".json") || text.ends_with(".sql") {
             return Err(Error::input(format!("{text}: no such file")));
         }
-        Ok(Side::Database(ConnSpec::parse(text)?))
+        Ok(Side::Database(Box::new(ConnSpec::parse(text)?)))
     }
 
     /// Reads the side's catalog model (schemas chosen by `filter`).
