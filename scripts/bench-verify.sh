@@ -81,11 +81,13 @@ echo "   done in $((SECONDS - started))s; src: $SRC_SIZE, $ROWS rows"
 PGCOPYDB_VERSION="$(pgcopydb --version 2>/dev/null | sed -n 's/^pgcopydb version //p' | head -n 1)"
 if pgcopydb compare data --help >/dev/null 2>&1; then
     PEER_DESC="pgcopydb $PGCOPYDB_VERSION compare data --table-jobs 2"
+    PEER_ROW="pgcopydb compare data --table-jobs 2"
     peer_cmd() { # DIR: sets PEER, the command line
         PEER=(pgcopydb compare data --source "$BASE/src" --target "$BASE/dst" --table-jobs 2 --dir "$1")
     }
 else
     PEER_DESC="pgcopydb compare data's queries (stand-in: pgcopydb $PGCOPYDB_VERSION has no compare)"
+    PEER_ROW="pgcopydb compare data stand-in, 2 table jobs"
     STANDIN="$OUT/pgcopydb-compare-standin.sh"
     cat >"$STANDIN" <<'EOF'
 #!/usr/bin/env bash
@@ -163,7 +165,7 @@ echo "pggraft $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (
 echo
 summarise pggraft \
     "pggraft|pggraft verify --level checksums --jobs 2|$ROWS" \
-    "pgcopydb|pgcopydb compare data, 2 table jobs|$ROWS"
+    "pgcopydb|$PEER_ROW|$ROWS"
 echo
 echo "ratio = peer time / pggraft time (above 1: pggraft is faster); rows/s counts the rows of one side."
 echo "hashes: pgcopydb sums 32-bit hashtext(row::text) per table; pggraft sums 64-bit"

@@ -117,6 +117,8 @@ fn opt_qn(row: &Row, schema_col: &str, name_col: &str) -> Option<QualifiedName> 
 #[derive(Default)]
 struct Keys {
     map: HashMap<(u32, u32), String>,
+    /// Table oid → its index in `Catalog::tables`.
+    tables: HashMap<u32, usize>,
 }
 
 impl Keys {
@@ -817,16 +819,15 @@ async fn read_relations(
     // Tables' own oids, for later passes.
     for (oid, slot) in slots {
         if let Slot::Table(i) = slot {
-            keys.add(0, oid, format!("{i}"));
+            keys.tables.insert(oid, i);
         }
     }
     Ok(())
 }
 
-/// The index of a table in `cat.tables` by its oid (recorded by
-/// `read_relations` under the pseudo-class 0).
+/// The index of a table in `cat.tables` by its oid.
 fn table_index(keys: &Keys, oid: u32) -> Option<usize> {
-    keys.get(0, oid).and_then(|s| s.parse().ok())
+    keys.tables.get(&oid).copied()
 }
 
 async fn read_constraints(

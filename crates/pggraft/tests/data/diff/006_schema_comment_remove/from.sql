@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE SCHEMA other;
+COMMENT ON SCHEMA other IS 'Scratch space';

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE EXTENSION hstore;
+CREATE TABLE app.t (id int PRIMARY KEY);

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.people (id int PRIMARY KEY);

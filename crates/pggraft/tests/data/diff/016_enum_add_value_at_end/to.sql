@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.status AS ENUM ('new', 'paid', 'shipped');
+CREATE TABLE app.orders (id int PRIMARY KEY, status app.status NOT NULL DEFAULT 'new');

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.size AS ENUM ('s', 'l');

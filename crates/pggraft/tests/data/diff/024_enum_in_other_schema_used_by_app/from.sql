@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.tasks (id int PRIMARY KEY, title text);

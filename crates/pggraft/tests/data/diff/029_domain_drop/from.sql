@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE DOMAIN app.email AS text CHECK (VALUE ~ '@');

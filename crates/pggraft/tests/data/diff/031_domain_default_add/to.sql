@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE DOMAIN app.currency AS char(3) DEFAULT 'EUR';

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE DOMAIN app.flag AS boolean;

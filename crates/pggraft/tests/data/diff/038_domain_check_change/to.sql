@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE DOMAIN app.qty AS int CHECK (VALUE BETWEEN 1 AND 1000);
+CREATE TABLE app.items (id int PRIMARY KEY, qty app.qty);

@@ -1,0 +1,5 @@
+CREATE SCHEMA app;
+
+CREATE DOMAIN app.amount AS numeric(12,2);
+CREATE TABLE app.payments (id int PRIMARY KEY, amount app.amount);
+INSERT INTO app.payments VALUES (1, 10), (2, -5);

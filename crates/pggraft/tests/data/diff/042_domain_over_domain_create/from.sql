@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE DOMAIN app.posint AS int CHECK (VALUE > 0);

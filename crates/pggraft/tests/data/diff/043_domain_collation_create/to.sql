@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE DOMAIN app.code AS text COLLATE "C" NOT NULL DEFAULT 'x';

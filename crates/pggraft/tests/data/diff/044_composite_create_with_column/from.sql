@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.customers (id int PRIMARY KEY);

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.address AS (street text, zip varchar(16));

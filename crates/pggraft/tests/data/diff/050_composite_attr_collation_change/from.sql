@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.label AS (code text COLLATE "C", title text);

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.label AS (code text COLLATE "POSIX", title text);

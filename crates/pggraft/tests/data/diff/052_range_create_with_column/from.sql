@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.measurements (id int PRIMARY KEY);

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
+CREATE TABLE app.measurements (id int PRIMARY KEY, span app.floatrange);

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.words (id int PRIMARY KEY);

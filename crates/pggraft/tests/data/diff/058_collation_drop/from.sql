@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE COLLATION app.german (provider = icu, locale = 'de-DE');

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE COLLATION app.nordic (provider = icu, locale = 'nb-NO');

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE SEQUENCE app.s;
+SELECT nextval('app.s');

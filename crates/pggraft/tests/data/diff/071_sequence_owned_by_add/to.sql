@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id bigint NOT NULL);
+CREATE SEQUENCE app.t_id_seq OWNED BY app.t.id;

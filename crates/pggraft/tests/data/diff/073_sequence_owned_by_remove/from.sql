@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id bigint);
+CREATE SEQUENCE app.t_seq OWNED BY app.t.id;

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE UNLOGGED TABLE app.cache (k text PRIMARY KEY, v text);

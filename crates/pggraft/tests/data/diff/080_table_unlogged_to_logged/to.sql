@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.cache (k text PRIMARY KEY, v text);

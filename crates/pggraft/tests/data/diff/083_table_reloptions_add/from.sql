@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.hot (id int PRIMARY KEY, n int);

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, n int NOT NULL);
+INSERT INTO app.t VALUES (1, 10), (2, 20);

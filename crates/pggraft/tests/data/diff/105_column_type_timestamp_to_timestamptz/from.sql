@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, at timestamp NOT NULL);
+INSERT INTO app.t VALUES (1, '2024-01-02 03:04:05');

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, code text NOT NULL DEFAULT '0');
+INSERT INTO app.t VALUES (1, '42'), (2, DEFAULT);

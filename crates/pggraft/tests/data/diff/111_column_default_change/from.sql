@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, status text DEFAULT 'new');

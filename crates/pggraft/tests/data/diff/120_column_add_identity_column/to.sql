@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (name text, id bigint GENERATED ALWAYS AS IDENTITY);

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (tenant int NOT NULL, id int NOT NULL, CONSTRAINT t_pkey PRIMARY KEY (tenant, id));

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int CONSTRAINT t_primary PRIMARY KEY);

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, org int, email text, CONSTRAINT t_email_key UNIQUE (email));

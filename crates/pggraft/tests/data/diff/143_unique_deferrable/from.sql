@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, pos int, CONSTRAINT t_pos_key UNIQUE (pos));

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.seats (id int PRIMARY KEY, seat int NOT NULL);

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, token text);
+CREATE INDEX t_token_hash ON app.t USING hash (token);

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, path text);
+CREATE INDEX t_path_idx ON app.t (path);

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, n int);
+CREATE INDEX t_n_new ON app.t (n);

@@ -1,0 +1,5 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, at date);
+CREATE INDEX t_at_idx ON app.t (at);
+ALTER TABLE app.t CLUSTER ON t_at_idx;

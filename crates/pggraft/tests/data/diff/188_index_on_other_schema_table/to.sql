@@ -1,0 +1,5 @@
+CREATE SCHEMA app;
+
+CREATE SCHEMA other;
+CREATE TABLE other.t (id int PRIMARY KEY, n int);
+CREATE INDEX t_n_idx ON other.t (n);

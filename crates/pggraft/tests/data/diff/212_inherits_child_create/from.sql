@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.vehicles (id int PRIMARY KEY, wheels int NOT NULL);

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.named (name text);
+CREATE TABLE app.dated (created_on date);

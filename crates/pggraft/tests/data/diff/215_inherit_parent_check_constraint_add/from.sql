@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.vehicles (id int NOT NULL, wheels int NOT NULL);
+CREATE TABLE app.trucks (payload_kg int) INHERITS (app.vehicles);

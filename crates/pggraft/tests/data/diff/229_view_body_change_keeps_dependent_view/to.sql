@@ -1,0 +1,6 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL, active boolean NOT NULL DEFAULT true);
+
+CREATE VIEW app.v_base AS SELECT id, name FROM app.items WHERE active;
+CREATE VIEW app.v_top AS SELECT name FROM app.v_base;

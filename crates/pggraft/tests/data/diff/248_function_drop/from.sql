@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.now_utc() RETURNS timestamp LANGUAGE sql STABLE AS $$SELECT now() AT TIME ZONE 'UTC'$$;

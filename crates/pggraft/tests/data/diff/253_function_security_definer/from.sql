@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.secret() RETURNS text LANGUAGE sql AS $$SELECT 'x'$$;

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.slow(x int) RETURNS int LANGUAGE sql AS 'SELECT x';

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.sq(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS 'SELECT x * x';

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.eq_text(a text, b text) RETURNS boolean LANGUAGE sql IMMUTABLE LEAKPROOF AS 'SELECT a = b';

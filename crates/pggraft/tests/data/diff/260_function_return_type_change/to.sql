@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.answer() RETURNS bigint LANGUAGE sql AS 'SELECT 42::bigint';

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.area(r float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS 'SELECT pi() * r * r';

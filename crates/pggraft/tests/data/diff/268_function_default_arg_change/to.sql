@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.pad(s text, n int DEFAULT 12, fill text DEFAULT '.') RETURNS text LANGUAGE sql AS 'SELECT lpad(s, n, fill)';

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.half(x numeric) RETURNS numeric LANGUAGE sql AS 'SELECT $1 / 2';

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.items (id int PRIMARY KEY, price numeric);

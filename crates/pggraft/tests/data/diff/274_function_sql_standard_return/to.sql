@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.triple(x int) RETURNS int LANGUAGE sql IMMUTABLE RETURN x * 3;

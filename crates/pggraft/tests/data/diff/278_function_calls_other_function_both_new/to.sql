@@ -1,0 +1,7 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.base_rate() RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT 0.19';
+CREATE FUNCTION app.tax(p numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT p * app.base_rate();
+END;

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.log (id bigint GENERATED ALWAYS AS IDENTITY, msg text);

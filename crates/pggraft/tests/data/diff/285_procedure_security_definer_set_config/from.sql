@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE PROCEDURE app.maintain() LANGUAGE plpgsql AS $$BEGIN PERFORM 1; END$$;

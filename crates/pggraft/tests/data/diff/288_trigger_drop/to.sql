@@ -1,0 +1,9 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.docs (id int PRIMARY KEY, body text, status text, updated_at timestamptz);
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;

@@ -1,0 +1,5 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.docs (id int PRIMARY KEY);
+CREATE FUNCTION app.noop_trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER docs_noop BEFORE INSERT ON app.docs FOR EACH ROW EXECUTE FUNCTION app.noop_trg('a');

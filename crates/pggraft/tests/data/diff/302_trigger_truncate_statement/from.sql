@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.docs (id int PRIMARY KEY);
+CREATE FUNCTION app.forbid() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'no'; END$$;

@@ -1,0 +1,7 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.items (id int PRIMARY KEY, name text);
+CREATE TABLE app.item_log (item_id int, action text);
+
+CREATE RULE items_log_insert AS ON INSERT TO app.items WHERE NEW.name IS NOT NULL
+    DO ALSO INSERT INTO app.item_log VALUES (NEW.id, 'insert ' || NEW.name);

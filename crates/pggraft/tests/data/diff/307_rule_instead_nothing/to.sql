@@ -1,0 +1,6 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.items (id int PRIMARY KEY, name text);
+CREATE TABLE app.item_log (item_id int, action text);
+
+CREATE RULE item_log_no_delete AS ON DELETE TO app.item_log DO INSTEAD NOTHING;

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.accounts (id int PRIMARY KEY, owner name NOT NULL DEFAULT current_user, balance numeric NOT NULL DEFAULT 0);

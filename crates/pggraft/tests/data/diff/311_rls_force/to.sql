@@ -1,0 +1,6 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.accounts (id int PRIMARY KEY, owner name NOT NULL DEFAULT current_user, balance numeric NOT NULL DEFAULT 0);
+
+ALTER TABLE app.accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.accounts FORCE ROW LEVEL SECURITY;

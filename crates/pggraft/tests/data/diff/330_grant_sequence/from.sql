@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE SEQUENCE app.s;

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+GRANT USAGE, CREATE ON SCHEMA app TO app_reader;

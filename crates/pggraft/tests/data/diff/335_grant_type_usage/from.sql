@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.mood AS ENUM ('sad', 'happy');
+CREATE DOMAIN app.posint AS int CHECK (VALUE > 0);

@@ -1,0 +1,7 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.mood AS ENUM ('sad', 'happy');
+CREATE DOMAIN app.posint AS int CHECK (VALUE > 0);
+REVOKE USAGE ON TYPE app.mood FROM PUBLIC;
+GRANT USAGE ON TYPE app.mood TO app_reader;
+REVOKE USAGE ON DOMAIN app.posint FROM PUBLIC;

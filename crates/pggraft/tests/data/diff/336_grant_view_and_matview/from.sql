@@ -1,0 +1,5 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int);
+CREATE VIEW app.v AS SELECT id FROM app.t;
+CREATE MATERIALIZED VIEW app.mv AS SELECT id FROM app.t;

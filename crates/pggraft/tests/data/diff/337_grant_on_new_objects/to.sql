@@ -1,0 +1,10 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, v text);
+CREATE SEQUENCE app.s;
+CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+GRANT SELECT ON app.t TO app_reader;
+GRANT INSERT (v) ON app.t TO "App Writer";
+GRANT USAGE ON SEQUENCE app.s TO "App Writer";
+REVOKE ALL ON FUNCTION app.f() FROM PUBLIC;
+GRANT USAGE ON SCHEMA app TO app_reader, "App Writer";

@@ -1,0 +1,6 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int PRIMARY KEY, name text, secret text);
+
+GRANT ALL ON app.t TO app_reader;
+GRANT SELECT (secret) ON app.t TO "App Writer";

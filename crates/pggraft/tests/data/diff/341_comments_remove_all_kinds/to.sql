@@ -1,0 +1,20 @@
+CREATE SCHEMA app;
+
+CREATE EXTENSION hstore;
+CREATE COLLATION app.coll (provider = libc, locale = 'C');
+CREATE TYPE app.mood AS ENUM ('sad', 'happy');
+CREATE DOMAIN app.posint AS int CONSTRAINT posint_check CHECK (VALUE > 0);
+CREATE TYPE app.pair AS (a int, b int);
+CREATE TYPE app.fr AS RANGE (subtype = float8);
+CREATE SEQUENCE app.seq;
+CREATE TABLE app.t (id int CONSTRAINT t_pkey PRIMARY KEY, v text, n app.posint);
+CREATE INDEX t_v_idx ON app.t (v);
+CREATE VIEW app.v AS SELECT id, v FROM app.t;
+CREATE MATERIALIZED VIEW app.mv AS SELECT id FROM app.t;
+CREATE FUNCTION app.f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE PROCEDURE app.p() LANGUAGE sql AS 'SELECT 1';
+CREATE TRIGGER t_trg BEFORE INSERT ON app.t FOR EACH ROW EXECUTE FUNCTION app.f();
+CREATE RULE t_rule AS ON DELETE TO app.t DO ALSO NOTIFY t_deleted;
+ALTER TABLE app.t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY t_pol ON app.t USING (true);
+CREATE STATISTICS app.t_stats ON id, v FROM app.t;

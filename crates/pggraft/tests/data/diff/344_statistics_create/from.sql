@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.addresses (id int PRIMARY KEY, city text, zip text, country text);

@@ -1,0 +1,6 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.addresses (id int PRIMARY KEY, city text, zip text, country text);
+
+CREATE STATISTICS app.addresses_city_zip ON city, zip FROM app.addresses;
+ALTER STATISTICS app.addresses_city_zip SET STATISTICS 500;

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.logs (id bigint NOT NULL, at date NOT NULL, msg text) PARTITION BY RANGE (at);
+CREATE TABLE app.logs_2024 PARTITION OF app.logs FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');

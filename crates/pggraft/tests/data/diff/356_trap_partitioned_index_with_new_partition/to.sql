@@ -1,0 +1,7 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.logs (id bigint NOT NULL, at date NOT NULL, msg text) PARTITION BY RANGE (at);
+CREATE TABLE app.logs_2024 PARTITION OF app.logs FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE app.logs_2025 PARTITION OF app.logs FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE INDEX logs_at_idx ON app.logs (at);
+ALTER TABLE app.logs ADD CONSTRAINT logs_pkey PRIMARY KEY (id, at);

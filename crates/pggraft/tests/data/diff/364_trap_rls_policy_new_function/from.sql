@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.docs (id int PRIMARY KEY, team text NOT NULL);
+ALTER TABLE app.docs ENABLE ROW LEVEL SECURITY;

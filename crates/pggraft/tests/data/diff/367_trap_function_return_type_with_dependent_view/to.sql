@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+
+CREATE FUNCTION app.rate() RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT 19.5';
+CREATE VIEW app.rates AS SELECT app.rate() AS r;

@@ -1,0 +1,6 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.prio AS ENUM ('low', 'medium', 'high');
+CREATE TABLE app.tasks (id int PRIMARY KEY, prio app.prio NOT NULL DEFAULT 'medium');
+CREATE INDEX tasks_prio_idx ON app.tasks (prio);
+CREATE INDEX tasks_urgent_idx ON app.tasks (id) WHERE prio = 'high';

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app."UserAccounts" ("Id" int PRIMARY KEY, "FirstName" text);

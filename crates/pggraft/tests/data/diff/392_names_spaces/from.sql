@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app."order items" ("item id" int PRIMARY KEY, "unit price" numeric);

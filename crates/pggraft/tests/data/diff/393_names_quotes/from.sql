@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app."it's" ("say ""hi""" text);

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app."Weird Table" (id int, "Val" text);

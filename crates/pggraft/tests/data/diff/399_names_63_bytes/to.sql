@@ -1,0 +1,8 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.a_table_name_that_is_exactly_sixty_three_bytes_long_xxxxxxxxxxx (
+    a_column_name_that_is_exactly_sixty_three_bytes_long_yyyyyyyyyy int PRIMARY KEY
+);
+CREATE INDEX an_index_name_that_is_exactly_sixty_three_bytes_long_zzzzzzzzzzz
+    ON app.a_table_name_that_is_exactly_sixty_three_bytes_long_xxxxxxxxxxx (a_column_name_that_is_exactly_sixty_three_bytes_long_yyyyyyyyyy DESC);
+CREATE TABLE app."Üñíçødé_name_with_multibyte_characters_ñññññññññññññññ" (id int);

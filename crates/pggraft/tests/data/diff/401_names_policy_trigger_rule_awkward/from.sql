@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app."Audit Log" (id int PRIMARY KEY, "Who" text);

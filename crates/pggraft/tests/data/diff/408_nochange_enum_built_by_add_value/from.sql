@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TYPE app.level AS ENUM ('low', 'medium', 'high');

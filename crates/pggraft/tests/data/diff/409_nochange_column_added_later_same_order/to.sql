@@ -1,0 +1,5 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (id int);
+ALTER TABLE app.t ADD COLUMN a text DEFAULT 'x';
+ALTER TABLE app.t ADD COLUMN b text;
