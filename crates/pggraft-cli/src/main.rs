@@ -29,6 +29,10 @@ enum Command {
     Verify(cmd::verify::VerifyArgs),
     /// The migration from one schema to another (up or down), with hazards.
     Diff(cmd::diff::DiffArgs),
+    /// Versioned migrations: write them from a diff, apply, undo, show status.
+    Migrate(cmd::migrate::MigrateArgs),
+    /// Bring a renamed copy's structure up to date after its source changed.
+    SyncSchema(cmd::sync_schema::SyncSchemaArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
 }
@@ -72,6 +76,8 @@ fn main() -> ExitCode {
             Command::Verify(a) => cmd::verify::run(a).await,
             Command::Demo(a) => cmd::demo::run(a).await,
             Command::Diff(a) => cmd::diff::run(a).await,
+            Command::Migrate(a) => cmd::migrate::run(a).await,
+            Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
         }
     });
     match result {

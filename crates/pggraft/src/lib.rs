@@ -12,6 +12,7 @@ pub mod ddl;
 pub mod diff;
 pub mod error;
 pub mod inspect;
+pub mod migrate;
 pub mod plan;
 pub mod rename;
 pub mod select;

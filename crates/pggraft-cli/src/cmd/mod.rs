@@ -5,4 +5,6 @@ pub mod clone;
 pub mod demo;
 pub mod diff;
 pub mod inspect;
+pub mod migrate;
+pub mod sync_schema;
 pub mod verify;

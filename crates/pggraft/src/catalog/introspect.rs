@@ -133,6 +133,7 @@ impl Keys {
 /// Reads the model of the schemas admitted by `filter`. Runs in the caller's
 /// transaction; call [`prepare_session`] first.
 pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalog> {
+    let mut t = std::time::Instant::now();
     let version: i32 = client
         .query_one("SELECT current_setting('server_version_num')::int", &[])
         .await
@@ -235,16 +236,29 @@ pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalo
         ext_members.insert((class, oid), key::extension(&r.get::<_, String>("extname")));
     }
 
+    let mut step = |what: &str| {
+        tracing::debug!("introspect: {what} in {:.0?}", t.elapsed());
+        t = std::time::Instant::now();
+    };
+    step("schemas, unsupported objects and extensions");
     read_collations(client, ns, &mut cat, &mut keys).await?;
     read_types(client, ns, &mut cat, &mut keys).await?;
+    step("collations and types");
     read_functions(client, ns, &mut cat, &mut keys).await?;
+    step("functions");
     let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
+    step("sequences");
     read_relations(client, ns, &mut cat, &mut keys, identities).await?;
+    step("tables, views and columns");
     read_constraints(client, ns, &mut cat, &mut keys).await?;
+    step("constraints");
     read_indexes(client, ns, &mut cat, &mut keys).await?;
+    step("indexes");
     read_triggers_rules_policies(client, ns, &mut cat, &mut keys).await?;
     read_statistics(client, ns, &mut cat, &mut keys).await?;
+    step("triggers, rules, policies, statistics");
     read_depends(client, &mut cat, &keys, &ext_members).await?;
+    step("dependencies");
     cat.sort();
     Ok(cat)
 }
@@ -636,7 +650,7 @@ async fn read_relations(
          (SELECT ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
             WHERE x.indrelid = c.oid AND x.indisreplident) AS replident_index, \
          c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, \
-         CASE WHEN c.relkind IN ('r', 'm') THEN pg_relation_size(c.oid) ELSE 0 END AS size, \
+         c.relpages::int8 * current_setting('block_size')::int8 AS size, \
          c.reltuples::float8 AS reltuples, \
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef, \
          pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, \
@@ -734,16 +748,20 @@ async fn read_relations(
          CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
          NULLIF(a.attcompression::text, '') AS compression, \
          NULLIF(a.attstattarget::int, -1) AS stattarget, a.attoptions, a.attislocal, \
-         col_description(a.attrelid, a.attnum) AS comment, {acl} AS acl, \
+         dsc.description AS comment, {acl} AS acl, \
          (t.typtype = 'c' OR t.typsend::oid = 0 OR (t.typelem <> 0 AND (t.typelem >= 16384 OR et.typtype = 'c')) \
           OR (t.typtype = 'd' AND (bt.typtype = 'c' OR bt.typsend::oid = 0 OR bt.typelem >= 16384))) AS binary_unsafe \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_type et ON et.oid = t.typelem LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+         LEFT JOIN pg_description dsc ON dsc.objoid = a.attrelid \
+              AND dsc.classoid = 'pg_class'::regclass AND dsc.objsubid = a.attnum \
+         LEFT JOIN pg_collation aco ON aco.oid = a.attcollation AND a.attcollation <> t.typcollation \
+         LEFT JOIN pg_namespace acn ON acn.oid = aco.collnamespace \
          WHERE c.relnamespace = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm') \
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
-        coll = collation_cols("a.attcollation", "t.typcollation", "a"),
+        coll = "acn.nspname AS a_cns, aco.collname AS a_cn",
         acl = acl_json("a.attacl"),
     );
     for r in client.query(&sql, &[&ns]).await.ctx("reading columns")? {
@@ -901,8 +919,8 @@ async fn read_indexes(
                JOIN pg_namespace n ON n.oid = ic.relnamespace \
                JOIN pg_class tc ON tc.oid = x.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
                WHERE tc.relnamespace = ANY($1) AND tc.relkind IN ('r', 'p', 'm') \
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid \
-                   AND co.conrelid = x.indrelid AND co.contype IN ('p', 'u', 'x'))";
+               AND x.indexrelid NOT IN (SELECT co.conindid FROM pg_constraint co \
+                   WHERE co.contype IN ('p', 'u', 'x'))";
     for r in client.query(sql, &[&ns]).await.ctx("reading indexes")? {
         let name = qn(&r, "nspname", "relname");
         keys.add(PG_CLASS, r.get("indexrelid"), key::index(&name));

@@ -237,7 +237,9 @@ pub struct Table {
     pub rls_forced: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<Policy>,
-    /// Size of the main fork in bytes (not serialized: it is not structure).
+    /// Size of the main fork in bytes as of the last VACUUM/ANALYZE
+    /// (`relpages`; `clone` asks for exact sizes of what it copies). Not
+    /// serialized: it is not structure.
     #[serde(skip)]
     pub size_bytes: i64,
     /// Estimated rows (not serialized).

@@ -219,6 +219,27 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
     };
     warnings.extend(order_warnings);
 
+    // Exact heap sizes of what is copied (introspection only estimates
+    // them, as a stat() per table is too slow for `inspect` of 10,000).
+    if !opts.schema_only {
+        let names: Vec<String> = cat.schemas.iter().map(|s| s.name.clone()).collect();
+        let rows = holder
+            .query(
+                "SELECT n.nspname::text, c.relname::text, pg_relation_size(c.oid) FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = ANY($1) AND c.relkind = 'r'",
+                &[&names],
+            )
+            .await
+            .ctx("reading table sizes")?;
+        let sizes: HashMap<(String, String), i64> =
+            rows.iter().map(|r| ((r.get(0), r.get(1)), r.get(2))).collect();
+        for t in &mut cat.tables {
+            if let Some(sz) = sizes.get(&(t.name.schema.clone(), t.name.name.clone())) {
+                t.size_bytes = *sz;
+            }
+        }
+    }
     let block: i64 = holder
         .query_one("SELECT current_setting('block_size')::int8", &[])
         .await

@@ -39,12 +39,16 @@ fn graph(stmts: &[Stmt]) -> DiGraph<usize, ()> {
             providers.entry(p.as_str()).or_insert(i);
         }
     }
+    // `update_edge` would scan a node's edges on every call: quadratic for
+    // the schema every statement depends on. A set keeps edges unique.
+    let mut seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
     for (i, s) in stmts.iter().enumerate() {
         for d in &s.deps {
             if let Some(&p) = providers.get(d.as_str())
                 && p != i
+                && seen.insert((p, i))
             {
-                g.update_edge(nodes[p], nodes[i], ());
+                g.add_edge(nodes[p], nodes[i], ());
             }
         }
     }

@@ -6,4 +6,5 @@ mod common;
 mod diff;
 mod diff_cases;
 mod inspect;
+mod migrate;
 mod verify;

@@ -1,0 +1,285 @@
+//! `pggraft migrate new|status|up|down|baseline`: versioned migration files
+//! in a folder, applied to a target that records them in
+//! `pggraft.migrations`. Arguments become library calls
+//! (`pggraft::migrate`); this module prints the results and picks the exit
+//! code (`status`: 1 when something is pending or changed).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
+use pggraft::conn::ConnSpec;
+use pggraft::diff::DiffOptions;
+use pggraft::diff::source::Side;
+use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
+use pggraft::rename::SchemaArg;
+
+use crate::Outcome;
+
+#[derive(Args)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub command: MigrateCommand,
+}
+
+#[derive(Subcommand)]
+pub enum MigrateCommand {
+    /// Write a new migration (up and down files) from the difference between two schemas.
+    New(NewArgs),
+    /// List applied, pending and changed migrations; exit 1 unless up to date.
+    Status(StatusArgs),
+    /// Apply pending migrations, oldest first, each in a transaction.
+    Up(UpArgs),
+    /// Undo applied migrations with their .down.sql files, newest first.
+    Down(DownArgs),
+    /// Record migrations up to a version as applied without running them.
+    Baseline(BaselineArgs),
+}
+
+/// Where the migration files are.
+#[derive(Args)]
+pub struct DirArg {
+    /// Folder of <version>_<name>.up.sql / .down.sql files.
+    #[arg(long, value_name = "DIR", default_value = "migrations")]
+    pub dir: PathBuf,
+}
+
+/// The database migrations apply to.
+#[derive(Args)]
+pub struct TargetArg {
+    /// Target connection: a postgres:// URL or a libpq keyword string.
+    #[arg(long, env = "PGGRAFT_TARGET", value_name = "CONN")]
+    pub target: String,
+}
+
+#[derive(Args)]
+pub struct NewArgs {
+    /// Migration name; lower-cased, anything but a-z, 0-9 and _ becomes _.
+    pub name: String,
+    /// The schema as it is: a connection, a JSON snapshot, or .sql DDL (file or folder).
+    #[arg(long, value_name = "CONN|SNAPSHOT|DDL", requires = "to")]
+    pub from: Option<String>,
+    /// The schema as it should be, in the same forms (without --from/--to: empty files to edit).
+    #[arg(long, value_name = "CONN|SNAPSHOT|DDL", requires = "from")]
+    pub to: Option<String>,
+    /// Schema to compare, FROM_SCHEMA or FROM_SCHEMA=TO_SCHEMA; repeatable (default: all).
+    #[arg(short = 'n', long = "schema", value_name = "FROM[=TO]", requires = "from")]
+    pub schemas: Vec<String>,
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
+    #[arg(long, requires = "from")]
+    pub online: bool,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub dir: DirArg,
+}
+
+#[derive(Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Apply pending migrations up to and including this version.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Print what would run and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Undo the newest N applied migrations (default 1).
+    #[arg(long, value_name = "N", conflicts_with = "to")]
+    pub steps: Option<usize>,
+    /// Undo every migration applied after this version (it stays applied).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Print what would run and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Record every migration up to and including this version as applied.
+    #[arg(long, value_name = "V")]
+    pub version: String,
+}
+
+pub async fn run(a: MigrateArgs) -> Result<Outcome> {
+    match a.command {
+        MigrateCommand::New(a) => new(a).await,
+        MigrateCommand::Status(a) => status(a).await,
+        MigrateCommand::Up(a) => {
+            let request = Request::Up { to: a.to };
+            apply(&a.target, &a.dir, &request, a.dry_run).await
+        }
+        MigrateCommand::Down(a) => {
+            let how = match a.to {
+                Some(v) => DownTarget::To(v),
+                None => DownTarget::Steps(a.steps.unwrap_or(1)),
+            };
+            apply(&a.target, &a.dir, &Request::Down(how), a.dry_run).await
+        }
+        MigrateCommand::Baseline(a) => {
+            let target = target(&a.target)?;
+            let dir = Dir::load(&a.dir.dir)?;
+            let report = migrate::baseline(&target, &dir, &a.version).await?;
+            warn(&report);
+            if report.applied.is_empty() {
+                println!(
+                    "nothing to record: every migration up to {} is in the history",
+                    a.version
+                );
+            }
+            for s in &report.applied {
+                println!("recorded {}_{} as applied (not run)", s.version, s.name);
+            }
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+fn target(t: &TargetArg) -> Result<ConnSpec> {
+    ConnSpec::parse(&t.target).context("--target")
+}
+
+async fn new(a: NewArgs) -> Result<Outcome> {
+    let opts = DiffOptions { online: a.online };
+    let (up, down, header) = match (&a.from, &a.to) {
+        (Some(from), Some(to)) => {
+            let schemas = a
+                .schemas
+                .iter()
+                .map(|s| SchemaArg::parse(s))
+                .collect::<pggraft::Result<Vec<_>>>()?;
+            let from = Side::parse(from).context("--from")?;
+            let to = Side::parse(to).context("--to")?;
+            let g = migrate::generate(&from, &to, &schemas, &opts).await?;
+            if g.up.is_empty() {
+                eprintln!("no differences between --from and --to: nothing written");
+                return Ok(Outcome::Ok);
+            }
+            (g.up, g.down, g.header)
+        }
+        // Empty files to write by hand.
+        _ => (Default::default(), Default::default(), Header::default()),
+    };
+    let files = migrate::write_new(&a.dir.dir, &a.name, &up, &down, &header)?;
+    for w in &up.warnings {
+        eprintln!("warning: {w}");
+    }
+    for h in up.hazards() {
+        eprintln!("hazard {}: {}", h.kind.as_str(), h.detail);
+    }
+    println!("{}", files.up.display());
+    println!("{}", files.down.display());
+    Ok(Outcome::Ok)
+}
+
+async fn status(a: StatusArgs) -> Result<Outcome> {
+    let target = target(&a.target)?;
+    let dir = Dir::load(&a.dir.dir)?;
+    let st = migrate::status(&target, &dir).await?;
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec!["version", "name", "state", "applied at (UTC)"]);
+    for r in &st.rows {
+        let state = match r.kind {
+            Some(k @ (migrate::Kind::Baseline | migrate::Kind::Sync)) => {
+                format!("{} ({})", r.state.as_str(), k.as_str())
+            }
+            _ => r.state.as_str().to_string(),
+        };
+        t.add_row(vec![
+            Cell::new(&r.version),
+            Cell::new(&r.name),
+            Cell::new(state),
+            Cell::new(r.applied_at.as_deref().unwrap_or("")),
+        ]);
+    }
+    println!("{t}");
+    let counts: Vec<String> = [
+        migrate::State::Applied,
+        migrate::State::Pending,
+        migrate::State::Changed,
+        migrate::State::MissingFile,
+    ]
+    .into_iter()
+    .filter_map(|s| {
+        let n = st.count(s);
+        (n > 0).then(|| format!("{n} {}", s.as_str()))
+    })
+    .collect();
+    if st.is_up_to_date() {
+        eprintln!(
+            "up to date ({})",
+            if counts.is_empty() { "no migrations".into() } else { counts.join(", ") }
+        );
+        Ok(Outcome::Ok)
+    } else {
+        eprintln!("not up to date: {}", counts.join(", "));
+        Ok(Outcome::Differences)
+    }
+}
+
+async fn apply(t: &TargetArg, d: &DirArg, request: &Request, dry_run: bool) -> Result<Outcome> {
+    let target = target(t)?;
+    let dir = Dir::load(&d.dir)?;
+    let report = migrate::apply(&target, &dir, request, dry_run).await?;
+    warn(&report);
+    if report.plan.steps.is_empty() {
+        let what = if matches!(request, Request::Up { .. }) { "apply" } else { "undo" };
+        println!("nothing to {what}: {}", report.target);
+        return Ok(Outcome::Ok);
+    }
+    if dry_run {
+        let mut text = String::new();
+        for s in &report.plan.steps {
+            text.push_str(&format!("-- would run {} ({})\n", s.file_name(), s.action.as_str()));
+            text.push_str(&s.sql);
+            if !s.sql.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push('\n');
+        }
+        crate::output::write_out(None, &text)?;
+        return Ok(Outcome::Ok);
+    }
+    for a in &report.applied {
+        let verb = if a.action == migrate::Action::Down { "undid" } else { "applied" };
+        let how = if a.transactional { "" } else { ", outside a transaction block" };
+        println!(
+            "{verb} {}_{} ({} statement{}, {} ms{how})",
+            a.version,
+            a.name,
+            a.statements,
+            if a.statements == 1 { "" } else { "s" },
+            a.duration_ms
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+fn warn(report: &Report) {
+    for w in &report.plan.warnings {
+        eprintln!("warning: {w}");
+    }
+}

@@ -1,0 +1,89 @@
+//! `pggraft sync-schema`: the statements that bring a renamed copy's
+//! structure up to date with its source, printed, written as a migration
+//! (`--write DIR`) or applied (`--apply`). The copy is named as for
+//! `clone`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use pggraft::conn::ConnSpec;
+use pggraft::migrate::{self, SyncOptions};
+use pggraft::rename::{Naming, SchemaArg};
+
+use crate::Outcome;
+use crate::cmd::clone::IdentifierCase;
+
+#[derive(Args)]
+pub struct SyncSchemaArgs {
+    /// Source connection: a postgres:// URL or a libpq keyword string.
+    #[arg(long, env = "PGGRAFT_SOURCE", value_name = "CONN")]
+    pub source: String,
+    /// Connection to the database holding the copy (may be the source database).
+    #[arg(long, env = "PGGRAFT_TARGET", value_name = "CONN")]
+    pub target: String,
+    /// Source schema and, optionally, its copy's name (SRC or SRC=DST); repeatable.
+    #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]", required = true)]
+    pub schemas: Vec<String>,
+    /// Copy names from a template, as given to clone, e.g. 'dw__{database}__{schema}'.
+    #[arg(long, value_name = "T")]
+    pub schema_template: Option<String>,
+    /// Identifier case of the copy, as given to clone.
+    #[arg(long, value_enum, default_value = "preserve")]
+    pub identifier_case: IdentifierCase,
+    /// Write the update as a new migration (up and down files) in DIR instead of printing it.
+    #[arg(long, value_name = "DIR", conflicts_with = "apply")]
+    pub write: Option<PathBuf>,
+    /// Apply the update to the copy now, recorded in pggraft.migrations.
+    #[arg(long)]
+    pub apply: bool,
+    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
+    #[arg(long)]
+    pub online: bool,
+}
+
+pub async fn run(a: SyncSchemaArgs) -> Result<Outcome> {
+    let schemas =
+        a.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<Vec<_>>>()?;
+    let opts = SyncOptions {
+        source: ConnSpec::parse(&a.source).context("--source")?,
+        target: ConnSpec::parse(&a.target).context("--target")?,
+        naming: Naming {
+            schemas,
+            template: a.schema_template.clone(),
+            lower_case: matches!(a.identifier_case, IdentifierCase::Lower),
+        },
+        online: a.online,
+    };
+    let plan = migrate::plan_sync(&opts).await?;
+    for w in plan.warnings.iter().chain(&plan.up.warnings) {
+        eprintln!("warning: {w}");
+    }
+    if plan.is_empty() {
+        let pairs: Vec<String> = plan.schemas.iter().map(|(s, d)| format!("{s} → {d}")).collect();
+        eprintln!("the copy is up to date ({})", pairs.join(", "));
+        return Ok(Outcome::Ok);
+    }
+    for h in plan.up.hazards() {
+        eprintln!("hazard {}: {}", h.kind.as_str(), h.detail);
+    }
+    if let Some(dir) = &a.write {
+        let files = migrate::write_sync(dir, &plan)?;
+        println!("{}", files.up.display());
+        println!("{}", files.down.display());
+    } else if a.apply {
+        let applied = migrate::apply_sync(&opts.target, &plan).await?;
+        println!(
+            "applied {}_{} to {} ({} statements, {} ms{})",
+            applied.version,
+            applied.name,
+            opts.target.redacted(),
+            applied.statements,
+            applied.duration_ms,
+            if applied.transactional { "" } else { ", outside a transaction block" }
+        );
+    } else {
+        crate::output::write_out(None, &plan.script())?;
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,158 @@
+//! `sync-schema`: bring a renamed copy's structure up to date after its
+//! source changed.
+//!
+//! The source's schemas are read and renamed into the copy's names exactly
+//! as `clone` names them ([`crate::rename::Naming`]: `-n SRC=DST`, a
+//! template, identifier case), the copy's schemas are read, and the diff
+//! from the copy to the renamed source is the update. It is printed,
+//! written as a migration, or applied like one (recorded in the history as
+//! a `sync` row, which has no file). Only structure moves; rows stay.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::files::{Header, NewFiles, next_version, render, sanitize_name, write_new};
+use super::history::{History, Kind, Lock};
+use super::run::{Action, Applied, Record, run_statements};
+use super::script::split_statements;
+use crate::catalog::{Catalog, SchemaFilter, key};
+use crate::conn::ConnSpec;
+use crate::diff::{DiffOptions, Migration, diff};
+use crate::error::{Error, Result};
+use crate::inspect::read_catalog;
+use crate::rename::{Naming, register_names, rename_catalog};
+
+/// Validated options for `sync-schema`.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub source: ConnSpec,
+    /// The database holding the copy.
+    pub target: ConnSpec,
+    /// How the copy was named (as given to `clone`).
+    pub naming: Naming,
+    /// Online-safe statements.
+    pub online: bool,
+}
+
+/// The update, both ways.
+#[derive(Debug, Clone)]
+pub struct SyncPlan {
+    /// Source schema → copy schema.
+    pub schemas: BTreeMap<String, String>,
+    /// Copy → source's structure.
+    pub up: Migration,
+    /// Back again.
+    pub down: Migration,
+    pub header: Header,
+    /// References the rename could not rewrite safely.
+    pub warnings: Vec<String>,
+}
+
+impl SyncPlan {
+    pub fn is_empty(&self) -> bool {
+        self.up.is_empty()
+    }
+
+    /// `sync_<copy schema>[_<copy schema>…]`, as a migration name.
+    pub fn name(&self) -> String {
+        let dst: Vec<&str> = self.schemas.values().map(String::as_str).collect();
+        sanitize_name(&format!("sync_{}", dst.join("_"))).unwrap_or_else(|_| "sync".into())
+    }
+
+    /// The update as a migration file's text (header included).
+    pub fn script(&self) -> String {
+        render(&self.name(), "up", &self.up, &self.header)
+    }
+}
+
+/// Reads both sides and diffs them (changes nothing).
+pub async fn plan_sync(opts: &SyncOptions) -> Result<SyncPlan> {
+    let filter = SchemaFilter { include: opts.naming.patterns(), exclude: vec![] };
+    let source = read_catalog(&opts.source, &filter).await?;
+    if source.schemas.is_empty() {
+        return Err(Error::input(format!(
+            "no schemas to sync in database {:?}; name them with -n",
+            source.database
+        )));
+    }
+    let found: Vec<String> = source.schemas.iter().map(|s| s.name.clone()).collect();
+    let map = opts.naming.resolve(&source.database, &found)?;
+    if opts.source.same_database(&opts.target)
+        && let Some((s, _)) = map.iter().find(|(s, d)| s == d)
+    {
+        return Err(Error::input(format!(
+            "schema {s:?} would be synced onto itself; name the copy with -n {s}=COPY or \
+             --schema-template, as it was named for clone"
+        )));
+    }
+    let mut names = opts.naming.name_map(map.clone());
+    register_names(&source, &mut names)?;
+    let (mut renamed, warnings) = rename_catalog(&source, &names, &names);
+    let copy = read_catalog(&opts.target, &SchemaFilter::only(map.values().cloned()))
+        .await
+        .map_err(|e| match e {
+            Error::Input(m) => Error::Input(format!(
+                "{m}; sync-schema updates an existing copy: make it first with `pggraft clone` \
+                 (with the same -n, --schema-template and --identifier-case)"
+            )),
+            other => other,
+        })?;
+    keep_copy_extensions(&mut renamed, &copy);
+    let diff_opts = DiffOptions { online: opts.online };
+    let up = diff(&copy, &renamed, &diff_opts)?;
+    let down = diff(&renamed, &copy, &diff_opts)?;
+    let header = Header {
+        source: opts.source.redacted(),
+        target: opts.target.redacted(),
+        schemas: map.iter().map(|(s, d)| format!("{s}={d}")).collect(),
+        online: opts.online,
+    };
+    Ok(SyncPlan { schemas: map, up, down, header, warnings })
+}
+
+/// Extensions are database-wide: the copy's database keeps the ones it
+/// has, and gains only those the source's objects use.
+fn keep_copy_extensions(renamed: &mut Catalog, copy: &Catalog) {
+    let used: BTreeSet<&String> = renamed.depends.values().flatten().collect();
+    let have: BTreeSet<&str> = copy.extensions.iter().map(|e| e.name.as_str()).collect();
+    let needed: Vec<_> = renamed
+        .extensions
+        .iter()
+        .filter(|e| !have.contains(e.name.as_str()) && used.contains(&key::extension(&e.name)))
+        .cloned()
+        .collect();
+    renamed.extensions = copy.extensions.iter().cloned().chain(needed).collect();
+}
+
+/// Writes the update as a new migration in `dir` (its down is the reverse
+/// diff).
+pub fn write_sync(dir: &Path, plan: &SyncPlan) -> Result<NewFiles> {
+    write_new(dir, &plan.name(), &plan.up, &plan.down, &plan.header)
+}
+
+/// Applies the update to the copy as a migration would run, holding the
+/// migration lock, and records it in `pggraft.migrations` (kind `sync`,
+/// named [`SyncPlan::name`], checksum of [`SyncPlan::script`]).
+pub async fn apply_sync(target: &ConnSpec, plan: &SyncPlan) -> Result<Applied> {
+    let lock = Lock::acquire(target).await?;
+    History::ensure(lock.client()).await?;
+    let history = History::read(lock.client()).await?;
+    let version = next_version(history.newest());
+    let name = plan.name();
+    let script = plan.script();
+    let checksum = super::checksum(script.as_bytes());
+    let statements = split_statements(&script);
+    let record =
+        Record::Insert { version: &version, name: &name, checksum: &checksum, kind: Kind::Sync };
+    let (duration_ms, transactional) =
+        run_statements(target, &format!("sync-schema {name}"), &statements, record).await?;
+    lock.release().await?;
+    Ok(Applied {
+        version,
+        name,
+        action: Action::Up,
+        duration_ms,
+        statements: statements.len(),
+        transactional,
+    })
+}
