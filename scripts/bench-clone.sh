@@ -30,6 +30,8 @@
 # "Mixed Case ""Table""") and the rows of the unlogged table shop.cache (pgcopydb skips unlogged
 # tables' data).
 #
+# PGGRAFT_BIN=/path/to/pggraft measures that binary instead of building target/release/pggraft.
+#
 # Needs: cargo, PostgreSQL server binaries (PGGRAFT_PG_BINDIR, `pg_config --bindir` or
 # /usr/lib/postgresql/*/bin), python3, and GNU time and pgcopydb (installed with apt-get when
 # missing). Raw measurements and tool logs go to bench-results/clone-*/. The cluster is stopped
@@ -142,6 +144,7 @@ clone_pg_dump() {
     sql postgres "DROP DATABASE $db WITH (FORCE)"
 }
 
+LOAD_BEFORE="$(loadavg)"
 echo "== part 1: src -> a fresh database, $RUNS runs (order rotates)"
 for ((run = 1; run <= RUNS; run++)); do
     for tool in $(rotate $((run - 1)) pggraft pgcopydb pg_dump); do
@@ -196,13 +199,16 @@ for ((run = 1; run <= RUNS; run++)); do
     done
 done
 
+LOAD_AFTER="$(loadavg)"
+
 # --- Summary ---------------------------------------------------------------------------------
 PGCOPYDB_VERSION="$(pgcopydb --version 2>/dev/null | sed -n 's/^pgcopydb version //p' | head -n 1)"
 echo
 echo "pggraft clone benchmark: $("$BINDIR/postgres" --version), $(nproc) CPUs, median of $RUNS runs"
 echo "server: $SERVER_SETTINGS"
+echo "load average (1/5/15 min) before the timed runs: $LOAD_BEFORE; after: $LOAD_AFTER"
 echo "src: pgbench -i -s $SCALE + pggraft sample (scale $SAMPLE_SCALE), $SRC_SIZE"
-echo "pgcopydb $PGCOPYDB_VERSION; pggraft $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree)"
+echo "pgcopydb $PGCOPYDB_VERSION; pggraft: ${PGGRAFT_BIN:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree)}"
 echo
 echo "1. src -> fresh database (schemas public + shop, shop.cache without rows: $ROWS_CLONE rows)"
 summarise pggraft \

@@ -26,6 +26,8 @@
 # also compares the structure of both sides. After the timed runs both contenders must report a
 # difference after one row of the copy is changed.
 #
+# PGGRAFT_BIN=/path/to/pggraft measures that binary instead of building target/release/pggraft.
+#
 # Needs: cargo, PostgreSQL server binaries (PGGRAFT_PG_BINDIR, `pg_config --bindir` or
 # /usr/lib/postgresql/*/bin), python3, and GNU time and pgcopydb (installed with apt-get when
 # missing). Raw measurements go to bench-results/verify-*/. The cluster is stopped and deleted on
@@ -135,6 +137,7 @@ verify_pgcopydb() {
     rm -rf -- "$dir"
 }
 
+LOAD_BEFORE="$(loadavg)"
 echo "== $RUNS runs (order alternates)"
 for ((run = 1; run <= RUNS; run++)); do
     for tool in $(rotate $((run - 1)) pggraft pgcopydb); do
@@ -156,12 +159,15 @@ PATH="$BINDIR:$PATH" "${PEER[@]}" >"$OUT/changed-pgcopydb.txt" 2>&1 || rc=$?
 echo "   pgcopydb compare: exit $rc: $(grep -m1 -i 'differs\|checksum' "$OUT/changed-pgcopydb.txt" || tail -n 1 "$OUT/changed-pgcopydb.txt")"
 [ "$rc" -ne 0 ] || die "the pgcopydb compare did not report the changed row"
 
+LOAD_AFTER="$(loadavg)"
+
 # --- Summary ---------------------------------------------------------------------------------
 echo
 echo "pggraft verify benchmark: $("$BINDIR/postgres" --version), $(nproc) CPUs, median of $RUNS runs"
 echo "server: $SERVER_SETTINGS"
+echo "load average (1/5/15 min) before the timed runs: $LOAD_BEFORE; after: $LOAD_AFTER"
 echo "src: pgbench -i -s $SCALE, $SRC_SIZE, $ROWS rows; dst: its pggraft clone, same cluster"
-echo "pggraft $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree); peer: $PEER_DESC"
+echo "pggraft: ${PGGRAFT_BIN:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree)}; peer: $PEER_DESC"
 echo
 summarise pggraft \
     "pggraft|pggraft verify --level checksums --jobs 2|$ROWS" \

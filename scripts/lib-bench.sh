@@ -49,7 +49,15 @@ ensure_tools() {
     return 0
 }
 
+# build_pggraft sets PGGRAFT: target/release/pggraft after `cargo build --release`, or
+# $PGGRAFT_BIN untouched when set (to measure another build, e.g. a patched one, in the same way).
 build_pggraft() {
+    if [ -n "${PGGRAFT_BIN:-}" ]; then
+        [ -x "$PGGRAFT_BIN" ] || die "PGGRAFT_BIN=$PGGRAFT_BIN is not an executable"
+        PGGRAFT="$PGGRAFT_BIN"
+        echo "== using PGGRAFT_BIN=$PGGRAFT (no build)"
+        return
+    fi
     echo "== building pggraft (release)"
     (cd "$ROOT" && cargo build --release --quiet -p pggraft-cli)
     PGGRAFT="${CARGO_TARGET_DIR:-$ROOT/target}/release/pggraft"
@@ -159,6 +167,9 @@ measure() {
     awk -v l="$label" -v n="$run" -v w="$wall" -v r="$rss" \
         'BEGIN { printf "   %-28s run %d: %8.2f s %8.1f MiB\n", l, n, w, r / 1024 }'
 }
+
+# loadavg: the 1, 5 and 15 minute load averages, to show when other work shared the machine.
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # rotate N ITEM...: the items rotated left by N (so each run starts with another tool).
 rotate() {

@@ -41,10 +41,10 @@ pub enum StrategyArg {
 #[derive(Args)]
 pub struct CloneArgs {
     /// Source connection: a postgres:// URL or a libpq keyword string.
-    #[arg(long, env = "PGGRAFT_SOURCE", value_name = "CONN")]
+    #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
     pub source: String,
     /// Target connection (may be the same database).
-    #[arg(long, env = "PGGRAFT_TARGET", value_name = "CONN")]
+    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
     pub target: String,
     /// Schema to copy, optionally renamed (SRC or SRC=DST); repeatable (default: all user schemas).
     #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]")]

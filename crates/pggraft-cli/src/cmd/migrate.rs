@@ -49,7 +49,7 @@ pub struct DirArg {
 #[derive(Args)]
 pub struct TargetArg {
     /// Target connection: a postgres:// URL or a libpq keyword string.
-    #[arg(long, env = "PGGRAFT_TARGET", value_name = "CONN")]
+    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
     pub target: String,
 }
 

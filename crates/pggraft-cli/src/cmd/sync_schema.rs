@@ -17,10 +17,10 @@ use crate::cmd::clone::IdentifierCase;
 #[derive(Args)]
 pub struct SyncSchemaArgs {
     /// Source connection: a postgres:// URL or a libpq keyword string.
-    #[arg(long, env = "PGGRAFT_SOURCE", value_name = "CONN")]
+    #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
     pub source: String,
     /// Connection to the database holding the copy (may be the source database).
-    #[arg(long, env = "PGGRAFT_TARGET", value_name = "CONN")]
+    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
     pub target: String,
     /// Source schema and, optionally, its copy's name (SRC or SRC=DST); repeatable.
     #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]", required = true)]

@@ -52,10 +52,10 @@ impl From<LevelArg> for Level {
 #[derive(Args)]
 pub struct VerifyArgs {
     /// Source connection: a postgres:// URL or a libpq keyword string.
-    #[arg(long, env = "PGGRAFT_SOURCE", value_name = "CONN")]
+    #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
     pub source: String,
     /// Target connection (the copy), in the same forms.
-    #[arg(long, env = "PGGRAFT_TARGET", value_name = "CONN")]
+    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
     pub target: String,
     /// Source schema to verify, SRC or SRC=DST when the copy is named DST; repeatable (default: all).
     #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]")]

@@ -169,7 +169,9 @@ pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalo
     let mut ns_oids: Vec<u32> = vec![];
     for r in &rows {
         let name: String = r.get("nspname");
-        if !filter.admits(&name) {
+        // pggraft's own bookkeeping (migration history) is not a user
+        // schema, unless asked for by name.
+        if !filter.admits(&name) || (name == "pggraft" && filter.include.is_empty()) {
             continue;
         }
         let oid: u32 = r.get("oid");

@@ -89,12 +89,7 @@ pub struct History {
 impl History {
     /// Reads the history; empty when the table does not exist yet.
     pub async fn read(client: &Client) -> Result<History> {
-        let exists: bool = client
-            .query_one("SELECT to_regclass('pggraft.migrations') IS NOT NULL", &[])
-            .await
-            .ctx("looking for pggraft.migrations")?
-            .get(0);
-        if !exists {
+        if !exists(client).await? {
             return Ok(History::default());
         }
         let rows = client
@@ -123,7 +118,13 @@ impl History {
     }
 
     /// Creates the table when it is missing (call with the lock held).
+    /// Looks first: `CREATE SCHEMA IF NOT EXISTS` needs the CREATE privilege
+    /// on the database even when the schema exists, which a role that only
+    /// runs migrations may lack.
     pub async fn ensure(client: &Client) -> Result<()> {
+        if exists(client).await? {
+            return Ok(());
+        }
         client.batch_execute(ENSURE).await.ctx("creating pggraft.migrations")
     }
 
@@ -140,6 +141,14 @@ impl History {
     pub fn newest(&self) -> Option<&str> {
         self.rows.last().map(|r| r.version.as_str())
     }
+}
+
+async fn exists(client: &Client) -> Result<bool> {
+    Ok(client
+        .query_one("SELECT to_regclass('pggraft.migrations') IS NOT NULL", &[])
+        .await
+        .ctx("looking for pggraft.migrations")?
+        .get(0))
 }
 
 /// Inserts a history row (inside the caller's transaction, if any).
