@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/bench-clone.sh and scripts/bench-verify.sh. Source it; do not run it.
 #
 # Provides: die, find_bindir, ensure_tools, build_pggraft, start_cluster (a throwaway cluster
@@ -106,6 +107,7 @@ EOF
     (cd "$WORK" && as_server "$BINDIR/pg_ctl" start -D "$DATA" -l "$WORK/log" -w -t 60 >/dev/null)
     BASE="postgresql://postgres@127.0.0.1:$PORT"
     PSQL=("$BINDIR/psql" --no-psqlrc --quiet --set=ON_ERROR_STOP=1)
+    # shellcheck disable=SC2034 # printed by the callers
     SERVER_SETTINGS="fsync=off, synchronous_commit=off, full_page_writes=off, shared_buffers=1GB (same cluster for every contender)"
 }
 
@@ -175,7 +177,8 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 rotate() {
     local n="$1"
     shift
-    local items=("$@") k=${#items[@]} i
+    local items=("$@")
+    local k=${#items[@]} i
     for ((i = 0; i < k; i++)); do echo "${items[$(((i + n) % k))]}"; done
 }
 

@@ -385,7 +385,8 @@ async fn read_types(client: &Client, ns: &[u32], cat: &mut Catalog, keys: &mut K
          NULLIF(r.rngsubdiff, 0)::regproc::text AS subdiff, \
          (SELECT mn.nspname FROM pg_type m JOIN pg_namespace mn ON mn.oid = m.typnamespace \
             WHERE m.oid = r.rngmultitypid) AS mr_s, \
-         (SELECT m.typname FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_n \
+         (SELECT m.typname FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_n, \
+         r.rngmultitypid AS mr_oid, (SELECT m.typarray FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_array \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
          LEFT JOIN pg_range r ON r.rngtypid = t.oid \
@@ -421,14 +422,22 @@ async fn read_types(client: &Client, ns: &[u32], cat: &mut Catalog, keys: &mut K
                     constraints: vec![],
                 }
             }
-            "r" => TypeKind::Range {
-                subtype: r.get("subtype"),
-                subtype_opclass: opt_qn(r, "opc_s", "opc_n"),
-                collation: opt_qn(r, "rcoll_s", "rcoll_n"),
-                canonical: r.get("canonical"),
-                subtype_diff: r.get("subdiff"),
-                multirange: opt_qn(r, "mr_s", "mr_n"),
-            },
+            "r" => {
+                // The multirange type (and its array) belong to the range.
+                for col in ["mr_oid", "mr_array"] {
+                    if let Some(o) = r.get::<_, Option<u32>>(col) {
+                        keys.add(PG_TYPE, o, k.clone());
+                    }
+                }
+                TypeKind::Range {
+                    subtype: r.get("subtype"),
+                    subtype_opclass: opt_qn(r, "opc_s", "opc_n"),
+                    collation: opt_qn(r, "rcoll_s", "rcoll_n"),
+                    canonical: r.get("canonical"),
+                    subtype_diff: r.get("subdiff"),
+                    multirange: opt_qn(r, "mr_s", "mr_n"),
+                }
+            }
             _ => {
                 let relid: u32 = r.get("typrelid");
                 keys.add(PG_CLASS, relid, k.clone());
@@ -639,7 +648,9 @@ async fn read_relations(
 ) -> Result<()> {
     let sql = format!(
         "SELECT c.oid, c.reltype, rt.typarray, n.nspname, c.relname, c.relkind::text AS relkind, \
-         c.relpersistence = 'u' AS unlogged, c.reloptions, \
+         c.relpersistence = 'u' AS unlogged, \
+         array_cat(c.reloptions, (SELECT array_agg('toast.' || o) FROM pg_class tc, unnest(tc.reloptions) o \
+            WHERE tc.oid = c.reltoastrelid)) AS reloptions, \
          CASE WHEN c.relkind IN ('r', 'm') AND am.amname <> 'heap' THEN am.amname::text END AS am, \
          CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey, \
          CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound, \
@@ -748,7 +759,7 @@ async fn read_relations(
          a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid) AS expr, ad.oid AS adoid, \
          a.attidentity::text AS identity, a.attgenerated::text AS generated, {coll}, \
          CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
-         NULLIF(a.attcompression::text, '') AS compression, \
+         CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression, \
          NULLIF(a.attstattarget::int, -1) AS stattarget, a.attoptions, a.attislocal, \
          dsc.description AS comment, {acl} AS acl, \
          (t.typtype = 'c' OR t.typsend::oid = 0 OR (t.typelem <> 0 AND (t.typelem >= 16384 OR et.typtype = 'c')) \

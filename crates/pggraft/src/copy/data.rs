@@ -11,6 +11,9 @@ use super::plan::{Chunk, TableTask};
 use crate::ddl::ident;
 use crate::error::{PgResultExt, Result};
 
+/// Bytes gathered before a write to the target.
+const COPY_BLOCK: usize = 256 * 1024;
+
 fn column_list(cols: impl Iterator<Item = impl AsRef<str>>) -> String {
     cols.map(|c| ident(c.as_ref())).collect::<Vec<_>>().join(", ")
 }
@@ -72,13 +75,23 @@ pub async fn copy_chunk(
     let sink = dst.copy_in::<_, bytes::Bytes>(in_sql.as_str()).await.ctx(what())?;
     pin_mut!(stream);
     pin_mut!(sink);
+    // The source sends one CopyData message per row; forwarding each as its
+    // own write (and flush) costs a syscall per row. Gather them into large
+    // blocks: COPY's stream is a byte stream, message boundaries mean nothing.
     let mut bytes = 0u64;
+    let mut block = bytes::BytesMut::with_capacity(COPY_BLOCK);
     while let Some(buf) = stream.next().await {
         let buf = buf.ctx(what())?;
-        let n = buf.len() as u64;
-        bytes += n;
-        progress.table_bytes(&t.source, n);
-        sink.send(buf).await.ctx(what())?;
+        bytes += buf.len() as u64;
+        block.extend_from_slice(&buf);
+        if block.len() >= COPY_BLOCK {
+            progress.table_bytes(&t.source, block.len() as u64);
+            sink.feed(block.split().freeze()).await.ctx(what())?;
+        }
+    }
+    if !block.is_empty() {
+        progress.table_bytes(&t.source, block.len() as u64);
+        sink.feed(block.split().freeze()).await.ctx(what())?;
     }
     let rows = sink.as_mut().finish().await.ctx(what())?;
     if freeze {

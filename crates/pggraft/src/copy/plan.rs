@@ -213,7 +213,8 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
         let mut stmts = render(&renamed, &render_opts);
         // Only the extensions the copied objects use.
         let used: BTreeSet<&String> = renamed.depends.values().flatten().collect();
-        stmts.retain(|s| s.what != "extension" || used.contains(&s.object));
+        // (their comments too).
+        stmts.retain(|s| !s.object.starts_with("extension ") || used.contains(&s.object));
         let o = order(stmts);
         (o.pre_data, o.post_data, o.warnings)
     };

@@ -315,6 +315,17 @@ pub fn acl_statements(on: &str, defaults: &[Grant], acl: &[Grant]) -> Vec<String
         .filter(|d| !acl.iter().any(|a| a.grantee == d.grantee && a.privilege == d.privilege))
         .collect();
     group("REVOKE", revoke, &mut out);
+    // Kept, but no longer grantable.
+    for d in defaults.iter().filter(|d| d.grantable) {
+        if acl.iter().any(|a| a.grantee == d.grantee && a.privilege == d.privilege && !a.grantable)
+        {
+            out.push(format!(
+                "REVOKE GRANT OPTION FOR {} ON {on} FROM {}",
+                d.privilege,
+                grantee(&d.grantee)
+            ));
+        }
+    }
     let grant: Vec<&Grant> = acl.iter().filter(|a| !defaults.contains(a)).collect();
     group("GRANT", grant, &mut out);
     out
@@ -1214,7 +1225,12 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
                 "c" => (phase::CHECK, "check"),
                 _ => (phase::KEY, "constraint"),
             };
-            let alter = if partitioned && c.kind != "p" && c.kind != "u" && c.kind != "x" {
+            // CHECK constraints must reach inheritance children (ONLY is
+            // refused once a table has children); FKs on partitioned tables
+            // cannot use ONLY.
+            let alter = if c.kind == "c"
+                || (partitioned && c.kind != "p" && c.kind != "u" && c.kind != "x")
+            {
                 format!("ALTER TABLE {}", t.name)
             } else {
                 only.clone()

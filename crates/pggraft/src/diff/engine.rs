@@ -60,6 +60,9 @@ struct Diff<'a> {
     dropped_columns: BTreeMap<String, BTreeSet<String>>,
     /// Tables whose column types change (their dependents are recreated).
     retyped: BTreeSet<String>,
+    /// Types and collations rebuilt under a new name (all their dependents
+    /// but tables are recreated).
+    rebuilt: BTreeSet<String>,
     warnings: Vec<String>,
 }
 
@@ -83,6 +86,7 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
         implicit_drops: BTreeSet::new(),
         dropped_columns: BTreeMap::new(),
         retyped: BTreeSet::new(),
+        rebuilt: BTreeSet::new(),
         warnings: vec![],
     };
     d.classify();
@@ -147,9 +151,11 @@ impl<'a> Diff<'a> {
                 rdeps.entry(d).or_default().push(k);
             }
         }
-        let mut stack: Vec<String> =
-            self.drops.iter().filter(|k| self.creates.contains(*k)).cloned().collect();
+        // What depended on a dropped or recreated object must be recreated
+        // (an FK over a dropped unique key references TO's key instead).
+        let mut stack: Vec<String> = self.drops.iter().cloned().collect();
         stack.extend(self.retyped.iter().cloned());
+        stack.extend(self.rebuilt.iter().cloned());
         let mut seen: BTreeSet<String> = stack.iter().cloned().collect();
         while let Some(k) = stack.pop() {
             let retyped_table = self.retyped.contains(&k);
@@ -163,11 +169,18 @@ impl<'a> Diff<'a> {
                 {
                     continue;
                 }
+                if let Obj::Sequence(_) = obj {
+                    // Sequences keep their values: altered, never recreated.
+                    continue;
+                }
                 if let Obj::Table(t) = obj {
                     // A table over a recreated object (a column of a
                     // recreated type): PostgreSQL would need CASCADE, which
                     // drops data. Say so instead of doing it.
-                    if !self.drops.contains(*dep) {
+                    if !self.drops.contains(*dep)
+                        && !self.rebuilt.contains(&k)
+                        && self.creates.contains(&k)
+                    {
                         self.warnings.push(format!(
                             "{} depends on {k}, which must be recreated; recreate or alter the table by hand",
                             t.name
@@ -257,7 +270,10 @@ impl<'a> Diff<'a> {
                 })
             }
             (Obj::Sequence(a), Obj::Sequence(b)) => Some(alter_sequence(k, a, b)),
-            (Obj::Type(a), Obj::Type(b)) => self.alter_type(k, a, b),
+            (Obj::Type(a), Obj::Type(b)) => {
+                self.alter_type(k, a, b).or_else(|| self.rebuild_used(k, f))
+            }
+            (Obj::Collation(_), Obj::Collation(_)) => self.rebuild_used(k, f),
             (Obj::Extension(a), Obj::Extension(b)) => {
                 let mut out = vec![];
                 if a.schema != b.schema {
@@ -354,7 +370,7 @@ impl<'a> Diff<'a> {
         }
     }
 
-    fn alter_type(&mut self, k: &str, a: &TypeDef, b: &TypeDef) -> Option<Vec<Change>> {
+    fn alter_type(&mut self, k: &str, a: &'a TypeDef, b: &'a TypeDef) -> Option<Vec<Change>> {
         let name = &b.name;
         match (&a.kind, &b.kind) {
             (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new }) => {
@@ -363,7 +379,7 @@ impl<'a> Diff<'a> {
                 let kept: Vec<&String> = new.iter().filter(|l| old.contains(l)).collect();
                 let order_kept = kept.iter().copied().eq(old.iter());
                 if !order_kept {
-                    return Some(self.rebuild_enum(k, a, b));
+                    return self.rebuild_used(k, Obj::Type(a));
                 }
                 let mut out = vec![];
                 for (i, l) in new.iter().enumerate() {
@@ -534,72 +550,90 @@ impl<'a> Diff<'a> {
         }
     }
 
-    /// Rebuilds an enum whose values were removed or reordered: the old type
-    /// is renamed aside, the new one created, every column converted through
-    /// text, and the old type dropped.
-    fn rebuild_enum(&mut self, k: &str, a: &TypeDef, b: &TypeDef) -> Vec<Change> {
-        let old = QualifiedName::new(&a.name.schema, format!("{}__pggraft_old", a.name.name));
-        let TypeKind::Enum { labels } = &b.kind else { return vec![] };
-        let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
-        let mut out = vec![
-            change(format!("ALTER TYPE {} RENAME TO {}", a.name, ident(&old.name)), k, "rebuild"),
-            change(format!("CREATE TYPE {} AS ENUM ({})", b.name, labels.join(", ")), k, "rebuild"),
-        ];
-        let type_text = a.name.to_string();
+    /// Rebuilds a type or collation that table columns use and that cannot
+    /// be altered in place (enum values removed or reordered, a domain's
+    /// base type, a range, a collation): the old one is renamed aside, TO's
+    /// created, every column converted (through text for types), and the
+    /// old one dropped. What else depends on it is recreated around this.
+    /// `None` when no column uses it (a plain drop and create will do).
+    fn rebuild_used(&mut self, k: &str, f: Obj<'a>) -> Option<Vec<Change>> {
+        let (word, name) = match f {
+            Obj::Type(t) if matches!(t.kind, TypeKind::Domain { .. }) => ("DOMAIN", &t.name),
+            Obj::Type(t) => ("TYPE", &t.name),
+            Obj::Collation(c) => ("COLLATION", &c.name),
+            _ => return None,
+        };
+        let is_collation = matches!(f, Obj::Collation(_));
+        let text = name.to_string();
+        let mut users: Vec<(&Table, &Column)> = vec![];
         for t in &self.from.tables {
             for c in &t.columns {
-                let array = c.type_name == format!("{type_text}[]");
-                if (c.type_name == type_text || array) && c.is_local {
-                    let new_type = if array { format!("{}[]", b.name) } else { b.name.to_string() };
-                    let col = ident(&c.name);
-                    if c.default.is_some() {
-                        out.push(change(
-                            format!("ALTER TABLE {} ALTER COLUMN {col} DROP DEFAULT", t.name),
-                            k,
-                            "rebuild",
-                        ));
-                    }
-                    out.push(hazard(
-                        change(
-                            format!(
-                                "ALTER TABLE {} ALTER COLUMN {col} TYPE {new_type} USING {col}::text{}::{new_type}",
-                                t.name,
-                                if array { "[]" } else { "" }
-                            ),
-                            k,
-                            "rebuild",
-                        ),
-                        HazardKind::TableRewrite,
-                        format!("{} is rewritten to use the rebuilt type", t.name),
-                    ));
-                    self.retyped.insert(key::relation(&t.name));
+                let uses = if is_collation {
+                    c.collation.as_ref() == Some(name)
+                } else {
+                    c.type_name == text || c.type_name == format!("{text}[]")
+                };
+                if uses && c.is_local && self.tobj.contains_key(&key::relation(&t.name)) {
+                    users.push((t, c));
                 }
             }
+        }
+        if users.is_empty() {
+            return None;
+        }
+        let old = QualifiedName::new(&name.schema, format!("{}__pggraft_old", name.name));
+        let mut out = vec![change(
+            format!("ALTER {word} {name} RENAME TO {}", ident(&old.name)),
+            k,
+            "rebuild",
+        )];
+        for st in self.created_sql.get(k).into_iter().flatten() {
+            out.push(change(st.sql.clone(), k, "rebuild"));
+        }
+        for (t, c) in users {
+            let col = ident(&c.name);
+            let to_col =
+                self.to.table(&t.name).and_then(|x| x.columns.iter().find(|y| y.name == c.name));
+            if c.default.is_some() {
+                out.push(change(
+                    format!("ALTER TABLE {} ALTER COLUMN {col} DROP DEFAULT", t.name),
+                    k,
+                    "rebuild",
+                ));
+            }
+            let sql = if is_collation {
+                format!(
+                    "ALTER TABLE {} ALTER COLUMN {col} TYPE {} COLLATE {name}",
+                    t.name, c.type_name
+                )
+            } else {
+                let arr = if c.type_name.ends_with("[]") { "[]" } else { "" };
+                format!(
+                    "ALTER TABLE {} ALTER COLUMN {col} TYPE {name}{arr} USING {col}::text{arr}::{name}{arr}",
+                    t.name
+                )
+            };
+            out.push(hazard(
+                change(sql, k, "rebuild"),
+                HazardKind::TableRewrite,
+                format!("{} is rewritten", t.name),
+            ));
+            if let Some(d) = to_col.and_then(|x| x.default.as_ref()) {
+                out.push(change(
+                    format!("ALTER TABLE {} ALTER COLUMN {col} SET DEFAULT {d}", t.name),
+                    k,
+                    "rebuild",
+                ));
+            }
+            self.retyped.insert(key::relation(&t.name));
         }
         out.push(hazard(
-            change(format!("DROP TYPE {old}"), k, "rebuild"),
+            change(format!("DROP {word} {old}"), k, "rebuild"),
             HazardKind::DataLoss,
-            format!("rows using a removed value of {} make the conversion fail", b.name),
+            format!("values that {name} no longer accepts make the conversion fail"),
         ));
-        // Defaults over the rebuilt type are dropped above; put them back.
-        for t in &self.to.tables {
-            for c in &t.columns {
-                if let Some(d) = &c.default
-                    && (c.type_name == type_text || c.type_name == format!("{type_text}[]"))
-                {
-                    out.push(change(
-                        format!(
-                            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d}",
-                            t.name,
-                            ident(&c.name)
-                        ),
-                        k,
-                        "rebuild",
-                    ));
-                }
-            }
-        }
-        out
+        self.rebuilt.insert(k.to_string());
+        Some(out)
     }
 
     fn alter_table(&mut self, k: &str, a: &Table, b: &Table) -> Option<Vec<Change>> {
@@ -622,24 +656,24 @@ impl<'a> Diff<'a> {
                 format!("{name} is rewritten"),
             ));
         }
-        let removed: Vec<String> = a
-            .options
-            .iter()
-            .filter_map(|o| o.split('=').next())
-            .filter(|key| !b.options.iter().any(|o| o.split('=').next() == Some(*key)))
-            .map(str::to_string)
-            .collect();
-        if !removed.is_empty() {
-            out.push(change(
-                format!("ALTER TABLE {name} RESET ({})", removed.join(", ")),
-                k,
-                "alter",
-            ));
-        }
-        let added: Vec<&String> = b.options.iter().filter(|o| !a.options.contains(o)).collect();
-        if !added.is_empty() {
-            let list: Vec<&str> = added.iter().map(|s| s.as_str()).collect();
-            out.push(change(format!("ALTER TABLE {name} SET ({})", list.join(", ")), k, "alter"));
+        if a.options != b.options {
+            // Reset all, then set in TO's order: the catalog keeps options
+            // in the order they were set.
+            let keys: Vec<&str> = a.options.iter().filter_map(|o| o.split('=').next()).collect();
+            if !keys.is_empty() {
+                out.push(change(
+                    format!("ALTER TABLE {name} RESET ({})", keys.join(", ")),
+                    k,
+                    "alter",
+                ));
+            }
+            if !b.options.is_empty() {
+                out.push(change(
+                    format!("ALTER TABLE {name} SET ({})", b.options.join(", ")),
+                    k,
+                    "alter",
+                ));
+            }
         }
         if a.partition_of != b.partition_of {
             if let Some(p) = &a.partition_of {
@@ -680,6 +714,7 @@ impl<'a> Diff<'a> {
             )
         };
         // Columns.
+        let mut regenerate: Vec<&Column> = vec![];
         let mut dropped = BTreeSet::new();
         for c in &a.columns {
             if !b.columns.iter().any(|x| x.name == c.name) {
@@ -734,6 +769,31 @@ impl<'a> Diff<'a> {
             let inherited = !c.is_local && (b.partition_of.is_some() || !b.inherits.is_empty());
             if (old.type_name != c.type_name || old.collation != c.collation) && !inherited {
                 self.retyped.insert(k.to_string());
+                // PostgreSQL refuses to retype a column a generated column
+                // reads: drop those first, add them back at the end.
+                for g in a
+                    .columns
+                    .iter()
+                    .filter(|g| g.generated.as_deref().is_some_and(|e| mentions(e, &c.name)))
+                {
+                    if let Some(tg) = b.columns.iter().find(|x| x.name == g.name) {
+                        out.push(change(
+                            format!("ALTER TABLE {name} DROP COLUMN {}", ident(&g.name)),
+                            k,
+                            "alter",
+                        ));
+                        regenerate.push(tg);
+                    }
+                }
+                // The old default may not cast to the new type: off first,
+                // back (TO's) after.
+                if old.default.is_some() {
+                    out.push(change(
+                        format!("ALTER TABLE {name} ALTER COLUMN {col} DROP DEFAULT"),
+                        k,
+                        "alter",
+                    ));
+                }
                 let mut ch = change(
                     format!(
                         "ALTER TABLE {name} ALTER COLUMN {col} TYPE {}{} USING {col}::{}",
@@ -763,6 +823,13 @@ impl<'a> Diff<'a> {
                     );
                 }
                 out.push(ch);
+                if let Some(d) = &c.default {
+                    out.push(change(
+                        format!("ALTER TABLE {name} ALTER COLUMN {col} SET DEFAULT {d}"),
+                        k,
+                        "alter",
+                    ));
+                }
             }
             if old.generated != c.generated {
                 match (&old.generated, &c.generated) {
@@ -855,6 +922,13 @@ impl<'a> Diff<'a> {
                 }
             }
             out.extend(column_settings(name, c, Some(old), k));
+        }
+        for g in regenerate {
+            out.push(hazard(
+                change(format!("ALTER TABLE {name} ADD COLUMN {}", column_sql(g)), k, "alter"),
+                HazardKind::TableRewrite,
+                format!("{name}.{} is recomputed", ident(&g.name)),
+            ));
         }
         if a.replica_identity != b.replica_identity
             || a.replica_identity_index != b.replica_identity_index
@@ -1115,7 +1189,9 @@ impl<'a> Diff<'a> {
 
     /// `ADD CONSTRAINT` on an existing table: online, NOT VALID then VALIDATE.
     fn add_constraint(&self, k: &str, t: &Table, c: &Constraint) -> Change {
-        let alter = if t.partition_key.is_some() && !matches!(c.kind.as_str(), "p" | "u" | "x") {
+        let alter = if c.kind == "c"
+            || (t.partition_key.is_some() && !matches!(c.kind.as_str(), "p" | "u" | "x"))
+        {
             format!("ALTER TABLE {}", t.name)
         } else {
             format!("ALTER TABLE ONLY {}", t.name)
@@ -1171,6 +1247,7 @@ impl<'a> Diff<'a> {
                     let tk = key::relation(t);
                     if &tk != k {
                         deps.push(node_of("drop", &tk));
+                        deps.push(node_of("alter", &tk));
                     }
                 }
                 deps.push(node_of("alter", x));
@@ -1196,9 +1273,24 @@ impl<'a> Diff<'a> {
                 deps.push(node_of("alter", d));
             }
             for x in rdeps_from.get(&k).into_iter().flatten() {
-                deps.push(node_of("drop", x));
+                // Sub-objects that go with this alter (defaults of dropped
+                // columns) cannot go before it.
+                if !self.implicit_drops.contains(*x) {
+                    deps.push(node_of("drop", x));
+                }
             }
-            // An enum rebuild converts columns of other tables: after their drops.
+            // Added columns take their defaults inline: what those use first.
+            if let Some(Obj::Table(t)) = self.tobj.get(&k) {
+                for c in &t.columns {
+                    for d in
+                        self.to.depends.get(&key::default(&t.name, &c.name)).into_iter().flatten()
+                    {
+                        if d != &k {
+                            deps.push(node_of("create", d));
+                        }
+                    }
+                }
+            }
             nodes.push((node_of("alter", &k), changes, deps, ALTER));
         }
         for k in &self.creates {
@@ -1214,8 +1306,26 @@ impl<'a> Diff<'a> {
                 deps.push(node_of("create", &tk));
                 deps.push(node_of("alter", &tk));
             }
+            // A new sequence may take the name of an identity column's
+            // sequence that the alter of its table drops.
+            if let Obj::Sequence(sq) = obj {
+                for t in &self.from.tables {
+                    if t.columns
+                        .iter()
+                        .any(|c| c.identity.as_ref().is_some_and(|i| i.sequence == sq.name))
+                    {
+                        deps.push(node_of("alter", &key::relation(&t.name)));
+                    }
+                }
+            }
+            // A sequence depends on its owning table only through OWNED BY,
+            // which has a node of its own (below).
+            let owner_table = match obj {
+                Obj::Sequence(sq) => sq.owned_by.as_ref().map(|(t, _)| key::relation(t)),
+                _ => None,
+            };
             for d in dep_keys {
-                if d != k {
+                if d != k && owner_table.as_ref() != Some(d) {
                     deps.push(node_of("create", d));
                     deps.push(node_of("alter", d));
                 }
@@ -1235,7 +1345,23 @@ impl<'a> Diff<'a> {
                     }
                 }
             }
-            let changes = self.create_sql(k, obj);
+            let mut changes = self.create_sql(k, obj);
+            // OWNED BY needs the column, which may itself need the sequence
+            // (serial): a node of its own after both.
+            if let Obj::Sequence(sq) = obj
+                && let Some((t, _)) = &sq.owned_by
+            {
+                let owned: Vec<Change> =
+                    changes.iter().filter(|c| c.action == "sequence owned by").cloned().collect();
+                changes.retain(|c| c.action != "sequence owned by");
+                let tk = key::relation(t);
+                nodes.push((
+                    node_of("owned", k),
+                    owned,
+                    vec![node_of("create", k), node_of("create", &tk), node_of("alter", &tk)],
+                    CREATE,
+                ));
+            }
             nodes.push((node_of("create", k), changes, deps, CREATE));
         }
         for (k, changes) in std::mem::take(&mut self.metas) {
@@ -1267,6 +1393,13 @@ impl<'a> Diff<'a> {
         warnings.extend(ordered.warnings);
         Migration { changes, warnings }
     }
+}
+
+/// Whether SQL text names `column` as an identifier.
+fn mentions(sql: &str, column: &str) -> bool {
+    crate::sql::tokenize(sql)
+        .iter()
+        .any(|t| t.is_ident() && crate::sql::ident_value(t.text(sql)) == column)
 }
 
 fn out_contains(out: &[Change], label: &str) -> bool {

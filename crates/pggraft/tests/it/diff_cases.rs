@@ -5,7 +5,9 @@
 //!
 //! All cases run in one test and every failure is collected, so one run shows the state of
 //! the whole corpus. `PGGRAFT_DIFF_CASE=enum_` runs only the cases whose folder name contains
-//! that text; `PGGRAFT_DIFF_JOBS=N` sets how many cases run at once (default 4).
+//! that text; `PGGRAFT_DIFF_JOBS=N` sets how many cases run at once (default 8: a case spends
+//! most of its time waiting on psql, pg_dump and the server, so more than the number of cores
+//! pays off).
 //!
 //! Snapshots of the generated up scripts (`tests/data/diff/snapshots/<case>_up.snap`) are
 //! checked only with `PGGRAFT_DIFF_SNAPSHOTS=1`, because the engine's output is still changing;
@@ -53,7 +55,7 @@ async fn diff_corpus() {
         .ok()
         .and_then(|j| j.parse::<usize>().ok())
         .filter(|&j| j > 0)
-        .unwrap_or(4);
+        .unwrap_or(8);
     let (cases, mut failures) = load_corpus(&corpus_dir(), &filter);
     assert!(!cases.is_empty() || !failures.is_empty(), "no diff case matches {filter:?}");
     for role in ROLES {
@@ -141,10 +143,6 @@ impl Step {
 }
 
 /// Up: migrate FROM into TO; down: migrate TO into FROM.
-///
-/// Two databases serve both directions: up changes only FROM and down only TO, and both are
-/// dumped and read before either script runs, so each direction starts from pristine
-/// databases, as with four fresh ones, at half the cost.
 async fn run_case(case: Case, step: Arc<Step>) -> Result<(), Failure> {
     let fail =
         |step: &'static str, detail: String| Failure { case: case.name.clone(), step, detail };
@@ -154,23 +152,41 @@ async fn run_case(case: Case, step: Arc<Step>) -> Result<(), Failure> {
     let from_db = blocking(|| load(&format!("{prefix}_from"), &case.from))
         .map_err(|e| fail("load from.sql", e))?;
     step.set("load to.sql");
-    let to_db =
-        blocking(|| load(&format!("{prefix}_to"), &case.to)).map_err(|e| fail("load to.sql", e))?;
+    let to_db = match blocking(|| load(&format!("{prefix}_to"), &case.to)) {
+        Ok(db) => db,
+        Err(e) => {
+            blocking(|| drop(from_db));
+            return Err(fail("load to.sql", e));
+        }
+    };
+    let result = both_ways(&case.name, &from_db, &to_db, &step).await;
+    // The guards run DROP DATABASE through psql: blocking too.
+    blocking(|| drop((from_db, to_db)));
+    result.map_err(|(step, detail)| fail(step, detail))
+}
 
+/// Two databases serve both directions: up changes only FROM and down only TO, and both are
+/// dumped and read before either script runs, so each direction starts from pristine
+/// databases, as with four fresh ones, at half the cost.
+async fn both_ways(
+    case: &str,
+    from_db: &TestDb<'static>,
+    to_db: &TestDb<'static>,
+    step: &Step,
+) -> Result<(), (&'static str, String)> {
     step.set("dump originals");
     let from_dump =
-        blocking(|| from_db.dump_schema(&[])).map_err(|e| fail("dump from", e.to_string()))?;
-    let to_dump =
-        blocking(|| to_db.dump_schema(&[])).map_err(|e| fail("dump to", e.to_string()))?;
+        blocking(|| from_db.dump_schema(&[])).map_err(|e| ("dump from", e.to_string()))?;
+    let to_dump = blocking(|| to_db.dump_schema(&[])).map_err(|e| ("dump to", e.to_string()))?;
 
     step.set("read catalogs");
-    let from_cat = catalog(&from_db).await.map_err(|e| fail("read from catalog", e))?;
-    let to_cat = catalog(&to_db).await.map_err(|e| fail("read to catalog", e))?;
+    let from_cat = catalog(from_db).await.map_err(|e| ("read from catalog", e))?;
+    let to_cat = catalog(to_db).await.map_err(|e| ("read to catalog", e))?;
 
-    let up = Direction { name: "up", target: &from_db, current: &from_cat, wanted: &to_cat };
-    up.check(&case.name, &to_dump, &step).await.map_err(|(s, d)| fail(s, d))?;
-    let down = Direction { name: "down", target: &to_db, current: &to_cat, wanted: &from_cat };
-    down.check(&case.name, &from_dump, &step).await.map_err(|(s, d)| fail(s, d))
+    let up = Direction { name: "up", target: from_db, current: &from_cat, wanted: &to_cat };
+    up.check(case, &to_dump, step).await?;
+    let down = Direction { name: "down", target: to_db, current: &to_cat, wanted: &from_cat };
+    down.check(case, &from_dump, step).await
 }
 
 struct Direction<'a> {
@@ -305,7 +321,12 @@ fn report(failures: &[Failure]) -> String {
             if i == DETAILED_FAILURES {
                 let _ = writeln!(out, "\n=== and {} more:", failures.len() - DETAILED_FAILURES);
             }
-            let first = f.detail.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+            // The first line that says something ("texts differ:" does not).
+            let first = f
+                .detail
+                .lines()
+                .find(|l| !l.trim().is_empty() && !l.ends_with(':'))
+                .unwrap_or_default();
             let _ = writeln!(out, "{} [{}] {}", f.case, f.step, truncate(first, 160));
         }
     }
