@@ -783,71 +783,15 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     }
     for tr in &cat.triggers {
         let k = key::trigger(&tr.table, &tr.name);
-        o.create(
-            PostData,
-            phase::TRIGGER,
-            k.clone(),
-            vec![key::relation(&tr.table)],
-            "trigger",
-            tr.definition.clone(),
-        );
-        let state = match tr.enabled.as_str() {
-            "D" => Some("DISABLE"),
-            "R" => Some("ENABLE REPLICA"),
-            "A" => Some("ENABLE ALWAYS"),
-            _ => None,
-        };
-        if let Some(state) = state {
-            o.about(
-                PostData,
-                phase::TRIGGER,
-                &k,
-                vec![],
-                "trigger state",
-                format!("ALTER TABLE {} {state} TRIGGER {}", tr.table, ident(&tr.name)),
-            );
-        }
-        o.comment(
-            PostData,
-            phase::TRIGGER,
-            &k,
-            format!("TRIGGER {} ON {}", ident(&tr.name), tr.table),
-            &tr.comment,
-        );
+        let parts =
+            (&tr.table, tr.name.as_str(), tr.definition.as_str(), tr.enabled.as_str(), &tr.comment);
+        table_sub_object(&mut o, phase::TRIGGER, k, "TRIGGER", parts);
     }
     for r in &cat.rules {
         let k = key::rule(&r.table, &r.name);
-        o.create(
-            PostData,
-            phase::RULE,
-            k.clone(),
-            vec![key::relation(&r.table)],
-            "rule",
-            r.definition.clone(),
-        );
-        let state = match r.enabled.as_str() {
-            "D" => Some("DISABLE"),
-            "R" => Some("ENABLE REPLICA"),
-            "A" => Some("ENABLE ALWAYS"),
-            _ => None,
-        };
-        if let Some(state) = state {
-            o.about(
-                PostData,
-                phase::RULE,
-                &k,
-                vec![],
-                "rule state",
-                format!("ALTER TABLE {} {state} RULE {}", r.table, ident(&r.name)),
-            );
-        }
-        o.comment(
-            PostData,
-            phase::RULE,
-            &k,
-            format!("RULE {} ON {}", ident(&r.name), r.table),
-            &r.comment,
-        );
+        let parts =
+            (&r.table, r.name.as_str(), r.definition.as_str(), r.enabled.as_str(), &r.comment);
+        table_sub_object(&mut o, phase::RULE, k, "RULE", parts);
     }
     for s in &cat.statistics {
         let k = key::statistics(&s.name);
@@ -899,6 +843,53 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
         }
     }
     o.stmts
+}
+
+/// `ALTER TABLE … {DISABLE|ENABLE REPLICA|ENABLE ALWAYS} {TRIGGER|RULE} …`
+/// for a non-default firing state (`O`, enabled, gives `None`).
+pub(crate) fn firing_state_sql(
+    word: &str,
+    table: &QualifiedName,
+    name: &str,
+    state: &str,
+) -> Option<String> {
+    let verb = match state {
+        "D" => "DISABLE",
+        "R" => "ENABLE REPLICA",
+        "A" => "ENABLE ALWAYS",
+        _ => return None,
+    };
+    Some(format!("ALTER TABLE {table} {verb} {word} {}", ident(name)))
+}
+
+/// A trigger or rule: its definition, firing state and comment.
+fn table_sub_object(
+    o: &mut Out<'_>,
+    ph: u16,
+    k: String,
+    word: &'static str,
+    (table, name, definition, enabled, comment): (
+        &QualifiedName,
+        &str,
+        &str,
+        &str,
+        &Option<String>,
+    ),
+) {
+    use Section::PostData;
+    let what = if word == "TRIGGER" { "trigger" } else { "rule" };
+    o.create(PostData, ph, k.clone(), vec![key::relation(table)], what, definition.to_string());
+    if let Some(sql) = firing_state_sql(word, table, name, enabled) {
+        o.about(
+            PostData,
+            ph,
+            &k,
+            vec![],
+            if word == "TRIGGER" { "trigger state" } else { "rule state" },
+            sql,
+        );
+    }
+    o.comment(PostData, ph, &k, format!("{word} {} ON {table}", ident(name)), comment);
 }
 
 fn render_type(o: &mut Out<'_>, t: &TypeDef) {

@@ -1407,13 +1407,8 @@ fn out_contains(out: &[Change], label: &str) -> bool {
 }
 
 fn enable_sql(what: &str, table: &QualifiedName, name: &str, state: &str) -> String {
-    let verb = match state {
-        "D" => "DISABLE",
-        "R" => "ENABLE REPLICA",
-        "A" => "ENABLE ALWAYS",
-        _ => "ENABLE",
-    };
-    format!("ALTER TABLE {table} {verb} {what} {}", ident(name))
+    crate::ddl::render::firing_state_sql(what, table, name, state)
+        .unwrap_or_else(|| format!("ALTER TABLE {table} ENABLE {what} {}", ident(name)))
 }
 
 /// Column settings beyond the definition (storage, compression, statistics,
