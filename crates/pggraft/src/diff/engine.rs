@@ -1606,6 +1606,10 @@ fn widening(from: &str, to: &str) -> bool {
     };
     let (bf, mf) = parse(from);
     let (bt, mt) = parse(to);
+    // Every value has a text form: nothing is lost on the way to text.
+    if bt == "text" || (bt == "character varying" && mt.is_empty()) {
+        return true;
+    }
     let rank = |t: &str| match t {
         "smallint" => Some(1),
         "integer" => Some(2),
@@ -1651,6 +1655,7 @@ mod tests {
         assert!(!widening("numeric(10,2)", "numeric(10,3)"));
         assert!(widening("character varying(5)", "text"));
         assert!(!widening("text", "integer"));
+        assert!(widening("integer", "text"));
         assert!(binary_coercible("character varying(10)", "text"));
         assert!(!binary_coercible("integer", "bigint"));
     }
