@@ -89,8 +89,11 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         .collect();
     let from_side = Side::parse(&a.from).context("FROM")?;
     let to_side = Side::parse(&a.to).context("TO")?;
-    let from = from_side.load(&from_filter).await.context("reading FROM")?;
-    let to = to_side.load(&to_filter).await.context("reading TO")?;
+    // The two sides are read at the same time: each mostly waits on its server.
+    let (from, to) = tokio::try_join!(
+        async { from_side.load(&from_filter).await.context("reading FROM") },
+        async { to_side.load(&to_filter).await.context("reading TO") },
+    )?;
     let to = if mapping.is_empty() { to } else { align(&to, &mapping)? };
     let (from, to) = if a.down { (to, from) } else { (from, to) };
     let opts = DiffOptions { online: a.online };

@@ -153,7 +153,8 @@ pub async fn self_check(
         cluster.psql("postgres", &create_roles)?;
     }
     let db = cluster.create_database("pggraft_selfcheck")?;
-    db.psql(&crate::inspect::to_sql(from))
+    // One transaction: tens of thousands of statements commit once.
+    db.psql(&format!("BEGIN;\n{}\nCOMMIT;", crate::inspect::to_sql(from)))
         .map_err(|e| Error::Unsupported(format!("self-check: recreating FROM failed: {e}")))?;
     db.psql(&m.script()).map_err(|e| {
         Error::Unsupported(format!(

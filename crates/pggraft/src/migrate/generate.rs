@@ -55,8 +55,8 @@ pub async fn generate(
         .iter()
         .filter_map(|p| p.target.clone().map(|t| (p.source.as_str().to_string(), t)))
         .collect();
-    let from_cat = from.load(&from_filter).await?;
-    let to_cat = to.load(&to_filter).await?;
+    // Both sides at once: each mostly waits on its server.
+    let (from_cat, to_cat) = tokio::try_join!(from.load(&from_filter), to.load(&to_filter))?;
     let to_cat = if mapping.is_empty() { to_cat } else { align(&to_cat, &mapping)? };
     let up = diff(&from_cat, &to_cat, opts)?;
     let down = diff(&to_cat, &from_cat, opts)?;
