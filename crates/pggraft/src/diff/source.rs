@@ -153,8 +153,10 @@ pub async fn self_check(
         cluster.psql("postgres", &create_roles)?;
     }
     let db = cluster.create_database("pggraft_selfcheck")?;
-    // One transaction: tens of thousands of statements commit once.
-    db.psql(&format!("BEGIN;\n{}\nCOMMIT;", crate::inspect::to_sql(from)))
+    // Committed every thousand statements: one commit per statement is
+    // slow for tens of thousands, one transaction for all of them runs out
+    // of lock slots (max_locks_per_transaction).
+    db.psql(&batched_script(from))
         .map_err(|e| Error::Unsupported(format!("self-check: recreating FROM failed: {e}")))?;
     db.psql(&m.script()).map_err(|e| {
         Error::Unsupported(format!(
@@ -191,6 +193,21 @@ pub async fn self_check(
         );
     }
     diff(&after, &to_only, opts)
+}
+
+/// FROM's structure as a script committing every thousand statements.
+fn batched_script(cat: &Catalog) -> String {
+    let ordered = crate::plan::order(crate::ddl::render::render(cat, &Default::default()));
+    let mut out = String::from(crate::plan::SCRIPT_PREAMBLE);
+    for (i, s) in ordered.all().enumerate() {
+        if i % 1000 == 0 {
+            out.push_str(if i == 0 { "BEGIN;\n" } else { "COMMIT;\nBEGIN;\n" });
+        }
+        out.push_str(&s.sql);
+        out.push_str(";\n");
+    }
+    out.push_str("COMMIT;\n");
+    out
 }
 
 fn roles_of(cat: &Catalog) -> BTreeSet<String> {
