@@ -8,11 +8,14 @@
 //! kinds the model does not cover make introspection fail, naming them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde_json::Value;
+use tokio::task::JoinHandle;
 use tokio_postgres::{Client, Row};
 
 use super::model::*;
+use crate::conn::ConnSpec;
 use crate::ddl::QualifiedName;
 use crate::error::{Error, PgResultExt, Result};
 use crate::select::Pattern;
@@ -85,6 +88,15 @@ fn acl_json(col: &str) -> String {
     )
 }
 
+/// A `LEFT JOIN` of an object's comment as `{alias}.description`: cheaper
+/// than calling `obj_description()` (a SQL function) once per row.
+fn comment_join(alias: &str, class: &str, oid_expr: &str) -> String {
+    format!(
+        "LEFT JOIN pg_description {alias} ON {alias}.objoid = {oid_expr} \
+         AND {alias}.classoid = '{class}'::regclass AND {alias}.objsubid = 0"
+    )
+}
+
 /// `NOT EXISTS` clause excluding extension members of a catalog.
 fn not_ext_member(class: &str, oid_expr: &str) -> String {
     format!(
@@ -119,6 +131,12 @@ struct Keys {
     map: HashMap<(u32, u32), String>,
     /// Table oid → its index in `Catalog::tables`.
     tables: HashMap<u32, usize>,
+    /// View oid → its index in `Catalog::views`.
+    views: HashMap<u32, usize>,
+    /// (catalog, oid) of extension members → the extension's key. Filtered
+    /// out here rather than in SQL: an anti-join per query scanned all of
+    /// `pg_depend` each time.
+    members: HashMap<(u32, u32), String>,
 }
 
 impl Keys {
@@ -128,17 +146,63 @@ impl Keys {
     fn get(&self, class: u32, oid: u32) -> Option<&String> {
         self.map.get(&(class, oid))
     }
+    fn is_member(&self, class: u32, oid: u32) -> bool {
+        self.members.contains_key(&(class, oid))
+    }
 }
 
 /// Reads the model of the schemas admitted by `filter`. Runs in the caller's
 /// transaction; call [`prepare_session`] first.
 pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalog> {
+    introspect_with(client, &[], filter).await
+}
+
+/// [`introspect`], with the three heaviest queries (columns, constraints,
+/// indexes: about three quarters of the server's work on a schema of many
+/// tables) run on `helpers` while `client` reads the rest. Every helper must
+/// read the same snapshot as `client` (see [`snapshot_helpers`]); with none,
+/// everything runs on `client`.
+pub async fn introspect_with(
+    client: &Client,
+    helpers: &[Arc<Client>],
+    filter: &SchemaFilter,
+) -> Result<Catalog> {
     let mut t = std::time::Instant::now();
-    let version: i32 = client
-        .query_one("SELECT current_setting('server_version_num')::int", &[])
+    // JIT compiling the big catalog queries costs more than it saves, and
+    // parallel workers would each rebuild the caches the queries need (and
+    // the helpers already keep the cores busy). The caller's own settings
+    // come back afterwards.
+    let row = client
+        .query_one(
+            "SELECT current_setting('server_version_num')::int, \
+             current_setting('jit'), current_setting('max_parallel_workers_per_gather'), \
+             set_config('jit', 'off', true), \
+             set_config('max_parallel_workers_per_gather', '0', true)",
+            &[],
+        )
         .await
-        .ctx("reading server version")?
-        .get(0);
+        .ctx("reading server version")?;
+    let (version, jit, workers): (i32, String, String) = (row.get(0), row.get(1), row.get(2));
+    let cat = read_model(client, helpers, filter, version, &mut t).await?;
+    client
+        .query_one(
+            "SELECT set_config('jit', $1, true), \
+             set_config('max_parallel_workers_per_gather', $2, true)",
+            &[&jit, &workers],
+        )
+        .await
+        .ctx("restoring session settings")?;
+    tracing::debug!("introspect: the rest in {:.0?}", t.elapsed());
+    Ok(cat)
+}
+
+async fn read_model(
+    client: &Client,
+    helpers: &[Arc<Client>],
+    filter: &SchemaFilter,
+    version: i32,
+    t: &mut std::time::Instant,
+) -> Result<Catalog> {
     if version < 140000 {
         return Err(Error::Unsupported(format!(
             "PostgreSQL {}.{} (pggraft needs 14 or newer)",
@@ -198,6 +262,40 @@ pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalo
     }
     let ns = &ns_oids;
 
+    // Each helper reads the columns, constraints and indexes of one shard of
+    // the tables (by oid). Sharding by table rather than by query matters:
+    // printing a default, a CHECK or an index makes the backend build the
+    // table's relation cache entry, the dearest part of the work, and it is
+    // then built once per table instead of once per query. Spawned, so the
+    // helpers' rows are read and parsed while this task reads the rest.
+    //
+    // The shards are explicit oid lists: `= ANY(oids)` lets each query
+    // probe the catalogs' indexes for its tables, where a modulo filter made
+    // the planner expect a handful of rows and nest loops over 30,000.
+    let rows = client
+        .query(
+            "SELECT c.oid FROM pg_class c WHERE c.relnamespace = ANY($1) \
+             AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.oid",
+            &[&ns],
+        )
+        .await
+        .ctx("listing tables")?;
+    let n = helpers.len().max(1);
+    let mut shards: Vec<Vec<u32>> = vec![vec![]; n];
+    for (i, r) in rows.iter().enumerate() {
+        shards[i % n].push(r.get(0));
+    }
+    let tasks: Vec<JoinHandle<Result<Fetched>>> = helpers
+        .iter()
+        .zip(shards.iter_mut())
+        .enumerate()
+        .map(|(i, (helper, oids))| {
+            let helper = Arc::clone(helper);
+            let shard = Shard { first: i == 0, oids: std::mem::take(oids) };
+            tokio::spawn(async move { fetch_shard(&helper, shard).await })
+        })
+        .collect();
+
     check_unsupported(client, ns).await?;
 
     // Extensions: database-wide, recorded so copies can create them.
@@ -231,7 +329,7 @@ pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalo
         )
         .await
         .ctx("reading extension members")?;
-    let mut ext_members: HashMap<(u32, u32), String> = HashMap::new();
+    let ext_members = &mut keys.members;
     for r in &rows {
         let class: u32 = r.get("classid");
         let oid: u32 = r.get("objid");
@@ -240,7 +338,7 @@ pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalo
 
     let mut step = |what: &str| {
         tracing::debug!("introspect: {what} in {:.0?}", t.elapsed());
-        t = std::time::Instant::now();
+        *t = std::time::Instant::now();
     };
     step("schemas, unsupported objects and extensions");
     read_collations(client, ns, &mut cat, &mut keys).await?;
@@ -250,19 +348,94 @@ pub async fn introspect(client: &Client, filter: &SchemaFilter) -> Result<Catalo
     step("functions");
     let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
     step("sequences");
-    read_relations(client, ns, &mut cat, &mut keys, identities).await?;
-    step("tables, views and columns");
-    read_constraints(client, ns, &mut cat, &mut keys).await?;
-    step("constraints");
-    read_indexes(client, ns, &mut cat, &mut keys).await?;
-    step("indexes");
+    read_relations(client, ns, &mut cat, &mut keys).await?;
+    step("tables and views");
+    let mut raw = Fetched::default();
+    if tasks.is_empty() {
+        let oids = shards.pop().unwrap_or_default();
+        raw = fetch_shard(client, Shard { first: true, oids }).await?;
+    }
+    for task in tasks {
+        let part = task.await.unwrap_or_else(|e| {
+            Err(Error::Unsupported(format!("a catalog-reading task failed: {e}")))
+        })?;
+        raw.columns.extend(part.columns);
+        raw.constraints.extend(part.constraints);
+        raw.indexes.extend(part.indexes);
+        raw.depends.extend(part.depends);
+    }
+    step("columns, constraints and indexes");
+    attach_columns(&mut cat, &mut keys, &identities, raw.columns)?;
+    attach_constraints(&mut cat, &mut keys, raw.constraints);
+    attach_indexes(&mut cat, &mut keys, raw.indexes);
+    let raw_depends = raw.depends;
+    step("attaching them");
     read_triggers_rules_policies(client, ns, &mut cat, &mut keys).await?;
     read_statistics(client, ns, &mut cat, &mut keys).await?;
     step("triggers, rules, policies, statistics");
-    read_depends(client, &mut cat, &keys, &ext_members).await?;
+    cat.depends = build_depends(&keys, &raw_depends);
     step("dependencies");
     cat.sort();
     Ok(cat)
+}
+
+/// One part of the tables and views, by oid.
+struct Shard {
+    /// The first shard also reads `pg_depend`.
+    first: bool,
+    oids: Vec<u32>,
+}
+
+/// The columns, constraints and indexes of a shard's tables.
+#[derive(Default)]
+struct Fetched {
+    columns: Vec<RawColumn>,
+    constraints: Vec<RawConstraint>,
+    indexes: Vec<(u32, Index)>,
+    /// `pg_depend` edges, read by the first shard only.
+    depends: Vec<[u32; 4]>,
+}
+
+async fn fetch_shard(client: &Client, shard: Shard) -> Result<Fetched> {
+    let depends = async { if shard.first { fetch_depends(client).await } else { Ok(vec![]) } };
+    let oids = &shard.oids;
+    // Sent together: the session works through them back to back.
+    let (depends, columns, constraints, indexes) = futures_util::try_join!(
+        depends,
+        fetch_columns(client, oids),
+        fetch_constraints(client, oids),
+        fetch_indexes(client, oids),
+    )?;
+    Ok(Fetched { columns, constraints, indexes, depends })
+}
+
+/// Opens `n` sessions that read `snapshot` (exported by the caller's
+/// `REPEATABLE READ` transaction) with [`SESSION_SETTINGS`], for
+/// [`introspect_with`]. Helpers only make reading faster, so one that cannot
+/// connect (a full `max_connections`, say) is left out rather than failing
+/// the command; the failure is logged at debug level.
+pub async fn snapshot_helpers(spec: &ConnSpec, snapshot: &str, n: usize) -> Vec<Arc<Client>> {
+    let join = |_| async {
+        let client = spec.connect().await?;
+        client
+            .batch_execute(&format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; \
+                 SET jit = off; SET max_parallel_workers_per_gather = 0; {}",
+                crate::ddl::literal(snapshot),
+                SESSION_SETTINGS
+            ))
+            .await
+            .ctx("joining the catalog snapshot")?;
+        Ok::<_, Error>(Arc::new(client))
+    };
+    let mut helpers = vec![];
+    for r in futures_util::future::join_all((0..n).map(join)).await {
+        match r {
+            Ok(c) => helpers.push(c),
+            Err(e) => tracing::debug!("introspect: reading without a helper session: {e}"),
+        }
+    }
+    helpers
 }
 
 /// Object kinds the model does not cover fail loudly rather than vanish.
@@ -366,7 +539,7 @@ async fn read_types(client: &Client, ns: &[u32], cat: &mut Catalog, keys: &mut K
     let sql = format!(
         "SELECT t.oid, t.typarray, t.typrelid, n.nspname, t.typname, t.typtype::text AS typtype, \
          pg_get_userbyid(t.typowner)::text AS owner, {acl} AS acl, \
-         obj_description(t.oid, 'pg_type') AS comment, \
+         dsc.description AS comment, \
          CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base, \
          t.typnotnull, \
          CASE WHEN t.typtype = 'd' THEN pg_get_expr(t.typdefaultbin, 0) END AS dflt, \
@@ -388,22 +561,26 @@ async fn read_types(client: &Client, ns: &[u32], cat: &mut Catalog, keys: &mut K
          (SELECT m.typname FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_n, \
          r.rngmultitypid AS mr_oid, (SELECT m.typarray FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_array \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         {comment} \
          LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
          LEFT JOIN pg_range r ON r.rngtypid = t.oid \
          LEFT JOIN pg_type st ON st.oid = r.rngsubtype \
-         WHERE t.typnamespace = ANY($1) AND {ext} \
+         WHERE t.typnamespace = ANY($1) \
          AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND \
               (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))",
         acl = acl_json("t.typacl"),
+        comment = comment_join("dsc", "pg_type", "t.oid"),
         coll = collation_cols("t.typcollation", "COALESCE(bt.typcollation, 0)", "d"),
-        ext = not_ext_member("pg_type", "t.oid"),
     );
     let rows = client.query(&sql, &[&ns]).await.ctx("reading types")?;
     let mut composite_rel: HashMap<u32, usize> = HashMap::new();
     let mut domains: HashMap<u32, usize> = HashMap::new();
     for r in &rows {
-        let name = qn(r, "nspname", "typname");
         let oid: u32 = r.get("oid");
+        if keys.is_member(PG_TYPE, oid) {
+            continue;
+        }
+        let name = qn(r, "nspname", "typname");
         let k = key::type_(&name);
         keys.add(PG_TYPE, oid, k.clone());
         keys.add(PG_TYPE, r.get("typarray"), k.clone());
@@ -517,19 +694,23 @@ async fn read_functions(
          NULLIF(p.probin, '-') AS probin, \
          CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) END AS sqlbody, \
          pg_get_userbyid(p.proowner)::text AS owner, {acl} AS acl, \
-         obj_description(p.oid, 'pg_proc') AS comment \
+         dsc.description AS comment \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         JOIN pg_language l ON l.oid = p.prolang \
-         WHERE p.pronamespace = ANY($1) AND p.prokind IN ('f', 'p', 'w') AND {ext} \
+         JOIN pg_language l ON l.oid = p.prolang {comment} \
+         WHERE p.pronamespace = ANY($1) AND p.prokind IN ('f', 'p', 'w') \
          AND NOT EXISTS (SELECT 1 FROM pg_depend di WHERE di.classid = 'pg_proc'::regclass \
              AND di.objid = p.oid AND di.deptype = 'i')",
         acl = acl_json("p.proacl"),
-        ext = not_ext_member("pg_proc", "p.oid")
+        comment = comment_join("dsc", "pg_proc", "p.oid"),
     );
     for r in client.query(&sql, &[&ns]).await.ctx("reading functions")? {
+        let oid: u32 = r.get("oid");
+        if keys.is_member(PG_PROC, oid) {
+            continue;
+        }
         let name = qn(&r, "nspname", "proname");
         let identity_args: String = r.get("ident");
-        keys.add(PG_PROC, r.get("oid"), key::function(&name, &identity_args));
+        keys.add(PG_PROC, oid, key::function(&name, &identity_args));
         let config: Vec<(String, String)> = r
             .get::<_, Option<Vec<String>>>("proconfig")
             .unwrap_or_default()
@@ -582,22 +763,25 @@ async fn read_sequences(
          s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, \
          c.relpersistence = 'u' AS unlogged, \
          pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, \
-         obj_description(c.oid, 'pg_class') AS comment, \
+         dsc.description AS comment, \
          d.deptype::text AS deptype, d.refobjid AS tbl, d.refobjsubid::int2 AS attnum, \
          tn.nspname AS tbl_s, tc.relname AS tbl_n, ta.attname AS tbl_col \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_sequence s ON s.seqrelid = c.oid \
+         JOIN pg_sequence s ON s.seqrelid = c.oid {comment} \
          LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
               AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
          LEFT JOIN pg_class tc ON tc.oid = d.refobjid \
          LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
          LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
-         WHERE c.relkind = 'S' AND c.relnamespace = ANY($1) AND {ext}",
+         WHERE c.relkind = 'S' AND c.relnamespace = ANY($1)",
         acl = acl_json("c.relacl"),
-        ext = not_ext_member("pg_class", "c.oid")
+        comment = comment_join("dsc", "pg_class", "c.oid"),
     );
     let mut identities = Identities::new();
     for r in client.query(&sql, &[&ns]).await.ctx("reading sequences")? {
+        if keys.is_member(PG_CLASS, r.get("oid")) {
+            continue;
+        }
         let name = qn(&r, "nspname", "relname");
         let params: [i64; 5] = [
             r.get("seqstart"),
@@ -644,36 +828,40 @@ async fn read_relations(
     ns: &[u32],
     cat: &mut Catalog,
     keys: &mut Keys,
-    identities: Identities,
 ) -> Result<()> {
     let sql = format!(
         "SELECT c.oid, c.reltype, rt.typarray, n.nspname, c.relname, c.relkind::text AS relkind, \
          c.relpersistence = 'u' AS unlogged, \
-         array_cat(c.reloptions, (SELECT array_agg('toast.' || o) FROM pg_class tc, unnest(tc.reloptions) o \
-            WHERE tc.oid = c.reltoastrelid)) AS reloptions, \
+         array_cat(c.reloptions, (SELECT array_agg('toast.' || o) FROM unnest(toast.reloptions) o)) \
+            AS reloptions, \
          CASE WHEN c.relkind IN ('r', 'm') AND am.amname <> 'heap' THEN am.amname::text END AS am, \
          CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey, \
          CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound, \
-         (SELECT array_agg(pn.nspname::text ORDER BY i.inhseqno) FROM pg_inherits i \
-            JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
-            WHERE i.inhrelid = c.oid) AS parent_s, \
-         (SELECT array_agg(pc.relname::text ORDER BY i.inhseqno) FROM pg_inherits i \
-            JOIN pg_class pc ON pc.oid = i.inhparent WHERE i.inhrelid = c.oid) AS parent_n, \
+         par.parent_s, par.parent_n, \
          c.relreplident::text AS replident, \
-         (SELECT ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
-            WHERE x.indrelid = c.oid AND x.indisreplident) AS replident_index, \
+         CASE WHEN c.relreplident = 'i' THEN (SELECT ic.relname FROM pg_index x \
+            JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid AND x.indisreplident) \
+            END AS replident_index, \
          c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, \
          c.relpages::int8 * current_setting('block_size')::int8 AS size, \
          c.reltuples::float8 AS reltuples, \
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef, \
          pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, \
-         obj_description(c.oid, 'pg_class') AS comment \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         dsc.description AS comment \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {comment} \
+         LEFT JOIN (SELECT oid, reloptions FROM pg_class WHERE relkind = 't' \
+              AND reloptions IS NOT NULL) toast ON toast.oid = c.reltoastrelid \
+         LEFT JOIN (SELECT i.inhrelid, \
+                array_agg(pn.nspname::text ORDER BY i.inhseqno) AS parent_s, \
+                array_agg(pc.relname::text ORDER BY i.inhseqno) AS parent_n \
+              FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
+              JOIN pg_namespace pn ON pn.oid = pc.relnamespace GROUP BY i.inhrelid) par \
+              ON par.inhrelid = c.oid \
          LEFT JOIN pg_am am ON am.oid = c.relam \
          LEFT JOIN pg_type rt ON rt.oid = c.reltype \
-         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND c.relnamespace = ANY($1) AND {ext}",
+         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND c.relnamespace = ANY($1)",
         acl = acl_json("c.relacl"),
-        ext = not_ext_member("pg_class", "c.oid")
+        comment = comment_join("dsc", "pg_class", "c.oid"),
     );
     let rows = client.query(&sql, &[&ns]).await.ctx("reading tables and views")?;
     enum Slot {
@@ -683,6 +871,9 @@ async fn read_relations(
     let mut slots: HashMap<u32, Slot> = HashMap::new();
     for r in &rows {
         let oid: u32 = r.get("oid");
+        if keys.is_member(PG_CLASS, oid) {
+            continue;
+        }
         let name = qn(r, "nspname", "relname");
         let k = key::relation(&name);
         keys.add(PG_CLASS, oid, k.clone());
@@ -753,123 +944,165 @@ async fn read_relations(
         });
     }
 
-    // Columns of all of them in one pass.
+    for (oid, slot) in slots {
+        match slot {
+            Slot::Table(i) => {
+                keys.tables.insert(oid, i);
+            }
+            Slot::View(i) => {
+                keys.views.insert(oid, i);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A column as read, before it is attached to its table or view.
+struct RawColumn {
+    relid: u32,
+    attnum: i16,
+    /// `pg_attrdef` oid of its default or generation expression.
+    adoid: Option<u32>,
+    /// `attidentity`: empty, `a` or `d` (the sequence is attached later).
+    identity: String,
+    column: Column,
+}
+
+/// Every column of the given tables and views, in no particular order.
+async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<RawColumn>> {
+    // No ORDER BY: sorting 100,000 wide rows spilled to disk on the server;
+    // the client sorts the narrow (relid, attnum) pairs instead.
     let sql = format!(
         "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS typ, \
          a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid) AS expr, ad.oid AS adoid, \
-         a.attidentity::text AS identity, a.attgenerated::text AS generated, {coll}, \
+         a.attidentity::text AS identity, a.attgenerated::text AS generated, \
+         acn.nspname AS a_cns, aco.collname AS a_cn, \
          CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
          CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression, \
          NULLIF(a.attstattarget::int, -1) AS stattarget, a.attoptions, a.attislocal, \
          dsc.description AS comment, {acl} AS acl, \
          (t.typtype = 'c' OR t.typsend::oid = 0 OR (t.typelem <> 0 AND (t.typelem >= 16384 OR et.typtype = 'c')) \
           OR (t.typtype = 'd' AND (bt.typtype = 'c' OR bt.typsend::oid = 0 OR bt.typelem >= 16384))) AS binary_unsafe \
-         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-         JOIN pg_type t ON t.oid = a.atttypid \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_type et ON et.oid = t.typelem LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_description dsc ON dsc.objoid = a.attrelid \
               AND dsc.classoid = 'pg_class'::regclass AND dsc.objsubid = a.attnum \
          LEFT JOIN pg_collation aco ON aco.oid = a.attcollation AND a.attcollation <> t.typcollation \
          LEFT JOIN pg_namespace acn ON acn.oid = aco.collnamespace \
-         WHERE c.relnamespace = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm') \
-         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
-        coll = "acn.nspname AS a_cns, aco.collname AS a_cn",
+         WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped",
         acl = acl_json("a.attacl"),
     );
-    for r in client.query(&sql, &[&ns]).await.ctx("reading columns")? {
-        let relid: u32 = r.get("attrelid");
-        let Some(slot) = slots.get(&relid) else { continue };
-        let attnum: i16 = r.get("attnum");
-        let name: String = r.get("attname");
+    let rows = client.query(&sql, &[&oids]).await.ctx("reading columns")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
         let expr: Option<String> = r.get("expr");
         let generated: String = r.get("generated");
         let (default, generated) = if generated.is_empty() { (expr, None) } else { (None, expr) };
-        let acl = parse_acl(r.get("acl"))?;
-        let comment: Option<String> = r.get("comment");
-        match slot {
-            Slot::View(i) => {
-                let v = &mut cat.views[*i];
-                if let Some(adoid) = r.get::<_, Option<u32>>("adoid") {
-                    keys.add(PG_ATTRDEF, adoid, key::default(&v.name, &name));
-                }
-                v.columns.push(ViewColumn { name, type_name: r.get("typ"), default, comment, acl });
-            }
-            Slot::Table(i) => {
-                let t = &mut cat.tables[*i];
-                if let Some(adoid) = r.get::<_, Option<u32>>("adoid") {
-                    let k = if generated.is_some() {
-                        key::relation(&t.name)
-                    } else {
-                        key::default(&t.name, &name)
-                    };
-                    keys.add(PG_ATTRDEF, adoid, k);
-                }
-                let identity_kind: String = r.get("identity");
-                let identity = if identity_kind.is_empty() {
-                    None
+        out.push(RawColumn {
+            relid: r.get("attrelid"),
+            attnum: r.get("attnum"),
+            adoid: r.get("adoid"),
+            identity: r.get("identity"),
+            column: Column {
+                name: r.get("attname"),
+                type_name: r.get("typ"),
+                not_null: r.get("attnotnull"),
+                default,
+                identity: None,
+                generated,
+                collation: opt_qn(&r, "a_cns", "a_cn"),
+                storage: r.get("storage"),
+                compression: r.get("compression"),
+                statistics: r.get("stattarget"),
+                options: r.get::<_, Option<Vec<String>>>("attoptions").unwrap_or_default(),
+                is_local: r.get("attislocal"),
+                binary_unsafe: r.get("binary_unsafe"),
+                comment: r.get("comment"),
+                acl: parse_acl(r.get("acl"))?,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Puts columns on their tables and views, in `attnum` order, with their
+/// identity sequences, and records the keys of their defaults.
+fn attach_columns(
+    cat: &mut Catalog,
+    keys: &mut Keys,
+    identities: &Identities,
+    raw: Vec<RawColumn>,
+) -> Result<()> {
+    // Sorting the (large) columns themselves moved hundreds of megabytes.
+    let mut order: Vec<(u32, i16, usize)> =
+        raw.iter().enumerate().map(|(i, c)| (c.relid, c.attnum, i)).collect();
+    order.sort_unstable();
+    let mut raw: Vec<Option<RawColumn>> = raw.into_iter().map(Some).collect();
+    for (_, _, i) in order {
+        let Some(RawColumn { relid, attnum, adoid, identity, mut column }) = raw[i].take() else {
+            continue;
+        };
+        if let Some(&i) = keys.tables.get(&relid) {
+            let t = &mut cat.tables[i];
+            if let Some(adoid) = adoid {
+                let k = if column.generated.is_some() {
+                    key::relation(&t.name)
                 } else {
-                    let (sequence, p, cycle) =
-                        identities.get(&(relid, attnum)).cloned().ok_or_else(|| {
-                            Error::Unsupported(format!(
-                                "identity column {}.{name} without its sequence",
-                                t.name
-                            ))
-                        })?;
-                    Some(Identity {
-                        always: identity_kind == "a",
-                        sequence,
-                        start: p[0],
-                        increment: p[1],
-                        min_value: p[2],
-                        max_value: p[3],
-                        cache: p[4],
-                        cycle,
-                    })
+                    key::default(&t.name, &column.name)
                 };
-                t.columns.push(Column {
-                    name,
-                    type_name: r.get("typ"),
-                    not_null: r.get("attnotnull"),
-                    default,
-                    identity,
-                    generated,
-                    collation: opt_qn(&r, "a_cns", "a_cn"),
-                    storage: r.get("storage"),
-                    compression: r.get("compression"),
-                    statistics: r.get("stattarget"),
-                    options: r.get::<_, Option<Vec<String>>>("attoptions").unwrap_or_default(),
-                    is_local: r.get("attislocal"),
-                    binary_unsafe: r.get("binary_unsafe"),
-                    comment,
-                    acl,
+                keys.add(PG_ATTRDEF, adoid, k);
+            }
+            if !identity.is_empty() {
+                let (sequence, p, cycle) =
+                    identities.get(&(relid, attnum)).cloned().ok_or_else(|| {
+                        Error::Unsupported(format!(
+                            "identity column {}.{} without its sequence",
+                            t.name, column.name
+                        ))
+                    })?;
+                column.identity = Some(Identity {
+                    always: identity == "a",
+                    sequence,
+                    start: p[0],
+                    increment: p[1],
+                    min_value: p[2],
+                    max_value: p[3],
+                    cache: p[4],
+                    cycle,
                 });
             }
-        }
-    }
-    // Tables' own oids, for later passes.
-    for (oid, slot) in slots {
-        if let Slot::Table(i) = slot {
-            keys.tables.insert(oid, i);
+            t.columns.push(column);
+        } else if let Some(&i) = keys.views.get(&relid) {
+            let v = &mut cat.views[i];
+            if let Some(adoid) = adoid {
+                keys.add(PG_ATTRDEF, adoid, key::default(&v.name, &column.name));
+            }
+            v.columns.push(ViewColumn {
+                name: column.name,
+                type_name: column.type_name,
+                default: column.default,
+                comment: column.comment,
+                acl: column.acl,
+            });
         }
     }
     Ok(())
 }
 
-/// The index of a table in `cat.tables` by its oid.
-fn table_index(keys: &Keys, oid: u32) -> Option<usize> {
-    keys.tables.get(&oid).copied()
+/// A constraint as read, before it is attached to its table.
+struct RawConstraint {
+    oid: u32,
+    conrelid: u32,
+    /// The index behind a PRIMARY KEY, UNIQUE or EXCLUDE constraint.
+    conindid: u32,
+    constraint: Constraint,
 }
 
-async fn read_constraints(
-    client: &Client,
-    ns: &[u32],
-    cat: &mut Catalog,
-    keys: &mut Keys,
-) -> Result<()> {
+async fn fetch_constraints(client: &Client, oids: &[u32]) -> Result<Vec<RawConstraint>> {
     let sql = "SELECT co.oid, co.conrelid, co.conname, co.contype::text AS contype, \
                pg_get_constraintdef(co.oid) AS def, co.convalidated, co.conislocal, \
-               co.conparentid <> 0 AS has_parent, obj_description(co.oid, 'pg_constraint') AS comment, \
+               co.conparentid <> 0 AS has_parent, dsc.description AS comment, \
                rn.nspname AS ref_s, rc.relname AS ref_n, \
                CASE WHEN co.contype IN ('p', 'u', 'x') THEN ic.relname END AS idx, co.conindid, \
                CASE WHEN co.contype IN ('p', 'u', 'x') THEN pg_get_indexdef(co.conindid) END AS idxdef, \
@@ -879,51 +1112,60 @@ async fn read_constraints(
                   WHERE i.inhrelid = co.conindid AND co.contype IN ('p', 'u', 'x')) AS pidx_s, \
                (SELECT pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
                   WHERE i.inhrelid = co.conindid AND co.contype IN ('p', 'u', 'x')) AS pidx_n \
-               FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid \
+               FROM pg_constraint co \
                LEFT JOIN pg_class rc ON rc.oid = co.confrelid AND co.contype = 'f' \
                LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
                LEFT JOIN pg_class ic ON ic.oid = co.conindid \
-               WHERE c.relnamespace = ANY($1) AND co.contype IN ('p', 'u', 'c', 'f', 'x') \
-               ORDER BY co.conrelid, co.conname";
-    for r in client.query(sql, &[&ns]).await.ctx("reading constraints")? {
-        let Some(ti) = table_index(keys, r.get("conrelid")) else { continue };
-        let t = &mut cat.tables[ti];
-        let name: String = r.get("conname");
-        let k = key::constraint(&t.name, &name);
-        keys.add(PG_CONSTRAINT, r.get("oid"), k.clone());
-        let kind: String = r.get("contype");
-        if matches!(kind.as_str(), "p" | "u" | "x") {
-            // Whatever depends on the backing index depends on the constraint.
-            keys.add(PG_CLASS, r.get("conindid"), k);
-        }
-        t.constraints.push(Constraint {
-            name,
-            kind,
-            definition: r.get("def"),
-            validated: r.get("convalidated"),
-            is_local: r.get("conislocal"),
-            has_parent: r.get("has_parent"),
-            comment: r.get("comment"),
-            references: opt_qn(&r, "ref_s", "ref_n"),
-            index: r.get("idx"),
-            index_definition: r.get("idxdef"),
-            deferrable: r.get("condeferrable"),
-            deferred: r.get("condeferred"),
-            index_parent: opt_qn(&r, "pidx_s", "pidx_n"),
+               LEFT JOIN pg_description dsc ON dsc.objoid = co.oid \
+                    AND dsc.classoid = 'pg_constraint'::regclass AND dsc.objsubid = 0 \
+               WHERE co.conrelid = ANY($1) AND co.contype IN ('p', 'u', 'c', 'f', 'x')";
+    let rows = client.query(sql, &[&oids]).await.ctx("reading constraints")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(RawConstraint {
+            oid: r.get("oid"),
+            conrelid: r.get("conrelid"),
+            conindid: r.get("conindid"),
+            constraint: Constraint {
+                name: r.get("conname"),
+                kind: r.get("contype"),
+                definition: r.get("def"),
+                validated: r.get("convalidated"),
+                is_local: r.get("conislocal"),
+                has_parent: r.get("has_parent"),
+                comment: r.get("comment"),
+                references: opt_qn(&r, "ref_s", "ref_n"),
+                index: r.get("idx"),
+                index_definition: r.get("idxdef"),
+                deferrable: r.get("condeferrable"),
+                deferred: r.get("condeferred"),
+                index_parent: opt_qn(&r, "pidx_s", "pidx_n"),
+            },
         });
     }
-    Ok(())
+    Ok(out)
 }
 
-async fn read_indexes(
-    client: &Client,
-    ns: &[u32],
-    cat: &mut Catalog,
-    keys: &mut Keys,
-) -> Result<()> {
+/// Puts constraints on their tables (sorted later by [`Catalog::sort`]).
+fn attach_constraints(cat: &mut Catalog, keys: &mut Keys, raw: Vec<RawConstraint>) {
+    for RawConstraint { oid, conrelid, conindid, constraint } in raw {
+        let Some(&ti) = keys.tables.get(&conrelid) else { continue };
+        let t = &mut cat.tables[ti];
+        let k = key::constraint(&t.name, &constraint.name);
+        if matches!(constraint.kind.as_str(), "p" | "u" | "x") {
+            // Whatever depends on the backing index depends on the constraint.
+            keys.add(PG_CLASS, conindid, k.clone());
+        }
+        keys.add(PG_CONSTRAINT, oid, k);
+        t.constraints.push(constraint);
+    }
+}
+
+/// Indexes that no constraint owns, with their `pg_class` oids.
+async fn fetch_indexes(client: &Client, oids: &[u32]) -> Result<Vec<(u32, Index)>> {
     let sql = "SELECT x.indexrelid, n.nspname, ic.relname, tn.nspname AS tbl_s, tc.relname AS tbl_n, \
                pg_get_indexdef(x.indexrelid) AS def, x.indisunique, x.indisclustered, \
-               tc.relkind = 'm' AS on_matview, obj_description(x.indexrelid, 'pg_class') AS comment, \
+               tc.relkind = 'm' AS on_matview, dsc.description AS comment, \
                (SELECT pn.nspname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
                   JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = x.indexrelid) AS p_s, \
                (SELECT pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
@@ -931,24 +1173,37 @@ async fn read_indexes(
                FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
                JOIN pg_namespace n ON n.oid = ic.relnamespace \
                JOIN pg_class tc ON tc.oid = x.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
-               WHERE tc.relnamespace = ANY($1) AND tc.relkind IN ('r', 'p', 'm') \
-               AND x.indexrelid NOT IN (SELECT co.conindid FROM pg_constraint co \
-                   WHERE co.contype IN ('p', 'u', 'x'))";
-    for r in client.query(sql, &[&ns]).await.ctx("reading indexes")? {
-        let name = qn(&r, "nspname", "relname");
-        keys.add(PG_CLASS, r.get("indexrelid"), key::index(&name));
-        cat.indexes.push(Index {
-            name,
-            table: qn(&r, "tbl_s", "tbl_n"),
-            definition: r.get("def"),
-            unique: r.get("indisunique"),
-            clustered: r.get("indisclustered"),
-            parent: opt_qn(&r, "p_s", "p_n"),
-            on_matview: r.get("on_matview"),
-            comment: r.get("comment"),
-        });
+               LEFT JOIN pg_description dsc ON dsc.objoid = x.indexrelid \
+                    AND dsc.classoid = 'pg_class'::regclass AND dsc.objsubid = 0 \
+               WHERE x.indrelid = ANY($1) AND tc.relkind IN ('r', 'p', 'm') \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid \
+                   AND co.contype IN ('p', 'u', 'x'))";
+    let rows = client.query(sql, &[&oids]).await.ctx("reading indexes")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push((
+            r.get("indexrelid"),
+            Index {
+                name: qn(&r, "nspname", "relname"),
+                table: qn(&r, "tbl_s", "tbl_n"),
+                definition: r.get("def"),
+                unique: r.get("indisunique"),
+                clustered: r.get("indisclustered"),
+                parent: opt_qn(&r, "p_s", "p_n"),
+                on_matview: r.get("on_matview"),
+                comment: r.get("comment"),
+            },
+        ));
     }
-    Ok(())
+    Ok(out)
+}
+
+fn attach_indexes(cat: &mut Catalog, keys: &mut Keys, raw: Vec<(u32, Index)>) {
+    cat.indexes.reserve(raw.len());
+    for (oid, index) in raw {
+        keys.add(PG_CLASS, oid, key::index(&index.name));
+        cat.indexes.push(index);
+    }
 }
 
 async fn read_triggers_rules_policies(
@@ -957,12 +1212,15 @@ async fn read_triggers_rules_policies(
     cat: &mut Catalog,
     keys: &mut Keys,
 ) -> Result<()> {
-    let sql = "SELECT t.oid, tn.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, \
-               t.tgenabled::text AS enabled, obj_description(t.oid, 'pg_trigger') AS comment \
-               FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
-               JOIN pg_namespace tn ON tn.oid = c.relnamespace \
-               WHERE c.relnamespace = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0";
-    for r in client.query(sql, &[&ns]).await.ctx("reading triggers")? {
+    let sql = format!(
+        "SELECT t.oid, tn.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, \
+         t.tgenabled::text AS enabled, dsc.description AS comment \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         JOIN pg_namespace tn ON tn.oid = c.relnamespace {comment} \
+         WHERE c.relnamespace = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0",
+        comment = comment_join("dsc", "pg_trigger", "t.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading triggers")? {
         let table = qn(&r, "nspname", "relname");
         let name: String = r.get("tgname");
         keys.add(PG_TRIGGER, r.get("oid"), key::trigger(&table, &name));
@@ -1006,7 +1264,7 @@ async fn read_triggers_rules_policies(
                FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
                WHERE c.relnamespace = ANY($1) ORDER BY p.polrelid, p.polname";
     for r in client.query(sql, &[&ns]).await.ctx("reading policies")? {
-        let Some(ti) = table_index(keys, r.get("polrelid")) else { continue };
+        let Some(&ti) = keys.tables.get(&r.get::<_, u32>("polrelid")) else { continue };
         let t = &mut cat.tables[ti];
         let name: String = r.get("polname");
         keys.add(PG_POLICY, r.get("oid"), key::policy(&t.name, &name));
@@ -1054,14 +1312,9 @@ async fn read_statistics(
     Ok(())
 }
 
-/// Turns `pg_depend` into key-to-key edges between objects of the model (and
-/// the extensions whose members they use).
-async fn read_depends(
-    client: &Client,
-    cat: &mut Catalog,
-    keys: &Keys,
-    ext_members: &HashMap<(u32, u32), String>,
-) -> Result<()> {
+/// The `pg_depend` edges between user objects, as (classid, objid,
+/// refclassid, refobjid).
+async fn fetch_depends(client: &Client) -> Result<Vec<[u32; 4]>> {
     // Only user objects: system objects (oid < 16384) are always there.
     let rows = client
         .query(
@@ -1071,23 +1324,31 @@ async fn read_depends(
         )
         .await
         .ctx("reading dependencies")?;
-    let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for r in rows {
-        let (class, oid, refclass, refoid): (u32, u32, u32, u32) =
-            (r.get(0), r.get(1), r.get(2), r.get(3));
-        // A column's dependency (objsubid > 0) belongs to its table's key.
-        let Some(from) = keys.get(class, oid) else { continue };
-        let to = match keys.get(refclass, refoid) {
-            Some(k) => k.clone(),
-            None => match ext_members.get(&(refclass, refoid)) {
-                Some(k) => k.clone(),
-                None => continue,
-            },
-        };
-        if *from != to {
-            depends.entry(from.clone()).or_default().insert(to);
-        }
-    }
-    cat.depends = depends;
-    Ok(())
+    Ok(rows.iter().map(|r| [r.get(0), r.get(1), r.get(2), r.get(3)]).collect())
+}
+
+/// Turns `pg_depend` edges into key-to-key edges between objects of the
+/// model (and the extensions whose members they use).
+fn build_depends(keys: &Keys, edges: &[[u32; 4]]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut pairs: Vec<(&str, &str)> = edges
+        .iter()
+        .filter_map(|&[class, oid, refclass, refoid]| {
+            // A column's dependency (objsubid > 0) belongs to its table's key.
+            let from = keys.get(class, oid)?;
+            let to =
+                keys.get(refclass, refoid).or_else(|| keys.members.get(&(refclass, refoid)))?;
+            (from != to).then_some((from.as_str(), to.as_str()))
+        })
+        .collect();
+    // Sorted and grouped, so each key is allocated once and both maps are
+    // built in bulk.
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|group| {
+            let to: BTreeSet<String> = group.iter().map(|(_, to)| to.to_string()).collect();
+            (group[0].0.to_string(), to)
+        })
+        .collect()
 }

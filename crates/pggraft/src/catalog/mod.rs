@@ -5,5 +5,7 @@
 pub mod introspect;
 pub mod model;
 
-pub use introspect::{SchemaFilter, introspect, prepare_session};
+pub use introspect::{
+    SchemaFilter, introspect, introspect_with, prepare_session, snapshot_helpers,
+};
 pub use model::*;

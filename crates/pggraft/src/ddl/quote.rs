@@ -4,7 +4,7 @@
 //! left bare only when it is lower-case ASCII letters, digits and underscores,
 //! does not start with a digit, and is not a keyword that needs quoting.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
@@ -189,6 +189,22 @@ pub fn ident(name: &str) -> String {
     }
 }
 
+/// [`ident`] written straight into `out`: rendering a large schema formats
+/// names hundreds of thousands of times, and the allocations showed.
+fn write_ident(out: &mut impl fmt::Write, name: &str) -> fmt::Result {
+    if is_bare_identifier(name) {
+        return out.write_str(name);
+    }
+    out.write_char('"')?;
+    for (i, part) in name.split('"').enumerate() {
+        if i > 0 {
+            out.write_str("\"\"")?;
+        }
+        out.write_str(part)?;
+    }
+    out.write_char('"')
+}
+
 /// Quotes a string literal (like `quote_literal`), using the `E''` form only
 /// when backslashes make it necessary under any `standard_conforming_strings`.
 pub fn literal(value: &str) -> String {
@@ -215,7 +231,9 @@ impl QualifiedName {
 
 impl fmt::Display for QualifiedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", ident(&self.schema), ident(&self.name))
+        write_ident(f, &self.schema)?;
+        f.write_char('.')?;
+        write_ident(f, &self.name)
     }
 }
 
@@ -225,7 +243,7 @@ pub struct Ident<'a>(pub &'a str);
 
 impl fmt::Display for Ident<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&ident(self.0))
+        write_ident(f, self.0)
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::quote::{QualifiedName, ident, literal};
+use super::quote::{Ident, QualifiedName, ident, literal};
 use crate::catalog::model::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -99,12 +99,18 @@ mod phase {
 struct Out<'a> {
     cat: &'a Catalog,
     opts: &'a RenderOptions,
+    /// `cat.depends` hashed: looking keys up in the B-tree compared long
+    /// common prefixes ("relation bench.t_0…") for every statement.
+    depends: HashMap<&'a str, &'a BTreeSet<String>>,
+    /// Tables by name, for partitions and inheritance children to find
+    /// their parents without a scan each.
+    tables: HashMap<&'a QualifiedName, &'a Table>,
     stmts: Vec<Stmt>,
 }
 
 impl Out<'_> {
     fn deps_of(&self, key: &str) -> Vec<String> {
-        self.cat.depends.get(key).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        self.depends.get(key).map(|s| s.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// A statement creating `key`, depending on what `pg_depend` says plus
@@ -159,7 +165,7 @@ impl Out<'_> {
         section: Section,
         phase: u16,
         object: &str,
-        target: String,
+        target: impl std::fmt::Display,
         comment: &Option<String>,
     ) {
         if let (true, Some(c)) = (self.opts.comments, comment) {
@@ -511,7 +517,9 @@ pub(crate) fn policy_sql(table: &QualifiedName, p: &Policy) -> String {
 /// [`crate::plan::order`]).
 pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     use Section::*;
-    let mut o = Out { cat, opts, stmts: vec![] };
+    let depends = cat.depends.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let tables = cat.tables.iter().map(|t| (&t.name, t)).collect();
+    let mut o = Out { cat, opts, depends, tables, stmts: vec![] };
 
     for s in &cat.schemas {
         let k = key::schema(&s.name);
@@ -539,7 +547,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             PreData,
             phase::SCHEMA,
             &k,
-            format!("SCHEMA {}", ident(&s.name)),
+            format_args!("SCHEMA {}", ident(&s.name)),
             &s.meta.comment,
         );
     }
@@ -568,7 +576,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
                 PreData,
                 phase::EXTENSION,
                 &k,
-                format!("EXTENSION {}", ident(&e.name)),
+                format_args!("EXTENSION {}", ident(&e.name)),
                 &e.meta.comment,
             );
         }
@@ -606,7 +614,13 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             format!("CREATE COLLATION {} ({})", c.name, parts.join(", ")),
         );
         o.owner(PreData, phase::COLLATION, &k, format!("COLLATION {}", c.name), &c.meta.owner);
-        o.comment(PreData, phase::COLLATION, &k, format!("COLLATION {}", c.name), &c.meta.comment);
+        o.comment(
+            PreData,
+            phase::COLLATION,
+            &k,
+            format_args!("COLLATION {}", c.name),
+            &c.meta.comment,
+        );
     }
     for t in &cat.types {
         render_type(&mut o, t);
@@ -658,7 +672,13 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             s.meta.owner.as_deref(),
             &s.meta.acl,
         );
-        o.comment(PreData, phase::SEQUENCE, &k, format!("SEQUENCE {}", s.name), &s.meta.comment);
+        o.comment(
+            PreData,
+            phase::SEQUENCE,
+            &k,
+            format_args!("SEQUENCE {}", s.name),
+            &s.meta.comment,
+        );
         if let Some((t, c)) = &s.owned_by {
             o.about(
                 PreData,
@@ -723,7 +743,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             v.meta.owner.as_deref(),
             &v.meta.acl,
         );
-        o.comment(PreData, ph, &k, format!("{word} {}", v.name), &v.meta.comment);
+        o.comment(PreData, ph, &k, format_args!("{word} {}", v.name), &v.meta.comment);
         for c in &v.columns {
             if let Some(d) = &c.default {
                 let dk = key::default(&v.name, &c.name);
@@ -740,7 +760,13 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
                     ),
                 );
             }
-            o.comment(PreData, ph, &k, format!("COLUMN {}.{}", v.name, ident(&c.name)), &c.comment);
+            o.comment(
+                PreData,
+                ph,
+                &k,
+                format_args!("COLUMN {}.{}", v.name, ident(&c.name)),
+                &c.comment,
+            );
             if let (true, Some(acl)) = (opts.privileges, &c.acl) {
                 for sql in column_grants(&v.name, &c.name, acl) {
                     o.about(PreData, ph, &k, vec![], "privileges", sql);
@@ -758,7 +784,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             "index",
             i.definition.clone(),
         );
-        o.comment(PostData, phase::INDEX, &k, format!("INDEX {}", i.name), &i.comment);
+        o.comment(PostData, phase::INDEX, &k, format_args!("INDEX {}", i.name), &i.comment);
         if let Some(p) = &i.parent {
             let pk = index_keys.get(p).cloned().unwrap_or_else(|| key::index(p));
             o.about(
@@ -818,7 +844,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             PostData,
             phase::STATISTICS,
             &k,
-            format!("STATISTICS {}", s.name),
+            format_args!("STATISTICS {}", s.name),
             &s.meta.comment,
         );
     }
@@ -889,7 +915,7 @@ fn table_sub_object(
             sql,
         );
     }
-    o.comment(PostData, ph, &k, format!("{word} {} ON {table}", ident(name)), comment);
+    o.comment(PostData, ph, &k, format_args!("{word} {} ON {table}", ident(name)), comment);
 }
 
 fn render_type(o: &mut Out<'_>, t: &TypeDef) {
@@ -927,7 +953,7 @@ fn render_type(o: &mut Out<'_>, t: &TypeDef) {
                     PreData,
                     phase::TYPE,
                     &k,
-                    format!("COLUMN {}.{}", t.name, ident(&a.name)),
+                    format_args!("COLUMN {}.{}", t.name, ident(&a.name)),
                     &a.comment,
                 );
             }
@@ -998,7 +1024,7 @@ fn render_type(o: &mut Out<'_>, t: &TypeDef) {
                     PreData,
                     phase::TYPE,
                     &k,
-                    format!("CONSTRAINT {} ON DOMAIN {}", ident(&c.name), t.name),
+                    format_args!("CONSTRAINT {} ON DOMAIN {}", ident(&c.name), t.name),
                     &c.comment,
                 );
             }
@@ -1013,14 +1039,13 @@ fn render_type(o: &mut Out<'_>, t: &TypeDef) {
         t.meta.owner.as_deref(),
         &t.meta.acl,
     );
-    o.comment(PreData, phase::TYPE, &k, format!("{word} {}", t.name), &t.meta.comment);
+    o.comment(PreData, phase::TYPE, &k, format_args!("{word} {}", t.name), &t.meta.comment);
 }
 
 fn render_table(o: &mut Out<'_>, t: &Table) {
     use Section::*;
     let k = key::relation(&t.name);
-    let cat = o.cat;
-    let parent = t.partition_of.as_ref().and_then(|p| cat.table(&p.parent));
+    let parent = t.partition_of.as_ref().and_then(|p| o.tables.get(&p.parent).copied());
     // A partition is created with PARTITION OF when that reproduces it
     // exactly (same columns in the same order, none defined locally);
     // otherwise as a table of its own, then attached.
@@ -1096,7 +1121,7 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
     }
     let only = format!("ALTER TABLE ONLY {}", t.name);
     for c in &t.columns {
-        let col = ident(&c.name);
+        let col = Ident(&c.name);
         let inherited_not_null = partition_of_form
             && parent
                 .and_then(|p| p.columns.iter().find(|x| x.name == c.name))
@@ -1117,7 +1142,7 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
             let parent_nn = t
                 .inherits
                 .iter()
-                .filter_map(|p| cat.table(p))
+                .filter_map(|p| o.tables.get(p).copied())
                 .any(|p| p.columns.iter().any(|x| x.name == c.name && x.not_null));
             if c.not_null && !parent_nn {
                 o.about(
@@ -1181,7 +1206,7 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
                 format!("{only} ALTER COLUMN {col} SET ({})", c.options.join(", ")),
             );
         }
-        o.comment(PreData, phase::TABLE, &k, format!("COLUMN {}.{col}", t.name), &c.comment);
+        o.comment(PreData, phase::TABLE, &k, format_args!("COLUMN {}.{col}", t.name), &c.comment);
         if let (true, Some(acl)) = (o.opts.privileges, &c.acl) {
             for sql in column_grants(&t.name, &c.name, acl) {
                 o.about(PreData, phase::TABLE, &k, vec![], "privileges", sql);
@@ -1197,7 +1222,7 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
         t.meta.owner.as_deref(),
         &t.meta.acl,
     );
-    o.comment(PreData, phase::TABLE, &k, format!("TABLE {}", t.name), &t.meta.comment);
+    o.comment(PreData, phase::TABLE, &k, format_args!("TABLE {}", t.name), &t.meta.comment);
 
     let partitioned = t.partition_key.is_some();
     for c in &t.constraints {
@@ -1272,7 +1297,7 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
             sec,
             phase::KEY,
             &ck,
-            format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
+            format_args!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
             &c.comment,
         );
     }
@@ -1348,7 +1373,7 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
             PostData,
             phase::POLICY,
             &pk,
-            format!("POLICY {} ON {}", ident(&p.name), t.name),
+            format_args!("POLICY {} ON {}", ident(&p.name), t.name),
             &p.comment,
         );
     }

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::lexer::{TokenKind, ident_value, string_value, tokenize};
-use crate::ddl::quote::{QualifiedName, ident, is_bare_identifier, literal};
+use crate::ddl::quote::{Ident, QualifiedName, ident, is_bare_identifier, literal};
 
 /// Names a user might really have: hostile characters, unicode, keywords,
 /// and names right at PostgreSQL's 63-byte limit.
@@ -68,6 +68,11 @@ proptest! {
             if is_bare_identifier(&name) { TokenKind::Ident } else { TokenKind::QuotedIdent };
         prop_assert_eq!(toks[0].kind, expected);
         prop_assert_eq!(ident_value(&quoted), name);
+    }
+
+    #[test]
+    fn ident_display_quotes_like_ident(name in hostile_name()) {
+        prop_assert_eq!(Ident(&name).to_string(), ident(&name));
     }
 
     #[test]
