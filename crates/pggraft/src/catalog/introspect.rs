@@ -10,8 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use foldhash::HashMap as FastMap;
+use futures_util::TryStreamExt;
 use serde_json::Value;
 use tokio::task::JoinHandle;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
 use super::model::*;
@@ -88,6 +91,23 @@ fn acl_json(col: &str) -> String {
     )
 }
 
+/// Runs a query and hands each row to `f` as it arrives, so that a large
+/// result is never held whole in memory.
+async fn each_row(
+    client: &Client,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    what: &str,
+    mut f: impl FnMut(Row) -> Result<()>,
+) -> Result<()> {
+    let rows = client.query_raw(sql, params.iter().copied()).await.ctx(what)?;
+    futures_util::pin_mut!(rows);
+    while let Some(row) = rows.try_next().await.ctx(what)? {
+        f(row)?;
+    }
+    Ok(())
+}
+
 /// A `LEFT JOIN` of an object's comment as `{alias}.description`: cheaper
 /// than calling `obj_description()` (a SQL function) once per row.
 fn comment_join(alias: &str, class: &str, oid_expr: &str) -> String {
@@ -128,15 +148,15 @@ fn opt_qn(row: &Row, schema_col: &str, name_col: &str) -> Option<QualifiedName> 
 /// into key-to-key edges.
 #[derive(Default)]
 struct Keys {
-    map: HashMap<(u32, u32), String>,
+    map: FastMap<(u32, u32), String>,
     /// Table oid → its index in `Catalog::tables`.
-    tables: HashMap<u32, usize>,
+    tables: FastMap<u32, usize>,
     /// View oid → its index in `Catalog::views`.
-    views: HashMap<u32, usize>,
+    views: FastMap<u32, usize>,
     /// (catalog, oid) of extension members → the extension's key. Filtered
     /// out here rather than in SQL: an anti-join per query scanned all of
     /// `pg_depend` each time.
-    members: HashMap<(u32, u32), String>,
+    members: FastMap<(u32, u32), String>,
 }
 
 impl Keys {
@@ -993,9 +1013,8 @@ async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<RawColumn>> 
          WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped",
         acl = acl_json("a.attacl"),
     );
-    let rows = client.query(&sql, &[&oids]).await.ctx("reading columns")?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
+    let mut out = Vec::with_capacity(oids.len() * 8);
+    each_row(client, &sql, &[&oids], "reading columns", |r| {
         let expr: Option<String> = r.get("expr");
         let generated: String = r.get("generated");
         let (default, generated) = if generated.is_empty() { (expr, None) } else { (None, expr) };
@@ -1022,7 +1041,9 @@ async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<RawColumn>> 
                 acl: parse_acl(r.get("acl"))?,
             },
         });
-    }
+        Ok(())
+    })
+    .await?;
     Ok(out)
 }
 
@@ -1119,9 +1140,8 @@ async fn fetch_constraints(client: &Client, oids: &[u32]) -> Result<Vec<RawConst
                LEFT JOIN pg_description dsc ON dsc.objoid = co.oid \
                     AND dsc.classoid = 'pg_constraint'::regclass AND dsc.objsubid = 0 \
                WHERE co.conrelid = ANY($1) AND co.contype IN ('p', 'u', 'c', 'f', 'x')";
-    let rows = client.query(sql, &[&oids]).await.ctx("reading constraints")?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
+    let mut out = Vec::with_capacity(oids.len() * 2);
+    each_row(client, sql, &[&oids], "reading constraints", |r| {
         out.push(RawConstraint {
             oid: r.get("oid"),
             conrelid: r.get("conrelid"),
@@ -1142,7 +1162,9 @@ async fn fetch_constraints(client: &Client, oids: &[u32]) -> Result<Vec<RawConst
                 index_parent: opt_qn(&r, "pidx_s", "pidx_n"),
             },
         });
-    }
+        Ok(())
+    })
+    .await?;
     Ok(out)
 }
 
@@ -1178,9 +1200,8 @@ async fn fetch_indexes(client: &Client, oids: &[u32]) -> Result<Vec<(u32, Index)
                WHERE x.indrelid = ANY($1) AND tc.relkind IN ('r', 'p', 'm') \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid \
                    AND co.contype IN ('p', 'u', 'x'))";
-    let rows = client.query(sql, &[&oids]).await.ctx("reading indexes")?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
+    let mut out = Vec::with_capacity(oids.len());
+    each_row(client, sql, &[&oids], "reading indexes", |r| {
         out.push((
             r.get("indexrelid"),
             Index {
@@ -1194,7 +1215,9 @@ async fn fetch_indexes(client: &Client, oids: &[u32]) -> Result<Vec<(u32, Index)
                 comment: r.get("comment"),
             },
         ));
-    }
+        Ok(())
+    })
+    .await?;
     Ok(out)
 }
 

@@ -173,12 +173,23 @@ const QUOTED_KEYWORDS: &[&str] = &[
 
 /// Whether `name` can appear unquoted and mean itself.
 pub fn is_bare_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    let Some(first) = chars.next() else { return false };
-    (first.is_ascii_lowercase() || first == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && QUOTED_KEYWORDS.binary_search(&name).is_err()
+    let bytes = name.as_bytes();
+    let Some(&first) = bytes.first() else { return false };
+    (first.is_ascii_lowercase() || first == b'_')
+        && bytes.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !is_quoted_keyword(name)
 }
+
+/// Whether `name` is in [`QUOTED_KEYWORDS`]. A hash set rather than a binary
+/// search: rendering a large schema asks this for every name it prints.
+fn is_quoted_keyword(name: &str) -> bool {
+    static SET: std::sync::LazyLock<foldhash::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| QUOTED_KEYWORDS.iter().copied().collect());
+    name.len() <= MAX_KEYWORD_LEN && SET.contains(name)
+}
+
+/// The longest of [`QUOTED_KEYWORDS`] (checked by a test).
+const MAX_KEYWORD_LEN: usize = 17;
 
 /// Quotes an identifier when needed (like `quote_ident`).
 pub fn ident(name: &str) -> String {
@@ -262,10 +273,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keyword_list_is_sorted_for_binary_search() {
+    fn keyword_list_is_sorted_and_bounded() {
         let mut sorted = QUOTED_KEYWORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, QUOTED_KEYWORDS);
+        assert_eq!(QUOTED_KEYWORDS.iter().map(|k| k.len()).max(), Some(MAX_KEYWORD_LEN));
+        assert!(QUOTED_KEYWORDS.iter().all(|k| !is_bare_identifier(k)));
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! statement needs (a view relying on a primary key) moves to pre-data.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -41,7 +43,7 @@ fn graph(stmts: &[Stmt]) -> DiGraph<usize, ()> {
     }
     // `update_edge` would scan a node's edges on every call: quadratic for
     // the schema every statement depends on. A set keeps edges unique.
-    let mut seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
     for (i, s) in stmts.iter().enumerate() {
         for d in &s.deps {
             if let Some(&p) = providers.get(d.as_str())
