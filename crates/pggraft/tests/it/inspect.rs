@@ -87,3 +87,55 @@ async fn schema_names_match_exactly_with_wildcards() {
     let err = read_catalog(&spec(&db), &SchemaFilter::only(["sales"])).await.unwrap_err();
     assert!(err.to_string().contains("schema \"sales\" does not exist"), "{err}");
 }
+
+#[tokio::test]
+async fn helper_sessions_read_the_callers_snapshot() {
+    use pggraft::catalog::{introspect_with, prepare_session, snapshot_helpers};
+    let db = db_with(
+        "helpers_snapshot",
+        "CREATE SCHEMA app; CREATE TABLE app.t (a int PRIMARY KEY CHECK (a > 0));",
+    );
+    let main = spec(&db).connect().await.unwrap();
+    prepare_session(&main).await.unwrap();
+    main.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.unwrap();
+    let snapshot: String = main.query_one("SELECT pg_export_snapshot()", &[]).await.unwrap().get(0);
+    let helpers = snapshot_helpers(&spec(&db), &snapshot, 3).await;
+    assert_eq!(helpers.len(), 3);
+    // Changes made after the snapshot: the helpers read columns, constraints
+    // and indexes, and must not see them.
+    db.psql(
+        "ALTER TABLE app.t ADD COLUMN b text, ADD CONSTRAINT b_short CHECK (length(b) < 9);
+         CREATE INDEX t_b ON app.t (b);",
+    )
+    .unwrap();
+    let cat = introspect_with(&main, &helpers, &SchemaFilter::only(["app"])).await.unwrap();
+    let t = &cat.tables[0];
+    assert_eq!(t.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(t.constraints.len(), 2, "{:?}", t.constraints);
+    assert!(cat.indexes.is_empty(), "{:?}", cat.indexes);
+}
+
+#[tokio::test]
+async fn inspect_without_spare_connections_reads_on_one_session() {
+    let db = db_with("one_session", EVERYTHING);
+    // A role allowed a single connection: the helper sessions cannot connect,
+    // and reading falls back to the one session it has.
+    let (role, password) = ("pggraft_inspect_one_conn", "One-Conn-Pass-7");
+    cluster().create_role(role, password, false).unwrap();
+    db.psql(&format!(
+        "ALTER ROLE {role} CONNECTION LIMIT 1;
+         GRANT USAGE ON SCHEMA {schemas} TO {role};",
+        schemas = EVERYTHING_SCHEMAS
+            .iter()
+            .map(|s| pggraft::ddl::ident(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .unwrap();
+    let expected = read_catalog(&spec(&db), &filter()).await.unwrap();
+    let c = cluster();
+    let url = format!("postgres://{role}:{password}@{}:{}/{}", c.host(), c.port(), db.name());
+    let cat =
+        read_catalog(&pggraft::conn::ConnSpec::parse(&url).unwrap(), &filter()).await.unwrap();
+    assert!(cat == expected, "the model read on one session differs");
+}
