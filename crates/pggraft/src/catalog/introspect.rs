@@ -385,8 +385,10 @@ async fn read_model(
         raw.depends.extend(part.depends);
     }
     step("columns, constraints and indexes");
-    attach_columns(&mut cat, &mut keys, &identities, raw.columns)?;
+    attach_columns(&mut cat, &mut keys, identities, raw.columns)?;
+    step("attach columns");
     attach_constraints(&mut cat, &mut keys, raw.constraints);
+    step("attach constraints");
     attach_indexes(&mut cat, &mut keys, raw.indexes);
     let raw_depends = raw.depends;
     step("attaching them");
@@ -1052,7 +1054,7 @@ async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<RawColumn>> 
 fn attach_columns(
     cat: &mut Catalog,
     keys: &mut Keys,
-    identities: &Identities,
+    mut identities: Identities,
     raw: Vec<RawColumn>,
 ) -> Result<()> {
     // Sorting the (large) columns themselves moved hundreds of megabytes.
@@ -1060,12 +1062,19 @@ fn attach_columns(
         raw.iter().enumerate().map(|(i, c)| (c.relid, c.attnum, i)).collect();
     order.sort_unstable();
     let mut raw: Vec<Option<RawColumn>> = raw.into_iter().map(Some).collect();
-    for (_, _, i) in order {
+    let mut last_relid = None;
+    for (n, &(_, _, i)) in order.iter().enumerate() {
         let Some(RawColumn { relid, attnum, adoid, identity, mut column }) = raw[i].take() else {
             continue;
         };
+        let first_of_relation = last_relid != Some(relid);
+        last_relid = Some(relid);
         if let Some(&i) = keys.tables.get(&relid) {
             let t = &mut cat.tables[i];
+            if first_of_relation {
+                let count = order[n..].iter().take_while(|(r, _, _)| *r == relid).count();
+                t.columns.reserve_exact(count);
+            }
             if let Some(adoid) = adoid {
                 let k = if column.generated.is_some() {
                     key::relation(&t.name)
@@ -1076,7 +1085,7 @@ fn attach_columns(
             }
             if !identity.is_empty() {
                 let (sequence, p, cycle) =
-                    identities.get(&(relid, attnum)).cloned().ok_or_else(|| {
+                    identities.remove(&(relid, attnum)).ok_or_else(|| {
                         Error::Unsupported(format!(
                             "identity column {}.{} without its sequence",
                             t.name, column.name

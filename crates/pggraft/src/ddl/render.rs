@@ -693,20 +693,29 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
         }
     }
     // Index-backed constraints and indexes by qualified index name, for
-    // attaching partition indexes to their parents.
+    // attaching partition indexes to their parents (only those named as a
+    // parent: keys for every index of a large schema cost more than the rest).
+    let parents: std::collections::HashSet<&QualifiedName> = cat
+        .tables
+        .iter()
+        .flat_map(|t| t.constraints.iter().filter_map(|c| c.index_parent.as_ref()))
+        .chain(cat.indexes.iter().filter_map(|i| i.parent.as_ref()))
+        .collect();
     let mut index_keys: HashMap<QualifiedName, String> = HashMap::new();
-    for t in &cat.tables {
-        for c in &t.constraints {
-            if let Some(i) = &c.index {
-                index_keys.insert(
-                    QualifiedName::new(&t.name.schema, i),
-                    key::constraint(&t.name, &c.name),
-                );
+    if !parents.is_empty() {
+        for t in &cat.tables {
+            for c in &t.constraints {
+                if let Some(i) = &c.index {
+                    let name = QualifiedName::new(&t.name.schema, i);
+                    if parents.contains(&name) {
+                        index_keys.insert(name, key::constraint(&t.name, &c.name));
+                    }
+                }
             }
         }
-    }
-    for i in &cat.indexes {
-        index_keys.insert(i.name.clone(), key::index(&i.name));
+        for i in cat.indexes.iter().filter(|i| parents.contains(&i.name)) {
+            index_keys.insert(i.name.clone(), key::index(&i.name));
+        }
     }
     render_tables(&mut o, &cat.tables);
     for v in &cat.views {
