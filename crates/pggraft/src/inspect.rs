@@ -1,15 +1,13 @@
 //! `inspect`: read a database's catalog model in one consistent snapshot
 //! and print it as SQL.
 
-use crate::catalog::{Catalog, SchemaFilter, introspect_with, prepare_session, snapshot_helpers};
+use crate::catalog::{
+    CATALOG_HELPERS, Catalog, SchemaFilter, introspect_with, prepare_session, snapshot_helpers,
+};
 use crate::conn::ConnSpec;
 use crate::ddl::render::{RenderOptions, render};
 use crate::error::{PgResultExt, Result};
 use crate::plan;
-
-/// Extra sessions [`read_catalog`] opens to read the heaviest catalog
-/// queries in parallel (one each for columns, constraints and indexes).
-const HELPERS: usize = 3;
 
 const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
@@ -22,7 +20,7 @@ pub async fn read_catalog(spec: &ConnSpec, filter: &SchemaFilter) -> Result<Cata
     client.batch_execute(BEGIN).await.ctx("starting a read-only transaction")?;
     // A standby cannot export snapshots: read on one session there.
     let helpers = match client.query_one("SELECT pg_catalog.pg_export_snapshot()", &[]).await {
-        Ok(row) => snapshot_helpers(spec, row.get(0), HELPERS).await,
+        Ok(row) => snapshot_helpers(spec, row.get(0), CATALOG_HELPERS).await,
         Err(e) => {
             tracing::debug!("inspect: reading on one session: {e}");
             client

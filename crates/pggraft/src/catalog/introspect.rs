@@ -431,6 +431,12 @@ async fn fetch_shard(client: &Client, shard: Shard) -> Result<Fetched> {
     Ok(Fetched { columns, constraints, indexes, depends })
 }
 
+/// How many helper sessions readers of a whole catalog open: each reads the
+/// columns, constraints and indexes of a third of the tables. Measured on two
+/// cores with 10,000 tables: 2 and 3 helpers both take about 0.8 times as
+/// long as none; 4 is no faster.
+pub const CATALOG_HELPERS: usize = 3;
+
 /// Opens `n` sessions that read `snapshot` (exported by the caller's
 /// `REPEATABLE READ` transaction) with [`SESSION_SETTINGS`], for
 /// [`introspect_with`]. Helpers only make reading faster, so one that cannot

@@ -6,6 +6,6 @@ pub mod introspect;
 pub mod model;
 
 pub use introspect::{
-    SchemaFilter, introspect, introspect_with, prepare_session, snapshot_helpers,
+    CATALOG_HELPERS, SchemaFilter, introspect, introspect_with, prepare_session, snapshot_helpers,
 };
 pub use model::*;

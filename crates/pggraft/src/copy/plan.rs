@@ -8,7 +8,9 @@ use tokio_postgres::Client;
 
 use super::{CloneOptions, Strategy};
 use crate::catalog::model::key;
-use crate::catalog::{Catalog, SchemaFilter, introspect, prepare_session};
+use crate::catalog::{
+    CATALOG_HELPERS, Catalog, SchemaFilter, introspect_with, prepare_session, snapshot_helpers,
+};
 use crate::ddl::QualifiedName;
 use crate::ddl::render::{RenderOptions, Stmt, render};
 use crate::error::{Error, PgResultExt, Result};
@@ -153,7 +155,11 @@ pub async fn plan_clone(opts: &CloneOptions) -> Result<ClonePlan> {
         .get(0);
     let filter =
         SchemaFilter { include: opts.naming.patterns(), exclude: opts.exclude_schemas.clone() };
-    let mut cat = introspect(&holder, &filter).await?;
+    // The catalog is read with helper sessions in the same snapshot, as
+    // `inspect` does; they close once it is read.
+    let helpers = snapshot_helpers(&opts.source, &snapshot, CATALOG_HELPERS).await;
+    let mut cat = introspect_with(&holder, &helpers, &filter).await?;
+    drop(helpers);
     if cat.schemas.is_empty() {
         return Err(Error::input(format!(
             "no user schemas to copy in database {:?}",
