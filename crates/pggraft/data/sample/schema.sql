@@ -101,6 +101,10 @@ CREATE INDEX cache_k_hash ON shop.cache USING hash (k);
 CREATE INDEX rooms_brin ON shop.rooms USING brin (room) WITH (pages_per_range = 16);
 ALTER TABLE shop.cache REPLICA IDENTITY FULL;
 
+-- Default privileges half-way: the tables created from here on get them and
+-- those above do not, so a copy must apply them last to reproduce both.
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO app_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT USAGE ON SEQUENCES TO "App Writer" WITH GRANT OPTION;
 CREATE TABLE shop.base_item (id int PRIMARY KEY, label text NOT NULL, CONSTRAINT label_len CHECK (length(label) < 100));
 CREATE TABLE shop.special_item (extra text) INHERITS (shop.base_item);
 

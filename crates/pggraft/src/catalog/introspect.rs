@@ -268,6 +268,7 @@ async fn read_model(
                 acl: parse_acl(r.get("acl"))?,
                 comment: r.get("comment"),
             },
+            default_privileges: vec![],
         });
     }
     for p in &filter.include {
@@ -317,6 +318,7 @@ async fn read_model(
         .collect();
 
     check_unsupported(client, ns).await?;
+    read_default_privileges(client, ns, &mut cat).await?;
 
     // Extensions: database-wide, recorded so copies can create them.
     let rows = client
@@ -466,6 +468,27 @@ pub async fn snapshot_helpers(spec: &ConnSpec, snapshot: &str, n: usize) -> Vec<
     helpers
 }
 
+/// `ALTER DEFAULT PRIVILEGES … IN SCHEMA` entries of the schemas read.
+/// `ns` lists the schemas in `cat.schemas` order.
+async fn read_default_privileges(client: &Client, ns: &[u32], cat: &mut Catalog) -> Result<()> {
+    let sql = format!(
+        "SELECT d.defaclnamespace, pg_get_userbyid(d.defaclrole)::text AS role, \
+         d.defaclobjtype::text AS objects, {acl} AS acl \
+         FROM pg_default_acl d WHERE d.defaclnamespace = ANY($1)",
+        acl = acl_json("d.defaclacl")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading default privileges")? {
+        let oid: u32 = r.get("defaclnamespace");
+        let Some(i) = ns.iter().position(|o| *o == oid) else { continue };
+        cat.schemas[i].default_privileges.push(DefaultPrivileges {
+            role: r.get("role"),
+            objects: r.get("objects"),
+            grants: parse_acl(r.get("acl"))?.unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
 /// Object kinds the model does not cover fail loudly rather than vanish.
 async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
     let sql = format!(
@@ -491,9 +514,6 @@ async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
              WHERE cf.cfgnamespace = ANY($1) AND {cf} \
            UNION ALL SELECT 'text search dictionary', d.oid::regdictionary::text FROM pg_ts_dict d \
              WHERE d.dictnamespace = ANY($1) AND {d} \
-           UNION ALL SELECT 'default privileges', 'in schema ' || quote_ident(n.nspname) \
-             FROM pg_default_acl da JOIN pg_namespace n ON n.oid = da.defaclnamespace \
-             WHERE da.defaclnamespace = ANY($1) \
          ) u ORDER BY 1, 2 LIMIT 20",
         p = not_ext_member("pg_proc", "p.oid"),
         c = not_ext_member("pg_class", "c.oid"),

@@ -62,6 +62,34 @@ pub struct Schema {
     pub name: String,
     #[serde(flatten)]
     pub meta: Meta,
+    /// `ALTER DEFAULT PRIVILEGES … IN SCHEMA` entries, by role and object
+    /// kind (sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_privileges: Vec<DefaultPrivileges>,
+}
+
+/// Privileges granted automatically on objects `role` creates in a schema
+/// (one `pg_default_acl` row). Within a schema they only add to the
+/// built-in defaults, so they are a plain list of grants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefaultPrivileges {
+    pub role: String,
+    /// `r` tables, `S` sequences, `f` functions, `T` types.
+    pub objects: String,
+    pub grants: Vec<Grant>,
+}
+
+impl DefaultPrivileges {
+    /// The object class as `ALTER DEFAULT PRIVILEGES` spells it.
+    pub fn objects_keyword(&self) -> &'static str {
+        match self.objects.as_str() {
+            "S" => "SEQUENCES",
+            "f" => "FUNCTIONS",
+            "T" => "TYPES",
+            "n" => "SCHEMAS",
+            _ => "TABLES",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -497,6 +525,9 @@ impl Catalog {
     /// Sorts every list by name so the model (and its JSON) is stable.
     pub fn sort(&mut self) {
         self.schemas.sort_by(|a, b| a.name.cmp(&b.name));
+        for s in &mut self.schemas {
+            s.default_privileges.sort_by(|a, b| (&a.role, &a.objects).cmp(&(&b.role, &b.objects)));
+        }
         self.extensions.sort_by(|a, b| a.name.cmp(&b.name));
         self.collations.sort_by(|a, b| a.name.cmp(&b.name));
         self.types.sort_by(|a, b| a.name.cmp(&b.name));

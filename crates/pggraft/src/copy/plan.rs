@@ -670,6 +670,14 @@ async fn check_target(
             needed.extend(m.acl.iter().flatten().map(|g| g.grantee.clone()));
         }
     }
+    if opts.privileges {
+        // `ALTER DEFAULT PRIVILEGES FOR ROLE r` takes membership in r too.
+        for dp in cat.schemas.iter().flat_map(|s| &s.default_privileges) {
+            needed.insert(dp.role.clone());
+            owners.insert(dp.role.clone());
+            needed.extend(dp.grants.iter().map(|g| g.grantee.clone()));
+        }
+    }
     for t in &cat.tables {
         for p in &t.policies {
             needed.extend(p.roles.iter().cloned());
@@ -715,8 +723,9 @@ async fn check_target(
         .collect();
     if !refused.is_empty() {
         return Err(Error::input(format!(
-            "role {user:?} cannot make {} the owner of the copied objects (it is not a member); \
-             pass --no-owner to leave them owned by {user:?}, or connect to the target as a role that is",
+            "role {user:?} cannot make {} the owner of the copied objects or set default \
+             privileges for them (it is not a member); pass --no-owner (and --no-acl for default \
+             privileges) to leave them owned by {user:?}, or connect to the target as a role that is",
             refused.join(", ")
         )));
     }

@@ -42,6 +42,9 @@ pub struct Stmt {
     pub sql: String,
 }
 
+/// The `what` of default-privilege statements (the diff orders them last).
+pub(crate) const DEFAULT_PRIVILEGES: &str = "default privileges";
+
 /// What to include when rendering.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
@@ -95,6 +98,7 @@ mod phase {
     pub const POLICY: u16 = 84;
     pub const STATISTICS: u16 = 86;
     pub const TABLE_POST: u16 = 88;
+    pub const DEFAULT_PRIVILEGES: u16 = 99;
 }
 
 /// Builds statements into a list.
@@ -339,6 +343,25 @@ pub fn acl_statements(on: &str, defaults: &[Grant], acl: &[Grant]) -> Vec<String
     out
 }
 
+/// `ALTER DEFAULT PRIVILEGES FOR ROLE … IN SCHEMA …` statements that turn
+/// the grants `from` into `to` for one role and object kind of a schema.
+pub(crate) fn default_privileges_sql(
+    schema: &str,
+    dp: &DefaultPrivileges,
+    from: &[Grant],
+    to: &[Grant],
+) -> Vec<String> {
+    let prefix = format!(
+        "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {}",
+        ident(&dp.role),
+        ident(schema)
+    );
+    acl_statements(dp.objects_keyword(), from, to)
+        .into_iter()
+        .map(|sql| format!("{prefix} {sql}"))
+        .collect()
+}
+
 /// Column-level grants (`GRANT SELECT (col) ON TABLE t TO r`).
 pub(crate) fn column_grants(table: &QualifiedName, column: &str, acl: &[Grant]) -> Vec<String> {
     let on = format!("TABLE {table}");
@@ -552,6 +575,22 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
             format_args!("SCHEMA {}", ident(&s.name)),
             &s.meta.comment,
         );
+        // Last of all, as pg_dump does: applied earlier, they would add
+        // grants to the objects created after them.
+        if opts.privileges {
+            for dp in &s.default_privileges {
+                for sql in default_privileges_sql(&s.name, dp, &[], &dp.grants) {
+                    o.about(
+                        PostData,
+                        phase::DEFAULT_PRIVILEGES,
+                        &k,
+                        vec![],
+                        DEFAULT_PRIVILEGES,
+                        sql,
+                    );
+                }
+            }
+        }
     }
     if opts.extensions {
         for e in &cat.extensions {

@@ -16,8 +16,8 @@ use super::objects::{Obj, objects};
 use super::{Change, DiffOptions, Hazard, HazardKind, Migration};
 use crate::catalog::model::*;
 use crate::ddl::render::{
-    RenderOptions, Section, Stmt, acl_statements, column_sql, grantee, render, storage_word,
-    with_options,
+    self as render, RenderOptions, Section, Stmt, acl_statements, column_sql, grantee, render,
+    storage_word, with_options,
 };
 use crate::ddl::{QualifiedName, ident, literal};
 use crate::error::Result;
@@ -26,6 +26,9 @@ const DROP: u16 = 10;
 const ALTER: u16 = 20;
 const CREATE: u16 = 30;
 const META: u16 = 40;
+/// Default privileges come after everything else, as in a rendered script:
+/// applied earlier, they would add grants to the objects created after them.
+const DEFAULT_PRIVILEGES: u16 = 50;
 
 fn change(sql: impl Into<String>, object: &str, action: &str) -> Change {
     Change {
@@ -1050,6 +1053,9 @@ impl<'a> Diff<'a> {
                 ));
             }
         }
+        if let (Obj::Schema(fs), Obj::Schema(ts)) = (f, t) {
+            out.extend(default_privileges_changes(k, fs, ts));
+        }
         let fc = f.comments();
         for (target, comment) in t.comments() {
             let before =
@@ -1368,6 +1374,20 @@ impl<'a> Diff<'a> {
             let deps = vec![node_of("alter", &k), node_of("create", &k)];
             nodes.push((node_of("meta", &k), changes, deps, META));
         }
+        let mut defaults = vec![];
+        for (id, changes, _, _) in &mut nodes {
+            if !changes.iter().any(|c| c.action == render::DEFAULT_PRIVILEGES) {
+                continue;
+            }
+            let (moved, kept) = std::mem::take(changes)
+                .into_iter()
+                .partition(|c| c.action == render::DEFAULT_PRIVILEGES);
+            *changes = kept;
+            let k = id.split_once(':').map_or(id.as_str(), |(_, k)| k).to_string();
+            let deps = vec![node_of("create", &k), node_of("alter", &k), node_of("meta", &k)];
+            defaults.push((node_of("defaults", &k), moved, deps, DEFAULT_PRIVILEGES));
+        }
+        nodes.extend(defaults);
         // Order the nodes through the shared planner.
         let stmts: Vec<Stmt> = nodes
             .iter()
@@ -1393,6 +1413,31 @@ impl<'a> Diff<'a> {
         warnings.extend(ordered.warnings);
         Migration { changes, warnings }
     }
+}
+
+/// Default-privilege changes of a schema that stays.
+fn default_privileges_changes(k: &str, from: &Schema, to: &Schema) -> Vec<Change> {
+    let find = |s: &'_ Schema, dp: &DefaultPrivileges| -> Vec<Grant> {
+        s.default_privileges
+            .iter()
+            .find(|x| x.role == dp.role && x.objects == dp.objects)
+            .map(|x| x.grants.clone())
+            .unwrap_or_default()
+    };
+    let mut seen = BTreeSet::new();
+    let mut out = vec![];
+    for dp in from.default_privileges.iter().chain(&to.default_privileges) {
+        if !seen.insert((&dp.role, &dp.objects)) {
+            continue;
+        }
+        let (a, b) = (find(from, dp), find(to, dp));
+        if a != b {
+            for sql in render::default_privileges_sql(&to.name, dp, &a, &b) {
+                out.push(change(sql, k, render::DEFAULT_PRIVILEGES));
+            }
+        }
+    }
+    out
 }
 
 /// Whether SQL text names `column` as an identifier.

@@ -204,7 +204,7 @@ impl<'a> Obj<'a> {
     /// Owner, privileges and comments, comparable.
     pub fn metadata(&self) -> String {
         match self {
-            Obj::Schema(s) => format!("{:?}", s.meta),
+            Obj::Schema(s) => format!("{:?} {:?}", s.meta, s.default_privileges),
             Obj::Extension(e) => format!("{:?}", e.meta.comment),
             Obj::Collation(c) => format!("{:?}", c.meta),
             Obj::Type(t) => {

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.old (id int PRIMARY KEY);
