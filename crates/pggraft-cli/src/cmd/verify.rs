@@ -181,6 +181,25 @@ fn render_text(r: &VerifyReport, terminal: bool) -> String {
             write_rows(&mut out, rows);
         }
     }
+    for q in r.differing_sequences() {
+        let name = if q.source == q.target {
+            q.source.to_string()
+        } else {
+            format!("{} -> {}", q.source, q.target)
+        };
+        let value = |v: Option<i64>| v.map_or_else(|| "never used".to_string(), |v| v.to_string());
+        let detail = match q.status {
+            TableStatus::Differs => {
+                format!(
+                    " (last value {} in source, {} in target)",
+                    value(q.source_value),
+                    value(q.target_value)
+                )
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "sequence {}: {name}{detail}", q.status.as_str());
+    }
     if terminal && !r.tables.is_empty() {
         out.push_str(&summary_table(r));
         out.push('\n');
@@ -188,7 +207,7 @@ fn render_text(r: &VerifyReport, terminal: bool) -> String {
     let differing = r.differing_tables().count();
     if r.is_clean() {
         let tables = if r.level >= Level::Counts {
-            format!(" and {} table(s)", r.tables.len())
+            format!(", {} table(s) and {} sequence(s)", r.tables.len(), r.sequences.len())
         } else {
             String::new()
         };
@@ -196,9 +215,11 @@ fn render_text(r: &VerifyReport, terminal: bool) -> String {
     } else {
         let _ = writeln!(
             out,
-            "differences: {} object(s), {differing} of {} table(s) at level {}",
+            "differences: {} object(s), {differing} of {} table(s), {} of {} sequence(s) at level {}",
             r.schema.len(),
             r.tables.len(),
+            r.differing_sequences().count(),
+            r.sequences.len(),
             r.level
         );
     }

@@ -408,3 +408,26 @@ async fn renamed_copy_with_lower_case_identifiers_is_clean() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn sequence_behind_its_source_is_reported() {
+    let db = same_db_copy("verify_sequences");
+    assert_clean(&verify(&renamed(&db, Level::Counts)).await.unwrap());
+    // The copy's sequence lags: its next id would collide with copied rows.
+    db.psql("SELECT setval('shop_copy.orders_id_seq', 10); CREATE SEQUENCE shop_copy.extra_seq;")
+        .unwrap();
+    let r = verify(&renamed(&db, Level::Counts)).await.unwrap();
+    assert!(!r.is_clean());
+    assert!(r.schema.iter().any(|d| d.kind == DiffKind::Extra), "{}", json(&r));
+    let seq = r
+        .sequences
+        .iter()
+        .find(|s| s.source.name == "orders_id_seq")
+        .unwrap_or_else(|| panic!("orders_id_seq not compared: {}", json(&r)));
+    assert_eq!(seq.status, TableStatus::Differs);
+    assert_eq!((seq.source_value, seq.target_value), (Some(5000), Some(10)));
+    let extra = r.sequences.iter().find(|s| s.target.name == "extra_seq").unwrap();
+    assert_eq!((extra.status, extra.target_value), (TableStatus::Extra, None));
+    // Every table still matches: only the sequences differ.
+    assert!(r.tables.iter().all(|t| t.status == TableStatus::Match), "{}", json(&r));
+}
