@@ -527,7 +527,7 @@ async fn compare_sequences(
     let src_names: Vec<(QualifiedName, QualifiedName)> = names(&models.source)
         .into_iter()
         .zip(names(&models.renamed))
-        .filter(|((_, owner), _)| owner.is_none_or(|t| selected(t)))
+        .filter(|((_, owner), _)| owner.is_none_or(selected))
         .map(|((s, _), (r, _))| (s, r))
         .collect();
     let tgt_names: Vec<QualifiedName> = names(&models.target)
