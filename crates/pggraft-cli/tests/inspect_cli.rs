@@ -235,13 +235,12 @@ fn missing_schema_is_an_error() {
 fn unsupported_object_is_an_error_naming_it() {
     let db = db_with(
         "cli_unsup",
-        &format!("{SHOP} CREATE AGGREGATE shop.myagg(int) (SFUNC = int4pl, STYPE = int);"),
+        &format!(
+            "{SHOP} CREATE OPERATOR shop.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq);"
+        ),
     );
     let err = fails(&["inspect", &db.url(), "-n", "shop"]);
-    assert!(
-        err.contains("aggregate") && err.contains("shop.myagg"),
-        "error does not name it: {err}"
-    );
+    assert!(err.contains("operator") && err.contains("shop.==="), "error does not name it: {err}");
 }
 
 fn read_json(path: &Path) -> serde_json::Value {

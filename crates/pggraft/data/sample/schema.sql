@@ -43,6 +43,20 @@ GRANT EXECUTE ON FUNCTION shop.touch() TO "App Writer";
 COMMENT ON FUNCTION shop.add_tax(numeric, numeric) IS 'adds tax';
 
 
+-- Aggregates: with a user state function, a final function and an initial
+-- condition; without arguments (*); ordered-set with FINALFUNC_EXTRA.
+CREATE FUNCTION shop.sum_sq_step(state numeric, v numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE AS $$ SELECT state + v * v $$;
+CREATE AGGREGATE shop.sum_sq(numeric) (
+  SFUNC = shop.sum_sq_step, STYPE = numeric, INITCOND = '0', FINALFUNC = abs, PARALLEL = SAFE);
+COMMENT ON AGGREGATE shop.sum_sq(numeric) IS 'sum of squares';
+CREATE AGGREGATE shop.cnt(*) (SFUNC = int8inc, STYPE = int8, INITCOND = '0');
+REVOKE ALL ON FUNCTION shop.cnt() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION shop.cnt() TO app_reader;
+CREATE AGGREGATE shop.pct(float8 ORDER BY anyelement) (
+  SFUNC = ordered_set_transition, STYPE = internal,
+  FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA);
+
 CREATE TABLE shop.customers (
   id bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000 INCREMENT BY 2) PRIMARY KEY,
   email shop.email NOT NULL UNIQUE,

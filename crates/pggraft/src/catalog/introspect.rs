@@ -493,9 +493,7 @@ async fn read_default_privileges(client: &Client, ns: &[u32], cat: &mut Catalog)
 async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
     let sql = format!(
         "SELECT kind, name FROM ( \
-           SELECT 'aggregate' AS kind, p.oid::regprocedure::text AS name FROM pg_proc p \
-             WHERE p.pronamespace = ANY($1) AND p.prokind = 'a' AND {p} \
-           UNION ALL SELECT 'foreign table', c.oid::regclass::text FROM pg_class c \
+           SELECT 'foreign table' AS kind, c.oid::regclass::text AS name FROM pg_class c \
              WHERE c.relnamespace = ANY($1) AND c.relkind = 'f' AND {c} \
            UNION ALL SELECT 'typed table (OF type)', c.oid::regclass::text FROM pg_class c \
              WHERE c.relnamespace = ANY($1) AND c.reloftype <> 0 AND c.relkind IN ('r','p') AND {c} \
@@ -515,7 +513,6 @@ async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
            UNION ALL SELECT 'text search dictionary', d.oid::regdictionary::text FROM pg_ts_dict d \
              WHERE d.dictnamespace = ANY($1) AND {d} \
          ) u ORDER BY 1, 2 LIMIT 20",
-        p = not_ext_member("pg_proc", "p.oid"),
         c = not_ext_member("pg_class", "c.oid"),
         t = not_ext_member("pg_type", "t.oid"),
         o = not_ext_member("pg_operator", "o.oid"),
@@ -742,10 +739,25 @@ async fn read_functions(
          NULLIF(p.probin, '-') AS probin, \
          CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) END AS sqlbody, \
          pg_get_userbyid(p.proowner)::text AS owner, {acl} AS acl, \
-         dsc.description AS comment \
+         dsc.description AS comment, \
+         ag.aggkind::text AS aggkind, ag.aggtransfn::regproc::text AS sfunc, \
+         format_type(ag.aggtranstype, NULL) AS stype, ag.aggtransspace AS sspace, \
+         NULLIF(ag.aggfinalfn, 0)::regproc::text AS finalfunc, ag.aggfinalextra, \
+         ag.aggfinalmodify::text AS finalmodify, \
+         NULLIF(ag.aggcombinefn, 0)::regproc::text AS combinefunc, \
+         NULLIF(ag.aggserialfn, 0)::regproc::text AS serialfunc, \
+         NULLIF(ag.aggdeserialfn, 0)::regproc::text AS deserialfunc, ag.agginitval, \
+         NULLIF(ag.aggmtransfn, 0)::regproc::text AS msfunc, \
+         NULLIF(ag.aggminvtransfn, 0)::regproc::text AS minvfunc, \
+         CASE WHEN ag.aggmtranstype <> 0 THEN format_type(ag.aggmtranstype, NULL) END AS mstype, \
+         ag.aggmtransspace AS msspace, NULLIF(ag.aggmfinalfn, 0)::regproc::text AS mfinalfunc, \
+         ag.aggmfinalextra, ag.aggmfinalmodify::text AS mfinalmodify, ag.aggminitval, \
+         (SELECT quote_ident(opn.nspname) || '.' || op.oprname FROM pg_operator op \
+            JOIN pg_namespace opn ON opn.oid = op.oprnamespace WHERE op.oid = ag.aggsortop) AS sortop \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          JOIN pg_language l ON l.oid = p.prolang {comment} \
-         WHERE p.pronamespace = ANY($1) AND p.prokind IN ('f', 'p', 'w') \
+         LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid \
+         WHERE p.pronamespace = ANY($1) AND p.prokind IN ('f', 'p', 'w', 'a') \
          AND NOT EXISTS (SELECT 1 FROM pg_depend di WHERE di.classid = 'pg_proc'::regclass \
              AND di.objid = p.oid AND di.deptype = 'i')",
         acl = acl_json("p.proacl"),
@@ -768,11 +780,13 @@ async fn read_functions(
                 None => (kv, String::new()),
             })
             .collect();
+        let kind: String = r.get("prokind");
+        let aggregate = if kind == "a" { Some(aggregate_options(&r)) } else { None };
         cat.functions.push(Function {
             name,
             identity_args,
             arguments: r.get("args"),
-            kind: r.get("prokind"),
+            kind,
             result: r.get("result"),
             language: r.get("lanname"),
             volatility: r.get("vol"),
@@ -787,6 +801,7 @@ async fn read_functions(
             body: r.get("src"),
             object_file: r.get("probin"),
             sql_body: r.get("sqlbody"),
+            aggregate,
             meta: Meta {
                 owner: r.get("owner"),
                 acl: parse_acl(r.get("acl"))?,
@@ -795,6 +810,79 @@ async fn read_functions(
         });
     }
     Ok(())
+}
+
+/// The `CREATE AGGREGATE` options of an aggregate's row, as pg_dump writes
+/// them (defaults left out, `FINALFUNC_MODIFY` always given with a final
+/// function: its default depends on the aggregate's kind).
+fn aggregate_options(r: &Row) -> String {
+    let modify = |m: &str| match m {
+        "s" => "SHAREABLE",
+        "w" => "READ_WRITE",
+        _ => "READ_ONLY",
+    };
+    let mut o = vec![
+        format!("SFUNC = {}", r.get::<_, String>("sfunc")),
+        format!("STYPE = {}", r.get::<_, String>("stype")),
+    ];
+    let sspace: i32 = r.get("sspace");
+    if sspace != 0 {
+        o.push(format!("SSPACE = {sspace}"));
+    }
+    if let Some(f) = r.get::<_, Option<String>>("finalfunc") {
+        o.push(format!("FINALFUNC = {f}"));
+        if r.get::<_, bool>("aggfinalextra") {
+            o.push("FINALFUNC_EXTRA".into());
+        }
+        o.push(format!("FINALFUNC_MODIFY = {}", modify(&r.get::<_, String>("finalmodify"))));
+    }
+    for (col, word) in [
+        ("combinefunc", "COMBINEFUNC"),
+        ("serialfunc", "SERIALFUNC"),
+        ("deserialfunc", "DESERIALFUNC"),
+    ] {
+        if let Some(f) = r.get::<_, Option<String>>(col) {
+            o.push(format!("{word} = {f}"));
+        }
+    }
+    if let Some(v) = r.get::<_, Option<String>>("agginitval") {
+        o.push(format!("INITCOND = {}", crate::ddl::literal(&v)));
+    }
+    if let Some(f) = r.get::<_, Option<String>>("msfunc") {
+        o.push(format!("MSFUNC = {f}"));
+        if let Some(f) = r.get::<_, Option<String>>("minvfunc") {
+            o.push(format!("MINVFUNC = {f}"));
+        }
+        if let Some(t) = r.get::<_, Option<String>>("mstype") {
+            o.push(format!("MSTYPE = {t}"));
+        }
+        let msspace: i32 = r.get("msspace");
+        if msspace != 0 {
+            o.push(format!("MSSPACE = {msspace}"));
+        }
+        if let Some(f) = r.get::<_, Option<String>>("mfinalfunc") {
+            o.push(format!("MFINALFUNC = {f}"));
+            if r.get::<_, bool>("aggmfinalextra") {
+                o.push("MFINALFUNC_EXTRA".into());
+            }
+            o.push(format!("MFINALFUNC_MODIFY = {}", modify(&r.get::<_, String>("mfinalmodify"))));
+        }
+        if let Some(v) = r.get::<_, Option<String>>("aggminitval") {
+            o.push(format!("MINITCOND = {}", crate::ddl::literal(&v)));
+        }
+    }
+    if let Some(op) = r.get::<_, Option<String>>("sortop") {
+        o.push(format!("SORTOP = OPERATOR({op})"));
+    }
+    match r.get::<_, String>("par").as_str() {
+        "s" => o.push("PARALLEL = SAFE".into()),
+        "r" => o.push("PARALLEL = RESTRICTED".into()),
+        _ => {}
+    }
+    if r.get::<_, Option<String>>("aggkind").as_deref() == Some("h") {
+        o.push("HYPOTHETICAL".into());
+    }
+    o.join(",\n    ")
 }
 
 /// Identity sequences, by (table oid, attnum), for the columns that own them.

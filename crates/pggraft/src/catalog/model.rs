@@ -186,7 +186,7 @@ pub struct Function {
     pub identity_args: String,
     /// `pg_get_function_arguments`: with modes, names and defaults.
     pub arguments: String,
-    /// `f` function, `p` procedure, `w` window function.
+    /// `f` function, `p` procedure, `w` window function, `a` aggregate.
     pub kind: String,
     /// `pg_get_function_result`; `None` for procedures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,8 +216,34 @@ pub struct Function {
     /// parsed by the server, so its references are bound like a view's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sql_body: Option<String>,
+    /// For aggregates: the `CREATE AGGREGATE` options (`SFUNC = …, STYPE =
+    /// …`), names qualified, one per line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<String>,
     #[serde(flatten)]
     pub meta: Meta,
+}
+
+impl Function {
+    /// `FUNCTION`, `PROCEDURE` or `AGGREGATE`, as DDL names its kind.
+    pub fn keyword(&self) -> &'static str {
+        match self.kind.as_str() {
+            "p" => "PROCEDURE",
+            "a" => "AGGREGATE",
+            _ => "FUNCTION",
+        }
+    }
+
+    /// `name(identity arguments)` as `ALTER`, `COMMENT` and `DROP` name it:
+    /// an aggregate without arguments is `name(*)`.
+    pub fn signature(&self) -> String {
+        let args = if self.kind == "a" && self.identity_args.is_empty() {
+            "*"
+        } else {
+            &self.identity_args
+        };
+        format!("{}({args})", self.name)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

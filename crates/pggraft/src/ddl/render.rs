@@ -409,6 +409,10 @@ fn render_set(name: &str, value: &str) -> String {
 }
 
 pub fn function_sql(f: &Function) -> String {
+    if let Some(options) = &f.aggregate {
+        let args = if f.arguments.is_empty() { "*" } else { &f.arguments };
+        return format!("CREATE AGGREGATE {}({args}) (\n    {options}\n)", f.name);
+    }
     let is_proc = f.kind == "p";
     let mut s = format!(
         "CREATE {} {}({})",
@@ -668,8 +672,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     }
     for f in &cat.functions {
         let k = key::function(&f.name, &f.identity_args);
-        let word = if f.kind == "p" { "PROCEDURE" } else { "FUNCTION" };
-        let target = format!("{word} {}({})", f.name, f.identity_args);
+        let target = format!("{} {}", f.keyword(), f.signature());
         o.create(
             PreData,
             phase::FUNCTION,

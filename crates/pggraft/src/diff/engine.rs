@@ -1001,7 +1001,10 @@ impl<'a> Diff<'a> {
         {
             out.push(change(format!("ALTER {target} OWNER TO {}", ident(b)), k, "owner"));
         }
-        if let (Some((class, on, fo, fa)), Some((_, _, to_owner, ta))) = (f.acl(), t.acl()) {
+        // Both on default privileges: they follow the owner by themselves.
+        if let (Some((class, on, fo, fa)), Some((_, _, to_owner, ta))) = (f.acl(), t.acl())
+            && (fa.is_some() || ta.is_some())
+        {
             let eff = |owner: Option<&str>, acl: Option<&Vec<Grant>>| -> Vec<Grant> {
                 acl.cloned().unwrap_or_else(|| class.defaults(owner, self.to.server_version))
             };

@@ -116,6 +116,7 @@ impl<'a> Obj<'a> {
             Obj::Collation(_) => "collation",
             Obj::Type(_) => "type",
             Obj::Function(f) if f.kind == "p" => "procedure",
+            Obj::Function(f) if f.kind == "a" => "aggregate",
             Obj::Function(_) => "function",
             Obj::Sequence(_) => "sequence",
             Obj::Table(_) => "table",
@@ -258,12 +259,7 @@ impl<'a> Obj<'a> {
                 format!("DOMAIN {}", t.name)
             }
             Obj::Type(t) => format!("TYPE {}", t.name),
-            Obj::Function(f) => format!(
-                "{} {}({})",
-                if f.kind == "p" { "PROCEDURE" } else { "FUNCTION" },
-                f.name,
-                f.identity_args
-            ),
+            Obj::Function(f) => format!("{} {}", f.keyword(), f.signature()),
             Obj::Sequence(s) => format!("SEQUENCE {}", s.name),
             Obj::Table(t) => format!("TABLE {}", t.name),
             Obj::View(v) if v.materialized => format!("MATERIALIZED VIEW {}", v.name),

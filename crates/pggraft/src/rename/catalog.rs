@@ -189,6 +189,7 @@ pub fn rename_catalog(
         f.result = f.result.as_ref().map(|x| r.sql(&what, x));
         f.support = f.support.as_ref().map(|x| r.sql(&what, x));
         f.sql_body = f.sql_body.as_ref().map(|x| r.sql(&what, x));
+        f.aggregate = f.aggregate.as_ref().map(|x| r.sql(&what, x));
         if let (Some(body), None) = (&f.body, &f.object_file) {
             let rw = rewrite_function_body(body, &f.language, text);
             r.warnings.extend(rw.warnings.into_iter().map(|w| format!("{what}: {w}")));

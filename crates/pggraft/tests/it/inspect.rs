@@ -60,12 +60,12 @@ async fn uncovered_object_kinds_fail_loudly() {
     let db = db_with(
         "unsupported",
         "CREATE SCHEMA app;
-         CREATE AGGREGATE app.my_sum(int) (SFUNC = int4pl, STYPE = int);
+         CREATE OPERATOR app.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq);
          CREATE TEXT SEARCH CONFIGURATION app.my_cfg (COPY = pg_catalog.english);",
     );
     let err = read_catalog(&spec(&db), &SchemaFilter::only(["app"])).await.unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("aggregate app.my_sum(integer)"), "{msg}");
+    assert!(msg.contains("operator app.===(integer,integer)"), "{msg}");
     assert!(msg.contains("text search configuration app.my_cfg"), "{msg}");
     assert_eq!(err.kind(), pggraft::ErrorKind::Unsupported);
 }
