@@ -122,11 +122,22 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT USAGE ON SEQUENCES TO "App Writer"
 CREATE TABLE shop.base_item (id int PRIMARY KEY, label text NOT NULL, CONSTRAINT label_len CHECK (length(label) < 100));
 CREATE TABLE shop.special_item (extra text) INHERITS (shop.base_item);
 
+-- Text search: a dictionary of our own, and a configuration using it that an
+-- index and a generated column name (as a regconfig literal).
+CREATE TEXT SEARCH DICTIONARY shop.english_keep_stop (TEMPLATE = snowball, language = 'english');
+COMMENT ON TEXT SEARCH DICTIONARY shop.english_keep_stop IS 'stems, keeps stop words';
+CREATE TEXT SEARCH CONFIGURATION shop.search (COPY = pg_catalog.english);
+ALTER TEXT SEARCH CONFIGURATION shop.search
+  ALTER MAPPING FOR asciiword, word WITH shop.english_keep_stop;
+ALTER TEXT SEARCH CONFIGURATION shop.search DROP MAPPING FOR email, url;
+CREATE TEXT SEARCH CONFIGURATION shop.bare (PARSER = pg_catalog."default");
 CREATE TABLE shop.docs (
   id int PRIMARY KEY,
   owner_name text NOT NULL DEFAULT current_user,
-  body text
+  body text,
+  words tsvector GENERATED ALWAYS AS (to_tsvector('shop.search'::regconfig, coalesce(body, ''))) STORED
 );
+CREATE INDEX docs_body_fts ON shop.docs USING gin (to_tsvector('shop.search'::regconfig, body));
 ALTER TABLE shop.docs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shop.docs FORCE ROW LEVEL SECURITY;
 CREATE POLICY docs_own ON shop.docs FOR ALL TO app_reader, "App Writer" USING (owner_name = current_user) WITH CHECK (owner_name = current_user);

@@ -36,6 +36,8 @@ const PG_NAMESPACE: u32 = 2615;
 const PG_EXTENSION: u32 = 3079;
 const PG_COLLATION: u32 = 3456;
 const PG_STATISTIC_EXT: u32 = 3381;
+const PG_TS_DICT: u32 = 3600;
+const PG_TS_CONFIG: u32 = 3602;
 
 /// Which schemas to read.
 #[derive(Debug, Clone, Default)]
@@ -367,6 +369,7 @@ async fn read_model(
     read_types(client, ns, &mut cat, &mut keys).await?;
     step("collations and types");
     read_functions(client, ns, &mut cat, &mut keys).await?;
+    read_text_search(client, ns, &mut cat, &mut keys).await?;
     step("functions");
     let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
     step("sequences");
@@ -508,10 +511,12 @@ async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
              WHERE of.opfnamespace = ANY($1) AND {of} \
            UNION ALL SELECT 'conversion', quote_ident(cv.conname) FROM pg_conversion cv \
              WHERE cv.connamespace = ANY($1) AND {cv} \
-           UNION ALL SELECT 'text search configuration', cf.oid::regconfig::text FROM pg_ts_config cf \
-             WHERE cf.cfgnamespace = ANY($1) AND {cf} \
-           UNION ALL SELECT 'text search dictionary', d.oid::regdictionary::text FROM pg_ts_dict d \
-             WHERE d.dictnamespace = ANY($1) AND {d} \
+           UNION ALL SELECT 'text search parser', pr.prsnamespace::regnamespace::text || '.' \
+             || quote_ident(pr.prsname) FROM pg_ts_parser pr \
+             WHERE pr.prsnamespace = ANY($1) AND {pr} \
+           UNION ALL SELECT 'text search template', tm.tmplnamespace::regnamespace::text || '.' \
+             || quote_ident(tm.tmplname) FROM pg_ts_template tm \
+             WHERE tm.tmplnamespace = ANY($1) AND {tm} \
          ) u ORDER BY 1, 2 LIMIT 20",
         c = not_ext_member("pg_class", "c.oid"),
         t = not_ext_member("pg_type", "t.oid"),
@@ -519,8 +524,8 @@ async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
         oc = not_ext_member("pg_opclass", "oc.oid"),
         of = not_ext_member("pg_opfamily", "of.oid"),
         cv = not_ext_member("pg_conversion", "cv.oid"),
-        cf = not_ext_member("pg_ts_config", "cf.oid"),
-        d = not_ext_member("pg_ts_dict", "d.oid"),
+        pr = not_ext_member("pg_ts_parser", "pr.oid"),
+        tm = not_ext_member("pg_ts_template", "tm.oid"),
     );
     let rows = client.query(&sql, &[&ns]).await.ctx("checking for unsupported objects")?;
     if rows.is_empty() {
@@ -883,6 +888,98 @@ fn aggregate_options(r: &Row) -> String {
         o.push("HYPOTHETICAL".into());
     }
     o.join(",\n    ")
+}
+
+/// Text search dictionaries and configurations (with their token mappings).
+async fn read_text_search(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT d.oid, n.nspname, d.dictname AS name, \
+         quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname) AS template, \
+         d.dictinitoption, pg_get_userbyid(d.dictowner)::text AS owner, dsc.description AS comment \
+         FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace \
+         JOIN pg_ts_template t ON t.oid = d.dicttemplate \
+         JOIN pg_namespace tn ON tn.oid = t.tmplnamespace {comment} \
+         WHERE d.dictnamespace = ANY($1)",
+        comment = comment_join("dsc", "pg_ts_dict", "d.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading text search dictionaries")? {
+        let oid: u32 = r.get("oid");
+        if keys.is_member(PG_TS_DICT, oid) {
+            continue;
+        }
+        let ts = TextSearch {
+            name: qn(&r, "nspname", "name"),
+            kind: TextSearchKind::Dictionary {
+                template: r.get("template"),
+                options: r.get("dictinitoption"),
+            },
+            meta: Meta { owner: r.get("owner"), acl: None, comment: r.get("comment") },
+        };
+        keys.add(PG_TS_DICT, oid, key::text_search(&ts));
+        cat.text_search.push(ts);
+    }
+    let sql = format!(
+        "SELECT c.oid, n.nspname, c.cfgname AS name, \
+         quote_ident(pn.nspname) || '.' || quote_ident(p.prsname) AS parser, \
+         pg_get_userbyid(c.cfgowner)::text AS owner, dsc.description AS comment, \
+         (SELECT array_agg(m.tok ORDER BY m.maptokentype) FROM (SELECT DISTINCT mm.maptokentype, \
+              (SELECT tt.alias FROM ts_token_type(c.cfgparser) tt \
+                 WHERE tt.tokid = mm.maptokentype) AS tok \
+            FROM pg_ts_config_map mm WHERE mm.mapcfg = c.oid) m) AS tokens, \
+         (SELECT array_agg(array_to_string(m.dicts, ',') ORDER BY m.maptokentype) FROM ( \
+            SELECT mm.maptokentype, \
+              array_agg(quote_ident(dn.nspname) || '.' || quote_ident(dd.dictname) \
+                        ORDER BY mm.mapseqno) AS dicts \
+            FROM pg_ts_config_map mm JOIN pg_ts_dict dd ON dd.oid = mm.mapdict \
+            JOIN pg_namespace dn ON dn.oid = dd.dictnamespace \
+            WHERE mm.mapcfg = c.oid GROUP BY mm.maptokentype) m) AS dicts \
+         FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace \
+         JOIN pg_ts_parser p ON p.oid = c.cfgparser \
+         JOIN pg_namespace pn ON pn.oid = p.prsnamespace {comment} \
+         WHERE c.cfgnamespace = ANY($1)",
+        comment = comment_join("dsc", "pg_ts_config", "c.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading text search configurations")? {
+        let oid: u32 = r.get("oid");
+        if keys.is_member(PG_TS_CONFIG, oid) {
+            continue;
+        }
+        let tokens: Vec<String> = r.get::<_, Option<Vec<String>>>("tokens").unwrap_or_default();
+        let dicts: Vec<String> = r.get::<_, Option<Vec<String>>>("dicts").unwrap_or_default();
+        // Dictionary names are quoted identifiers, which cannot hold a comma
+        // unquoted; split on commas outside double quotes.
+        let mappings = tokens.into_iter().zip(dicts.iter().map(|d| split_names(d))).collect();
+        let ts = TextSearch {
+            name: qn(&r, "nspname", "name"),
+            kind: TextSearchKind::Configuration { parser: r.get("parser"), mappings },
+            meta: Meta { owner: r.get("owner"), acl: None, comment: r.get("comment") },
+        };
+        keys.add(PG_TS_CONFIG, oid, key::text_search(&ts));
+        cat.text_search.push(ts);
+    }
+    Ok(())
+}
+
+/// Splits `a.b,"c,d".e` at the commas outside double quotes.
+fn split_names(list: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (vec![], String::new(), false);
+    for ch in list.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                cur.push(ch);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(ch),
+        }
+    }
+    out.push(cur);
+    out
 }
 
 /// Identity sequences, by (table oid, attnum), for the columns that own them.

@@ -29,6 +29,9 @@ pub struct Catalog {
     pub triggers: Vec<Trigger>,
     pub rules: Vec<Rule>,
     pub statistics: Vec<Statistics>,
+    /// Text search dictionaries and configurations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_search: Vec<TextSearch>,
     /// Object key → keys of the objects it depends on (from `pg_depend`,
     /// limited to objects inside the model or their extensions).
     #[serde(default)]
@@ -55,6 +58,44 @@ pub struct Meta {
     pub acl: Option<Vec<Grant>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+/// A text search dictionary or configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextSearch {
+    pub name: QualifiedName,
+    pub kind: TextSearchKind,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TextSearchKind {
+    Dictionary {
+        /// The template, qualified (`pg_catalog.snowball`).
+        template: String,
+        /// `dictinitoption`: `language = 'english', stopwords = 'english'`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        options: Option<String>,
+    },
+    Configuration {
+        /// The parser, qualified (`pg_catalog."default"`).
+        parser: String,
+        /// Token type → dictionaries (qualified), in token type order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mappings: Vec<(String, Vec<String>)>,
+    },
+}
+
+impl TextSearch {
+    /// `TEXT SEARCH DICTIONARY` or `TEXT SEARCH CONFIGURATION`.
+    pub fn keyword(&self) -> &'static str {
+        match self.kind {
+            TextSearchKind::Dictionary { .. } => "TEXT SEARCH DICTIONARY",
+            TextSearchKind::Configuration { .. } => "TEXT SEARCH CONFIGURATION",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -541,6 +582,9 @@ pub mod key {
     pub fn statistics(q: &QualifiedName) -> String {
         format!("statistics {q}")
     }
+    pub fn text_search(ts: &super::TextSearch) -> String {
+        format!("{} {}", ts.keyword().to_lowercase(), ts.name)
+    }
 }
 
 impl Catalog {
@@ -570,6 +614,7 @@ impl Catalog {
         self.triggers.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
         self.rules.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
         self.statistics.sort_by(|a, b| a.name.cmp(&b.name));
+        self.text_search.sort_by(|a, b| (a.keyword(), &a.name).cmp(&(b.keyword(), &b.name)));
     }
 
     /// The key of every object, in model order (a renamed copy of the model
@@ -596,7 +641,51 @@ impl Catalog {
         k.extend(self.triggers.iter().map(|t| key::trigger(&t.table, &t.name)));
         k.extend(self.rules.iter().map(|r| key::rule(&r.table, &r.name)));
         k.extend(self.statistics.iter().map(|s| key::statistics(&s.name)));
+        k.extend(self.text_search.iter().map(key::text_search));
         k
+    }
+
+    /// The owner, privileges and comment of every object that has them.
+    pub fn metas(&self) -> impl Iterator<Item = &Meta> {
+        let s = self.schemas.iter().map(|x| &x.meta);
+        let c = self.collations.iter().map(|x| &x.meta);
+        let t = self.types.iter().map(|x| &x.meta);
+        let f = self.functions.iter().map(|x| &x.meta);
+        let q = self.sequences.iter().map(|x| &x.meta);
+        let r = self.tables.iter().map(|x| &x.meta);
+        let v = self.views.iter().map(|x| &x.meta);
+        let st = self.statistics.iter().map(|x| &x.meta);
+        let ts = self.text_search.iter().map(|x| &x.meta);
+        s.chain(c).chain(t).chain(f).chain(q).chain(r).chain(v).chain(st).chain(ts)
+    }
+
+    /// Every role the model names: owners, grantees (column grants and
+    /// default privileges included) and policy roles, without `PUBLIC`.
+    pub fn roles(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for m in self.metas() {
+            out.extend(m.owner.iter().cloned());
+            out.extend(m.acl.iter().flatten().map(|g| g.grantee.clone()));
+        }
+        for dp in self.schemas.iter().flat_map(|s| &s.default_privileges) {
+            out.insert(dp.role.clone());
+            out.extend(dp.grants.iter().map(|g| g.grantee.clone()));
+        }
+        for t in &self.tables {
+            for p in &t.policies {
+                out.extend(p.roles.iter().cloned());
+            }
+            for c in &t.columns {
+                out.extend(c.acl.iter().flatten().map(|g| g.grantee.clone()));
+            }
+        }
+        for v in &self.views {
+            for c in &v.columns {
+                out.extend(c.acl.iter().flatten().map(|g| g.grantee.clone()));
+            }
+        }
+        out.remove("PUBLIC");
+        out
     }
 
     /// The model without what is state rather than structure (sizes, row

@@ -652,14 +652,7 @@ async fn check_target(
     }
     let mut needed: BTreeSet<String> = BTreeSet::new();
     let mut owners: BTreeSet<String> = BTreeSet::new();
-    let mut metas: Vec<&crate::catalog::Meta> = vec![];
-    metas.extend(cat.schemas.iter().map(|x| &x.meta));
-    metas.extend(cat.types.iter().map(|x| &x.meta));
-    metas.extend(cat.functions.iter().map(|x| &x.meta));
-    metas.extend(cat.sequences.iter().map(|x| &x.meta));
-    metas.extend(cat.tables.iter().map(|x| &x.meta));
-    metas.extend(cat.views.iter().map(|x| &x.meta));
-    for m in metas {
+    for m in cat.metas() {
         if opts.owners
             && let Some(o) = &m.owner
         {

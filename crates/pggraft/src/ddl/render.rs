@@ -80,6 +80,7 @@ mod phase {
     pub const COLLATION: u16 = 25;
     pub const TYPE: u16 = 30;
     pub const FUNCTION: u16 = 40;
+    pub const TEXT_SEARCH: u16 = 42;
     pub const SEQUENCE: u16 = 45;
     pub const TABLE: u16 = 50;
     pub const TABLE_ATTACH: u16 = 52;
@@ -693,6 +694,9 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
         );
         o.comment(PreData, phase::FUNCTION, &k, target, &f.meta.comment);
     }
+    for ts in &cat.text_search {
+        render_text_search(&mut o, ts);
+    }
     for s in &cat.sequences {
         let k = key::sequence(&s.name);
         o.create(PreData, phase::SEQUENCE, k.clone(), vec![key::schema(&s.name.schema)], "sequence", format!(
@@ -1091,6 +1095,43 @@ fn render_type(o: &mut Out<'_>, t: &TypeDef) {
         &t.meta.acl,
     );
     o.comment(PreData, phase::TYPE, &k, format_args!("{word} {}", t.name), &t.meta.comment);
+}
+
+fn render_text_search(o: &mut Out<'_>, ts: &TextSearch) {
+    use Section::*;
+    let k = key::text_search(ts);
+    let sql = match &ts.kind {
+        TextSearchKind::Dictionary { template, options } => format!(
+            "CREATE TEXT SEARCH DICTIONARY {} (\n    TEMPLATE = {template}{}\n)",
+            ts.name,
+            options.as_ref().map(|o| format!(",\n    {o}")).unwrap_or_default()
+        ),
+        TextSearchKind::Configuration { parser, .. } => {
+            format!("CREATE TEXT SEARCH CONFIGURATION {} (\n    PARSER = {parser}\n)", ts.name)
+        }
+    };
+    let schema = key::schema(&ts.name.schema);
+    o.create(PreData, phase::TEXT_SEARCH, k.clone(), vec![schema], "text search", sql);
+    if let TextSearchKind::Configuration { mappings, .. } = &ts.kind {
+        for (token, dicts) in mappings {
+            o.about(
+                PreData,
+                phase::TEXT_SEARCH,
+                &k,
+                vec![],
+                "text search mapping",
+                format!(
+                    "ALTER TEXT SEARCH CONFIGURATION {}\n    ADD MAPPING FOR {} WITH {}",
+                    ts.name,
+                    ident(token),
+                    dicts.join(", ")
+                ),
+            );
+        }
+    }
+    let target = format!("{} {}", ts.keyword(), ts.name);
+    o.owner(PreData, phase::TEXT_SEARCH, &k, target.clone(), &ts.meta.owner);
+    o.comment(PreData, phase::TEXT_SEARCH, &k, target, &ts.meta.comment);
 }
 
 /// Renders tables on a few threads when there are many: for 10,000 tables

@@ -27,6 +27,7 @@ pub enum Obj<'a> {
     Trigger(&'a Trigger),
     Rule(&'a Rule),
     Statistics(&'a Statistics),
+    TextSearch(&'a TextSearch),
     Constraint(&'a Table, &'a Constraint),
     /// A column default of a table (or view, `bool` = view).
     Default(&'a QualifiedName, &'a str, &'a str, bool),
@@ -88,6 +89,9 @@ pub fn objects(cat: &Catalog) -> BTreeMap<String, Obj<'_>> {
     for s in &cat.statistics {
         m.insert(key::statistics(&s.name), Obj::Statistics(s));
     }
+    for ts in &cat.text_search {
+        m.insert(key::text_search(ts), Obj::TextSearch(ts));
+    }
     m
 }
 
@@ -126,6 +130,10 @@ impl<'a> Obj<'a> {
             Obj::Trigger(_) => "trigger",
             Obj::Rule(_) => "rule",
             Obj::Statistics(_) => "statistics",
+            Obj::TextSearch(ts) => match ts.kind {
+                TextSearchKind::Dictionary { .. } => "text search dictionary",
+                TextSearchKind::Configuration { .. } => "text search configuration",
+            },
             Obj::Constraint(..) => "constraint",
             Obj::Default(..) => "default",
             Obj::Policy(..) => "policy",
@@ -193,6 +201,7 @@ impl<'a> Obj<'a> {
             Obj::Index(i) => format!("{:?}", Index { comment: None, ..(*i).clone() }),
             Obj::Trigger(t) => format!("{:?}", Trigger { comment: None, ..(*t).clone() }),
             Obj::Rule(r) => format!("{:?}", Rule { comment: None, ..(*r).clone() }),
+            Obj::TextSearch(ts) => format!("{:?} {:?}", ts.name, ts.kind),
             Obj::Statistics(s) => {
                 format!("{:?}", Statistics { meta: no_meta(&s.meta), ..(*s).clone() })
             }
@@ -242,6 +251,7 @@ impl<'a> Obj<'a> {
             Obj::Trigger(t) => format!("{:?}", t.comment),
             Obj::Rule(r) => format!("{:?}", r.comment),
             Obj::Statistics(s) => format!("{:?}", s.meta),
+            Obj::TextSearch(ts) => format!("{:?}", ts.meta),
             Obj::Constraint(_, c) => format!("{:?}", c.comment),
             Obj::Default(..) => String::new(),
             Obj::Policy(_, p) => format!("{:?}", p.comment),
@@ -268,6 +278,7 @@ impl<'a> Obj<'a> {
             Obj::Trigger(t) => format!("TRIGGER {} ON {}", ident(&t.name), t.table),
             Obj::Rule(r) => format!("RULE {} ON {}", ident(&r.name), r.table),
             Obj::Statistics(s) => format!("STATISTICS {}", s.name),
+            Obj::TextSearch(ts) => format!("{} {}", ts.keyword(), ts.name),
             Obj::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
             Obj::Policy(t, p) => format!("POLICY {} ON {}", ident(&p.name), t.name),
             Obj::Default(..) => return None,
@@ -302,6 +313,7 @@ impl<'a> Obj<'a> {
             Obj::Table(t) => t.meta.owner.as_deref(),
             Obj::View(v) => v.meta.owner.as_deref(),
             Obj::Statistics(s) => s.meta.owner.as_deref(),
+            Obj::TextSearch(ts) => ts.meta.owner.as_deref(),
             _ => None,
         }
     }
@@ -333,6 +345,7 @@ impl<'a> Obj<'a> {
             Obj::Trigger(t) => t.comment.clone(),
             Obj::Rule(r) => r.comment.clone(),
             Obj::Statistics(s) => s.meta.comment.clone(),
+            Obj::TextSearch(ts) => ts.meta.comment.clone(),
             Obj::Constraint(_, c) => c.comment.clone(),
             Obj::Policy(_, p) => p.comment.clone(),
             Obj::Default(..) => None,

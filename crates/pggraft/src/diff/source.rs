@@ -116,6 +116,7 @@ fn keep_schemas(cat: &mut Catalog, filter: &SchemaFilter) {
     cat.triggers.retain(|x| keep(&x.table.schema));
     cat.rules.retain(|x| keep(&x.table.schema));
     cat.statistics.retain(|x| keep(&x.name.schema));
+    cat.text_search.retain(|x| keep(&x.name.schema));
 }
 
 /// Renames TO's schemas into FROM's names (`-n dev=prod` compares FROM's
@@ -139,7 +140,7 @@ pub async fn self_check(
     opts: &DiffOptions,
 ) -> Result<Migration> {
     let cluster = sandbox().await?;
-    let roles: BTreeSet<String> = roles_of(from).into_iter().chain(roles_of(to)).collect();
+    let roles: BTreeSet<String> = from.roles().into_iter().chain(to.roles()).collect();
     let mut create_roles = String::from("DO $pggraft$ BEGIN\n");
     for r in &roles {
         create_roles.push_str(&format!(
@@ -207,30 +208,5 @@ fn batched_script(cat: &Catalog) -> String {
         out.push_str(";\n");
     }
     out.push_str("COMMIT;\n");
-    out
-}
-
-fn roles_of(cat: &Catalog) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut meta = |m: &crate::catalog::Meta| {
-        out.extend(m.owner.iter().cloned());
-        out.extend(m.acl.iter().flatten().map(|g| g.grantee.clone()));
-    };
-    cat.schemas.iter().for_each(|x| meta(&x.meta));
-    cat.types.iter().for_each(|x| meta(&x.meta));
-    cat.functions.iter().for_each(|x| meta(&x.meta));
-    cat.sequences.iter().for_each(|x| meta(&x.meta));
-    cat.tables.iter().for_each(|x| meta(&x.meta));
-    cat.views.iter().for_each(|x| meta(&x.meta));
-    cat.collations.iter().for_each(|x| meta(&x.meta));
-    for t in &cat.tables {
-        for p in &t.policies {
-            out.extend(p.roles.iter().cloned());
-        }
-        for c in &t.columns {
-            out.extend(c.acl.iter().flatten().map(|g| g.grantee.clone()));
-        }
-    }
-    out.remove("PUBLIC");
     out
 }

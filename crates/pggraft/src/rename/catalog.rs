@@ -73,6 +73,9 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
         for st in cat.statistics.iter().filter(|x| x.name.schema == s.name) {
             map.add_object(&s.name, &st.name.name);
         }
+        for ts in cat.text_search.iter().filter(|x| x.name.schema == s.name) {
+            map.add_object(&s.name, &ts.name.name);
+        }
     }
     for t in cat.tables.iter().filter(|t| is_mapped(&t.name.schema)) {
         map.check_collisions(
@@ -272,6 +275,21 @@ pub fn rename_catalog(
         s.name = r.q(&s.name);
         s.table = r.q(&s.table);
         s.definition = r.sql(&what, &s.definition);
+    }
+    for ts in &mut out.text_search {
+        let what = format!("{} {}", ts.keyword().to_lowercase(), ts.name);
+        ts.name = r.q(&ts.name);
+        match &mut ts.kind {
+            TextSearchKind::Dictionary { template, .. } => *template = r.sql(&what, template),
+            TextSearchKind::Configuration { parser, mappings } => {
+                *parser = r.sql(&what, parser);
+                for (_, dicts) in mappings {
+                    for d in dicts {
+                        *d = r.sql(&what, d);
+                    }
+                }
+            }
+        }
     }
     // Dependencies are keyed by name: re-key them.
     let new_keys = out.object_keys();

@@ -61,12 +61,12 @@ async fn uncovered_object_kinds_fail_loudly() {
         "unsupported",
         "CREATE SCHEMA app;
          CREATE OPERATOR app.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq);
-         CREATE TEXT SEARCH CONFIGURATION app.my_cfg (COPY = pg_catalog.english);",
+         CREATE TEXT SEARCH TEMPLATE app.my_tmpl (LEXIZE = dsimple_lexize);",
     );
     let err = read_catalog(&spec(&db), &SchemaFilter::only(["app"])).await.unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("operator app.===(integer,integer)"), "{msg}");
-    assert!(msg.contains("text search configuration app.my_cfg"), "{msg}");
+    assert!(msg.contains("text search template app.my_tmpl"), "{msg}");
     assert_eq!(err.kind(), pggraft::ErrorKind::Unsupported);
 }
 

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.docs (id int PRIMARY KEY, body text);

@@ -1,0 +1,6 @@
+CREATE SCHEMA app;
+
+CREATE TEXT SEARCH DICTIONARY app.stem (TEMPLATE = snowball, language = 'english', stopwords = 'english');
+CREATE TEXT SEARCH CONFIGURATION app.cfg (PARSER = pg_catalog."default");
+ALTER TEXT SEARCH CONFIGURATION app.cfg ADD MAPPING FOR asciiword WITH app.stem;
+ALTER TEXT SEARCH DICTIONARY app.stem OWNER TO app_reader;
