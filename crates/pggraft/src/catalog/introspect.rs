@@ -315,7 +315,14 @@ async fn read_model(
         .map(|(i, (helper, oids))| {
             let helper = Arc::clone(helper);
             let shard = Shard { first: i == 0, oids: std::mem::take(oids) };
-            tokio::spawn(async move { fetch_shard(&helper, shard).await })
+            tokio::spawn(async move {
+                let fetched = fetch_shard(&helper, shard).await;
+                // Printing definitions took ACCESS SHARE locks on the tables;
+                // end the transaction now rather than whenever the
+                // connection happens to close.
+                let _ = helper.batch_execute("COMMIT").await;
+                fetched
+            })
         })
         .collect();
 

@@ -32,7 +32,7 @@ use tokio_postgres::Client;
 
 use self::checksum::{Blocks, Stats, TableSql, block_size, split_blocks, table_stats};
 use self::session::{Side, run_pool};
-use crate::catalog::{Catalog, SchemaFilter, Table, introspect};
+use crate::catalog::{Catalog, SchemaFilter, Table, View, introspect};
 use crate::conn::ConnSpec;
 use crate::ddl::QualifiedName;
 use crate::error::{Error, PgResultExt, Result};
@@ -398,6 +398,7 @@ pub async fn verify_with_progress(
         warnings: models.warnings.clone(),
     };
     if !data {
+        end_transactions([&src_c, &tgt_c].into_iter()).await?;
         return Ok(report);
     }
     report.sequences = compare_sequences(&models, &src_c, &tgt_c, &selected).await?;
@@ -493,7 +494,19 @@ pub async fn verify_with_progress(
             report.tables[i].rows = Some(diffs);
         }
     }
+    // End every reading transaction (and release its locks) before
+    // returning, not whenever the dropped connections get to close.
+    let sessions = [&src_c, &tgt_c].into_iter().chain(&src_workers).chain(&tgt_workers);
+    end_transactions(sessions).await?;
     Ok(report)
+}
+
+/// Commits the read-only transactions of `sessions`.
+async fn end_transactions(sessions: impl Iterator<Item = &Client>) -> Result<()> {
+    try_join_all(sessions.map(|c| c.batch_execute("COMMIT")))
+        .await
+        .ctx("ending the reading transactions")?;
+    Ok(())
 }
 
 /// Sequence values on both sides, paired by name through the renaming.
@@ -812,6 +825,74 @@ fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<Pai
             src_bytes: 0,
             tgt_bytes: 0,
         });
+    }
+    out.extend(pair_matviews(m, selected));
+    out
+}
+
+/// Pairs populated materialized views like tables: a copy refreshes them
+/// from its own data, so their rows show whether that data (and the view)
+/// came across. One unsplit query each: their sizes are not read.
+fn pair_matviews(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<Pair> {
+    let sql = |v: &View| TableSql {
+        name: v.name.clone(),
+        columns: v.columns.iter().map(|c| c.name.clone()).collect(),
+        types: v.columns.iter().map(|c| c.type_name.clone()).collect(),
+    };
+    let mut targets: BTreeMap<&QualifiedName, &View> =
+        m.target.views.iter().filter(|v| v.materialized).map(|v| (&v.name, v)).collect();
+    let mut out = vec![];
+    for (s, r) in m.source.views.iter().zip(&m.renamed.views) {
+        if !s.materialized {
+            continue;
+        }
+        let t = targets.remove(&r.name);
+        if !s.populated || !selected(&s.name) {
+            continue;
+        }
+        let mut pair = Pair {
+            source: s.name.clone(),
+            target: r.name.clone(),
+            src: Some(sql(s)),
+            tgt: None,
+            status: None,
+            reason: None,
+            src_bytes: 0,
+            tgt_bytes: 0,
+        };
+        match t {
+            None => {
+                pair.src = None;
+                pair.status = Some(TableStatus::Missing);
+            }
+            Some(t) if !t.populated => {
+                pair.src = None;
+                pair.status = Some(TableStatus::Incomparable);
+                pair.reason = Some("materialized view not populated in the target".into());
+            }
+            Some(t) if t.columns.iter().map(|c| &c.name).ne(r.columns.iter().map(|c| &c.name)) => {
+                pair.src = None;
+                pair.status = Some(TableStatus::Incomparable);
+                pair.reason = Some("materialized view columns differ".into());
+            }
+            Some(t) => pair.tgt = Some(sql(t)),
+        }
+        out.push(pair);
+    }
+    for t in targets.into_values() {
+        let source = m.source_name(&t.name);
+        if selected(&source) {
+            out.push(Pair {
+                source,
+                target: t.name.clone(),
+                src: None,
+                tgt: None,
+                status: Some(TableStatus::Extra),
+                reason: None,
+                src_bytes: 0,
+                tgt_bytes: 0,
+            });
+        }
     }
     out
 }

@@ -431,3 +431,31 @@ async fn sequence_behind_its_source_is_reported() {
     // Every table still matches: only the sequences differ.
     assert!(r.tables.iter().all(|t| t.status == TableStatus::Match), "{}", json(&r));
 }
+
+#[tokio::test]
+async fn stale_materialized_view_is_reported() {
+    let side = |s: &str| {
+        format!(
+            "CREATE SCHEMA {s};
+             CREATE TABLE {s}.t (id int PRIMARY KEY);
+             INSERT INTO {s}.t SELECT generate_series(1, 100);
+             CREATE MATERIALIZED VIEW {s}.mv AS SELECT id * 2 AS twice FROM {s}.t;
+             CREATE MATERIALIZED VIEW {s}.empty AS SELECT 1 AS one WITH NO DATA;"
+        )
+    };
+    let db = db_with("verify_matview", &format!("{}{}", side("shop"), side("shop_copy")));
+    assert_clean(&verify(&renamed(&db, Level::Checksums)).await.unwrap());
+    // The copy's rows are equal again, but its view was refreshed in between.
+    db.psql(
+        "INSERT INTO shop_copy.t VALUES (101); REFRESH MATERIALIZED VIEW shop_copy.mv;
+         DELETE FROM shop_copy.t WHERE id = 101;",
+    )
+    .unwrap();
+    let r = verify(&renamed(&db, Level::Checksums)).await.unwrap();
+    assert_eq!(table(&r, "t").status, TableStatus::Match, "{}", json(&r));
+    let mv = table(&r, "mv");
+    assert_eq!(mv.status, TableStatus::Differs, "{}", json(&r));
+    assert_eq!((mv.source_rows, mv.target_rows), (Some(100), Some(101)));
+    // Views never populated are not read (reading them is an error).
+    assert!(r.tables.iter().all(|t| t.source.name != "empty"), "{}", json(&r));
+}
