@@ -503,13 +503,14 @@ async fn read_default_privileges(client: &Client, ns: &[u32], cat: &mut Catalog)
 async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
     let sql = format!(
         "SELECT kind, name FROM ( \
-           SELECT 'foreign table' AS kind, c.oid::regclass::text AS name FROM pg_class c \
-             WHERE c.relnamespace = ANY($1) AND c.relkind = 'f' AND {c} \
-           UNION ALL SELECT 'typed table (OF type)', c.oid::regclass::text FROM pg_class c \
-             WHERE c.relnamespace = ANY($1) AND c.reloftype <> 0 AND c.relkind IN ('r','p') AND {c} \
+           SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'typed table (OF type)' END \
+             AS kind, c.oid::regclass::text AS name FROM pg_class c \
+             WHERE c.relnamespace = ANY($1) \
+             AND (c.relkind = 'f' OR (c.reloftype <> 0 AND c.relkind IN ('r','p'))) AND {c} \
            UNION ALL SELECT 'base or shell type', t.oid::regtype::text FROM pg_type t \
              WHERE t.typnamespace = ANY($1) AND t.typtype IN ('b','p') AND {t} \
-             AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid) \
+             AND NOT (t.typelem <> 0 \
+                      AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid)) \
            UNION ALL SELECT 'operator', o.oid::regoperator::text FROM pg_operator o \
              WHERE o.oprnamespace = ANY($1) AND {o} \
            UNION ALL SELECT 'operator class', quote_ident(oc.opcname) FROM pg_opclass oc \
@@ -1005,14 +1006,16 @@ async fn read_sequences(
          pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, \
          dsc.description AS comment, \
          d.deptype::text AS deptype, d.refobjid AS tbl, d.refobjsubid::int2 AS attnum, \
-         tn.nspname AS tbl_s, tc.relname AS tbl_n, ta.attname AS tbl_col \
+         CASE WHEN d.deptype = 'a' THEN (SELECT tn.nspname FROM pg_class tc \
+            JOIN pg_namespace tn ON tn.oid = tc.relnamespace WHERE tc.oid = d.refobjid) END AS tbl_s, \
+         CASE WHEN d.deptype = 'a' THEN (SELECT tc.relname FROM pg_class tc \
+            WHERE tc.oid = d.refobjid) END AS tbl_n, \
+         CASE WHEN d.deptype = 'a' THEN (SELECT ta.attname FROM pg_attribute ta \
+            WHERE ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid) END AS tbl_col \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_sequence s ON s.seqrelid = c.oid {comment} \
          LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
               AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
-         LEFT JOIN pg_class tc ON tc.oid = d.refobjid \
-         LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
-         LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
          WHERE c.relkind = 'S' AND c.relnamespace = ANY($1)",
         acl = acl_json("c.relacl"),
         comment = comment_join("dsc", "pg_class", "c.oid"),
