@@ -169,3 +169,14 @@ CREATE INDEX "Idx ""quoted""" ON "Odd Schema"."Mixed Case ""Table""" ("Ünïcöd
 CLUSTER "Odd Schema"."Mixed Case ""Table""" USING "Idx ""quoted""";
 ALTER TABLE shop.customers ADD CONSTRAINT customers_mood_ck CHECK (mood <> 'sad'::shop.mood) NOT VALID;
 ALTER TABLE shop.orders_2023 ADD CONSTRAINT orders_2023_note_ck CHECK (note <> '');
+
+-- Operators: infix with a commutator (itself) and a comment, prefix; a view
+-- uses one, so a renamed copy must move OPERATOR(shop.~=) with its schema.
+CREATE FUNCTION shop.approx_eq(a numeric, b numeric) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS $$ SELECT abs(a - b) < 0.01 $$;
+CREATE OPERATOR shop.~= (FUNCTION = shop.approx_eq, LEFTARG = numeric, RIGHTARG = numeric,
+  COMMUTATOR = OPERATOR(shop.~=), RESTRICT = eqsel, JOIN = eqjoinsel);
+COMMENT ON OPERATOR shop.~= (numeric, numeric) IS 'close enough';
+CREATE OPERATOR shop.!! (FUNCTION = int8um, RIGHTARG = bigint);
+CREATE VIEW shop.round_orders AS
+  SELECT id, OPERATOR(shop.!!) customer_id AS neg FROM shop.orders WHERE amount OPERATOR(shop.~=) 10.0;

@@ -36,6 +36,7 @@ const PG_NAMESPACE: u32 = 2615;
 const PG_EXTENSION: u32 = 3079;
 const PG_COLLATION: u32 = 3456;
 const PG_STATISTIC_EXT: u32 = 3381;
+const PG_OPERATOR: u32 = 2617;
 const PG_TS_DICT: u32 = 3600;
 const PG_TS_CONFIG: u32 = 3602;
 
@@ -377,6 +378,7 @@ async fn read_model(
     step("collations and types");
     read_functions(client, ns, &mut cat, &mut keys).await?;
     read_text_search(client, ns, &mut cat, &mut keys).await?;
+    read_operators(client, ns, &mut cat, &mut keys).await?;
     step("functions");
     let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
     step("sequences");
@@ -511,8 +513,6 @@ async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
              WHERE t.typnamespace = ANY($1) AND t.typtype IN ('b','p') AND {t} \
              AND NOT (t.typelem <> 0 \
                       AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid)) \
-           UNION ALL SELECT 'operator', o.oid::regoperator::text FROM pg_operator o \
-             WHERE o.oprnamespace = ANY($1) AND {o} \
            UNION ALL SELECT 'operator class', quote_ident(oc.opcname) FROM pg_opclass oc \
              WHERE oc.opcnamespace = ANY($1) AND {oc} \
            UNION ALL SELECT 'operator family', quote_ident(of.opfname) FROM pg_opfamily of \
@@ -528,7 +528,6 @@ async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
          ) u ORDER BY 1, 2 LIMIT 20",
         c = not_ext_member("pg_class", "c.oid"),
         t = not_ext_member("pg_type", "t.oid"),
-        o = not_ext_member("pg_operator", "o.oid"),
         oc = not_ext_member("pg_opclass", "oc.oid"),
         of = not_ext_member("pg_opfamily", "of.oid"),
         cv = not_ext_member("pg_conversion", "cv.oid"),
@@ -969,6 +968,58 @@ async fn read_text_search(
         };
         keys.add(PG_TS_CONFIG, oid, key::text_search(&ts));
         cat.text_search.push(ts);
+    }
+    Ok(())
+}
+
+/// Operators (shell operators, which only a forward reference created, are
+/// left out: creating the real one fills them in).
+async fn read_operators(
+    client: &Client,
+    ns: &[u32],
+    cat: &mut Catalog,
+    keys: &mut Keys,
+) -> Result<()> {
+    let other = |col: &str| {
+        format!(
+            "(SELECT quote_ident(xn.nspname) || '.' || x.oprname FROM pg_operator x \
+             JOIN pg_namespace xn ON xn.oid = x.oprnamespace WHERE x.oid = o.{col})"
+        )
+    };
+    let sql = format!(
+        "SELECT o.oid, n.nspname, o.oprname, \
+         CASE WHEN o.oprleft <> 0 THEN format_type(o.oprleft, NULL) END AS l, \
+         format_type(o.oprright, NULL) AS r, o.oprcode::regproc::text AS func, \
+         {com} AS com, {neg} AS neg, \
+         NULLIF(o.oprrest, 0)::regproc::text AS rest, NULLIF(o.oprjoin, 0)::regproc::text AS jn, \
+         o.oprcanhash, o.oprcanmerge, pg_get_userbyid(o.oprowner)::text AS owner, \
+         dsc.description AS comment \
+         FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace {comment} \
+         WHERE o.oprnamespace = ANY($1) AND o.oprcode <> 0",
+        com = other("oprcom"),
+        neg = other("oprnegate"),
+        comment = comment_join("dsc", "pg_operator", "o.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading operators")? {
+        let oid: u32 = r.get("oid");
+        if keys.is_member(PG_OPERATOR, oid) {
+            continue;
+        }
+        let op = Operator {
+            name: qn(&r, "nspname", "oprname"),
+            left: r.get("l"),
+            right: r.get("r"),
+            function: r.get("func"),
+            commutator: r.get("com"),
+            negator: r.get("neg"),
+            restrict: r.get("rest"),
+            join: r.get("jn"),
+            hashes: r.get("oprcanhash"),
+            merges: r.get("oprcanmerge"),
+            meta: Meta { owner: r.get("owner"), acl: None, comment: r.get("comment") },
+        };
+        keys.add(PG_OPERATOR, oid, key::operator(&op));
+        cat.operators.push(op);
     }
     Ok(())
 }

@@ -29,6 +29,9 @@ pub struct Catalog {
     pub triggers: Vec<Trigger>,
     pub rules: Vec<Rule>,
     pub statistics: Vec<Statistics>,
+    /// Operators (their classes and families are not modelled).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<Operator>,
     /// Text search dictionaries and configurations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_search: Vec<TextSearch>,
@@ -58,6 +61,46 @@ pub struct Meta {
     pub acl: Option<Vec<Grant>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+/// An operator. Its name is a symbol, never quoted: see [`Operator::qualified`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operator {
+    pub name: QualifiedName,
+    /// Left and right argument types (`format_type`); `None` for a prefix
+    /// operator's left side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left: Option<String>,
+    pub right: String,
+    /// The implementing function, qualified unless in `pg_catalog`.
+    pub function: String,
+    /// `schema.symbol` of the commutator and negator operators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commutator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restrict: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hashes: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub merges: bool,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+impl Operator {
+    /// `schema.symbol`: the schema quoted, the symbol as it is.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", crate::ddl::ident(&self.name.schema), self.name.name)
+    }
+
+    /// `schema.symbol(left, right)` as `ALTER`, `COMMENT` and `DROP` name it.
+    pub fn signature(&self) -> String {
+        format!("{}({}, {})", self.qualified(), self.left.as_deref().unwrap_or("NONE"), self.right)
+    }
 }
 
 /// A text search dictionary or configuration.
@@ -582,6 +625,9 @@ pub mod key {
     pub fn statistics(q: &QualifiedName) -> String {
         format!("statistics {q}")
     }
+    pub fn operator(op: &super::Operator) -> String {
+        format!("operator {}", op.signature())
+    }
     pub fn text_search(ts: &super::TextSearch) -> String {
         format!("{} {}", ts.keyword().to_lowercase(), ts.name)
     }
@@ -615,6 +661,8 @@ impl Catalog {
         self.rules.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
         self.statistics.sort_by(|a, b| a.name.cmp(&b.name));
         self.text_search.sort_by(|a, b| (a.keyword(), &a.name).cmp(&(b.keyword(), &b.name)));
+        self.operators
+            .sort_by(|a, b| (&a.name, &a.left, &a.right).cmp(&(&b.name, &b.left, &b.right)));
     }
 
     /// The key of every object, in model order (a renamed copy of the model
@@ -642,6 +690,7 @@ impl Catalog {
         k.extend(self.rules.iter().map(|r| key::rule(&r.table, &r.name)));
         k.extend(self.statistics.iter().map(|s| key::statistics(&s.name)));
         k.extend(self.text_search.iter().map(key::text_search));
+        k.extend(self.operators.iter().map(key::operator));
         k
     }
 
@@ -656,7 +705,8 @@ impl Catalog {
         let v = self.views.iter().map(|x| &x.meta);
         let st = self.statistics.iter().map(|x| &x.meta);
         let ts = self.text_search.iter().map(|x| &x.meta);
-        s.chain(c).chain(t).chain(f).chain(q).chain(r).chain(v).chain(st).chain(ts)
+        let op = self.operators.iter().map(|x| &x.meta);
+        s.chain(c).chain(t).chain(f).chain(q).chain(r).chain(v).chain(st).chain(ts).chain(op)
     }
 
     /// Every role the model names: owners, grantees (column grants and

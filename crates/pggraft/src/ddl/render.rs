@@ -81,6 +81,7 @@ mod phase {
     pub const TYPE: u16 = 30;
     pub const FUNCTION: u16 = 40;
     pub const TEXT_SEARCH: u16 = 42;
+    pub const OPERATOR: u16 = 43;
     pub const SEQUENCE: u16 = 45;
     pub const TABLE: u16 = 50;
     pub const TABLE_ATTACH: u16 = 52;
@@ -697,6 +698,20 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     for ts in &cat.text_search {
         render_text_search(&mut o, ts);
     }
+    for op in &cat.operators {
+        let k = key::operator(op);
+        o.create(
+            PreData,
+            phase::OPERATOR,
+            k.clone(),
+            vec![key::schema(&op.name.schema)],
+            "operator",
+            operator_sql(op),
+        );
+        let target = format!("OPERATOR {}", op.signature());
+        o.owner(PreData, phase::OPERATOR, &k, target.clone(), &op.meta.owner);
+        o.comment(PreData, phase::OPERATOR, &k, target, &op.meta.comment);
+    }
     for s in &cat.sequences {
         let k = key::sequence(&s.name);
         o.create(PreData, phase::SEQUENCE, k.clone(), vec![key::schema(&s.name.schema)], "sequence", format!(
@@ -1095,6 +1110,34 @@ fn render_type(o: &mut Out<'_>, t: &TypeDef) {
         &t.meta.acl,
     );
     o.comment(PreData, phase::TYPE, &k, format_args!("{word} {}", t.name), &t.meta.comment);
+}
+
+/// `CREATE OPERATOR`, with the options pg_dump writes.
+pub(crate) fn operator_sql(op: &Operator) -> String {
+    let mut opts = vec![format!("FUNCTION = {}", op.function)];
+    if let Some(l) = &op.left {
+        opts.push(format!("LEFTARG = {l}"));
+    }
+    opts.push(format!("RIGHTARG = {}", op.right));
+    if let Some(c) = &op.commutator {
+        opts.push(format!("COMMUTATOR = OPERATOR({c})"));
+    }
+    if let Some(n) = &op.negator {
+        opts.push(format!("NEGATOR = OPERATOR({n})"));
+    }
+    if let Some(r) = &op.restrict {
+        opts.push(format!("RESTRICT = {r}"));
+    }
+    if let Some(j) = &op.join {
+        opts.push(format!("JOIN = {j}"));
+    }
+    if op.hashes {
+        opts.push("HASHES".into());
+    }
+    if op.merges {
+        opts.push("MERGES".into());
+    }
+    format!("CREATE OPERATOR {} (\n    {}\n)", op.qualified(), opts.join(",\n    "))
 }
 
 fn render_text_search(o: &mut Out<'_>, ts: &TextSearch) {

@@ -28,6 +28,7 @@ pub enum Obj<'a> {
     Rule(&'a Rule),
     Statistics(&'a Statistics),
     TextSearch(&'a TextSearch),
+    Operator(&'a Operator),
     Constraint(&'a Table, &'a Constraint),
     /// A column default of a table (or view, `bool` = view).
     Default(&'a QualifiedName, &'a str, &'a str, bool),
@@ -92,6 +93,9 @@ pub fn objects(cat: &Catalog) -> BTreeMap<String, Obj<'_>> {
     for ts in &cat.text_search {
         m.insert(key::text_search(ts), Obj::TextSearch(ts));
     }
+    for op in &cat.operators {
+        m.insert(key::operator(op), Obj::Operator(op));
+    }
     m
 }
 
@@ -130,6 +134,7 @@ impl<'a> Obj<'a> {
             Obj::Trigger(_) => "trigger",
             Obj::Rule(_) => "rule",
             Obj::Statistics(_) => "statistics",
+            Obj::Operator(_) => "operator",
             Obj::TextSearch(ts) => match ts.kind {
                 TextSearchKind::Dictionary { .. } => "text search dictionary",
                 TextSearchKind::Configuration { .. } => "text search configuration",
@@ -202,6 +207,9 @@ impl<'a> Obj<'a> {
             Obj::Trigger(t) => format!("{:?}", Trigger { comment: None, ..(*t).clone() }),
             Obj::Rule(r) => format!("{:?}", Rule { comment: None, ..(*r).clone() }),
             Obj::TextSearch(ts) => format!("{:?} {:?}", ts.name, ts.kind),
+            Obj::Operator(op) => {
+                format!("{:?}", Operator { meta: no_meta(&op.meta), ..(*op).clone() })
+            }
             Obj::Statistics(s) => {
                 format!("{:?}", Statistics { meta: no_meta(&s.meta), ..(*s).clone() })
             }
@@ -252,6 +260,7 @@ impl<'a> Obj<'a> {
             Obj::Rule(r) => format!("{:?}", r.comment),
             Obj::Statistics(s) => format!("{:?}", s.meta),
             Obj::TextSearch(ts) => format!("{:?}", ts.meta),
+            Obj::Operator(op) => format!("{:?}", op.meta),
             Obj::Constraint(_, c) => format!("{:?}", c.comment),
             Obj::Default(..) => String::new(),
             Obj::Policy(_, p) => format!("{:?}", p.comment),
@@ -279,6 +288,7 @@ impl<'a> Obj<'a> {
             Obj::Rule(r) => format!("RULE {} ON {}", ident(&r.name), r.table),
             Obj::Statistics(s) => format!("STATISTICS {}", s.name),
             Obj::TextSearch(ts) => format!("{} {}", ts.keyword(), ts.name),
+            Obj::Operator(op) => format!("OPERATOR {}", op.signature()),
             Obj::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
             Obj::Policy(t, p) => format!("POLICY {} ON {}", ident(&p.name), t.name),
             Obj::Default(..) => return None,
@@ -314,6 +324,7 @@ impl<'a> Obj<'a> {
             Obj::View(v) => v.meta.owner.as_deref(),
             Obj::Statistics(s) => s.meta.owner.as_deref(),
             Obj::TextSearch(ts) => ts.meta.owner.as_deref(),
+            Obj::Operator(op) => op.meta.owner.as_deref(),
             _ => None,
         }
     }
@@ -346,6 +357,7 @@ impl<'a> Obj<'a> {
             Obj::Rule(r) => r.comment.clone(),
             Obj::Statistics(s) => s.meta.comment.clone(),
             Obj::TextSearch(ts) => ts.meta.comment.clone(),
+            Obj::Operator(op) => op.meta.comment.clone(),
             Obj::Constraint(_, c) => c.comment.clone(),
             Obj::Policy(_, p) => p.comment.clone(),
             Obj::Default(..) => None,

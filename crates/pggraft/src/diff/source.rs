@@ -117,6 +117,7 @@ fn keep_schemas(cat: &mut Catalog, filter: &SchemaFilter) {
     cat.rules.retain(|x| keep(&x.table.schema));
     cat.statistics.retain(|x| keep(&x.name.schema));
     cat.text_search.retain(|x| keep(&x.name.schema));
+    cat.operators.retain(|x| keep(&x.name.schema));
 }
 
 /// Renames TO's schemas into FROM's names (`-n dev=prod` compares FROM's

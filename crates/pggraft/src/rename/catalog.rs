@@ -76,6 +76,9 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
         for ts in cat.text_search.iter().filter(|x| x.name.schema == s.name) {
             map.add_object(&s.name, &ts.name.name);
         }
+        for op in cat.operators.iter().filter(|x| x.name.schema == s.name) {
+            map.add_object(&s.name, &op.name.name);
+        }
     }
     for t in cat.tables.iter().filter(|t| is_mapped(&t.name.schema)) {
         map.check_collisions(
@@ -275,6 +278,23 @@ pub fn rename_catalog(
         s.name = r.q(&s.name);
         s.table = r.q(&s.table);
         s.definition = r.sql(&what, &s.definition);
+    }
+    for op in &mut out.operators {
+        let what = format!("operator {}", op.signature());
+        // Symbols have no case to fold: only the schema moves.
+        op.name.schema = r.q(&op.name).schema;
+        op.left = op.left.as_ref().map(|x| r.sql(&what, x));
+        op.right = r.sql(&what, &op.right);
+        op.function = r.sql(&what, &op.function);
+        for other in [&mut op.commutator, &mut op.negator].into_iter().flatten() {
+            *other = r
+                .sql(&what, &format!("OPERATOR({other})"))
+                .trim_start_matches("OPERATOR(")
+                .trim_end_matches(')')
+                .to_string();
+        }
+        op.restrict = op.restrict.as_ref().map(|x| r.sql(&what, x));
+        op.join = op.join.as_ref().map(|x| r.sql(&what, x));
     }
     for ts in &mut out.text_search {
         let what = format!("{} {}", ts.keyword().to_lowercase(), ts.name);

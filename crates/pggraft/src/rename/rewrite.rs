@@ -235,6 +235,22 @@ impl Rewriter<'_> {
         let values: Vec<String> = parts.iter().map(|&p| ident_value(self.text(p))).collect();
         // `(x).shop.t` or `$1.shop`: the chain does not start a name.
         let continues_other = i > 0 && self.is_punct(i - 1, ".");
+        // `OPERATOR(shop.===)`, as PostgreSQL prints a qualified operator:
+        // the schema moves when the operator is one of the copied ones.
+        if parts.len() == 1
+            && !continues_other
+            && self.is_punct(i + 1, ".")
+            && let Some(op) = self.toks.get(i + 2).filter(|t| t.kind == TokenKind::Punct)
+        {
+            let (schema, symbol) = (&values[0], op.text(self.src));
+            if self.map.is_mapped(schema) && self.map.is_object(schema, symbol) {
+                let target = self.map.schema(schema);
+                if target != *schema {
+                    self.replace(i, ident(&target));
+                }
+                return i + 3;
+            }
+        }
         if parts.len() >= 2 && !continues_other {
             let schema_context = self.is_punct(after, "(") || self.follows_type_or_relation(i);
             let (schema, name) = (&values[0], &values[1]);

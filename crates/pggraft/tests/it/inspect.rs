@@ -60,7 +60,7 @@ async fn uncovered_object_kinds_fail_loudly() {
     let db = db_with(
         "unsupported",
         "CREATE SCHEMA app;
-         CREATE OPERATOR app.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq);
+         CREATE OPERATOR FAMILY app.my_fam USING btree;
          CREATE TEXT SEARCH TEMPLATE app.my_tmpl (LEXIZE = dsimple_lexize);
          CREATE TYPE app.shell;
          CREATE FOREIGN DATA WRAPPER pggraft_test_fdw;
@@ -69,7 +69,7 @@ async fn uncovered_object_kinds_fail_loudly() {
     );
     let err = read_catalog(&spec(&db), &SchemaFilter::only(["app"])).await.unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("operator app.===(integer,integer)"), "{msg}");
+    assert!(msg.contains("operator family my_fam"), "{msg}");
     assert!(msg.contains("text search template app.my_tmpl"), "{msg}");
     assert!(msg.contains("base or shell type app.shell"), "{msg}");
     assert!(msg.contains("foreign table app.remote"), "{msg}");

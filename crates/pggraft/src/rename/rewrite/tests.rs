@@ -409,3 +409,16 @@ proptest! {
         let _ = rewrite_search_path(&text, &m);
     }
 }
+
+#[test]
+fn qualified_operator_follows_its_schema() {
+    let mut m = shop_map(false);
+    m.add_object("shop", "~=");
+    // As pg_get_viewdef prints a user operator; built-in ones stay.
+    assert_eq!(
+        sql("SELECT (o.amount OPERATOR(shop.~=) 10.0) FROM shop.orders o WHERE o.id > 1", &m),
+        "SELECT (o.amount OPERATOR(shop_copy.~=) 10.0) FROM shop_copy.orders o WHERE o.id > 1"
+    );
+    // An operator the copy does not include keeps its schema.
+    assert_eq!(sql("SELECT 1 OPERATOR(shop.<~>) 2", &m), "SELECT 1 OPERATOR(shop.<~>) 2");
+}

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.t (a int, b int);
