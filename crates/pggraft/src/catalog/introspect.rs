@@ -841,13 +841,17 @@ fn aggregate_options(r: &Row) -> String {
     if sspace != 0 {
         o.push(format!("SSPACE = {sspace}"));
     }
-    if let Some(f) = r.get::<_, Option<String>>("finalfunc") {
-        o.push(format!("FINALFUNC = {f}"));
-        if r.get::<_, bool>("aggfinalextra") {
-            o.push("FINALFUNC_EXTRA".into());
+    // The final function of the plain (`""`) or moving (`"M"`) form.
+    let final_func = |o: &mut Vec<String>, m: &str, cols: [&str; 3]| {
+        if let Some(f) = r.get::<_, Option<String>>(cols[0]) {
+            o.push(format!("{m}FINALFUNC = {f}"));
+            if r.get::<_, bool>(cols[1]) {
+                o.push(format!("{m}FINALFUNC_EXTRA"));
+            }
+            o.push(format!("{m}FINALFUNC_MODIFY = {}", modify(&r.get::<_, String>(cols[2]))));
         }
-        o.push(format!("FINALFUNC_MODIFY = {}", modify(&r.get::<_, String>("finalmodify"))));
-    }
+    };
+    final_func(&mut o, "", ["finalfunc", "aggfinalextra", "finalmodify"]);
     for (col, word) in [
         ("combinefunc", "COMBINEFUNC"),
         ("serialfunc", "SERIALFUNC"),
@@ -872,13 +876,7 @@ fn aggregate_options(r: &Row) -> String {
         if msspace != 0 {
             o.push(format!("MSSPACE = {msspace}"));
         }
-        if let Some(f) = r.get::<_, Option<String>>("mfinalfunc") {
-            o.push(format!("MFINALFUNC = {f}"));
-            if r.get::<_, bool>("aggmfinalextra") {
-                o.push("MFINALFUNC_EXTRA".into());
-            }
-            o.push(format!("MFINALFUNC_MODIFY = {}", modify(&r.get::<_, String>("mfinalmodify"))));
-        }
+        final_func(&mut o, "M", ["mfinalfunc", "aggmfinalextra", "mfinalmodify"]);
         if let Some(v) = r.get::<_, Option<String>>("aggminitval") {
             o.push(format!("MINITCOND = {}", crate::ddl::literal(&v)));
         }

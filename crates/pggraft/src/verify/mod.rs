@@ -286,8 +286,7 @@ pub struct SequenceResult {
     pub target: QualifiedName,
     /// `Match`, `Differs`, `Missing` or `Extra`.
     pub status: TableStatus,
-    /// The last value handed out; `None` before the first `nextval` (or
-    /// without the privilege to read it).
+    /// The last value handed out; `None` before the first `nextval`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_value: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
