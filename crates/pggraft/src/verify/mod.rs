@@ -748,6 +748,22 @@ struct Pair {
     tgt_bytes: i64,
 }
 
+impl Pair {
+    /// A relation only the target has.
+    fn extra(source: QualifiedName, target: QualifiedName) -> Pair {
+        Pair {
+            source,
+            target,
+            src: None,
+            tgt: None,
+            status: Some(TableStatus::Extra),
+            reason: None,
+            src_bytes: 0,
+            tgt_bytes: 0,
+        }
+    }
+}
+
 /// Pairs the selected source tables that hold rows (not partitioned
 /// parents) with target tables, plus target tables the source lacks.
 fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<Pair> {
@@ -814,16 +830,7 @@ fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<Pai
         if t.partition_key.is_some() || !selected(&source) {
             continue;
         }
-        out.push(Pair {
-            source,
-            target: t.name.clone(),
-            src: None,
-            tgt: None,
-            status: Some(TableStatus::Extra),
-            reason: None,
-            src_bytes: 0,
-            tgt_bytes: 0,
-        });
+        out.push(Pair::extra(source, t.name.clone()));
     }
     out.extend(pair_matviews(m, selected));
     out
@@ -881,16 +888,7 @@ fn pair_matviews(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<P
     for t in targets.into_values() {
         let source = m.source_name(&t.name);
         if selected(&source) {
-            out.push(Pair {
-                source,
-                target: t.name.clone(),
-                src: None,
-                tgt: None,
-                status: Some(TableStatus::Extra),
-                reason: None,
-                src_bytes: 0,
-                tgt_bytes: 0,
-            });
+            out.push(Pair::extra(source, t.name.clone()));
         }
     }
     out
