@@ -11,7 +11,6 @@ pub mod copy;
 pub mod ddl;
 pub mod diff;
 pub mod error;
-pub mod inspect;
 pub mod migrate;
 pub mod plan;
 pub mod rename;

@@ -161,6 +161,33 @@ impl Filters {
     }
 }
 
+/// Which schemas to read.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaFilter {
+    /// Schema name patterns; empty means every user schema.
+    pub include: Vec<Pattern>,
+    /// Schema name patterns to leave out.
+    pub exclude: Vec<Pattern>,
+}
+
+impl SchemaFilter {
+    pub fn all() -> SchemaFilter {
+        SchemaFilter::default()
+    }
+
+    pub fn only(names: impl IntoIterator<Item = impl Into<String>>) -> SchemaFilter {
+        SchemaFilter {
+            include: names.into_iter().map(|n| Pattern::new(n)).collect(),
+            exclude: vec![],
+        }
+    }
+
+    pub(crate) fn admits(&self, name: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|p| p.matches(name)))
+            && !self.exclude.iter().any(|p| p.matches(name))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,9 +13,9 @@ use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 use pggraft::conn::ConnSpec;
 use pggraft::copy::{self, CloneOptions, CloneReport, Progress, Strategy};
-use pggraft::ddl::QualifiedName;
 use pggraft::rename::{Naming, SchemaArg};
 use pggraft::select::{Filters, Pattern, TablePattern};
+use pggraft::sql::QualifiedName;
 use pggraft::verify::{self, Level, VerifyOptions, VerifyReport};
 
 use crate::{Outcome, output};

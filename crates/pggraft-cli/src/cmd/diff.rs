@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use pggraft::catalog::SchemaFilter;
 use pggraft::diff::source::{Side, align, self_check};
 use pggraft::diff::{DiffOptions, HazardKind, diff};
 use pggraft::rename::SchemaArg;
 use pggraft::select::Pattern;
+use pggraft::select::SchemaFilter;
 
 use crate::{Outcome, output};
 

@@ -2,9 +2,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use pggraft::catalog::SchemaFilter;
 use pggraft::conn::ConnSpec;
 use pggraft::select::Pattern;
+use pggraft::select::SchemaFilter;
 
 use crate::{Outcome, output};
 
@@ -39,10 +39,10 @@ pub async fn run(a: InspectArgs) -> Result<Outcome> {
         include: a.schemas.iter().map(Pattern::new).collect(),
         exclude: a.exclude.iter().map(Pattern::new).collect(),
     };
-    let cat = pggraft::inspect::read_catalog(&spec, &filter).await?;
+    let cat = pggraft::catalog::read_catalog(&spec, &filter).await?;
     let text = match a.format {
         Format::Json => cat.to_json(),
-        Format::Sql => pggraft::inspect::to_sql(&cat),
+        Format::Sql => pggraft::ddl::to_sql(&cat),
     };
     output::write_out(a.output.as_deref(), &text)?;
     // The process ends next: freeing a model of 10,000 tables string by

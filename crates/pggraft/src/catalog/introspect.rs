@@ -19,9 +19,10 @@ use tokio_postgres::{Client, Row};
 
 use super::model::*;
 use crate::conn::ConnSpec;
-use crate::ddl::QualifiedName;
+use crate::conn::session::SESSION_SETTINGS;
 use crate::error::{Error, PgResultExt, Result};
-use crate::select::Pattern;
+use crate::select::SchemaFilter;
+use crate::sql::QualifiedName;
 
 // System catalog OIDs (fixed across PostgreSQL versions).
 const PG_CLASS: u32 = 1259;
@@ -39,50 +40,6 @@ const PG_STATISTIC_EXT: u32 = 3381;
 const PG_OPERATOR: u32 = 2617;
 const PG_TS_DICT: u32 = 3600;
 const PG_TS_CONFIG: u32 = 3602;
-
-/// Which schemas to read.
-#[derive(Debug, Clone, Default)]
-pub struct SchemaFilter {
-    /// Schema name patterns; empty means every user schema.
-    pub include: Vec<Pattern>,
-    /// Schema name patterns to leave out.
-    pub exclude: Vec<Pattern>,
-}
-
-impl SchemaFilter {
-    pub fn all() -> SchemaFilter {
-        SchemaFilter::default()
-    }
-
-    pub fn only(names: impl IntoIterator<Item = impl Into<String>>) -> SchemaFilter {
-        SchemaFilter {
-            include: names.into_iter().map(|n| Pattern::new(n)).collect(),
-            exclude: vec![],
-        }
-    }
-
-    fn admits(&self, name: &str) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|p| p.matches(name)))
-            && !self.exclude.iter().any(|p| p.matches(name))
-    }
-}
-
-/// Session settings every introspecting (and hashing) session uses, so that
-/// server-printed SQL is fully qualified and values print the same way on
-/// every server.
-pub const SESSION_SETTINGS: &str = "SELECT pg_catalog.set_config('search_path', '', false), \
-     pg_catalog.set_config('DateStyle', 'ISO, YMD', false), \
-     pg_catalog.set_config('IntervalStyle', 'postgres', false), \
-     pg_catalog.set_config('TimeZone', 'UTC', false), \
-     pg_catalog.set_config('extra_float_digits', '3', false), \
-     pg_catalog.set_config('bytea_output', 'hex', false), \
-     pg_catalog.set_config('quote_all_identifiers', 'off', false), \
-     pg_catalog.set_config('standard_conforming_strings', 'on', false)";
-
-/// Applies [`SESSION_SETTINGS`] to a session.
-pub async fn prepare_session(client: &Client) -> Result<()> {
-    client.batch_execute(SESSION_SETTINGS).await.ctx("preparing session settings")
-}
 
 /// The ACL of a catalog column as a JSON array of grants, NULL for default.
 fn acl_json(col: &str) -> String {
@@ -463,7 +420,7 @@ pub async fn snapshot_helpers(spec: &ConnSpec, snapshot: &str, n: usize) -> Vec<
             .batch_execute(&format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; \
                  SET jit = off; SET max_parallel_workers_per_gather = 0; {}",
-                crate::ddl::literal(snapshot),
+                crate::sql::literal(snapshot),
                 SESSION_SETTINGS
             ))
             .await
@@ -862,7 +819,7 @@ fn aggregate_options(r: &Row) -> String {
         }
     }
     if let Some(v) = r.get::<_, Option<String>>("agginitval") {
-        o.push(format!("INITCOND = {}", crate::ddl::literal(&v)));
+        o.push(format!("INITCOND = {}", crate::sql::literal(&v)));
     }
     if let Some(f) = r.get::<_, Option<String>>("msfunc") {
         o.push(format!("MSFUNC = {f}"));
@@ -878,7 +835,7 @@ fn aggregate_options(r: &Row) -> String {
         }
         final_func(&mut o, "M", ["mfinalfunc", "aggmfinalextra", "mfinalmodify"]);
         if let Some(v) = r.get::<_, Option<String>>("aggminitval") {
-            o.push(format!("MINITCOND = {}", crate::ddl::literal(&v)));
+            o.push(format!("MINITCOND = {}", crate::sql::literal(&v)));
         }
     }
     if let Some(op) = r.get::<_, Option<String>>("sortop") {

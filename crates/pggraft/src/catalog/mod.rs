@@ -4,8 +4,8 @@
 
 pub mod introspect;
 pub mod model;
+mod read;
 
-pub use introspect::{
-    CATALOG_HELPERS, SchemaFilter, introspect, introspect_with, prepare_session, snapshot_helpers,
-};
+pub use introspect::{CATALOG_HELPERS, introspect, introspect_with, snapshot_helpers};
 pub use model::*;
+pub use read::read_catalog;

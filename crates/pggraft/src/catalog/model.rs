@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ddl::QualifiedName;
+use crate::sql::QualifiedName;
 
 /// A whole introspected database (or the selected schemas of one).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -94,7 +94,7 @@ pub struct Operator {
 impl Operator {
     /// `schema.symbol`: the schema quoted, the symbol as it is.
     pub fn qualified(&self) -> String {
-        format!("{}.{}", crate::ddl::ident(&self.name.schema), self.name.name)
+        format!("{}.{}", crate::sql::ident(&self.name.schema), self.name.name)
     }
 
     /// `schema.symbol(left, right)` as `ALTER`, `COMMENT` and `DROP` name it.
@@ -580,7 +580,7 @@ pub struct Statistics {
 /// Stable keys naming objects across databases (used for dependencies,
 /// ordering and diffs). Names are rendered quoted, so keys are unambiguous.
 pub mod key {
-    use crate::ddl::{QualifiedName, ident};
+    use crate::sql::{QualifiedName, ident};
 
     pub fn schema(name: &str) -> String {
         format!("schema {}", ident(name))

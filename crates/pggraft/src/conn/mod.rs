@@ -15,6 +15,7 @@
 mod connect;
 mod params;
 mod pgpass;
+pub mod session;
 mod tls;
 
 use std::fmt;
@@ -26,6 +27,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::error::{Error, Result};
 
+pub use session::{SESSION_SETTINGS, prepare_session};
 pub use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Port used when none is given, as in libpq.

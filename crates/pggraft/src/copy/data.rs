@@ -8,8 +8,8 @@ use tokio_postgres::Client;
 
 use super::Progress;
 use super::plan::{Chunk, TableTask};
-use crate::ddl::ident;
 use crate::error::{PgResultExt, Result};
+use crate::sql::ident;
 
 /// Bytes gathered before a write to the target.
 const COPY_BLOCK: usize = 256 * 1024;

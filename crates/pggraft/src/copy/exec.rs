@@ -21,10 +21,10 @@ use tokio_postgres::Client;
 use super::data::{copy_chunk, insert_select_chunk};
 use super::plan::{ClonePlan, TableTask};
 use super::{Cancel, CloneOptions, CloneReport, Progress, Strategy, TableReport};
-use crate::catalog::prepare_session;
-use crate::ddl::render::Stmt;
-use crate::ddl::{ident, literal};
+use crate::conn::prepare_session;
 use crate::error::{Error, PgResultExt, Result, describe_pg_error};
+use crate::plan::Stmt;
+use crate::sql::{ident, literal};
 
 /// Connects to the target as one of this clone's sessions.
 async fn target_session(opts: &CloneOptions, tag: &str) -> Result<Client> {
@@ -234,7 +234,7 @@ fn statement_error(s: &Stmt, e: &tokio_postgres::Error) -> Error {
 async fn copy_sequences(
     holder: &Client,
     target: &Client,
-    seqs: &[(crate::ddl::QualifiedName, crate::ddl::QualifiedName)],
+    seqs: &[(crate::sql::QualifiedName, crate::sql::QualifiedName)],
 ) -> Result<usize> {
     for batch in seqs.chunks(200) {
         let union: Vec<String> = batch
@@ -306,7 +306,7 @@ impl Scheduler {
             deps.extend(table_keys.iter().cloned());
             work.push(Work {
                 stmt: Stmt {
-                    section: crate::ddl::render::Section::PostData,
+                    section: crate::plan::Section::PostData,
                     phase: 0,
                     provides: None,
                     object: m.key.clone(),

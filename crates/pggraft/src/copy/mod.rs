@@ -18,9 +18,9 @@ use std::pin::Pin;
 use serde::Serialize;
 
 use crate::conn::ConnSpec;
-use crate::ddl::QualifiedName;
 use crate::rename::Naming;
 use crate::select::TablePattern;
+use crate::sql::QualifiedName;
 
 pub use exec::run_clone;
 pub use plan::{ClonePlan, TableTask, plan_clone};

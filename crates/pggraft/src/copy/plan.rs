@@ -8,14 +8,15 @@ use tokio_postgres::Client;
 
 use super::{CloneOptions, Strategy};
 use crate::catalog::model::key;
-use crate::catalog::{
-    CATALOG_HELPERS, Catalog, SchemaFilter, introspect_with, prepare_session, snapshot_helpers,
-};
-use crate::ddl::QualifiedName;
-use crate::ddl::render::{RenderOptions, Stmt, render};
+use crate::catalog::{CATALOG_HELPERS, Catalog, introspect_with, snapshot_helpers};
+use crate::conn::prepare_session;
+use crate::ddl::render::{RenderOptions, render};
 use crate::error::{Error, PgResultExt, Result};
+use crate::plan::Stmt;
 use crate::plan::order;
 use crate::rename::{register_names, rename_catalog};
+use crate::select::SchemaFilter;
+use crate::sql::QualifiedName;
 
 /// A source schema, the temporary name it is built under, and its final name.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
-//! Rendering the catalog model as SQL. Identifier quoting lives in [`quote`].
+//! Rendering the catalog model as SQL statements ([`render`]) and as one
+//! script ([`script`]). Quoting lives below, in [`crate::sql::quote`].
 
-pub mod quote;
 pub mod render;
+mod script;
 
-pub use quote::{Ident, Literal, QualifiedName, ident, literal};
+pub use script::to_sql;

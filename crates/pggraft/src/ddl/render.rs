@@ -11,36 +11,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use foldhash::HashMap as FastMap;
 
-use serde::{Deserialize, Serialize};
-
-use super::quote::{Ident, QualifiedName, ident, literal};
 use crate::catalog::model::*;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Section {
-    PreData,
-    PostData,
-}
-
-/// One SQL statement and where it fits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Stmt {
-    pub section: Section,
-    /// Tie-breaking priority among statements whose dependencies are met.
-    pub phase: u16,
-    /// The key of the object this statement creates, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provides: Option<String>,
-    /// The key of the object this statement concerns.
-    pub object: String,
-    /// Keys of objects that must exist before this statement runs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub deps: Vec<String>,
-    /// What kind of statement this is (for reports and filtering).
-    pub what: &'static str,
-    pub sql: String,
-}
+use crate::plan::{Section, Stmt};
+use crate::sql::{Ident, QualifiedName, ident, literal};
 
 /// The `what` of default-privilege statements (the diff orders them last).
 pub(crate) const DEFAULT_PRIVILEGES: &str = "default privileges";

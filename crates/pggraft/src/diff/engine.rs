@@ -16,11 +16,12 @@ use super::objects::{Obj, objects};
 use super::{Change, DiffOptions, Hazard, HazardKind, Migration};
 use crate::catalog::model::*;
 use crate::ddl::render::{
-    self as render, RenderOptions, Section, Stmt, acl_statements, column_sql, grantee, render,
-    storage_word, with_options,
+    self as render, RenderOptions, acl_statements, column_sql, grantee, render, storage_word,
+    with_options,
 };
-use crate::ddl::{QualifiedName, ident, literal};
 use crate::error::Result;
+use crate::plan::{Section, Stmt};
+use crate::sql::{QualifiedName, ident, literal};
 
 const DROP: u16 = 10;
 const ALTER: u16 = 20;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::catalog::model::*;
 use crate::ddl::render::AclClass;
-use crate::ddl::{QualifiedName, ident};
+use crate::sql::{QualifiedName, ident};
 
 /// Privilege class, `ON` target, owner and ACL of an object.
 pub type AclInfo<'a> = (AclClass, String, Option<&'a str>, Option<&'a Vec<Grant>>);

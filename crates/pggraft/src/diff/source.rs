@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 use pg_sandbox::Cluster;
 
 use super::{DiffOptions, Migration, diff};
-use crate::catalog::{Catalog, SchemaFilter};
+use crate::catalog::Catalog;
 use crate::conn::ConnSpec;
-use crate::ddl::ident;
 use crate::error::{Error, Result};
 use crate::rename::{NameMap, register_names, rename_catalog};
+use crate::select::SchemaFilter;
+use crate::sql::ident;
 
 /// One side of a diff, as given on the command line.
 #[derive(Debug, Clone)]
@@ -44,7 +45,7 @@ impl Side {
     /// Reads the side's catalog model (schemas chosen by `filter`).
     pub async fn load(&self, filter: &SchemaFilter) -> Result<Catalog> {
         match self {
-            Side::Database(spec) => crate::inspect::read_catalog(spec, filter).await,
+            Side::Database(spec) => crate::catalog::read_catalog(spec, filter).await,
             Side::Snapshot(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
@@ -65,7 +66,7 @@ impl Side {
                     })?;
                 }
                 let spec = ConnSpec::parse(&db.url())?;
-                let mut cat = crate::inspect::read_catalog(&spec, filter).await?;
+                let mut cat = crate::catalog::read_catalog(&spec, filter).await?;
                 cat.database = path.display().to_string();
                 Ok(cat)
             }
@@ -146,7 +147,7 @@ pub async fn self_check(
     for r in &roles {
         create_roles.push_str(&format!(
             "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {lit}) THEN CREATE ROLE {id}; END IF;\n",
-            lit = crate::ddl::literal(r),
+            lit = crate::sql::literal(r),
             id = ident(r)
         ));
     }
@@ -169,11 +170,11 @@ pub async fn self_check(
     let names: Vec<String> =
         from.schemas.iter().chain(to.schemas.iter()).map(|s| s.name.clone()).collect();
     let filter = SchemaFilter::only(names.into_iter().collect::<BTreeSet<_>>());
-    let after = crate::inspect::read_catalog(&spec, &filter).await;
+    let after = crate::catalog::read_catalog(&spec, &filter).await;
     let after = match after {
         Ok(c) => c,
         // A schema the migration drops no longer exists: read all instead.
-        Err(_) => crate::inspect::read_catalog(&spec, &SchemaFilter::all()).await?,
+        Err(_) => crate::catalog::read_catalog(&spec, &SchemaFilter::all()).await?,
     };
     let mut to_only = to.clone();
     let wanted: BTreeSet<&String> = to.schemas.iter().map(|s| &s.name).collect();

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::SchemaFilter;
 use crate::diff::source::{Side, align};
 use crate::diff::{DiffOptions, Migration, diff};
 use crate::error::Result;
 use crate::rename::SchemaArg;
 use crate::select::Pattern;
+use crate::select::SchemaFilter;
 
 use super::files::Header;
 

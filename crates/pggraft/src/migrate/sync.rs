@@ -15,12 +15,13 @@ use super::files::{Header, NewFiles, next_version, render, sanitize_name, write_
 use super::history::{History, Kind, Lock};
 use super::run::{Action, Applied, Record, run_statements};
 use super::script::split_statements;
-use crate::catalog::{Catalog, SchemaFilter, key};
+use crate::catalog::read_catalog;
+use crate::catalog::{Catalog, key};
 use crate::conn::ConnSpec;
 use crate::diff::{DiffOptions, Migration, diff};
 use crate::error::{Error, Result};
-use crate::inspect::read_catalog;
 use crate::rename::{Naming, register_names, rename_catalog};
+use crate::select::SchemaFilter;
 
 /// Validated options for `sync-schema`.
 #[derive(Debug, Clone)]

@@ -15,7 +15,9 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::ddl::render::{Section, Stmt};
+mod stmt;
+
+pub use stmt::{Section, Stmt};
 
 /// Statements split into the two sections, each in execution order.
 #[derive(Debug, Clone, Default)]

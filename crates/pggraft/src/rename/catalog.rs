@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use super::{NameMap, rewrite_function_body, rewrite_search_path, rewrite_sql};
 use crate::catalog::model::*;
-use crate::ddl::QualifiedName;
 use crate::error::Result;
+use crate::sql::QualifiedName;
 
 /// Registers every name of the catalog's mapped schemas in `map`, and checks
 /// that lower-casing keeps names distinct.
@@ -54,11 +54,11 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
             }
         }
         map.check_collisions(
-            &format!("schema {}", crate::ddl::ident(&s.name)),
+            &format!("schema {}", crate::sql::ident(&s.name)),
             relations.iter().copied(),
         )?;
         map.check_collisions(
-            &format!("types of schema {}", crate::ddl::ident(&s.name)),
+            &format!("types of schema {}", crate::sql::ident(&s.name)),
             types.iter().copied(),
         )?;
         for n in relations.iter().chain(types.iter()) {

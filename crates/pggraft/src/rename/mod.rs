@@ -12,8 +12,8 @@ mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ddl::quote::{QualifiedName, ident};
 use crate::error::{Error, Result};
+use crate::sql::quote::{QualifiedName, ident};
 
 pub use catalog::{register_names, rename_catalog};
 pub use naming::{Naming, SchemaArg};

@@ -12,8 +12,8 @@
 use std::ops::Range;
 
 use super::NameMap;
-use crate::ddl::quote::{ident, literal};
 use crate::sql::lexer::{Token, TokenKind, ident_value, is_ident_cont, string_value, tokenize};
+use crate::sql::quote::{ident, literal};
 
 /// Rewritten SQL text plus what could not be handled safely (to be shown to
 /// the user; the caller adds which object the text belongs to).

@@ -1,11 +1,11 @@
-//! Property tests tying [`crate::ddl::quote`] to the lexer: whatever name we
+//! Property tests tying [`crate::sql::quote`] to the lexer: whatever name we
 //! quote must read back, as exactly one token, as the same name. A quoting
 //! bug here would silently rename or break objects in generated DDL.
 
 use proptest::prelude::*;
 
 use super::lexer::{TokenKind, ident_value, string_value, tokenize};
-use crate::ddl::quote::{Ident, QualifiedName, ident, is_bare_identifier, literal};
+use crate::sql::quote::{Ident, QualifiedName, ident, is_bare_identifier, literal};
 
 /// Names a user might really have: hostile characters, unicode, keywords,
 /// and names right at PostgreSQL's 63-byte limit.

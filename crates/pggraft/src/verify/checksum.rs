@@ -10,8 +10,8 @@
 
 use tokio_postgres::Client;
 
-use crate::ddl::{QualifiedName, ident};
 use crate::error::{Error, PgResultExt, Result};
+use crate::sql::{QualifiedName, ident};
 
 /// One side of a compared table: its name on that side, and its compared
 /// columns (the source's columns, in the source's order, under the names

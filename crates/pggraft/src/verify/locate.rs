@@ -24,8 +24,8 @@ use tokio_postgres::types::ToSql;
 
 use super::RowDiffs;
 use super::checksum::{Stats, TableSql, parse_sum};
-use crate::ddl::ident;
 use crate::error::{PgResultExt, Result};
+use crate::sql::ident;
 
 /// Ranges with at most this many rows (on either side) are compared row by row.
 pub(super) const LEAF: i64 = 1000;

@@ -32,12 +32,13 @@ use tokio_postgres::Client;
 
 use self::checksum::{Blocks, Stats, TableSql, block_size, split_blocks, table_stats};
 use self::session::{Side, run_pool};
-use crate::catalog::{Catalog, SchemaFilter, Table, View, introspect};
+use crate::catalog::{Catalog, Table, View, introspect};
 use crate::conn::ConnSpec;
-use crate::ddl::QualifiedName;
 use crate::error::{Error, PgResultExt, Result};
 use crate::rename::{Naming, register_names, rename_catalog};
+use crate::select::SchemaFilter;
 use crate::select::{Pattern, TablePattern};
+use crate::sql::QualifiedName;
 
 /// Default number of sessions per side.
 pub const DEFAULT_JOBS: usize = 4;
@@ -322,7 +323,7 @@ pub enum RowDiffs {
 
 /// `id=42` or `(id, day)=(42, 2024-01-01)`, like PostgreSQL's key messages.
 pub fn format_key(columns: &[String], values: &[String]) -> String {
-    let cols: Vec<String> = columns.iter().map(|c| crate::ddl::ident(c)).collect();
+    let cols: Vec<String> = columns.iter().map(|c| crate::sql::ident(c)).collect();
     if cols.len() == 1 && values.len() == 1 {
         format!("{}={}", cols[0], values[0])
     } else {
@@ -809,7 +810,7 @@ fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<Pai
                             tgt.columns.push(x.name.clone());
                             tgt.types.push(x.type_name.clone());
                         }
-                        None => lacking.push(crate::ddl::ident(&c.name)),
+                        None => lacking.push(crate::sql::ident(&c.name)),
                     }
                 }
                 if !lacking.is_empty() {

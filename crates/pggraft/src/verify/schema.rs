@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{DiffKind, ObjectDiff};
 use crate::catalog::{Catalog, key};
-use crate::ddl::QualifiedName;
 use crate::ddl::render::{RenderOptions, render};
+use crate::sql::QualifiedName;
 
 /// Keys of every object that belongs to one of `tables`: the relation, its
 /// defaults, constraints, policies, indexes, triggers, rules, statistics

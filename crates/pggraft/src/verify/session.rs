@@ -14,10 +14,10 @@ use std::sync::{Mutex, PoisonError};
 use futures_util::future::try_join_all;
 use tokio_postgres::Client;
 
-use crate::catalog::prepare_session;
 use crate::conn::ConnSpec;
-use crate::ddl::literal;
+use crate::conn::prepare_session;
 use crate::error::{PgResultExt, Result};
+use crate::sql::literal;
 
 const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 

@@ -54,7 +54,7 @@ pub fn tables_of(db: &TestDb<'_>, schemas: &[&str]) -> Vec<(String, String)> {
 }
 
 pub fn quote_qualified(schema: &str, name: &str) -> String {
-    pggraft::ddl::QualifiedName::new(schema, name).to_string()
+    pggraft::sql::QualifiedName::new(schema, name).to_string()
 }
 
 pub const EVERYTHING_SCHEMAS: &[&str] = pggraft::sample::SCHEMAS;

@@ -2,9 +2,9 @@
 //! breadth). Each case checks both directions: the migration applied to
 //! FROM makes its `pg_dump --schema-only` equal TO's, and a re-diff is empty.
 
-use pggraft::catalog::SchemaFilter;
+use pggraft::catalog::read_catalog;
 use pggraft::diff::{DiffOptions, HazardKind, Migration, diff};
-use pggraft::inspect::read_catalog;
+use pggraft::select::SchemaFilter;
 
 use crate::common::*;
 

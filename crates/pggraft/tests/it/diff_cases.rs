@@ -22,9 +22,10 @@ use std::sync::{Arc, Mutex, Once};
 
 use futures_util::{StreamExt, stream};
 use pg_sandbox::TestDb;
-use pggraft::catalog::{Catalog, SchemaFilter};
+use pggraft::catalog::Catalog;
+use pggraft::catalog::read_catalog;
 use pggraft::diff::{DiffOptions, diff};
-use pggraft::inspect::read_catalog;
+use pggraft::select::SchemaFilter;
 
 use crate::common::*;
 

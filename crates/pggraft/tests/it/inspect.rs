@@ -1,7 +1,9 @@
 //! `inspect`: the catalog model is complete and faithful.
 
-use pggraft::catalog::{Catalog, SchemaFilter};
-use pggraft::inspect::{read_catalog, to_sql};
+use pggraft::catalog::Catalog;
+use pggraft::catalog::read_catalog;
+use pggraft::ddl::to_sql;
+use pggraft::select::SchemaFilter;
 
 use crate::common::*;
 
@@ -96,7 +98,8 @@ async fn schema_names_match_exactly_with_wildcards() {
 
 #[tokio::test]
 async fn helper_sessions_read_the_callers_snapshot() {
-    use pggraft::catalog::{introspect_with, prepare_session, snapshot_helpers};
+    use pggraft::catalog::{introspect_with, snapshot_helpers};
+    use pggraft::conn::prepare_session;
     let db = db_with(
         "helpers_snapshot",
         "CREATE SCHEMA app; CREATE TABLE app.t (a int PRIMARY KEY CHECK (a > 0));",
@@ -133,7 +136,7 @@ async fn inspect_without_spare_connections_reads_on_one_session() {
          GRANT USAGE ON SCHEMA {schemas} TO {role};",
         schemas = EVERYTHING_SCHEMAS
             .iter()
-            .map(|s| pggraft::ddl::ident(s))
+            .map(|s| pggraft::sql::ident(s))
             .collect::<Vec<_>>()
             .join(", ")
     ))

@@ -1,13 +1,11 @@
-//! `inspect`: read a database's catalog model in one consistent snapshot
-//! and print it as SQL.
+//! Reading a whole catalog model from a connection string: one consistent
+//! snapshot, shared by a few helper sessions.
 
-use crate::catalog::{
-    CATALOG_HELPERS, Catalog, SchemaFilter, introspect_with, prepare_session, snapshot_helpers,
-};
+use crate::catalog::{CATALOG_HELPERS, Catalog, introspect_with, snapshot_helpers};
 use crate::conn::ConnSpec;
-use crate::ddl::render::{RenderOptions, render};
+use crate::conn::prepare_session;
 use crate::error::{PgResultExt, Result};
-use crate::plan;
+use crate::select::SchemaFilter;
 
 const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
@@ -33,19 +31,4 @@ pub async fn read_catalog(spec: &ConnSpec, filter: &SchemaFilter) -> Result<Cata
     let cat = introspect_with(&client, &helpers, filter).await?;
     client.batch_execute("COMMIT").await.ctx("committing")?;
     Ok(cat)
-}
-
-/// The model as one SQL script, in dependency order.
-pub fn to_sql(cat: &Catalog) -> String {
-    let t = std::time::Instant::now();
-    let stmts = render(cat, &RenderOptions::default());
-    tracing::debug!("inspect: rendered {} statements in {:.0?}", stmts.len(), t.elapsed());
-    let t = std::time::Instant::now();
-    let ordered = plan::order(stmts);
-    tracing::debug!("inspect: ordered them in {:.0?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let mut out = format!("-- pggraft schema of database {}\n", crate::ddl::literal(&cat.database));
-    out.push_str(&plan::script(&ordered));
-    tracing::debug!("inspect: script in {:.0?}", t.elapsed());
-    out
 }

@@ -1,0 +1,32 @@
+//! The node the planner orders: one SQL statement, the object it creates,
+//! the object it concerns and the objects it needs first. Rendering
+//! ([`crate::ddl::render`]) and diff produce them; [`super::order`] orders
+//! them; the copy engine runs them.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    PreData,
+    PostData,
+}
+
+/// One SQL statement and where it fits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stmt {
+    pub section: Section,
+    /// Tie-breaking priority among statements whose dependencies are met.
+    pub phase: u16,
+    /// The key of the object this statement creates, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provides: Option<String>,
+    /// The key of the object this statement concerns.
+    pub object: String,
+    /// Keys of objects that must exist before this statement runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deps: Vec<String>,
+    /// What kind of statement this is (for reports and filtering).
+    pub what: &'static str,
+    pub sql: String,
+}
