@@ -30,6 +30,30 @@ use crate::error::{Error, Result};
 pub use session::{SESSION_SETTINGS, prepare_session};
 pub use tokio_postgres_rustls::MakeRustlsConnect;
 
+/// Which end of a copy or comparison a session, an object or an error
+/// belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Source,
+    Target,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Source => "source",
+            Side::Target => "target",
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Port used when none is given, as in libpq.
 pub const DEFAULT_PORT: u16 = 5432;
 

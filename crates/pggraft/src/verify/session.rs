@@ -15,6 +15,7 @@ use futures_util::future::try_join_all;
 use tokio_postgres::Client;
 
 use crate::conn::ConnSpec;
+pub(super) use crate::conn::Side;
 use crate::conn::prepare_session;
 use crate::error::{PgResultExt, Result};
 use crate::sql::literal;
@@ -27,22 +28,6 @@ const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 const VERIFY_SETTINGS: &str = "SELECT pg_catalog.set_config('lc_monetary', 'C', false), \
      pg_catalog.set_config('statement_timeout', '0', false), \
      pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)";
-
-/// Which database a session reads; used in messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Side {
-    Source,
-    Target,
-}
-
-impl Side {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Side::Source => "source",
-            Side::Target => "target",
-        }
-    }
-}
 
 /// Connects and opens the side's reading transaction; with `export`, also
 /// exports its snapshot for workers to join.
