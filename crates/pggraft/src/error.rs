@@ -1,40 +1,68 @@
 //! The library's error type. Each variant carries the object and the side it
-//! concerns, and [`Error::kind`] tells a caller whether retrying can help.
+//! concerns; [`Error::kind`] classifies it and [`Error::is_retryable`] tells a
+//! caller whether retrying can help. Tests assert kinds, not message text.
 
 use std::fmt;
 
+use crate::conn::Side;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Whether an error is worth retrying.
+/// What kind of failure an error is, and so what a caller can do about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Bad input from the user: fix the command line or the files.
     Input,
-    /// Could not reach or authenticate to a server; may succeed later.
+    /// Could not reach or authenticate to a server, or lost the connection;
+    /// may succeed later.
     Connection,
     /// The server refused or failed a statement.
     Database,
-    /// Something pggraft cannot handle (an unsupported object kind, a bug).
+    /// Something pggraft does not handle yet (an unsupported object kind).
     Unsupported,
+    /// The user asked to stop.
+    Interrupted,
+    /// A bug in pggraft.
+    Internal,
     /// Local I/O.
     Io,
 }
 
+/// The library's error. Variants carry the object and the side they concern
+/// as data; [`Error::kind`] classifies, [`Error::is_retryable`] says whether
+/// trying again can help, [`Error::sqlstate`] gives the server's code.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("invalid connection string: {0}")]
     InvalidConnInfo(String),
-    #[error("cannot connect to {target}: {reason}")]
-    Connect { target: String, reason: String },
+    #[error("cannot connect to {}{target}: {reason}", side_of(*side))]
+    Connect { side: Option<Side>, target: String, reason: String },
     /// The server's message is already in `message`; the driver error is
     /// kept for its SQLSTATE (not as a `source`, which would print the
     /// same message again in an error chain).
-    #[error("{context}: {message}")]
-    Db { context: String, message: String, pg: Option<tokio_postgres::Error> },
+    #[error("{}{context}: {message}", side_of(*side))]
+    Db { side: Option<Side>, context: String, message: String, pg: Option<tokio_postgres::Error> },
     #[error("{0}")]
     Input(String),
+    #[error(
+        "target schema {schema:?} already exists in database {database:?}; pass --drop-if-exists \
+         to replace it"
+    )]
+    TargetSchemaExists { schema: String, database: String },
+    #[error(
+        "roles {} are used by the copied objects (owners, grants or policies) but do not exist \
+         on the target; create them there, or pass --no-owner / --no-acl",
+        quoted_list(roles)
+    )]
+    MissingRoles { roles: Vec<String> },
     #[error("unsupported: {0}")]
     Unsupported(String),
+    #[error("interrupted; {0}")]
+    Interrupted(String),
+    #[error("internal error (a bug in pggraft, please report it): {0}")]
+    Internal(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -45,27 +73,95 @@ pub enum Error {
     Sandbox(#[from] pg_sandbox::Error),
 }
 
+fn side_of(side: Option<Side>) -> String {
+    side.map(|s| format!("the {s}: ")).unwrap_or_default()
+}
+
+fn quoted_list(items: &[String]) -> String {
+    items.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(", ")
+}
+
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidConnInfo(_) | Error::Input(_) => ErrorKind::Input,
+            Error::InvalidConnInfo(_)
+            | Error::Input(_)
+            | Error::TargetSchemaExists { .. }
+            | Error::MissingRoles { .. } => ErrorKind::Input,
             Error::Connect { .. } => ErrorKind::Connection,
             Error::Db { pg: Some(e), .. } if e.is_closed() => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,
             Error::Unsupported(_) => ErrorKind::Unsupported,
+            Error::Interrupted(_) => ErrorKind::Interrupted,
+            Error::Internal(_) => ErrorKind::Internal,
             Error::Io { .. } | Error::Sandbox(_) => ErrorKind::Io,
         }
+    }
+
+    /// Whether the same operation may succeed if tried again: a lost or
+    /// refused connection, a deadlock or serialization failure, a lock
+    /// that was not granted in time, a server shutting down.
+    pub fn is_retryable(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        if self.kind() == ErrorKind::Connection {
+            return true;
+        }
+        self.sqlstate().is_some_and(|s| {
+            [
+                SqlState::T_R_DEADLOCK_DETECTED,
+                SqlState::T_R_SERIALIZATION_FAILURE,
+                SqlState::LOCK_NOT_AVAILABLE,
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+            ]
+            .contains(s)
+        })
+    }
+
+    /// The server's SQLSTATE, when a statement failed.
+    pub fn sqlstate(&self) -> Option<&tokio_postgres::error::SqlState> {
+        match self {
+            Error::Db { pg: Some(e), .. } => e.code(),
+            _ => None,
+        }
+    }
+
+    /// Which side the error happened on, when known.
+    pub fn side(&self) -> Option<Side> {
+        match self {
+            Error::Connect { side, .. } | Error::Db { side, .. } => *side,
+            _ => None,
+        }
+    }
+
+    /// Says which side a connection or statement error happened on (kept
+    /// when already known).
+    pub fn on(mut self, at: Side) -> Error {
+        if let Error::Connect { side, .. } | Error::Db { side, .. } = &mut self {
+            side.get_or_insert(at);
+        }
+        self
     }
 
     /// Wraps a driver error with what we were doing, keeping the server's
     /// message, detail and hint readable (the driver's own Display says only
     /// "db error").
     pub fn db(context: impl fmt::Display, e: tokio_postgres::Error) -> Error {
-        Error::Db { context: context.to_string(), message: describe_pg_error(&e), pg: Some(e) }
+        Error::Db {
+            side: None,
+            context: context.to_string(),
+            message: describe_pg_error(&e),
+            pg: Some(e),
+        }
     }
 
     pub fn input(msg: impl Into<String>) -> Error {
         Error::Input(msg.into())
+    }
+
+    pub fn internal(msg: impl Into<String>) -> Error {
+        Error::Internal(msg.into())
     }
 
     pub fn io(context: impl fmt::Display, source: std::io::Error) -> Error {

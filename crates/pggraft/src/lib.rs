@@ -6,10 +6,11 @@
 //! a terminal; progress is reported through callbacks and results are values.
 
 pub mod catalog;
+pub mod clone;
 pub mod conn;
-pub mod copy;
 pub mod ddl;
 pub mod diff;
+pub mod engine;
 pub mod error;
 pub mod migrate;
 pub mod plan;

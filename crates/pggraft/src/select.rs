@@ -222,3 +222,29 @@ mod tests {
         assert!(Filters::parse("x\n").is_err());
     }
 }
+
+/// Which tables to take (`-t`, the include list; empty: all) and which to
+/// leave out (`-T`). The one place the two lists are combined.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableFilter {
+    pub include: Vec<TablePattern>,
+    pub exclude: Vec<TablePattern>,
+}
+
+impl TableFilter {
+    /// Neither list says anything.
+    pub fn is_empty(&self) -> bool {
+        self.include.is_empty() && self.exclude.is_empty()
+    }
+
+    /// Whether the table `q` is taken.
+    pub fn admits(&self, q: &crate::sql::QualifiedName) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|p| p.matches(&q.schema, &q.name)))
+            && !self.excludes(q)
+    }
+
+    /// Whether `-T` names the table `q`.
+    pub fn excludes(&self, q: &crate::sql::QualifiedName) -> bool {
+        self.exclude.iter().any(|p| p.matches(&q.schema, &q.name))
+    }
+}

@@ -11,8 +11,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
+use pggraft::clone::{self, CloneOptions, CloneReport, StrategyChoice};
 use pggraft::conn::ConnSpec;
-use pggraft::copy::{self, CloneOptions, CloneReport, Progress, Strategy};
+use pggraft::engine::{Cancel, ProgressSink};
 use pggraft::rename::{Naming, SchemaArg};
 use pggraft::select::{Filters, Pattern, TablePattern};
 use pggraft::sql::QualifiedName;
@@ -160,8 +161,8 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
         lower_case: matches!(a.identifier_case, IdentifierCase::Lower),
     };
     opts.exclude_schemas = exclude_schemas;
-    opts.include_tables = include_tables;
-    opts.exclude_tables = exclude_tables;
+    opts.tables.include = include_tables;
+    opts.tables.exclude = exclude_tables;
     opts.exclude_table_data = exclude_data;
     opts.schema_only = a.schema_only;
     opts.data_only = a.data_only;
@@ -172,9 +173,9 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     opts.index_jobs = a.index_jobs;
     opts.split_larger_than = a.split_tables_larger_than;
     opts.strategy = match a.strategy {
-        StrategyArg::Auto => Strategy::Auto,
-        StrategyArg::Copy => Strategy::Copy,
-        StrategyArg::InsertSelect => Strategy::InsertSelect,
+        StrategyArg::Auto => StrategyChoice::Auto,
+        StrategyArg::Copy => StrategyChoice::Copy,
+        StrategyArg::InsertSelect => StrategyChoice::InsertSelect,
     };
     opts.drop_if_exists = a.drop_if_exists;
     opts.owners = !a.no_owner;
@@ -196,14 +197,16 @@ pub async fn run_clone(
     json: bool,
     verify_after: bool,
 ) -> Result<Outcome> {
-    let plan = copy::plan_clone(opts).await?;
+    let plan = clone::prepare(opts).await?;
     if dry_run {
         let mut text = String::new();
         text.push_str(&format!(
             "-- pggraft clone plan: {} -> {}\n-- strategy: {:?}\n",
-            opts.source, opts.target, plan.strategy
+            opts.source,
+            opts.target,
+            plan.strategy()
         ));
-        for s in &plan.schemas {
+        for s in &plan.schemas() {
             text.push_str(&format!(
                 "-- schema {:?} -> {:?} (built as {:?})\n",
                 s.source, s.target, s.build
@@ -214,10 +217,10 @@ pub async fn run_clone(
         }
         text.push_str(&plan.script());
         text.push_str("\n-- data\n");
-        for t in &plan.tables {
+        for t in &plan.job.tables {
             text.push_str(&format!(
                 "-- copy {} -> {} ({}, {} part{})\n",
-                t.source,
+                t.label,
                 t.target,
                 HumanBytes(t.bytes),
                 t.chunks.len(),
@@ -228,11 +231,11 @@ pub async fn run_clone(
         return Ok(Outcome::Ok);
     }
     let progress = TermProgress::new(!json);
-    let cancel: copy::Cancel = Box::pin(async {
+    let cancel: Cancel = Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
     });
     let started = Instant::now();
-    let report = copy::run_clone(opts, plan, &progress, Some(cancel)).await;
+    let report = clone::run(opts, plan, &progress, Some(cancel)).await;
     progress.finish();
     let report = report?;
     let elapsed = started.elapsed().as_secs_f64();
@@ -240,8 +243,8 @@ pub async fn run_clone(
         let mut v = VerifyOptions::new(opts.source.clone(), opts.target.clone());
         v.naming = opts.naming.clone();
         v.schema_map = Some(report.schemas.clone());
-        v.include_tables = opts.include_tables.clone();
-        v.exclude_tables = opts.exclude_tables.clone();
+        v.include_tables = opts.tables.include.clone();
+        v.exclude_tables = opts.tables.exclude.clone();
         v.exclude_tables.extend(opts.exclude_table_data.iter().cloned());
         v.level = if opts.schema_only { Level::Schema } else { Level::Checksums };
         v.jobs = opts.jobs.max(2);
@@ -360,7 +363,7 @@ impl TermProgress {
     }
 }
 
-impl Progress for TermProgress {
+impl ProgressSink for TermProgress {
     fn phase(&self, name: &str) {
         self.line(format!("== {name}"));
     }

@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use pg_sandbox::Cluster;
+use pggraft::clone::CloneOptions;
 use pggraft::conn::ConnSpec;
-use pggraft::copy::CloneOptions;
 use pggraft::rename::SchemaArg;
 
 use crate::Outcome;

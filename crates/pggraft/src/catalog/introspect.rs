@@ -18,8 +18,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
 use super::model::*;
-use crate::conn::ConnSpec;
-use crate::conn::session::SESSION_SETTINGS;
+use crate::conn::{ConnSpec, Snapshot};
 use crate::error::{Error, PgResultExt, Result};
 use crate::select::SchemaFilter;
 use crate::sql::QualifiedName;
@@ -408,23 +407,17 @@ async fn fetch_shard(client: &Client, shard: Shard) -> Result<Fetched> {
 /// long as none; 4 is no faster.
 pub const CATALOG_HELPERS: usize = 3;
 
-/// Opens `n` sessions that read `snapshot` (exported by the caller's
-/// `REPEATABLE READ` transaction) with [`SESSION_SETTINGS`], for
+/// Opens `n` sessions that read `snapshot` with [`crate::conn::SESSION_SETTINGS`], for
 /// [`introspect_with`]. Helpers only make reading faster, so one that cannot
 /// connect (a full `max_connections`, say) is left out rather than failing
 /// the command; the failure is logged at debug level.
-pub async fn snapshot_helpers(spec: &ConnSpec, snapshot: &str, n: usize) -> Vec<Arc<Client>> {
+pub async fn snapshot_helpers(spec: &ConnSpec, snapshot: &Snapshot, n: usize) -> Vec<Arc<Client>> {
+    if snapshot.name().is_none() {
+        return vec![];
+    }
     let join = |_| async {
-        let client = spec.connect().await?;
-        client
-            .batch_execute(&format!(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; \
-                 SET jit = off; SET max_parallel_workers_per_gather = 0; {}",
-                crate::sql::literal(snapshot),
-                SESSION_SETTINGS
-            ))
-            .await
-            .ctx("joining the catalog snapshot")?;
+        let client =
+            snapshot.join(spec, "SET jit = off; SET max_parallel_workers_per_gather = 0").await?;
         Ok::<_, Error>(Arc::new(client))
     };
     let mut helpers = vec![];

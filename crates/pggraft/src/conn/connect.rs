@@ -39,7 +39,7 @@ impl ConnSpec {
     /// running on host "db" port 5432 ...?)` or `password authentication
     /// failed for user "u"`.
     pub async fn connect(&self) -> Result<Client> {
-        let fail = |reason: String| Error::Connect { target: self.redacted(), reason };
+        let fail = |reason: String| Error::Connect { side: None, target: self.redacted(), reason };
         let needs_tls =
             self.sslmode != SslMode::Disable && self.targets.iter().any(|t| !t.is_socket());
         // Without TLS the connector is never used; one that checks nothing

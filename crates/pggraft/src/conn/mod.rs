@@ -16,6 +16,7 @@ mod connect;
 mod params;
 mod pgpass;
 pub mod session;
+mod snapshot;
 mod tls;
 
 use std::fmt;
@@ -28,6 +29,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use crate::error::{Error, Result};
 
 pub use session::{SESSION_SETTINGS, prepare_session};
+pub use snapshot::{Access, Origin, Snapshot};
 pub use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Which end of a copy or comparison a session, an object or an error
@@ -405,7 +407,11 @@ impl ConnSpec {
     /// The TLS connector implementing this spec's `sslmode` and
     /// `sslrootcert`, for use with [`ConnSpec::pg_config`].
     pub fn tls_connector(&self) -> Result<MakeRustlsConnect> {
-        tls::connector(self).map_err(|reason| Error::Connect { target: self.redacted(), reason })
+        tls::connector(self).map_err(|reason| Error::Connect {
+            side: None,
+            target: self.redacted(),
+            reason,
+        })
     }
 
     /// Settings shared by every host: user, database, timeouts, names.

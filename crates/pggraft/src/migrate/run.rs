@@ -570,8 +570,8 @@ fn after_earlier(e: Error, applied: &[Applied]) -> Error {
 
 fn prefix(e: Error, p: &str) -> Error {
     match e {
-        Error::Db { context, message, pg } => {
-            Error::Db { context: format!("{p}{context}"), message, pg }
+        Error::Db { side, context, message, pg } => {
+            Error::Db { side, context: format!("{p}{context}"), message, pg }
         }
         Error::Input(m) => Error::Input(format!("{p}{m}")),
         other => other,

@@ -362,13 +362,15 @@ pub async fn verify_with_progress(
 ) -> Result<VerifyReport> {
     let jobs = opts.jobs.max(1);
     let data = opts.level >= Level::Counts;
-    let ((src_c, src_snap), (tgt_c, tgt_snap)) = try_join(
+    let (src_snap, tgt_snap) = try_join(
         session::open(&opts.source, Side::Source, data && jobs > 1),
         session::open(&opts.target, Side::Target, data && jobs > 1),
     )
     .await?;
+    let src_c = session::coordinator(&src_snap);
+    let tgt_c = session::coordinator(&tgt_snap);
 
-    let models = Box::pin(read_models(opts, &src_c, &tgt_c)).await?;
+    let models = Box::pin(read_models(opts, src_c, tgt_c)).await?;
     let selected = |q: &QualifiedName| {
         (opts.include_tables.is_empty()
             || opts.include_tables.iter().any(|p| p.matches(&q.schema, &q.name)))
@@ -398,14 +400,14 @@ pub async fn verify_with_progress(
         warnings: models.warnings.clone(),
     };
     if !data {
-        end_transactions([&src_c, &tgt_c].into_iter()).await?;
+        end_transactions([src_c, tgt_c].into_iter()).await?;
         return Ok(report);
     }
-    report.sequences = compare_sequences(&models, &src_c, &tgt_c, &selected).await?;
+    report.sequences = compare_sequences(&models, src_c, tgt_c, &selected).await?;
 
     let hash = opts.level >= Level::Checksums;
     let (src_bs, tgt_bs) =
-        try_join(block_size(&src_c, "source"), block_size(&tgt_c, "target")).await?;
+        try_join(block_size(src_c, "source"), block_size(tgt_c, "target")).await?;
     let chunk = if jobs > 1 { opts.chunk_bytes } else { 0 };
     let src_units = plan_units(&pairs, Side::Source, src_bs, chunk);
     let tgt_units = plan_units(&pairs, Side::Target, tgt_bs, chunk);
@@ -413,8 +415,9 @@ pub async fn verify_with_progress(
 
     // Workers join the coordinators' snapshots; with one job the
     // coordinators do the work themselves.
+    let joinable = src_snap.name().is_some() && tgt_snap.name().is_some();
     let (src_workers, tgt_workers) = match (&src_snap, &tgt_snap, n_workers) {
-        (Some(s), Some(t), n) if n > 1 => {
+        (s, t, n) if n > 1 && joinable => {
             try_join(
                 try_join_all((0..n).map(|_| session::join(&opts.source, Side::Source, s))),
                 try_join_all((0..n).map(|_| session::join(&opts.target, Side::Target, t))),
@@ -424,9 +427,9 @@ pub async fn verify_with_progress(
         _ => (vec![], vec![]),
     };
     let src_pool: Vec<&Client> =
-        if src_workers.is_empty() { vec![&src_c] } else { src_workers.iter().collect() };
+        if src_workers.is_empty() { vec![src_c] } else { src_workers.iter().collect() };
     let tgt_pool: Vec<&Client> =
-        if tgt_workers.is_empty() { vec![&tgt_c] } else { tgt_workers.iter().collect() };
+        if tgt_workers.is_empty() { vec![tgt_c] } else { tgt_workers.iter().collect() };
 
     let total = src_units.len() + tgt_units.len();
     let count = Counter { done: AtomicUsize::new(0), total, progress };
@@ -496,7 +499,7 @@ pub async fn verify_with_progress(
     }
     // End every reading transaction (and release its locks) before
     // returning, not whenever the dropped connections get to close.
-    let sessions = [&src_c, &tgt_c].into_iter().chain(&src_workers).chain(&tgt_workers);
+    let sessions = [src_c, tgt_c].into_iter().chain(&src_workers).chain(&tgt_workers);
     end_transactions(sessions).await?;
     Ok(report)
 }

@@ -14,13 +14,10 @@ use std::sync::{Mutex, PoisonError};
 use futures_util::future::try_join_all;
 use tokio_postgres::Client;
 
-use crate::conn::ConnSpec;
 pub(super) use crate::conn::Side;
-use crate::conn::prepare_session;
-use crate::error::{PgResultExt, Result};
-use crate::sql::literal;
+use crate::conn::{ConnSpec, Snapshot};
 
-const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+use crate::error::{PgResultExt, Result};
 
 /// Settings beyond [`prepare_session`]: `money` prints per `lc_monetary`,
 /// and a role's statement or idle timeout must not cut a long checksum
@@ -31,49 +28,24 @@ const VERIFY_SETTINGS: &str = "SELECT pg_catalog.set_config('lc_monetary', 'C', 
 
 /// Connects and opens the side's reading transaction; with `export`, also
 /// exports its snapshot for workers to join.
-pub(super) async fn open(
-    spec: &ConnSpec,
-    side: Side,
-    export: bool,
-) -> Result<(Client, Option<String>)> {
-    let client = spec.connect().await?;
-    let what = side.as_str();
-    client
-        .batch_execute(BEGIN)
+pub(super) async fn open(spec: &ConnSpec, side: Side, export: bool) -> Result<Snapshot> {
+    let snapshot = if export { Snapshot::export(spec).await } else { Snapshot::local(spec).await }
+        .map_err(|e| e.on(side))?;
+    coordinator(&snapshot)
+        .batch_execute(VERIFY_SETTINGS)
         .await
-        .ctx(format!("starting a read-only transaction on the {what}"))?;
-    prepare(&client, side).await?;
-    let snapshot = if export {
-        let row = client
-            .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
-            .await
-            .ctx(format!("exporting a snapshot of the {what}"))?;
-        Some(row.get(0))
-    } else {
-        None
-    };
-    Ok((client, snapshot))
+        .ctx(format!("preparing the {} session", side.as_str()))?;
+    Ok(snapshot)
+}
+
+/// The session that opened `snapshot` (and reads the catalog).
+pub(super) fn coordinator(snapshot: &Snapshot) -> &Client {
+    snapshot.session().expect("pggraft holds the snapshots it opens")
 }
 
 /// A worker session reading the snapshot exported by [`open`].
-pub(super) async fn join(spec: &ConnSpec, side: Side, snapshot: &str) -> Result<Client> {
-    let client = spec.connect().await?;
-    // The snapshot must be set before the transaction's first query.
-    let sql = format!("{BEGIN}; SET TRANSACTION SNAPSHOT {}", literal(snapshot));
-    client
-        .batch_execute(&sql)
-        .await
-        .ctx(format!("joining the {} snapshot {snapshot}", side.as_str()))?;
-    prepare(&client, side).await?;
-    Ok(client)
-}
-
-async fn prepare(client: &Client, side: Side) -> Result<()> {
-    prepare_session(client).await?;
-    client
-        .batch_execute(VERIFY_SETTINGS)
-        .await
-        .ctx(format!("preparing the {} session", side.as_str()))
+pub(super) async fn join(spec: &ConnSpec, side: Side, snapshot: &Snapshot) -> Result<Client> {
+    snapshot.join(spec, VERIFY_SETTINGS).await.map_err(|e| e.on(side))
 }
 
 /// Runs `f` on every item, each worker taking the next item as soon as it is

@@ -1,7 +1,8 @@
 //! `clone`: structure and data copied faithfully, renamed, all or nothing.
 
 use pg_sandbox::TestDb;
-use pggraft::copy::{CloneOptions, CloneReport, NoProgress, plan_clone, run_clone};
+use pggraft::clone::{self as clone_api, CloneOptions, CloneReport};
+use pggraft::engine::NoProgress;
 use pggraft::rename::SchemaArg;
 use pggraft::select::TablePattern;
 
@@ -16,8 +17,8 @@ async fn clone_with(
     opts.jobs = 2;
     opts.index_jobs = 2;
     setup(&mut opts);
-    let plan = plan_clone(&opts).await?;
-    run_clone(&opts, plan, &NoProgress, None).await
+    let plan = clone_api::prepare(&opts).await?;
+    clone_api::run(&opts, plan, &NoProgress, None).await
 }
 
 fn schema_args(args: &[&str]) -> Vec<SchemaArg> {
@@ -163,7 +164,7 @@ async fn excluded_tables_take_their_dependents() {
     let dst = db_with("filter_dst", "");
     let report = clone_with(&src, &dst, |o| {
         o.naming.schemas = schema_args(&["app"]);
-        o.exclude_tables = vec![TablePattern::parse("app.users")];
+        o.tables.exclude = vec![TablePattern::parse("app.users")];
         o.exclude_table_data = vec![TablePattern::parse("logs")];
     })
     .await
@@ -212,13 +213,13 @@ async fn copy_is_as_of_one_snapshot() {
     let dst = db_with("snap_dst", "");
     let mut opts = CloneOptions::new(spec(&src), spec(&dst));
     opts.naming.schemas = schema_args(&["app"]);
-    let plan = plan_clone(&opts).await.unwrap();
+    let plan = clone_api::prepare(&opts).await.unwrap();
     // Writes after the snapshot was taken must not appear in the copy.
     src.psql(
         "INSERT INTO app.a SELECT generate_series(1001, 2000); DELETE FROM app.b WHERE id <= 500;",
     )
     .unwrap();
-    run_clone(&opts, plan, &NoProgress, None).await.unwrap();
+    clone_api::run(&opts, plan, &NoProgress, None).await.unwrap();
     assert_eq!(dst.query("SELECT count(*) FROM app.a").unwrap()[0][0], "1000");
     assert_eq!(dst.query("SELECT count(*) FROM app.b").unwrap()[0][0], "1000");
 }

@@ -99,15 +99,13 @@ async fn schema_names_match_exactly_with_wildcards() {
 #[tokio::test]
 async fn helper_sessions_read_the_callers_snapshot() {
     use pggraft::catalog::{introspect_with, snapshot_helpers};
-    use pggraft::conn::prepare_session;
+    use pggraft::conn::Snapshot;
     let db = db_with(
         "helpers_snapshot",
         "CREATE SCHEMA app; CREATE TABLE app.t (a int PRIMARY KEY CHECK (a > 0));",
     );
-    let main = spec(&db).connect().await.unwrap();
-    prepare_session(&main).await.unwrap();
-    main.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.unwrap();
-    let snapshot: String = main.query_one("SELECT pg_export_snapshot()", &[]).await.unwrap().get(0);
+    let snapshot = Snapshot::export(&spec(&db)).await.unwrap();
+    let main = snapshot.session().unwrap();
     let helpers = snapshot_helpers(&spec(&db), &snapshot, 3).await;
     assert_eq!(helpers.len(), 3);
     // Changes made after the snapshot: the helpers read columns, constraints
@@ -117,7 +115,7 @@ async fn helper_sessions_read_the_callers_snapshot() {
          CREATE INDEX t_b ON app.t (b);",
     )
     .unwrap();
-    let cat = introspect_with(&main, &helpers, &SchemaFilter::only(["app"])).await.unwrap();
+    let cat = introspect_with(main, &helpers, &SchemaFilter::only(["app"])).await.unwrap();
     let t = &cat.tables[0];
     assert_eq!(t.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["a"]);
     assert_eq!(t.constraints.len(), 2, "{:?}", t.constraints);

@@ -5,10 +5,11 @@
 use std::path::Path;
 
 use pg_sandbox::TestDb;
+use pggraft::clone::{self as clone_api, CloneOptions};
 use pggraft::conn::ConnSpec;
-use pggraft::copy::{CloneOptions, NoProgress, plan_clone, run_clone};
 use pggraft::diff::DiffOptions;
 use pggraft::diff::source::Side;
+use pggraft::engine::NoProgress;
 use pggraft::migrate::{
     self, Action, Dir, DownTarget, Header, Kind, Request, State, SyncOptions, write_new,
 };
@@ -455,8 +456,8 @@ async fn sync_schema_adds_a_column_to_a_lower_case_copy() {
     };
     let mut opts = CloneOptions::new(spec(&src), spec(&dst));
     opts.naming = naming.clone();
-    let plan = plan_clone(&opts).await.unwrap();
-    run_clone(&opts, plan, &NoProgress, None).await.unwrap();
+    let plan = clone_api::prepare(&opts).await.unwrap();
+    clone_api::run(&opts, plan, &NoProgress, None).await.unwrap();
     let copy = format!("dw__{}__dbo", src.name());
     assert_eq!(columns(&dst, &copy, "users"), ["id", "name"]);
 

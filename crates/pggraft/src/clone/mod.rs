@@ -1,0 +1,203 @@
+//! `clone`: the first producer of engine jobs. It reads the source model in
+//! the job's snapshot, leaves out what the filters exclude, renames, renders
+//! and orders the structure, checks the target ([`prepare`]), and turns the
+//! result into a [`Job`](crate::engine::Job) whose [`Finish`] swaps the
+//! temporary schemas into place (or loads in place for `--data-only`).
+//! Running it is the engine's business ([`run`]). It owns the clone's
+//! options and report; it leaves introspection to [`crate::catalog`],
+//! renaming to [`crate::rename`] and moving rows to [`crate::engine`].
+
+mod checks;
+mod filter;
+mod prepare;
+mod tasks;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::conn::{ConnSpec, Snapshot};
+use crate::engine::{self, Cancel, Finish, Job, ProgressSink, RunOptions, SchemaSwap, TableReport};
+use crate::error::Result;
+use crate::rename::Naming;
+use crate::select::{Pattern, TableFilter, TablePattern};
+
+pub use prepare::prepare;
+
+/// How table data moves, as the user chose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyChoice {
+    /// `insert-select` within one database, else `copy`.
+    Auto,
+    /// Binary COPY from the source streamed into COPY on the target.
+    Copy,
+    /// Server-side `INSERT … SELECT` (same database only).
+    InsertSelect,
+}
+
+/// Validated options for a clone (the library side of `pggraft clone`).
+#[derive(Debug, Clone)]
+pub struct CloneOptions {
+    pub source: ConnSpec,
+    pub target: ConnSpec,
+    pub naming: Naming,
+    /// Source schemas to leave out.
+    pub exclude_schemas: Vec<Pattern>,
+    /// `-t` / `-T`.
+    pub tables: TableFilter,
+    /// Tables created but left empty.
+    pub exclude_table_data: Vec<TablePattern>,
+    pub schema_only: bool,
+    pub data_only: bool,
+    pub jobs: usize,
+    pub index_jobs: usize,
+    /// Split tables whose heap is larger than this many bytes into ranges
+    /// copied in parallel. `None`: decided from the sizes and `jobs`.
+    pub split_larger_than: Option<u64>,
+    pub drop_if_exists: bool,
+    pub owners: bool,
+    pub privileges: bool,
+    pub comments: bool,
+    pub strategy: StrategyChoice,
+    /// Test hook (cargo feature `failpoints`): fail when copying the table
+    /// of this source name, to prove that a failed clone leaves the target
+    /// as it was.
+    #[cfg(feature = "failpoints")]
+    pub fail_on_table: Option<String>,
+}
+
+impl CloneOptions {
+    pub fn new(source: ConnSpec, target: ConnSpec) -> CloneOptions {
+        CloneOptions {
+            source,
+            target,
+            naming: Naming::default(),
+            exclude_schemas: vec![],
+            tables: TableFilter::default(),
+            exclude_table_data: vec![],
+            schema_only: false,
+            data_only: false,
+            jobs: 4,
+            index_jobs: 4,
+            split_larger_than: None,
+            drop_if_exists: false,
+            owners: true,
+            privileges: true,
+            comments: true,
+            strategy: StrategyChoice::Auto,
+            #[cfg(feature = "failpoints")]
+            fail_on_table: None,
+        }
+    }
+}
+
+/// Everything a clone will do, decided before anything is written.
+pub struct PreparedClone {
+    /// Source schema → final target schema.
+    pub schema_map: BTreeMap<String, String>,
+    pub same_database: bool,
+    /// Rows move by `INSERT … SELECT` inside the server.
+    pub insert_select: bool,
+    pub job: Job,
+    pub finish: Finish,
+    pub warnings: Vec<String>,
+    /// The snapshot every reader shares, held until the data is in.
+    pub snapshot: Snapshot,
+    /// `application_name` of every target session.
+    pub session_tag: String,
+}
+
+impl PreparedClone {
+    /// The strategy chosen for every table.
+    pub fn strategy(&self) -> StrategyChoice {
+        if self.insert_select { StrategyChoice::InsertSelect } else { StrategyChoice::Copy }
+    }
+
+    /// The schemas and the names they are built under.
+    pub fn schemas(&self) -> Vec<SchemaSwap> {
+        match &self.finish {
+            Finish::Swap { schemas, .. } => schemas.clone(),
+            Finish::InPlace { .. } => self
+                .schema_map
+                .iter()
+                .map(|(s, t)| SchemaSwap {
+                    source: s.clone(),
+                    build: t.clone(),
+                    target: t.clone(),
+                    replace: false,
+                })
+                .collect(),
+        }
+    }
+
+    /// The statements as a script (for `--dry-run`).
+    pub fn script(&self) -> String {
+        let ordered = crate::plan::Ordered {
+            pre_data: self.job.structure.clone(),
+            post_data: self.job.post_data.clone(),
+            warnings: vec![],
+        };
+        crate::plan::script(&ordered)
+    }
+}
+
+/// What a clone did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CloneReport {
+    /// Source schema → target schema.
+    pub schemas: BTreeMap<String, String>,
+    pub strategy: String,
+    /// Objects created, by kind.
+    pub objects: BTreeMap<String, usize>,
+    pub tables: Vec<TableReport>,
+    pub sequences: usize,
+    /// (phase, seconds).
+    pub phases: Vec<(String, f64)>,
+    pub warnings: Vec<String>,
+}
+
+impl CloneReport {
+    pub fn total_rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+    pub fn total_bytes(&self) -> u64 {
+        self.tables.iter().map(|t| t.bytes).sum()
+    }
+}
+
+/// Runs a prepared clone. On failure or cancel, everything built is dropped.
+pub async fn run(
+    opts: &CloneOptions,
+    prepared: PreparedClone,
+    progress: &dyn ProgressSink,
+    cancel: Option<Cancel>,
+) -> Result<CloneReport> {
+    let mut report = CloneReport {
+        schemas: prepared.schema_map.clone(),
+        strategy: if prepared.insert_select { "insert-select" } else { "copy" }.into(),
+        warnings: prepared.warnings.clone(),
+        ..Default::default()
+    };
+    for s in prepared.job.structure.iter().chain(prepared.job.post_data.iter()) {
+        if s.provides.is_some() {
+            *report.objects.entry(s.what.to_string()).or_default() += 1;
+        }
+    }
+    let run_opts = RunOptions {
+        source: opts.source.clone(),
+        target: opts.target.clone(),
+        jobs: opts.jobs,
+        index_jobs: opts.index_jobs,
+        session_tag: prepared.session_tag.clone(),
+        #[cfg(feature = "failpoints")]
+        fail_on_table: opts.fail_on_table.clone(),
+    };
+    let done =
+        engine::run(&run_opts, prepared.job, prepared.snapshot, &prepared.finish, progress, cancel)
+            .await?;
+    report.tables = done.tables;
+    report.sequences = done.sequences;
+    report.phases = done.phases;
+    Ok(report)
+}

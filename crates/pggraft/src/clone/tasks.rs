@@ -1,0 +1,248 @@
+//! Turning the two catalogs of a clone (the source's, and the same renamed
+//! to build names) into the engine's [`Job`]: one task per table with data,
+//! sequence values, materialized views to refresh, and what each post-data
+//! statement locks.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::CloneOptions;
+use crate::catalog::Catalog;
+use crate::catalog::model::key;
+use crate::engine::{
+    Chunk, ColumnExpr, ColumnMap, Job, Locks, MatviewTask, SequenceTask, Strategy, TableSource,
+    TableTask,
+};
+use crate::plan::Stmt;
+use crate::sql::QualifiedName;
+
+/// Default heap size above which a table is split into ranges.
+const MIN_SPLIT_BYTES: u64 = 64 << 20;
+
+/// The job of a clone. `cat` is the source model, `renamed` the same objects
+/// under their build names (index for index).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn job(
+    cat: &Catalog,
+    renamed: &Catalog,
+    opts: &CloneOptions,
+    final_map: &BTreeMap<String, String>,
+    insert_select: bool,
+    block: i64,
+    structure: Vec<Stmt>,
+    post_data: Vec<Stmt>,
+) -> Job {
+    Job {
+        structure,
+        tables: table_tasks(cat, renamed, opts, final_map, insert_select, block),
+        post_data,
+        sequences: sequence_tasks(cat, renamed, opts),
+        matviews: matview_tasks(cat, renamed, opts),
+        locks: Locks { touches: touches(renamed), family: family(renamed) },
+    }
+}
+
+fn table_tasks(
+    cat: &Catalog,
+    renamed: &Catalog,
+    opts: &CloneOptions,
+    final_map: &BTreeMap<String, String>,
+    insert_select: bool,
+    block: i64,
+) -> Vec<TableTask> {
+    let mut tables = vec![];
+    if !opts.schema_only {
+        for (src, dst) in cat.tables.iter().zip(renamed.tables.iter()) {
+            if src.partition_key.is_some()
+                || opts
+                    .exclude_table_data
+                    .iter()
+                    .any(|p| p.matches(&src.name.schema, &src.name.name))
+            {
+                continue;
+            }
+            let columns: Vec<ColumnMap> = src
+                .columns
+                .iter()
+                .zip(dst.columns.iter())
+                .filter(|(c, _)| c.generated.is_none())
+                .map(|(a, b)| ColumnMap {
+                    expr: ColumnExpr::Column {
+                        name: a.name.clone(),
+                        cast: (a.type_name != b.type_name).then(|| b.type_name.clone()),
+                    },
+                    target: b.name.clone(),
+                })
+                .collect();
+            let strategy = if insert_select {
+                Strategy::InsertSelect
+            } else {
+                Strategy::Copy { binary: !src.columns.iter().any(|c| c.binary_unsafe) }
+            };
+            tables.push(TableTask {
+                source: TableSource::Relation(src.name.clone()),
+                label: src.name.clone(),
+                build: dst.name.clone(),
+                target: QualifiedName::new(
+                    final_map[&src.name.schema].clone(),
+                    dst.name.name.clone(),
+                ),
+                key: key::relation(&dst.name),
+                columns,
+                filter: None,
+                strategy,
+                bytes: src.size_bytes.max(0) as u64,
+                est_rows: src.est_rows.max(0.0),
+                chunks: vec![Chunk::Whole],
+            });
+        }
+    }
+    let total: u64 = tables.iter().map(|t| t.bytes).sum();
+    let threshold = opts
+        .split_larger_than
+        .unwrap_or_else(|| MIN_SPLIT_BYTES.max(total / (opts.jobs as u64 * 2).max(1)));
+    for t in &mut tables {
+        t.chunks = split(t.bytes, threshold, block.max(1) as u64);
+    }
+    // Largest first, so the longest copy starts first.
+    tables.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.label.cmp(&b.label)));
+
+    tables
+}
+
+fn sequence_tasks(cat: &Catalog, renamed: &Catalog, opts: &CloneOptions) -> Vec<SequenceTask> {
+    let mut sequences = vec![];
+    if !opts.schema_only {
+        for (s, d) in cat.sequences.iter().zip(renamed.sequences.iter()) {
+            sequences.push(SequenceTask { source: s.name.clone(), build: d.name.clone() });
+        }
+        for (s, d) in cat.tables.iter().zip(renamed.tables.iter()) {
+            for (a, b) in s.columns.iter().zip(d.columns.iter()) {
+                if let (Some(x), Some(y)) = (&a.identity, &b.identity) {
+                    sequences.push(SequenceTask {
+                        source: x.sequence.clone(),
+                        build: y.sequence.clone(),
+                    });
+                }
+            }
+        }
+    }
+    sequences
+}
+
+/// Populated materialized views, each after the ones it reads.
+fn matview_tasks(cat: &Catalog, renamed: &Catalog, opts: &CloneOptions) -> Vec<MatviewTask> {
+    let mut matviews = vec![];
+    if !opts.schema_only && !opts.data_only {
+        let mv_keys: BTreeSet<String> = renamed
+            .views
+            .iter()
+            .filter(|v| v.materialized)
+            .map(|v| key::relation(&v.name))
+            .collect();
+        for (s, d) in cat.views.iter().zip(renamed.views.iter()) {
+            if d.materialized && s.populated {
+                let k = key::relation(&d.name);
+                let after = renamed
+                    .depends
+                    .get(&k)
+                    .map(|deps| {
+                        deps.iter().filter(|x| mv_keys.contains(*x) && **x != k).cloned().collect()
+                    })
+                    .unwrap_or_default();
+                matviews.push(MatviewTask { build: d.name.clone(), key: k, after });
+            }
+        }
+    }
+
+    matviews
+}
+
+/// Post-data object key → the relation key of the table it locks.
+fn touches(renamed: &Catalog) -> HashMap<String, String> {
+    let mut touches = HashMap::new();
+    for t in &renamed.tables {
+        let rk = key::relation(&t.name);
+        for c in &t.constraints {
+            touches.insert(key::constraint(&t.name, &c.name), rk.clone());
+            if let Some(i) = &c.index {
+                touches.insert(key::index(&QualifiedName::new(&t.name.schema, i)), rk.clone());
+            }
+        }
+        for p in &t.policies {
+            touches.insert(key::policy(&t.name, &p.name), rk.clone());
+        }
+    }
+    for i in &renamed.indexes {
+        touches.insert(key::index(&i.name), key::relation(&i.table));
+    }
+    for tr in &renamed.triggers {
+        touches.insert(key::trigger(&tr.table, &tr.name), key::relation(&tr.table));
+    }
+    for r in &renamed.rules {
+        touches.insert(key::rule(&r.table, &r.name), key::relation(&r.table));
+    }
+    for s in &renamed.statistics {
+        touches.insert(key::statistics(&s.name), key::relation(&s.table));
+    }
+
+    touches
+}
+
+/// Relation key → the root of its partition or inheritance tree.
+fn family(renamed: &Catalog) -> HashMap<String, String> {
+    let mut family: HashMap<String, String> = HashMap::new();
+    let parent: HashMap<String, String> = renamed
+        .tables
+        .iter()
+        .filter_map(|t| {
+            let p = t.partition_of.as_ref().map(|p| &p.parent).or(t.inherits.first())?;
+            Some((key::relation(&t.name), key::relation(p)))
+        })
+        .collect();
+    for t in &renamed.tables {
+        let mut root = key::relation(&t.name);
+        let mut hops = 0;
+        while let Some(p) = parent.get(&root) {
+            root = p.clone();
+            hops += 1;
+            if hops > 1000 {
+                break;
+            }
+        }
+        family.insert(key::relation(&t.name), root);
+    }
+
+    family
+}
+
+/// Page ranges of about `threshold` bytes each; the last is open-ended so
+/// rows on pages added later are not lost (the snapshot hides them anyway).
+fn split(bytes: u64, threshold: u64, block: u64) -> Vec<Chunk> {
+    if threshold == 0 || bytes <= threshold {
+        return vec![Chunk::Whole];
+    }
+    let pages = bytes.div_ceil(block);
+    let per = (threshold / block).max(1);
+    let mut out = vec![];
+    let mut start = 0u64;
+    while start + per < pages {
+        out.push(Chunk::Pages(start as u32, Some((start + per) as u32)));
+        start += per;
+    }
+    out.push(Chunk::Pages(start as u32, None));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_makes_open_ended_ranges() {
+        assert_eq!(split(100, 1000, 10), vec![Chunk::Whole]);
+        assert_eq!(
+            split(300, 100, 10),
+            vec![Chunk::Pages(0, Some(10)), Chunk::Pages(10, Some(20)), Chunk::Pages(20, None)]
+        );
+    }
+}

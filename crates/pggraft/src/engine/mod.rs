@@ -1,0 +1,70 @@
+//! The copy engine: one way to move rows from one snapshot of a source into
+//! a target, whatever asked for it.
+//!
+//! A producer describes a [`Job`] (clone's planner in [`crate::clone`] today;
+//! refresh's changed ranges and map's mapped tables later): structure
+//! statements, table tasks each with its own source, column expressions and
+//! [`Strategy`], sequences and materialized views. [`run`] executes it under
+//! one [`Snapshot`](crate::conn::Snapshot) — structure in one transaction,
+//! then data workers and statement workers fed by the [`scheduler`] — and a
+//! [`Finish`] value decides how it ends (swap temporary schemas into place,
+//! or load in place). A new feature is a new producer or a new finish, not a
+//! new engine. The engine leaves introspection to [`crate::catalog`],
+//! renaming to [`crate::rename`] and statement ordering to [`crate::plan`].
+
+mod data;
+mod finish;
+mod job;
+mod progress;
+mod run;
+pub(crate) mod scheduler;
+
+use serde::Serialize;
+
+use crate::conn::ConnSpec;
+use crate::sql::QualifiedName;
+
+pub use finish::{Finish, SchemaSwap};
+pub use job::{
+    Chunk, ColumnExpr, ColumnMap, Job, Locks, MatviewTask, SequenceTask, Strategy, TableSource,
+    TableTask,
+};
+pub use progress::{Cancel, NoProgress, ProgressSink};
+pub use run::run;
+
+/// Where and how a job runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub source: ConnSpec,
+    pub target: ConnSpec,
+    /// Data workers.
+    pub jobs: usize,
+    /// Post-data statement workers.
+    pub index_jobs: usize,
+    /// `application_name` of every target session, so an aborted run can
+    /// stop its own sessions before dropping what it built.
+    pub session_tag: String,
+    /// Test hook: fail when copying the table whose source name is this,
+    /// to prove that a failed run leaves the target as it was.
+    #[cfg(feature = "failpoints")]
+    pub fail_on_table: Option<String>,
+}
+
+/// One table's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    pub source: QualifiedName,
+    pub target: QualifiedName,
+    pub rows: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct EngineReport {
+    pub tables: Vec<TableReport>,
+    pub sequences: usize,
+    /// (phase, seconds).
+    pub phases: Vec<(String, f64)>,
+}

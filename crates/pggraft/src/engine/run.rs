@@ -1,0 +1,407 @@
+//! Running a [`Job`]: structure first, in one target transaction; sequence
+//! values from the snapshot; then data workers and statement workers fed by
+//! the [`Scheduler`]; then the [`Finish`]. On failure or cancel the finish
+//! undoes what was built.
+//!
+//! Workers take a client-side lock per table family (shared for `CREATE
+//! INDEX`, exclusive otherwise, acquired in sorted order) so two statements
+//! never lock the same tables in opposite orders on the server.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::{Notify, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
+
+use super::data::{copy_chunk, insert_select_chunk};
+use super::finish::Finish;
+use super::job::{Job, SequenceTask, Strategy, TableTask};
+use super::progress::{Cancel, ProgressSink};
+use super::scheduler::{Next, Scheduler, Work};
+use super::{EngineReport, RunOptions, TableReport};
+use crate::conn::{Access, Side, Snapshot, prepare_session};
+use crate::error::{Error, PgResultExt, Result, describe_pg_error};
+use crate::plan::Stmt;
+use crate::sql::literal;
+
+/// Runs `job` from `snapshot` into the target and finishes it (see the
+/// module docs). The snapshot is released once the data is in.
+pub async fn run(
+    opts: &RunOptions,
+    job: Job,
+    snapshot: Snapshot,
+    finish: &Finish,
+    progress: &dyn ProgressSink,
+    cancel: Option<Cancel>,
+) -> Result<EngineReport> {
+    let work = run_inner(opts, job, snapshot, finish, progress);
+    let result = match cancel {
+        Some(c) => tokio::select! {
+            r = work => r,
+            _ = c => Err(Error::Interrupted("the target was left as it was".into())),
+        },
+        None => work.await,
+    };
+    if result.is_err()
+        && let Err(e) = finish.abort(&opts.target, &opts.session_tag).await
+    {
+        tracing::error!("cleaning up after a failed run: {e}");
+    }
+    result
+}
+
+/// Connects to the target as one of this run's sessions.
+async fn target_session(opts: &RunOptions) -> Result<Client> {
+    let c = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
+    prepare_session(&c).await?;
+    c.batch_execute(&format!(
+        "SET application_name = {}; SET synchronous_commit = off; \
+         SET maintenance_work_mem = '256MB'; SET check_function_bodies = off",
+        literal(&opts.session_tag)
+    ))
+    .await
+    .ctx("preparing a target session")?;
+    Ok(c)
+}
+
+async fn run_inner(
+    opts: &RunOptions,
+    job: Job,
+    snapshot: Snapshot,
+    finish: &Finish,
+    progress: &dyn ProgressSink,
+) -> Result<EngineReport> {
+    let mut report = EngineReport::default();
+    let t0 = Instant::now();
+
+    // 1. Structure, all or nothing.
+    progress.phase("structure");
+    let main = target_session(opts).await?;
+    if !job.structure.is_empty() {
+        main.batch_execute("BEGIN").await.ctx("starting the structure transaction")?;
+        for s in &job.structure {
+            if let Err(e) = main.batch_execute(&s.sql).await {
+                let _ = main.batch_execute("ROLLBACK").await;
+                return Err(statement_error(s, &e));
+            }
+        }
+        main.batch_execute("COMMIT").await.ctx("committing the structure")?;
+    }
+    report.phases.push(("structure".into(), t0.elapsed().as_secs_f64()));
+
+    // 2. Sequence values, read in the snapshot.
+    let t1 = Instant::now();
+    if !job.sequences.is_empty() {
+        let joined;
+        let reader = match snapshot.session() {
+            Some(c) => c,
+            None => {
+                joined = snapshot.join(&opts.source, "").await.map_err(|e| e.on(Side::Source))?;
+                &joined
+            }
+        };
+        report.sequences = copy_sequences(reader, &main, &job.sequences).await?;
+    }
+
+    // 3. Data and post-data.
+    progress.phase("data");
+    let total: u64 = job.tables.iter().map(|t| t.bytes).sum();
+    progress.data_started(total, job.tables.len());
+    let shared = Arc::new(Shared {
+        state: Mutex::new(Scheduler::new(&job)),
+        notify: Notify::new(),
+        tables: job.tables,
+        locks: Mutex::new(HashMap::new()),
+    });
+    report.tables = run_workers(opts, shared, &snapshot, finish.fresh_tables(), progress).await?;
+    report.tables.sort_by(|a, b| a.source.cmp(&b.source));
+    snapshot.release().await?;
+    report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64()));
+
+    // 4. Finish.
+    if let Finish::Swap { .. } = finish {
+        progress.phase("rename");
+        let t2 = Instant::now();
+        finish.complete(&main).await?;
+        report.phases.push(("rename".into(), t2.elapsed().as_secs_f64()));
+    } else {
+        finish.complete(&main).await?;
+    }
+    Ok(report)
+}
+
+fn statement_error(s: &Stmt, e: &tokio_postgres::Error) -> Error {
+    let first = s.sql.lines().next().unwrap_or_default();
+    Error::Db {
+        side: Some(Side::Target),
+        context: format!("creating {} {} (statement: {first})", s.what, s.object),
+        message: describe_pg_error(e),
+        pg: None,
+    }
+}
+
+/// Copies sequence values (`setval`) read inside the snapshot.
+async fn copy_sequences(reader: &Client, target: &Client, seqs: &[SequenceTask]) -> Result<usize> {
+    for batch in seqs.chunks(200) {
+        let union: Vec<String> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("SELECT {i} AS i, last_value, is_called FROM {}", s.source))
+            .collect();
+        let rows =
+            reader.query(&union.join(" UNION ALL "), &[]).await.ctx("reading sequence values")?;
+        let mut sets = vec![];
+        for r in rows {
+            let i: i32 = r.get(0);
+            let v: i64 = r.get(1);
+            let called: bool = r.get(2);
+            let dst = &batch[i as usize].build;
+            sets.push(format!(
+                "SELECT setval({}::regclass, {v}, {called})",
+                literal(&dst.to_string())
+            ));
+        }
+        if !sets.is_empty() {
+            target.batch_execute(&sets.join(";")).await.ctx("setting sequence values")?;
+        }
+    }
+    Ok(seqs.len())
+}
+
+struct Shared {
+    state: Mutex<Scheduler>,
+    notify: Notify,
+    tables: Vec<TableTask>,
+    locks: Mutex<HashMap<String, Arc<RwLock<()>>>>,
+}
+
+enum Guard {
+    Read(#[allow(dead_code)] OwnedRwLockReadGuard<()>),
+    Write(#[allow(dead_code)] OwnedRwLockWriteGuard<()>),
+}
+
+impl Shared {
+    fn next(&self, data_worker: bool) -> Next {
+        self.state.lock().expect("scheduler lock").next(data_worker)
+    }
+
+    fn fail(&self, e: Error) {
+        self.state.lock().expect("scheduler lock").fail(e);
+        self.notify.notify_waiters();
+    }
+
+    async fn lock(&self, w: &Work) -> Vec<Guard> {
+        let locks: Vec<Arc<RwLock<()>>> = {
+            let mut m = self.locks.lock().expect("lock table");
+            w.locks.iter().map(|k| m.entry(k.clone()).or_default().clone()).collect()
+        };
+        let mut guards = vec![];
+        for l in locks {
+            guards.push(if w.shared_lock {
+                Guard::Read(l.read_owned().await)
+            } else {
+                Guard::Write(l.write_owned().await)
+            });
+        }
+        guards
+    }
+}
+
+/// What every worker shares.
+struct Ctx<'a> {
+    opts: &'a RunOptions,
+    shared: Arc<Shared>,
+    snapshot: &'a Snapshot,
+    fresh: bool,
+    progress: &'a dyn ProgressSink,
+}
+
+async fn run_workers(
+    opts: &RunOptions,
+    shared: Arc<Shared>,
+    snapshot: &Snapshot,
+    fresh: bool,
+    progress: &dyn ProgressSink,
+) -> Result<Vec<TableReport>> {
+    // Workers run as futures polled here (not spawned tasks), so they may
+    // borrow the options and the progress sink, and dropping this future
+    // (on cancel) drops every worker and its connections at once.
+    let ctx = Ctx { opts, shared: shared.clone(), snapshot, fresh, progress };
+    let mut set = futures_util::stream::FuturesUnordered::new();
+    let data_workers = if shared.tables.is_empty() { 0 } else { opts.jobs };
+    for _ in 0..data_workers {
+        set.push(worker(&ctx, true));
+    }
+    for _ in 0..opts.index_jobs {
+        set.push(worker(&ctx, false));
+    }
+    use futures_util::StreamExt;
+    while let Some(r) = set.next().await {
+        if let Err(e) = r {
+            shared.fail(e);
+        }
+    }
+    drop(set);
+    let mut s = shared.state.lock().expect("scheduler lock");
+    if let Some(e) = s.take_error() {
+        return Err(e);
+    }
+    Ok(shared
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| TableReport {
+            source: t.label.clone(),
+            target: t.target.clone(),
+            rows: s.rows[i],
+            bytes: s.bytes[i],
+            seconds: s.finished[i],
+        })
+        .collect())
+}
+
+async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
+    let shared = &ctx.shared;
+    let mut conns = Conns::default();
+    loop {
+        let notified = shared.notify.notified();
+        match shared.next(data_worker) {
+            Next::Stop => return Ok(()),
+            Next::Wait => notified.await,
+            Next::Data(t, c) => {
+                let task = &shared.tables[t];
+                let mut attempt = 0;
+                let result = loop {
+                    match load_chunk(ctx, task, c, &mut conns).await {
+                        // A chunk loads in one transaction, so losing a
+                        // deadlock leaves nothing behind: roll back, retry.
+                        Err(e)
+                            if attempt < 3
+                                && e.sqlstate() == Some(&SqlState::T_R_DEADLOCK_DETECTED) =>
+                        {
+                            attempt += 1;
+                            conns.rollback().await;
+                            if task.strategy != Strategy::InsertSelect {
+                                // The source session's snapshot transaction is gone.
+                                conns.source = None;
+                            }
+                        }
+                        r => break r,
+                    }
+                };
+                let (rows, bytes) = match result {
+                    Ok(x) => x,
+                    Err(e) => {
+                        shared.fail(e);
+                        return Ok(());
+                    }
+                };
+                ctx.progress.chunk_done(&task.label, task.bytes / task.chunks.len() as u64);
+                let done = shared.state.lock().expect("scheduler lock").chunk_done(t, rows, bytes);
+                if let Some((r, b)) = done {
+                    ctx.progress.table_done(&task.label, r, b);
+                }
+                shared.notify.notify_waiters();
+            }
+            Next::Work(i, w) => {
+                if conns.target.is_none() {
+                    conns.target = Some(target_session(ctx.opts).await?);
+                }
+                let client = conns.target.as_ref().expect("target");
+                let guards = shared.lock(&w).await;
+                let mut attempt = 0;
+                let outcome = loop {
+                    match client.batch_execute(&w.stmt.sql).await {
+                        Ok(()) => break Ok(()),
+                        // Two statements may still deadlock on the server
+                        // (its locks are finer than ours); the loser retries.
+                        Err(e)
+                            if attempt < 3
+                                && e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) =>
+                        {
+                            attempt += 1;
+                        }
+                        Err(e) => break Err(statement_error(&w.stmt, &e)),
+                    }
+                };
+                drop(guards);
+                if let Err(e) = outcome {
+                    shared.fail(e);
+                    return Ok(());
+                }
+                ctx.progress.statement_done(w.stmt.what, &w.stmt.object);
+                shared.state.lock().expect("scheduler lock").work_done(i);
+                shared.notify.notify_waiters();
+            }
+        }
+    }
+}
+
+/// A data worker's sessions, opened on first use and kept.
+#[derive(Default)]
+struct Conns {
+    target: Option<Client>,
+    /// A source session in the snapshot (copy), or a session of the shared
+    /// database (insert-select: each chunk imports the snapshot itself).
+    source: Option<Client>,
+}
+
+impl Conns {
+    async fn rollback(&self) {
+        for conn in [&self.target, &self.source].into_iter().flatten() {
+            let _ = conn.batch_execute("ROLLBACK").await;
+        }
+    }
+}
+
+async fn load_chunk(
+    ctx: &Ctx<'_>,
+    task: &TableTask,
+    c: usize,
+    conns: &mut Conns,
+) -> Result<(u64, u64)> {
+    let chunk = task.chunks[c];
+    if c == 0 {
+        ctx.progress.table_started(&task.label, task.bytes);
+    }
+    #[cfg(feature = "failpoints")]
+    if ctx.opts.fail_on_table.as_deref() == Some(task.label.name.as_str()) {
+        return Err(Error::input(format!("injected failure while copying {}", task.label)));
+    }
+    let whole = task.chunks.len() == 1;
+    let fresh = whole && ctx.fresh;
+    match task.strategy {
+        Strategy::InsertSelect => {
+            // One session of the shared database; each chunk imports the
+            // snapshot in a transaction of its own.
+            if conns.source.is_none() {
+                conns.source = Some(target_session(ctx.opts).await?);
+            }
+            let conn = conns.source.as_ref().expect("session");
+            let truncate =
+                if fresh { format!("TRUNCATE ONLY {}", task.build) } else { String::new() };
+            ctx.snapshot.begin_on(conn, Access::ReadWrite, &truncate).await?;
+            let rows = insert_select_chunk(conn, task, chunk).await?;
+            conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
+            Ok((rows, task.bytes / task.chunks.len() as u64))
+        }
+        Strategy::Copy { binary } => {
+            if conns.source.is_none() {
+                let s = ctx
+                    .snapshot
+                    .join(&ctx.opts.source, "")
+                    .await
+                    .map_err(|e| e.on(Side::Source))?;
+                conns.source = Some(s);
+            }
+            if conns.target.is_none() {
+                conns.target = Some(target_session(ctx.opts).await?);
+            }
+            let src = conns.source.as_ref().expect("source");
+            let dst = conns.target.as_ref().expect("target");
+            copy_chunk(src, dst, task, chunk, binary, fresh, ctx.progress).await
+        }
+    }
+}
