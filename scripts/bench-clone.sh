@@ -31,6 +31,8 @@
 # tables' data).
 #
 # PGGRAFT_BIN=/path/to/pggraft measures that binary instead of building target/release/pggraft.
+# PGGRAFT_BASELINE=/path/to/pggraft adds that binary (an earlier build, say) as one more contender
+# in both parts, same data, same rotation: "before and after" in one run.
 #
 # Needs: cargo, PostgreSQL server binaries (PGGRAFT_PG_BINDIR, `pg_config --bindir` or
 # /usr/lib/postgresql/*/bin), python3, and GNU time and pgcopydb (installed with apt-get when
@@ -101,6 +103,16 @@ check_rows() {
     [ "$got" -eq "$2" ] || die "$3 copied $got rows, expected $2"
 }
 
+clone_baseline() {
+    local run="$1" db="dst_baseline"
+    fresh_db "$db"
+    checkpoint
+    measure baseline "$run" "$PGGRAFT_BASELINE" clone --source "$BASE/src" --target "$BASE/$db" \
+        -n public -n shop --exclude-table-data shop.cache --jobs 2 --index-jobs 2 --no-verify
+    check_rows "$db" "$ROWS_CLONE" "pggraft baseline"
+    sql postgres "DROP DATABASE $db WITH (FORCE)"
+}
+
 clone_pggraft() {
     local run="$1" db="dst_pggraft"
     fresh_db "$db"
@@ -144,15 +156,30 @@ clone_pg_dump() {
     sql postgres "DROP DATABASE $db WITH (FORCE)"
 }
 
+BASELINE=()
+if [ -n "${PGGRAFT_BASELINE:-}" ]; then
+    [ -x "$PGGRAFT_BASELINE" ] || die "PGGRAFT_BASELINE=$PGGRAFT_BASELINE is not an executable"
+    BASELINE=(baseline)
+fi
+
 LOAD_BEFORE="$(loadavg)"
 echo "== part 1: src -> a fresh database, $RUNS runs (order rotates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) pggraft pgcopydb pg_dump); do
+    for tool in $(rotate $((run - 1)) pggraft pgcopydb pg_dump "${BASELINE[@]}"); do
         "clone_$tool" "$run"
     done
 done
 
 # --- Part 2: within one database ---------------------------------------------------------------
+same_baseline() {
+    local run="$1"
+    checkpoint
+    measure same-baseline "$run" "$PGGRAFT_BASELINE" clone --source "$BASE/src" --target "$BASE/src" \
+        -n public=public_copy --jobs 2 --index-jobs 2 --no-verify
+    [ "$(user_rows src public_copy)" -eq "$ROWS_SAME" ] || die "pggraft baseline (same database) copied a different number of rows"
+    sql src "DROP SCHEMA public_copy CASCADE"
+}
+
 same_pggraft() {
     local run="$1"
     checkpoint
@@ -194,7 +221,7 @@ same_sql_loop() {
 
 echo "== part 2: src.public -> src.public_copy, $RUNS runs (order alternates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) pggraft sql_loop); do
+    for tool in $(rotate $((run - 1)) pggraft sql_loop "${BASELINE[@]}"); do
         "same_$tool" "$run"
     done
 done
@@ -211,14 +238,21 @@ echo "src: pgbench -i -s $SCALE + pggraft sample (scale $SAMPLE_SCALE), $SRC_SIZ
 echo "pgcopydb $PGCOPYDB_VERSION; pggraft: ${PGGRAFT_BIN:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree)}"
 echo
 echo "1. src -> fresh database (schemas public + shop, shop.cache without rows: $ROWS_CLONE rows)"
+BASE1=() BASE2=()
+if [ -n "${PGGRAFT_BASELINE:-}" ]; then
+    BASE1=("baseline|pggraft baseline ($PGGRAFT_BASELINE)|$ROWS_CLONE")
+    BASE2=("same-baseline|pggraft baseline ($PGGRAFT_BASELINE)|$ROWS_SAME")
+fi
 summarise pggraft \
     "pggraft|pggraft clone -j2 --index-jobs 2|$ROWS_CLONE" \
     "pgcopydb|pgcopydb clone --table-jobs 2 --index-jobs 2|$ROWS_CLONE" \
-    "pg_dump|pg_dump -Fd -j2 + pg_restore -j2|$ROWS_CLONE"
+    "pg_dump|pg_dump -Fd -j2 + pg_restore -j2|$ROWS_CLONE" \
+    "${BASE1[@]}"
 echo
 echo "2. src.public -> src.public_copy ($ROWS_SAME rows)"
 summarise same-pggraft \
     "same-pggraft|pggraft clone -n public=public_copy -j2|$ROWS_SAME" \
-    "same-sql-loop|psql: LIKE INCLUDING ALL + INSERT SELECT|$ROWS_SAME"
+    "same-sql-loop|psql: LIKE INCLUDING ALL + INSERT SELECT|$ROWS_SAME" \
+    "${BASE2[@]}"
 echo
 echo "ratios are contender time / pggraft time (above 1: pggraft is faster); raw data: $OUT"

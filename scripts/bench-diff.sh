@@ -224,11 +224,21 @@ N_MIGRA=$(statements "$OUT/migra.sql")
 time_pggraft_noself() { measure pggraft "$1" "${PG_NOSELF[@]}" -o /dev/null; }
 time_pggraft_self() { measure pggraft-selfcheck "$1" "${PG_SELF[@]}" -o /dev/null; }
 time_migra() { measure migra "$1" "${MIGRA_CMD[@]}"; }
+# PGGRAFT_BASELINE=/path/to/pggraft: an earlier build as one more contender (before and after).
+BASELINE=()
+if [ -n "${PGGRAFT_BASELINE:-}" ]; then
+    [ -x "$PGGRAFT_BASELINE" ] || die "PGGRAFT_BASELINE=$PGGRAFT_BASELINE is not an executable"
+    BASE_NOSELF=("$PGGRAFT_BASELINE" "${PG_NOSELF[@]:1}")
+    BASE_SELF=("$PGGRAFT_BASELINE" "${PG_SELF[@]:1}")
+    time_baseline_noself() { measure baseline "$1" "${BASE_NOSELF[@]}" -o /dev/null; }
+    time_baseline_self() { measure baseline-selfcheck "$1" "${BASE_SELF[@]}" -o /dev/null; }
+    BASELINE=(baseline_noself baseline_self)
+fi
 
 LOAD_BEFORE="$(loadavg)"
 echo "== $RUNS timed runs (order rotates); load average before: $LOAD_BEFORE"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) pggraft_noself pggraft_self migra); do
+    for tool in $(rotate $((run - 1)) pggraft_noself pggraft_self migra "${BASELINE[@]}"); do
         "time_$tool" "$run"
     done
 done
@@ -299,6 +309,11 @@ rows = [
     ("pggraft-selfcheck", "pggraft diff (with self-check)", n_pggraft),
     ("migra", "migra --unsafe --schema app", n_migra),
 ]
+if "baseline" in wall:
+    rows += [
+        ("baseline", "baseline diff --no-self-check", n_pggraft),
+        ("baseline-selfcheck", "baseline diff (with self-check)", n_pggraft),
+    ]
 print(f"{'contender':<32} {'median s':>9} {'ratio':>7} {'per-round':>10} {'peak RSS MiB':>13} "
       f"{'statements':>11}  runs (s)")
 for label, desc, n in rows:

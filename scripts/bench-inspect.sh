@@ -153,6 +153,12 @@ SQL_CMD=("$PGGRAFT" inspect "$URL" -o /dev/null)
 JSON_CMD=("$PGGRAFT" inspect "$URL" --format json -o /dev/null)
 DUMP_CMD=("$BINDIR/pg_dump" --schema-only -f /dev/null "$URL")
 CASES=(pggraft-sql:SQL_CMD pggraft-json:JSON_CMD pg_dump:DUMP_CMD)
+# PGGRAFT_BASELINE=/path/to/pggraft: an earlier build as one more contender (before and after).
+if [ -n "${PGGRAFT_BASELINE:-}" ]; then
+    [ -x "$PGGRAFT_BASELINE" ] || die "PGGRAFT_BASELINE=$PGGRAFT_BASELINE is not an executable"
+    BASE_CMD=("$PGGRAFT_BASELINE" inspect "$URL" -o /dev/null)
+    CASES+=(baseline-sql:BASE_CMD)
+fi
 for case in "${CASES[@]}"; do
     unset -n cmd
     declare -n cmd="${case#*:}"
@@ -169,9 +175,10 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 # --- Summary. -------------------------------------------------------------------------------
-python3 - "$OUT" "$RUNS" "$TABLES" "$("$BINDIR/postgres" --version)" <<'EOF'
+python3 - "$OUT" "$RUNS" "$TABLES" "$("$BINDIR/postgres" --version)" "${PGGRAFT_BASELINE:-}" <<'EOF'
 import re, statistics, sys
 out, runs, tables, server = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+baseline = sys.argv[5]
 
 def parse(path):
     text = open(path).read()
@@ -186,7 +193,7 @@ def parse(path):
     return secs, rss_kb
 
 results = {}
-for name in ["pggraft-sql", "pggraft-json", "pg_dump"]:
+for name in ["pggraft-sql", "pggraft-json", "pg_dump"] + (["baseline-sql"] if baseline else []):
     samples = [parse(f"{out}/{name}-{i}.time") for i in range(1, runs + 1)]
     results[name] = (statistics.median(s for s, _ in samples), max(r for _, r in samples))
 
@@ -197,6 +204,7 @@ labels = {
     "pggraft-sql": "pggraft inspect (SQL)",
     "pggraft-json": "pggraft inspect --format json",
     "pg_dump": "pg_dump --schema-only",
+    "baseline-sql": "baseline inspect (SQL)",
 }
 for name, (t, m) in results.items():
     print(f"{labels[name]:<34} {t:>9.2f} {m / 1024:>14.1f} {t / base_t:>15.2f}x {m / base_m:>14.2f}x")
