@@ -103,3 +103,15 @@ fn main() -> ExitCode {
         }
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own checks of every command (ids named by `mut_arg`,
+    /// `requires` and `conflicts_with` exist, no two flags collide).
+    #[test]
+    fn flags_are_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}
