@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Arg, Args, ValueEnum};
 use pggraft::conn::ConnSpec;
+use pggraft::diff::DiffOptions;
 use pggraft::rename::{Naming, SchemaArg};
 use pggraft::select::{Filters, Pattern, TablePattern};
 
@@ -182,6 +183,45 @@ impl FilterArgs {
             f.exclude_table_data.extend(file.exclude_table_data);
         }
         Ok(f)
+    }
+}
+
+/// `--online`: statements safe to run on a busy database.
+#[derive(Args)]
+pub struct OnlineArg {
+    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
+    #[arg(long)]
+    pub online: bool,
+}
+
+impl OnlineArg {
+    pub fn to_diff_options(&self) -> DiffOptions {
+        DiffOptions { online: self.online }
+    }
+}
+
+/// `--format` and `-o`: what a command that prints a schema or a migration
+/// writes, and where.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "sql")]
+    pub format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Sql,
+    Json,
+}
+
+impl OutputArgs {
+    /// Writes `text` to the `-o` file, or to stdout.
+    pub fn write(&self, text: &str) -> Result<()> {
+        crate::output::write_out(self.output.as_deref(), text)
     }
 }
 

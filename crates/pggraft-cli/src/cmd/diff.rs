@@ -3,22 +3,15 @@
 //! (exit 3) unless allowed.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
+use pggraft::diff::HazardKind;
 use pggraft::diff::source::{Side, self_check};
-use pggraft::diff::{DiffOptions, HazardKind};
 use pggraft::migrate::{read_sides, render_script};
 
-use crate::flags::SchemaPairArgs;
-use crate::{Outcome, output};
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Format {
-    Sql,
-    Json,
-}
+use crate::Outcome;
+use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs};
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -31,9 +24,8 @@ pub struct DiffArgs {
     /// Produce the reverse migration (TO back to FROM).
     #[arg(long)]
     pub down: bool,
-    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
-    #[arg(long)]
-    pub online: bool,
+    #[command(flatten)]
+    pub online: OnlineArg,
     /// Print a summary; exit 0 when equal, 1 when they differ.
     #[arg(long)]
     pub check: bool,
@@ -43,12 +35,8 @@ pub struct DiffArgs {
     /// Skip applying the plan to a throwaway copy of FROM and re-diffing.
     #[arg(long)]
     pub no_self_check: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "sql")]
-    pub format: Format,
-    /// Write to this file instead of stdout.
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(a: DiffArgs) -> Result<Outcome> {
@@ -75,7 +63,7 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
     let to_side = Side::parse(&a.to).context("TO")?;
     let sides = read_sides(&from_side, &to_side, &pairs).await?;
     let sides = if a.down { sides.reversed() } else { sides };
-    let opts = DiffOptions { online: a.online };
+    let opts = a.online.to_diff_options();
     let m = sides.diff(&opts)?;
 
     if a.check {
@@ -106,8 +94,8 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
             );
         }
     }
-    let text = match a.format {
-        Format::Sql => render_script(&m, a.online),
+    let text = match a.output.format {
+        Format::Sql => render_script(&m, opts.online),
         Format::Json => format!("{}\n", serde_json::to_string_pretty(&m)?),
     };
     let refused: Vec<String> = m
@@ -115,7 +103,7 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         .filter(|h| !allowed.contains(&h.kind))
         .map(|h| format!("{}: {}", h.kind.as_str(), h.detail))
         .collect();
-    output::write_out(a.output.as_deref(), &text)?;
+    a.output.write(&text)?;
     if !refused.is_empty() {
         eprintln!("error: the migration has hazards that were not allowed:");
         for r in &refused {

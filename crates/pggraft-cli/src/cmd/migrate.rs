@@ -9,12 +9,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
-use pggraft::diff::DiffOptions;
 use pggraft::diff::source::Side;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
-use crate::flags::{SchemaPairArgs, TargetArg};
+use crate::flags::{OnlineArg, SchemaPairArgs, TargetArg};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -45,7 +44,10 @@ pub struct DirArg {
 }
 
 #[derive(Args)]
-#[command(mut_arg("schemas", |a| a.requires("from")))]
+#[command(
+    mut_arg("schemas", |a| a.requires("from")),
+    mut_arg("online", |a| a.requires("from"))
+)]
 pub struct NewArgs {
     /// Migration name; lower-cased, anything but a-z, 0-9 and _ becomes _.
     pub name: String,
@@ -59,9 +61,8 @@ pub struct NewArgs {
     pub schemas: SchemaPairArgs,
     #[command(flatten)]
     pub dir: DirArg,
-    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
-    #[arg(long, requires = "from")]
-    pub online: bool,
+    #[command(flatten)]
+    pub online: OnlineArg,
 }
 
 #[derive(Args)]
@@ -149,7 +150,7 @@ pub async fn run(a: MigrateArgs) -> Result<Outcome> {
 }
 
 async fn new(a: NewArgs) -> Result<Outcome> {
-    let opts = DiffOptions { online: a.online };
+    let opts = a.online.to_diff_options();
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
             let schemas = a.schemas.to_pairs()?;

@@ -10,7 +10,7 @@ use clap::Args;
 use pggraft::migrate::{self, SyncOptions};
 
 use crate::Outcome;
-use crate::flags::{ConnArgs, NamingArgs, reword};
+use crate::flags::{ConnArgs, NamingArgs, OnlineArg, reword};
 
 #[derive(Args)]
 #[command(
@@ -39,15 +39,14 @@ pub struct SyncSchemaArgs {
     /// Apply the update to the copy now, recorded in pggraft.migrations.
     #[arg(long)]
     pub apply: bool,
-    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
-    #[arg(long)]
-    pub online: bool,
+    #[command(flatten)]
+    pub online: OnlineArg,
 }
 
 pub async fn run(a: SyncSchemaArgs) -> Result<Outcome> {
     let naming = a.naming.to_naming()?;
     let (source, target) = a.conn.to_specs()?;
-    let opts = SyncOptions { source, target, naming, online: a.online };
+    let opts = SyncOptions { source, target, naming, online: a.online.online };
     let plan = migrate::plan_sync(&opts).await?;
     for w in plan.warnings.iter().chain(&plan.up.warnings) {
         eprintln!("warning: {w}");
