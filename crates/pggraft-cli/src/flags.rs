@@ -3,9 +3,10 @@
 //! it into library values. A command flattens the groups it takes
 //! (`#[command(flatten)]`). Where a shared flag means something narrower to
 //! a command (verify's `--target` is the copy), the command rewords its
-//! one-line help with `#[command(mut_arg(ID, reword("…")))]`; everything
-//! else about the flag stays here. Flags only one command has stay in its
-//! `cmd/` module.
+//! one-line help with `#[command(mut_arg(ID, reword("…")))]`, and a
+//! constraint that ties a shared flag to a command's own (`migrate new -n`
+//! requires `--from`) is added the same way; everything else about the flag
+//! stays here. Flags only one command has stay in its `cmd/` module.
 
 use std::path::PathBuf;
 
@@ -212,6 +213,7 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
+// No doc comments on the values: clap would list them in --help.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Sql,
