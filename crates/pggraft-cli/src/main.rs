@@ -1,7 +1,9 @@
 //! The `pggraft` command: argument parsing, terminal output and exit codes.
-//! Everything else lives in the `pggraft` library.
+//! Everything else lives in the `pggraft` library. The flags several
+//! commands share are in [`flags`], each command's own in [`cmd`].
 
 mod cmd;
+mod flags;
 mod output;
 
 use std::process::ExitCode;
@@ -38,13 +40,34 @@ enum Command {
 }
 
 /// What a command tells `main` about its outcome.
+#[derive(Clone, Copy)]
 pub enum Outcome {
     /// Exit 0.
     Ok,
-    /// Exit 1: differences were found (verify, diff --check).
+    /// Exit 1: differences were found (verify, diff --check, migrate status).
     Differences,
     /// Exit 3: a plan with hazards that were not allowed (printed, not run).
     Refused,
+}
+
+/// Exit 2: bad input (clap exits with 2 for a malformed command line too)
+/// or a failure.
+const FAILURE: u8 = 2;
+
+/// The one place a run's result becomes an exit code (and an error its
+/// `error:` line).
+fn exit(result: anyhow::Result<Outcome>) -> ExitCode {
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Differences) => ExitCode::from(1),
+        Ok(Outcome::Refused) => ExitCode::from(3),
+        // `pggraft diff | head` closing the pipe early is not an error.
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", output::error_line(&e));
+            ExitCode::from(FAILURE)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -65,11 +88,10 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
+            return exit(Err(anyhow::Error::new(e).context("cannot start the async runtime")));
         }
     };
-    let result = runtime.block_on(async {
+    exit(runtime.block_on(async {
         match cli.command {
             Command::Inspect(a) => cmd::inspect::run(a).await,
             Command::Clone(a) => cmd::clone::run(a).await,
@@ -79,15 +101,17 @@ fn main() -> ExitCode {
             Command::Migrate(a) => cmd::migrate::run(a).await,
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
         }
-    });
-    match result {
-        Ok(Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(Outcome::Differences) => ExitCode::from(1),
-        Ok(Outcome::Refused) => ExitCode::from(3),
-        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", output::error_line(&e));
-            ExitCode::from(2)
-        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own checks of every command (ids named by `mut_arg`,
+    /// `requires` and `conflicts_with` exist, no two flags collide).
+    #[test]
+    fn flags_are_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -3,9 +3,11 @@
 //! refused clone by three things: exit code 2, one `error:` line that names the problem (and
 //! never a password), and a target left exactly as it was.
 
-use std::process::{Command, Output};
+mod util;
 
-use pg_sandbox::{Cluster, TestDb};
+use pg_sandbox::TestDb;
+
+use util::{Run, cluster, db_with, ok, pggraft, url_as};
 
 /// A schema with the usual moving parts: a serial key, an identity column, a foreign key, a
 /// check, an index, a view, and two side tables for the filter tests.
@@ -34,67 +36,16 @@ const APP_TABLES: &[&str] = &["users", "orders", "logs", "audit"];
 /// What a target holds before a clone that must not touch it.
 const KEEP: &str = "CREATE TABLE public.keep (x int); INSERT INTO public.keep VALUES (1), (2);";
 
-fn cluster() -> &'static Cluster {
-    Cluster::shared().expect("start the shared test cluster")
-}
-
-/// A fresh database (dropped with the guard), loaded with `sql` (if any).
-fn db_with(prefix: &str, sql: &str) -> TestDb<'static> {
-    let db = cluster().create_database(prefix).expect("create test database");
-    if !sql.is_empty() {
-        db.psql(sql).expect("load fixture");
-    }
-    db
-}
-
-/// `postgres://ROLE:PASSWORD@HOST:PORT/DB`: non-superusers log in with a password over TCP.
-fn url_as(role: &str, password: &str, db: &TestDb<'_>) -> String {
-    let c = cluster();
-    format!("postgres://{role}:{password}@{}:{}/{}", c.host(), c.port(), db.name())
-}
-
-fn pggraft(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pggraft"))
-        .args(args)
-        // What users see at the default log level; nothing from the developer's environment.
-        .env_remove("PGGRAFT_LOG")
-        .env_remove("PGGRAFT_SOURCE")
-        .env_remove("PGGRAFT_TARGET")
-        .env("PGCONNECT_TIMEOUT", "10")
-        .output()
-        .expect("run the pggraft binary")
-}
-
-fn show(args: &[&str], out: &Output) -> String {
-    format!(
-        "pggraft {args:?}: exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// Runs `clone` with `args`, asserts exit 0 and returns stdout.
 fn clone_ok(args: &[&str]) -> String {
-    let args = [&["clone"], args].concat();
-    let out = pggraft(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&args, &out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ok(&[&["clone"], args].concat())
 }
 
-/// Runs `clone` with `args`, which must be refused: exit code 2, nothing on stdout, and exactly
-/// one `error:` line on stderr (clap may add usage lines, a failed run its progress lines).
-/// Returns the `error:` line.
-fn clone_fails(args: &[&str]) -> (String, Output) {
-    let args = [&["clone"], args].concat();
-    let out = pggraft(&args);
-    let shown = show(&args, &out);
-    assert_eq!(out.status.code(), Some(2), "want exit 2\n{shown}");
-    assert!(out.stdout.is_empty(), "printed to stdout on error\n{shown}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "want one `error:` line\n{shown}");
-    (errors[0].to_owned(), out)
+/// Runs `clone` with `args`, which must be refused ([`Run::error_line`]). Returns the `error:`
+/// line and the run.
+fn clone_fails(args: &[&str]) -> (String, Run) {
+    let run = pggraft(&[&["clone"], args].concat());
+    (run.error_line(), run)
 }
 
 /// The state of a database that a refused clone must leave alone.
@@ -356,7 +307,7 @@ fn target_role_without_create_is_refused() {
         db = dst.name()
     ))
     .unwrap();
-    let (s, t) = (src.url(), url_as(role, password, &dst));
+    let (s, t) = (src.url(), url_as(role, password, dst.name()));
     let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app"]);
     assert!(err.contains(role), "error does not name the role: {err}");
     assert!(err.contains("CREATE"), "error does not name the missing privilege: {err}");
@@ -380,7 +331,7 @@ fn source_role_that_cannot_read_a_table_is_refused() {
         "GRANT USAGE ON SCHEMA app TO {role}; GRANT SELECT ON app.visible TO {role};"
     ))
     .unwrap();
-    let (s, t) = (url_as(role, password, &src), dst.url());
+    let (s, t) = (url_as(role, password, src.name()), dst.url());
     let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app"]);
     assert!(err.contains("app.secret"), "error does not name the table: {err}");
     assert!(err.contains("permission denied"), "error does not say why: {err}");
@@ -395,7 +346,7 @@ fn target_role_that_cannot_assign_owners_is_told_about_no_owner() {
     let (role, password) = ("pggraft_clone_cli_creator", "Creator-Pass-59");
     cluster().create_role(role, password, false).unwrap();
     dst.psql(&format!("GRANT CREATE ON DATABASE \"{}\" TO {role}", dst.name())).unwrap();
-    let (s, t) = (src.url(), url_as(role, password, &dst));
+    let (s, t) = (src.url(), url_as(role, password, dst.name()));
     // The source's objects belong to the superuser, which this role cannot give objects to.
     let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app"]);
     assert!(err.contains(cluster().superuser()), "error does not name the owner: {err}");
@@ -409,7 +360,7 @@ fn no_owner_clone_by_a_plain_role_verifies_clean() {
     let (role, password) = ("pggraft_clone_cli_creator", "Creator-Pass-59");
     cluster().create_role(role, password, false).unwrap();
     dst.psql(&format!("GRANT CREATE ON DATABASE \"{}\" TO {role}", dst.name())).unwrap();
-    let (s, t) = (src.url(), url_as(role, password, &dst));
+    let (s, t) = (src.url(), url_as(role, password, dst.name()));
     // Owners differ by request, so they are no difference the verification should report.
     clone_ok(&["--source", &s, "--target", &t, "-n", "app", "--no-owner"]);
     let owners = dst
@@ -464,12 +415,11 @@ fn wrong_password_is_refused_and_no_password_is_echoed() {
     ))
     .unwrap();
     // The right password in the source, the wrong one in the target.
-    let (s, t) = (url_as(role, right, &src), url_as(role, wrong, &dst));
+    let (s, t) = (url_as(role, right, src.name()), url_as(role, wrong, dst.name()));
     let before = Untouched::record(&dst);
     let (err, out) = clone_fails(&["--source", &s, "--target", &t, "-n", "app"]);
     before.check(&err);
-    for stream in [&out.stdout, &out.stderr] {
-        let text = String::from_utf8_lossy(stream);
+    for text in [out.stdout(), out.stderr()] {
         for secret in [right, wrong] {
             assert!(!text.contains(secret), "output shows password {secret:?}:\n{text}");
         }

@@ -3,25 +3,9 @@
 //! refused hazards), schema mapping, down migrations — judged by applying
 //! the printed SQL to a real database and checking nothing is left to diff.
 
-use std::process::{Command, Output};
+mod util;
 
-use pg_sandbox::{Cluster, TestDb};
-
-fn db_with(prefix: &str, sql: &str) -> TestDb<'static> {
-    let db = Cluster::shared().expect("test cluster").create_database(prefix).expect("database");
-    if !sql.is_empty() {
-        db.psql(sql).expect("load");
-    }
-    db
-}
-
-fn pggraft(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pggraft")).args(args).output().expect("run pggraft")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use util::{db_with, fails, ok, run};
 
 const FROM: &str = "CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, old text);
                     INSERT INTO app.t VALUES (1, 'x');";
@@ -32,27 +16,23 @@ const TO: &str = "CREATE SCHEMA app; CREATE TABLE app.t (id bigint PRIMARY KEY, 
 fn check_exits_1_on_drift_and_0_when_equal() {
     let a = db_with("dcli_check_a", FROM);
     let b = db_with("dcli_check_b", TO);
-    let out = pggraft(&["diff", &a.url(), &b.url(), "-n", "app", "--check"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("relation app.t"));
-    let out = pggraft(&["diff", &a.url(), &a.url(), "-n", "app", "--check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (out, _) = run(1, &["diff", &a.url(), &b.url(), "-n", "app", "--check"]);
+    assert!(out.contains("relation app.t"), "{out}");
+    run(0, &["diff", &a.url(), &a.url(), "-n", "app", "--check"]);
 }
 
 #[test]
 fn hazardous_plan_is_refused_with_exit_3_then_applies_when_allowed() {
     let a = db_with("dcli_haz_a", FROM);
     let b = db_with("dcli_haz_b", TO);
-    let out = pggraft(&["diff", &a.url(), &b.url(), "-n", "app"]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("data-loss"), "{}", text(&out.stderr));
+    let (_, err) = run(3, &["diff", &a.url(), &b.url(), "-n", "app"]);
+    assert!(err.contains("data-loss"), "{err}");
     let before = a.dump_schema(&[]).unwrap();
     assert_eq!(a.dump_schema(&[]).unwrap(), before, "a refused plan changes nothing");
-    let out = pggraft(&["diff", &a.url(), &b.url(), "-n", "app", "--allow-hazards", "all"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    a.psql(&text(&out.stdout)).expect("the migration applies");
-    let out = pggraft(&["diff", &a.url(), &b.url(), "-n", "app", "--check"]);
-    assert_eq!(out.status.code(), Some(0), "nothing left to diff: {}", text(&out.stdout));
+    let sql = ok(&["diff", &a.url(), &b.url(), "-n", "app", "--allow-hazards", "all"]);
+    a.psql(&sql).expect("the migration applies");
+    let (out, _) = run(0, &["diff", &a.url(), &b.url(), "-n", "app", "--check"]);
+    assert!(out.is_empty(), "nothing left to diff: {out}");
 }
 
 #[test]
@@ -60,17 +40,7 @@ fn snapshot_and_sql_folder_inputs_and_down() {
     let dir = tempfile::tempdir().unwrap();
     let a = db_with("dcli_snap_a", FROM);
     let snap = dir.path().join("from.json");
-    let out = pggraft(&[
-        "inspect",
-        &a.url(),
-        "-n",
-        "app",
-        "--format",
-        "json",
-        "-o",
-        snap.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    ok(&["inspect", &a.url(), "-n", "app", "--format", "json", "-o", snap.to_str().unwrap()]);
     let ddl = dir.path().join("ddl");
     std::fs::create_dir(&ddl).unwrap();
     std::fs::write(ddl.join("01_schema.sql"), "CREATE SCHEMA app;").unwrap();
@@ -82,24 +52,20 @@ fn snapshot_and_sql_folder_inputs_and_down() {
     .unwrap();
     let (snap, ddl) = (snap.to_str().unwrap(), ddl.to_str().unwrap());
     // Up from the snapshot to the DDL folder, applied to the live database.
-    let out = pggraft(&["diff", snap, ddl, "-n", "app", "--allow-hazards", "all"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    a.psql(&text(&out.stdout)).expect("up applies");
-    let out = pggraft(&["diff", &a.url(), ddl, "-n", "app", "--check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let up = ok(&["diff", snap, ddl, "-n", "app", "--allow-hazards", "all"]);
+    a.psql(&up).expect("up applies");
+    run(0, &["diff", &a.url(), ddl, "-n", "app", "--check"]);
     // Down (DDL folder back to the snapshot), applied to the same database.
-    let out = pggraft(&["diff", snap, ddl, "-n", "app", "--down", "--allow-hazards", "all"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    a.psql(&text(&out.stdout)).expect("down applies");
-    let out = pggraft(&["diff", &a.url(), snap, "-n", "app", "--check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let down = ok(&["diff", snap, ddl, "-n", "app", "--down", "--allow-hazards", "all"]);
+    a.psql(&down).expect("down applies");
+    run(0, &["diff", &a.url(), snap, "-n", "app", "--check"]);
 }
 
 #[test]
 fn schemas_of_different_names_are_compared() {
     let a = db_with("dcli_map_a", "CREATE SCHEMA dev; CREATE TABLE dev.t (id int, note text);");
     let b = db_with("dcli_map_b", "CREATE SCHEMA prod; CREATE TABLE prod.t (id int);");
-    let out = pggraft(&[
+    let out = ok(&[
         "diff",
         &a.url(),
         &b.url(),
@@ -110,8 +76,7 @@ fn schemas_of_different_names_are_compared() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     let sql: Vec<&str> =
         json["changes"].as_array().unwrap().iter().map(|c| c["sql"].as_str().unwrap()).collect();
     assert_eq!(sql, ["ALTER TABLE dev.t DROP COLUMN note"], "{json}");
@@ -119,15 +84,8 @@ fn schemas_of_different_names_are_compared() {
 
 #[test]
 fn bad_inputs_exit_2() {
-    let out = pggraft(&["diff", "missing.json", "postgres://postgres@127.0.0.1:1/x"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).starts_with("error:"), "{}", text(&out.stderr));
-    let out = pggraft(&[
-        "diff",
-        "postgres://postgres@127.0.0.1:1/x",
-        "postgres://postgres@127.0.0.1:1/y",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = pggraft(&["diff", "a", "b", "--allow-hazards", "nonsense"]);
-    assert_eq!(out.status.code(), Some(2));
+    let err = fails(&["diff", "missing.json", "postgres://postgres@127.0.0.1:1/x"]);
+    assert!(err.contains("missing.json"), "{err}");
+    fails(&["diff", "postgres://postgres@127.0.0.1:1/x", "postgres://postgres@127.0.0.1:1/y"]);
+    fails(&["diff", "a", "b", "--allow-hazards", "nonsense"]);
 }

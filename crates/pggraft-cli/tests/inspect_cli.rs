@@ -2,10 +2,11 @@
 //! what it prints, what it writes, and that every bad input ends in exit code 2 with one
 //! `error:` line that names the problem (and never echoes a password).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod util;
 
-use pg_sandbox::{Cluster, TestDb};
+use std::path::Path;
+
+use util::{cluster, db_with, ok, pggraft, pggraft_env, url_as};
 
 /// A small schema with a table, an index and a view, enough to recognise in the output.
 const SHOP: &str = "
@@ -15,75 +16,10 @@ const SHOP: &str = "
     CREATE VIEW shop.v AS SELECT id FROM shop.t;
 ";
 
-fn cluster() -> &'static Cluster {
-    Cluster::shared().expect("start the shared test cluster")
-}
-
-/// A fresh database (dropped with the guard), loaded with `sql`.
-fn db_with(prefix: &str, sql: &str) -> TestDb<'static> {
-    let db = cluster().create_database(prefix).expect("create test database");
-    db.psql(sql).expect("load fixture");
-    db
-}
-
-fn pggraft(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pggraft"))
-        .args(args)
-        // The default `warn` level is what users see; keep a developer's PGGRAFT_LOG out of it.
-        .env_remove("PGGRAFT_LOG")
-        .env("PGCONNECT_TIMEOUT", "10")
-        .output()
-        .expect("run the pggraft binary")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts success and returns stdout.
-fn ok(args: &[&str]) -> String {
-    let out = pggraft(args);
-    assert!(out.status.success(), "pggraft {args:?} failed with {}:\n{}", out.status, stderr(&out));
-    stdout(&out)
-}
-
 /// Asserts exit code 2 with exactly one line on stderr, starting with `error:`, and nothing on
 /// stdout. Returns that line.
 fn fails(args: &[&str]) -> String {
-    error_line(args, &pggraft(args))
-}
-
-/// [`fails`] for a run already made.
-fn error_line(args: &[&str], out: &Output) -> String {
-    let err = stderr(out);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "pggraft {args:?}: want exit 2, got {}:\n{err}",
-        out.status
-    );
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "pggraft {args:?}: want one line on stderr, got:\n{err}");
-    assert!(
-        lines[0].starts_with("error: "),
-        "pggraft {args:?}: stderr is not an error line: {err}"
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "pggraft {args:?}: printed to stdout on error:\n{}",
-        stdout(out)
-    );
-    lines[0].to_owned()
-}
-
-/// `postgresql://USER:PASSWORD@HOST:PORT/DBNAME` on the test cluster.
-fn url_as(user: &str, password: &str, dbname: &str) -> String {
-    let c = cluster();
-    format!("postgresql://{user}:{password}@{}:{}/{dbname}", c.host(), c.port())
+    pggraft(args).only_error_line()
 }
 
 #[test]
@@ -174,21 +110,18 @@ fn keyword_strings_and_pg_env_vars_connect() {
     assert!(sql.contains("CREATE TABLE shop.t"), "keyword string: no shop.t in:\n{sql}");
 
     // No connection argument at all: everything from the environment, as with psql.
-    let out = Command::new(env!("CARGO_BIN_EXE_pggraft"))
-        .args(["inspect", "-n", "shop"])
-        .env_remove("PGGRAFT_LOG")
-        .envs([
+    let out = pggraft_env(
+        &["inspect", "-n", "shop"],
+        &[
             ("PGHOST", host),
             ("PGPORT", &port),
             ("PGDATABASE", db.name()),
             ("PGUSER", role),
             ("PGPASSWORD", password),
-            ("PGCONNECT_TIMEOUT", "10"),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "PG* variables: {}", stderr(&out));
-    assert!(stdout(&out).contains("CREATE TABLE shop.t"));
+        ],
+    )
+    .code(0);
+    assert!(out.stdout().contains("CREATE TABLE shop.t"), "PG* variables: {out}");
 }
 
 #[test]
@@ -209,10 +142,9 @@ fn wrong_password_is_an_error_and_not_echoed() {
 
     let wrong = "Wrong-Secret-0815";
     let url = url_as(role, wrong, db.name());
-    let args = ["inspect", &url, "-n", "shop"];
-    let out = pggraft(&args);
-    assert!(!stderr(&out).contains(wrong), "stderr shows the password: {}", stderr(&out));
-    let err = error_line(&args, &out);
+    let out = pggraft(&["inspect", &url, "-n", "shop"]);
+    assert!(!out.stderr().contains(wrong), "stderr shows the password: {out}");
+    let err = out.only_error_line();
     assert!(err.contains("password"), "error does not say it is the password: {err}");
     assert!(err.contains(role), "error does not name the role: {err}");
 }

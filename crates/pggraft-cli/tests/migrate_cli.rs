@@ -3,10 +3,13 @@
 //! history; every refusal by exit code 2, one `error:` line that names the problem, and a
 //! target left exactly as it was.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod util;
 
-use pg_sandbox::{Cluster, TestDb};
+use std::path::Path;
+
+use pg_sandbox::TestDb;
+
+use util::{db_with, fails, run};
 
 const APP: &str = "CREATE SCHEMA app;
     CREATE TABLE app.users (id int PRIMARY KEY, name text NOT NULL);
@@ -15,60 +18,6 @@ const APP: &str = "CREATE SCHEMA app;
 const APP_V2: &str = "CREATE SCHEMA app;
     CREATE TABLE app.users (id int PRIMARY KEY, name text NOT NULL, email text);
     CREATE INDEX users_email_idx ON app.users (email);";
-
-fn cluster() -> &'static Cluster {
-    Cluster::shared().expect("start the shared test cluster")
-}
-
-fn db_with(prefix: &str, sql: &str) -> TestDb<'static> {
-    let db = cluster().create_database(prefix).expect("create test database");
-    if !sql.is_empty() {
-        db.psql(sql).expect("load fixture");
-    }
-    db
-}
-
-fn pggraft(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pggraft"))
-        .args(args)
-        .env_remove("PGGRAFT_LOG")
-        .env_remove("PGGRAFT_SOURCE")
-        .env_remove("PGGRAFT_TARGET")
-        .env("PGCONNECT_TIMEOUT", "10")
-        .output()
-        .expect("run the pggraft binary")
-}
-
-fn show(args: &[&str], out: &Output) -> String {
-    format!(
-        "pggraft {args:?}: exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Runs pggraft, asserts the exit code, returns stdout and stderr.
-fn run(code: i32, args: &[&str]) -> (String, String) {
-    let out = pggraft(args);
-    assert_eq!(out.status.code(), Some(code), "{}", show(args, &out));
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Runs pggraft, which must refuse: exit 2, nothing on stdout, one `error:` line (returned).
-fn fails(args: &[&str]) -> String {
-    let out = pggraft(args);
-    let shown = show(args, &out);
-    assert_eq!(out.status.code(), Some(2), "want exit 2\n{shown}");
-    assert!(out.stdout.is_empty(), "printed to stdout on error\n{shown}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "want one `error:` line\n{shown}");
-    errors[0].to_owned()
-}
 
 fn history(db: &TestDb<'_>) -> Vec<Vec<String>> {
     let exists = db.query("SELECT to_regclass('pggraft.migrations') IS NOT NULL").unwrap();

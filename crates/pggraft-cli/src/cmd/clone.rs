@@ -3,7 +3,6 @@
 //! report (with the verification that follows unless `--no-verify`).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -12,22 +11,13 @@ use clap::{Args, ValueEnum};
 use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 use pggraft::clone::{self, CloneOptions, CloneReport, StrategyChoice};
-use pggraft::conn::ConnSpec;
 use pggraft::engine::{Cancel, ProgressSink};
-use pggraft::rename::{Naming, SchemaArg};
-use pggraft::select::{Filters, Pattern, TablePattern};
+use pggraft::rename::SchemaArg;
 use pggraft::sql::QualifiedName;
-use pggraft::verify::{self, Level, VerifyOptions, VerifyReport};
+use pggraft::verify::{self, VerifyOptions, VerifyReport};
 
+use crate::flags::{ConnArgs, FilterArgs, NamingArgs, reword};
 use crate::{Outcome, output};
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum IdentifierCase {
-    /// Keep names as they are.
-    Preserve,
-    /// Fold table, column, constraint and index names to lower case.
-    Lower,
-}
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum StrategyArg {
@@ -40,37 +30,19 @@ pub enum StrategyArg {
 }
 
 #[derive(Args)]
+#[command(
+    mut_arg("target", reword("Target connection (may be the same database)")),
+    // -N listed right after -n, as ever: clap sorts flags of one display
+    // order by short name, -n then -N; -n is the third flag (2).
+    mut_arg("exclude_schemas", |a| a.display_order(2))
+)]
 pub struct CloneArgs {
-    /// Source connection: a postgres:// URL or a libpq keyword string.
-    #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
-    pub source: String,
-    /// Target connection (may be the same database).
-    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
-    pub target: String,
-    /// Schema to copy, optionally renamed (SRC or SRC=DST); repeatable (default: all user schemas).
-    #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]")]
-    pub schemas: Vec<String>,
-    /// Schema to leave out (names as stored, * and ?); repeatable.
-    #[arg(short = 'N', long = "exclude-schema", value_name = "PATTERN")]
-    pub exclude_schemas: Vec<String>,
-    /// Derive target schema names, e.g. 'dw__{database}__{schema}'.
-    #[arg(long, value_name = "T")]
-    pub schema_template: Option<String>,
-    /// Fold table, column, constraint and index names to lower case on the way.
-    #[arg(long, value_enum, default_value = "preserve")]
-    pub identifier_case: IdentifierCase,
-    /// Only tables matching this pattern (NAME or SCHEMA.NAME, * and ?); repeatable.
-    #[arg(short = 't', long = "table", value_name = "PATTERN")]
-    pub tables: Vec<String>,
-    /// Leave out tables matching this pattern, with what depends on them; repeatable.
-    #[arg(short = 'T', long = "exclude-table", value_name = "PATTERN")]
-    pub exclude_tables: Vec<String>,
-    /// Create these tables but copy none of their rows; repeatable.
-    #[arg(long, value_name = "PATTERN")]
-    pub exclude_table_data: Vec<String>,
-    /// Read filters from a pgcopydb-style INI file.
-    #[arg(long, value_name = "FILE.ini")]
-    pub filters: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub naming: NamingArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Copy the structure only.
     #[arg(long, conflicts_with = "data_only")]
     pub schema_only: bool,
@@ -129,41 +101,19 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok(n * mult)
 }
 
-fn table_patterns(list: &[String]) -> Vec<TablePattern> {
-    list.iter().map(|p| TablePattern::parse(p)).collect()
-}
-
 /// `CloneArgs` (what the user typed) → `CloneOptions` (validated).
 fn options(a: &CloneArgs) -> Result<CloneOptions> {
-    let source = ConnSpec::parse(&a.source).context("--source")?;
-    let target = ConnSpec::parse(&a.target).context("--target")?;
+    let (source, target) = a.conn.to_specs()?;
     let mut opts = CloneOptions::new(source, target);
-    let mut schemas =
-        a.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<Vec<_>>>()?;
-    let mut exclude_schemas: Vec<Pattern> = a.exclude_schemas.iter().map(Pattern::new).collect();
-    let mut include_tables = table_patterns(&a.tables);
-    let mut exclude_tables = table_patterns(&a.exclude_tables);
-    let mut exclude_data = table_patterns(&a.exclude_table_data);
-    if let Some(path) = &a.filters {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let f = Filters::parse(&text).with_context(|| format!("in {}", path.display()))?;
-        schemas
-            .extend(f.include_schemas.into_iter().map(|p| SchemaArg { source: p, target: None }));
-        exclude_schemas.extend(f.exclude_schemas);
-        include_tables.extend(f.include_tables);
-        exclude_tables.extend(f.exclude_tables);
-        exclude_data.extend(f.exclude_table_data);
-    }
-    opts.naming = Naming {
-        schemas,
-        template: a.schema_template.clone(),
-        lower_case: matches!(a.identifier_case, IdentifierCase::Lower),
-    };
-    opts.exclude_schemas = exclude_schemas;
-    opts.tables.include = include_tables;
-    opts.tables.exclude = exclude_tables;
-    opts.exclude_table_data = exclude_data;
+    opts.naming = a.naming.to_naming()?;
+    let filters = a.filters.to_filters()?;
+    // A filters file's schemas are copied under the naming flags' rule.
+    let listed = filters.include_schemas.into_iter().map(|p| SchemaArg { source: p, target: None });
+    opts.naming.schemas.extend(listed);
+    opts.exclude_schemas = filters.exclude_schemas;
+    opts.tables.include = filters.include_tables;
+    opts.tables.exclude = filters.exclude_tables;
+    opts.exclude_table_data = filters.exclude_table_data;
     opts.schema_only = a.schema_only;
     opts.data_only = a.data_only;
     if a.jobs == 0 || a.index_jobs == 0 {
@@ -240,17 +190,7 @@ pub async fn run_clone(
     let report = report?;
     let elapsed = started.elapsed().as_secs_f64();
     let verified = if verify_after {
-        let mut v = VerifyOptions::new(opts.source.clone(), opts.target.clone());
-        v.naming = opts.naming.clone();
-        v.schema_map = Some(report.schemas.clone());
-        v.include_tables = opts.tables.include.clone();
-        v.exclude_tables = opts.tables.exclude.clone();
-        v.exclude_tables.extend(opts.exclude_table_data.iter().cloned());
-        v.level = if opts.schema_only { Level::Schema } else { Level::Checksums };
-        v.jobs = opts.jobs.max(2);
-        v.compare.owners = opts.owners;
-        v.compare.privileges = opts.privileges;
-        v.compare.comments = opts.comments;
+        let v = VerifyOptions::after_clone(opts, &report);
         if !json {
             eprintln!("verifying the copy ({})", v.level.as_str());
         }

@@ -3,23 +3,15 @@
 //! (exit 3) unless allowed.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
-use pggraft::diff::source::{Side, align, self_check};
-use pggraft::diff::{DiffOptions, HazardKind, diff};
-use pggraft::rename::SchemaArg;
-use pggraft::select::Pattern;
-use pggraft::select::SchemaFilter;
+use clap::Args;
+use pggraft::diff::HazardKind;
+use pggraft::diff::source::{Side, self_check};
+use pggraft::migrate::{read_sides, render_script};
 
-use crate::{Outcome, output};
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Format {
-    Sql,
-    Json,
-}
+use crate::Outcome;
+use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs};
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -27,15 +19,13 @@ pub struct DiffArgs {
     pub from: String,
     /// The schema as it should be, in the same forms.
     pub to: String,
-    /// Schema to compare, FROM_SCHEMA or FROM_SCHEMA=TO_SCHEMA; repeatable (default: all).
-    #[arg(short = 'n', long = "schema", value_name = "FROM[=TO]")]
-    pub schemas: Vec<String>,
+    #[command(flatten)]
+    pub schemas: SchemaPairArgs,
     /// Produce the reverse migration (TO back to FROM).
     #[arg(long)]
     pub down: bool,
-    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
-    #[arg(long)]
-    pub online: bool,
+    #[command(flatten)]
+    pub online: OnlineArg,
     /// Print a summary; exit 0 when equal, 1 when they differ.
     #[arg(long)]
     pub check: bool,
@@ -45,12 +35,8 @@ pub struct DiffArgs {
     /// Skip applying the plan to a throwaway copy of FROM and re-diffing.
     #[arg(long)]
     pub no_self_check: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "sql")]
-    pub format: Format,
-    /// Write to this file instead of stdout.
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(a: DiffArgs) -> Result<Outcome> {
@@ -72,32 +58,13 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
             }
         }
     }
-    let pairs: Vec<SchemaArg> =
-        a.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<_>>()?;
-    let from_filter =
-        SchemaFilter { include: pairs.iter().map(|p| p.source.clone()).collect(), exclude: vec![] };
-    let to_filter = SchemaFilter {
-        include: pairs
-            .iter()
-            .map(|p| p.target.clone().map(Pattern::new).unwrap_or_else(|| p.source.clone()))
-            .collect(),
-        exclude: vec![],
-    };
-    let mapping: BTreeMap<String, String> = pairs
-        .iter()
-        .filter_map(|p| p.target.clone().map(|t| (p.source.as_str().to_string(), t)))
-        .collect();
+    let pairs = a.schemas.to_pairs()?;
     let from_side = Side::parse(&a.from).context("FROM")?;
     let to_side = Side::parse(&a.to).context("TO")?;
-    // The two sides are read at the same time: each mostly waits on its server.
-    let (from, to) = tokio::try_join!(
-        async { from_side.load(&from_filter).await.context("reading FROM") },
-        async { to_side.load(&to_filter).await.context("reading TO") },
-    )?;
-    let to = if mapping.is_empty() { to } else { align(&to, &mapping)? };
-    let (from, to) = if a.down { (to, from) } else { (from, to) };
-    let opts = DiffOptions { online: a.online };
-    let m = diff(&from, &to, &opts)?;
+    let sides = read_sides(&from_side, &to_side, &pairs).await?;
+    let sides = if a.down { sides.reversed() } else { sides };
+    let opts = a.online.to_diff_options();
+    let m = sides.diff(&opts)?;
 
     if a.check {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -118,7 +85,7 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         return Ok(Outcome::Differences);
     }
     if !a.no_self_check && !m.is_empty() {
-        let left = self_check(&from, &to, &m, &opts).await.context("self-check")?;
+        let left = self_check(&sides.from, &sides.to, &m, &opts).await.context("self-check")?;
         if !left.is_empty() {
             bail!(
                 "self-check failed: after applying the plan to a copy of FROM, these statements are still needed \
@@ -127,15 +94,8 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
             );
         }
     }
-    let text = match a.format {
-        Format::Sql => {
-            let mut s = String::new();
-            if a.online {
-                s.push_str("SET lock_timeout = '5s';\n");
-            }
-            s.push_str(&m.script());
-            s
-        }
+    let text = match a.output.format {
+        Format::Sql => render_script(&m, opts.online),
         Format::Json => format!("{}\n", serde_json::to_string_pretty(&m)?),
     };
     let refused: Vec<String> = m
@@ -143,7 +103,7 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         .filter(|h| !allowed.contains(&h.kind))
         .map(|h| format!("{}: {}", h.kind.as_str(), h.detail))
         .collect();
-    output::write_out(a.output.as_deref(), &text)?;
+    a.output.write(&text)?;
     if !refused.is_empty() {
         eprintln!("error: the migration has hazards that were not allowed:");
         for r in &refused {

@@ -1,18 +1,11 @@
-use std::path::PathBuf;
-
 use anyhow::Result;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use pggraft::conn::ConnSpec;
 use pggraft::select::Pattern;
 use pggraft::select::SchemaFilter;
 
-use crate::{Outcome, output};
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Format {
-    Sql,
-    Json,
-}
+use crate::Outcome;
+use crate::flags::{Format, OutputArgs};
 
 #[derive(Args)]
 pub struct InspectArgs {
@@ -25,12 +18,8 @@ pub struct InspectArgs {
     /// Schema to leave out (same matching); repeatable.
     #[arg(short = 'N', long = "exclude-schema")]
     pub exclude: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "sql")]
-    pub format: Format,
-    /// Write to this file instead of stdout.
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(a: InspectArgs) -> Result<Outcome> {
@@ -40,11 +29,11 @@ pub async fn run(a: InspectArgs) -> Result<Outcome> {
         exclude: a.exclude.iter().map(Pattern::new).collect(),
     };
     let cat = pggraft::catalog::read_catalog(&spec, &filter).await?;
-    let text = match a.format {
+    let text = match a.output.format {
         Format::Json => cat.to_json(),
         Format::Sql => pggraft::ddl::to_sql(&cat),
     };
-    output::write_out(a.output.as_deref(), &text)?;
+    a.output.write(&text)?;
     // The process ends next: freeing a model of 10,000 tables string by
     // string took longer than writing it out.
     std::mem::forget(cat);

@@ -9,13 +9,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
-use pggraft::conn::ConnSpec;
-use pggraft::diff::DiffOptions;
 use pggraft::diff::source::Side;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
-use pggraft::rename::SchemaArg;
 
 use crate::Outcome;
+use crate::flags::{OnlineArg, SchemaPairArgs, TargetArg};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -45,15 +43,11 @@ pub struct DirArg {
     pub dir: PathBuf,
 }
 
-/// The database migrations apply to.
 #[derive(Args)]
-pub struct TargetArg {
-    /// Target connection: a postgres:// URL or a libpq keyword string.
-    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
-    pub target: String,
-}
-
-#[derive(Args)]
+#[command(
+    mut_arg("schemas", |a| a.requires("from")),
+    mut_arg("online", |a| a.requires("from"))
+)]
 pub struct NewArgs {
     /// Migration name; lower-cased, anything but a-z, 0-9 and _ becomes _.
     pub name: String,
@@ -63,14 +57,12 @@ pub struct NewArgs {
     /// The schema as it should be, in the same forms (without --from/--to: empty files to edit).
     #[arg(long, value_name = "CONN|SNAPSHOT|DDL", requires = "from")]
     pub to: Option<String>,
-    /// Schema to compare, FROM_SCHEMA or FROM_SCHEMA=TO_SCHEMA; repeatable (default: all).
-    #[arg(short = 'n', long = "schema", value_name = "FROM[=TO]", requires = "from")]
-    pub schemas: Vec<String>,
+    #[command(flatten)]
+    pub schemas: SchemaPairArgs,
     #[command(flatten)]
     pub dir: DirArg,
-    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
-    #[arg(long, requires = "from")]
-    pub online: bool,
+    #[command(flatten)]
+    pub online: OnlineArg,
 }
 
 #[derive(Args)]
@@ -139,7 +131,7 @@ pub async fn run(a: MigrateArgs) -> Result<Outcome> {
             apply(&a.target, &a.dir, &Request::Down(how), a.dry_run).await
         }
         MigrateCommand::Baseline(a) => {
-            let target = target(&a.target)?;
+            let target = a.target.to_spec()?;
             let dir = Dir::load(&a.dir.dir)?;
             let report = migrate::baseline(&target, &dir, &a.version).await?;
             warn(&report);
@@ -157,19 +149,11 @@ pub async fn run(a: MigrateArgs) -> Result<Outcome> {
     }
 }
 
-fn target(t: &TargetArg) -> Result<ConnSpec> {
-    ConnSpec::parse(&t.target).context("--target")
-}
-
 async fn new(a: NewArgs) -> Result<Outcome> {
-    let opts = DiffOptions { online: a.online };
+    let opts = a.online.to_diff_options();
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
-            let schemas = a
-                .schemas
-                .iter()
-                .map(|s| SchemaArg::parse(s))
-                .collect::<pggraft::Result<Vec<_>>>()?;
+            let schemas = a.schemas.to_pairs()?;
             let from = Side::parse(from).context("--from")?;
             let to = Side::parse(to).context("--to")?;
             let g = migrate::generate(&from, &to, &schemas, &opts).await?;
@@ -195,7 +179,7 @@ async fn new(a: NewArgs) -> Result<Outcome> {
 }
 
 async fn status(a: StatusArgs) -> Result<Outcome> {
-    let target = target(&a.target)?;
+    let target = a.target.to_spec()?;
     let dir = Dir::load(&a.dir.dir)?;
     let st = migrate::status(&target, &dir).await?;
     let mut t = Table::new();
@@ -241,7 +225,7 @@ async fn status(a: StatusArgs) -> Result<Outcome> {
 }
 
 async fn apply(t: &TargetArg, d: &DirArg, request: &Request, dry_run: bool) -> Result<Outcome> {
-    let target = target(t)?;
+    let target = t.to_spec()?;
     let dir = Dir::load(&d.dir)?;
     let report = migrate::apply(&target, &dir, request, dry_run).await?;
     warn(&report);

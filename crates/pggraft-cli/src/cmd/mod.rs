@@ -1,5 +1,7 @@
-//! One module per subcommand: clap arguments, turned into library options,
-//! then the library call and the report.
+//! One module per subcommand: its own clap arguments (the shared ones come
+//! from [`crate::flags`]), turned into library options, then the library
+//! call and the report. Policy (what to verify after a clone, how a
+//! migration's text starts) is the library's.
 
 pub mod clone;
 pub mod demo;

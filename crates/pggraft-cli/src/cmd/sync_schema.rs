@@ -5,56 +5,48 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use pggraft::conn::ConnSpec;
 use pggraft::migrate::{self, SyncOptions};
-use pggraft::rename::{Naming, SchemaArg};
 
 use crate::Outcome;
-use crate::cmd::clone::IdentifierCase;
+use crate::flags::{ConnArgs, NamingArgs, OnlineArg, reword};
 
 #[derive(Args)]
+#[command(
+    mut_arg(
+        "target",
+        reword("Connection to the database holding the copy (may be the source database)")
+    ),
+    mut_arg("schemas", |a| {
+        a.help("Source schema and, optionally, its copy's name (SRC or SRC=DST); repeatable")
+            .required(true)
+    }),
+    mut_arg(
+        "schema_template",
+        reword("Copy names from a template, as given to clone, e.g. 'dw__{database}__{schema}'")
+    ),
+    mut_arg("identifier_case", reword("Identifier case of the copy, as given to clone"))
+)]
 pub struct SyncSchemaArgs {
-    /// Source connection: a postgres:// URL or a libpq keyword string.
-    #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
-    pub source: String,
-    /// Connection to the database holding the copy (may be the source database).
-    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
-    pub target: String,
-    /// Source schema and, optionally, its copy's name (SRC or SRC=DST); repeatable.
-    #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]", required = true)]
-    pub schemas: Vec<String>,
-    /// Copy names from a template, as given to clone, e.g. 'dw__{database}__{schema}'.
-    #[arg(long, value_name = "T")]
-    pub schema_template: Option<String>,
-    /// Identifier case of the copy, as given to clone.
-    #[arg(long, value_enum, default_value = "preserve")]
-    pub identifier_case: IdentifierCase,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub naming: NamingArgs,
     /// Write the update as a new migration (up and down files) in DIR instead of printing it.
     #[arg(long, value_name = "DIR", conflicts_with = "apply")]
     pub write: Option<PathBuf>,
     /// Apply the update to the copy now, recorded in pggraft.migrations.
     #[arg(long)]
     pub apply: bool,
-    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
-    #[arg(long)]
-    pub online: bool,
+    #[command(flatten)]
+    pub online: OnlineArg,
 }
 
 pub async fn run(a: SyncSchemaArgs) -> Result<Outcome> {
-    let schemas =
-        a.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<Vec<_>>>()?;
-    let opts = SyncOptions {
-        source: ConnSpec::parse(&a.source).context("--source")?,
-        target: ConnSpec::parse(&a.target).context("--target")?,
-        naming: Naming {
-            schemas,
-            template: a.schema_template.clone(),
-            lower_case: matches!(a.identifier_case, IdentifierCase::Lower),
-        },
-        online: a.online,
-    };
+    let naming = a.naming.to_naming()?;
+    let (source, target) = a.conn.to_specs()?;
+    let opts = SyncOptions { source, target, naming, online: a.online.online };
     let plan = migrate::plan_sync(&opts).await?;
     for w in plan.warnings.iter().chain(&plan.up.warnings) {
         eprintln!("warning: {w}");

@@ -4,27 +4,17 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
-use pggraft::conn::ConnSpec;
-use pggraft::rename::{Naming, SchemaArg};
-use pggraft::select::TablePattern;
 use pggraft::verify::{
     self, DiffKind, Level, Progress, RowDiffs, Stage, TableResult, TableStatus, VerifyOptions,
     VerifyReport,
 };
 
+use crate::flags::{ConnArgs, IdentifierCase, NamingArgs, TableArgs, reword};
 use crate::{Outcome, output};
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum IdentifierCase {
-    /// Names are copied as they are.
-    Preserve,
-    /// Names inside the copied schemas were folded to lower case.
-    Lower,
-}
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum LevelArg {
@@ -50,28 +40,44 @@ impl From<LevelArg> for Level {
 }
 
 #[derive(Args)]
+#[command(
+    mut_arg("target", reword("Target connection (the copy), in the same forms")),
+    mut_arg(
+        "schemas",
+        reword(
+            "Source schema to verify, SRC or SRC=DST when the copy is named DST; repeatable \
+             (default: all)"
+        )
+    ),
+    mut_arg(
+        "schema_template",
+        reword(
+            "Target schema names from a template, e.g. '{schema}_copy' ({database} and {schema})"
+        )
+    ),
+    mut_arg(
+        "identifier_case",
+        IdentifierCase::of_the_copy("Whether the copy's identifiers were folded to lower case")
+    ),
+    mut_arg(
+        "tables",
+        reword(
+            "Only tables matching this pattern (NAME or SCHEMA.NAME, source names, * and ?); \
+             repeatable"
+        )
+    ),
+    mut_arg(
+        "exclude_tables",
+        reword("Leave out tables matching this pattern (source names); repeatable")
+    )
+)]
 pub struct VerifyArgs {
-    /// Source connection: a postgres:// URL or a libpq keyword string.
-    #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
-    pub source: String,
-    /// Target connection (the copy), in the same forms.
-    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
-    pub target: String,
-    /// Source schema to verify, SRC or SRC=DST when the copy is named DST; repeatable (default: all).
-    #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]")]
-    pub schemas: Vec<String>,
-    /// Target schema names from a template, e.g. '{schema}_copy' ({database} and {schema}).
-    #[arg(long, value_name = "T")]
-    pub schema_template: Option<String>,
-    /// Whether the copy's identifiers were folded to lower case.
-    #[arg(long, value_enum, default_value = "preserve")]
-    pub identifier_case: IdentifierCase,
-    /// Only tables matching this pattern (NAME or SCHEMA.NAME, source names, * and ?); repeatable.
-    #[arg(short = 't', long = "table", value_name = "PATTERN")]
-    pub tables: Vec<String>,
-    /// Leave out tables matching this pattern (source names); repeatable.
-    #[arg(short = 'T', long = "exclude-table", value_name = "PATTERN")]
-    pub exclude_tables: Vec<String>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub naming: NamingArgs,
+    #[command(flatten)]
+    pub tables: TableArgs,
     /// How thoroughly to compare; each level includes the ones before it.
     #[arg(long, value_enum, default_value = "checksums")]
     pub level: LevelArg,
@@ -96,21 +102,12 @@ fn parse_jobs(s: &str) -> Result<usize, String> {
 impl VerifyArgs {
     /// Validates the arguments into library options (no I/O).
     fn options(&self) -> Result<VerifyOptions> {
-        let source = ConnSpec::parse(&self.source).context("--source")?;
-        let target = ConnSpec::parse(&self.target).context("--target")?;
-        let schemas = self
-            .schemas
-            .iter()
-            .map(|s| SchemaArg::parse(s))
-            .collect::<pggraft::Result<Vec<_>>>()?;
+        let (source, target) = self.conn.to_specs()?;
         let mut opts = VerifyOptions::new(source, target);
-        opts.naming = Naming {
-            schemas,
-            template: self.schema_template.clone(),
-            lower_case: matches!(self.identifier_case, IdentifierCase::Lower),
-        };
-        opts.include_tables = self.tables.iter().map(|t| TablePattern::parse(t)).collect();
-        opts.exclude_tables = self.exclude_tables.iter().map(|t| TablePattern::parse(t)).collect();
+        opts.naming = self.naming.to_naming()?;
+        let tables = self.tables.to_filters();
+        opts.include_tables = tables.include_tables;
+        opts.exclude_tables = tables.exclude_tables;
         opts.level = self.level.into();
         opts.jobs = self.jobs;
         opts.row_limit = self.row_limit;

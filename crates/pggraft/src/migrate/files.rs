@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::checksum;
+use super::script::render_script;
 use crate::diff::Migration;
 use crate::error::{Error, Result};
 
@@ -371,10 +372,7 @@ pub(crate) fn render(id: &str, direction: &str, m: &Migration, header: &Header) 
         s.push_str("-- no statements yet: write them below\n");
         return s;
     }
-    if header.online {
-        s.push_str("SET lock_timeout = '5s';\n");
-    }
-    s.push_str(&m.script());
+    s.push_str(&render_script(m, header.online));
     s
 }
 

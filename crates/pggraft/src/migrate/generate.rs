@@ -1,12 +1,14 @@
-//! `migrate new`: the up and down migrations between two schemas, read the
-//! way `diff` reads them (connections, JSON snapshots, DDL run in a
-//! throwaway cluster), ready for [`super::write_new`].
+//! `migrate new` and `diff`: the two sides of a diff read the way `diff`
+//! reads them (connections, JSON snapshots, DDL run in a throwaway cluster)
+//! and put in the same names ([`read_sides`]), and the up and down
+//! migrations between them, ready for [`super::write_new`] ([`generate`]).
 
 use std::collections::BTreeMap;
 
+use crate::catalog::Catalog;
 use crate::diff::source::{Side, align};
 use crate::diff::{DiffOptions, Migration, diff};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::rename::SchemaArg;
 use crate::select::Pattern;
 use crate::select::SchemaFilter;
@@ -21,6 +23,96 @@ pub struct Generated {
     /// TO → FROM.
     pub down: Migration,
     pub header: Header,
+}
+
+/// The catalogs of FROM and TO, TO's schemas renamed into FROM's names
+/// (`-n dev=prod`: TO's `prod` is read as `dev`), so the diff between them
+/// applies to FROM.
+#[derive(Debug, Clone)]
+pub struct Sides {
+    pub from: Catalog,
+    pub to: Catalog,
+}
+
+impl Sides {
+    /// TO and FROM swapped: the migration back.
+    pub fn reversed(self) -> Sides {
+        Sides { from: self.to, to: self.from }
+    }
+
+    /// The statements that turn FROM into TO.
+    pub fn diff(&self, opts: &DiffOptions) -> Result<Migration> {
+        diff(&self.from, &self.to, opts)
+    }
+}
+
+/// Why [`read_sides`] failed: reading one of the sides (which one is in
+/// the message), or renaming TO's schemas.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadSidesError {
+    #[error("reading FROM")]
+    From(#[source] Error),
+    #[error("reading TO")]
+    To(#[source] Error),
+    #[error(transparent)]
+    Align(Error),
+}
+
+impl ReadSidesError {
+    pub fn kind(&self) -> ErrorKind {
+        self.error().kind()
+    }
+
+    /// The underlying error, without the side.
+    pub fn error(&self) -> &Error {
+        match self {
+            ReadSidesError::From(e) | ReadSidesError::To(e) | ReadSidesError::Align(e) => e,
+        }
+    }
+}
+
+impl From<ReadSidesError> for Error {
+    fn from(e: ReadSidesError) -> Error {
+        match e {
+            ReadSidesError::From(e) | ReadSidesError::To(e) | ReadSidesError::Align(e) => e,
+        }
+    }
+}
+
+/// Reads FROM and TO. `schemas` are `-n FROM[=TO]` pairs (empty: every
+/// user schema on both sides).
+pub async fn read_sides(
+    from: &Side,
+    to: &Side,
+    schemas: &[SchemaArg],
+) -> Result<Sides, ReadSidesError> {
+    let from_filter = SchemaFilter {
+        include: schemas.iter().map(|p| p.source.clone()).collect(),
+        exclude: vec![],
+    };
+    let to_filter = SchemaFilter {
+        include: schemas
+            .iter()
+            .map(|p| p.target.clone().map(Pattern::new).unwrap_or_else(|| p.source.clone()))
+            .collect(),
+        exclude: vec![],
+    };
+    let mapping: BTreeMap<String, String> = schemas
+        .iter()
+        .filter_map(|p| p.target.clone().map(|t| (p.source.as_str().to_string(), t)))
+        .collect();
+    // Both sides at once: each mostly waits on its server.
+    let (from_cat, to_cat) = tokio::try_join!(
+        async { from.load(&from_filter).await.map_err(ReadSidesError::From) },
+        async { to.load(&to_filter).await.map_err(ReadSidesError::To) },
+    )?;
+    let to_cat = if mapping.is_empty() {
+        to_cat
+    } else {
+        align(&to_cat, &mapping).map_err(ReadSidesError::Align)?
+    };
+    Ok(Sides { from: from_cat, to: to_cat })
 }
 
 /// How a side is named in a header: a connection without its password, or
@@ -40,26 +132,9 @@ pub async fn generate(
     schemas: &[SchemaArg],
     opts: &DiffOptions,
 ) -> Result<Generated> {
-    let from_filter = SchemaFilter {
-        include: schemas.iter().map(|p| p.source.clone()).collect(),
-        exclude: vec![],
-    };
-    let to_filter = SchemaFilter {
-        include: schemas
-            .iter()
-            .map(|p| p.target.clone().map(Pattern::new).unwrap_or_else(|| p.source.clone()))
-            .collect(),
-        exclude: vec![],
-    };
-    let mapping: BTreeMap<String, String> = schemas
-        .iter()
-        .filter_map(|p| p.target.clone().map(|t| (p.source.as_str().to_string(), t)))
-        .collect();
-    // Both sides at once: each mostly waits on its server.
-    let (from_cat, to_cat) = tokio::try_join!(from.load(&from_filter), to.load(&to_filter))?;
-    let to_cat = if mapping.is_empty() { to_cat } else { align(&to_cat, &mapping)? };
-    let up = diff(&from_cat, &to_cat, opts)?;
-    let down = diff(&to_cat, &from_cat, opts)?;
+    let sides = read_sides(from, to, schemas).await?;
+    let up = sides.diff(opts)?;
+    let down = sides.reversed().diff(opts)?;
     let header = Header {
         source: describe_side(from),
         target: describe_side(to),

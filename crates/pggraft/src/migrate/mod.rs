@@ -7,12 +7,14 @@
 //! and one runner at a time holds an advisory lock while it works. [`run`]
 //! decides what to apply (`up`, `down`, `baseline`, `status`) and runs each
 //! migration in one transaction, or statement by statement when it holds
-//! statements that cannot run in a transaction block ([`script`] splits the
-//! files). [`generate`] writes new migrations from a diff, and [`sync`]
-//! brings a renamed copy's structure up to date with its source.
+//! statements that cannot run in a transaction block ([`script`] writes a
+//! migration's text and splits files back into statements). [`generate`]
+//! reads the two sides of a diff (for `pggraft diff` too) and writes new
+//! migrations from it, and [`sync`] brings a renamed copy's structure up to
+//! date with its source.
 //!
 //! It leaves computing the statements to [`crate::diff`], renaming to
-//! [`crate::rename`] and reading catalogs to [`crate::inspect`].
+//! [`crate::rename`] and reading catalogs to [`crate::catalog`].
 
 pub mod files;
 pub mod generate;
@@ -22,13 +24,13 @@ pub mod script;
 pub mod sync;
 
 pub use files::{Dir, Header, MigrationFile, NewFiles, new_version, sanitize_name, write_new};
-pub use generate::{Generated, describe_side, generate};
+pub use generate::{Generated, ReadSidesError, Sides, describe_side, generate, read_sides};
 pub use history::{History, HistoryRow, Kind};
 pub use run::{
     Action, Applied, DownTarget, Plan, Report, Request, State, Status, StatusRow, Step, apply,
     baseline, plan_down, plan_up, status,
 };
-pub use script::{Statement, split_statements};
+pub use script::{ONLINE_LOCK_TIMEOUT, Statement, render_script, split_statements};
 pub use sync::{SyncOptions, SyncPlan, apply_sync, plan_sync, write_sync};
 
 /// SHA-256 of `bytes`, as lower-case hex (what the history's `checksum`

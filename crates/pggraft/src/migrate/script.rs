@@ -1,5 +1,6 @@
-//! Splitting a migration file into statements, so each can run (and fail)
-//! on its own and an error can say which one broke.
+//! A migration's statements as the text of a file ([`render_script`]), and
+//! that text split back into statements ([`split_statements`]), so each can
+//! run (and fail) on its own and an error can say which one broke.
 //!
 //! The split works on [`crate::sql::tokenize`]'s tokens: a `;` ends a
 //! statement only outside strings, dollar quotes, comments and parentheses
@@ -11,7 +12,25 @@
 //! command PostgreSQL refuses there (`CREATE INDEX CONCURRENTLY`, `VACUUM`,
 //! …; recognised by its first words, for hand-written files).
 
+use crate::diff::Migration;
 use crate::sql::{TokenKind, tokenize};
+
+/// How long an online migration's statement waits for a lock before it
+/// fails.
+pub const ONLINE_LOCK_TIMEOUT: &str = "5s";
+
+/// The statements of a migration as SQL text ([`Migration::script`]). An
+/// online migration starts with `SET lock_timeout`: a statement queued
+/// behind a long transaction for its lock would make every query on the
+/// table queue behind it in turn; better that it fails and is retried.
+pub fn render_script(m: &Migration, online: bool) -> String {
+    let mut s = String::new();
+    if online {
+        s.push_str(&format!("SET lock_timeout = '{ONLINE_LOCK_TIMEOUT}';\n"));
+    }
+    s.push_str(&m.script());
+    s
+}
 
 /// The comment line [`crate::diff::Migration::script`] writes before a
 /// statement that cannot run in a transaction block.
@@ -250,6 +269,26 @@ mod tests {
             ]
         );
         assert_eq!(s[2].describe(), "statement 3 (line 5: CREATE INDEX CONCURRENTLY i ON t (x))");
+    }
+
+    #[test]
+    fn an_online_script_sets_lock_timeout_for_the_whole_session() {
+        let m = Migration {
+            changes: vec![crate::diff::Change {
+                sql: "ALTER TABLE t ADD c int".into(),
+                object: "relation public.t".into(),
+                action: "alter".into(),
+                hazards: vec![],
+                transactional: true,
+            }],
+            warnings: vec![],
+        };
+        assert_eq!(render_script(&m, false), m.script());
+        let online = render_script(&m, true);
+        let s = split_statements(&online);
+        assert_eq!(s[0].sql, "SET lock_timeout = '5s'");
+        assert!(s[0].session);
+        assert_eq!(online.strip_prefix("SET lock_timeout = '5s';\n"), Some(m.script().as_str()));
     }
 
     #[test]

@@ -18,6 +18,7 @@
 
 mod checksum;
 mod locate;
+mod policy;
 mod schema;
 mod session;
 

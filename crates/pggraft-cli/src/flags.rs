@@ -1,0 +1,232 @@
+//! The flags several commands share, each declared once (name, short form,
+//! value name, env var, default, parsing) with the one function that turns
+//! it into library values. A command flattens the groups it takes
+//! (`#[command(flatten)]`). Where a shared flag means something narrower to
+//! a command (verify's `--target` is the copy), the command rewords its
+//! one-line help with `#[command(mut_arg(ID, reword("…")))]`, and a
+//! constraint that ties a shared flag to a command's own (`migrate new -n`
+//! requires `--from`) is added the same way; everything else about the flag
+//! stays here. Flags only one command has stay in its `cmd/` module.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Arg, Args, ValueEnum};
+use pggraft::conn::ConnSpec;
+use pggraft::diff::DiffOptions;
+use pggraft::rename::{Naming, SchemaArg};
+use pggraft::select::{Filters, Pattern, TablePattern};
+
+/// A shared flag's one-line help in a command's own words (no final
+/// period, as clap drops it from doc comments).
+pub fn reword(help: &'static str) -> impl FnOnce(Arg) -> Arg {
+    move |a| a.help(help)
+}
+
+/// `--source` and `--target` (or `PGGRAFT_SOURCE` and `PGGRAFT_TARGET`).
+#[derive(Args)]
+pub struct ConnArgs {
+    /// Source connection: a postgres:// URL or a libpq keyword string.
+    #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
+    pub source: String,
+    #[command(flatten)]
+    pub target: TargetArg,
+}
+
+impl ConnArgs {
+    /// Both connections, parsed (no I/O); an error names the flag.
+    pub fn to_specs(&self) -> Result<(ConnSpec, ConnSpec)> {
+        let source = ConnSpec::parse(&self.source).context("--source")?;
+        Ok((source, self.target.to_spec()?))
+    }
+}
+
+/// `--target` alone, for the commands that work on one database.
+#[derive(Args)]
+pub struct TargetArg {
+    /// Target connection: a postgres:// URL or a libpq keyword string.
+    #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
+    pub target: String,
+}
+
+impl TargetArg {
+    pub fn to_spec(&self) -> Result<ConnSpec> {
+        ConnSpec::parse(&self.target).context("--target")
+    }
+}
+
+/// Whether names inside the copied schemas are folded to lower case.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IdentifierCase {
+    /// Keep names as they are.
+    Preserve,
+    /// Fold table, column, constraint and index names to lower case.
+    Lower,
+}
+
+impl IdentifierCase {
+    /// `--identifier-case` for a command that checks a copy: the values
+    /// describe what the clone did.
+    pub fn of_the_copy(help: &'static str) -> impl FnOnce(Arg) -> Arg {
+        move |a| {
+            let values = PossibleValuesParser::new([
+                PossibleValue::new("preserve").help("Names are copied as they are"),
+                PossibleValue::new("lower")
+                    .help("Names inside the copied schemas were folded to lower case"),
+            ]);
+            let parser = values.map(|v| match v.as_str() {
+                "lower" => IdentifierCase::Lower,
+                _ => IdentifierCase::Preserve,
+            });
+            a.help(help).value_parser(parser)
+        }
+    }
+}
+
+/// Which source schemas, and their names in the target: `-n SRC[=DST]`,
+/// `--schema-template`, `--identifier-case`. Clone names a copy with them;
+/// verify and sync-schema find it by the same flags.
+#[derive(Args)]
+pub struct NamingArgs {
+    /// Schema to copy, optionally renamed (SRC or SRC=DST); repeatable (default: all user schemas).
+    #[arg(short = 'n', long = "schema", value_name = "SRC[=DST]")]
+    pub schemas: Vec<String>,
+    /// Derive target schema names, e.g. 'dw__{database}__{schema}'.
+    #[arg(long, value_name = "T")]
+    pub schema_template: Option<String>,
+    /// Fold table, column, constraint and index names to lower case on the way.
+    #[arg(long, value_enum, default_value = "preserve")]
+    pub identifier_case: IdentifierCase,
+}
+
+impl NamingArgs {
+    /// The library's naming rule; an error quotes the malformed `-n`.
+    pub fn to_naming(&self) -> Result<Naming> {
+        let schemas =
+            self.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<_>>()?;
+        Ok(Naming {
+            schemas,
+            template: self.schema_template.clone(),
+            lower_case: self.identifier_case == IdentifierCase::Lower,
+        })
+    }
+}
+
+/// `-n FROM[=TO]`: the schemas the two sides of a diff compare.
+#[derive(Args)]
+pub struct SchemaPairArgs {
+    /// Schema to compare, FROM_SCHEMA or FROM_SCHEMA=TO_SCHEMA; repeatable (default: all).
+    #[arg(short = 'n', long = "schema", value_name = "FROM[=TO]")]
+    pub schemas: Vec<String>,
+}
+
+impl SchemaPairArgs {
+    pub fn to_pairs(&self) -> Result<Vec<SchemaArg>> {
+        Ok(self.schemas.iter().map(|s| SchemaArg::parse(s)).collect::<pggraft::Result<_>>()?)
+    }
+}
+
+/// `-t` and `-T`: which tables.
+#[derive(Args)]
+pub struct TableArgs {
+    /// Only tables matching this pattern (NAME or SCHEMA.NAME, * and ?); repeatable.
+    #[arg(short = 't', long = "table", value_name = "PATTERN")]
+    pub tables: Vec<String>,
+    /// Leave out tables matching this pattern, with what depends on them; repeatable.
+    #[arg(short = 'T', long = "exclude-table", value_name = "PATTERN")]
+    pub exclude_tables: Vec<String>,
+}
+
+impl TableArgs {
+    /// The table patterns (the other fields empty).
+    pub fn to_filters(&self) -> Filters {
+        Filters {
+            include_tables: table_patterns(&self.tables),
+            exclude_tables: table_patterns(&self.exclude_tables),
+            ..Filters::default()
+        }
+    }
+}
+
+/// What a clone leaves out: `-N`, `-t`, `-T`, `--exclude-table-data`, and
+/// the same lists from a `--filters` file.
+#[derive(Args)]
+pub struct FilterArgs {
+    /// Schema to leave out (names as stored, * and ?); repeatable.
+    #[arg(short = 'N', long = "exclude-schema", value_name = "PATTERN")]
+    pub exclude_schemas: Vec<String>,
+    #[command(flatten)]
+    pub tables: TableArgs,
+    /// Create these tables but copy none of their rows; repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude_table_data: Vec<String>,
+    /// Read filters from a pgcopydb-style INI file.
+    #[arg(long, value_name = "FILE.ini")]
+    pub filters: Option<PathBuf>,
+}
+
+impl FilterArgs {
+    /// The flags' lists followed by the `--filters` file's (read here).
+    /// The file's `[include-only-schema]` entries are in `include_schemas`.
+    pub fn to_filters(&self) -> Result<Filters> {
+        let mut f = self.tables.to_filters();
+        f.exclude_schemas = self.exclude_schemas.iter().map(Pattern::new).collect();
+        f.exclude_table_data = table_patterns(&self.exclude_table_data);
+        if let Some(path) = &self.filters {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file = Filters::parse(&text).with_context(|| format!("in {}", path.display()))?;
+            f.include_schemas.extend(file.include_schemas);
+            f.exclude_schemas.extend(file.exclude_schemas);
+            f.include_tables.extend(file.include_tables);
+            f.exclude_tables.extend(file.exclude_tables);
+            f.exclude_table_data.extend(file.exclude_table_data);
+        }
+        Ok(f)
+    }
+}
+
+/// `--online`: statements safe to run on a busy database.
+#[derive(Args)]
+pub struct OnlineArg {
+    /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout.
+    #[arg(long)]
+    pub online: bool,
+}
+
+impl OnlineArg {
+    pub fn to_diff_options(&self) -> DiffOptions {
+        DiffOptions { online: self.online }
+    }
+}
+
+/// `--format` and `-o`: what a command that prints a schema or a migration
+/// writes, and where.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "sql")]
+    pub format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+// No doc comments on the values: clap would list them in --help.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Sql,
+    Json,
+}
+
+impl OutputArgs {
+    /// Writes `text` to the `-o` file, or to stdout.
+    pub fn write(&self, text: &str) -> Result<()> {
+        crate::output::write_out(self.output.as_deref(), text)
+    }
+}
+
+fn table_patterns(list: &[String]) -> Vec<TablePattern> {
+    list.iter().map(|p| TablePattern::parse(p)).collect()
+}

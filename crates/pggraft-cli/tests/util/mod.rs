@@ -1,0 +1,140 @@
+//! What the CLI test binaries share (each has `mod util;`): the test
+//! cluster (one per binary), fresh databases, and the built `pggraft` run
+//! as a user runs it. Every failed expectation about a run prints the
+//! command, its exit code, stdout and stderr.
+
+// Each test binary uses only some of these.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::process::{Command, Output};
+
+use pg_sandbox::{Cluster, TestDb};
+
+/// The test binary's cluster, started on first use.
+pub fn cluster() -> &'static Cluster {
+    Cluster::shared().expect("start the shared test cluster")
+}
+
+/// A fresh database (dropped with the guard), loaded with `sql` (if any).
+pub fn db_with(prefix: &str, sql: &str) -> TestDb<'static> {
+    let db = cluster().create_database(prefix).expect("create test database");
+    if !sql.is_empty() {
+        db.psql(sql).expect("load fixture");
+    }
+    db
+}
+
+/// `postgres://ROLE:PASSWORD@HOST:PORT/DBNAME`: non-superusers log in with
+/// a password over TCP.
+pub fn url_as(role: &str, password: &str, dbname: &str) -> String {
+    let c = cluster();
+    format!("postgres://{role}:{password}@{}:{}/{dbname}", c.host(), c.port())
+}
+
+/// One finished run of the binary.
+pub struct Run {
+    args: Vec<String>,
+    out: Output,
+}
+
+/// Runs `pggraft ARGS` with what users see at the default log level and
+/// nothing from the developer's environment (`PGGRAFT_LOG`,
+/// `PGGRAFT_SOURCE`, `PGGRAFT_TARGET`).
+pub fn pggraft(args: &[&str]) -> Run {
+    pggraft_env(args, &[])
+}
+
+/// [`pggraft`] with these environment variables set.
+pub fn pggraft_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_pggraft"))
+        .args(args)
+        .env_remove("PGGRAFT_LOG")
+        .env_remove("PGGRAFT_SOURCE")
+        .env_remove("PGGRAFT_TARGET")
+        .env("PGCONNECT_TIMEOUT", "10")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the pggraft binary");
+    Run { args: args.iter().map(|a| a.to_string()).collect(), out }
+}
+
+/// Runs pggraft, asserts exit 0, returns stdout.
+pub fn ok(args: &[&str]) -> String {
+    pggraft(args).code(0).stdout()
+}
+
+/// Runs pggraft, asserts the exit code, returns stdout and stderr.
+pub fn run(code: i32, args: &[&str]) -> (String, String) {
+    let r = pggraft(args).code(code);
+    (r.stdout(), r.stderr())
+}
+
+/// Runs pggraft, which must refuse: see [`Run::error_line`].
+pub fn fails(args: &[&str]) -> String {
+    pggraft(args).error_line()
+}
+
+impl Run {
+    /// Asserts the exit code.
+    #[track_caller]
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(self.out.status.code(), Some(code), "want exit {code}\n{self}");
+        self
+    }
+
+    pub fn exit_code(&self) -> Option<i32> {
+        self.out.status.code()
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    pub fn stdout_bytes(&self) -> &[u8] {
+        &self.out.stdout
+    }
+
+    /// Asserts a refusal: exit 2, nothing on stdout and exactly one
+    /// `error:` line on stderr (clap may add usage lines, a failed run its
+    /// progress lines). Returns that line.
+    #[track_caller]
+    pub fn error_line(&self) -> String {
+        assert_eq!(self.out.status.code(), Some(2), "want exit 2\n{self}");
+        assert!(self.out.stdout.is_empty(), "printed to stdout on error\n{self}");
+        let stderr = self.stderr();
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "want one `error:` line\n{self}");
+        errors[0].to_owned()
+    }
+
+    /// [`Run::error_line`], and that line is all of stderr.
+    #[track_caller]
+    pub fn only_error_line(&self) -> String {
+        let line = self.error_line();
+        assert_eq!(
+            self.stderr().lines().count(),
+            1,
+            "want nothing but the error on stderr\n{self}"
+        );
+        line
+    }
+}
+
+/// The command, its exit code, stdout and stderr.
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "pggraft {:?}: exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.args,
+            self.out.status.code(),
+            self.stdout(),
+            self.stderr()
+        )
+    }
+}
