@@ -229,14 +229,14 @@ async fn apply(t: &TargetArg, d: &DirArg, request: &Request, dry_run: bool) -> R
     let dir = Dir::load(&d.dir)?;
     let report = migrate::apply(&target, &dir, request, dry_run).await?;
     warn(&report);
-    if report.plan.steps.is_empty() {
+    if report.schedule.steps.is_empty() {
         let what = if matches!(request, Request::Up { .. }) { "apply" } else { "undo" };
         println!("nothing to {what}: {}", report.target);
         return Ok(Outcome::Ok);
     }
     if dry_run {
         let mut text = String::new();
-        for s in &report.plan.steps {
+        for s in &report.schedule.steps {
             text.push_str(&format!("-- would run {} ({})\n", s.file_name(), s.action.as_str()));
             text.push_str(&s.sql);
             if !s.sql.ends_with('\n') {
@@ -263,7 +263,7 @@ async fn apply(t: &TargetArg, d: &DirArg, request: &Request, dry_run: bool) -> R
 }
 
 fn warn(report: &Report) {
-    for w in &report.plan.warnings {
+    for w in &report.schedule.warnings {
         eprintln!("warning: {w}");
     }
 }

@@ -47,7 +47,7 @@ pub async fn run(a: SyncSchemaArgs) -> Result<Outcome> {
     let naming = a.naming.to_naming()?;
     let (source, target) = a.conn.to_specs()?;
     let opts = SyncOptions { source, target, naming, online: a.online.online };
-    let plan = migrate::plan_sync(&opts).await?;
+    let plan = migrate::prepare_sync(&opts).await?;
     for w in plan.warnings.iter().chain(&plan.up.warnings) {
         eprintln!("warning: {w}");
     }

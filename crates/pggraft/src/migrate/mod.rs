@@ -27,11 +27,11 @@ pub use files::{Dir, Header, MigrationFile, NewFiles, new_version, sanitize_name
 pub use generate::{Generated, ReadSidesError, Sides, describe_side, generate, read_sides};
 pub use history::{History, HistoryRow, Kind};
 pub use run::{
-    Action, Applied, DownTarget, Plan, Report, Request, State, Status, StatusRow, Step, apply,
-    baseline, plan_down, plan_up, status,
+    Action, Applied, DownTarget, Report, Request, Schedule, State, Status, StatusRow, Step, apply,
+    baseline, schedule_down, schedule_up, status,
 };
 pub use script::{ONLINE_LOCK_TIMEOUT, Statement, render_script, split_statements};
-pub use sync::{SyncOptions, SyncPlan, apply_sync, plan_sync, write_sync};
+pub use sync::{SyncOptions, SyncScript, apply_sync, prepare_sync, write_sync};
 
 /// SHA-256 of `bytes`, as lower-case hex (what the history's `checksum`
 /// column holds).

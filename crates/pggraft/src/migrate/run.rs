@@ -1,6 +1,6 @@
 //! Deciding which migrations to run and running them.
 //!
-//! A plan is made from the folder and the history only after the runner
+//! A schedule is made from the folder and the history only after the runner
 //! holds the lock, so a runner that waited sees what the one before it
 //! applied. Every check (holes in the history, pending migrations older
 //! than the newest applied one, an unknown `--to`, transaction control in a
@@ -84,7 +84,7 @@ impl Step {
 
 /// The steps of a run, in the order they run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Plan {
+pub struct Schedule {
     pub steps: Vec<Step>,
     /// Applied files edited since (checksum drift), and the like.
     pub warnings: Vec<String>,
@@ -126,8 +126,9 @@ pub struct Applied {
 pub struct Report {
     /// The target, without its password.
     pub target: String,
-    pub plan: Plan,
-    /// The steps that ran (all of the plan's, unless `dry_run`).
+    #[serde(rename = "plan")]
+    pub schedule: Schedule,
+    /// The steps that ran (all of the schedule's, unless `dry_run`).
     pub applied: Vec<Applied>,
     pub dry_run: bool,
 }
@@ -184,7 +185,7 @@ impl Status {
 }
 
 /// The pending migrations up to `to` (see the module docs for the checks).
-pub fn plan_up(dir: &Dir, history: &History, to: Option<&str>) -> Result<Plan> {
+pub fn schedule_up(dir: &Dir, history: &History, to: Option<&str>) -> Result<Schedule> {
     check_holes(dir, history)?;
     if let Some(v) = to {
         check_known("--to", v, dir, history)?;
@@ -214,11 +215,11 @@ pub fn plan_up(dir: &Dir, history: &History, to: Option<&str>) -> Result<Plan> {
         .map(|m| Step::new(m, Action::Up))
         .collect();
     check_scripts(&steps)?;
-    Ok(Plan { steps, warnings: drift_warnings(dir, history) })
+    Ok(Schedule { steps, warnings: drift_warnings(dir, history) })
 }
 
 /// The applied migrations to undo, newest first.
-pub fn plan_down(dir: &Dir, history: &History, target: &DownTarget) -> Result<Plan> {
+pub fn schedule_down(dir: &Dir, history: &History, target: &DownTarget) -> Result<Schedule> {
     check_holes(dir, history)?;
     let applied: Vec<_> = history.file_rows().collect();
     let undo: Vec<_> = match target {
@@ -243,7 +244,7 @@ pub fn plan_down(dir: &Dir, history: &History, target: &DownTarget) -> Result<Pl
         }
     }
     check_scripts(&steps)?;
-    Ok(Plan { steps, warnings: drift_warnings(dir, history) })
+    Ok(Schedule { steps, warnings: drift_warnings(dir, history) })
 }
 
 /// Applied versions whose files are gone: a hole pggraft will not run or
@@ -323,7 +324,7 @@ fn short(checksum: &str) -> &str {
 }
 
 /// Runs `up` or `down` against `target` (see the module docs). With
-/// `dry_run`, returns the plan and changes nothing, not even creating the
+/// `dry_run`, returns the schedule and changes nothing, not even creating the
 /// history table.
 pub async fn apply(
     target: &ConnSpec,
@@ -331,21 +332,21 @@ pub async fn apply(
     request: &Request,
     dry_run: bool,
 ) -> Result<Report> {
-    let plan_for = |history: &History| match request {
-        Request::Up { to } => plan_up(dir, history, to.as_deref()),
-        Request::Down(t) => plan_down(dir, history, t),
+    let schedule_for = |history: &History| match request {
+        Request::Up { to } => schedule_up(dir, history, to.as_deref()),
+        Request::Down(t) => schedule_down(dir, history, t),
     };
     let mut report = Report { target: target.redacted(), dry_run, ..Report::default() };
     if dry_run {
         let client = target.connect().await?;
-        report.plan = plan_for(&History::read(&client).await?)?;
+        report.schedule = schedule_for(&History::read(&client).await?)?;
         return Ok(report);
     }
     let lock = Lock::acquire(target).await?;
     let result = async {
         History::ensure(lock.client()).await?;
-        report.plan = plan_for(&History::read(lock.client()).await?)?;
-        for step in &report.plan.steps {
+        report.schedule = schedule_for(&History::read(lock.client()).await?)?;
+        for step in &report.schedule.steps {
             match run_step(target, step).await {
                 Ok(a) => report.applied.push(a),
                 Err(e) => return Err(after_earlier(e, &report.applied)),
@@ -404,7 +405,7 @@ pub async fn baseline(target: &ConnSpec, dir: &Dir, version: &str) -> Result<Rep
     lock.release().await?;
     Ok(Report {
         target: target.redacted(),
-        plan: Plan { steps, warnings },
+        schedule: Schedule { steps, warnings },
         applied,
         dry_run: false,
     })

@@ -37,7 +37,7 @@ pub struct SyncOptions {
 
 /// The update, both ways.
 #[derive(Debug, Clone)]
-pub struct SyncPlan {
+pub struct SyncScript {
     /// Source schema → copy schema.
     pub schemas: BTreeMap<String, String>,
     /// Copy → source's structure.
@@ -49,7 +49,7 @@ pub struct SyncPlan {
     pub warnings: Vec<String>,
 }
 
-impl SyncPlan {
+impl SyncScript {
     pub fn is_empty(&self) -> bool {
         self.up.is_empty()
     }
@@ -67,7 +67,7 @@ impl SyncPlan {
 }
 
 /// Reads both sides and diffs them (changes nothing).
-pub async fn plan_sync(opts: &SyncOptions) -> Result<SyncPlan> {
+pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
     let filter = SchemaFilter { include: opts.naming.patterns(), exclude: vec![] };
     let source = read_catalog(&opts.source, &filter).await?;
     if source.schemas.is_empty() {
@@ -108,7 +108,7 @@ pub async fn plan_sync(opts: &SyncOptions) -> Result<SyncPlan> {
         schemas: map.iter().map(|(s, d)| format!("{s}={d}")).collect(),
         online: opts.online,
     };
-    Ok(SyncPlan { schemas: map, up, down, header, warnings })
+    Ok(SyncScript { schemas: map, up, down, header, warnings })
 }
 
 /// Extensions are database-wide: the copy's database keeps the ones it
@@ -127,14 +127,14 @@ fn keep_copy_extensions(renamed: &mut Catalog, copy: &Catalog) {
 
 /// Writes the update as a new migration in `dir` (its down is the reverse
 /// diff).
-pub fn write_sync(dir: &Path, plan: &SyncPlan) -> Result<NewFiles> {
+pub fn write_sync(dir: &Path, plan: &SyncScript) -> Result<NewFiles> {
     write_new(dir, &plan.name(), &plan.up, &plan.down, &plan.header)
 }
 
 /// Applies the update to the copy as a migration would run, holding the
 /// migration lock, and records it in `pggraft.migrations` (kind `sync`,
-/// named [`SyncPlan::name`], checksum of [`SyncPlan::script`]).
-pub async fn apply_sync(target: &ConnSpec, plan: &SyncPlan) -> Result<Applied> {
+/// named [`SyncScript::name`], checksum of [`SyncScript::script`]).
+pub async fn apply_sync(target: &ConnSpec, plan: &SyncScript) -> Result<Applied> {
     let lock = Lock::acquire(target).await?;
     History::ensure(lock.client()).await?;
     let history = History::read(lock.client()).await?;

@@ -121,7 +121,7 @@ async fn new_up_status_down_round_trip() {
     // A dry run changes nothing, not even the history table.
     let everything = db.dump_schema(&[]).unwrap();
     let r = migrate::apply(&target, &d, &up(), true).await.unwrap();
-    assert_eq!(r.plan.steps.len(), 1);
+    assert_eq!(r.schedule.steps.len(), 1);
     assert!(r.applied.is_empty());
     assert_eq!(db.dump_schema(&[]).unwrap(), everything);
 
@@ -146,7 +146,7 @@ async fn new_up_status_down_round_trip() {
 
     // Nothing left to apply.
     let r = migrate::apply(&target, &d, &up(), false).await.unwrap();
-    assert!(r.plan.steps.is_empty() && r.applied.is_empty());
+    assert!(r.schedule.steps.is_empty() && r.applied.is_empty());
 
     let r = migrate::apply(&target, &d, &Request::Down(DownTarget::Steps(1)), false).await.unwrap();
     assert_eq!(r.applied.len(), 1);
@@ -293,7 +293,7 @@ async fn edited_applied_file_is_reported() {
     // `up` goes on, and says so.
     let r = migrate::apply(&spec(&db), &d, &up(), false).await.unwrap();
     assert_eq!(r.applied.len(), 1);
-    assert!(r.plan.warnings.iter().any(|w| w.contains("20240102000000_b.up.sql")), "{r:?}");
+    assert!(r.schedule.warnings.iter().any(|w| w.contains("20240102000000_b.up.sql")), "{r:?}");
     let st = migrate::status(&spec(&db), &d).await.unwrap();
     assert_eq!(st.count(State::Changed), 1);
 }
@@ -462,11 +462,11 @@ async fn sync_schema_adds_a_column_to_a_lower_case_copy() {
     assert_eq!(columns(&dst, &copy, "users"), ["id", "name"]);
 
     let sync = SyncOptions { source: spec(&src), target: spec(&dst), naming, online: false };
-    let plan = migrate::plan_sync(&sync).await.unwrap();
+    let plan = migrate::prepare_sync(&sync).await.unwrap();
     assert!(plan.is_empty(), "a fresh copy needs no sync:\n{}", plan.script());
 
     src.psql("ALTER TABLE dbo.\"Users\" ADD COLUMN \"Email\" text").unwrap();
-    let plan = migrate::plan_sync(&sync).await.unwrap();
+    let plan = migrate::prepare_sync(&sync).await.unwrap();
     assert_eq!(plan.schemas["dbo"], copy);
     assert_eq!(plan.name(), format!("sync_{copy}"));
     let script = plan.script();
@@ -494,7 +494,7 @@ async fn sync_schema_adds_a_column_to_a_lower_case_copy() {
         dst.query(&format!("SELECT count(*), count(email) FROM {copy}.users")).unwrap()[0],
         ["50", "0"]
     );
-    assert!(migrate::plan_sync(&sync).await.unwrap().is_empty());
+    assert!(migrate::prepare_sync(&sync).await.unwrap().is_empty());
     // The sync row has no file, and that is not a hole.
     let empty = tempfile::tempdir().unwrap();
     let st = migrate::status(&spec(&dst), &Dir::load(empty.path()).unwrap()).await.unwrap();
@@ -506,7 +506,7 @@ async fn sync_schema_adds_a_column_to_a_lower_case_copy() {
         naming: Naming { template: Some("nope_{schema}".into()), ..sync.naming.clone() },
         ..sync.clone()
     };
-    let e = migrate::plan_sync(&wrong).await.unwrap_err();
+    let e = migrate::prepare_sync(&wrong).await.unwrap_err();
     assert!(e.to_string().contains("nope_dbo") && e.to_string().contains("pggraft clone"), "{e}");
 }
 
