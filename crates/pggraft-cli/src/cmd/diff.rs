@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use pggraft::diff::source::{Side, align, self_check};
+use pggraft::diff::source::{Input, align, self_check};
 use pggraft::diff::{DiffOptions, HazardKind, diff};
 use pggraft::rename::SchemaArg;
 use pggraft::select::Pattern;
@@ -87,12 +87,12 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         .iter()
         .filter_map(|p| p.target.clone().map(|t| (p.source.as_str().to_string(), t)))
         .collect();
-    let from_side = Side::parse(&a.from).context("FROM")?;
-    let to_side = Side::parse(&a.to).context("TO")?;
+    let from_input = Input::parse(&a.from).context("FROM")?;
+    let to_input = Input::parse(&a.to).context("TO")?;
     // The two sides are read at the same time: each mostly waits on its server.
     let (from, to) = tokio::try_join!(
-        async { from_side.load(&from_filter).await.context("reading FROM") },
-        async { to_side.load(&to_filter).await.context("reading TO") },
+        async { from_input.load(&from_filter).await.context("reading FROM") },
+        async { to_input.load(&to_filter).await.context("reading TO") },
     )?;
     let to = if mapping.is_empty() { to } else { align(&to, &mapping)? };
     let (from, to) = if a.down { (to, from) } else { (from, to) };

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
 use pggraft::conn::ConnSpec;
 use pggraft::diff::DiffOptions;
-use pggraft::diff::source::Side;
+use pggraft::diff::source::Input;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 use pggraft::rename::SchemaArg;
 
@@ -170,8 +170,8 @@ async fn new(a: NewArgs) -> Result<Outcome> {
                 .iter()
                 .map(|s| SchemaArg::parse(s))
                 .collect::<pggraft::Result<Vec<_>>>()?;
-            let from = Side::parse(from).context("--from")?;
-            let to = Side::parse(to).context("--to")?;
+            let from = Input::parse(from).context("--from")?;
+            let to = Input::parse(to).context("--to")?;
             let g = migrate::generate(&from, &to, &schemas, &opts).await?;
             if g.up.is_empty() {
                 eprintln!("no differences between --from and --to: nothing written");

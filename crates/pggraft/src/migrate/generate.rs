@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diff::source::{Side, align};
+use crate::diff::source::{Input, align};
 use crate::diff::{DiffOptions, Migration, diff};
 use crate::error::Result;
 use crate::rename::SchemaArg;
@@ -23,20 +23,20 @@ pub struct Generated {
     pub header: Header,
 }
 
-/// How a side is named in a header: a connection without its password, or
+/// How an input is named in a header: a connection without its password, or
 /// the path it was read from.
-pub fn describe_side(side: &Side) -> String {
-    match side {
-        Side::Database(spec) => spec.redacted(),
-        Side::Snapshot(p) | Side::Sql(p) => p.display().to_string(),
+pub fn describe_input(input: &Input) -> String {
+    match input {
+        Input::Database(spec) => spec.redacted(),
+        Input::Snapshot(p) | Input::Sql(p) => p.display().to_string(),
     }
 }
 
 /// Diffs FROM against TO both ways. `schemas` are `-n FROM[=TO]` pairs, as
 /// for `diff` (empty: every user schema).
 pub async fn generate(
-    from: &Side,
-    to: &Side,
+    from: &Input,
+    to: &Input,
     schemas: &[SchemaArg],
     opts: &DiffOptions,
 ) -> Result<Generated> {
@@ -61,8 +61,8 @@ pub async fn generate(
     let up = diff(&from_cat, &to_cat, opts)?;
     let down = diff(&to_cat, &from_cat, opts)?;
     let header = Header {
-        source: describe_side(from),
-        target: describe_side(to),
+        source: describe_input(from),
+        target: describe_input(to),
         schemas: schemas
             .iter()
             .map(|a| match &a.target {

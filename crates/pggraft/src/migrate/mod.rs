@@ -22,7 +22,7 @@ pub mod script;
 pub mod sync;
 
 pub use files::{Dir, Header, MigrationFile, NewFiles, new_version, sanitize_name, write_new};
-pub use generate::{Generated, describe_side, generate};
+pub use generate::{Generated, describe_input, generate};
 pub use history::{History, HistoryRow, Kind};
 pub use run::{
     Action, Applied, DownTarget, Plan, Report, Request, State, Status, StatusRow, Step, apply,
