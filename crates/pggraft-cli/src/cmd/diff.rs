@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use pggraft::diff::HazardKind;
-use pggraft::diff::source::{Side, self_check};
+use pggraft::diff::source::{Input, self_check};
 use pggraft::migrate::{read_sides, render_script};
 
 use crate::Outcome;
@@ -59,9 +59,9 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         }
     }
     let pairs = a.schemas.to_pairs()?;
-    let from_side = Side::parse(&a.from).context("FROM")?;
-    let to_side = Side::parse(&a.to).context("TO")?;
-    let sides = read_sides(&from_side, &to_side, &pairs).await?;
+    let from_input = Input::parse(&a.from).context("FROM")?;
+    let to_input = Input::parse(&a.to).context("TO")?;
+    let sides = read_sides(&from_input, &to_input, &pairs).await?;
     let sides = if a.down { sides.reversed() } else { sides };
     let opts = a.online.to_diff_options();
     let m = sides.diff(&opts)?;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
-use pggraft::diff::source::Side;
+use pggraft::diff::source::Input;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
@@ -154,8 +154,8 @@ async fn new(a: NewArgs) -> Result<Outcome> {
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
             let schemas = a.schemas.to_pairs()?;
-            let from = Side::parse(from).context("--from")?;
-            let to = Side::parse(to).context("--to")?;
+            let from = Input::parse(from).context("--from")?;
+            let to = Input::parse(to).context("--to")?;
             let g = migrate::generate(&from, &to, &schemas, &opts).await?;
             if g.up.is_empty() {
                 eprintln!("no differences between --from and --to: nothing written");

@@ -106,8 +106,8 @@ impl VerifyArgs {
         let mut opts = VerifyOptions::new(source, target);
         opts.naming = self.naming.to_naming()?;
         let tables = self.tables.to_filters();
-        opts.include_tables = tables.include_tables;
-        opts.exclude_tables = tables.exclude_tables;
+        opts.tables.include = tables.include_tables;
+        opts.tables.exclude = tables.exclude_tables;
         opts.level = self.level.into();
         opts.jobs = self.jobs;
         opts.row_limit = self.row_limit;

@@ -1,12 +1,20 @@
 //! `diff`: the statements that turn one catalog model (FROM) into another
 //! (TO), ordered by an explicit dependency graph, with hazards called out.
 //! [`objects`] says what each key names and how it compares; [`engine`]
-//! decides and orders. Loading FROM and TO (connections, snapshots, DDL
-//! files) is left to the caller.
+//! holds the state and runs the passes: [`classify`] decides what is
+//! created, dropped, altered or recreated, [`alter`] and [`meta`] write the
+//! in-place changes, [`statements`] the drops and creations, and
+//! [`assemble`] orders them. Loading FROM and TO (connections, snapshots,
+//! DDL files) is [`source`]'s, for the caller.
 
+mod alter;
+mod assemble;
+mod classify;
 mod engine;
+mod meta;
 mod objects;
 pub mod source;
+mod statements;
 
 use serde::{Deserialize, Serialize};
 

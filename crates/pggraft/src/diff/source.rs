@@ -17,43 +17,44 @@ use crate::rename::{NameMap, register_names, rename_catalog};
 use crate::select::SchemaFilter;
 use crate::sql::ident;
 
-/// One side of a diff, as given on the command line.
+/// One input of a diff (FROM or TO), as given on the command line. Not to be
+/// confused with [`crate::conn::Side`] (the source or target connection).
 #[derive(Debug, Clone)]
-pub enum Side {
+pub enum Input {
     Database(Box<ConnSpec>),
     Snapshot(PathBuf),
     Sql(PathBuf),
 }
 
-impl Side {
+impl Input {
     /// A path to a `.json` file is a snapshot; a `.sql` file or a folder is
     /// DDL; anything else is a connection string.
-    pub fn parse(text: &str) -> Result<Side> {
+    pub fn parse(text: &str) -> Result<Input> {
         let p = Path::new(text);
         if p.is_dir() || (p.is_file() && text.ends_with(".sql")) {
-            return Ok(Side::Sql(p.to_path_buf()));
+            return Ok(Input::Sql(p.to_path_buf()));
         }
         if p.is_file() && text.ends_with(".json") {
-            return Ok(Side::Snapshot(p.to_path_buf()));
+            return Ok(Input::Snapshot(p.to_path_buf()));
         }
         if text.ends_with(".json") || text.ends_with(".sql") {
             return Err(Error::input(format!("{text}: no such file")));
         }
-        Ok(Side::Database(Box::new(ConnSpec::parse(text)?)))
+        Ok(Input::Database(Box::new(ConnSpec::parse(text)?)))
     }
 
-    /// Reads the side's catalog model (schemas chosen by `filter`).
+    /// Reads the input's catalog model (schemas chosen by `filter`).
     pub async fn load(&self, filter: &SchemaFilter) -> Result<Catalog> {
         match self {
-            Side::Database(spec) => crate::catalog::read_catalog(spec, filter).await,
-            Side::Snapshot(path) => {
+            Input::Database(spec) => crate::catalog::read_catalog(spec, filter).await,
+            Input::Snapshot(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
                 let mut cat = Catalog::from_json(&text)?;
                 keep_schemas(&mut cat, filter);
                 Ok(cat)
             }
-            Side::Sql(path) => {
+            Input::Sql(path) => {
                 let files = sql_files(path)?;
                 let cluster = sandbox().await?;
                 let db = cluster.create_database("pggraft_diff")?;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::Catalog;
-use crate::diff::source::{Side, align};
+use crate::diff::source::{Input, align};
 use crate::diff::{DiffOptions, Migration, diff};
 use crate::error::{Error, ErrorKind, Result};
 use crate::rename::SchemaArg;
@@ -83,8 +83,8 @@ impl From<ReadSidesError> for Error {
 /// Reads FROM and TO. `schemas` are `-n FROM[=TO]` pairs (empty: every
 /// user schema on both sides).
 pub async fn read_sides(
-    from: &Side,
-    to: &Side,
+    from: &Input,
+    to: &Input,
     schemas: &[SchemaArg],
 ) -> Result<Sides, ReadSidesError> {
     let from_filter = SchemaFilter {
@@ -117,18 +117,18 @@ pub async fn read_sides(
 
 /// How a side is named in a header: a connection without its password, or
 /// the path it was read from.
-pub fn describe_side(side: &Side) -> String {
-    match side {
-        Side::Database(spec) => spec.redacted(),
-        Side::Snapshot(p) | Side::Sql(p) => p.display().to_string(),
+pub fn describe_input(input: &Input) -> String {
+    match input {
+        Input::Database(spec) => spec.redacted(),
+        Input::Snapshot(p) | Input::Sql(p) => p.display().to_string(),
     }
 }
 
 /// Diffs FROM against TO both ways. `schemas` are `-n FROM[=TO]` pairs, as
 /// for `diff` (empty: every user schema).
 pub async fn generate(
-    from: &Side,
-    to: &Side,
+    from: &Input,
+    to: &Input,
     schemas: &[SchemaArg],
     opts: &DiffOptions,
 ) -> Result<Generated> {
@@ -136,8 +136,8 @@ pub async fn generate(
     let up = sides.diff(opts)?;
     let down = sides.reversed().diff(opts)?;
     let header = Header {
-        source: describe_side(from),
-        target: describe_side(to),
+        source: describe_input(from),
+        target: describe_input(to),
         schemas: schemas
             .iter()
             .map(|a| match &a.target {

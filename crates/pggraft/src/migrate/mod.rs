@@ -24,7 +24,7 @@ pub mod script;
 pub mod sync;
 
 pub use files::{Dir, Header, MigrationFile, NewFiles, new_version, sanitize_name, write_new};
-pub use generate::{Generated, ReadSidesError, Sides, describe_side, generate, read_sides};
+pub use generate::{Generated, ReadSidesError, Sides, describe_input, generate, read_sides};
 pub use history::{History, HistoryRow, Kind};
 pub use run::{
     Action, Applied, DownTarget, Report, Request, Schedule, State, Status, StatusRow, Step, apply,

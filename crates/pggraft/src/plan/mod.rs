@@ -61,8 +61,27 @@ fn graph(stmts: &[Stmt]) -> DiGraph<usize, ()> {
 
 /// Orders statements (see the module docs).
 pub fn order(mut stmts: Vec<Stmt>) -> Ordered {
+    let (sorted, warnings) = order_positions(&mut stmts);
+    let mut out = Ordered { warnings, ..Default::default() };
+    let mut slots: Vec<Option<Stmt>> = stmts.into_iter().map(Some).collect();
+    for i in sorted {
+        let s = slots[i].take().expect("each statement once");
+        match s.section {
+            Section::PreData => out.pre_data.push(s),
+            Section::PostData => out.post_data.push(s),
+        }
+    }
+    out
+}
+
+/// The order [`order`] gives, as positions into `stmts` (pre-data first),
+/// and the dependency cycles broken on the way; a post-data statement that
+/// pre-data needs is moved to pre-data in place. For callers whose nodes
+/// carry more than a statement (diff's carry their changes): they keep
+/// that beside the nodes and find it again by position.
+pub fn order_positions(stmts: &mut [Stmt]) -> (Vec<usize>, Vec<String>) {
     // Promote what pre-data needs, transitively.
-    let g = graph(&stmts);
+    let g = graph(stmts);
     let mut stack: Vec<NodeIndex> =
         g.node_indices().filter(|n| stmts[g[*n]].section == Section::PreData).collect();
     while let Some(n) = stack.pop() {
@@ -74,17 +93,11 @@ pub fn order(mut stmts: Vec<Stmt>) -> Ordered {
         }
     }
     let mut warnings = vec![];
-    let sorted = topo(&stmts, &g, &mut warnings);
-    let mut out = Ordered { warnings, ..Default::default() };
-    let mut slots: Vec<Option<Stmt>> = stmts.into_iter().map(Some).collect();
-    for i in sorted {
-        let s = slots[i].take().expect("each statement once");
-        match s.section {
-            Section::PreData => out.pre_data.push(s),
-            Section::PostData => out.post_data.push(s),
-        }
-    }
-    out
+    let sorted = topo(stmts, &g, &mut warnings);
+    let (mut pre, post): (Vec<usize>, Vec<usize>) =
+        sorted.into_iter().partition(|&i| stmts[i].section == Section::PreData);
+    pre.extend(post);
+    (pre, warnings)
 }
 
 /// Kahn's algorithm with a priority queue; cycles are broken at the lowest

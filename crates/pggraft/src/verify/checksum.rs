@@ -17,7 +17,7 @@ use crate::sql::{QualifiedName, ident};
 /// columns (the source's columns, in the source's order, under the names
 /// and with the types they have on that side).
 #[derive(Debug, Clone)]
-pub(super) struct TableSql {
+pub(crate) struct TableSql {
     pub name: QualifiedName,
     pub columns: Vec<String>,
     /// `format_type` of each column on this side, for casting key values.

@@ -16,9 +16,9 @@ impl VerifyOptions {
         // The schemas the clone made, by exact name: resolving the patterns
         // and the template again could pick up schemas created since.
         v.schema_map = Some(report.schemas.clone());
-        v.include_tables = clone.tables.include.clone();
+        v.tables.include = clone.tables.include.clone();
         // Tables left empty by request have no rows to compare.
-        v.exclude_tables =
+        v.tables.exclude =
             clone.tables.exclude.iter().chain(&clone.exclude_table_data).cloned().collect();
         // A structure-only copy has no rows to count; otherwise checksums:
         // exact, computed on the servers, and far cheaper than listing rows.
@@ -76,7 +76,7 @@ mod tests {
         assert_eq!(v.jobs, 2);
         assert!(!v.compare.owners && !v.compare.privileges && !v.compare.comments);
         assert_eq!(
-            v.exclude_tables,
+            v.tables.exclude,
             [TablePattern::parse("app.logs"), TablePattern::parse("app.audit")]
         );
     }

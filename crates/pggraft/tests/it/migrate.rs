@@ -8,7 +8,7 @@ use pg_sandbox::TestDb;
 use pggraft::clone::{self as clone_api, CloneOptions};
 use pggraft::conn::ConnSpec;
 use pggraft::diff::DiffOptions;
-use pggraft::diff::source::Side;
+use pggraft::diff::source::Input;
 use pggraft::engine::NoProgress;
 use pggraft::migrate::{
     self, Action, Dir, DownTarget, Header, Kind, Request, State, SyncOptions, write_new,
@@ -89,8 +89,8 @@ async fn new_up_status_down_round_trip() {
     let target = ConnSpec::parse(&url).unwrap();
     let to = ddl_dir(APP_V2);
     let g = migrate::generate(
-        &Side::Database(Box::new(target.clone())),
-        &Side::Sql(to.path().to_path_buf()),
+        &Input::Database(Box::new(target.clone())),
+        &Input::Sql(to.path().to_path_buf()),
         &[SchemaArg::parse("app").unwrap()],
         &DiffOptions::default(),
     )
@@ -161,8 +161,8 @@ async fn online_migration_from_ddl_folders_runs_outside_a_transaction() {
     let from = ddl_dir(APP);
     let to = ddl_dir(APP_V2);
     let g = migrate::generate(
-        &Side::Sql(from.path().to_path_buf()),
-        &Side::Sql(to.path().to_path_buf()),
+        &Input::Sql(from.path().to_path_buf()),
+        &Input::Sql(to.path().to_path_buf()),
         &[],
         &DiffOptions { online: true },
     )

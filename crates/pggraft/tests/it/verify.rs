@@ -254,7 +254,7 @@ async fn changed_deleted_and_extra_rows_are_located_by_key() {
     // The row limit caps the list and says so.
     let mut o = renamed(&db, Level::Rows);
     o.row_limit = 2;
-    o.include_tables = vec![TablePattern::parse("shop.ledger")];
+    o.tables.include = vec![TablePattern::parse("shop.ledger")];
     let r = verify(&o).await.unwrap();
     assert_eq!(r.tables.len(), 1);
     match &table(&r, "ledger").rows {
@@ -268,7 +268,7 @@ async fn changed_deleted_and_extra_rows_are_located_by_key() {
     // An explicit schema map gives the same answer as the naming options.
     let mut o = opts(&db, &db, Level::Checksums);
     o.schema_map = Some(BTreeMap::from([("shop".to_string(), "shop_copy".to_string())]));
-    o.exclude_tables = ["customers", "events", "ledger", "measures*", "orders", "tags"]
+    o.tables.exclude = ["customers", "events", "ledger", "measures*", "orders", "tags"]
         .into_iter()
         .map(TablePattern::parse)
         .collect();
@@ -315,7 +315,7 @@ async fn schema_differences_are_named() {
 
     // Leaving the tables out leaves their objects out.
     let mut o = renamed(&db, Level::Checksums);
-    o.exclude_tables = vec![TablePattern::parse("orders"), TablePattern::parse("shop.cust*")];
+    o.tables.exclude = vec![TablePattern::parse("orders"), TablePattern::parse("shop.cust*")];
     let r = verify(&o).await.unwrap();
     assert_clean(&r);
     assert!(r.tables.iter().all(|t| !["orders", "customers"].contains(&t.source.name.as_str())));
@@ -345,7 +345,7 @@ async fn missing_extra_and_incomparable_tables() {
 
     // -t keeps only the named tables.
     let mut o = renamed(&db, Level::Counts);
-    o.include_tables = vec![TablePattern::parse("orders")];
+    o.tables.include = vec![TablePattern::parse("orders")];
     let r = verify(&o).await.unwrap();
     assert_eq!(r.tables.len(), 1);
     assert_eq!(r.tables[0].status, TableStatus::Match);

@@ -1,0 +1,441 @@
+//! The columns of a table altered in place: dropped, added (defaults
+//! inline), retyped (with the hazards a type change brings), generated
+//! expressions, identities, NOT NULL (online: through a validated CHECK)
+//! and per-column settings. The table itself is [`super::table`]'s.
+
+use std::collections::BTreeSet;
+
+use crate::catalog::model::*;
+use crate::ddl::render::{column_sql, storage_word};
+use crate::diff::engine::{Diff, change, hazard};
+use crate::diff::{Change, HazardKind};
+use crate::sql::{QualifiedName, ident};
+
+impl Diff<'_> {
+    /// Column changes from `a` to `b`, in the order they must run: drops,
+    /// then additions and changes, then generated columns put back.
+    pub(super) fn alter_columns(&mut self, k: &str, a: &Table, b: &Table) -> Vec<Change> {
+        let name = &b.name;
+        let mut out = vec![];
+        let parent_has = |col: &str| {
+            b.partition_of.as_ref().map(|p| &p.parent).into_iter().chain(b.inherits.iter()).any(
+                |p| {
+                    self.to.table(p).is_some_and(|pt| pt.columns.iter().any(|c| c.name == col))
+                        && self.from.table(p).is_some()
+                },
+            )
+        };
+        // Columns.
+        let mut regenerate: Vec<&Column> = vec![];
+        let mut dropped = BTreeSet::new();
+        for c in &a.columns {
+            if !b.columns.iter().any(|x| x.name == c.name) {
+                dropped.insert(c.name.clone());
+                if !c.is_local && (a.partition_of.is_some() || !a.inherits.is_empty()) {
+                    continue;
+                }
+                out.push(hazard(
+                    change(
+                        format!("ALTER TABLE {name} DROP COLUMN {}", ident(&c.name)),
+                        k,
+                        "alter",
+                    ),
+                    HazardKind::DataLoss,
+                    format!("column {}.{} and its data are dropped", name, ident(&c.name)),
+                ));
+            }
+        }
+        if !dropped.is_empty() {
+            self.dropped_columns.insert(k.to_string(), dropped);
+        }
+        for c in &b.columns {
+            let col = ident(&c.name);
+            let Some(old) = a.columns.iter().find(|x| x.name == c.name) else {
+                if !c.is_local && parent_has(&c.name) {
+                    continue;
+                }
+                let mut def = column_sql(c);
+                if let Some(d) = &c.default {
+                    // Inline, so NOT NULL columns can be added to tables with rows.
+                    let not_null = def.ends_with(" NOT NULL");
+                    if not_null {
+                        def.truncate(def.len() - " NOT NULL".len());
+                    }
+                    def.push_str(&format!(" DEFAULT {d}"));
+                    if not_null {
+                        def.push_str(" NOT NULL");
+                    }
+                }
+                let mut ch = change(format!("ALTER TABLE {name} ADD COLUMN {def}"), k, "alter");
+                if c.generated.is_some() {
+                    ch = hazard(
+                        ch,
+                        HazardKind::TableRewrite,
+                        format!("{name} is rewritten to compute {col}"),
+                    );
+                }
+                out.push(ch);
+                out.extend(column_settings(name, c, None, k));
+                continue;
+            };
+            let inherited = !c.is_local && (b.partition_of.is_some() || !b.inherits.is_empty());
+            if (old.type_name != c.type_name || old.collation != c.collation) && !inherited {
+                self.retyped.insert(k.to_string());
+                // PostgreSQL refuses to retype a column a generated column
+                // reads: drop those first, add them back at the end.
+                for g in a
+                    .columns
+                    .iter()
+                    .filter(|g| g.generated.as_deref().is_some_and(|e| mentions(e, &c.name)))
+                {
+                    if let Some(tg) = b.columns.iter().find(|x| x.name == g.name) {
+                        out.push(change(
+                            format!("ALTER TABLE {name} DROP COLUMN {}", ident(&g.name)),
+                            k,
+                            "alter",
+                        ));
+                        regenerate.push(tg);
+                    }
+                }
+                // The old default may not cast to the new type: off first,
+                // back (TO's) after.
+                if old.default.is_some() {
+                    out.push(change(
+                        format!("ALTER TABLE {name} ALTER COLUMN {col} DROP DEFAULT"),
+                        k,
+                        "alter",
+                    ));
+                }
+                let mut ch = change(
+                    format!(
+                        "ALTER TABLE {name} ALTER COLUMN {col} TYPE {}{} USING {col}::{}",
+                        c.type_name,
+                        crate::ddl::render::collate(&c.collation),
+                        c.type_name
+                    ),
+                    k,
+                    "alter",
+                );
+                if !binary_coercible(&old.type_name, &c.type_name) || old.collation != c.collation {
+                    ch = hazard(ch, HazardKind::TableRewrite, format!("{name} is rewritten"));
+                    ch = hazard(
+                        ch,
+                        HazardKind::AccessExclusiveLock,
+                        format!("{name} is locked while rewritten"),
+                    );
+                }
+                if !widening(&old.type_name, &c.type_name) {
+                    ch = hazard(
+                        ch,
+                        HazardKind::DataLoss,
+                        format!(
+                            "{}.{col}: {} to {} may fail or lose precision",
+                            name, old.type_name, c.type_name
+                        ),
+                    );
+                }
+                out.push(ch);
+                if let Some(d) = &c.default {
+                    out.push(change(
+                        format!("ALTER TABLE {name} ALTER COLUMN {col} SET DEFAULT {d}"),
+                        k,
+                        "alter",
+                    ));
+                }
+            }
+            if old.generated != c.generated {
+                match (&old.generated, &c.generated) {
+                    (Some(_), None) => out.push(change(
+                        format!("ALTER TABLE {name} ALTER COLUMN {col} DROP EXPRESSION"),
+                        k,
+                        "alter",
+                    )),
+                    _ => {
+                        self.warnings.push(format!(
+                            "{name}.{col}: changing a generated column's expression needs PostgreSQL 17 \
+                             (ALTER COLUMN … SET EXPRESSION); recreating the column changes the column order"
+                        ));
+                        out.push(hazard(
+                            change(format!("ALTER TABLE {name} DROP COLUMN {col}"), k, "alter"),
+                            HazardKind::TableRewrite,
+                            format!("{name}.{col} is recomputed"),
+                        ));
+                        out.push(change(
+                            format!("ALTER TABLE {name} ADD COLUMN {}", column_sql(c)),
+                            k,
+                            "alter",
+                        ));
+                    }
+                }
+            }
+            if old.identity != c.identity {
+                match (&old.identity, &c.identity) {
+                    (None, Some(id)) => out.push(change(
+                        format!(
+                            "ALTER TABLE {name} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY (SEQUENCE NAME {} START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{})",
+                            if id.always { "ALWAYS" } else { "BY DEFAULT" },
+                            id.sequence, id.start, id.increment, id.min_value, id.max_value, id.cache,
+                            if id.cycle { " CYCLE" } else { "" }
+                        ),
+                        k,
+                        "alter",
+                    )),
+                    (Some(_), None) => out.push(change(format!("ALTER TABLE {name} ALTER COLUMN {col} DROP IDENTITY"), k, "alter")),
+                    (Some(x), Some(y)) => {
+                        let mut sets = vec![];
+                        if x.always != y.always {
+                            sets.push(format!("SET GENERATED {}", if y.always { "ALWAYS" } else { "BY DEFAULT" }));
+                        }
+                        if x.increment != y.increment {
+                            sets.push(format!("SET INCREMENT BY {}", y.increment));
+                        }
+                        if x.start != y.start {
+                            sets.push(format!("SET START WITH {}", y.start));
+                        }
+                        if x.min_value != y.min_value {
+                            sets.push(format!("SET MINVALUE {}", y.min_value));
+                        }
+                        if x.max_value != y.max_value {
+                            sets.push(format!("SET MAXVALUE {}", y.max_value));
+                        }
+                        if x.cache != y.cache {
+                            sets.push(format!("SET CACHE {}", y.cache));
+                        }
+                        if x.cycle != y.cycle {
+                            sets.push(if y.cycle { "SET CYCLE".into() } else { "SET NO CYCLE".into() });
+                        }
+                        if !sets.is_empty() {
+                            out.push(change(format!("ALTER TABLE {name} ALTER COLUMN {col} {}", sets.join(" ")), k, "alter"));
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+            if old.not_null != c.not_null && c.identity.is_none() {
+                let parent_nn = b
+                    .partition_of
+                    .as_ref()
+                    .map(|p| &p.parent)
+                    .into_iter()
+                    .chain(b.inherits.iter())
+                    .any(|p| {
+                        self.to.table(p).is_some_and(|pt| {
+                            pt.columns.iter().any(|x| x.name == c.name && x.not_null)
+                        })
+                    });
+                if c.not_null && !parent_nn {
+                    out.extend(self.set_not_null(name, &c.name, k));
+                } else if !c.not_null {
+                    out.push(change(
+                        format!("ALTER TABLE {name} ALTER COLUMN {col} DROP NOT NULL"),
+                        k,
+                        "alter",
+                    ));
+                }
+            }
+            out.extend(column_settings(name, c, Some(old), k));
+        }
+        for g in regenerate {
+            out.push(hazard(
+                change(format!("ALTER TABLE {name} ADD COLUMN {}", column_sql(g)), k, "alter"),
+                HazardKind::TableRewrite,
+                format!("{name}.{} is recomputed", ident(&g.name)),
+            ));
+        }
+        out
+    }
+
+    fn set_not_null(&self, table: &QualifiedName, column: &str, k: &str) -> Vec<Change> {
+        let col = ident(column);
+        if self.opts.online {
+            // A validated CHECK lets SET NOT NULL skip its full-table scan
+            // under ACCESS EXCLUSIVE; VALIDATE takes a weaker lock.
+            let check = ident(&format!("{column}_not_null_pggraft"));
+            return vec![
+                change(
+                    format!(
+                        "ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID"
+                    ),
+                    k,
+                    "alter",
+                ),
+                change(format!("ALTER TABLE {table} VALIDATE CONSTRAINT {check}"), k, "alter"),
+                change(format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"), k, "alter"),
+                change(format!("ALTER TABLE {table} DROP CONSTRAINT {check}"), k, "alter"),
+            ];
+        }
+        vec![hazard(
+            change(format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"), k, "alter"),
+            HazardKind::AccessExclusiveLock,
+            format!("{table} is scanned under an ACCESS EXCLUSIVE lock"),
+        )]
+    }
+}
+
+/// Column settings beyond the definition (storage, compression, statistics,
+/// options), as changes from `old` (or from defaults for a new column).
+fn column_settings(
+    table: &QualifiedName,
+    c: &Column,
+    old: Option<&Column>,
+    k: &str,
+) -> Vec<Change> {
+    let col = ident(&c.name);
+    let mut out = vec![];
+    let o = |f: fn(&Column) -> String| old.map(f);
+    if o(|x| format!("{:?}", x.storage)) != Some(format!("{:?}", c.storage)) {
+        if let Some(s) = &c.storage {
+            out.push(change(
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET STORAGE {}", storage_word(s)),
+                k,
+                "alter",
+            ));
+        } else if old.is_some() {
+            // Back to the type's default storage: EXTENDED for varlena types.
+            out.push(change(
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET STORAGE EXTENDED"),
+                k,
+                "alter",
+            ));
+        }
+    }
+    if o(|x| format!("{:?}", x.compression)) != Some(format!("{:?}", c.compression)) {
+        let v = c.compression.as_deref().map(ident).unwrap_or_else(|| "DEFAULT".into());
+        if c.compression.is_some() || old.is_some() {
+            out.push(change(
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET COMPRESSION {v}"),
+                k,
+                "alter",
+            ));
+        }
+    }
+    if o(|x| format!("{:?}", x.statistics)) != Some(format!("{:?}", c.statistics))
+        && (c.statistics.is_some() || old.is_some())
+    {
+        out.push(change(
+            format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} SET STATISTICS {}",
+                c.statistics.unwrap_or(-1)
+            ),
+            k,
+            "alter",
+        ));
+    }
+    let old_opts: &[String] = old.map(|x| x.options.as_slice()).unwrap_or(&[]);
+    if old_opts != c.options.as_slice() {
+        let removed: Vec<&str> = old_opts
+            .iter()
+            .filter_map(|x| x.split('=').next())
+            .filter(|key| !c.options.iter().any(|y| y.split('=').next() == Some(*key)))
+            .collect();
+        if !removed.is_empty() {
+            out.push(change(
+                format!("ALTER TABLE {table} ALTER COLUMN {col} RESET ({})", removed.join(", ")),
+                k,
+                "alter",
+            ));
+        }
+        if !c.options.is_empty() {
+            out.push(change(
+                format!("ALTER TABLE {table} ALTER COLUMN {col} SET ({})", c.options.join(", ")),
+                k,
+                "alter",
+            ));
+        }
+    }
+    out
+}
+
+/// Whether SQL text names `column` as an identifier.
+fn mentions(sql: &str, column: &str) -> bool {
+    crate::sql::tokenize(sql)
+        .iter()
+        .any(|t| t.is_ident() && crate::sql::ident_value(t.text(sql)) == column)
+}
+
+/// Type changes PostgreSQL makes without rewriting the table.
+fn binary_coercible(from: &str, to: &str) -> bool {
+    if from == to {
+        return true;
+    }
+    let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
+    let (bf, bt) = (base(from), base(to));
+    (bf == "character varying"
+        && (bt == "text" || (bt == "character varying" && widening(from, to))))
+        || (bf == "text" && bt == "character varying" && !to.contains('('))
+        || (bf == "numeric" && bt == "numeric" && widening(from, to))
+}
+
+/// Type changes that cannot lose data.
+fn widening(from: &str, to: &str) -> bool {
+    if from == to {
+        return true;
+    }
+    let parse = |t: &str| -> (String, Vec<i64>) {
+        match t.split_once('(') {
+            Some((b, rest)) => (
+                b.trim().to_string(),
+                rest.trim_end_matches(')')
+                    .split(',')
+                    .filter_map(|x| x.trim().parse().ok())
+                    .collect(),
+            ),
+            None => (t.trim().to_string(), vec![]),
+        }
+    };
+    let (bf, mf) = parse(from);
+    let (bt, mt) = parse(to);
+    // Every value has a text form: nothing is lost on the way to text.
+    if bt == "text" || (bt == "character varying" && mt.is_empty()) {
+        return true;
+    }
+    let rank = |t: &str| match t {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        "numeric" => Some(4),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (rank(&bf), rank(&bt))
+        && a <= b
+        && (bt != "numeric" || mt.is_empty())
+    {
+        return true;
+    }
+    match (bf.as_str(), bt.as_str()) {
+        ("character varying" | "character", "text") => true,
+        ("character varying", "character varying") => {
+            mt.is_empty() || mf.first().zip(mt.first()).is_some_and(|(a, b)| a <= b)
+        }
+        ("numeric", "numeric") => {
+            mt.is_empty()
+                || (mf.len() == 2
+                    && mt.len() == 2
+                    && mt[1] >= mf[1]
+                    && mt[0] - mt[1] >= mf[0] - mf[1])
+        }
+        ("real", "double precision") => true,
+        ("timestamp without time zone", "timestamp with time zone") => false,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_rules() {
+        assert!(widening("integer", "bigint"));
+        assert!(!widening("bigint", "integer"));
+        assert!(widening("character varying(10)", "character varying(20)"));
+        assert!(!widening("character varying(20)", "character varying(10)"));
+        assert!(widening("numeric(10,2)", "numeric(12,2)"));
+        assert!(!widening("numeric(10,2)", "numeric(10,3)"));
+        assert!(widening("character varying(5)", "text"));
+        assert!(!widening("text", "integer"));
+        assert!(widening("integer", "text"));
+        assert!(binary_coercible("character varying(10)", "text"));
+        assert!(!binary_coercible("integer", "bigint"));
+    }
+}

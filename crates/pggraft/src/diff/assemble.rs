@@ -1,0 +1,280 @@
+//! Assembly: every decision becomes a node of one dependency graph (a
+//! [`Step`] for an object key, with the changes it emits and the nodes that
+//! must come first), the graph is ordered by the shared planner and the
+//! nodes are expanded into changes in that order. The planner sees each
+//! node as a [`Stmt`] with no SQL of its own; the changes stay here, found
+//! again by the node's position. What the changes are is decided by the
+//! other passes.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use super::engine::Diff;
+use super::objects::Obj;
+use super::{Change, Migration};
+use crate::catalog::model::*;
+use crate::ddl::render;
+use crate::plan::{Section, Stmt};
+
+const DROP: u16 = 10;
+const ALTER: u16 = 20;
+const CREATE: u16 = 30;
+const META: u16 = 40;
+/// Default privileges come after everything else, as in a rendered script:
+/// applied earlier, they would add grants to the objects created after them.
+const DEFAULT_PRIVILEGES: u16 = 50;
+
+/// What a node does to its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Drop,
+    Alter,
+    Create,
+    /// A sequence's `OWNED BY`, after both the sequence and the column.
+    Owned,
+    /// Owner, privileges and comments.
+    Meta,
+    /// A schema's default privileges, moved after everything else.
+    Defaults,
+}
+
+impl Step {
+    fn as_str(self) -> &'static str {
+        match self {
+            Step::Drop => "drop",
+            Step::Alter => "alter",
+            Step::Create => "create",
+            Step::Owned => "owned",
+            Step::Meta => "meta",
+            Step::Defaults => "defaults",
+        }
+    }
+}
+
+/// A node's name: its step and its object's key. The planner links nodes by
+/// the name's text (`drop:K`), which also names a node in the warning about
+/// a dependency cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NodeId {
+    step: Step,
+    key: String,
+}
+
+fn node(step: Step, key: &str) -> NodeId {
+    NodeId { step, key: key.to_string() }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.step.as_str(), self.key)
+    }
+}
+
+/// One node of the graph.
+struct Node {
+    id: NodeId,
+    changes: Vec<Change>,
+    /// Nodes that must come first (those that do not exist are ignored).
+    deps: Vec<NodeId>,
+    /// Tie-breaking priority among nodes whose dependencies are met.
+    phase: u16,
+}
+
+impl Node {
+    /// The node as the planner's node type: it orders by name, dependencies
+    /// and phase only.
+    fn stmt(&self) -> Stmt {
+        let id = self.id.to_string();
+        Stmt {
+            section: Section::PreData,
+            phase: self.phase,
+            provides: Some(id.clone()),
+            object: id,
+            deps: self.deps.iter().map(NodeId::to_string).collect(),
+            what: "node",
+            sql: String::new(),
+        }
+    }
+}
+
+impl Diff<'_> {
+    /// Nodes and edges, ordered, expanded into changes.
+    pub(super) fn assemble(mut self) -> Migration {
+        let mut nodes: Vec<Node> = vec![];
+        let mut rdeps_from: HashMap<&String, Vec<&String>> = HashMap::new();
+        for (k, deps) in &self.from.depends {
+            for d in deps {
+                rdeps_from.entry(d).or_default().push(k);
+            }
+        }
+        // Drops: after dependents are dropped or stop depending.
+        for k in &self.drops {
+            let Some(obj) = self.fo.get(k).copied() else { continue };
+            let mut deps = vec![];
+            for x in rdeps_from.get(k).into_iter().flatten() {
+                // A dependent that goes implicitly (with its table) is gone
+                // once its table is; and it cannot go before this drop
+                // when this is its table.
+                if !self.implicit_drops.contains(*x) {
+                    deps.push(node(Step::Drop, x));
+                } else if let Some(t) = self.fo.get(*x).and_then(|o| o.table()) {
+                    let tk = key::relation(t);
+                    if &tk != k {
+                        deps.push(node(Step::Drop, &tk));
+                        deps.push(node(Step::Alter, &tk));
+                    }
+                }
+                deps.push(node(Step::Alter, x));
+            }
+            // Sub-objects go before their table's alters (a dropped index
+            // before the dropped column it indexes).
+            let changes = if self.implicit_drops.contains(k) {
+                // Gone with its table (or parent index): not before that.
+                if let Some(t) = obj.table() {
+                    deps.push(node(Step::Drop, &key::relation(t)));
+                    deps.push(node(Step::Alter, &key::relation(t)));
+                }
+                vec![]
+            } else {
+                self.drop_sql(k, obj).into_iter().collect()
+            };
+            nodes.push(Node { id: node(Step::Drop, k), changes, deps, phase: DROP });
+        }
+        for (k, changes) in std::mem::take(&mut self.alters) {
+            let mut deps: Vec<NodeId> = vec![];
+            for d in self.to.depends.get(&k).into_iter().flatten() {
+                deps.push(node(Step::Create, d));
+                deps.push(node(Step::Alter, d));
+            }
+            for x in rdeps_from.get(&k).into_iter().flatten() {
+                // Sub-objects that go with this alter (defaults of dropped
+                // columns) cannot go before it.
+                if !self.implicit_drops.contains(*x) {
+                    deps.push(node(Step::Drop, x));
+                }
+            }
+            // Added columns take their defaults inline: what those use first.
+            if let Some(Obj::Table(t)) = self.tobj.get(&k) {
+                for c in &t.columns {
+                    for d in
+                        self.to.depends.get(&key::default(&t.name, &c.name)).into_iter().flatten()
+                    {
+                        if d != &k {
+                            deps.push(node(Step::Create, d));
+                        }
+                    }
+                }
+            }
+            nodes.push(Node { id: node(Step::Alter, &k), changes, deps, phase: ALTER });
+        }
+        for k in &self.creates {
+            let Some(obj) = self.tobj.get(k).copied() else { continue };
+            let mut deps: Vec<NodeId> = vec![node(Step::Drop, k)];
+            let mut dep_keys: BTreeSet<&String> =
+                self.to.depends.get(k).into_iter().flatten().collect();
+            for s in self.created_sql.get(k).into_iter().flatten() {
+                dep_keys.extend(s.deps.iter());
+            }
+            if let Some(t) = obj.table() {
+                let tk = key::relation(t);
+                deps.push(node(Step::Create, &tk));
+                deps.push(node(Step::Alter, &tk));
+            }
+            // A new sequence may take the name of an identity column's
+            // sequence that the alter of its table drops.
+            if let Obj::Sequence(sq) = obj {
+                for t in &self.from.tables {
+                    if t.columns
+                        .iter()
+                        .any(|c| c.identity.as_ref().is_some_and(|i| i.sequence == sq.name))
+                    {
+                        deps.push(node(Step::Alter, &key::relation(&t.name)));
+                    }
+                }
+            }
+            // A sequence depends on its owning table only through OWNED BY,
+            // which has a node of its own (below).
+            let owner_table = match obj {
+                Obj::Sequence(sq) => sq.owned_by.as_ref().map(|(t, _)| key::relation(t)),
+                _ => None,
+            };
+            for d in dep_keys {
+                if d != k && owner_table.as_ref() != Some(d) {
+                    deps.push(node(Step::Create, d));
+                    deps.push(node(Step::Alter, d));
+                }
+            }
+            // Indexes, constraints and triggers of a parent table come after
+            // its new partitions and inheritors: created before them,
+            // PostgreSQL would copy them onto each child in its own way
+            // (indexes of its own naming, NOT VALID checks as valid).
+            if let (Some(pt), Obj::Index(_) | Obj::Constraint(..) | Obj::Trigger(_)) =
+                (obj.table(), obj)
+            {
+                for t in &self.to.tables {
+                    if t.partition_of.as_ref().is_some_and(|p| &p.parent == pt)
+                        || t.inherits.contains(pt)
+                    {
+                        deps.push(node(Step::Create, &key::relation(&t.name)));
+                    }
+                }
+            }
+            let mut changes = self.create_sql(k, obj);
+            // OWNED BY needs the column, which may itself need the sequence
+            // (serial): a node of its own after both.
+            if let Obj::Sequence(sq) = obj
+                && let Some((t, _)) = &sq.owned_by
+            {
+                let owned: Vec<Change> =
+                    changes.iter().filter(|c| c.action == "sequence owned by").cloned().collect();
+                changes.retain(|c| c.action != "sequence owned by");
+                let tk = key::relation(t);
+                nodes.push(Node {
+                    id: node(Step::Owned, k),
+                    changes: owned,
+                    deps: vec![
+                        node(Step::Create, k),
+                        node(Step::Create, &tk),
+                        node(Step::Alter, &tk),
+                    ],
+                    phase: CREATE,
+                });
+            }
+            nodes.push(Node { id: node(Step::Create, k), changes, deps, phase: CREATE });
+        }
+        for (k, changes) in std::mem::take(&mut self.metas) {
+            let deps = vec![node(Step::Alter, &k), node(Step::Create, &k)];
+            nodes.push(Node { id: node(Step::Meta, &k), changes, deps, phase: META });
+        }
+        let mut defaults = vec![];
+        for n in &mut nodes {
+            if !n.changes.iter().any(|c| c.action == render::DEFAULT_PRIVILEGES) {
+                continue;
+            }
+            let (moved, kept) = std::mem::take(&mut n.changes)
+                .into_iter()
+                .partition(|c| c.action == render::DEFAULT_PRIVILEGES);
+            n.changes = kept;
+            let k = &n.id.key;
+            let deps = vec![node(Step::Create, k), node(Step::Alter, k), node(Step::Meta, k)];
+            defaults.push(Node {
+                id: node(Step::Defaults, k),
+                changes: moved,
+                deps,
+                phase: DEFAULT_PRIVILEGES,
+            });
+        }
+        nodes.extend(defaults);
+        // Order the nodes through the shared planner.
+        let mut stmts: Vec<Stmt> = nodes.iter().map(Node::stmt).collect();
+        let (order, cycles) = crate::plan::order_positions(&mut stmts);
+        let mut slots: Vec<Vec<Change>> = nodes.into_iter().map(|n| n.changes).collect();
+        let mut changes = vec![];
+        for i in order {
+            changes.append(&mut slots[i]);
+        }
+        let mut warnings = self.warnings;
+        warnings.extend(cycles);
+        Migration { changes, warnings }
+    }
+}

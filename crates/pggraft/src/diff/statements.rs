@@ -1,0 +1,174 @@
+//! The statements that drop an object of FROM and create an object of TO:
+//! drops named by [`super::objects`], creations taken from TO's rendered
+//! statements, adjusted for a table that already exists (indexes built
+//! concurrently online, constraints added, NOT VALID then VALIDATE). When
+//! each runs is [`super::assemble`]'s business.
+
+use super::engine::{Diff, change, hazard};
+use super::objects::Obj;
+use super::{Change, HazardKind};
+use crate::catalog::model::*;
+use crate::sql::{QualifiedName, ident};
+
+impl<'a> Diff<'a> {
+    /// The statement dropping an object of FROM.
+    pub(super) fn drop_sql(&self, k: &str, obj: Obj<'a>) -> Option<Change> {
+        let sql = match obj {
+            Obj::Constraint(t, c) => {
+                format!("ALTER TABLE {} DROP CONSTRAINT {}", t.name, ident(&c.name))
+            }
+            Obj::Default(t, c, _, view) => format!(
+                "ALTER {} {t} ALTER COLUMN {} DROP DEFAULT",
+                if view { "VIEW" } else { "TABLE" },
+                ident(c)
+            ),
+            Obj::Index(i)
+                if self.opts.online && !self.is_partitioned(&i.table) && i.parent.is_none() =>
+            {
+                let mut c = change(format!("DROP INDEX CONCURRENTLY {}", i.name), k, "drop");
+                c.transactional = false;
+                return Some(c);
+            }
+            other => format!("DROP {}", other.target()?),
+        };
+        let mut c = change(sql, k, "drop");
+        match obj {
+            Obj::Table(t) => {
+                c = hazard(
+                    c,
+                    HazardKind::DataLoss,
+                    format!("table {} and its rows are dropped", t.name),
+                )
+            }
+            Obj::View(v) if v.materialized => {
+                c = hazard(
+                    c,
+                    HazardKind::DataLoss,
+                    format!("materialized view {} must be refreshed again", v.name),
+                )
+            }
+            Obj::Sequence(s) => {
+                c = hazard(
+                    c,
+                    HazardKind::DataLoss,
+                    format!("sequence {} and its value are dropped", s.name),
+                )
+            }
+            Obj::Schema(s) => {
+                c = hazard(c, HazardKind::DataLoss, format!("schema {} is dropped", ident(&s.name)))
+            }
+            _ => {}
+        }
+        Some(c)
+    }
+
+    fn is_partitioned(&self, t: &QualifiedName) -> bool {
+        self.from.table(t).or(self.to.table(t)).is_some_and(|t| t.partition_key.is_some())
+    }
+
+    /// The statements creating an object of TO.
+    pub(super) fn create_sql(&self, k: &str, obj: Obj<'a>) -> Vec<Change> {
+        let table_exists = obj.table().is_some_and(|t| {
+            self.fo.contains_key(&key::relation(t)) && !self.drops.contains(&key::relation(t))
+        });
+        // Partition indexes and keys of a new partition of an existing
+        // partitioned table are created by PostgreSQL with the partition.
+        let parent_index_exists = |p: &QualifiedName| {
+            (self.fo.contains_key(&key::index(p)) && !self.drops.contains(&key::index(p)))
+                || self.from.tables.iter().any(|t| {
+                    t.name.schema == p.schema
+                        && t.constraints.iter().any(|c| {
+                            c.index.as_deref() == Some(p.name.as_str())
+                                && !self.drops.contains(&key::constraint(&t.name, &c.name))
+                        })
+                })
+        };
+        match obj {
+            Obj::Index(i)
+                if !table_exists && i.parent.as_ref().is_some_and(parent_index_exists) =>
+            {
+                return vec![];
+            }
+            Obj::Constraint(_, c)
+                if !table_exists && c.index_parent.as_ref().is_some_and(parent_index_exists) =>
+            {
+                return vec![];
+            }
+            _ => {}
+        }
+        let mut out = vec![];
+        let stmts = self.created_sql.get(k).cloned().unwrap_or_default();
+        if let Obj::Constraint(t, c) = obj
+            && c.kind == "c"
+            && c.is_local
+            && c.validated
+            && table_exists
+        {
+            // Inline in CREATE TABLE when the table is new; added otherwise.
+            out.push(self.add_constraint(k, t, c));
+        }
+        for s in stmts {
+            let mut c =
+                change(s.sql.clone(), k, if s.provides.is_some() { "create" } else { s.what });
+            match (obj, s.what) {
+                (Obj::Index(i), "index") if table_exists => {
+                    if self.opts.online && !self.is_partitioned(&i.table) {
+                        c.sql = c.sql.replacen("INDEX ", "INDEX CONCURRENTLY ", 1);
+                        c.transactional = false;
+                    } else {
+                        c = hazard(
+                            c,
+                            HazardKind::IndexBuild,
+                            format!("building {} blocks writes to {}", i.name, i.table),
+                        );
+                    }
+                }
+                (Obj::Constraint(t, con), "foreign key" | "check" | "constraint")
+                    if table_exists =>
+                {
+                    out.push(self.add_constraint(k, t, con));
+                    continue;
+                }
+                _ => {}
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// `ADD CONSTRAINT` on an existing table: online, NOT VALID then VALIDATE.
+    fn add_constraint(&self, k: &str, t: &Table, c: &Constraint) -> Change {
+        let alter = if c.kind == "c"
+            || (t.partition_key.is_some() && !matches!(c.kind.as_str(), "p" | "u" | "x"))
+        {
+            format!("ALTER TABLE {}", t.name)
+        } else {
+            format!("ALTER TABLE ONLY {}", t.name)
+        };
+        let base = format!("{alter} ADD CONSTRAINT {} {}", ident(&c.name), c.definition);
+        let validatable =
+            matches!(c.kind.as_str(), "c" | "f") && c.validated && t.partition_key.is_none();
+        if self.opts.online && validatable {
+            let mut ch = change(
+                format!(
+                    "{base} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {}",
+                    t.name,
+                    ident(&c.name)
+                ),
+                k,
+                "create",
+            );
+            ch.hazards.clear();
+            return ch;
+        }
+        let what = match c.kind.as_str() {
+            "p" | "u" | "x" => HazardKind::IndexBuild,
+            _ => HazardKind::AccessExclusiveLock,
+        };
+        hazard(
+            change(base, k, "create"),
+            what,
+            format!("adding {} scans {} while holding a lock", c.name, t.name),
+        )
+    }
+}

@@ -1,0 +1,258 @@
+//! Pairing: both catalogs read (the source's renamed into target names)
+//! and every selected source table that holds rows (and every populated
+//! materialized view) paired with its counterpart in the target, with what
+//! can be decided before reading rows (missing, extra, incomparable).
+//! `verify` counts and hashes the pairs; `refresh` will copy the ranges
+//! that differ. Reading rows is left to the callers.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tokio_postgres::Client;
+
+use super::TableStatus;
+use crate::catalog::{Catalog, Table, View, introspect};
+use crate::error::{Error, PgResultExt, Result};
+use crate::rename::{Naming, register_names, rename_catalog};
+use crate::select::{Pattern, SchemaFilter};
+use crate::sql::QualifiedName;
+
+pub(crate) use super::checksum::TableSql;
+
+/// Both models, the source's renamed into target names.
+pub(crate) struct Models {
+    pub(crate) source: Catalog,
+    pub(crate) renamed: Catalog,
+    pub(crate) target: Catalog,
+    pub(crate) schema_map: BTreeMap<String, String>,
+    pub(crate) warnings: Vec<String>,
+    /// Target name → source name, for the source's tables.
+    source_of: HashMap<QualifiedName, QualifiedName>,
+}
+
+impl Models {
+    /// The source name of a table named `t` in the target: the table it was
+    /// renamed from, or for a table only the target has, the name it would
+    /// have in the source (schema mapped back, name as it is).
+    pub(crate) fn source_name(&self, t: &QualifiedName) -> QualifiedName {
+        if let Some(s) = self.source_of.get(t) {
+            return s.clone();
+        }
+        let schema = self.schema_map.iter().find(|(_, to)| **to == t.schema).map(|(from, _)| from);
+        QualifiedName::new(schema.unwrap_or(&t.schema).clone(), t.name.clone())
+    }
+}
+
+/// Reads both models: the source's schemas named by `schema_map` (exact
+/// source → target names) or else chosen by `naming`, and the target
+/// schemas they map to that exist.
+pub(crate) async fn read_models(
+    naming: &Naming,
+    schema_map: Option<&BTreeMap<String, String>>,
+    src_c: &Client,
+    tgt_c: &Client,
+) -> Result<Models> {
+    let filter = match schema_map {
+        Some(m) if m.is_empty() => {
+            return Err(Error::input(
+                "the schema map to verify is empty; name at least one schema",
+            ));
+        }
+        Some(m) => SchemaFilter::only(m.keys().cloned()),
+        None => SchemaFilter { include: naming.patterns(), exclude: vec![] },
+    };
+    let source = introspect(src_c, &filter).await?;
+    let found: Vec<String> = source.schemas.iter().map(|s| s.name.clone()).collect();
+    let schema_map = match schema_map {
+        Some(m) => m.clone(),
+        None => naming.resolve(&source.database, &found)?,
+    };
+    let mut map = naming.name_map(schema_map.clone());
+    register_names(&source, &mut map)?;
+    let (renamed, warnings) = rename_catalog(&source, &map, &map);
+
+    // Only the mapped target schemas that exist: a missing one is a
+    // difference to report, not an error.
+    let wanted: Vec<String> = schema_map.values().cloned().collect();
+    let existing: Vec<String> = tgt_c
+        .query(
+            "SELECT nspname::text FROM pg_catalog.pg_namespace WHERE nspname = ANY($1)",
+            &[&wanted],
+        )
+        .await
+        .ctx("listing target schemas")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let tgt_filter = if existing.is_empty() {
+        SchemaFilter { include: vec![], exclude: vec![Pattern::new("*")] }
+    } else {
+        SchemaFilter::only(existing)
+    };
+    let target = introspect(tgt_c, &tgt_filter).await?;
+    let source_of = renamed
+        .tables
+        .iter()
+        .zip(&source.tables)
+        .map(|(r, s)| (r.name.clone(), s.name.clone()))
+        .collect();
+    Ok(Models { source, renamed, target, schema_map, warnings, source_of })
+}
+
+/// A source table and its counterpart, as far as they exist.
+pub(crate) struct Pair {
+    pub(crate) source: QualifiedName,
+    pub(crate) target: QualifiedName,
+    pub(crate) src: Option<TableSql>,
+    pub(crate) tgt: Option<TableSql>,
+    /// Decided before reading rows (missing, extra, incomparable).
+    pub(crate) status: Option<TableStatus>,
+    pub(crate) reason: Option<String>,
+    pub(crate) src_bytes: i64,
+    pub(crate) tgt_bytes: i64,
+}
+
+impl Pair {
+    /// A relation only the target has.
+    fn extra(source: QualifiedName, target: QualifiedName) -> Pair {
+        Pair {
+            source,
+            target,
+            src: None,
+            tgt: None,
+            status: Some(TableStatus::Extra),
+            reason: None,
+            src_bytes: 0,
+            tgt_bytes: 0,
+        }
+    }
+}
+
+/// Pairs the selected source tables that hold rows (not partitioned
+/// parents) with target tables, plus target tables the source lacks.
+pub(crate) fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<Pair> {
+    let mut targets: BTreeMap<&QualifiedName, &Table> =
+        m.target.tables.iter().map(|t| (&t.name, t)).collect();
+    let mut out = vec![];
+    for (s, r) in m.source.tables.iter().zip(&m.renamed.tables) {
+        let t = targets.remove(&r.name);
+        if s.partition_key.is_some() || !selected(&s.name) {
+            continue;
+        }
+        let src = TableSql {
+            name: s.name.clone(),
+            columns: s.columns.iter().map(|c| c.name.clone()).collect(),
+            types: s.columns.iter().map(|c| c.type_name.clone()).collect(),
+        };
+        let mut pair = Pair {
+            source: s.name.clone(),
+            target: r.name.clone(),
+            src: Some(src),
+            tgt: None,
+            status: None,
+            reason: None,
+            src_bytes: s.size_bytes,
+            tgt_bytes: 0,
+        };
+        match t {
+            None => {
+                pair.src = None;
+                pair.status = Some(TableStatus::Missing);
+            }
+            Some(t) if t.partition_key.is_some() => {
+                pair.src = None;
+                pair.status = Some(TableStatus::Incomparable);
+                pair.reason = Some("partitioned in the target but not in the source".into());
+            }
+            Some(t) => {
+                let mut tgt = TableSql { name: t.name.clone(), columns: vec![], types: vec![] };
+                let mut lacking = vec![];
+                for c in &r.columns {
+                    match t.columns.iter().find(|x| x.name == c.name) {
+                        Some(x) => {
+                            tgt.columns.push(x.name.clone());
+                            tgt.types.push(x.type_name.clone());
+                        }
+                        None => lacking.push(crate::sql::ident(&c.name)),
+                    }
+                }
+                if !lacking.is_empty() {
+                    pair.status = Some(TableStatus::Incomparable);
+                    pair.reason = Some(format!(
+                        "the target lacks column(s) {}; only row counts were compared",
+                        lacking.join(", ")
+                    ));
+                }
+                pair.tgt = Some(tgt);
+                pair.tgt_bytes = t.size_bytes;
+            }
+        }
+        out.push(pair);
+    }
+    for t in targets.into_values() {
+        let source = m.source_name(&t.name);
+        if t.partition_key.is_some() || !selected(&source) {
+            continue;
+        }
+        out.push(Pair::extra(source, t.name.clone()));
+    }
+    out.extend(pair_matviews(m, selected));
+    out
+}
+
+/// Pairs populated materialized views like tables: a copy refreshes them
+/// from its own data, so their rows show whether that data (and the view)
+/// came across. One unsplit query each: their sizes are not read.
+fn pair_matviews(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<Pair> {
+    let sql = |v: &View| TableSql {
+        name: v.name.clone(),
+        columns: v.columns.iter().map(|c| c.name.clone()).collect(),
+        types: v.columns.iter().map(|c| c.type_name.clone()).collect(),
+    };
+    let mut targets: BTreeMap<&QualifiedName, &View> =
+        m.target.views.iter().filter(|v| v.materialized).map(|v| (&v.name, v)).collect();
+    let mut out = vec![];
+    for (s, r) in m.source.views.iter().zip(&m.renamed.views) {
+        if !s.materialized {
+            continue;
+        }
+        let t = targets.remove(&r.name);
+        if !s.populated || !selected(&s.name) {
+            continue;
+        }
+        let mut pair = Pair {
+            source: s.name.clone(),
+            target: r.name.clone(),
+            src: Some(sql(s)),
+            tgt: None,
+            status: None,
+            reason: None,
+            src_bytes: 0,
+            tgt_bytes: 0,
+        };
+        match t {
+            None => {
+                pair.src = None;
+                pair.status = Some(TableStatus::Missing);
+            }
+            Some(t) if !t.populated => {
+                pair.src = None;
+                pair.status = Some(TableStatus::Incomparable);
+                pair.reason = Some("materialized view not populated in the target".into());
+            }
+            Some(t) if t.columns.iter().map(|c| &c.name).ne(r.columns.iter().map(|c| &c.name)) => {
+                pair.src = None;
+                pair.status = Some(TableStatus::Incomparable);
+                pair.reason = Some("materialized view columns differ".into());
+            }
+            Some(t) => pair.tgt = Some(sql(t)),
+        }
+        out.push(pair);
+    }
+    for t in targets.into_values() {
+        let source = m.source_name(&t.name);
+        if selected(&source) {
+            out.push(Pair::extra(source, t.name.clone()));
+        }
+    }
+    out
+}
