@@ -195,7 +195,9 @@ pub fn rename_catalog(
         f.result = f.result.as_ref().map(|x| r.sql(&what, x));
         f.support = f.support.as_ref().map(|x| r.sql(&what, x));
         f.sql_body = f.sql_body.as_ref().map(|x| r.sql(&what, x));
-        f.aggregate = f.aggregate.as_ref().map(|x| r.sql(&what, x));
+        if let Some(a) = &mut f.aggregate {
+            rename_aggregate(a, &mut |x: &str| r.sql(&what, x));
+        }
         if let (Some(body), None) = (&f.body, &f.object_file) {
             let rw = rewrite_function_body(body, &f.language, text);
             r.warnings.extend(rw.warnings.into_iter().map(|w| format!("{what}: {w}")));
@@ -337,5 +339,31 @@ impl Renamer<'_> {
         let rw = rewrite_sql(sql, self.m);
         self.warnings.extend(rw.warnings.into_iter().map(|w| format!("{what}: {w}")));
         rw.sql
+    }
+}
+
+/// Renames the function, type and operator names of an aggregate.
+fn rename_aggregate(a: &mut Aggregate, sql: &mut impl FnMut(&str) -> String) {
+    let opt = |x: &mut Option<String>, sql: &mut dyn FnMut(&str) -> String| {
+        if let Some(v) = x {
+            *v = sql(v);
+        }
+    };
+    a.sfunc = sql(&a.sfunc);
+    a.stype = sql(&a.stype);
+    if let Some(f) = &mut a.finalfunc {
+        f.func = sql(&f.func);
+    }
+    opt(&mut a.combinefunc, sql);
+    opt(&mut a.serialfunc, sql);
+    opt(&mut a.deserialfunc, sql);
+    opt(&mut a.sortop, sql);
+    if let Some(m) = &mut a.moving {
+        m.msfunc = sql(&m.msfunc);
+        opt(&mut m.minvfunc, sql);
+        opt(&mut m.mstype, sql);
+        if let Some(f) = &mut m.mfinalfunc {
+            f.func = sql(&f.func);
+        }
     }
 }

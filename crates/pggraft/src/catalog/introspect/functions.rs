@@ -67,7 +67,7 @@ pub(super) async fn read_functions(
             })
             .collect();
         let kind: String = r.get("prokind");
-        let aggregate = if kind == "a" { Some(aggregate_options(&r)) } else { None };
+        let aggregate = if kind == "a" { Some(aggregate(&r)) } else { None };
         cat.functions.push(Function {
             name,
             identity_args,
@@ -98,75 +98,37 @@ pub(super) async fn read_functions(
     Ok(())
 }
 
-/// The `CREATE AGGREGATE` options of an aggregate's row, as pg_dump writes
-/// them (defaults left out, `FINALFUNC_MODIFY` always given with a final
-/// function: its default depends on the aggregate's kind).
-fn aggregate_options(r: &Row) -> String {
-    let modify = |m: &str| match m {
-        "s" => "SHAREABLE",
-        "w" => "READ_WRITE",
-        _ => "READ_ONLY",
+/// An aggregate's row as the model's [`Aggregate`].
+fn aggregate(r: &Row) -> Aggregate {
+    let final_func = |cols: [&str; 3]| {
+        r.get::<_, Option<String>>(cols[0]).map(|func| FinalFunc {
+            func,
+            extra: r.get(cols[1]),
+            modify: FinalModify::from_code(&r.get::<_, String>(cols[2])),
+        })
     };
-    let mut o = vec![
-        format!("SFUNC = {}", r.get::<_, String>("sfunc")),
-        format!("STYPE = {}", r.get::<_, String>("stype")),
-    ];
-    let sspace: i32 = r.get("sspace");
-    if sspace != 0 {
-        o.push(format!("SSPACE = {sspace}"));
+    let moving = r.get::<_, Option<String>>("msfunc").map(|msfunc| MovingAggregate {
+        msfunc,
+        minvfunc: r.get("minvfunc"),
+        mstype: r.get("mstype"),
+        msspace: r.get("msspace"),
+        mfinalfunc: final_func(["mfinalfunc", "aggmfinalextra", "mfinalmodify"]),
+        minitcond: r.get("aggminitval"),
+    });
+    Aggregate {
+        sfunc: r.get("sfunc"),
+        stype: r.get("stype"),
+        sspace: r.get("sspace"),
+        finalfunc: final_func(["finalfunc", "aggfinalextra", "finalmodify"]),
+        combinefunc: r.get("combinefunc"),
+        serialfunc: r.get("serialfunc"),
+        deserialfunc: r.get("deserialfunc"),
+        initcond: r.get("agginitval"),
+        moving,
+        sortop: r.get("sortop"),
+        parallel: Parallel::from_code(&r.get::<_, String>("par")),
+        hypothetical: r.get::<_, Option<String>>("aggkind").as_deref() == Some("h"),
     }
-    // The final function of the plain (`""`) or moving (`"M"`) form.
-    let final_func = |o: &mut Vec<String>, m: &str, cols: [&str; 3]| {
-        if let Some(f) = r.get::<_, Option<String>>(cols[0]) {
-            o.push(format!("{m}FINALFUNC = {f}"));
-            if r.get::<_, bool>(cols[1]) {
-                o.push(format!("{m}FINALFUNC_EXTRA"));
-            }
-            o.push(format!("{m}FINALFUNC_MODIFY = {}", modify(&r.get::<_, String>(cols[2]))));
-        }
-    };
-    final_func(&mut o, "", ["finalfunc", "aggfinalextra", "finalmodify"]);
-    for (col, word) in [
-        ("combinefunc", "COMBINEFUNC"),
-        ("serialfunc", "SERIALFUNC"),
-        ("deserialfunc", "DESERIALFUNC"),
-    ] {
-        if let Some(f) = r.get::<_, Option<String>>(col) {
-            o.push(format!("{word} = {f}"));
-        }
-    }
-    if let Some(v) = r.get::<_, Option<String>>("agginitval") {
-        o.push(format!("INITCOND = {}", crate::sql::literal(&v)));
-    }
-    if let Some(f) = r.get::<_, Option<String>>("msfunc") {
-        o.push(format!("MSFUNC = {f}"));
-        if let Some(f) = r.get::<_, Option<String>>("minvfunc") {
-            o.push(format!("MINVFUNC = {f}"));
-        }
-        if let Some(t) = r.get::<_, Option<String>>("mstype") {
-            o.push(format!("MSTYPE = {t}"));
-        }
-        let msspace: i32 = r.get("msspace");
-        if msspace != 0 {
-            o.push(format!("MSSPACE = {msspace}"));
-        }
-        final_func(&mut o, "M", ["mfinalfunc", "aggmfinalextra", "mfinalmodify"]);
-        if let Some(v) = r.get::<_, Option<String>>("aggminitval") {
-            o.push(format!("MINITCOND = {}", crate::sql::literal(&v)));
-        }
-    }
-    if let Some(op) = r.get::<_, Option<String>>("sortop") {
-        o.push(format!("SORTOP = OPERATOR({op})"));
-    }
-    match r.get::<_, String>("par").as_str() {
-        "s" => o.push("PARALLEL = SAFE".into()),
-        "r" => o.push("PARALLEL = RESTRICTED".into()),
-        _ => {}
-    }
-    if r.get::<_, Option<String>>("aggkind").as_deref() == Some("h") {
-        o.push("HYPOTHETICAL".into());
-    }
-    o.join(",\n    ")
 }
 
 /// Operators (shell operators, which only a forward reference created, are

@@ -39,8 +39,9 @@ fn render_set(name: &str, value: &str) -> String {
 }
 
 pub fn function_sql(f: &Function) -> String {
-    if let Some(options) = &f.aggregate {
+    if let Some(agg) = &f.aggregate {
         let args = if f.arguments.is_empty() { "*" } else { &f.arguments };
+        let options = aggregate_options(agg).join(",\n    ");
         return format!("CREATE AGGREGATE {}({args}) (\n    {options}\n)", f.name);
     }
     let is_proc = f.kind == "p";
@@ -173,4 +174,70 @@ pub(super) fn render_operator(o: &mut Out<'_>, op: &Operator) {
     let target = format!("OPERATOR {}", op.signature());
     o.owner(PreData, phase::OPERATOR, &k, target.clone(), &op.meta.owner);
     o.comment(PreData, phase::OPERATOR, &k, target, &op.meta.comment);
+}
+
+/// The `CREATE AGGREGATE` options, as pg_dump writes them: defaults left
+/// out, `FINALFUNC_MODIFY` always given with a final function (its default
+/// depends on the aggregate's kind).
+fn aggregate_options(a: &Aggregate) -> Vec<String> {
+    let modify = |m: FinalModify| match m {
+        FinalModify::Shareable => "SHAREABLE",
+        FinalModify::ReadWrite => "READ_WRITE",
+        FinalModify::ReadOnly => "READ_ONLY",
+    };
+    // The final function of the plain (`""`) or moving (`"M"`) form.
+    let final_func = |o: &mut Vec<String>, m: &str, f: &Option<FinalFunc>| {
+        if let Some(f) = f {
+            o.push(format!("{m}FINALFUNC = {}", f.func));
+            if f.extra {
+                o.push(format!("{m}FINALFUNC_EXTRA"));
+            }
+            o.push(format!("{m}FINALFUNC_MODIFY = {}", modify(f.modify)));
+        }
+    };
+    let mut o = vec![format!("SFUNC = {}", a.sfunc), format!("STYPE = {}", a.stype)];
+    if a.sspace != 0 {
+        o.push(format!("SSPACE = {}", a.sspace));
+    }
+    final_func(&mut o, "", &a.finalfunc);
+    for (f, word) in [
+        (&a.combinefunc, "COMBINEFUNC"),
+        (&a.serialfunc, "SERIALFUNC"),
+        (&a.deserialfunc, "DESERIALFUNC"),
+    ] {
+        if let Some(f) = f {
+            o.push(format!("{word} = {f}"));
+        }
+    }
+    if let Some(v) = &a.initcond {
+        o.push(format!("INITCOND = {}", literal(v)));
+    }
+    if let Some(m) = &a.moving {
+        o.push(format!("MSFUNC = {}", m.msfunc));
+        if let Some(f) = &m.minvfunc {
+            o.push(format!("MINVFUNC = {f}"));
+        }
+        if let Some(t) = &m.mstype {
+            o.push(format!("MSTYPE = {t}"));
+        }
+        if m.msspace != 0 {
+            o.push(format!("MSSPACE = {}", m.msspace));
+        }
+        final_func(&mut o, "M", &m.mfinalfunc);
+        if let Some(v) = &m.minitcond {
+            o.push(format!("MINITCOND = {}", literal(v)));
+        }
+    }
+    if let Some(op) = &a.sortop {
+        o.push(format!("SORTOP = OPERATOR({op})"));
+    }
+    match a.parallel {
+        Parallel::Safe => o.push("PARALLEL = SAFE".into()),
+        Parallel::Restricted => o.push("PARALLEL = RESTRICTED".into()),
+        Parallel::Unsafe => {}
+    }
+    if a.hypothetical {
+        o.push("HYPOTHETICAL".into());
+    }
+    o
 }
