@@ -4,7 +4,6 @@
 mod clone;
 mod common;
 mod diff;
-mod diff_cases;
 mod inspect;
 mod migrate;
 mod verify;

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE app.t (m app.mood DEFAULT 'ok', ms app.mood[]);
+INSERT INTO app.t VALUES ('happy', '{sad}');
