@@ -296,7 +296,7 @@ results, n_pggraft, n_migra = sys.argv[1], sys.argv[2], sys.argv[3]
 wall = collections.defaultdict(dict)
 rss = collections.defaultdict(int)
 for line in open(results):
-    label, run, w, r = line.split()
+    label, run, w, r, *_ = line.split()
     wall[label][int(run)] = float(w)
     rss[label] = max(rss[label], int(r))
 med = {label: statistics.median(runs.values()) for label, runs in wall.items()}

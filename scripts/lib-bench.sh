@@ -159,15 +159,19 @@ measure() {
     local label="$1" run="$2"
     shift 2
     local tf="$OUT/$label-$run.time" log="$OUT/$label-$run.log"
-    if ! /usr/bin/time -f '%e %M %x' -o "$tf" "$@" >"$log" 2>&1; then
+    if ! /usr/bin/time -f '%e %M %x %U %S' -o "$tf" "$@" >"$log" 2>&1; then
         echo "error: $label (run $run) failed: $*" >&2
         tail -n 30 "$log" >&2
         exit 2
     fi
-    read -r wall rss _ <"$tf"
-    echo "$label $run $wall $rss" >>"$RESULTS"
-    awk -v l="$label" -v n="$run" -v w="$wall" -v r="$rss" \
-        'BEGIN { printf "   %-28s run %d: %8.2f s %8.1f MiB\n", l, n, w, r / 1024 }'
+    read -r wall rss _ user sys <"$tf"
+    # Client CPU: user + system time of the command and the children it waited for (not the
+    # server's: its backends are not the client's children).
+    local cpu
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    echo "$label $run $wall $rss $cpu" >>"$RESULTS"
+    awk -v l="$label" -v n="$run" -v w="$wall" -v r="$rss" -v c="$cpu" \
+        'BEGIN { printf "   %-28s run %d: %8.2f s %8.1f MiB  client CPU %6.2f s\n", l, n, w, r / 1024, c }'
 }
 
 # loadavg: the 1, 5 and 15 minute load averages, to show when other work shared the machine.
@@ -190,21 +194,25 @@ summarise() {
 import collections, statistics, sys
 results, base, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
 wall = collections.defaultdict(lambda: collections.defaultdict(float))
+cpu = collections.defaultdict(lambda: collections.defaultdict(float))
 rss = collections.defaultdict(int)
 for line in open(results):
-    label, run, w, r = line.split()
+    label, run, w, r, *rest = line.split()
     label = label.split("+")[0]
     wall[label][int(run)] += float(w)
+    cpu[label][int(run)] += float(rest[0]) if rest else 0.0
     rss[label] = max(rss[label], int(r))
 def median(label):
     return statistics.median(wall[label].values())
 b = median(base)
-print(f"{'contender':<58} {'median s':>9} {'ratio':>9} {'rows/s':>12} {'peak RSS MiB':>13}  runs (s)")
+print(f"{'contender':<58} {'median s':>9} {'ratio':>9} {'rows/s':>12} {'peak RSS MiB':>13} "
+      f"{'client CPU s':>13}  runs (s)")
 for spec in specs:
     label, desc, rows = spec.split("|")
     m = median(label)
     runs = " ".join(f"{wall[label][k]:.2f}" for k in sorted(wall[label]))
     rps = f"{int(rows) / m:,.0f}" if rows else "-"
-    print(f"{desc:<58} {m:>9.2f} {m / b:>8.2f}x {rps:>12} {rss[label] / 1024:>13.1f}  {runs}")
+    c = statistics.median(cpu[label].values())
+    print(f"{desc:<58} {m:>9.2f} {m / b:>8.2f}x {rps:>12} {rss[label] / 1024:>13.1f} {c:>13.2f}  {runs}")
 EOF
 }
