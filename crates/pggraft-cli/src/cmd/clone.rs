@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 use pggraft::clone::{self, CloneOptions, CloneReport, StrategyChoice};
 use pggraft::engine::{Cancel, ProgressSink};
@@ -214,32 +213,27 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["clone", ""]);
+    let mut t = output::Summary::new("clone");
     for (s, d) in &r.schemas {
-        t.add_row(vec![Cell::new("schema"), Cell::new(format!("{s} → {d}"))]);
+        t.row("schema", format!("{s} → {d}"));
     }
     let objects: Vec<String> = r.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    t.add_row(vec![Cell::new("objects"), Cell::new(objects.join(", "))]);
+    t.row("objects", objects.join(", "));
     let rows = r.total_rows();
-    t.add_row(vec![
-        Cell::new("data"),
-        Cell::new(format!(
+    t.row(
+        "data",
+        format!(
             "{} tables, {rows} rows, {} ({} strategy), {} sequences",
             r.tables.len(),
             HumanBytes(r.total_bytes()),
             r.strategy,
             r.sequences
-        )),
-    ]);
+        ),
+    );
     for (phase, secs) in &r.phases {
-        t.add_row(vec![Cell::new(format!("{phase} time")), Cell::new(format!("{secs:.2}s"))]);
+        t.row(format!("{phase} time"), format!("{secs:.2}s"));
     }
-    t.add_row(vec![
-        Cell::new("total"),
-        Cell::new(format!("{elapsed:.2}s, {:.0} rows/s", rows as f64 / elapsed.max(0.001))),
-    ]);
+    t.row("total", format!("{elapsed:.2}s, {:.0} rows/s", rows as f64 / elapsed.max(0.001)));
     if let Some(v) = v {
         let verdict = if v.is_clean() {
             format!("identical ({})", v.level.as_str())
@@ -247,9 +241,9 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
             let tables = v.differing_tables().count();
             format!("DIFFERENT: {} object(s), {tables} table(s) differ", v.schema.len())
         };
-        t.add_row(vec![Cell::new("verify"), Cell::new(verdict)]);
+        t.row("verify", verdict);
     }
-    println!("{t}");
+    print!("{}", t.render());
     if let Some(v) = v {
         for d in &v.schema {
             println!("  {} {}: {}", d.kind.as_str(), d.what, d.object);

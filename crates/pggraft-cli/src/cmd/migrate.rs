@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Cell;
 use pggraft::diff::source::Input;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
@@ -182,9 +182,7 @@ async fn status(a: StatusArgs) -> Result<Outcome> {
     let target = a.target.to_spec()?;
     let dir = Dir::load(&a.dir.dir)?;
     let st = migrate::status(&target, &dir).await?;
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["version", "name", "state", "applied at (UTC)"]);
+    let mut t = crate::output::table(vec!["version", "name", "state", "applied at (UTC)"]);
     for r in &st.rows {
         let state = match r.kind {
             Some(k @ (migrate::Kind::Baseline | migrate::Kind::Sync)) => {

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Cell;
 use indicatif::{ProgressBar, ProgressStyle};
 use pggraft::verify::{
     self, DiffKind, Level, Progress, RowDiffs, Stage, TableResult, TableStatus, VerifyOptions,
@@ -276,9 +276,7 @@ fn one_line(sql: &str) -> String {
 
 /// All tables when there are few, otherwise only those that differ.
 fn summary_table(r: &VerifyReport) -> String {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(vec!["table", "source rows", "target rows", "status"]);
+    let mut table = output::table(vec!["table", "source rows", "target rows", "status"]);
     let all = r.tables.len() <= 50;
     for t in r.tables.iter().filter(|t| all || t.status != TableStatus::Match) {
         let rows = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
