@@ -201,6 +201,15 @@ impl OnlineArg {
     }
 }
 
+/// `--json`: the command's report as JSON on stdout, in the versioned shape
+/// docs/json.md documents; exit codes stay as they are.
+#[derive(Args)]
+pub struct JsonArg {
+    /// Print the report as JSON on stdout (its shape: docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `--format` and `-o`: what a command that prints a schema or a migration
 /// writes, and where.
 #[derive(Args)]

@@ -144,6 +144,31 @@ impl Summary {
     }
 }
 
+/// The version of every JSON report's shape (docs/json.md). It goes up
+/// when a field is removed or changes meaning; new fields may appear
+/// without it.
+pub const JSON_VERSION: u32 = 1;
+
+/// A JSON report: `{"report": NAME, "version": 1, …fields of body}`, pretty
+/// printed with a final newline. `body` must serialize to an object.
+pub fn json_report(name: &str, body: &impl serde::Serialize) -> anyhow::Result<String> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("report".into(), name.into());
+    doc.insert("version".into(), JSON_VERSION.into());
+    match serde_json::to_value(body)? {
+        serde_json::Value::Object(fields) => doc.extend(fields),
+        other => anyhow::bail!("internal error: the {name} report is not an object: {other}"),
+    }
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Writes a JSON report ([`json_report`]) on stdout.
+pub fn print_json(name: &str, body: &impl serde::Serialize) -> anyhow::Result<()> {
+    write_out(None, &json_report(name, body)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Summary;

@@ -15,7 +15,7 @@ use pggraft::rename::SchemaArg;
 use pggraft::sql::QualifiedName;
 use pggraft::verify::{self, VerifyOptions, VerifyReport};
 
-use crate::flags::{ConnArgs, FilterArgs, NamingArgs, reword};
+use crate::flags::{ConnArgs, FilterArgs, JsonArg, NamingArgs, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,9 +78,8 @@ pub struct CloneArgs {
     /// Print the plan (statements and copy tasks) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// Parses `123`, `10kB`, `500MB`, `2GB`, `1TB` (powers of 1024, as PostgreSQL).
@@ -135,7 +134,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
 
 pub async fn run(a: CloneArgs) -> Result<Outcome> {
     let opts = options(&a)?;
-    let report = run_clone(&opts, a.dry_run, a.json, !a.no_verify).await?;
+    let report = run_clone(&opts, a.dry_run, a.json.json, !a.no_verify).await?;
     Ok(report)
 }
 
@@ -199,7 +198,7 @@ pub async fn run_clone(
     };
     if json {
         let doc = serde_json::json!({ "clone": report, "verify": verified, "seconds": elapsed });
-        output::write_out(None, &format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        output::print_json("clone", &doc)?;
     } else {
         print_report(&report, verified.as_ref(), elapsed);
     }

@@ -10,8 +10,8 @@ use pggraft::diff::HazardKind;
 use pggraft::diff::source::{Input, self_check};
 use pggraft::migrate::{read_sides, render_script};
 
-use crate::Outcome;
 use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs};
+use crate::{Outcome, output};
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -26,7 +26,7 @@ pub struct DiffArgs {
     pub down: bool,
     #[command(flatten)]
     pub online: OnlineArg,
-    /// Print a summary; exit 0 when equal, 1 when they differ.
+    /// Print a summary (with --format json, a JSON report); exit 0 when equal, 1 when they differ.
     #[arg(long)]
     pub check: bool,
     /// Hazards to accept: data-loss, table-rewrite, access-exclusive-lock, index-build, or all.
@@ -71,13 +71,23 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         for c in &m.changes {
             *counts.entry(c.action.as_str()).or_default() += 1;
         }
+        let objects: std::collections::BTreeSet<&str> =
+            m.changes.iter().map(|c| c.object.as_str()).collect();
+        let outcome = if m.is_empty() { Outcome::Ok } else { Outcome::Differences };
+        if a.output.format == Format::Json {
+            let body = serde_json::json!({
+                "equal": m.is_empty(),
+                "counts": counts,
+                "objects": objects,
+            });
+            a.output.write(&output::json_report("diff-check", &body)?)?;
+            return Ok(outcome);
+        }
         if m.is_empty() {
             eprintln!("no differences");
             return Ok(Outcome::Ok);
         }
         let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        let objects: std::collections::BTreeSet<&str> =
-            m.changes.iter().map(|c| c.object.as_str()).collect();
         eprintln!("{} objects differ ({})", objects.len(), summary.join(", "));
         for o in objects {
             println!("{o}");
@@ -96,7 +106,11 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
     }
     let text = match a.output.format {
         Format::Sql => render_script(&m, opts.online),
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&m)?),
+        // `warnings` always present (the library's form leaves it out when empty).
+        Format::Json => output::json_report(
+            "diff",
+            &serde_json::json!({ "changes": m.changes, "warnings": m.warnings }),
+        )?,
     };
     let refused: Vec<String> = m
         .hazards()

@@ -13,7 +13,7 @@ use pggraft::verify::{
     VerifyReport,
 };
 
-use crate::flags::{ConnArgs, IdentifierCase, NamingArgs, TableArgs, reword};
+use crate::flags::{ConnArgs, IdentifierCase, JsonArg, NamingArgs, TableArgs, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -84,9 +84,8 @@ pub struct VerifyArgs {
     /// Sessions per database reading tables in parallel.
     #[arg(short = 'j', long, default_value_t = verify::DEFAULT_JOBS, value_parser = parse_jobs)]
     pub jobs: usize,
-    /// Print the report as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
     /// At most this many differing rows listed per table (--level rows).
     #[arg(long, default_value_t = verify::DEFAULT_ROW_LIMIT, value_name = "N")]
     pub row_limit: usize,
@@ -117,14 +116,17 @@ impl VerifyArgs {
 
 pub async fn run(a: VerifyArgs) -> Result<Outcome> {
     let opts = a.options()?;
-    let bar = (!a.json && output::stderr_is_terminal() && opts.level >= Level::Counts).then(|| {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg:<12} [{bar:30}] {pos}/{len} {wide_msg}")
+    let bar =
+        (!a.json.json && output::stderr_is_terminal() && opts.level >= Level::Counts).then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {msg:<12} [{bar:30}] {pos}/{len} {wide_msg}",
+                )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+            );
+            bar
+        });
     let on_progress = |p: &Progress| {
         if let Some(bar) = &bar {
             bar.set_length(p.total as u64);
@@ -143,10 +145,8 @@ pub async fn run(a: VerifyArgs) -> Result<Outcome> {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
-    let text = if a.json {
-        let mut s = serde_json::to_string_pretty(&report)?;
-        s.push('\n');
-        s
+    let text = if a.json.json {
+        output::json_report("verify", &report)?
     } else {
         render_text(&report, std::io::stdout().is_terminal())
     };

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::process::{Command, Output};
 
+pub mod shape;
+
 use pg_sandbox::{Cluster, TestDb};
 
 /// The test binary's cluster, started on first use.
