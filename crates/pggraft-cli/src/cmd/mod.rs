@@ -6,6 +6,7 @@
 pub mod clone;
 pub mod demo;
 pub mod diff;
+pub mod docs;
 pub mod inspect;
 pub mod migrate;
 pub mod sync_schema;
