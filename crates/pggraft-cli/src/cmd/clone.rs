@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
@@ -30,6 +30,8 @@ pub enum StrategyArg {
 
 #[derive(Args)]
 #[command(
+    after_help = "Sizes (progress, the report, --split-tables-larger-than) are heap bytes: each \
+                  source table's pg_relation_size, whichever strategy moves its rows.",
     mut_arg("target", reword("Target connection (may be the same database)")),
     // -N listed right after -n, as ever: clap sorts flags of one display
     // order by short name, -n then -N; -n is the third flag (2).
@@ -167,7 +169,7 @@ pub async fn run_clone(
         text.push_str("\n-- data\n");
         for t in &plan.job.tables {
             text.push_str(&format!(
-                "-- copy {} -> {} ({}, {} part{})\n",
+                "-- copy {} -> {} ({} of heap, {} part{})\n",
                 t.label,
                 t.target,
                 HumanBytes(t.bytes),
@@ -222,7 +224,7 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     t.row(
         "data",
         format!(
-            "{} tables, {rows} rows, {} ({} strategy), {} sequences",
+            "{} tables, {rows} rows, {} of heap ({} strategy), {} sequences",
             r.tables.len(),
             HumanBytes(r.total_bytes()),
             r.strategy,
@@ -253,12 +255,18 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     }
 }
 
-/// Progress bars on a terminal, plain lines otherwise.
+/// Progress bars on a terminal, plain lines otherwise. Sizes are heap bytes
+/// (the source tables' `pg_relation_size`), the engine's one measure: the
+/// overall bar follows `data_progress`, which moves while a table streams.
 struct TermProgress {
     enabled: bool,
     bars: Option<(MultiProgress, ProgressBar)>,
     tables: Mutex<HashMap<QualifiedName, ProgressBar>>,
 }
+
+/// How often bars redraw on their own (the clock and the spinners move
+/// while a long statement runs).
+const TICK: Duration = Duration::from_millis(200);
 
 impl TermProgress {
     fn new(enabled: bool) -> TermProgress {
@@ -267,11 +275,12 @@ impl TermProgress {
             let overall = mp.add(ProgressBar::new(0));
             overall.set_style(
                 ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+                    "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} heap, {bytes_per_sec}, ETA {eta} {msg}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
+            overall.enable_steady_tick(TICK);
             (mp, overall)
         });
         TermProgress { enabled, bars, tables: Mutex::new(HashMap::new()) }
@@ -304,36 +313,44 @@ impl ProgressSink for TermProgress {
     fn data_started(&self, total: u64, tables: usize) {
         if let Some((_, overall)) = &self.bars {
             overall.set_length(total);
+            overall.set_position(0);
+            overall.reset_eta();
             overall.set_message(format!("{tables} tables"));
         }
-        self.line(format!("copying {tables} tables ({})", HumanBytes(total)));
+        self.line(format!("copying {tables} tables ({} of heap)", HumanBytes(total)));
     }
 
     fn table_started(&self, table: &QualifiedName, bytes: u64) {
         if let Some((mp, _)) = &self.bars {
             let bar = mp.add(ProgressBar::new(bytes));
             bar.set_style(
-                ProgressStyle::with_template("  {spinner} {msg} {bytes} {bytes_per_sec}")
+                ProgressStyle::with_template("  {spinner} {msg} {bytes}/{total_bytes} heap")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_message(table.to_string());
+            bar.enable_steady_tick(TICK);
             if let Ok(mut m) = self.tables.lock() {
                 m.insert(table.clone(), bar);
             }
         }
     }
 
-    fn chunk_done(&self, _table: &QualifiedName, heap_bytes: u64) {
-        if let Some((_, overall)) = &self.bars {
-            overall.inc(heap_bytes);
-        }
-    }
-
     fn table_bytes(&self, table: &QualifiedName, delta: u64) {
+        // The engine's estimate: COPY bytes streamed stand for heap bytes done.
         if let Ok(m) = self.tables.lock()
             && let Some(b) = m.get(table)
         {
-            b.inc(delta);
+            let len = b.length().unwrap_or(u64::MAX);
+            b.set_position((b.position() + delta).min(len));
+        }
+    }
+
+    fn data_progress(&self, done: u64, total: u64) {
+        if let Some((_, overall)) = &self.bars {
+            overall.set_position(done);
+            if done >= total {
+                overall.set_message("rows in; building indexes and constraints");
+            }
         }
     }
 
@@ -343,6 +360,6 @@ impl ProgressSink for TermProgress {
         {
             b.finish_and_clear();
         }
-        self.line(format!("  copied {table}: {rows} rows, {}", HumanBytes(bytes)));
+        self.line(format!("  copied {table}: {rows} rows, {} of heap", HumanBytes(bytes)));
     }
 }
