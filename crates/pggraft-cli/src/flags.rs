@@ -27,7 +27,7 @@ pub fn reword(help: &'static str) -> impl FnOnce(Arg) -> Arg {
 /// `--source` and `--target` (or `PGGRAFT_SOURCE` and `PGGRAFT_TARGET`).
 #[derive(Args)]
 pub struct ConnArgs {
-    /// Source connection: a postgres:// URL or a libpq keyword string.
+    /// Source connection: a postgres:// URL, a libpq keyword string, or a name from pggraft.toml.
     #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
     pub source: String,
     #[command(flatten)]
@@ -37,22 +37,28 @@ pub struct ConnArgs {
 impl ConnArgs {
     /// Both connections, parsed (no I/O); an error names the flag.
     pub fn to_specs(&self) -> Result<(ConnSpec, ConnSpec)> {
-        let source = ConnSpec::parse(&self.source).context("--source")?;
+        let source = conn_spec(&self.source).context("--source")?;
         Ok((source, self.target.to_spec()?))
     }
+}
+
+/// A connection as typed: a connection string, or the name of one in the
+/// config file's `[connections]`.
+pub fn conn_spec(value: &str) -> pggraft::Result<ConnSpec> {
+    ConnSpec::parse(crate::config::resolve_connection(value))
 }
 
 /// `--target` alone, for the commands that work on one database.
 #[derive(Args)]
 pub struct TargetArg {
-    /// Target connection: a postgres:// URL or a libpq keyword string.
+    /// Target connection: a postgres:// URL, a libpq keyword string, or a name from pggraft.toml.
     #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
     pub target: String,
 }
 
 impl TargetArg {
     pub fn to_spec(&self) -> Result<ConnSpec> {
-        ConnSpec::parse(&self.target).context("--target")
+        conn_spec(&self.target).context("--target")
     }
 }
 

@@ -3,12 +3,13 @@
 //! commands share are in [`flags`], each command's own in [`cmd`].
 
 mod cmd;
+mod config;
 mod flags;
 mod output;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Clone, verify, diff and migrate PostgreSQL schemas and data.
 #[derive(Parser)]
@@ -17,6 +18,9 @@ struct Cli {
     /// More log output (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Read named connections and per-command defaults from this file (default: ./pggraft.toml).
+    #[arg(long, global = true, value_name = "FILE", env = "PGGRAFT_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +45,8 @@ enum Command {
     Completions(cmd::docs::CompletionsArgs),
     /// Print the man page (or write all of them with --dir).
     Man(cmd::docs::ManArgs),
+    /// Show the configuration in effect (pggraft.toml, environment, defaults).
+    Config(cmd::config::ConfigArgs),
 }
 
 /// The end of `--help` and of the man page: what every command shares.
@@ -86,13 +92,29 @@ fn exit(result: anyhow::Result<Outcome>) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The config file's values become the flags' defaults, so it is read
+    // before clap parses (see `config`).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let config = match config::Config::find(config::config_arg(&args), &Cli::command()) {
+        Ok(c) => c,
+        Err(e) => return exit(Err(e)),
+    };
+    let command = config.apply(Cli::command());
+    let matches = command.clone().get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // Generated from the definitions above; no runtime, no logging.
     match &cli.command {
         Command::Completions(a) => return exit(cmd::docs::completions(a, Cli::command())),
         Command::Man(a) => return exit(cmd::docs::man(a, Cli::command())),
+        Command::Config(cmd::config::ConfigArgs {
+            command: cmd::config::ConfigCommand::Show(a),
+        }) => return exit(cmd::config::show(a, &config, &Cli::command(), &command)),
         _ => {}
     }
+    config::set_current(config);
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",
@@ -121,7 +143,9 @@ fn main() -> ExitCode {
             Command::Diff(a) => cmd::diff::run(a).await,
             Command::Migrate(a) => cmd::migrate::run(a).await,
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
-            Command::Completions(_) | Command::Man(_) => unreachable!("handled before"),
+            Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
+                unreachable!("handled before")
+            }
         }
     }))
 }

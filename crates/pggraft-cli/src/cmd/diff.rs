@@ -10,6 +10,7 @@ use pggraft::diff::HazardKind;
 use pggraft::diff::source::{Input, self_check};
 use pggraft::migrate::{read_sides, render_script};
 
+use crate::config::resolve_connection;
 use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs};
 use crate::{Outcome, output};
 
@@ -59,8 +60,8 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         }
     }
     let pairs = a.schemas.to_pairs()?;
-    let from_input = Input::parse(&a.from).context("FROM")?;
-    let to_input = Input::parse(&a.to).context("TO")?;
+    let from_input = Input::parse(resolve_connection(&a.from)).context("FROM")?;
+    let to_input = Input::parse(resolve_connection(&a.to)).context("TO")?;
     let sides = read_sides(&from_input, &to_input, &pairs).await?;
     let sides = if a.down { sides.reversed() } else { sides };
     let opts = a.online.to_diff_options();

@@ -39,7 +39,7 @@ pub struct InspectArgs {
 }
 
 pub async fn run(a: InspectArgs) -> Result<Outcome> {
-    let spec = ConnSpec::parse(&a.conninfo)?;
+    let spec = crate::flags::conn_spec(&a.conninfo)?;
     let filter = SchemaFilter {
         include: a.schemas.iter().map(Pattern::new).collect(),
         exclude: a.exclude.iter().map(Pattern::new).collect(),

@@ -13,6 +13,7 @@ use pggraft::diff::source::Input;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
+use crate::config::resolve_connection;
 use crate::flags::{JsonArg, OnlineArg, SchemaPairArgs, TargetArg};
 use crate::output;
 
@@ -169,8 +170,8 @@ async fn new(a: NewArgs) -> Result<Outcome> {
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
             let schemas = a.schemas.to_pairs()?;
-            let from = Input::parse(from).context("--from")?;
-            let to = Input::parse(to).context("--to")?;
+            let from = Input::parse(resolve_connection(from)).context("--from")?;
+            let to = Input::parse(resolve_connection(to)).context("--to")?;
             let g = migrate::generate(&from, &to, &schemas, &opts).await?;
             if g.up.is_empty() {
                 eprintln!("no differences between --from and --to: nothing written");

@@ -4,6 +4,7 @@
 //! migration's text starts) is the library's.
 
 pub mod clone;
+pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod docs;
