@@ -220,7 +220,7 @@ pub struct JsonArg {
 /// writes, and where.
 #[derive(Args)]
 pub struct OutputArgs {
-    /// Output format.
+    /// Output format: sql, json, or a picture, dot (Graphviz) or mermaid.
     #[arg(long, value_enum, default_value = "sql")]
     pub format: Format,
     /// Write to this file instead of stdout.
@@ -233,6 +233,19 @@ pub struct OutputArgs {
 pub enum Format {
     Sql,
     Json,
+    Dot,
+    Mermaid,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Sql => "sql",
+            Format::Json => "json",
+            Format::Dot => "dot",
+            Format::Mermaid => "mermaid",
+        }
+    }
 }
 
 impl OutputArgs {

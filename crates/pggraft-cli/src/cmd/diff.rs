@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use pggraft::diff::HazardKind;
 use pggraft::diff::source::{Input, self_check};
+use pggraft::graph::Graph;
 use pggraft::migrate::{read_sides, render_script};
 
 use crate::config::resolve_connection;
@@ -108,6 +109,8 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
     let text = match a.output.format {
         Format::Sql => render_script(&m, opts.online),
         // `warnings` always present (the library's form leaves it out when empty).
+        Format::Dot => Graph::of_migration(&m, &sides.from, &sides.to).to_dot(),
+        Format::Mermaid => Graph::of_migration(&m, &sides.from, &sides.to).to_mermaid(),
         Format::Json => output::json_report(
             "diff",
             &serde_json::json!({ "changes": m.changes, "warnings": m.warnings }),

@@ -1,5 +1,6 @@
-//! `pggraft inspect`: a database's catalog model as SQL or as a JSON
-//! snapshot (`--format`), and with `--json` a report of what was read.
+//! `pggraft inspect`: a database's catalog model as SQL, as a JSON snapshot,
+//! or as a picture of its tables, foreign keys and views (`--format dot` or
+//! `mermaid`), and with `--json` a report of what was read.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use clap::Args;
 use pggraft::catalog::Catalog;
 use pggraft::conn::ConnSpec;
 use pggraft::ddl::render::{RenderOptions, render};
+use pggraft::graph::Graph;
 use pggraft::select::Pattern;
 use pggraft::select::SchemaFilter;
 
@@ -49,6 +51,8 @@ pub async fn run(a: InspectArgs) -> Result<Outcome> {
         let text = match a.output.format {
             Format::Json => cat.to_json(),
             Format::Sql => pggraft::ddl::to_sql(&cat),
+            Format::Dot => Graph::of_catalog(&cat).to_dot(),
+            Format::Mermaid => Graph::of_catalog(&cat).to_mermaid(),
         };
         a.output.write(&text)?;
     }
@@ -79,10 +83,7 @@ fn report(cat: &Catalog, spec: &ConnSpec, a: &InspectArgs) -> serde_json::Value 
         "schemas": schemas,
         "objects": objects,
         "output": a.output.output.as_ref().map(|p| {
-            serde_json::json!({ "path": p, "format": match a.output.format {
-                Format::Sql => "sql",
-                Format::Json => "json",
-            } })
+            serde_json::json!({ "path": p, "format": a.output.format.as_str() })
         }),
     })
 }
