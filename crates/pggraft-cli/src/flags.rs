@@ -27,7 +27,7 @@ pub fn reword(help: &'static str) -> impl FnOnce(Arg) -> Arg {
 /// `--source` and `--target` (or `PGGRAFT_SOURCE` and `PGGRAFT_TARGET`).
 #[derive(Args)]
 pub struct ConnArgs {
-    /// Source connection: a postgres:// URL or a libpq keyword string.
+    /// Source connection: a postgres:// URL, a libpq keyword string, or a name from pggraft.toml.
     #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
     pub source: String,
     #[command(flatten)]
@@ -37,22 +37,28 @@ pub struct ConnArgs {
 impl ConnArgs {
     /// Both connections, parsed (no I/O); an error names the flag.
     pub fn to_specs(&self) -> Result<(ConnSpec, ConnSpec)> {
-        let source = ConnSpec::parse(&self.source).context("--source")?;
+        let source = conn_spec(&self.source).context("--source")?;
         Ok((source, self.target.to_spec()?))
     }
+}
+
+/// A connection as typed: a connection string, or the name of one in the
+/// config file's `[connections]`.
+pub fn conn_spec(value: &str) -> pggraft::Result<ConnSpec> {
+    ConnSpec::parse(crate::config::resolve_connection(value))
 }
 
 /// `--target` alone, for the commands that work on one database.
 #[derive(Args)]
 pub struct TargetArg {
-    /// Target connection: a postgres:// URL or a libpq keyword string.
+    /// Target connection: a postgres:// URL, a libpq keyword string, or a name from pggraft.toml.
     #[arg(long, env = "PGGRAFT_TARGET", hide_env_values = true, value_name = "CONN")]
     pub target: String,
 }
 
 impl TargetArg {
     pub fn to_spec(&self) -> Result<ConnSpec> {
-        ConnSpec::parse(&self.target).context("--target")
+        conn_spec(&self.target).context("--target")
     }
 }
 
@@ -201,11 +207,20 @@ impl OnlineArg {
     }
 }
 
+/// `--json`: the command's report as JSON on stdout, in the versioned shape
+/// docs/json.md documents; exit codes stay as they are.
+#[derive(Args)]
+pub struct JsonArg {
+    /// Print the report as JSON on stdout (its shape: docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `--format` and `-o`: what a command that prints a schema or a migration
 /// writes, and where.
 #[derive(Args)]
 pub struct OutputArgs {
-    /// Output format.
+    /// Output format: sql, json, or a picture, dot (Graphviz) or mermaid.
     #[arg(long, value_enum, default_value = "sql")]
     pub format: Format,
     /// Write to this file instead of stdout.
@@ -218,6 +233,19 @@ pub struct OutputArgs {
 pub enum Format {
     Sql,
     Json,
+    Dot,
+    Mermaid,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Sql => "sql",
+            Format::Json => "json",
+            Format::Dot => "dot",
+            Format::Mermaid => "mermaid",
+        }
+    }
 }
 
 impl OutputArgs {

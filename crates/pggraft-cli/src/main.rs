@@ -3,20 +3,24 @@
 //! commands share are in [`flags`], each command's own in [`cmd`].
 
 mod cmd;
+mod config;
 mod flags;
 mod output;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Clone, verify, diff and migrate PostgreSQL schemas and data.
 #[derive(Parser)]
-#[command(name = "pggraft", version, about, long_about = None)]
+#[command(name = "pggraft", version, after_long_help = AFTER_HELP)]
 struct Cli {
     /// More log output (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Read named connections and per-command defaults from this file (default: ./pggraft.toml).
+    #[arg(long, global = true, value_name = "FILE", env = "PGGRAFT_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,7 +41,24 @@ enum Command {
     SyncSchema(cmd::sync_schema::SyncSchemaArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::docs::CompletionsArgs),
+    /// Print the man page (or write all of them with --dir).
+    Man(cmd::docs::ManArgs),
+    /// Show the configuration in effect (pggraft.toml, environment, defaults).
+    Config(cmd::config::ConfigArgs),
 }
+
+/// The end of `--help` and of the man page: what every command shares.
+const AFTER_HELP: &str = "\
+Connections are what psql takes: a postgres:// URL, a libpq keyword string, service=NAME \
+(pg_service.conf), or nothing (PG* variables); passwords from PGPASSWORD or ~/.pgpass.
+
+Exit status: 0 success; 1 differences found (verify, clone's verification, diff --check, \
+migrate status); 2 bad input or failure; 3 diff refused hazards.
+
+Reports: --json (diff: --format json) prints a versioned JSON report on stdout, documented in \
+docs/json.md.";
 
 /// What a command tells `main` about its outcome.
 #[derive(Clone, Copy)]
@@ -71,7 +92,29 @@ fn exit(result: anyhow::Result<Outcome>) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The config file's values become the flags' defaults, so it is read
+    // before clap parses (see `config`).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let config = match config::Config::find(config::config_arg(&args), &Cli::command()) {
+        Ok(c) => c,
+        Err(e) => return exit(Err(e)),
+    };
+    let command = config.apply(Cli::command());
+    let matches = command.clone().get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Generated from the definitions above; no runtime, no logging.
+    match &cli.command {
+        Command::Completions(a) => return exit(cmd::docs::completions(a, Cli::command())),
+        Command::Man(a) => return exit(cmd::docs::man(a, Cli::command())),
+        Command::Config(cmd::config::ConfigArgs {
+            command: cmd::config::ConfigCommand::Show(a),
+        }) => return exit(cmd::config::show(a, &config, &Cli::command(), &command)),
+        _ => {}
+    }
+    config::set_current(config);
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",
@@ -100,6 +143,9 @@ fn main() -> ExitCode {
             Command::Diff(a) => cmd::diff::run(a).await,
             Command::Migrate(a) => cmd::migrate::run(a).await,
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
+            Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
+                unreachable!("handled before")
+            }
         }
     }))
 }

@@ -166,6 +166,37 @@ fn json_report_has_clone_and_verify() {
     assert_eq!(count(&dst, "app.users"), "200");
 }
 
+/// Piped into a file or a CI log, the report is `key: value` lines of at most 100 columns:
+/// the sample schema's object list (over 250 characters on one line before) wraps under its
+/// first line, and every kind is still in it.
+#[test]
+fn report_is_plain_lines_of_at_most_100_columns_when_not_a_terminal() {
+    let src = db_with("clone_cli_width_src", pggraft::sample::SCHEMA);
+    let dst = db_with("clone_cli_width_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    let report = clone_ok(&["--source", &s, "--target", &t, "--schema-only"]);
+    let lines: Vec<&str> = report.lines().collect();
+    for l in &lines {
+        assert!(l.chars().count() <= 100, "line of {} columns:\n{report}", l.chars().count());
+    }
+    let keys: Vec<&str> = lines.iter().filter_map(|l| l.split_once(": ").map(|(k, _)| k)).collect();
+    for want in ["schema", "objects", "data", "total", "verify"] {
+        assert!(keys.contains(&want), "no `{want}:` line in\n{report}");
+    }
+    // The objects value continues on indented lines until the next key.
+    let start = lines.iter().position(|l| l.starts_with("objects:")).unwrap();
+    let value: Vec<&str> = std::iter::once(&lines[start]["objects:".len()..])
+        .chain(lines[start + 1..].iter().take_while(|l| l.starts_with(' ')).copied())
+        .map(str::trim)
+        .collect();
+    assert!(value.len() > 1, "the object list did not need wrapping:\n{report}");
+    let objects = value.join(" ");
+    for kind in [" table", " view", " function", " index", " sequence"] {
+        assert!(objects.contains(kind), "no {kind} in the objects line: {objects}");
+    }
+    assert!(objects.len() > 250, "{objects}");
+}
+
 #[test]
 fn dry_run_prints_sql_and_changes_nothing() {
     let src = db_with("clone_cli_dry_src", APP);

@@ -124,6 +124,45 @@ fn keyword_strings_and_pg_env_vars_connect() {
     assert!(out.stdout().contains("CREATE TABLE shop.t"), "PG* variables: {out}");
 }
 
+/// A team's `pg_service.conf` names the server, the database and the role; the password
+/// comes from a `.pgpass` line matching what the service resolved to. Connected with
+/// `service=` and with `PGSERVICE`, over a real password login.
+#[test]
+fn service_file_and_pgpass_connect() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = db_with("cli_svc", SHOP);
+    let (role, password) = ("pggraft_cli_svc", "Svc-Secret-2468");
+    cluster().create_role(role, password, false).unwrap();
+    let (host, port) = (cluster().host(), cluster().port());
+    let home = tempfile::tempdir().unwrap();
+    let service_file = home.path().join("services.conf");
+    let conf = format!(
+        "[other]\nhost=192.0.2.1\n[app]\nhost={host}\nport={port}\ndbname={}\nuser={role}\n",
+        db.name()
+    );
+    std::fs::write(&service_file, conf).unwrap();
+    let pgpass = home.path().join(".pgpass");
+    std::fs::write(&pgpass, format!("{host}:{port}:{}:{role}:{password}\n", db.name())).unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let home_dir = home.path().to_str().unwrap();
+    let env = [
+        ("HOME", home_dir),
+        ("PGSERVICEFILE", service_file.to_str().unwrap()),
+        ("PGSYSCONFDIR", home_dir),
+    ];
+    let by_env = [&env[..], &[("PGSERVICE", "app")]].concat();
+    let runs = [
+        (&["inspect", "service=app", "-n", "shop"][..], &env[..]),
+        (&["inspect", "-n", "shop"], &by_env),
+    ];
+    for (args, env) in runs {
+        let out = pggraft_env(args, env).code(0);
+        assert!(out.stdout().contains("CREATE TABLE shop.t"), "{out}");
+    }
+    let err = pggraft_env(&["inspect", "service=nope"], &env).only_error_line();
+    assert!(err.contains("\"nope\""), "{err}");
+}
+
 #[test]
 fn unreachable_server_is_an_error() {
     let err = fails(&["inspect", "postgres://postgres@127.0.0.1:1/x"]);

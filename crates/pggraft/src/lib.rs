@@ -12,6 +12,7 @@ pub mod ddl;
 pub mod diff;
 pub mod engine;
 pub mod error;
+pub mod graph;
 pub mod migrate;
 pub mod plan;
 pub mod rename;

@@ -4,11 +4,10 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
 use pggraft::clone::{self, CloneOptions, CloneReport, StrategyChoice};
 use pggraft::engine::{Cancel, ProgressSink};
@@ -16,7 +15,7 @@ use pggraft::rename::SchemaArg;
 use pggraft::sql::QualifiedName;
 use pggraft::verify::{self, VerifyOptions, VerifyReport};
 
-use crate::flags::{ConnArgs, FilterArgs, NamingArgs, reword};
+use crate::flags::{ConnArgs, FilterArgs, JsonArg, NamingArgs, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -31,6 +30,8 @@ pub enum StrategyArg {
 
 #[derive(Args)]
 #[command(
+    after_help = "Sizes (progress, the report, --split-tables-larger-than) are heap bytes: each \
+                  source table's pg_relation_size, whichever strategy moves its rows.",
     mut_arg("target", reword("Target connection (may be the same database)")),
     // -N listed right after -n, as ever: clap sorts flags of one display
     // order by short name, -n then -N; -n is the third flag (2).
@@ -79,9 +80,8 @@ pub struct CloneArgs {
     /// Print the plan (statements and copy tasks) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// Parses `123`, `10kB`, `500MB`, `2GB`, `1TB` (powers of 1024, as PostgreSQL).
@@ -136,7 +136,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
 
 pub async fn run(a: CloneArgs) -> Result<Outcome> {
     let opts = options(&a)?;
-    let report = run_clone(&opts, a.dry_run, a.json, !a.no_verify).await?;
+    let report = run_clone(&opts, a.dry_run, a.json.json, !a.no_verify).await?;
     Ok(report)
 }
 
@@ -169,7 +169,7 @@ pub async fn run_clone(
         text.push_str("\n-- data\n");
         for t in &plan.job.tables {
             text.push_str(&format!(
-                "-- copy {} -> {} ({}, {} part{})\n",
+                "-- copy {} -> {} ({} of heap, {} part{})\n",
                 t.label,
                 t.target,
                 HumanBytes(t.bytes),
@@ -200,7 +200,7 @@ pub async fn run_clone(
     };
     if json {
         let doc = serde_json::json!({ "clone": report, "verify": verified, "seconds": elapsed });
-        output::write_out(None, &format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        output::print_json("clone", &doc)?;
     } else {
         print_report(&report, verified.as_ref(), elapsed);
     }
@@ -214,32 +214,27 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["clone", ""]);
+    let mut t = output::Summary::new("clone");
     for (s, d) in &r.schemas {
-        t.add_row(vec![Cell::new("schema"), Cell::new(format!("{s} → {d}"))]);
+        t.row("schema", format!("{s} → {d}"));
     }
     let objects: Vec<String> = r.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    t.add_row(vec![Cell::new("objects"), Cell::new(objects.join(", "))]);
+    t.row("objects", objects.join(", "));
     let rows = r.total_rows();
-    t.add_row(vec![
-        Cell::new("data"),
-        Cell::new(format!(
-            "{} tables, {rows} rows, {} ({} strategy), {} sequences",
+    t.row(
+        "data",
+        format!(
+            "{} tables, {rows} rows, {} of heap ({} strategy), {} sequences",
             r.tables.len(),
             HumanBytes(r.total_bytes()),
             r.strategy,
             r.sequences
-        )),
-    ]);
+        ),
+    );
     for (phase, secs) in &r.phases {
-        t.add_row(vec![Cell::new(format!("{phase} time")), Cell::new(format!("{secs:.2}s"))]);
+        t.row(format!("{phase} time"), format!("{secs:.2}s"));
     }
-    t.add_row(vec![
-        Cell::new("total"),
-        Cell::new(format!("{elapsed:.2}s, {:.0} rows/s", rows as f64 / elapsed.max(0.001))),
-    ]);
+    t.row("total", format!("{elapsed:.2}s, {:.0} rows/s", rows as f64 / elapsed.max(0.001)));
     if let Some(v) = v {
         let verdict = if v.is_clean() {
             format!("identical ({})", v.level.as_str())
@@ -247,9 +242,9 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
             let tables = v.differing_tables().count();
             format!("DIFFERENT: {} object(s), {tables} table(s) differ", v.schema.len())
         };
-        t.add_row(vec![Cell::new("verify"), Cell::new(verdict)]);
+        t.row("verify", verdict);
     }
-    println!("{t}");
+    print!("{}", t.render());
     if let Some(v) = v {
         for d in &v.schema {
             println!("  {} {}: {}", d.kind.as_str(), d.what, d.object);
@@ -260,12 +255,18 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     }
 }
 
-/// Progress bars on a terminal, plain lines otherwise.
+/// Progress bars on a terminal, plain lines otherwise. Sizes are heap bytes
+/// (the source tables' `pg_relation_size`), the engine's one measure: the
+/// overall bar follows `data_progress`, which moves while a table streams.
 struct TermProgress {
     enabled: bool,
     bars: Option<(MultiProgress, ProgressBar)>,
     tables: Mutex<HashMap<QualifiedName, ProgressBar>>,
 }
+
+/// How often bars redraw on their own (the clock and the spinners move
+/// while a long statement runs).
+const TICK: Duration = Duration::from_millis(200);
 
 impl TermProgress {
     fn new(enabled: bool) -> TermProgress {
@@ -274,11 +275,12 @@ impl TermProgress {
             let overall = mp.add(ProgressBar::new(0));
             overall.set_style(
                 ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+                    "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} heap, {bytes_per_sec}, ETA {eta} {msg}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
+            overall.enable_steady_tick(TICK);
             (mp, overall)
         });
         TermProgress { enabled, bars, tables: Mutex::new(HashMap::new()) }
@@ -311,36 +313,44 @@ impl ProgressSink for TermProgress {
     fn data_started(&self, total: u64, tables: usize) {
         if let Some((_, overall)) = &self.bars {
             overall.set_length(total);
+            overall.set_position(0);
+            overall.reset_eta();
             overall.set_message(format!("{tables} tables"));
         }
-        self.line(format!("copying {tables} tables ({})", HumanBytes(total)));
+        self.line(format!("copying {tables} tables ({} of heap)", HumanBytes(total)));
     }
 
     fn table_started(&self, table: &QualifiedName, bytes: u64) {
         if let Some((mp, _)) = &self.bars {
             let bar = mp.add(ProgressBar::new(bytes));
             bar.set_style(
-                ProgressStyle::with_template("  {spinner} {msg} {bytes} {bytes_per_sec}")
+                ProgressStyle::with_template("  {spinner} {msg} {bytes}/{total_bytes} heap")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_message(table.to_string());
+            bar.enable_steady_tick(TICK);
             if let Ok(mut m) = self.tables.lock() {
                 m.insert(table.clone(), bar);
             }
         }
     }
 
-    fn chunk_done(&self, _table: &QualifiedName, heap_bytes: u64) {
-        if let Some((_, overall)) = &self.bars {
-            overall.inc(heap_bytes);
-        }
-    }
-
     fn table_bytes(&self, table: &QualifiedName, delta: u64) {
+        // The engine's estimate: COPY bytes streamed stand for heap bytes done.
         if let Ok(m) = self.tables.lock()
             && let Some(b) = m.get(table)
         {
-            b.inc(delta);
+            let len = b.length().unwrap_or(u64::MAX);
+            b.set_position((b.position() + delta).min(len));
+        }
+    }
+
+    fn data_progress(&self, done: u64, total: u64) {
+        if let Some((_, overall)) = &self.bars {
+            overall.set_position(done);
+            if done >= total {
+                overall.set_message("rows in; building indexes and constraints");
+            }
         }
     }
 
@@ -350,6 +360,6 @@ impl ProgressSink for TermProgress {
         {
             b.finish_and_clear();
         }
-        self.line(format!("  copied {table}: {rows} rows, {}", HumanBytes(bytes)));
+        self.line(format!("  copied {table}: {rows} rows, {} of heap", HumanBytes(bytes)));
     }
 }

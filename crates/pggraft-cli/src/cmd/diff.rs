@@ -8,10 +8,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use pggraft::diff::HazardKind;
 use pggraft::diff::source::{Input, self_check};
+use pggraft::graph::Graph;
 use pggraft::migrate::{read_sides, render_script};
 
-use crate::Outcome;
+use crate::config::resolve_connection;
 use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs};
+use crate::{Outcome, output};
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -26,7 +28,7 @@ pub struct DiffArgs {
     pub down: bool,
     #[command(flatten)]
     pub online: OnlineArg,
-    /// Print a summary; exit 0 when equal, 1 when they differ.
+    /// Print a summary (with --format json, a JSON report); exit 0 when equal, 1 when they differ.
     #[arg(long)]
     pub check: bool,
     /// Hazards to accept: data-loss, table-rewrite, access-exclusive-lock, index-build, or all.
@@ -59,8 +61,8 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         }
     }
     let pairs = a.schemas.to_pairs()?;
-    let from_input = Input::parse(&a.from).context("FROM")?;
-    let to_input = Input::parse(&a.to).context("TO")?;
+    let from_input = Input::parse(resolve_connection(&a.from)).context("FROM")?;
+    let to_input = Input::parse(resolve_connection(&a.to)).context("TO")?;
     let sides = read_sides(&from_input, &to_input, &pairs).await?;
     let sides = if a.down { sides.reversed() } else { sides };
     let opts = a.online.to_diff_options();
@@ -71,13 +73,23 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         for c in &m.changes {
             *counts.entry(c.action.as_str()).or_default() += 1;
         }
+        let objects: std::collections::BTreeSet<&str> =
+            m.changes.iter().map(|c| c.object.as_str()).collect();
+        let outcome = if m.is_empty() { Outcome::Ok } else { Outcome::Differences };
+        if a.output.format == Format::Json {
+            let body = serde_json::json!({
+                "equal": m.is_empty(),
+                "counts": counts,
+                "objects": objects,
+            });
+            a.output.write(&output::json_report("diff-check", &body)?)?;
+            return Ok(outcome);
+        }
         if m.is_empty() {
             eprintln!("no differences");
             return Ok(Outcome::Ok);
         }
         let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        let objects: std::collections::BTreeSet<&str> =
-            m.changes.iter().map(|c| c.object.as_str()).collect();
         eprintln!("{} objects differ ({})", objects.len(), summary.join(", "));
         for o in objects {
             println!("{o}");
@@ -96,7 +108,13 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
     }
     let text = match a.output.format {
         Format::Sql => render_script(&m, opts.online),
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&m)?),
+        // `warnings` always present (the library's form leaves it out when empty).
+        Format::Dot => Graph::of_migration(&m, &sides.from, &sides.to).to_dot(),
+        Format::Mermaid => Graph::of_migration(&m, &sides.from, &sides.to).to_mermaid(),
+        Format::Json => output::json_report(
+            "diff",
+            &serde_json::json!({ "changes": m.changes, "warnings": m.warnings }),
+        )?,
     };
     let refused: Vec<String> = m
         .hazards()

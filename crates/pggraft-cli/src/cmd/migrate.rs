@@ -8,12 +8,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Cell;
 use pggraft::diff::source::Input;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
-use crate::flags::{OnlineArg, SchemaPairArgs, TargetArg};
+use crate::config::resolve_connection;
+use crate::flags::{JsonArg, OnlineArg, SchemaPairArgs, TargetArg};
+use crate::output;
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -63,6 +65,8 @@ pub struct NewArgs {
     pub dir: DirArg,
     #[command(flatten)]
     pub online: OnlineArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Args)]
@@ -71,6 +75,8 @@ pub struct StatusArgs {
     pub target: TargetArg,
     #[command(flatten)]
     pub dir: DirArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Args)]
@@ -85,6 +91,8 @@ pub struct UpArgs {
     /// Print what would run and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Args)]
@@ -102,6 +110,8 @@ pub struct DownArgs {
     /// Print what would run and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Args)]
@@ -113,6 +123,8 @@ pub struct BaselineArgs {
     /// Record every migration up to and including this version as applied.
     #[arg(long, value_name = "V")]
     pub version: String,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub async fn run(a: MigrateArgs) -> Result<Outcome> {
@@ -121,20 +133,24 @@ pub async fn run(a: MigrateArgs) -> Result<Outcome> {
         MigrateCommand::Status(a) => status(a).await,
         MigrateCommand::Up(a) => {
             let request = Request::Up { to: a.to };
-            apply(&a.target, &a.dir, &request, a.dry_run).await
+            apply(&a.target, &a.dir, &request, a.dry_run, a.json.json).await
         }
         MigrateCommand::Down(a) => {
             let how = match a.to {
                 Some(v) => DownTarget::To(v),
                 None => DownTarget::Steps(a.steps.unwrap_or(1)),
             };
-            apply(&a.target, &a.dir, &Request::Down(how), a.dry_run).await
+            apply(&a.target, &a.dir, &Request::Down(how), a.dry_run, a.json.json).await
         }
         MigrateCommand::Baseline(a) => {
             let target = a.target.to_spec()?;
             let dir = Dir::load(&a.dir.dir)?;
             let report = migrate::baseline(&target, &dir, &a.version).await?;
             warn(&report);
+            if a.json.json {
+                output::print_json("migrate-baseline", &report)?;
+                return Ok(Outcome::Ok);
+            }
             if report.applied.is_empty() {
                 println!(
                     "nothing to record: every migration up to {} is in the history",
@@ -154,11 +170,17 @@ async fn new(a: NewArgs) -> Result<Outcome> {
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
             let schemas = a.schemas.to_pairs()?;
-            let from = Input::parse(from).context("--from")?;
-            let to = Input::parse(to).context("--to")?;
+            let from = Input::parse(resolve_connection(from)).context("--from")?;
+            let to = Input::parse(resolve_connection(to)).context("--to")?;
             let g = migrate::generate(&from, &to, &schemas, &opts).await?;
             if g.up.is_empty() {
                 eprintln!("no differences between --from and --to: nothing written");
+                if a.json.json {
+                    let none: Option<()> = None;
+                    let body = serde_json::json!({ "written": false, "up": none, "down": none,
+                        "hazards": [], "warnings": g.up.warnings });
+                    output::print_json("migrate-new", &body)?;
+                }
                 return Ok(Outcome::Ok);
             }
             (g.up, g.down, g.header)
@@ -173,18 +195,48 @@ async fn new(a: NewArgs) -> Result<Outcome> {
     for h in up.hazards() {
         eprintln!("hazard {}: {}", h.kind.as_str(), h.detail);
     }
-    println!("{}", files.up.display());
-    println!("{}", files.down.display());
+    if a.json.json {
+        let body = serde_json::json!({
+            "written": true,
+            "up": files.up,
+            "down": files.down,
+            "hazards": up.hazards().collect::<Vec<_>>(),
+            "warnings": up.warnings,
+        });
+        output::print_json("migrate-new", &body)?;
+    } else {
+        println!("{}", files.up.display());
+        println!("{}", files.down.display());
+    }
     Ok(Outcome::Ok)
 }
+
+/// Every state, in the order `status` counts them.
+const STATES: [migrate::State; 4] = [
+    migrate::State::Applied,
+    migrate::State::Pending,
+    migrate::State::Changed,
+    migrate::State::MissingFile,
+];
 
 async fn status(a: StatusArgs) -> Result<Outcome> {
     let target = a.target.to_spec()?;
     let dir = Dir::load(&a.dir.dir)?;
     let st = migrate::status(&target, &dir).await?;
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["version", "name", "state", "applied at (UTC)"]);
+    let outcome = if st.is_up_to_date() { Outcome::Ok } else { Outcome::Differences };
+    if a.json.json {
+        let counts: serde_json::Map<String, serde_json::Value> =
+            STATES.into_iter().map(|s| (s.as_str().to_owned(), st.count(s).into())).collect();
+        let body = serde_json::json!({
+            "target": target.redacted(),
+            "up_to_date": st.is_up_to_date(),
+            "counts": counts,
+            "migrations": st.rows,
+        });
+        output::print_json("migrate-status", &body)?;
+        return Ok(outcome);
+    }
+    let mut t = output::table(vec!["version", "name", "state", "applied at (UTC)"]);
     for r in &st.rows {
         let state = match r.kind {
             Some(k @ (migrate::Kind::Baseline | migrate::Kind::Sync)) => {
@@ -200,35 +252,41 @@ async fn status(a: StatusArgs) -> Result<Outcome> {
         ]);
     }
     println!("{t}");
-    let counts: Vec<String> = [
-        migrate::State::Applied,
-        migrate::State::Pending,
-        migrate::State::Changed,
-        migrate::State::MissingFile,
-    ]
-    .into_iter()
-    .filter_map(|s| {
-        let n = st.count(s);
-        (n > 0).then(|| format!("{n} {}", s.as_str()))
-    })
-    .collect();
+    let counts: Vec<String> = STATES
+        .into_iter()
+        .filter_map(|s| {
+            let n = st.count(s);
+            (n > 0).then(|| format!("{n} {}", s.as_str()))
+        })
+        .collect();
     if st.is_up_to_date() {
         eprintln!(
             "up to date ({})",
             if counts.is_empty() { "no migrations".into() } else { counts.join(", ") }
         );
-        Ok(Outcome::Ok)
     } else {
         eprintln!("not up to date: {}", counts.join(", "));
-        Ok(Outcome::Differences)
     }
+    Ok(outcome)
 }
 
-async fn apply(t: &TargetArg, d: &DirArg, request: &Request, dry_run: bool) -> Result<Outcome> {
+async fn apply(
+    t: &TargetArg,
+    d: &DirArg,
+    request: &Request,
+    dry_run: bool,
+    json: bool,
+) -> Result<Outcome> {
     let target = t.to_spec()?;
     let dir = Dir::load(&d.dir)?;
     let report = migrate::apply(&target, &dir, request, dry_run).await?;
     warn(&report);
+    if json {
+        let name =
+            if matches!(request, Request::Up { .. }) { "migrate-up" } else { "migrate-down" };
+        output::print_json(name, &report)?;
+        return Ok(Outcome::Ok);
+    }
     if report.schedule.steps.is_empty() {
         let what = if matches!(request, Request::Up { .. }) { "apply" } else { "undo" };
         println!("nothing to {what}: {}", report.target);
@@ -244,7 +302,7 @@ async fn apply(t: &TargetArg, d: &DirArg, request: &Request, dry_run: bool) -> R
             }
             text.push('\n');
         }
-        crate::output::write_out(None, &text)?;
+        output::write_out(None, &text)?;
         return Ok(Outcome::Ok);
     }
     for a in &report.applied {

@@ -4,8 +4,10 @@
 //! migration's text starts) is the library's.
 
 pub mod clone;
+pub mod config;
 pub mod demo;
 pub mod diff;
+pub mod docs;
 pub mod inspect;
 pub mod migrate;
 pub mod sync_schema;

@@ -10,7 +10,8 @@ use clap::Args;
 use pggraft::migrate::{self, SyncOptions};
 
 use crate::Outcome;
-use crate::flags::{ConnArgs, NamingArgs, OnlineArg, reword};
+use crate::flags::{ConnArgs, JsonArg, NamingArgs, OnlineArg, reword};
+use crate::output;
 
 #[derive(Args)]
 #[command(
@@ -41,6 +42,8 @@ pub struct SyncSchemaArgs {
     pub apply: bool,
     #[command(flatten)]
     pub online: OnlineArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub async fn run(a: SyncSchemaArgs) -> Result<Outcome> {
@@ -51,31 +54,56 @@ pub async fn run(a: SyncSchemaArgs) -> Result<Outcome> {
     for w in plan.warnings.iter().chain(&plan.up.warnings) {
         eprintln!("warning: {w}");
     }
-    if plan.is_empty() {
+    let up_to_date = plan.is_empty();
+    if up_to_date {
         let pairs: Vec<String> = plan.schemas.iter().map(|(s, d)| format!("{s} → {d}")).collect();
         eprintln!("the copy is up to date ({})", pairs.join(", "));
-        return Ok(Outcome::Ok);
     }
     for h in plan.up.hazards() {
         eprintln!("hazard {}: {}", h.kind.as_str(), h.detail);
     }
-    if let Some(dir) = &a.write {
-        let files = migrate::write_sync(dir, &plan)?;
-        println!("{}", files.up.display());
-        println!("{}", files.down.display());
+    let (mut files, mut applied) = (None, None);
+    if up_to_date {
+        // Nothing to print, write or apply.
+    } else if let Some(dir) = &a.write {
+        let written = migrate::write_sync(dir, &plan)?;
+        if !a.json.json {
+            println!("{}", written.up.display());
+            println!("{}", written.down.display());
+        }
+        files = Some(serde_json::json!({ "up": written.up, "down": written.down }));
     } else if a.apply {
-        let applied = migrate::apply_sync(&opts.target, &plan).await?;
-        println!(
-            "applied {}_{} to {} ({} statements, {} ms{})",
-            applied.version,
-            applied.name,
-            opts.target.redacted(),
-            applied.statements,
-            applied.duration_ms,
-            if applied.transactional { "" } else { ", outside a transaction block" }
-        );
-    } else {
-        crate::output::write_out(None, &plan.script())?;
+        let done = migrate::apply_sync(&opts.target, &plan).await?;
+        if !a.json.json {
+            println!(
+                "applied {}_{} to {} ({} statements, {} ms{})",
+                done.version,
+                done.name,
+                opts.target.redacted(),
+                done.statements,
+                done.duration_ms,
+                if done.transactional { "" } else { ", outside a transaction block" }
+            );
+        }
+        applied = Some(done);
+    } else if !a.json.json {
+        output::write_out(None, &plan.script())?;
+    }
+    if a.json.json {
+        let warnings: Vec<&String> = plan.warnings.iter().chain(&plan.up.warnings).collect();
+        let body = serde_json::json!({
+            "source": opts.source.redacted(),
+            "target": opts.target.redacted(),
+            "schemas": plan.schemas,
+            "up_to_date": up_to_date,
+            "name": plan.name(),
+            "changes": plan.up.changes,
+            "hazards": plan.up.hazards().collect::<Vec<_>>(),
+            "warnings": warnings,
+            "written": files,
+            "applied": applied,
+        });
+        output::print_json("sync-schema", &body)?;
     }
     Ok(Outcome::Ok)
 }

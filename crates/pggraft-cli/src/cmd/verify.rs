@@ -6,14 +6,14 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Cell;
 use indicatif::{ProgressBar, ProgressStyle};
 use pggraft::verify::{
     self, DiffKind, Level, Progress, RowDiffs, Stage, TableResult, TableStatus, VerifyOptions,
     VerifyReport,
 };
 
-use crate::flags::{ConnArgs, IdentifierCase, NamingArgs, TableArgs, reword};
+use crate::flags::{ConnArgs, IdentifierCase, JsonArg, NamingArgs, TableArgs, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -84,9 +84,8 @@ pub struct VerifyArgs {
     /// Sessions per database reading tables in parallel.
     #[arg(short = 'j', long, default_value_t = verify::DEFAULT_JOBS, value_parser = parse_jobs)]
     pub jobs: usize,
-    /// Print the report as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
     /// At most this many differing rows listed per table (--level rows).
     #[arg(long, default_value_t = verify::DEFAULT_ROW_LIMIT, value_name = "N")]
     pub row_limit: usize,
@@ -117,14 +116,17 @@ impl VerifyArgs {
 
 pub async fn run(a: VerifyArgs) -> Result<Outcome> {
     let opts = a.options()?;
-    let bar = (!a.json && output::stderr_is_terminal() && opts.level >= Level::Counts).then(|| {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg:<12} [{bar:30}] {pos}/{len} {wide_msg}")
+    let bar =
+        (!a.json.json && output::stderr_is_terminal() && opts.level >= Level::Counts).then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {msg:<12} [{bar:30}] {pos}/{len} {wide_msg}",
+                )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+            );
+            bar
+        });
     let on_progress = |p: &Progress| {
         if let Some(bar) = &bar {
             bar.set_length(p.total as u64);
@@ -143,10 +145,8 @@ pub async fn run(a: VerifyArgs) -> Result<Outcome> {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
-    let text = if a.json {
-        let mut s = serde_json::to_string_pretty(&report)?;
-        s.push('\n');
-        s
+    let text = if a.json.json {
+        output::json_report("verify", &report)?
     } else {
         render_text(&report, std::io::stdout().is_terminal())
     };
@@ -276,9 +276,7 @@ fn one_line(sql: &str) -> String {
 
 /// All tables when there are few, otherwise only those that differ.
 fn summary_table(r: &VerifyReport) -> String {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(vec!["table", "source rows", "target rows", "status"]);
+    let mut table = output::table(vec!["table", "source rows", "target rows", "status"]);
     let all = r.tables.len() <= 50;
     for t in r.tables.iter().filter(|t| all || t.status != TableStatus::Match) {
         let rows = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "-".into());

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::process::{Command, Output};
 
+pub mod shape;
+
 use pg_sandbox::{Cluster, TestDb};
 
 /// The test binary's cluster, started on first use.
@@ -47,8 +49,19 @@ pub fn pggraft(args: &[&str]) -> Run {
 
 /// [`pggraft`] with these environment variables set.
 pub fn pggraft_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_pggraft"))
+    pggraft_in(None, args, env)
+}
+
+/// [`pggraft_env`] run in the working directory `dir` (where it looks for `pggraft.toml`);
+/// `None`: the test's own, which has no `pggraft.toml`. `PGGRAFT_CONFIG` is never inherited.
+pub fn pggraft_in(dir: Option<&std::path::Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pggraft"));
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let out = cmd
         .args(args)
+        .env_remove("PGGRAFT_CONFIG")
         .env_remove("PGGRAFT_LOG")
         .env_remove("PGGRAFT_SOURCE")
         .env_remove("PGGRAFT_TARGET")

@@ -1,6 +1,7 @@
 //! Connections: parsing libpq-style connection strings (URLs, keyword/value
-//! strings, a bare database name), resolving `PG*` environment variables,
-//! `~/.pgpass` and `sslmode` the way libpq does, and connecting with
+//! strings, a bare database name), resolving service files
+//! (`pg_service.conf`), `PG*` environment variables, `~/.pgpass` and
+//! `sslmode` the way libpq does, and connecting with
 //! tokio-postgres.
 //!
 //! tokio-postgres reads no environment, no password file and knows only
@@ -15,6 +16,7 @@
 mod connect;
 mod params;
 mod pgpass;
+mod service;
 pub mod session;
 mod snapshot;
 mod tls;

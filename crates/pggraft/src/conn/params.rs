@@ -1,5 +1,6 @@
 //! From text to a [`ConnSpec`]: the three input forms (URL, keyword/value,
-//! bare database name), then environment variables and libpq's defaults.
+//! bare database name), then the service file, environment variables and
+//! libpq's defaults.
 //!
 //! Error messages quote what the user typed, except anything that may be
 //! part of a password.
@@ -8,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use super::{ConnSpec, DEFAULT_PORT, Secret, SessionAttrs, SslMode, Target, pgpass};
+use super::{ConnSpec, DEFAULT_PORT, Secret, SessionAttrs, SslMode, Target, pgpass, service};
 use crate::error::{Error, Result};
 
 /// Keyword → value as given, before environment and defaults. Values may be
@@ -33,6 +34,9 @@ const KEYWORDS: &[(&str, Option<&str>)] = &[
     ("options", Some("PGOPTIONS")),
     ("target_session_attrs", Some("PGTARGETSESSIONATTRS")),
     ("channel_binding", Some("PGCHANNELBINDING")),
+    // PGSERVICE and PGSERVICEFILE are read by `service`, before the others.
+    ("service", None),
+    ("servicefile", None),
 ];
 
 /// libpq keywords accepted and ignored: they tune things whose defaults are
@@ -52,8 +56,6 @@ const IGNORED: &[&str] = &[
 /// libpq keywords we do not implement. Ignoring them could connect with the
 /// wrong identity or weaker security, so they are errors.
 const UNSUPPORTED: &[&str] = &[
-    "service",
-    "servicefile",
     "sslcert",
     "sslkey",
     "sslpassword",
@@ -81,7 +83,7 @@ fn invalid(msg: impl Into<String>) -> Error {
 /// Maps a keyword to its canonical spelling, rejecting unknown ones.
 /// `quote` says whether the keyword may be echoed (it may be a stray piece of
 /// a password).
-fn keyword(key: &str, quote: bool) -> Result<&'static str> {
+pub(super) fn keyword(key: &str, quote: bool) -> Result<&'static str> {
     if let Some((k, _)) = KEYWORDS.iter().find(|(k, _)| *k == key) {
         return Ok(k);
     }
@@ -333,6 +335,8 @@ pub(super) fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
     home: Option<&Path>,
 ) -> Result<ConnSpec> {
+    // libpq's order: what was given, then the service, then PG* variables.
+    service::apply(&mut given, env, home)?;
     for (key, var) in KEYWORDS {
         if let Some(var) = var
             && !given.contains_key(key)
@@ -340,9 +344,6 @@ pub(super) fn resolve(
         {
             given.insert(key, value);
         }
-    }
-    if env("PGSERVICE").is_some_and(|s| !s.is_empty()) {
-        tracing::warn!("PGSERVICE is set but service files are not supported; ignoring it");
     }
     let get = |key: &str| given.get(key).map(String::as_str).filter(|v| !v.is_empty());
 

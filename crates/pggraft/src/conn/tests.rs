@@ -186,7 +186,7 @@ fn keyword_errors() {
     assert!(parse_err("host=h dbname='unterminated").contains("unterminated quoted string"));
     assert!(parse_err("host=h oops").contains("missing \"=\" after \"oops\""));
     assert!(parse_err("host=h bogus=1").contains("invalid connection option \"bogus\""));
-    assert!(parse_err("host=h service=x").contains("not supported"));
+    assert!(parse_err("host=h sslkey=x").contains("not supported"));
     assert!(parse_err("host=h connect_timeout=soon").contains("connect_timeout"));
     assert!(parse_err("host=h target_session_attrs=primary").contains("not supported"));
     assert!(parse_err("host=h gssencmode=require").contains("gssencmode"));
@@ -383,6 +383,183 @@ fn pgpass_missing_file_is_fine() {
         ConnSpec::parse_with_env("host=h", &env_of(&[("USER", "a")]), Some(dir.path())).unwrap();
     assert!(!spec.has_password());
     assert!(spec.passfile.is_some());
+}
+
+// ---- service files ----
+
+/// A home directory holding `.pg_service.conf` (and `.pgpass`, if given,
+/// mode 0600), and an empty system configuration directory, so that the
+/// machine's own `pg_service.conf` is never read.
+struct ServiceHome {
+    home: tempfile::TempDir,
+    sysconf: tempfile::TempDir,
+}
+
+impl ServiceHome {
+    fn new(user_file: &str, pgpass: Option<&str>) -> ServiceHome {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join(".pg_service.conf"), user_file).unwrap();
+        if let Some(text) = pgpass {
+            let path = home.path().join(".pgpass");
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        ServiceHome { home, sysconf: tempfile::tempdir().unwrap() }
+    }
+
+    fn system_file(&self, text: &str) {
+        std::fs::write(self.sysconf.path().join("pg_service.conf"), text).unwrap();
+    }
+
+    /// `USER=alice`, `PGSYSCONFDIR` = the empty directory, plus `vars`.
+    fn parse(&self, s: &str, vars: &[(&str, &str)]) -> Result<ConnSpec> {
+        let sysconf = self.sysconf.path().to_str().unwrap().to_owned();
+        let mut all = vec![("USER", "alice"), ("PGSYSCONFDIR", sysconf.as_str())];
+        all.extend_from_slice(vars);
+        ConnSpec::parse_with_env(s, &env_of(&all), Some(self.home.path()))
+    }
+
+    fn ok(&self, s: &str, vars: &[(&str, &str)]) -> ConnSpec {
+        self.parse(s, vars).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+}
+
+const PROD: &str = "\
+# the team's databases
+[staging]
+host=staging.example.com
+dbname=staging
+
+[prod]
+host=db.example.com
+  port = 6543
+dbname=app
+user=bob
+sslmode=require
+[other]
+host=other.example.com
+";
+
+#[test]
+fn service_fills_what_the_string_leaves_out() {
+    let h = ServiceHome::new(PROD, None);
+    for s in ["service=prod", "postgres://?service=prod", "postgresql:///?service=prod"] {
+        let spec = h.ok(s, &[]);
+        assert_eq!(hosts(&spec), [("db.example.com".to_owned(), 6543)], "{s}");
+        assert_eq!(spec.dbname(), "app", "{s}");
+        assert_eq!(spec.user(), "bob", "{s}");
+        assert_eq!(spec.sslmode(), SslMode::Require, "{s}");
+    }
+    // The connection string beats the service; the next group is not read.
+    let spec = h.ok("service=prod dbname=reports port=7000", &[]);
+    assert_eq!(hosts(&spec), [("db.example.com".to_owned(), 7000)]);
+    assert_eq!(spec.dbname(), "reports");
+    let spec = h.ok("postgres://carol@/reports?service=prod", &[]);
+    assert_eq!((spec.user(), spec.dbname()), ("carol", "reports"));
+    // An explicitly empty value blocks the service's, as it blocks PG* variables.
+    assert_eq!(h.ok("service=prod host=''", &[]).host(), params::default_socket_dir());
+}
+
+#[test]
+fn service_beats_pg_variables_which_fill_the_rest() {
+    let h = ServiceHome::new("[s]\nhost=svc.example.com\n", None);
+    let env = [("PGHOST", "envhost"), ("PGPORT", "6000"), ("PGDATABASE", "envdb")];
+    let spec = h.ok("service=s", &env);
+    assert_eq!(hosts(&spec), [("svc.example.com".to_owned(), 6000)]);
+    assert_eq!(spec.dbname(), "envdb");
+    // PGSERVICE names the service when the string does not.
+    let env = [("PGSERVICE", "prod")];
+    let h = ServiceHome::new(PROD, None);
+    assert_eq!(h.ok("", &env).host(), "db.example.com");
+    assert_eq!(h.ok("service=staging", &env).host(), "staging.example.com");
+}
+
+#[test]
+fn service_file_precedence() {
+    let h = ServiceHome::new("[s]\nhost=home\n", None);
+    let dir = tempfile::tempdir().unwrap();
+    let named = dir.path().join("named.conf");
+    std::fs::write(&named, "[s]\nhost=named\n").unwrap();
+    let other = dir.path().join("other.conf");
+    std::fs::write(&other, "[s]\nhost=option\n").unwrap();
+    let named_var = [("PGSERVICEFILE", named.to_str().unwrap())];
+    // servicefile= beats PGSERVICEFILE, which beats ~/.pg_service.conf.
+    assert_eq!(h.ok("service=s", &[]).host(), "home");
+    assert_eq!(h.ok("service=s", &named_var).host(), "named");
+    let s = format!("service=s servicefile='{}'", other.display());
+    assert_eq!(h.ok(&s, &named_var).host(), "option");
+
+    // The user's file wins over the system's; the system's is read only
+    // for a service the user's file does not define.
+    h.system_file("[s]\nhost=system\n[sys_only]\nhost=system-only\nport=5999\n");
+    assert_eq!(h.ok("service=s", &[]).host(), "home");
+    assert_eq!(hosts(&h.ok("service=sys_only", &[])), [("system-only".to_owned(), 5999)]);
+    // A user file that does not exist is skipped.
+    let missing = [("PGSERVICEFILE", "/nonexistent/pg_service.conf")];
+    assert_eq!(h.ok("service=s", &missing).host(), "system");
+}
+
+#[test]
+fn service_not_defined_is_an_error() {
+    let h = ServiceHome::new(PROD, None);
+    for (s, env) in [("service=nope", vec![]), ("", vec![("PGSERVICE", "nope")])] {
+        let err = h.parse(s, &env).unwrap_err();
+        assert!(matches!(err, Error::InvalidConnInfo(_)), "{err:?}");
+        assert_eq!(err.kind(), crate::error::ErrorKind::Input);
+        let text = err.to_string();
+        assert!(text.contains("\"nope\"") && text.contains(".pg_service.conf"), "{text}");
+    }
+    // A prefix of a group's name is not that group.
+    assert!(h.parse("service=pro", &[]).is_err());
+    assert!(h.parse("service=prod]", &[]).is_err());
+}
+
+#[test]
+fn service_file_syntax() {
+    let file = Path::new("svc.conf");
+    let found = |text: &str, name: &str| service::find(text, name, file);
+    let values = found("[a]\n# c\n\n  host = h  \nport=1\nhost=second\n[b]\nport=2\n", "a")
+        .unwrap()
+        .unwrap();
+    assert_eq!(values, [("host", "h".to_owned()), ("port", "1".to_owned())]);
+    assert_eq!(found("[a]\nhost=h\n", "b").unwrap(), None);
+    // A value may hold `=` (options, application names).
+    let values = found("[a]\noptions=-c search_path=x\n", "a").unwrap().unwrap();
+    assert_eq!(values, [("options", "-c search_path=x".to_owned())]);
+    // Lines of other groups are never checked.
+    assert!(found("[b]\nnonsense\n[a]\nhost=h\n", "a").unwrap().is_some());
+
+    let err = |text: &str| found(text, "a").unwrap_err().to_string();
+    assert!(err("[a]\nhost\n").contains("svc.conf\", line 2"), "{}", err("[a]\nhost\n"));
+    assert!(err("[a]\nservice=b\n").contains("nested service"));
+    assert!(err("[a]\n\nbogus=1\n").contains("line 3"));
+    assert!(err("[a]\nsslkey=/k\n").contains("not supported"));
+}
+
+#[test]
+fn service_naming_a_pgpass_entry_gets_its_password() {
+    let pgpass = "db.example.com:6543:app:bob:from-pgpass\n*:*:*:*:wildcard\n";
+    let h = ServiceHome::new(PROD, Some(pgpass));
+    let spec = h.ok("service=prod", &[]);
+    assert_eq!(password(&spec), Some("from-pgpass"));
+    let file = h.home.path().join(".pgpass");
+    assert_eq!(spec.password_source(0), Some(PasswordSource::PassFile(file)));
+    // The lookup uses the resolved values: another database, another line.
+    assert_eq!(password(&h.ok("service=prod dbname=other", &[])), Some("wildcard"));
+
+    // A service may name its password file, and even its password.
+    let dir = tempfile::tempdir().unwrap();
+    let (_pdir, passfile) = pgpass_file("h:5432:*:*:svc-file\n", 0o600);
+    let text =
+        format!("[p]\nhost=h\npassfile={}\n[q]\nhost=h\npassword=inline\n", passfile.display());
+    let conf = dir.path().join("svc.conf");
+    std::fs::write(&conf, text).unwrap();
+    let var = [("PGSERVICEFILE", conf.to_str().unwrap())];
+    assert_eq!(password(&h.ok("service=p", &var)), Some("svc-file"));
+    let spec = h.ok("service=q", &var);
+    assert_eq!(password(&spec), Some("inline"));
+    assert!(!spec.redacted().contains("inline"), "{}", spec.redacted());
 }
 
 // ---- redaction ----

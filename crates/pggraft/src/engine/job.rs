@@ -154,6 +154,14 @@ pub struct TableTask {
 }
 
 impl TableTask {
+    /// Chunk `c`'s share of the table's heap bytes: an equal part, the last
+    /// taking what the division leaves, so the shares add up to `bytes`.
+    pub(crate) fn chunk_bytes(&self, c: usize) -> u64 {
+        let n = self.chunks.len().max(1) as u64;
+        let part = self.bytes / n;
+        if c as u64 + 1 == n { self.bytes - part * (n - 1) } else { part }
+    }
+
     /// The source rows of a chunk as a query.
     pub(crate) fn select_sql(&self, chunk: Chunk, cast: bool) -> String {
         let cols: Vec<String> = self.columns.iter().map(|c| c.select_item(cast)).collect();

@@ -56,6 +56,8 @@ pub struct TableReport {
     pub source: QualifiedName,
     pub target: QualifiedName,
     pub rows: u64,
+    /// Heap bytes: the source table's size when the job was planned, the
+    /// one measure of both strategies (see [`ProgressSink`]).
     pub bytes: u64,
     pub seconds: f64,
 }

@@ -18,7 +18,7 @@ use tokio_postgres::error::SqlState;
 use super::data::{copy_chunk, insert_select_chunk};
 use super::finish::Finish;
 use super::job::{Job, SequenceTask, Strategy, TableTask};
-use super::progress::{Cancel, ProgressSink};
+use super::progress::{Cancel, ProgressSink, Tracker};
 use super::scheduler::{Next, Scheduler, Work};
 use super::{EngineReport, RunOptions, TableReport};
 use crate::conn::{Access, Side, Snapshot, prepare_session};
@@ -109,13 +109,14 @@ async fn run_inner(
     progress.phase("data");
     let total: u64 = job.tables.iter().map(|t| t.bytes).sum();
     progress.data_started(total, job.tables.len());
+    let tracker = Tracker::new(progress, &job.tables);
     let shared = Arc::new(Shared {
         state: Mutex::new(Scheduler::new(&job)),
         notify: Notify::new(),
         tables: job.tables,
         locks: Mutex::new(HashMap::new()),
     });
-    report.tables = run_workers(opts, shared, &snapshot, finish.fresh_tables(), progress).await?;
+    report.tables = run_workers(opts, shared, &snapshot, finish.fresh_tables(), &tracker).await?;
     report.tables.sort_by(|a, b| a.source.cmp(&b.source));
     snapshot.release().await?;
     report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64()));
@@ -291,15 +292,17 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                         r => break r,
                     }
                 };
-                let (rows, bytes) = match result {
-                    Ok(x) => x,
+                let rows = match result {
+                    Ok((rows, _streamed)) => rows,
                     Err(e) => {
                         shared.fail(e);
                         return Ok(());
                     }
                 };
-                ctx.progress.chunk_done(&task.label, task.bytes / task.chunks.len() as u64);
-                let done = shared.state.lock().expect("scheduler lock").chunk_done(t, rows, bytes);
+                // Reports count heap bytes whatever the strategy (see `progress`).
+                let heap = task.chunk_bytes(c);
+                ctx.progress.chunk_done(&task.label, heap);
+                let done = shared.state.lock().expect("scheduler lock").chunk_done(t, rows, heap);
                 if let Some((r, b)) = done {
                     ctx.progress.table_done(&task.label, r, b);
                 }
@@ -385,7 +388,7 @@ async fn load_chunk(
             ctx.snapshot.begin_on(conn, Access::ReadWrite, &truncate).await?;
             let rows = insert_select_chunk(conn, task, chunk).await?;
             conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
-            Ok((rows, task.bytes / task.chunks.len() as u64))
+            Ok((rows, task.chunk_bytes(c)))
         }
         Strategy::Copy { binary } => {
             if conns.source.is_none() {

@@ -6,4 +6,5 @@ mod common;
 mod diff;
 mod inspect;
 mod migrate;
+mod progress;
 mod verify;
