@@ -35,6 +35,8 @@ enum Command {
     Migrate(cmd::migrate::MigrateArgs),
     /// Bring a renamed copy's structure up to date after its source changed.
     SyncSchema(cmd::sync_schema::SyncSchemaArgs),
+    /// Bring an earlier copy's data up to date: reload, or copy only what changed.
+    Refresh(cmd::refresh::RefreshArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
 }
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
             Command::Diff(a) => cmd::diff::run(a).await,
             Command::Migrate(a) => cmd::migrate::run(a).await,
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
+            Command::Refresh(a) => cmd::refresh::run(a).await,
         }
     }))
 }

@@ -260,15 +260,16 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     }
 }
 
-/// Progress bars on a terminal, plain lines otherwise.
-struct TermProgress {
+/// Progress bars on a terminal, plain lines otherwise (clone's and
+/// refresh's).
+pub(crate) struct TermProgress {
     enabled: bool,
     bars: Option<(MultiProgress, ProgressBar)>,
     tables: Mutex<HashMap<QualifiedName, ProgressBar>>,
 }
 
 impl TermProgress {
-    fn new(enabled: bool) -> TermProgress {
+    pub(crate) fn new(enabled: bool) -> TermProgress {
         let bars = (enabled && output::stderr_is_terminal()).then(|| {
             let mp = MultiProgress::new();
             let overall = mp.add(ProgressBar::new(0));
@@ -284,7 +285,7 @@ impl TermProgress {
         TermProgress { enabled, bars, tables: Mutex::new(HashMap::new()) }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some((_, overall)) = &self.bars {
             overall.finish_and_clear();
         }
@@ -351,5 +352,9 @@ impl ProgressSink for TermProgress {
             b.finish_and_clear();
         }
         self.line(format!("  copied {table}: {rows} rows, {}", HumanBytes(bytes)));
+    }
+
+    fn table_compared(&self, table: &QualifiedName, differing: u64) {
+        self.line(format!("  compared {table}: {differing} rows differ"));
     }
 }

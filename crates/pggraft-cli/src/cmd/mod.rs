@@ -8,5 +8,6 @@ pub mod demo;
 pub mod diff;
 pub mod inspect;
 pub mod migrate;
+pub mod refresh;
 pub mod sync_schema;
 pub mod verify;

@@ -20,6 +20,9 @@ pub trait ProgressSink: Send + Sync {
     fn chunk_done(&self, _table: &QualifiedName, _heap_bytes: u64) {}
     fn table_done(&self, _table: &QualifiedName, _rows: u64, _bytes: u64) {}
     fn statement_done(&self, _what: &str, _object: &str) {}
+    /// A table was compared with its copy (refresh): `differing` rows
+    /// will be written or deleted.
+    fn table_compared(&self, _table: &QualifiedName, _differing: u64) {}
 }
 
 /// A [`ProgressSink`] that reports nothing.

@@ -19,6 +19,7 @@
 mod checksum;
 mod locate;
 mod policy;
+pub(crate) mod ranges;
 mod schema;
 mod session;
 
