@@ -378,6 +378,17 @@ async fn work(ctx: &Ctx<'_>, w: &Worker, g: &Group) -> Result<Vec<MemberReport>>
             }
         }
     }
+    // Test hook: fail once everything of the group is written, just before
+    // the commit, to prove the transaction takes it all back.
+    #[cfg(feature = "failpoints")]
+    for m in &g.members {
+        let label = m.tasks.first().map(|&t| &ctx.tables[t].label);
+        if let Some(l) =
+            label.filter(|l| ctx.opts.fail_on_table.as_deref() == Some(l.name.as_str()))
+        {
+            return Err(Error::input(format!("injected failure after writing {l}")));
+        }
+    }
     if !restore.is_empty() {
         dst.batch_execute(&restore.join("; ")).await.ctx("re-enabling triggers")?;
     }
@@ -421,10 +432,6 @@ async fn disable_triggers(dst: &Client, tables: &[String]) -> Result<Vec<String>
 /// Loads one task's rows into its `build` relation, in the open transaction.
 async fn load_task(ctx: &Ctx<'_>, w: &Worker, t: &TableTask, freeze: bool) -> Result<(u64, u64)> {
     ctx.progress.table_started(&t.label, t.bytes);
-    #[cfg(feature = "failpoints")]
-    if ctx.opts.fail_on_table.as_deref() == Some(t.label.name.as_str()) {
-        return Err(Error::input(format!("injected failure while copying {}", t.label)));
-    }
     let (mut rows, mut bytes) = (0, 0);
     for &chunk in &t.chunks {
         let (r, b) = match t.strategy {

@@ -145,7 +145,7 @@ impl PreparedRefresh {
 }
 
 /// Prepares the refresh of one set of copies (see the module docs).
-pub async fn prepare(opts: &RefreshOptions, mut set: CopySet) -> Result<PreparedRefresh> {
+pub async fn prepare(opts: &RefreshOptions, set: CopySet) -> Result<PreparedRefresh> {
     if opts.jobs == 0 {
         return Err(RefreshError::Options("--jobs must be at least 1".into()).into());
     }
@@ -157,8 +157,55 @@ pub async fn prepare(opts: &RefreshOptions, mut set: CopySet) -> Result<Prepared
         )
         .into());
     }
-    let same_database = set.source.same_database(&opts.target);
     let snapshot = Snapshot::export(&set.source).await.map_err(|e| e.on(Side::Source))?;
+    match plan_in(opts, set, &snapshot).await {
+        Ok(p) => Ok(p.with_snapshot(snapshot)),
+        Err(e) => {
+            // End the snapshot's transaction now: it holds locks on the
+            // source's tables (a DDL statement waits for them) until its
+            // session closes, which may be later than the caller thinks.
+            let _ = snapshot.release().await;
+            Err(e)
+        }
+    }
+}
+
+/// A [`PreparedRefresh`] but for its snapshot.
+struct Parts {
+    set: CopySet,
+    plans: Vec<TablePlan>,
+    groups: Vec<GroupPlan>,
+    sequences: Vec<SequenceTask>,
+    matviews: Vec<QualifiedName>,
+    matview_stmts: Vec<Stmt>,
+    warnings: Vec<String>,
+    insert_select: bool,
+    replica_role: bool,
+    stamp: Stamp,
+    session_tag: String,
+}
+
+impl Parts {
+    fn with_snapshot(self, snapshot: Snapshot) -> PreparedRefresh {
+        PreparedRefresh {
+            set: self.set,
+            plans: self.plans,
+            groups: self.groups,
+            sequences: self.sequences,
+            matviews: self.matviews,
+            matview_stmts: self.matview_stmts,
+            warnings: self.warnings,
+            insert_select: self.insert_select,
+            replica_role: self.replica_role,
+            snapshot,
+            stamp: self.stamp,
+            session_tag: self.session_tag,
+        }
+    }
+}
+
+async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -> Result<Parts> {
+    let same_database = set.source.same_database(&opts.target);
     let holder = snapshot.session().expect("an exported snapshot has its session");
     let row = holder
         .query_one("SELECT now()::text, pg_catalog.pg_current_snapshot()::text", &[])
@@ -168,7 +215,7 @@ pub async fn prepare(opts: &RefreshOptions, mut set: CopySet) -> Result<Prepared
 
     let filter =
         SchemaFilter { include: set.naming.patterns(), exclude: set.exclude_schemas.clone() };
-    let helpers = snapshot_helpers(&set.source, &snapshot, CATALOG_HELPERS).await;
+    let helpers = snapshot_helpers(&set.source, snapshot, CATALOG_HELPERS).await;
     let mut cat = introspect_with(holder, &helpers, &filter).await?;
     drop(helpers);
     if cat.schemas.is_empty() {
@@ -247,7 +294,7 @@ pub async fn prepare(opts: &RefreshOptions, mut set: CopySet) -> Result<Prepared
     warnings.extend(seq_warnings);
     let (matviews, matview_stmts) = matview_work(&cat, &renamed, &tgt, &tgt_keys);
     let tag = format!("pggraft-refresh-{}_{}", std::process::id(), nanos());
-    Ok(PreparedRefresh {
+    Ok(Parts {
         set,
         plans,
         groups,
@@ -257,7 +304,6 @@ pub async fn prepare(opts: &RefreshOptions, mut set: CopySet) -> Result<Prepared
         warnings,
         insert_select: same_database,
         replica_role,
-        snapshot,
         stamp,
         session_tag: tag,
     })

@@ -7,4 +7,5 @@ mod diff;
 mod diff_cases;
 mod inspect;
 mod migrate;
+mod refresh;
 mod verify;
