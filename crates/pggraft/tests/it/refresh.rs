@@ -610,3 +610,41 @@ async fn refresh_counts_are_tracked_across_concurrent_groups() {
         assert_eq!(table_hash(&src, &format!("app.t{i}")), table_hash(&dst, &format!("app.t{i}")));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_waits_for_a_long_reader_within_lock_timeout_and_retries() {
+    let src = db_with("refresh_lock_src", APP);
+    let dst = db_with("refresh_lock_dst", "");
+    clone_copy(&src, &dst, |o| o.naming.schemas = schemas(&["app"])).await;
+    src.psql(CHANGES).unwrap();
+    // A reader in a long transaction holds events.
+    let reader = spec(&dst).connect().await.unwrap();
+    reader.batch_execute("BEGIN; SELECT count(*) FROM app.events").await.unwrap();
+    let before = table_hash(&dst, "app.events");
+
+    // Never released in time: refused after every attempt, events as it was.
+    let mut opts = options(&dst, &["app"]);
+    opts.lock_timeout = std::time::Duration::from_millis(200);
+    opts.lock_retries = 1;
+    let err = refresh_with(&opts).await.unwrap_err();
+    let Error::LockTimeout { tables, attempts, .. } = &err else { panic!("{err}") };
+    assert_eq!(*attempts, 2, "{err}");
+    assert!(tables.iter().any(|t| t.contains("events")), "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(table_hash(&dst, "app.events"), before);
+
+    // Released while the refresh pauses between attempts: it goes through,
+    // and the report says it had to wait.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        reader.batch_execute("COMMIT").await.unwrap();
+    });
+    opts.lock_retries = 8;
+    let report = refresh_with(&opts).await.unwrap();
+    release.await.unwrap();
+    let events =
+        report.groups.iter().find(|g| g.tables.iter().any(|t| t.name == "events")).unwrap();
+    assert!(events.attempts > 1, "{events:?}");
+    assert!(events.lock_wait_seconds >= 0.2, "{events:?}");
+    assert_same_rows(&src, &dst, "app");
+}
