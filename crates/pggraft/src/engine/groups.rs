@@ -15,6 +15,12 @@
 //! connection rolls back the group in flight; groups committed earlier stay
 //! refreshed, so every table is either as it was or fully refreshed.
 //!
+//! A truncated group's plain secondary indexes are dropped before the rows
+//! go in and built again after, in the same transaction: cheaper than
+//! maintaining them row by row, and invisible to readers, who wait for the
+//! commit anyway. Indexes anything else depends on (constraints, partition
+//! trees, replica identity) are kept and maintained.
+//!
 //! User triggers of the group's tables are disabled inside the transaction
 //! and put back as they were before it commits, so loading fires none of
 //! them, as a clone's load fires none (a copy's `updated_at` trigger would
@@ -315,6 +321,21 @@ async fn work(ctx: &Ctx<'_>, w: &Worker, g: &Group) -> Result<Vec<MemberReport>>
             .ctx(format!("truncating {}", list.join(", ")))?;
     }
     let truncated = |q: &QualifiedName| g.truncate.iter().any(|t| &t.table == q);
+    // Loading into a table's indexes costs far more than building them
+    // afterwards (1M pgbench rows: 5.5 s with a secondary index, 3.2 s
+    // when it is dropped and built again); the table is empty and locked
+    // against readers anyway, so its plain indexes are rebuilt after.
+    let rebuild = if g.truncate.is_empty() {
+        vec![]
+    } else {
+        let reloaded: Vec<String> = g
+            .members
+            .iter()
+            .filter(|m| truncated(&m.table) && matches!(m.apply, Apply::Replace))
+            .map(|m| m.table.to_string())
+            .collect();
+        drop_plain_indexes(dst, &reloaded).await?
+    };
     let mut reports: Vec<MemberReport> = g
         .members
         .iter()
@@ -378,6 +399,9 @@ async fn work(ctx: &Ctx<'_>, w: &Worker, g: &Group) -> Result<Vec<MemberReport>>
             }
         }
     }
+    for stmt in &rebuild {
+        dst.batch_execute(stmt).await.ctx("rebuilding an index after the reload")?;
+    }
     // Test hook: fail once everything of the group is written, just before
     // the commit, to prove the transaction takes it all back.
     #[cfg(feature = "failpoints")]
@@ -393,6 +417,51 @@ async fn work(ctx: &Ctx<'_>, w: &Worker, g: &Group) -> Result<Vec<MemberReport>>
         dst.batch_execute(&restore.join("; ")).await.ctx("re-enabling triggers")?;
     }
     Ok(reports)
+}
+
+/// Drops the indexes of `tables` that nothing but their table depends on
+/// (no constraint's, no partition tree's, not the replica identity or
+/// clustering index, default tablespace, no per-column statistics target)
+/// and returns the statements that build them again, with their comments.
+async fn drop_plain_indexes(dst: &Client, tables: &[String]) -> Result<Vec<String>> {
+    if tables.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = dst
+        .query(
+            "SELECT i.indexrelid::regclass::text, pg_catalog.pg_get_indexdef(i.indexrelid), \
+                    pg_catalog.obj_description(i.indexrelid, 'pg_class') \
+             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indrelid = ANY(SELECT pg_catalog.to_regclass(x) FROM unnest($1::text[]) x) \
+             AND i.indisvalid AND NOT i.indisreplident AND NOT i.indisclustered \
+             AND c.reltablespace = 0 \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h \
+                             WHERE h.inhrelid = i.indexrelid OR h.inhparent = i.indexrelid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                             WHERE d.refclassid = 'pg_catalog.pg_class'::regclass \
+                             AND d.refobjid = i.indexrelid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a \
+                             WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0) \
+             ORDER BY 1",
+            &[&tables],
+        )
+        .await
+        .ctx("listing the indexes of the reloaded tables")?;
+    let mut drop = vec![];
+    let mut build = vec![];
+    for r in rows {
+        let (name, def, comment): (String, String, Option<String>) = (r.get(0), r.get(1), r.get(2));
+        drop.push(format!("DROP INDEX {name}"));
+        build.push(def);
+        if let Some(c) = comment {
+            build.push(format!("COMMENT ON INDEX {name} IS {}", literal(&c)));
+        }
+    }
+    if !drop.is_empty() {
+        dst.batch_execute(&drop.join("; ")).await.ctx("dropping indexes before the reload")?;
+    }
+    Ok(build)
 }
 
 /// Disables the enabled user triggers of `tables` (in the caller's

@@ -144,6 +144,7 @@ async fn compare_one(
                     name: c.name.clone(),
                     columns: d.key.iter().map(|&k| c.columns[k].clone()).collect(),
                     types: d.key.iter().map(|&k| c.types[k].clone()).collect(),
+                    typed_hash: c.typed_hash,
                 };
                 let positions: Vec<usize> = (0..d.key.len()).collect();
                 found.diff =

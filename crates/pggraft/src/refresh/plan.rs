@@ -380,15 +380,21 @@ impl PlanCtx<'_> {
                 .map(|c| c.type_name.clone())
                 .unwrap_or_default()
         };
+        let typed_hash = src
+            .columns
+            .iter()
+            .all(|c| crate::verify::ranges::typed_hash_ok(&c.type_name, c.collation.is_some()));
         let src_cmp = CompareTable {
             name: src.name.clone(),
             columns: src.columns.iter().map(|c| c.name.clone()).collect(),
             types: src.columns.iter().map(|c| c.type_name.clone()).collect(),
+            typed_hash,
         };
         let tgt_cmp = CompareTable {
             name: tgt.name.clone(),
             columns: ren.columns.iter().map(|c| c.name.clone()).collect(),
             types: ren.columns.iter().map(|c| tgt_type(&c.name)).collect(),
+            typed_hash,
         };
         let mut plan = TablePlan {
             source: src.name.clone(),

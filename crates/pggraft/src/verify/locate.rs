@@ -151,6 +151,19 @@ pub(super) async fn part_stats(
     bounds: &[Key],
     side: &str,
 ) -> Result<Vec<Stats>> {
+    part_stats_by(c, t, &t.row_hash(), key, r, bounds, side).await
+}
+
+/// [`part_stats`] with another per-row hash expression (`hash`).
+pub(super) async fn part_stats_by(
+    c: &Client,
+    t: &TableSql,
+    hash: &str,
+    key: &[usize],
+    r: &Range,
+    bounds: &[Key],
+    side: &str,
+) -> Result<Vec<Stats>> {
     let mut q = SideSql::new(t, key);
     let w = q.range_where(r);
     let k = q.key_expr();
@@ -161,8 +174,7 @@ pub(super) async fn part_stats(
     }
     case.push_str(&format!(" ELSE {} END", bounds.len()));
     let sql = format!(
-        "SELECT {case} AS part, count(*), COALESCE(sum({}), 0)::pg_catalog.text FROM {}{w} GROUP BY 1",
-        t.row_hash(),
+        "SELECT {case} AS part, count(*), COALESCE(sum({hash}), 0)::pg_catalog.text FROM {}{w} GROUP BY 1",
         t.from()
     );
     let rows = c
