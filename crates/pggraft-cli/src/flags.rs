@@ -48,6 +48,21 @@ pub fn conn_spec(value: &str) -> pggraft::Result<ConnSpec> {
     ConnSpec::parse(crate::config::resolve_connection(value))
 }
 
+/// `--source` when a command can find it elsewhere (refresh reads it from
+/// the copy's record).
+#[derive(Args)]
+pub struct SourceOpt {
+    /// Source connection: a postgres:// URL or a libpq keyword string.
+    #[arg(long, env = "PGGRAFT_SOURCE", hide_env_values = true, value_name = "CONN")]
+    pub source: Option<String>,
+}
+
+impl SourceOpt {
+    pub fn to_spec(&self) -> Result<Option<ConnSpec>> {
+        self.source.as_deref().map(|s| conn_spec(s).context("--source")).transpose()
+    }
+}
+
 /// `--target` alone, for the commands that work on one database.
 #[derive(Args)]
 pub struct TargetArg {

@@ -39,6 +39,8 @@ enum Command {
     Migrate(cmd::migrate::MigrateArgs),
     /// Bring a renamed copy's structure up to date after its source changed.
     SyncSchema(cmd::sync_schema::SyncSchemaArgs),
+    /// Bring an earlier copy's data up to date: reload, or copy only what changed.
+    Refresh(cmd::refresh::RefreshArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -143,6 +145,7 @@ fn main() -> ExitCode {
             Command::Diff(a) => cmd::diff::run(a).await,
             Command::Migrate(a) => cmd::migrate::run(a).await,
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
+            Command::Refresh(a) => cmd::refresh::run(a).await,
             Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
                 unreachable!("handled before")
             }

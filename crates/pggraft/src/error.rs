@@ -71,6 +71,18 @@ pub enum Error {
     },
     #[error("{0}")]
     Sandbox(#[from] pg_sandbox::Error),
+    /// A transaction could not lock the tables it changes within
+    /// `lock_timeout`, on every attempt: other sessions held them.
+    #[error(
+        "the target: could not lock {} within {timeout_ms} ms in {attempts} attempt(s): other \
+         sessions hold them; nothing of them was changed. Try again later, or raise \
+         --lock-timeout or --lock-retries",
+        tables.join(", ")
+    )]
+    LockTimeout { tables: Vec<String>, attempts: u32, timeout_ms: u64 },
+    /// `refresh` refused to start (see [`crate::refresh::RefreshError`]).
+    #[error(transparent)]
+    Refresh(#[from] crate::refresh::RefreshError),
 }
 
 fn side_of(side: Option<Side>) -> String {
@@ -95,6 +107,8 @@ impl Error {
             Error::Interrupted(_) => ErrorKind::Interrupted,
             Error::Internal(_) => ErrorKind::Internal,
             Error::Io { .. } | Error::Sandbox(_) => ErrorKind::Io,
+            Error::LockTimeout { .. } => ErrorKind::Database,
+            Error::Refresh(e) => e.kind(),
         }
     }
 
@@ -103,7 +117,7 @@ impl Error {
     /// that was not granted in time, a server shutting down.
     pub fn is_retryable(&self) -> bool {
         use tokio_postgres::error::SqlState;
-        if self.kind() == ErrorKind::Connection {
+        if self.kind() == ErrorKind::Connection || matches!(self, Error::LockTimeout { .. }) {
             return true;
         }
         self.sqlstate().is_some_and(|s| {

@@ -1,8 +1,9 @@
 //! pggraft: clone, verify, diff and migrate PostgreSQL schemas and data.
 //!
 //! The data flows one way: [`conn`] connects, [`catalog`] introspects into a
-//! model, [`rename`] transforms names, [`plan`] orders the work, [`copy`]
-//! executes it and [`verify`] proves the result. The library never prints to
+//! model, [`rename`] transforms names, [`plan`] orders the work, [`engine`]
+//! executes it and [`verify`] proves the result. [`clone`] and [`refresh`]
+//! are the engine's producers. The library never prints to
 //! a terminal; progress is reported through callbacks and results are values.
 
 pub mod catalog;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod graph;
 pub mod migrate;
 pub mod plan;
+pub mod refresh;
 pub mod rename;
 pub mod select;
 pub mod sql;

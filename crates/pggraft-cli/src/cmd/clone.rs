@@ -258,7 +258,7 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
 /// Progress bars on a terminal, plain lines otherwise. Sizes are heap bytes
 /// (the source tables' `pg_relation_size`), the engine's one measure: the
 /// overall bar follows `data_progress`, which moves while a table streams.
-struct TermProgress {
+pub(crate) struct TermProgress {
     enabled: bool,
     bars: Option<(MultiProgress, ProgressBar)>,
     tables: Mutex<HashMap<QualifiedName, ProgressBar>>,
@@ -269,7 +269,7 @@ struct TermProgress {
 const TICK: Duration = Duration::from_millis(200);
 
 impl TermProgress {
-    fn new(enabled: bool) -> TermProgress {
+    pub(crate) fn new(enabled: bool) -> TermProgress {
         let bars = (enabled && output::stderr_is_terminal()).then(|| {
             let mp = MultiProgress::new();
             let overall = mp.add(ProgressBar::new(0));
@@ -286,7 +286,7 @@ impl TermProgress {
         TermProgress { enabled, bars, tables: Mutex::new(HashMap::new()) }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some((_, overall)) = &self.bars {
             overall.finish_and_clear();
         }
@@ -361,5 +361,9 @@ impl ProgressSink for TermProgress {
             b.finish_and_clear();
         }
         self.line(format!("  copied {table}: {rows} rows, {} of heap", HumanBytes(bytes)));
+    }
+
+    fn table_compared(&self, table: &QualifiedName, differing: u64) {
+        self.line(format!("  compared {table}: {differing} rows differ"));
     }
 }

@@ -10,5 +10,6 @@ pub mod diff;
 pub mod docs;
 pub mod inspect;
 pub mod migrate;
+pub mod refresh;
 pub mod sync_schema;
 pub mod verify;

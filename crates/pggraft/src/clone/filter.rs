@@ -11,7 +11,7 @@ use crate::sql::QualifiedName;
 /// Removes relations left out by `-t`/`-T`, and every object that depends
 /// on them (views, foreign keys, functions over their row types …), with a
 /// warning for each dependent object so nothing vanishes silently.
-pub(super) fn exclude_relations(cat: &mut Catalog, tables: &TableFilter) -> Vec<String> {
+pub(crate) fn exclude_relations(cat: &mut Catalog, tables: &TableFilter) -> Vec<String> {
     if tables.is_empty() {
         return vec![];
     }

@@ -22,6 +22,7 @@ use crate::error::Result;
 use crate::rename::Naming;
 use crate::select::{Pattern, TableFilter, TablePattern};
 
+pub(crate) use filter::exclude_relations;
 pub use prepare::prepare;
 
 /// How table data moves, as the user chose it.
@@ -118,7 +119,7 @@ impl PreparedClone {
     pub fn schemas(&self) -> Vec<SchemaSwap> {
         match &self.finish {
             Finish::Swap { schemas, .. } => schemas.clone(),
-            Finish::InPlace { .. } => self
+            Finish::InPlace { .. } | Finish::Groups(_) => self
                 .schema_map
                 .iter()
                 .map(|(s, t)| SchemaSwap {

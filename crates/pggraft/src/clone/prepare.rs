@@ -88,6 +88,11 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&target).await?;
     let existing = check_target(&target, opts, &final_map, &renamed).await?;
+    let record = if opts.data_only {
+        None
+    } else {
+        record(&target, holder, opts, &final_map, &cat.database, &mut warnings).await?
+    };
     let new_extensions =
         if same_database { vec![] } else { missing_extensions(&target, &renamed).await? };
 
@@ -152,7 +157,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     let finish = if opts.data_only {
         Finish::InPlace { truncate: false }
     } else {
-        Finish::Swap { schemas, new_extensions }
+        Finish::Swap { schemas, new_extensions, record }
     };
     Ok(PreparedClone {
         schema_map: final_map,
@@ -164,6 +169,54 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         snapshot,
         session_tag: tag,
     })
+}
+
+/// The SQL that records the copy in `pggraft.copies` (run in the swap's
+/// transaction), so that `refresh` can redo its data part with no other
+/// flags. A role that cannot write the record still gets its clone, with a
+/// warning.
+async fn record(
+    target: &tokio_postgres::Client,
+    holder: &tokio_postgres::Client,
+    opts: &CloneOptions,
+    final_map: &BTreeMap<String, String>,
+    database: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<String>> {
+    use crate::refresh::record::{self, CopyOptions, NewRecord};
+    if !record::writable(target).await? {
+        warnings.push(format!(
+            "role {:?} cannot write pggraft.copies on the target, so the copy is not recorded: \
+             refresh it with --source and -n SRC=DST",
+            opts.target.user()
+        ));
+        return Ok(None);
+    }
+    let row = holder
+        .query_one("SELECT now()::text, pg_catalog.pg_current_snapshot()::text", &[])
+        .await
+        .ctx("reading the source snapshot's time")?;
+    let (at, snapshot): (String, Option<String>) = (row.get(0), row.get(1));
+    let rows: Vec<NewRecord> = final_map
+        .iter()
+        .map(|(s, t)| NewRecord {
+            target_schema: t.clone(),
+            source_schema: s.clone(),
+            source: opts.source.redacted(),
+            source_database: database.to_string(),
+            options: CopyOptions {
+                lower_case: opts.naming.lower_case,
+                template: opts.naming.template.clone(),
+                tables: opts.tables.clone(),
+                exclude_table_data: opts.exclude_table_data.clone(),
+            },
+            made_by: "clone",
+            snapshot_at: at.clone(),
+            snapshot: snapshot.clone(),
+        })
+        .collect();
+    let ensure = !record::exists(target).await?;
+    Ok(Some(record::record_sql(&rows, ensure)))
 }
 
 fn nanos() -> u32 {

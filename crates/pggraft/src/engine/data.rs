@@ -29,6 +29,30 @@ pub(crate) async fn copy_chunk(
     fresh: bool,
     progress: &dyn ProgressSink,
 ) -> Result<(u64, u64)> {
+    let what = || format!("copying {} into {}", t.label, t.build);
+    if fresh {
+        dst.batch_execute(&format!("BEGIN; TRUNCATE ONLY {}", t.build)).await.ctx(what())?;
+    }
+    let done = copy_stream(src, dst, t, chunk, binary, fresh, progress).await?;
+    if fresh {
+        dst.batch_execute("COMMIT").await.ctx(what())?;
+    }
+    Ok(done)
+}
+
+/// Streams one chunk with COPY inside whatever transaction `dst` is in
+/// (the caller's: a refresh loads a whole group of tables in one). With
+/// `freeze`, the rows are written frozen, which needs `t.build` created or
+/// truncated in that same transaction.
+pub(crate) async fn copy_stream(
+    src: &Client,
+    dst: &Client,
+    t: &TableTask,
+    chunk: Chunk,
+    binary: bool,
+    freeze: bool,
+    progress: &dyn ProgressSink,
+) -> Result<(u64, u64)> {
     // Text when a column's binary form would name type OIDs that differ
     // between the two sides.
     let format = if binary { "binary" } else { "text" };
@@ -38,7 +62,7 @@ pub(crate) async fn copy_chunk(
         }
         None => format!("COPY ({}) TO STDOUT (FORMAT {format})", t.select_sql(chunk, false)),
     };
-    let opts = if fresh { format!("FORMAT {format}, FREEZE") } else { format!("FORMAT {format}") };
+    let opts = if freeze { format!("FORMAT {format}, FREEZE") } else { format!("FORMAT {format}") };
     // No column list when there is no column to write (every column is
     // generated, or the table has none): `()` is a syntax error, and COPY
     // without a list writes exactly the non-generated columns.
@@ -48,9 +72,6 @@ pub(crate) async fn copy_chunk(
         format!("COPY {} ({}) FROM STDIN ({opts})", t.build, t.target_columns())
     };
     let what = || format!("copying {} into {}", t.label, t.build);
-    if fresh {
-        dst.batch_execute(&format!("BEGIN; TRUNCATE ONLY {}", t.build)).await.ctx(what())?;
-    }
     let stream = src.copy_out(out_sql.as_str()).await.ctx(what())?;
     let sink = dst.copy_in::<_, bytes::Bytes>(in_sql.as_str()).await.ctx(what())?;
     pin_mut!(stream);
@@ -74,9 +95,6 @@ pub(crate) async fn copy_chunk(
         sink.feed(block.split().freeze()).await.ctx(what())?;
     }
     let rows = sink.as_mut().finish().await.ctx(what())?;
-    if fresh {
-        dst.batch_execute("COMMIT").await.ctx(what())?;
-    }
     Ok((rows, bytes))
 }
 

@@ -7,15 +7,20 @@
 //!   names and renamed into place in one transaction at the end; on failure
 //!   the build schemas (and extensions the job created) are dropped, so the
 //!   target is as it was.
-//! - [`Finish::InPlace`] (data-only; refresh's reload will use it): rows are
-//!   loaded into existing tables, truncated first in the loading transaction
-//!   when `truncate` is set.
+//! - [`Finish::InPlace`] (data-only): rows are loaded into existing tables,
+//!   truncated first in the loading transaction when `truncate` is set.
+//! - [`Finish::Groups`] (refresh): existing tables are replaced or merged
+//!   group by group, each group in one transaction that commits as soon as
+//!   it is loaded ([`super::groups`]); on failure the group in flight rolls
+//!   back (its sessions are stopped so that it does at once) and the groups
+//!   committed before stay refreshed.
 //!
 //! `follow` adds a third: hand over to a change stream that starts at the
 //! snapshot's consistent point (see [`crate::conn::Origin::Slot`]).
 
 use tokio_postgres::Client;
 
+use super::groups::GroupLoad;
 use crate::conn::ConnSpec;
 use crate::error::{Error, PgResultExt, Result};
 use crate::sql::ident;
@@ -37,9 +42,14 @@ pub enum Finish {
         schemas: Vec<SchemaSwap>,
         /// Extensions the job creates on the target (dropped on failure).
         new_extensions: Vec<String>,
+        /// SQL run in the swap's transaction after the renames (clone's
+        /// entry in `pggraft.copies`), so a failed job records nothing.
+        record: Option<String>,
     },
     /// Load into existing tables.
     InPlace { truncate: bool },
+    /// Replace or merge existing tables group by group.
+    Groups(GroupLoad),
 }
 
 impl Finish {
@@ -49,27 +59,35 @@ impl Finish {
         match self {
             Finish::Swap { .. } => true,
             Finish::InPlace { truncate } => *truncate,
+            Finish::Groups(_) => false,
         }
     }
 
     /// Runs once all data and post-data work is done.
     pub(crate) async fn complete(&self, main: &Client) -> Result<()> {
-        let Finish::Swap { schemas, .. } = self else { return Ok(()) };
-        swap(main, schemas).await
+        let Finish::Swap { schemas, record, .. } = self else { return Ok(()) };
+        swap(main, schemas, record.as_deref()).await
     }
 
     /// Undoes what a failed job built. `tag` is the `application_name` of
     /// the job's target sessions, stopped first so their locks go.
     pub(crate) async fn abort(&self, target: &ConnSpec, tag: &str) -> Result<()> {
-        let Finish::Swap { schemas, new_extensions } = self else { return Ok(()) };
+        let (schemas, new_extensions) = match self {
+            Finish::Swap { schemas, new_extensions, .. } => (schemas, new_extensions),
+            Finish::Groups(_) => (&vec![], &vec![]),
+            Finish::InPlace { .. } => return Ok(()),
+        };
         let c = target.connect().await?;
+        // A group transaction busy in a long statement would notice its
+        // client is gone only when it next writes to it; stopping it rolls
+        // it back now (and lets go of its locks).
         c.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE application_name = $1 AND pid <> pg_backend_pid()",
             &[&tag],
         )
         .await
-        .ctx("stopping this clone's sessions")?;
+        .ctx("stopping this run's sessions")?;
         for s in schemas {
             c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.build)))
                 .await
@@ -82,8 +100,8 @@ impl Finish {
     }
 }
 
-/// Renames the build schemas into place in one transaction.
-async fn swap(main: &Client, schemas: &[SchemaSwap]) -> Result<()> {
+/// Renames the build schemas into place in one transaction (with `record`).
+async fn swap(main: &Client, schemas: &[SchemaSwap], record: Option<&str>) -> Result<()> {
     let mut sql = String::from("BEGIN;");
     // Extensions living in a schema about to be replaced (including ones
     // this job just created there) move into the copy first: dropping the
@@ -119,6 +137,10 @@ async fn swap(main: &Client, schemas: &[SchemaSwap]) -> Result<()> {
             sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&s.target)));
         }
         sql.push_str(&format!(" ALTER SCHEMA {} RENAME TO {};", ident(&s.build), ident(&s.target)));
+    }
+    if let Some(r) = record {
+        sql.push(' ');
+        sql.push_str(r);
     }
     sql.push_str(" COMMIT;");
     if let Err(e) = main.batch_execute(&sql).await {

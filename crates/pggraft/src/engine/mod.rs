@@ -1,19 +1,22 @@
 //! The copy engine: one way to move rows from one snapshot of a source into
 //! a target, whatever asked for it.
 //!
-//! A producer describes a [`Job`] (clone's planner in [`crate::clone`] today;
-//! refresh's changed ranges and map's mapped tables later): structure
+//! A producer describes a [`Job`] (clone's planner in [`crate::clone`],
+//! refresh's reloads and changed keys in [`crate::refresh`]; map's mapped
+//! tables later): structure
 //! statements, table tasks each with its own source, column expressions and
 //! [`Strategy`], sequences and materialized views. [`run`] executes it under
 //! one [`Snapshot`](crate::conn::Snapshot) — structure in one transaction,
 //! then data workers and statement workers fed by the [`scheduler`] — and a
 //! [`Finish`] value decides how it ends (swap temporary schemas into place,
-//! or load in place). A new feature is a new producer or a new finish, not a
+//! load in place, or replace and merge existing tables group by group in
+//! [`groups`]). A new feature is a new producer or a new finish, not a
 //! new engine. The engine leaves introspection to [`crate::catalog`],
 //! renaming to [`crate::rename`] and statement ordering to [`crate::plan`].
 
 mod data;
 mod finish;
+pub mod groups;
 mod job;
 mod progress;
 mod run;
@@ -25,6 +28,7 @@ use crate::conn::ConnSpec;
 use crate::sql::QualifiedName;
 
 pub use finish::{Finish, SchemaSwap};
+pub use groups::{Apply, Group, GroupLoad, GroupReport, Member, MemberReport, Merge, Truncate};
 pub use job::{
     Chunk, ColumnExpr, ColumnMap, Job, Locks, MatviewTask, SequenceTask, Strategy, TableSource,
     TableTask,
@@ -69,4 +73,6 @@ pub struct EngineReport {
     pub sequences: usize,
     /// (phase, seconds).
     pub phases: Vec<(String, f64)>,
+    /// With [`Finish::Groups`]: what each group's transaction did.
+    pub groups: Vec<GroupReport>,
 }

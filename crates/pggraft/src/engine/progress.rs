@@ -39,6 +39,9 @@ pub trait ProgressSink: Send + Sync {
     /// `data_started`): called whenever it grows, during a chunk too (see
     /// the module docs). It never goes back and ends at `total`.
     fn data_progress(&self, _done: u64, _total: u64) {}
+    /// A table was compared with its copy (refresh): `differing` rows
+    /// will be written or deleted.
+    fn table_compared(&self, _table: &QualifiedName, _differing: u64) {}
 }
 
 /// A [`ProgressSink`] that reports nothing.

@@ -53,7 +53,7 @@ pub async fn run(
 }
 
 /// Connects to the target as one of this run's sessions.
-async fn target_session(opts: &RunOptions) -> Result<Client> {
+pub(super) async fn target_session(opts: &RunOptions) -> Result<Client> {
     let c = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&c).await?;
     c.batch_execute(&format!(
@@ -110,16 +110,33 @@ async fn run_inner(
     let total: u64 = job.tables.iter().map(|t| t.bytes).sum();
     progress.data_started(total, job.tables.len());
     let tracker = Tracker::new(progress, &job.tables);
+    let mut job = job;
+    if let Finish::Groups(load) = finish {
+        // Group by group, each in one transaction; then the statements
+        // (materialized views), which read the refreshed tables.
+        let done = super::groups::run(opts, &job.tables, load, &snapshot, progress).await?;
+        report.tables = group_tables(&job.tables, load, &done);
+        report.groups = done;
+        job.tables.clear();
+        report.phases.push(("data".into(), t1.elapsed().as_secs_f64()));
+    }
+    let t2 = Instant::now();
     let shared = Arc::new(Shared {
         state: Mutex::new(Scheduler::new(&job)),
         notify: Notify::new(),
         tables: job.tables,
         locks: Mutex::new(HashMap::new()),
     });
-    report.tables = run_workers(opts, shared, &snapshot, finish.fresh_tables(), &tracker).await?;
+    let loaded = run_workers(opts, shared, &snapshot, finish.fresh_tables(), &tracker).await?;
+    if !matches!(finish, Finish::Groups(_)) {
+        report.tables = loaded;
+    }
     report.tables.sort_by(|a, b| a.source.cmp(&b.source));
     snapshot.release().await?;
-    report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64()));
+    match finish {
+        Finish::Groups(_) => report.phases.push(("statements".into(), t2.elapsed().as_secs_f64())),
+        _ => report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64())),
+    }
 
     // 4. Finish.
     if let Finish::Swap { .. } = finish {
@@ -131,6 +148,28 @@ async fn run_inner(
         finish.complete(&main).await?;
     }
     Ok(report)
+}
+
+/// One report per table task of a group run (rows streamed into it).
+fn group_tables(
+    tables: &[TableTask],
+    load: &super::GroupLoad,
+    done: &[super::GroupReport],
+) -> Vec<TableReport> {
+    let mut out = vec![];
+    for (g, r) in load.groups.iter().zip(done) {
+        for (m, mr) in g.members.iter().zip(&r.members) {
+            let Some(&first) = m.tasks.first() else { continue };
+            out.push(TableReport {
+                source: tables[first].label.clone(),
+                target: m.table.clone(),
+                rows: mr.copied,
+                bytes: mr.bytes,
+                seconds: r.held_seconds,
+            });
+        }
+    }
+    out
 }
 
 fn statement_error(s: &Stmt, e: &tokio_postgres::Error) -> Error {

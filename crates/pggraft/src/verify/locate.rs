@@ -30,7 +30,7 @@ use crate::sql::ident;
 /// Ranges with at most this many rows (on either side) are compared row by row.
 pub(super) const LEAF: i64 = 1000;
 /// How many parts a differing range is cut into.
-const FANOUT: i64 = 16;
+pub(super) const FANOUT: i64 = 16;
 /// Hash buckets for tables without a key (a power of two).
 const BUCKETS: i64 = 4096;
 /// At most this many differing buckets are fetched for a table without a
@@ -45,29 +45,29 @@ pub(super) struct Keyed<'a> {
     pub key: Vec<usize>,
 }
 
-type Key = Vec<String>;
+pub(super) type Key = Vec<String>;
 
 /// `[lo, hi)` in key order; `None` is unbounded.
 #[derive(Debug, Clone, Default)]
-struct Range {
-    lo: Option<Key>,
-    hi: Option<Key>,
+pub(super) struct Range {
+    pub lo: Option<Key>,
+    pub hi: Option<Key>,
 }
 
 /// Builds the SQL of one side: key expressions and parameters bound as text
 /// and cast to the key column's type on that side.
-struct SideSql<'a> {
+pub(super) struct SideSql<'a> {
     t: &'a TableSql,
     key: &'a [usize],
-    params: Vec<String>,
+    pub(super) params: Vec<String>,
 }
 
 impl<'a> SideSql<'a> {
-    fn new(t: &'a TableSql, key: &'a [usize]) -> SideSql<'a> {
+    pub(super) fn new(t: &'a TableSql, key: &'a [usize]) -> SideSql<'a> {
         SideSql { t, key, params: vec![] }
     }
 
-    fn cols(&self) -> Vec<String> {
+    pub(super) fn cols(&self) -> Vec<String> {
         self.key.iter().map(|&i| ident(&self.t.columns[i])).collect()
     }
 
@@ -77,7 +77,7 @@ impl<'a> SideSql<'a> {
         format!("({})", self.cols().join(", "))
     }
 
-    fn key_text(&self) -> String {
+    pub(super) fn key_text(&self) -> String {
         let cols: Vec<String> =
             self.cols().iter().map(|c| format!("{c}::pg_catalog.text")).collect();
         cols.join(", ")
@@ -96,7 +96,7 @@ impl<'a> SideSql<'a> {
         format!("({})", parts.join(", "))
     }
 
-    fn range_where(&mut self, r: &Range) -> String {
+    pub(super) fn range_where(&mut self, r: &Range) -> String {
         let k = self.key_expr();
         let mut conds = vec![];
         if let Some(lo) = &r.lo {
@@ -108,13 +108,13 @@ impl<'a> SideSql<'a> {
         if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) }
     }
 
-    fn param_refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+    pub(super) fn param_refs(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
     }
 }
 
 /// Key values that cut `r` into parts of `step` rows each (on this side).
-async fn boundaries(
+pub(super) async fn boundaries(
     c: &Client,
     t: &TableSql,
     key: &[usize],
@@ -143,9 +143,22 @@ async fn boundaries(
 }
 
 /// (count, hash sum) of each part of `r` cut at `bounds`.
-async fn part_stats(
+pub(super) async fn part_stats(
     c: &Client,
     t: &TableSql,
+    key: &[usize],
+    r: &Range,
+    bounds: &[Key],
+    side: &str,
+) -> Result<Vec<Stats>> {
+    part_stats_by(c, t, &t.row_hash(), key, r, bounds, side).await
+}
+
+/// [`part_stats`] with another per-row hash expression (`hash`).
+pub(super) async fn part_stats_by(
+    c: &Client,
+    t: &TableSql,
+    hash: &str,
     key: &[usize],
     r: &Range,
     bounds: &[Key],
@@ -161,8 +174,7 @@ async fn part_stats(
     }
     case.push_str(&format!(" ELSE {} END", bounds.len()));
     let sql = format!(
-        "SELECT {case} AS part, count(*), COALESCE(sum({}), 0)::pg_catalog.text FROM {}{w} GROUP BY 1",
-        t.row_hash(),
+        "SELECT {case} AS part, count(*), COALESCE(sum({hash}), 0)::pg_catalog.text FROM {}{w} GROUP BY 1",
         t.from()
     );
     let rows = c

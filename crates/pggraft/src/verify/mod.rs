@@ -26,6 +26,7 @@ mod checksum;
 mod locate;
 pub(crate) mod pairing;
 mod policy;
+pub(crate) mod ranges;
 mod report;
 mod schema;
 mod sequences;

@@ -7,4 +7,5 @@ mod diff;
 mod inspect;
 mod migrate;
 mod progress;
+mod refresh;
 mod verify;

@@ -1,0 +1,964 @@
+//! Preparing a refresh: one source snapshot, both catalogs, the copy's
+//! tables paired with their sources and checked ([`super::checks`]), and per
+//! table what it needs (a reload, a comparison by key, the rows past a
+//! high-water mark), grouped into the sets of tables that must change in one
+//! transaction. `--dry-run` stops here. Turning the plan and the comparison's
+//! findings into an engine [`Job`] is [`job`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use super::checks::{self, UniqueKeys};
+use super::copies::CopySet;
+use super::incremental::{self, Found};
+use super::{Action, Mode, RefreshError, RefreshOptions, RefreshReport, TableOutcome, reload};
+use crate::catalog::model::key;
+use crate::catalog::{
+    CATALOG_HELPERS, Catalog, Table, introspect, introspect_with, snapshot_helpers,
+};
+use crate::conn::{Side, Snapshot, prepare_session};
+use crate::engine::{
+    ColumnExpr, ColumnMap, Group, GroupLoad, GroupReport, Job, Member, SequenceTask, Strategy,
+    TableTask, Truncate,
+};
+use crate::error::{Error, PgResultExt, Result};
+use crate::plan::{Section, Stmt};
+use crate::rename::{NameMap, register_names, rename_catalog};
+use crate::select::SchemaFilter;
+use crate::sql::QualifiedName;
+use crate::verify::ranges::CompareTable;
+
+/// The source snapshot's time and identity.
+#[derive(Debug, Clone)]
+pub(crate) struct Stamp {
+    /// `now()` of the snapshot's transaction (UTC, ISO).
+    pub at: String,
+    /// `pg_current_snapshot()` of it.
+    pub snapshot: Option<String>,
+}
+
+/// What a table gets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Planned {
+    /// Every row replaced.
+    Reload,
+    /// Compared by key ranges (`ranges` to start with; differing ones are
+    /// cut further or streamed).
+    Compare { key: Vec<String>, ranges: usize },
+    /// Rows past the high-water mark of `column` upserted by `key`.
+    Watermark { column: String, key: Vec<String> },
+}
+
+/// One table of the copy and its plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct TablePlan {
+    pub source: QualifiedName,
+    pub target: QualifiedName,
+    #[serde(flatten)]
+    pub planned: Planned,
+    /// Why an incremental refresh reloads the table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub est_rows: f64,
+    pub bytes: u64,
+    #[serde(skip)]
+    pub(crate) detail: Detail,
+}
+
+/// What the job needs to move a table's rows.
+#[derive(Debug, Clone)]
+pub(crate) struct Detail {
+    pub columns: Vec<ColumnMap>,
+    pub strategy: Strategy,
+    /// Every column, both sides, for row hashes.
+    pub src_cmp: CompareTable,
+    pub tgt_cmp: CompareTable,
+    /// The key's positions in the compared columns.
+    pub key: Vec<usize>,
+    /// Columns a merge sets on a key conflict (target names).
+    pub update: Vec<String>,
+    /// The watermark column: (source name, its type on the source).
+    pub watermark: Option<(String, String)>,
+    /// The high-water mark recorded by the last refresh, for this column.
+    pub recorded_mark: Option<Option<String>>,
+}
+
+/// A set of tables changed in one transaction: plan indexes, parents first,
+/// and the partitioned tables over them that can be truncated with them.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupPlan {
+    pub tables: Vec<usize>,
+    #[serde(skip)]
+    pub partitioned: Vec<QualifiedName>,
+}
+
+/// Everything a refresh will do, decided before anything is written.
+pub struct PreparedRefresh {
+    pub set: CopySet,
+    pub plans: Vec<TablePlan>,
+    pub groups: Vec<GroupPlan>,
+    pub sequences: Vec<SequenceTask>,
+    pub matviews: Vec<QualifiedName>,
+    pub(crate) matview_stmts: Vec<Stmt>,
+    pub warnings: Vec<String>,
+    /// Rows move by `INSERT … SELECT` inside the server (one database).
+    pub insert_select: bool,
+    /// Loads skip foreign key checks (superuser, no key pointing outside).
+    pub replica_role: bool,
+    pub(crate) snapshot: Snapshot,
+    pub(crate) stamp: Stamp,
+    /// `application_name` of every target session.
+    pub session_tag: String,
+}
+
+impl PreparedRefresh {
+    /// Whether any table is compared before the data moves.
+    pub(crate) fn needs_compare(&self) -> bool {
+        self.plans.iter().any(|p| p.planned != Planned::Reload)
+    }
+
+    /// When the source snapshot was taken.
+    pub fn snapshot_at(&self) -> &str {
+        &self.stamp.at
+    }
+
+    pub(crate) fn report_base(&self, opts: &RefreshOptions) -> RefreshReport {
+        RefreshReport {
+            source: self.set.source.redacted(),
+            schemas: self.set.schemas.clone(),
+            mode: opts.mode,
+            watermark: opts.watermark.clone(),
+            snapshot_at: self.stamp.at.clone(),
+            strategy: if self.insert_select { "insert-select" } else { "copy" }.into(),
+            tables: vec![],
+            groups: vec![],
+            sequences: 0,
+            matviews: self.matviews.clone(),
+            phases: vec![],
+            recorded: false,
+            warnings: self.warnings.clone(),
+        }
+    }
+}
+
+/// Prepares the refresh of one set of copies (see the module docs).
+pub async fn prepare(opts: &RefreshOptions, set: CopySet) -> Result<PreparedRefresh> {
+    if opts.jobs == 0 {
+        return Err(RefreshError::Options("--jobs must be at least 1".into()).into());
+    }
+    if opts.watermark.is_some() && opts.mode != Mode::Incremental {
+        return Err(RefreshError::Options(
+            "--watermark copies only the rows past a high-water mark, which needs --mode \
+             incremental (the default with --watermark)"
+                .into(),
+        )
+        .into());
+    }
+    let snapshot = Snapshot::export(&set.source).await.map_err(|e| e.on(Side::Source))?;
+    match plan_in(opts, set, &snapshot).await {
+        Ok(p) => Ok(p.with_snapshot(snapshot)),
+        Err(e) => {
+            // End the snapshot's transaction now: it holds locks on the
+            // source's tables (a DDL statement waits for them) until its
+            // session closes, which may be later than the caller thinks.
+            let _ = snapshot.release().await;
+            Err(e)
+        }
+    }
+}
+
+/// A [`PreparedRefresh`] but for its snapshot.
+struct Parts {
+    set: CopySet,
+    plans: Vec<TablePlan>,
+    groups: Vec<GroupPlan>,
+    sequences: Vec<SequenceTask>,
+    matviews: Vec<QualifiedName>,
+    matview_stmts: Vec<Stmt>,
+    warnings: Vec<String>,
+    insert_select: bool,
+    replica_role: bool,
+    stamp: Stamp,
+    session_tag: String,
+}
+
+impl Parts {
+    fn with_snapshot(self, snapshot: Snapshot) -> PreparedRefresh {
+        PreparedRefresh {
+            set: self.set,
+            plans: self.plans,
+            groups: self.groups,
+            sequences: self.sequences,
+            matviews: self.matviews,
+            matview_stmts: self.matview_stmts,
+            warnings: self.warnings,
+            insert_select: self.insert_select,
+            replica_role: self.replica_role,
+            snapshot,
+            stamp: self.stamp,
+            session_tag: self.session_tag,
+        }
+    }
+}
+
+async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -> Result<Parts> {
+    let same_database = set.source.same_database(&opts.target);
+    let holder = snapshot.session().expect("an exported snapshot has its session");
+    let row = holder
+        .query_one("SELECT now()::text, pg_catalog.pg_current_snapshot()::text", &[])
+        .await
+        .ctx("reading the source snapshot's time")?;
+    let stamp = Stamp { at: row.get(0), snapshot: row.get(1) };
+
+    let filter =
+        SchemaFilter { include: set.naming.patterns(), exclude: set.exclude_schemas.clone() };
+    let helpers = snapshot_helpers(&set.source, snapshot, CATALOG_HELPERS).await;
+    let mut cat = introspect_with(holder, &helpers, &filter).await?;
+    drop(helpers);
+    if cat.schemas.is_empty() {
+        return Err(Error::input(format!(
+            "no user schemas to refresh from in source database {:?}",
+            cat.database
+        )));
+    }
+    let mut warnings = crate::clone::exclude_relations(&mut cat, &set.options.tables);
+    let found: Vec<String> = cat.schemas.iter().map(|s| s.name.clone()).collect();
+    set.schemas = set.naming.resolve(&cat.database, &found)?;
+    if same_database && let Some((s, _)) = set.schemas.iter().find(|(s, t)| s == t) {
+        return Err(RefreshError::SameSchema { schema: s.clone() }.into());
+    }
+    let mut names = set.naming.name_map(set.schemas.clone());
+    register_names(&cat, &mut names)?;
+    let (renamed, rename_warnings) = rename_catalog(&cat, &names, &names);
+    warnings.extend(rename_warnings);
+
+    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
+    prepare_session(&target).await?;
+    check_copies_exist(&target, &set).await?;
+    let copy_schemas: Vec<String> = set.schemas.values().cloned().collect();
+    target
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .ctx("reading the copy")?;
+    let tgt = introspect(&target, &SchemaFilter::only(copy_schemas.clone())).await;
+    target.batch_execute("COMMIT").await.ctx("reading the copy")?;
+    let tgt = tgt?;
+
+    let pairs = checks::pair_tables(&cat, &renamed, &tgt, &set)?;
+    let source_schemas: Vec<String> = set.schemas.keys().cloned().collect();
+    let sizes = table_sizes(holder, &source_schemas).await?;
+    let src_keys = checks::unique_keys(holder, &source_schemas, "source").await?;
+    let tgt_keys = checks::unique_keys(&target, &copy_schemas, "target").await?;
+    let ctx = PlanCtx {
+        opts,
+        set: &set,
+        cat: &cat,
+        renamed: &renamed,
+        tgt: &tgt,
+        names: &names,
+        src_keys: &src_keys,
+        tgt_keys: &tgt_keys,
+        insert_select: same_database,
+    };
+    let mut plans = vec![];
+    for p in &pairs {
+        let s = &cat.tables[p.src];
+        if set.options.exclude_table_data.iter().any(|x| x.matches(&s.name.schema, &s.name.name)) {
+            continue;
+        }
+        let mut plan = ctx.plan(p)?;
+        plan.bytes = sizes.get(&s.name).copied().unwrap_or(0);
+        plans.push(plan);
+    }
+    for k in &opts.keys {
+        if !cat.tables.iter().any(|t| k.table.matches(&t.name.schema, &t.name.name)) {
+            return Err(RefreshError::BadKey {
+                given: k.given.clone(),
+                table: None,
+                reason: "it matches no table of the copy (table patterns use source names)".into(),
+            }
+            .into());
+        }
+    }
+    if let Some(column) = &opts.watermark {
+        warnings.extend(super::watermark::check(holder, &target, column, &plans).await?);
+    }
+    let groups = group_tables(&mut plans, &tgt);
+    let outside = checks::outside_references(&target, &plans, &groups).await?;
+    checks::refuse_dependents(opts, &plans, &outside)?;
+    let replica_role = checks::is_superuser(&target).await? && !points_outside(&plans, &tgt);
+    let (sequences, seq_warnings) = sequence_tasks(&cat, &renamed, &tgt, &set);
+    warnings.extend(seq_warnings);
+    let (matviews, matview_stmts) = matview_work(&cat, &renamed, &tgt, &tgt_keys);
+    let tag = format!("pggraft-refresh-{}_{}", std::process::id(), nanos());
+    Ok(Parts {
+        set,
+        plans,
+        groups,
+        sequences,
+        matviews,
+        matview_stmts,
+        warnings,
+        insert_select: same_database,
+        replica_role,
+        stamp,
+        session_tag: tag,
+    })
+}
+
+/// Every copy schema must exist.
+async fn check_copies_exist(target: &Client, set: &CopySet) -> Result<()> {
+    let wanted: Vec<String> = set.schemas.values().cloned().collect();
+    let found: BTreeSet<String> = target
+        .query(
+            "SELECT nspname::text FROM pg_catalog.pg_namespace WHERE nspname = ANY($1)",
+            &[&wanted],
+        )
+        .await
+        .ctx("listing the copy's schemas")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for (s, t) in &set.schemas {
+        if found.contains(t) {
+            continue;
+        }
+        if set.recorded.contains_key(t) {
+            return Err(RefreshError::RecordedCopyMissing { schema: t.clone() }.into());
+        }
+        return Err(RefreshError::Options(format!(
+            "target schema {t:?} (the copy of {s:?}) does not exist; make the copy with \
+             `pggraft clone` first"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// What planning a table needs.
+struct PlanCtx<'a> {
+    opts: &'a RefreshOptions,
+    set: &'a CopySet,
+    cat: &'a Catalog,
+    renamed: &'a Catalog,
+    tgt: &'a Catalog,
+    names: &'a NameMap,
+    src_keys: &'a UniqueKeys,
+    tgt_keys: &'a UniqueKeys,
+    insert_select: bool,
+}
+
+impl PlanCtx<'_> {
+    fn plan(&self, p: &checks::Pair) -> Result<TablePlan> {
+        let (src, ren, tgt) =
+            (&self.cat.tables[p.src], &self.renamed.tables[p.src], &self.tgt.tables[p.tgt]);
+        let columns: Vec<ColumnMap> = src
+            .columns
+            .iter()
+            .zip(&ren.columns)
+            .filter(|(c, _)| c.generated.is_none())
+            .map(|(a, b)| ColumnMap {
+                expr: ColumnExpr::Column {
+                    name: a.name.clone(),
+                    cast: (a.type_name != b.type_name).then(|| b.type_name.clone()),
+                },
+                target: b.name.clone(),
+            })
+            .collect();
+        let strategy = if self.insert_select {
+            Strategy::InsertSelect
+        } else {
+            Strategy::Copy { binary: !src.columns.iter().any(|c| c.binary_unsafe) }
+        };
+        let tgt_type = |name: &str| {
+            tgt.columns
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| c.type_name.clone())
+                .unwrap_or_default()
+        };
+        let typed_hash = src
+            .columns
+            .iter()
+            .all(|c| crate::verify::ranges::typed_hash_ok(&c.type_name, c.collation.is_some()));
+        let src_cmp = CompareTable {
+            name: src.name.clone(),
+            columns: src.columns.iter().map(|c| c.name.clone()).collect(),
+            types: src.columns.iter().map(|c| c.type_name.clone()).collect(),
+            typed_hash,
+        };
+        let tgt_cmp = CompareTable {
+            name: tgt.name.clone(),
+            columns: ren.columns.iter().map(|c| c.name.clone()).collect(),
+            types: ren.columns.iter().map(|c| tgt_type(&c.name)).collect(),
+            typed_hash,
+        };
+        let mut plan = TablePlan {
+            source: src.name.clone(),
+            target: tgt.name.clone(),
+            planned: Planned::Reload,
+            reason: None,
+            est_rows: src.est_rows.max(0.0),
+            bytes: 0,
+            detail: Detail {
+                columns,
+                strategy,
+                src_cmp,
+                tgt_cmp,
+                key: vec![],
+                update: vec![],
+                watermark: None,
+                recorded_mark: None,
+            },
+        };
+        if self.opts.mode == Mode::Reload {
+            return Ok(plan);
+        }
+        let key = match self.key(src, tgt)? {
+            Ok(k) => k,
+            Err(reason) => {
+                plan.reason = Some(reason);
+                return Ok(plan);
+            }
+        };
+        plan.detail.key = key
+            .iter()
+            .map(|k| src.columns.iter().position(|c| &c.name == k).expect("key columns exist"))
+            .collect();
+        let key_targets: BTreeSet<String> =
+            plan.detail.key.iter().map(|&i| ren.columns[i].name.clone()).collect();
+        plan.detail.update = tgt
+            .columns
+            .iter()
+            .filter(|c| c.generated.is_none() && !key_targets.contains(&c.name))
+            // GENERATED ALWAYS identity columns can only be set to DEFAULT
+            // in an UPDATE; they never change at the source either.
+            .filter(|c| !c.identity.as_ref().is_some_and(|i| i.always))
+            .map(|c| c.name.clone())
+            .collect();
+        let est = src.est_rows.max(tgt.est_rows).max(0.0) as i64;
+        let watermark = self
+            .opts
+            .watermark
+            .as_ref()
+            .and_then(|w| src.columns.iter().zip(&ren.columns).find(|(c, _)| &c.name == w));
+        plan.planned = match watermark {
+            Some((c, r)) => {
+                plan.detail.watermark = Some((c.name.clone(), c.type_name.clone()));
+                plan.detail.recorded_mark = self.recorded_mark(&tgt.name, &r.name);
+                Planned::Watermark { column: c.name.clone(), key }
+            }
+            None => {
+                if let Some(w) = &self.opts.watermark {
+                    plan.reason = Some(format!("no column {w}: compared by key ranges"));
+                }
+                Planned::Compare { key, ranges: crate::verify::ranges::first_ranges(est) }
+            }
+        };
+        Ok(plan)
+    }
+
+    /// The key a merge works by (source column names), or why there is none.
+    fn key(&self, src: &Table, tgt: &Table) -> Result<std::result::Result<Vec<String>, String>> {
+        let given =
+            self.opts.keys.iter().find(|k| k.table.matches(&src.name.schema, &src.name.name));
+        let unique = |keys: &UniqueKeys, t: &QualifiedName, cols: &[String]| {
+            keys.get(t).is_some_and(|ks| ks.iter().any(|k| k.columns == cols))
+        };
+        let to_target: Vec<String>;
+        let key = match given {
+            Some(k) => {
+                let bad = |reason: String| -> Error {
+                    RefreshError::BadKey {
+                        given: k.given.clone(),
+                        table: Some(src.name.clone()),
+                        reason,
+                    }
+                    .into()
+                };
+                for c in &k.columns {
+                    match src.columns.iter().find(|x| &x.name == c) {
+                        None => {
+                            return Err(bad(format!(
+                                "table {} has no column {}",
+                                src.name,
+                                crate::sql::ident(c)
+                            )));
+                        }
+                        Some(x) if !x.not_null => {
+                            return Err(bad(format!(
+                                "column {} of table {} is nullable; a key needs NOT NULL columns",
+                                crate::sql::ident(c),
+                                src.name
+                            )));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                if !unique(self.src_keys, &src.name, &k.columns) {
+                    return Err(bad(format!(
+                        "table {} has no unique index on exactly ({}); a key must be unique",
+                        src.name,
+                        k.columns.join(", ")
+                    )));
+                }
+                to_target = k.columns.iter().map(|c| self.names.name(c)).collect();
+                if !unique(self.tgt_keys, &tgt.name, &to_target) {
+                    return Err(bad(format!(
+                        "the copy {} has no unique index on ({}) to update rows by",
+                        tgt.name,
+                        to_target.join(", ")
+                    )));
+                }
+                k.columns.clone()
+            }
+            None => {
+                let Some(pk) =
+                    self.src_keys.get(&src.name).and_then(|ks| ks.iter().find(|k| k.primary))
+                else {
+                    return Ok(Err(format!(
+                        "no primary key (name a unique NOT NULL key with --key {}=COLUMNS)",
+                        src.name
+                    )));
+                };
+                to_target = pk.columns.iter().map(|c| self.names.name(c)).collect();
+                if !unique(self.tgt_keys, &tgt.name, &to_target) {
+                    return Ok(Err(format!(
+                        "the copy has no unique index on ({}) to update rows by",
+                        to_target.join(", ")
+                    )));
+                }
+                pk.columns.clone()
+            }
+        };
+        Ok(Ok(key))
+    }
+
+    /// The high-water mark the last refresh recorded for this table and
+    /// column (`Some(None)`: recorded, the table was empty).
+    fn recorded_mark(&self, table: &QualifiedName, column: &str) -> Option<Option<String>> {
+        let r = self.set.recorded.get(&table.schema)?;
+        let w = r.watermarks.get(&table.name)?;
+        (w.column == column).then(|| w.value.clone())
+    }
+}
+
+/// Exact heap sizes of the source's tables.
+async fn table_sizes(holder: &Client, schemas: &[String]) -> Result<HashMap<QualifiedName, u64>> {
+    let rows = holder
+        .query(
+            "SELECT n.nspname::text, c.relname::text, pg_relation_size(c.oid) FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = ANY($1) AND c.relkind = 'r'",
+            &[&schemas],
+        )
+        .await
+        .ctx("reading table sizes")?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1)),
+                r.get::<_, i64>(2).max(0) as u64,
+            )
+        })
+        .collect())
+}
+
+/// Groups the planned tables (see [`GroupPlan`]): tables joined by foreign
+/// keys, either way, and the members of one partition or inheritance tree.
+/// A group holding a table that must be reloaded is reloaded whole: a merge
+/// next to a reload would have to delete the reloaded table's rows under
+/// the merged table's foreign keys.
+fn group_tables(plans: &mut [TablePlan], tgt: &Catalog) -> Vec<GroupPlan> {
+    let index: HashMap<&QualifiedName, usize> =
+        plans.iter().enumerate().map(|(i, p)| (&p.target, i)).collect();
+    let mut uf = UnionFind::new(tgt.tables.len());
+    let pos: HashMap<&QualifiedName, usize> =
+        tgt.tables.iter().enumerate().map(|(i, t)| (&t.name, i)).collect();
+    for (i, t) in tgt.tables.iter().enumerate() {
+        let parent = t.partition_of.as_ref().map(|p| &p.parent).into_iter().chain(&t.inherits);
+        for p in parent {
+            if let Some(&j) = pos.get(p) {
+                uf.union(i, j);
+            }
+        }
+        for c in t.constraints.iter().filter(|c| c.kind == "f") {
+            if let Some(&j) = c.references.as_ref().and_then(|r| pos.get(r)) {
+                uf.union(i, j);
+            }
+        }
+    }
+    let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, t) in tgt.tables.iter().enumerate() {
+        if let Some(&p) = index.get(&t.name) {
+            by_root.entry(uf.find(i)).or_default().push(p);
+        }
+    }
+    let mut groups = vec![];
+    for (_, members) in by_root {
+        let ordered = parents_first(&members, plans, tgt);
+        let partitioned = truncatable_parents(&ordered, plans, tgt);
+        if ordered.iter().any(|&p| plans[p].planned == Planned::Reload) {
+            let cause = ordered
+                .iter()
+                .find(|&&p| plans[p].planned == Planned::Reload)
+                .map(|&p| plans[p].target.clone())
+                .expect("found above");
+            for &p in &ordered {
+                if plans[p].planned != Planned::Reload {
+                    plans[p].planned = Planned::Reload;
+                    plans[p].reason = Some(format!(
+                        "reloaded with {cause}, which it shares foreign keys or a partition tree \
+                         with and which has to be reloaded"
+                    ));
+                }
+            }
+        }
+        groups.push(GroupPlan { tables: ordered, partitioned });
+    }
+    groups
+}
+
+/// The members in foreign key order: referenced tables first (a cycle is
+/// broken by name order).
+fn parents_first(members: &[usize], plans: &[TablePlan], tgt: &Catalog) -> Vec<usize> {
+    let names: BTreeMap<&QualifiedName, usize> =
+        members.iter().map(|&p| (&plans[p].target, p)).collect();
+    // Leaves of each partitioned table, so keys on a parent order its leaves.
+    let leaves = |q: &QualifiedName| -> Vec<usize> {
+        let mut out = vec![];
+        let mut todo = vec![q.clone()];
+        while let Some(cur) = todo.pop() {
+            if let Some(&p) = names.get(&cur) {
+                out.push(p);
+            }
+            for t in &tgt.tables {
+                if t.partition_of.as_ref().is_some_and(|po| po.parent == cur) {
+                    todo.push(t.name.clone());
+                }
+            }
+        }
+        out
+    };
+    let mut after: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for t in &tgt.tables {
+        for c in t.constraints.iter().filter(|c| c.kind == "f") {
+            let Some(r) = &c.references else { continue };
+            for child in leaves(&t.name) {
+                for parent in leaves(r) {
+                    if child != parent {
+                        after.entry(child).or_default().insert(parent);
+                    }
+                }
+            }
+        }
+    }
+    let mut left: Vec<usize> = names.values().copied().collect();
+    let mut out = vec![];
+    while !left.is_empty() {
+        let ready = left
+            .iter()
+            .position(|p| after.get(p).is_none_or(|deps| deps.iter().all(|d| out.contains(d))))
+            .unwrap_or(0);
+        out.push(left.remove(ready));
+    }
+    out
+}
+
+/// Partitioned tables over the members whose every partition is a member:
+/// truncating them with the group lets a foreign key that references them
+/// be truncated with them.
+fn truncatable_parents(
+    members: &[usize],
+    plans: &[TablePlan],
+    tgt: &Catalog,
+) -> Vec<QualifiedName> {
+    let member: BTreeSet<&QualifiedName> = members.iter().map(|&p| &plans[p].target).collect();
+    let mut out = vec![];
+    for t in tgt.tables.iter().filter(|t| t.partition_key.is_some()) {
+        let mut all = true;
+        let mut any = false;
+        let mut todo = vec![t.name.clone()];
+        while let Some(cur) = todo.pop() {
+            for c in tgt
+                .tables
+                .iter()
+                .filter(|c| c.partition_of.as_ref().is_some_and(|p| p.parent == cur))
+            {
+                if c.partition_key.is_some() {
+                    todo.push(c.name.clone());
+                } else if member.contains(&c.name) {
+                    any = true;
+                } else {
+                    all = false;
+                }
+            }
+        }
+        if any && all {
+            out.push(t.name.clone());
+        }
+    }
+    out
+}
+
+/// Whether a refreshed table has a foreign key to a table the refresh does
+/// not write (then loads keep checking foreign keys).
+fn points_outside(plans: &[TablePlan], tgt: &Catalog) -> bool {
+    let refreshed: BTreeSet<&QualifiedName> = plans.iter().map(|p| &p.target).collect();
+    let parents: BTreeSet<&QualifiedName> =
+        tgt.tables.iter().filter(|t| t.partition_key.is_some()).map(|t| &t.name).collect();
+    tgt.tables.iter().filter(|t| refreshed.contains(&t.name) || parents.contains(&t.name)).any(
+        |t| {
+            t.constraints.iter().filter(|c| c.kind == "f").any(|c| {
+                c.references
+                    .as_ref()
+                    .is_some_and(|r| !refreshed.contains(r) && !parents.contains(r))
+            })
+        },
+    )
+}
+
+/// Sequence values copied from the snapshot: standalone sequences and those
+/// of identity columns, when the copy has them.
+fn sequence_tasks(
+    cat: &Catalog,
+    renamed: &Catalog,
+    tgt: &Catalog,
+    set: &CopySet,
+) -> (Vec<SequenceTask>, Vec<String>) {
+    let mut have: BTreeSet<&QualifiedName> = tgt.sequences.iter().map(|s| &s.name).collect();
+    for t in &tgt.tables {
+        have.extend(t.columns.iter().filter_map(|c| c.identity.as_ref().map(|i| &i.sequence)));
+    }
+    let mut pairs: Vec<(&QualifiedName, &QualifiedName)> =
+        cat.sequences.iter().zip(&renamed.sequences).map(|(s, d)| (&s.name, &d.name)).collect();
+    for (s, d) in cat.tables.iter().zip(&renamed.tables) {
+        for (a, b) in s.columns.iter().zip(&d.columns) {
+            if let (Some(x), Some(y)) = (&a.identity, &b.identity) {
+                pairs.push((&x.sequence, &y.sequence));
+            }
+        }
+    }
+    let mut tasks = vec![];
+    let mut warnings = vec![];
+    for (s, d) in pairs {
+        if !set.schemas.contains_key(&s.schema) {
+            continue;
+        }
+        if have.contains(d) {
+            tasks.push(SequenceTask { source: s.clone(), build: d.clone() });
+        } else {
+            warnings.push(format!(
+                "sequence {s} has no copy {d}; its value is not copied (bring the copy's \
+                 structure up to date with `pggraft sync-schema`)"
+            ));
+        }
+    }
+    (tasks, warnings)
+}
+
+/// The copy's materialized views that are populated at the source, each
+/// refreshed after the ones it reads; `CONCURRENTLY` (readers go on) when
+/// it is populated and has a unique index.
+fn matview_work(
+    cat: &Catalog,
+    renamed: &Catalog,
+    tgt: &Catalog,
+    tgt_keys: &UniqueKeys,
+) -> (Vec<QualifiedName>, Vec<Stmt>) {
+    let copies: BTreeMap<&QualifiedName, bool> =
+        tgt.views.iter().filter(|v| v.materialized).map(|v| (&v.name, v.populated)).collect();
+    let keys: BTreeSet<String> =
+        renamed.views.iter().filter(|v| v.materialized).map(|v| key::relation(&v.name)).collect();
+    let mut names = vec![];
+    let mut stmts = vec![];
+    for (s, d) in cat.views.iter().zip(&renamed.views) {
+        let Some(&populated) = copies.get(&d.name) else { continue };
+        if !s.materialized || !s.populated {
+            continue;
+        }
+        let k = key::relation(&d.name);
+        let deps: Vec<String> = renamed
+            .depends
+            .get(&k)
+            .map(|ds| ds.iter().filter(|x| keys.contains(*x) && **x != k).cloned().collect())
+            .unwrap_or_default();
+        let concurrently = populated && tgt_keys.get(&d.name).is_some_and(|ks| !ks.is_empty());
+        stmts.push(Stmt {
+            section: Section::PostData,
+            phase: 0,
+            provides: Some(k.clone()),
+            object: k,
+            deps,
+            what: "refresh",
+            sql: format!(
+                "REFRESH MATERIALIZED VIEW {}{}",
+                if concurrently { "CONCURRENTLY " } else { "" },
+                d.name
+            ),
+        });
+        names.push(d.name.clone());
+    }
+    (names, stmts)
+}
+
+/// The engine's job for a prepared refresh, given what the comparison found:
+/// table tasks, groups, sequences, materialized views. Also returns what
+/// happens to each plan.
+pub(super) fn job(
+    opts: &RefreshOptions,
+    prepared: &PreparedRefresh,
+    found: &[Found],
+) -> (Job, GroupLoad, Vec<Action>) {
+    let by_plan: HashMap<usize, &Found> = found.iter().map(|f| (f.plan, f)).collect();
+    let mut actions = vec![Action::Reload; prepared.plans.len()];
+    let mut tables: Vec<TableTask> = vec![];
+    let mut groups = vec![];
+    for g in &prepared.groups {
+        let reload = g.tables.iter().all(|&p| prepared.plans[p].planned == Planned::Reload);
+        let mut members = vec![];
+        for &p in &g.tables {
+            let plan = &prepared.plans[p];
+            if reload {
+                tables.push(reload::task(plan));
+                members.push(Member {
+                    table: plan.target.clone(),
+                    tasks: vec![tables.len() - 1],
+                    apply: crate::engine::Apply::Replace,
+                });
+                continue;
+            }
+            let Some(f) = by_plan.get(&p) else { continue };
+            actions[p] = match plan.planned {
+                Planned::Watermark { .. } => Action::Watermark,
+                _ => Action::Incremental,
+            };
+            match incremental::member(opts, plan, p, f, &mut tables) {
+                Some(m) => members.push(m),
+                None => actions[p] = Action::Unchanged,
+            }
+        }
+        if members.is_empty() {
+            continue;
+        }
+        let truncate = if reload {
+            let mut t: Vec<Truncate> =
+                members.iter().map(|m| Truncate { table: m.table.clone(), only: true }).collect();
+            t.extend(g.partitioned.iter().map(|q| Truncate { table: q.clone(), only: false }));
+            t
+        } else {
+            vec![]
+        };
+        groups.push(Group { members, truncate });
+    }
+    let job = Job {
+        tables,
+        post_data: prepared.matview_stmts.clone(),
+        sequences: prepared.sequences.clone(),
+        ..Job::default()
+    };
+    let load = GroupLoad {
+        groups,
+        lock_timeout: opts.lock_timeout,
+        lock_retries: opts.lock_retries,
+        replica_role: prepared.replica_role,
+    };
+    (job, load, actions)
+}
+
+/// Each plan's outcome, from the groups' reports and the comparison.
+pub(super) fn outcomes(
+    plans: &[TablePlan],
+    actions: &[Action],
+    load: &GroupLoad,
+    reports: &[GroupReport],
+    found: &[Found],
+) -> Vec<TableOutcome> {
+    let mut by_table: HashMap<&QualifiedName, (&crate::engine::MemberReport, f64)> = HashMap::new();
+    for (g, r) in load.groups.iter().zip(reports) {
+        for (m, mr) in g.members.iter().zip(&r.members) {
+            by_table.insert(&m.table, (mr, r.held_seconds));
+        }
+    }
+    let by_plan: HashMap<usize, &Found> = found.iter().map(|f| (f.plan, f)).collect();
+    plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let f = by_plan.get(&i);
+            let done = by_table.get(&p.target);
+            let mut o = TableOutcome {
+                source: p.source.clone(),
+                target: p.target.clone(),
+                action: actions[i],
+                reason: p.reason.clone(),
+                rows_copied: done.map(|d| d.0.copied).unwrap_or(0),
+                upserted: done.map(|d| d.0.upserted).unwrap_or(0),
+                deleted: done.map(|d| d.0.deleted).unwrap_or(0),
+                kept: None,
+                ranges: 0,
+                ranges_differing: 0,
+                watermark_from: None,
+                watermark_to: None,
+                seconds: done.map(|d| d.1).unwrap_or(0.0) + f.map(|f| f.seconds).unwrap_or(0.0),
+            };
+            if let Some(f) = f {
+                o.ranges = f.diff.ranges;
+                o.ranges_differing = f.diff.differing;
+                o.kept = f.kept;
+                if let Some(w) = &f.watermark {
+                    o.watermark_from = w.from.clone();
+                    o.watermark_to = w.to.clone();
+                    if w.from_copy && o.reason.is_none() {
+                        o.reason = Some(format!(
+                            "no refresh recorded a high-water mark yet: took the copy's largest \
+                             {} as one",
+                            w.column
+                        ));
+                    }
+                }
+            }
+            if actions[i] == Action::Reload {
+                o.deleted = 0;
+            }
+            o
+        })
+        .collect()
+}
+
+fn nanos() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_micros())
+        .unwrap_or(0)
+}
+
+/// Union-find over table positions.
+struct UnionFind {
+    parent: Vec<usize>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> UnionFind {
+        UnionFind { parent: (0..n).collect() }
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! The target's record of the copies in it, `pggraft.copies`: one row per
+//! copy schema saying where its data comes from (the source connection
+//! without its password, the source schema, the filters and naming the copy
+//! was made with), from which snapshot, and for watermark refreshes each
+//! table's high-water mark.
+//!
+//! `clone` writes a row in the transaction that renames the copy into place
+//! ([`clone_record_sql`]), so a failed clone records nothing; `refresh` reads
+//! the rows to redo a clone's data part with no other flags, and updates them
+//! once its data is in. The `pggraft` schema is pggraft's own (it also holds
+//! `pggraft.migrations`) and is never copied as a user schema.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
+
+use crate::error::{PgResultExt, Result};
+use crate::select::{TableFilter, TablePattern};
+use crate::sql::literal;
+
+/// The record table, schema-qualified.
+pub const TABLE: &str = "pggraft.copies";
+
+/// Creates the table when it is missing. The advisory lock (held until the
+/// transaction ends) keeps two writers from racing to create it.
+const ENSURE: &str = "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pggraft.copies'));
+CREATE SCHEMA IF NOT EXISTS pggraft;
+CREATE TABLE IF NOT EXISTS pggraft.copies (
+    target_schema text PRIMARY KEY,
+    source_schema text NOT NULL,
+    source text NOT NULL,
+    source_database text NOT NULL,
+    options jsonb NOT NULL DEFAULT '{}',
+    made_by text NOT NULL CHECK (made_by IN ('clone', 'refresh')),
+    snapshot_at timestamptz NOT NULL,
+    snapshot text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    refreshed_at timestamptz,
+    watermarks jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE pggraft.copies IS 'copies made by pggraft clone and refresh: where their data comes from';
+COMMENT ON COLUMN pggraft.copies.source IS 'the source connection, without its password';";
+
+/// How a copy was made, as far as its data is concerned (the `options`
+/// column, JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CopyOptions {
+    /// Names inside the copy were folded to lower case.
+    #[serde(default)]
+    pub lower_case: bool,
+    /// The name template the copy's name came from (for information: the
+    /// schema names themselves are recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// `-t` / `-T`, source names.
+    #[serde(default)]
+    pub tables: TableFilter,
+    /// Tables created without rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_table_data: Vec<TablePattern>,
+}
+
+/// A table's high-water mark: the largest value of its watermark column in
+/// the snapshot the last refresh copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermark {
+    pub column: String,
+    /// As text (the session settings make it exact: ISO dates, UTC).
+    pub value: Option<String>,
+}
+
+/// One row of `pggraft.copies`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CopyRecord {
+    pub target_schema: String,
+    pub source_schema: String,
+    /// A connection URL without the password.
+    pub source: String,
+    pub source_database: String,
+    pub options: CopyOptions,
+    /// `clone` or `refresh`.
+    pub made_by: String,
+    /// When the source snapshot the data comes from was taken (UTC).
+    pub snapshot_at: String,
+    pub refreshed_at: Option<String>,
+    /// Target table name (in the copy schema) → its high-water mark.
+    pub watermarks: BTreeMap<String, Watermark>,
+}
+
+/// What a new row says (the parts a clone or a refresh knows).
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub target_schema: String,
+    pub source_schema: String,
+    /// Already without the password ([`crate::conn::ConnSpec::redacted`]).
+    pub source: String,
+    pub source_database: String,
+    pub options: CopyOptions,
+    pub made_by: &'static str,
+    /// `now()` of the snapshot's transaction, as text.
+    pub snapshot_at: String,
+    /// `pg_current_snapshot()` of it.
+    pub snapshot: Option<String>,
+}
+
+/// Reads every record; none when the table does not exist.
+pub async fn read(client: &Client) -> Result<Vec<CopyRecord>> {
+    if !exists(client).await? {
+        return Ok(vec![]);
+    }
+    let rows = client
+        .query(
+            "SELECT target_schema, source_schema, source, source_database, options::text, \
+             made_by, to_char(snapshot_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), \
+             to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), \
+             watermarks::text FROM pggraft.copies ORDER BY target_schema",
+            &[],
+        )
+        .await
+        .ctx("reading pggraft.copies")?;
+    let mut out = vec![];
+    for r in rows {
+        let schema: String = r.get(0);
+        let bad = |what: &str, e: serde_json::Error| {
+            crate::Error::input(format!(
+                "pggraft.copies: the {what} of copy {schema:?} cannot be read ({e}); delete the \
+                 record and refresh with explicit options"
+            ))
+        };
+        let options: String = r.get(4);
+        let watermarks: String = r.get(8);
+        out.push(CopyRecord {
+            options: serde_json::from_str(&options).map_err(|e| bad("options", e))?,
+            watermarks: serde_json::from_str(&watermarks).map_err(|e| bad("watermarks", e))?,
+            target_schema: schema.clone(),
+            source_schema: r.get(1),
+            source: r.get(2),
+            source_database: r.get(3),
+            made_by: r.get(5),
+            snapshot_at: r.get(6),
+            refreshed_at: r.get(7),
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn exists(client: &Client) -> Result<bool> {
+    Ok(client
+        .query_one("SELECT pg_catalog.to_regclass('pggraft.copies') IS NOT NULL", &[])
+        .await
+        .ctx("looking for pggraft.copies")?
+        .get(0))
+}
+
+/// Whether the connected role can write records: insert into the table, or
+/// create it (in the `pggraft` schema, or the schema in the database).
+pub(crate) async fn writable(client: &Client) -> Result<bool> {
+    let row = client
+        .query_one(
+            "SELECT CASE \
+               WHEN pg_catalog.to_regclass('pggraft.copies') IS NOT NULL THEN \
+                 pg_catalog.has_table_privilege('pggraft.copies', 'INSERT, UPDATE') \
+               WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'pggraft') THEN \
+                 pg_catalog.has_schema_privilege('pggraft', 'CREATE') \
+               ELSE pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE') \
+             END",
+            &[],
+        )
+        .await
+        .ctx("checking whether pggraft.copies can be written")?;
+    Ok(row.get(0))
+}
+
+/// The SQL that records (or re-records) `rows`, to run inside the caller's
+/// transaction; `ensure` creates the table first when it may be missing.
+/// A re-recorded copy starts over: no refresh, no high-water marks.
+pub(crate) fn record_sql(rows: &[NewRecord], ensure: bool) -> String {
+    let mut sql = String::new();
+    if ensure {
+        sql.push_str(ENSURE);
+        sql.push('\n');
+    }
+    if rows.is_empty() {
+        return sql;
+    }
+    let values: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let options = serde_json::to_string(&r.options).expect("options serialize");
+            format!(
+                "({}, {}, {}, {}, {}::jsonb, {}, {}::timestamptz, {})",
+                literal(&r.target_schema),
+                literal(&r.source_schema),
+                literal(&r.source),
+                literal(&r.source_database),
+                literal(&options),
+                literal(r.made_by),
+                literal(&r.snapshot_at),
+                r.snapshot.as_deref().map(literal).unwrap_or_else(|| "NULL".into()),
+            )
+        })
+        .collect();
+    sql.push_str(&format!(
+        "INSERT INTO pggraft.copies (target_schema, source_schema, source, source_database, \
+         options, made_by, snapshot_at, snapshot) VALUES {} ON CONFLICT (target_schema) DO UPDATE \
+         SET source_schema = EXCLUDED.source_schema, source = EXCLUDED.source, \
+         source_database = EXCLUDED.source_database, options = EXCLUDED.options, \
+         made_by = EXCLUDED.made_by, snapshot_at = EXCLUDED.snapshot_at, \
+         snapshot = EXCLUDED.snapshot, created_at = now(), refreshed_at = NULL, \
+         watermarks = '{{}}';",
+        values.join(", ")
+    ));
+    sql
+}
+
+/// A refreshed copy: its schema, the snapshot its data now comes from
+/// (time, `pg_current_snapshot()`), and the high-water marks taken.
+#[derive(Debug, Clone)]
+pub(crate) struct Refreshed {
+    pub schema: String,
+    pub snapshot_at: String,
+    pub snapshot: Option<String>,
+    pub watermarks: BTreeMap<String, Watermark>,
+}
+
+/// Records a finished refresh: each copy's new snapshot and high-water
+/// marks (merged into the ones recorded), and a new row for a copy that had
+/// none. Runs in a transaction of its own after the data: a high-water mark
+/// recorded late only makes the next refresh copy some rows again (upserts
+/// are idempotent), while one recorded ahead of the data would lose rows.
+pub(crate) async fn save_refresh(
+    client: &Client,
+    new_rows: &[NewRecord],
+    refreshed: &[Refreshed],
+) -> Result<()> {
+    let ensure = !new_rows.is_empty() && !exists(client).await?;
+    let mut sql = String::from("BEGIN;\n");
+    sql.push_str(&record_sql(new_rows, ensure));
+    for r in refreshed {
+        let marks = serde_json::to_string(&r.watermarks).expect("watermarks serialize");
+        sql.push_str(&format!(
+            "\nUPDATE pggraft.copies SET snapshot_at = {}::timestamptz, snapshot = {}, \
+             refreshed_at = now(), watermarks = watermarks || {}::jsonb WHERE target_schema = {};",
+            literal(&r.snapshot_at),
+            r.snapshot.as_deref().map(literal).unwrap_or_else(|| "NULL".into()),
+            literal(&marks),
+            literal(&r.schema)
+        ));
+    }
+    sql.push_str("\nCOMMIT;");
+    if let Err(e) = client.batch_execute(&sql).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(crate::Error::db("recording the refresh in pggraft.copies", e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> NewRecord {
+        NewRecord {
+            target_schema: "shop_copy".into(),
+            source_schema: "shop".into(),
+            source: "postgres://me@db:5432/app".into(),
+            source_database: "app".into(),
+            options: CopyOptions {
+                lower_case: false,
+                template: None,
+                tables: TableFilter::default(),
+                exclude_table_data: vec![TablePattern::parse("shop.events")],
+            },
+            made_by: "clone",
+            snapshot_at: "2026-01-02 03:04:05.123456+00".into(),
+            snapshot: Some("100:100:".into()),
+        }
+    }
+
+    #[test]
+    fn options_round_trip_through_json() {
+        let text = serde_json::to_string(&row().options).unwrap();
+        let back: CopyOptions = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, row().options);
+        assert!(back.exclude_table_data[0].matches("shop", "events"));
+        // Older or hand-written records may leave everything out.
+        let empty: CopyOptions = serde_json::from_str("{}").unwrap();
+        assert!(!empty.lower_case && empty.tables.is_empty());
+    }
+
+    #[test]
+    fn recording_upserts_and_starts_over() {
+        let sql = record_sql(&[row()], false);
+        assert!(!sql.contains("CREATE TABLE"), "{sql}");
+        assert!(sql.contains("ON CONFLICT (target_schema) DO UPDATE"), "{sql}");
+        assert!(sql.contains("watermarks = '{}'"), "{sql}");
+        assert!(record_sql(&[], true).contains("CREATE TABLE IF NOT EXISTS pggraft.copies"));
+    }
+}
