@@ -234,7 +234,21 @@ impl Cluster {
     /// patterns; each must exist), normalized for comparison: no comments, no `SET` preamble,
     /// no `\restrict` keys, single blank lines.
     pub fn dump_schema(&self, dbname: &str, schemas: &[&str]) -> Result<String, Error> {
+        self.dump_schema_except(dbname, schemas, &[])
+    }
+
+    /// [`Cluster::dump_schema`], leaving out the schemas in `exclude`
+    /// (pggraft's own bookkeeping schema, say).
+    pub fn dump_schema_except(
+        &self,
+        dbname: &str,
+        schemas: &[&str],
+        exclude: &[&str],
+    ) -> Result<String, Error> {
         let mut cmd = self.client("pg_dump");
+        for schema in exclude {
+            cmd.arg(format!("--exclude-schema={}", dump::exact_pattern(schema)));
+        }
         cmd.arg("--schema-only").arg(format!("--dbname={}", self.url(dbname)));
         if !schemas.is_empty() {
             // A misspelt schema would otherwise just be missing from both sides of a comparison.
@@ -337,6 +351,11 @@ impl TestDb<'_> {
 
     pub fn dump_schema(&self, schemas: &[&str]) -> Result<String, Error> {
         self.cluster.dump_schema(&self.name, schemas)
+    }
+
+    /// The whole database's structure, without the schemas in `exclude`.
+    pub fn dump_schema_except(&self, exclude: &[&str]) -> Result<String, Error> {
+        self.cluster.dump_schema_except(&self.name, &[], exclude)
     }
 
     pub fn cluster(&self) -> &Cluster {
