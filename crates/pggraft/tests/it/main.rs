@@ -5,6 +5,7 @@ mod clone;
 mod common;
 mod diff;
 mod diff_cases;
+mod fidelity;
 mod inspect;
 mod migrate;
 mod verify;
