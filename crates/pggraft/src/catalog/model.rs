@@ -183,6 +183,13 @@ pub struct Extension {
     pub version: String,
     #[serde(flatten)]
     pub meta: Meta,
+    /// Names of the extension's objects in its own schema (types,
+    /// functions, operators, operator classes, relations …), read only when
+    /// that schema is one of those read: a copy that moves the schema to
+    /// another name must rewrite references to them (`app.citext`). Not
+    /// serialized: they are the extension's, not structure of the model.
+    #[serde(skip)]
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -753,6 +760,9 @@ impl Catalog {
         }
         for v in &mut c.views {
             v.populated = false;
+        }
+        for e in &mut c.extensions {
+            e.members.clear();
         }
         c
     }

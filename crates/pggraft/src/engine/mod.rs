@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::conn::ConnSpec;
 use crate::sql::QualifiedName;
 
-pub use finish::{Finish, SchemaSwap};
+pub use finish::{Aside, Finish, SchemaSwap};
 pub use job::{
     Chunk, ColumnExpr, ColumnMap, Job, Locks, MatviewTask, SequenceTask, Strategy, TableSource,
     TableTask,

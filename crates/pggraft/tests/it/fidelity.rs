@@ -105,3 +105,158 @@ async fn zero_column_table_copies_its_rows_in_the_same_database() {
     assert_nothing_to_copy_rows(&db, "app_copy");
     assert_clean(&verify_after(&opts, &report).await);
 }
+
+fn extensions_of(db: &TestDb<'_>) -> Vec<String> {
+    db.query(
+        "SELECT e.extname || ' ' || e.extversion || ' in ' || n.nspname FROM pg_extension e \
+         JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
+    )
+    .unwrap()
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect()
+}
+
+#[tokio::test]
+async fn unreferenced_extensions_of_a_cloned_schema_are_created() {
+    // Nothing copied uses them; pg_dump creates them all the same.
+    let src = db_with(
+        "unref_ext_src",
+        "CREATE EXTENSION fuzzystrmatch WITH SCHEMA public;
+         CREATE EXTENSION pgcrypto WITH SCHEMA public;
+         CREATE EXTENSION pgstattuple WITH SCHEMA public;
+         CREATE SCHEMA app;
+         CREATE EXTENSION citext VERSION '1.5' SCHEMA app;
+         CREATE EXTENSION pg_trgm SCHEMA app;
+         CREATE TABLE app.users (id int PRIMARY KEY, email app.citext);
+         INSERT INTO app.users VALUES (1, 'A@x');
+         CREATE TABLE public.t (id int); INSERT INTO public.t VALUES (1);",
+    );
+    let dst = db_with("unref_ext_dst", "");
+    let (opts, report) = clone_with(&src, &dst, |_| {}).await.unwrap();
+    assert_eq!(extensions_of(&dst), extensions_of(&src));
+    assert!(extensions_of(&dst).contains(&"citext 1.5 in app".to_string()));
+    assert_clean(&verify_after(&opts, &report).await);
+    assert_same_text(&src.dump_schema(&[]).unwrap(), &dst.dump_schema(&[]).unwrap());
+}
+
+#[tokio::test]
+async fn extension_of_a_cloned_schema_other_than_public_is_created_there() {
+    let src = db_with(
+        "ext_app_src",
+        "CREATE SCHEMA app;
+         CREATE EXTENSION citext SCHEMA app;
+         CREATE EXTENSION fuzzystrmatch SCHEMA app;
+         CREATE TABLE app.users (id int PRIMARY KEY, email app.citext);
+         INSERT INTO app.users VALUES (1, 'A@x');",
+    );
+    let dst = db_with("ext_app_dst", "");
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap();
+    assert_eq!(extensions_of(&dst), ["citext 1.6 in app", "fuzzystrmatch 1.1 in app"]);
+    assert_eq!(one(&dst, "SELECT count(*) FROM app.users WHERE email OPERATOR(app.=) 'a@X'"), "1");
+    assert_clean(&verify_after(&opts, &report).await);
+}
+
+#[tokio::test]
+async fn extension_version_missing_on_the_target_is_refused_before_anything_is_written() {
+    let src = db_with(
+        "ext_ver_src",
+        "CREATE SCHEMA app; CREATE EXTENSION fuzzystrmatch SCHEMA app;
+         CREATE TABLE app.t (id int);
+         -- A version the target's server does not have.
+         UPDATE pg_extension SET extversion = '0.9' WHERE extname = 'fuzzystrmatch';",
+    );
+    let dst = db_with("ext_ver_dst", "");
+    let before = dst.dump_schema(&[]).unwrap();
+    let err = clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"]))
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.kind(), pggraft::ErrorKind::Input, "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("fuzzystrmatch") && msg.contains("0.9"), "{msg}");
+    assert!(msg.contains("--skip-extensions"), "{msg}");
+    assert_eq!(dst.dump_schema(&[]).unwrap(), before);
+    // With --skip-extensions the clone goes ahead, says what it left out,
+    // and creates nothing.
+    let (_, report) = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["app"]);
+        o.skip_extensions = true;
+    })
+    .await
+    .unwrap();
+    assert!(report.warnings.iter().any(|w| w.contains("fuzzystrmatch")), "{:?}", report.warnings);
+    assert!(extensions_of(&dst).is_empty());
+    assert_eq!(one(&dst, "SELECT count(*) FROM app.t"), "0");
+}
+
+#[tokio::test]
+async fn extension_of_a_renamed_schema_follows_it_into_the_other_database() {
+    let src = db_with(
+        "ext_ren_src",
+        "CREATE SCHEMA app;
+         CREATE EXTENSION citext SCHEMA app;
+         CREATE EXTENSION pg_trgm SCHEMA app;
+         CREATE TABLE app.users (id int PRIMARY KEY, email app.citext NOT NULL, name text);
+         CREATE INDEX users_name_trgm ON app.users USING gin (name app.gin_trgm_ops);
+         CREATE FUNCTION app.similar_names(q text) RETURNS SETOF app.users LANGUAGE sql STABLE
+           AS $$ SELECT * FROM app.users WHERE app.similarity(name, q) > 0.3 $$;
+         INSERT INTO app.users VALUES (1, 'A@x', 'alice'), (2, 'B@x', 'bob');",
+    );
+    let dst = db_with("ext_ren_dst", "");
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app=dw_app"])).await.unwrap();
+    assert_eq!(extensions_of(&dst), ["citext 1.6 in dw_app", "pg_trgm 1.6 in dw_app"]);
+    let idx = one(&dst, "SELECT pg_get_indexdef('dw_app.users_name_trgm'::regclass)");
+    assert!(idx.contains("dw_app.gin_trgm_ops"), "{idx}");
+    assert_eq!(one(&dst, "SELECT count(*) FROM dw_app.similar_names('alice')"), "1");
+    assert_clean(&verify_after(&opts, &report).await);
+}
+
+#[tokio::test]
+async fn failed_clone_into_a_schema_built_in_place_gives_the_target_schema_back() {
+    let src = db_with(
+        "ext_abort_src",
+        "CREATE EXTENSION pgcrypto WITH SCHEMA public;
+         CREATE TABLE public.t (id int); INSERT INTO public.t SELECT generate_series(1, 10);
+         CREATE TABLE public.u (id int); INSERT INTO public.u VALUES (1);",
+    );
+    // The target's public holds a table and a (relocatable) extension.
+    let dst = db_with(
+        "ext_abort_dst",
+        "CREATE EXTENSION citext WITH SCHEMA public;
+         CREATE TABLE public.keep (x public.citext); INSERT INTO public.keep VALUES ('k');",
+    );
+    let before = dst.dump_schema(&[]).unwrap();
+    let err = clone_with(&src, &dst, |o| {
+        o.drop_if_exists = true;
+        o.fail_on_table = Some("u".into());
+    })
+    .await
+    .map(|_| ())
+    .unwrap_err();
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    assert_eq!(dst.dump_schema(&[]).unwrap(), before);
+    assert_eq!(extensions_of(&dst), ["citext 1.6 in public"]);
+    assert_eq!(one(&dst, "SELECT x FROM public.keep"), "k");
+    assert!(
+        dst.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pggraft%'")
+            .unwrap()
+            .is_empty()
+    );
+    // Done for real: the copy replaces public, and keeps the extension the
+    // target had there.
+    let (opts, report) = clone_with(&src, &dst, |o| o.drop_if_exists = true).await.unwrap();
+    assert_eq!(extensions_of(&dst), ["citext 1.6 in public", "pgcrypto 1.3 in public"]);
+    assert_eq!(one(&dst, "SELECT count(*) FROM public.t"), "10");
+    assert_eq!(one(&dst, "SELECT count(*) FROM pg_class WHERE relname = 'keep'"), "0");
+    assert!(
+        dst.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pggraft%'")
+            .unwrap()
+            .is_empty()
+    );
+    // The target's own extra extension is a difference verify reports.
+    let v = verify_after(&opts, &report).await;
+    assert!(v.schema.iter().all(|d| d.object == "extension citext"), "{:#?}", v.schema);
+}

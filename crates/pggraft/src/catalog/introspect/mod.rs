@@ -282,7 +282,7 @@ async fn read_model(
     check_unsupported(client, ns).await?;
     read_default_privileges(client, ns, &mut cat).await?;
 
-    read_extensions(client, &mut cat, &mut keys).await?;
+    read_extensions(client, ns, &mut cat, &mut keys).await?;
 
     let mut step = |what: &str| {
         tracing::debug!("introspect: {what} in {:.0?}", t.elapsed());
