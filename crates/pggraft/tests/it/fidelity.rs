@@ -260,3 +260,100 @@ async fn failed_clone_into_a_schema_built_in_place_gives_the_target_schema_back(
     let v = verify_after(&opts, &report).await;
     assert!(v.schema.iter().all(|d| d.object == "extension citext"), "{:#?}", v.schema);
 }
+
+/// A table and a view that belong to an extension (as PostGIS's
+/// `geometry_columns` does), with every kind of object that hangs off a
+/// relation added to them by the user afterwards.
+const ON_EXTENSION_MEMBERS: &str = "
+    CREATE SCHEMA app;
+    CREATE EXTENSION citext SCHEMA app;
+    CREATE TABLE app.ext_t (id int, v text);
+    CREATE VIEW app.ext_v AS SELECT id, v FROM app.ext_t;
+    ALTER EXTENSION citext ADD TABLE app.ext_t;
+    ALTER EXTENSION citext ADD VIEW app.ext_v;
+    CREATE RULE ext_v_ins AS ON INSERT TO app.ext_v DO INSTEAD INSERT INTO app.ext_t VALUES (NEW.id, NEW.v);
+    CREATE RULE ext_t_del AS ON DELETE TO app.ext_t DO INSTEAD NOTHING;
+    CREATE FUNCTION app.trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+    CREATE TRIGGER t_trg BEFORE INSERT ON app.ext_t FOR EACH ROW EXECUTE FUNCTION app.trg();
+    CREATE TRIGGER v_trg INSTEAD OF UPDATE ON app.ext_v FOR EACH ROW EXECUTE FUNCTION app.trg();
+    CREATE CONSTRAINT TRIGGER c_trg AFTER INSERT ON app.ext_t DEFERRABLE
+      FOR EACH ROW EXECUTE FUNCTION app.trg();
+    CREATE INDEX ext_t_v ON app.ext_t (v);
+    CREATE STATISTICS app.ext_st ON id, v FROM app.ext_t;
+    ALTER TABLE app.ext_t ADD CONSTRAINT ext_t_pk PRIMARY KEY (id);
+    ALTER TABLE app.ext_t ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY p ON app.ext_t USING (true);
+    COMMENT ON TABLE app.ext_t IS 'member';
+    COMMENT ON COLUMN app.ext_t.v IS 'member column';
+    COMMENT ON RULE ext_v_ins ON app.ext_v IS 'member rule';
+    GRANT SELECT ON app.ext_t TO PUBLIC;
+    ALTER TABLE app.ext_t ALTER COLUMN v SET STATISTICS 500;
+    CREATE SEQUENCE app.ext_t_seq OWNED BY app.ext_t.id;
+    -- And a user table beside them.
+    CREATE TABLE app.mine (id int PRIMARY KEY, e app.citext);
+    INSERT INTO app.mine VALUES (1, 'x');";
+
+#[tokio::test]
+async fn objects_on_extension_members_are_left_to_the_extension() {
+    use pggraft::catalog::read_catalog;
+    use pggraft::select::SchemaFilter;
+    let src = db_with("ext_member_src", ON_EXTENSION_MEMBERS);
+    let cat = read_catalog(&spec(&src), &SchemaFilter::only(["app"])).await.unwrap();
+    let on_member = |t: &pggraft::sql::QualifiedName| t.name.starts_with("ext_");
+    assert!(cat.tables.iter().all(|t| !on_member(&t.name)), "{:?}", cat.tables);
+    assert!(cat.indexes.iter().all(|i| !on_member(&i.table)), "{:?}", cat.indexes);
+    assert!(cat.triggers.is_empty(), "{:?}", cat.triggers);
+    assert!(cat.rules.is_empty(), "{:?}", cat.rules);
+    assert!(cat.statistics.is_empty(), "{:?}", cat.statistics);
+    assert!(cat.sequences.iter().all(|s| s.owned_by.is_none()), "{:?}", cat.sequences);
+    // inspect's SQL applies where the extension is created afresh.
+    let script = pggraft::ddl::to_sql(&cat);
+    let fresh = db_with("ext_member_apply", "");
+    fresh.psql(&script).unwrap_or_else(|e| panic!("applying inspect's SQL failed: {e}\n{script}"));
+    // And a clone into another database succeeds and verifies clean.
+    let dst = db_with("ext_member_dst", "");
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap();
+    assert_eq!(one(&dst, "SELECT count(*) FROM app.mine"), "1");
+    assert_clean(&verify_after(&opts, &report).await);
+}
+
+fn has_postgis(db: &TestDb<'_>) -> bool {
+    let found = !db
+        .query("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+        .unwrap()
+        .is_empty();
+    if !found {
+        eprintln!("skipped: PostGIS is not installed (apt-get install postgresql-NN-postgis-3)");
+    }
+    found
+}
+
+#[tokio::test]
+async fn postgis_rules_on_geometry_columns_are_not_copied() {
+    let probe = db_with("postgis_probe", "");
+    if !has_postgis(&probe) {
+        return;
+    }
+    let src = db_with(
+        "postgis_src",
+        "CREATE EXTENSION postgis;
+         CREATE TABLE public.places (id int PRIMARY KEY, name text, geom geometry(Point, 4326));
+         CREATE INDEX places_geom ON public.places USING gist (geom);
+         INSERT INTO public.places SELECT i, 'p' || i, ST_SetSRID(ST_MakePoint(i, i), 4326)
+           FROM generate_series(1, 50) i;",
+    );
+    let cat =
+        pggraft::catalog::read_catalog(&spec(&src), &pggraft::select::SchemaFilter::default())
+            .await
+            .unwrap();
+    assert!(cat.rules.is_empty(), "{:?}", cat.rules);
+    let script = pggraft::ddl::to_sql(&cat);
+    let fresh = db_with("postgis_apply", "");
+    fresh.psql(&script).unwrap_or_else(|e| panic!("applying inspect's SQL failed: {e}"));
+    let dst = db_with("postgis_dst", "");
+    let (opts, report) = clone_with(&src, &dst, |_| {}).await.unwrap();
+    assert_eq!(one(&dst, "SELECT count(*) FROM public.places WHERE ST_X(geom) = id"), "50");
+    assert_clean(&verify_after(&opts, &report).await);
+    assert_same_text(&src.dump_schema(&[]).unwrap(), &dst.dump_schema(&[]).unwrap());
+}
