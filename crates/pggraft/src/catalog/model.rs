@@ -545,6 +545,10 @@ pub struct Index {
     /// Whether the table is a materialized view.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub on_matview: bool,
+    /// Per-column statistics targets (`ALTER INDEX … ALTER COLUMN n SET
+    /// STATISTICS t`, expression columns only): (column number, target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statistics: Vec<(i16, i32)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }

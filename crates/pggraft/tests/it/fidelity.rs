@@ -357,3 +357,45 @@ async fn postgis_rules_on_geometry_columns_are_not_copied() {
     assert_clean(&verify_after(&opts, &report).await);
     assert_same_text(&src.dump_schema(&[]).unwrap(), &dst.dump_schema(&[]).unwrap());
 }
+
+#[tokio::test]
+async fn expression_index_statistics_target_survives_clone_and_inspect() {
+    let sql = "CREATE SCHEMA app;
+        CREATE TABLE app.people (id int PRIMARY KEY, name text, born date);
+        CREATE INDEX people_lower_name ON app.people (lower(name), born, (extract(year FROM born)));
+        ALTER INDEX app.people_lower_name ALTER COLUMN 1 SET STATISTICS 3000;
+        ALTER INDEX app.people_lower_name ALTER COLUMN 3 SET STATISTICS 0;
+        INSERT INTO app.people VALUES (1, 'Ann', '2000-01-01');";
+    let targets = |db: &TestDb<'_>, schema: &str| {
+        one(
+            db,
+            &format!(
+                "SELECT string_agg(attnum || '=' || coalesce(attstattarget::int, -1), ',' ORDER BY attnum) \
+                 FROM pg_attribute WHERE attrelid = '{schema}.people_lower_name'::regclass"
+            ),
+        )
+    };
+    let src = db_with("idxstat_src", sql);
+    let expected = targets(&src, "app");
+    assert_eq!(expected, "1=3000,2=-1,3=0");
+    // inspect
+    let cat =
+        pggraft::catalog::read_catalog(&spec(&src), &pggraft::select::SchemaFilter::only(["app"]))
+            .await
+            .unwrap();
+    let fresh = db_with("idxstat_inspect", "");
+    fresh.psql(&pggraft::ddl::to_sql(&cat)).unwrap();
+    assert_eq!(targets(&fresh, "app"), expected);
+    // clone, into another database and renamed in place
+    let dst = db_with("idxstat_dst", "");
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap();
+    assert_eq!(targets(&dst, "app"), expected);
+    assert_clean(&verify_after(&opts, &report).await);
+    clone_with(&src, &src, |o| o.naming.schemas = schema_args(&["app=app_copy"])).await.unwrap();
+    assert_eq!(targets(&src, "app_copy"), expected);
+    assert_same_text(
+        &src.dump_schema(&["app"]).unwrap(),
+        &src.dump_schema(&["app_copy"]).unwrap().replace("app_copy", "app"),
+    );
+}
