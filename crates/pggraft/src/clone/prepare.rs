@@ -11,6 +11,7 @@ use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
 use crate::catalog::model::key;
+use crate::catalog::versions::express_for;
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
 use crate::conn::{Side, Snapshot, prepare_session};
 use crate::ddl::render::{RenderOptions, render};
@@ -110,6 +111,13 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     }
     let (mut renamed, rename_warnings) = rename_catalog(&cat, &structure, &text);
     warnings.extend(rename_warnings);
+    // Privileges as the target's server has them (MAINTAIN came with 17).
+    let target_version: i32 = target
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .ctx("reading the target's server version")?
+        .get(0);
+    warnings.extend(express_for(&mut renamed, target_version));
     for e in &mut renamed.extensions {
         if let Some(v) = ext_plan.create.get(&e.name) {
             e.version = v.clone().unwrap_or_default();

@@ -204,13 +204,15 @@ pub async fn verify_with_progress(
     skip.extend(schema::table_object_keys(&models.target, &excluded));
     let mut renamed = models.renamed.clone();
     renamed.sort();
+    let mut warnings = models.warnings.clone();
+    warnings.extend(schema::align_versions(&opts.target, &mut renamed, &models.target).await);
     let mut report = VerifyReport {
         level: opts.level,
         schema_map: models.schema_map.clone(),
         schema: schema::compare(&renamed, &models.target, &skip, &opts.compare),
         tables: vec![],
         sequences: vec![],
-        warnings: models.warnings.clone(),
+        warnings,
     };
     if !data {
         end_transactions([src_c, tgt_c].into_iter()).await?;

@@ -399,3 +399,59 @@ async fn expression_index_statistics_target_survives_clone_and_inspect() {
         &src.dump_schema(&["app_copy"]).unwrap().replace("app_copy", "app"),
     );
 }
+
+#[tokio::test]
+async fn view_spelled_by_another_server_version_compares_as_the_same_view() {
+    use pggraft::catalog::versions::{differing_views, respell_views};
+    let db = db_with(
+        "respell",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.open_orders (id int, amount numeric);
+         CREATE VIEW app.v AS SELECT id FROM app.open_orders WHERE amount > 10;
+         CREATE MATERIALIZED VIEW app.mv AS SELECT id, sum(amount) AS total FROM app.open_orders GROUP BY id;
+         CREATE VIEW app.w AS SELECT id FROM app.open_orders;",
+    );
+    let here =
+        pggraft::catalog::read_catalog(&spec(&db), &pggraft::select::SchemaFilter::only(["app"]))
+            .await
+            .unwrap();
+    // The same views as the other side of PostgreSQL 16 prints them: 15 qualifies the
+    // columns of a one-relation query, 16 and later do not.
+    let spellings = [
+        (
+            "v",
+            " SELECT open_orders.id\n   FROM app.open_orders\n  WHERE (open_orders.amount > (10)::numeric)",
+            " SELECT id\n   FROM app.open_orders\n  WHERE (amount > (10)::numeric)",
+        ),
+        (
+            "mv",
+            " SELECT open_orders.id,\n    sum(open_orders.amount) AS total\n   FROM app.open_orders\n  GROUP BY open_orders.id",
+            " SELECT id,\n    sum(amount) AS total\n   FROM app.open_orders\n  GROUP BY id",
+        ),
+    ];
+    let mut there = here.clone();
+    for v in &mut there.views {
+        if let Some((_, qualified, bare)) = spellings.iter().find(|s| s.0 == v.name.name) {
+            assert!(v.definition == *qualified || v.definition == *bare, "{:?}", v.definition);
+            v.definition =
+                if v.definition == *qualified { bare.to_string() } else { qualified.to_string() };
+        }
+        if v.name.name == "w" {
+            // A real difference: another column.
+            v.definition = " SELECT open_orders.amount AS id\n   FROM app.open_orders".into();
+        }
+    }
+    let names = differing_views(&there, &here);
+    assert_eq!(names.len(), 3, "{names:?}");
+    let client = spec(&db).connect().await.unwrap();
+    pggraft::conn::prepare_session(&client).await.unwrap();
+    assert_eq!(respell_views(&client, &mut there, &names).await.unwrap(), 3);
+    let left: Vec<String> =
+        differing_views(&there, &here).into_iter().map(|q| q.name.clone()).collect();
+    assert_eq!(left, ["w"], "only the real difference is left");
+    // Nothing stays behind on the server.
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM pg_class WHERE relname LIKE 'pggraft_respell%'"),
+        "0"
+    );
+}
