@@ -15,23 +15,39 @@ use crate::Error;
 /// `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin` (Debian, Ubuntu), then the
 /// newest `/usr/pgsql-*/bin` (RHEL), `/usr/local/pgsql/bin` (source builds) and `$PATH`.
 pub fn find_bindir() -> Result<PathBuf, Error> {
-    find("initdb", "server binaries", "postgresql")
+    find("initdb", "server binaries", "postgresql", true)
 }
 
 /// Like [`find_bindir`], but only psql and pg_dump are needed: enough to talk to an existing
 /// server (`PGGRAFT_TEST_URL`) from a machine with only the client package.
 pub(crate) fn find_client_bindir() -> Result<PathBuf, Error> {
-    find("psql", "client binaries", "postgresql-client")
+    find("psql", "client binaries", "postgresql-client", true)
+}
+
+/// The clients (psql, pg_dump) to use with the server programs in `server`: its own when it has
+/// them, otherwise the machine's (builds that ship only the server, such as the
+/// `@embedded-postgres` packages, have none). `$PGGRAFT_PG_BINDIR` counts only if it has psql.
+pub(crate) fn client_bindir_for(server: &Path) -> Result<PathBuf, Error> {
+    if server.join("psql").is_file() {
+        return Ok(server.to_path_buf());
+    }
+    if let Some(dir) = env::var_os("PGGRAFT_PG_BINDIR").filter(|d| !d.is_empty())
+        && Path::new(&dir).join("psql").is_file()
+    {
+        return Ok(PathBuf::from(dir));
+    }
+    find("psql", "client binaries", "postgresql-client", false)
 }
 
 fn find(
     program: &'static str,
     what: &'static str,
     package: &'static str,
+    honour_env: bool,
 ) -> Result<PathBuf, Error> {
     let has = |dir: &Path| dir.join(program).is_file();
 
-    if let Some(dir) = env::var_os("PGGRAFT_PG_BINDIR").filter(|d| !d.is_empty()) {
+    if let Some(dir) = env::var_os("PGGRAFT_PG_BINDIR").filter(|d| !d.is_empty() && honour_env) {
         let dir = PathBuf::from(dir);
         // An explicit choice that does not work is an error, not a cue to pick another version.
         return if has(&dir) { Ok(dir) } else { Err(Error::BadBinDir { dir, program }) };

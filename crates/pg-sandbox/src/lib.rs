@@ -60,6 +60,10 @@ pub struct ClusterOptions {
     /// them unquoted: `("shared_preload_libraries", "pg_stat_statements")`. They come after the
     /// sandbox's own settings and so override them (except `port`).
     pub settings: Vec<(String, String)>,
+    /// The directory of the server programs (`initdb`, `pg_ctl`, `postgres`) to run, for a
+    /// cluster of a chosen version; `None`: [`find_bindir`]'s. When it has no psql and pg_dump
+    /// (a server-only build), the machine's clients are used with it.
+    pub bindir: Option<PathBuf>,
 }
 
 /// A PostgreSQL server to run tests against: a private one started by this process, or the
@@ -67,6 +71,8 @@ pub struct ClusterOptions {
 pub struct Cluster {
     conn: ConnInfo,
     bindir: PathBuf,
+    /// Where psql and pg_dump come from: `bindir` unless it has none.
+    client_bindir: PathBuf,
     /// `None` for a server we did not start (and must not stop).
     server: Option<Server>,
 }
@@ -85,6 +91,7 @@ impl fmt::Debug for Cluster {
             .field("port", &self.conn.port)
             .field("superuser", &self.conn.user)
             .field("bindir", &self.bindir)
+            .field("client_bindir", &self.client_bindir)
             .field("data_dir", &self.data_dir())
             .finish()
     }
@@ -98,9 +105,20 @@ impl Cluster {
 
     /// Starts a new private cluster with extra settings, stopped and deleted when dropped.
     pub fn start_with(opts: ClusterOptions) -> Result<Cluster, Error> {
-        let bindir = find_bindir()?;
+        let bindir = match &opts.bindir {
+            Some(dir) if dir.join("initdb").is_file() => dir.clone(),
+            Some(dir) => return Err(Error::BadBinDir { dir: dir.clone(), program: "initdb" }),
+            None => find_bindir()?,
+        };
+        let client_bindir = bindir::client_bindir_for(&bindir)?;
         let (server, port) = Server::start(&bindir, &opts)?;
-        Ok(Cluster { conn: ConnInfo::local(port), bindir, server: Some(server) })
+        Ok(Cluster { conn: ConnInfo::local(port), bindir, client_bindir, server: Some(server) })
+    }
+
+    /// Starts a private cluster of the server programs in `bindir` (see
+    /// [`ClusterOptions::bindir`]).
+    pub fn start_in(bindir: impl Into<PathBuf>) -> Result<Cluster, Error> {
+        Cluster::start_with(ClusterOptions { bindir: Some(bindir.into()), ..Default::default() })
     }
 
     /// The cluster shared by everything in this process, created on first use.
@@ -128,7 +146,7 @@ impl Cluster {
     fn existing(url: &str) -> Result<Cluster, Error> {
         let conn = ConnInfo::parse(url)?;
         let bindir = bindir::find_client_bindir()?;
-        let cluster = Cluster { conn, bindir, server: None };
+        let cluster = Cluster { conn, client_bindir: bindir.clone(), bindir, server: None };
         let sql = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user";
         let rows = cluster.query(&cluster.conn.maintenance_db, sql).map_err(|e| match e {
             Error::Command { stderr, .. } => {
@@ -172,9 +190,22 @@ impl Cluster {
         self.conn.url(dbname)
     }
 
-    /// Path to a program in [`bindir`](Self::bindir): `pg_dump`, `pg_restore`, `pgbench`, ...
+    /// Path to a program: `pg_dump`, `pg_restore`, `pgbench`, ..., from
+    /// [`bindir`](Self::bindir), or for a server-only build from the machine's clients.
     pub fn bin(&self, name: &str) -> PathBuf {
-        self.bindir.join(name)
+        let own = self.bindir.join(name);
+        if own.is_file() { own } else { self.client_bindir.join(name) }
+    }
+
+    /// The server's `server_version_num` (150004 for 15.4).
+    pub fn server_version_num(&self) -> Result<u32, Error> {
+        let rows = self.query(&self.conn.maintenance_db, "SHOW server_version_num")?;
+        let text = rows.first().and_then(|r| r.first()).cloned().unwrap_or_default();
+        text.trim().parse().map_err(|_| Error::Command {
+            what: "reading server_version_num".into(),
+            status: "unexpected output".into(),
+            stderr: text,
+        })
     }
 
     /// Creates a fresh, empty database (from template0) named `prefix` (lowercased, other

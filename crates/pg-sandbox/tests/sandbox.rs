@@ -112,7 +112,8 @@ fn roles_need_their_password() {
 
 #[test]
 fn private_cluster_takes_settings_and_goes_away_on_drop() {
-    let opts = ClusterOptions { settings: vec![("work_mem".into(), "12MB".into())] };
+    let opts =
+        ClusterOptions { settings: vec![("work_mem".into(), "12MB".into())], ..Default::default() };
     let cluster = Cluster::start_with(opts).unwrap();
     assert_eq!(cluster.host(), "127.0.0.1");
     assert_eq!(cluster.query("postgres", "SHOW work_mem").unwrap(), [["12MB"]]);

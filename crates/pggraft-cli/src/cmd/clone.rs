@@ -74,6 +74,12 @@ pub struct CloneArgs {
     /// Do not copy comments.
     #[arg(long)]
     pub no_comments: bool,
+    /// Create no extensions on the target (those the copy uses must exist there).
+    #[arg(long)]
+    pub skip_extensions: bool,
+    /// Create an extension in the target's default version when the source's is not available.
+    #[arg(long, conflicts_with = "skip_extensions")]
+    pub any_extension_version: bool,
     /// Do not verify the copy afterwards.
     #[arg(long)]
     pub no_verify: bool,
@@ -131,6 +137,8 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     opts.owners = !a.no_owner;
     opts.privileges = !a.no_acl;
     opts.comments = !a.no_comments;
+    opts.skip_extensions = a.skip_extensions;
+    opts.any_extension_version = a.any_extension_version;
     Ok(opts)
 }
 

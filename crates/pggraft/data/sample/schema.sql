@@ -99,6 +99,7 @@ CREATE TABLE shop.orders_2024_rest PARTITION OF shop.orders_2024 DEFAULT;
 CREATE TABLE shop.orders_other PARTITION OF shop.orders DEFAULT;
 CREATE INDEX orders_status_idx ON shop.orders (status) WHERE status <> 'done';
 CREATE INDEX orders_note_lower_idx ON shop.orders (lower(note) text_pattern_ops DESC NULLS LAST) INCLUDE (amount);
+ALTER INDEX shop.orders_note_lower_idx ALTER COLUMN 1 SET STATISTICS 3000;
 CREATE STATISTICS shop.orders_stats (ndistinct, dependencies) ON customer_id, status FROM shop.orders_2023;
 ALTER TABLE shop.orders ADD CONSTRAINT amount_positive CHECK (amount >= 0) NOT VALID;
 CREATE TRIGGER orders_stmt AFTER INSERT ON shop.orders FOR EACH STATEMENT EXECUTE FUNCTION shop.touch();

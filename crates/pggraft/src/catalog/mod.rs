@@ -1,10 +1,12 @@
 //! The catalog model ([`model`]) and reading it from a live database
-//! ([`introspect`]). Rendering it as SQL lives in [`crate::ddl`]; comparing
-//! two of them in `diff`.
+//! ([`introspect`]); making models read from different server versions
+//! comparable ([`versions`]). Rendering it as SQL lives in [`crate::ddl`];
+//! comparing two of them in `diff`.
 
 pub mod introspect;
 pub mod model;
 mod read;
+pub mod versions;
 
 pub use introspect::{CATALOG_HELPERS, introspect, introspect_with, snapshot_helpers};
 pub use model::*;

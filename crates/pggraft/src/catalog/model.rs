@@ -183,6 +183,13 @@ pub struct Extension {
     pub version: String,
     #[serde(flatten)]
     pub meta: Meta,
+    /// Names of the extension's objects in its own schema (types,
+    /// functions, operators, operator classes, relations …), read only when
+    /// that schema is one of those read: a copy that moves the schema to
+    /// another name must rewrite references to them (`app.citext`). Not
+    /// serialized: they are the extension's, not structure of the model.
+    #[serde(skip)]
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -538,6 +545,10 @@ pub struct Index {
     /// Whether the table is a materialized view.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub on_matview: bool,
+    /// Per-column statistics targets (`ALTER INDEX … ALTER COLUMN n SET
+    /// STATISTICS t`, expression columns only): (column number, target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statistics: Vec<(i16, i32)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
@@ -753,6 +764,9 @@ impl Catalog {
         }
         for v in &mut c.views {
             v.populated = false;
+        }
+        for e in &mut c.extensions {
+            e.members.clear();
         }
         c
     }

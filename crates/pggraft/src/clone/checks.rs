@@ -7,7 +7,6 @@ use tokio_postgres::Client;
 
 use super::CloneOptions;
 use crate::catalog::Catalog;
-use crate::catalog::model::key;
 use crate::error::{Error, PgResultExt, Result};
 
 /// Checks the target before anything is written: schemas that would be
@@ -155,41 +154,4 @@ pub(super) async fn check_target(
         )));
     }
     Ok(existing)
-}
-
-/// Extensions the copied objects use that the target does not have yet
-/// (created by the clone, and dropped again if it fails).
-pub(super) async fn missing_extensions(target: &Client, cat: &Catalog) -> Result<Vec<String>> {
-    let used: BTreeSet<&String> = cat.depends.values().flatten().collect();
-    let wanted: Vec<String> = cat
-        .extensions
-        .iter()
-        .filter(|e| used.contains(&key::extension(&e.name)))
-        .map(|e| e.name.clone())
-        .collect();
-    if wanted.is_empty() {
-        return Ok(vec![]);
-    }
-    let rows = target
-        .query(
-            "SELECT a.name::text, e.extname IS NOT NULL FROM pg_available_extensions a \
-             LEFT JOIN pg_extension e ON e.extname = a.name WHERE a.name = ANY($1)",
-            &[&wanted],
-        )
-        .await
-        .ctx("checking target extensions")?;
-    let mut missing = vec![];
-    for w in &wanted {
-        match rows.iter().find(|r| r.get::<_, String>(0) == *w) {
-            None => {
-                return Err(Error::input(format!(
-                    "the copied objects use extension {w:?}, which is not available on the target \
-                     server; install its package there"
-                )));
-            }
-            Some(r) if !r.get::<_, bool>(1) => missing.push(w.clone()),
-            Some(_) => {}
-        }
-    }
-    Ok(missing)
 }

@@ -8,6 +8,7 @@
 //! renaming to [`crate::rename`] and moving rows to [`crate::engine`].
 
 mod checks;
+mod extensions;
 mod filter;
 mod prepare;
 mod tasks;
@@ -61,6 +62,13 @@ pub struct CloneOptions {
     pub privileges: bool,
     pub comments: bool,
     pub strategy: StrategyChoice,
+    /// Create no extension on the target (pgcopydb's `--skip-extensions`):
+    /// those the copied objects use must be there already; the others are
+    /// named in the report.
+    pub skip_extensions: bool,
+    /// Create an extension in the target's default version when the
+    /// source's version is not available there (with a warning).
+    pub any_extension_version: bool,
     /// Test hook (cargo feature `failpoints`): fail when copying the table
     /// of this source name, to prove that a failed clone leaves the target
     /// as it was.
@@ -87,6 +95,8 @@ impl CloneOptions {
             privileges: true,
             comments: true,
             strategy: StrategyChoice::Auto,
+            skip_extensions: false,
+            any_extension_version: false,
             #[cfg(feature = "failpoints")]
             fail_on_table: None,
         }
@@ -127,6 +137,7 @@ impl PreparedClone {
                     build: t.clone(),
                     target: t.clone(),
                     replace: false,
+                    aside: None,
                 })
                 .collect(),
         }

@@ -4,17 +4,23 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::checks::{check_target, missing_extensions};
+use tokio_postgres::Client;
+
+use super::checks::check_target;
+use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
+use crate::catalog::model::key;
+use crate::catalog::versions::express_for;
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
 use crate::conn::{Side, Snapshot, prepare_session};
 use crate::ddl::render::{RenderOptions, render};
-use crate::engine::{Finish, SchemaSwap};
+use crate::engine::{Aside, Finish, SchemaSwap};
 use crate::error::{Error, PgResultExt, Result};
 use crate::plan::order;
-use crate::rename::{register_names, rename_catalog};
+use crate::rename::{register_extension_members, register_names, rename_catalog};
 use crate::select::SchemaFilter;
+use crate::sql::ident;
 
 /// Prepares a clone (see the module docs).
 pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
@@ -69,49 +75,100 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     }
     let run_id = format!("{}_{}", std::process::id(), nanos());
     let tag = format!("pggraft-clone-{run_id}");
+
+    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
+    prepare_session(&target).await?;
+    let ext_plan = if same_database || opts.data_only {
+        ExtensionPlan::default()
+    } else {
+        plan_extensions(&target, &cat, &final_map, opts).await?
+    };
+    warnings.extend(ext_plan.warnings.iter().cloned());
     let build_map: BTreeMap<String, String> = if opts.data_only {
         final_map.clone()
     } else {
         final_map
-            .keys()
+            .iter()
             .enumerate()
-            .map(|(i, s)| (s.clone(), format!("pggraft_tmp_{run_id}_{i}")))
+            .map(|(i, (s, t))| {
+                let build = if ext_plan.in_place.contains(s) {
+                    t.clone()
+                } else {
+                    format!("pggraft_tmp_{run_id}_{i}")
+                };
+                (s.clone(), build)
+            })
             .collect()
     };
     let mut structure = opts.naming.name_map(build_map.clone());
     let mut text = opts.naming.name_map(final_map.clone());
     register_names(&cat, &mut structure)?;
     register_names(&cat, &mut text)?;
-    let (renamed, rename_warnings) = rename_catalog(&cat, &structure, &text);
+    if !same_database && !opts.skip_extensions {
+        // The copy gets extensions of its own, in the copied schemas.
+        register_extension_members(&cat, &mut structure);
+        register_extension_members(&cat, &mut text);
+    }
+    let (mut renamed, rename_warnings) = rename_catalog(&cat, &structure, &text);
     warnings.extend(rename_warnings);
+    // Privileges as the target's server has them (MAINTAIN came with 17).
+    let target_version: i32 = target
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .ctx("reading the target's server version")?
+        .get(0);
+    warnings.extend(express_for(&mut renamed, target_version));
+    for e in &mut renamed.extensions {
+        if let Some(v) = ext_plan.create.get(&e.name) {
+            e.version = v.clone().unwrap_or_default();
+        }
+    }
 
-    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
-    prepare_session(&target).await?;
     let existing = check_target(&target, opts, &final_map, &renamed).await?;
     let record = if opts.data_only {
         None
     } else {
         record(&target, holder, opts, &final_map, &cat.database, &mut warnings).await?
     };
-    let new_extensions =
-        if same_database { vec![] } else { missing_extensions(&target, &renamed).await? };
+    let new_extensions = ext_plan.created_elsewhere(&cat);
+    let asides = asides(&target, &final_map, &build_map, &existing, &run_id).await?;
 
     let render_opts = RenderOptions {
         owners: opts.owners,
         privileges: opts.privileges,
         comments: opts.comments,
-        extensions: !same_database,
+        extensions: !same_database && !opts.skip_extensions,
         schemas: true,
         keys_via_index: true,
+        extension_versions: true,
     };
     let (pre_data, post_data, order_warnings) = if opts.data_only {
         (vec![], vec![], vec![])
     } else {
         let mut stmts = render(&renamed, &render_opts);
-        // Only the extensions the copied objects use.
-        let used: BTreeSet<&String> = renamed.depends.values().flatten().collect();
-        // (their comments too).
-        stmts.retain(|s| !s.object.starts_with("extension ") || used.contains(&s.object));
+        // Only the extensions decided on (their comments too).
+        stmts.retain(|s| {
+            s.object.strip_prefix("extension ").is_none()
+                || ext_plan.wanted.iter().any(|w| s.object == key::extension(w))
+        });
+        // A schema built in place first moves the target's schema of that
+        // name aside, and takes over its extensions.
+        for (schema, aside) in &asides {
+            let k = key::schema(schema);
+            if let Some(st) = stmts.iter_mut().find(|s| s.provides.as_ref() == Some(&k)) {
+                let mut sql =
+                    format!("ALTER SCHEMA {} RENAME TO {};\n", ident(schema), ident(&aside.name));
+                sql.push_str(&st.sql);
+                for e in &aside.extensions {
+                    sql.push_str(&format!(
+                        ";\nALTER EXTENSION {} SET SCHEMA {}",
+                        ident(e),
+                        ident(schema)
+                    ));
+                }
+                st.sql = sql;
+            }
+        }
         let o = order(stmts);
         (o.pre_data, o.post_data, o.warnings)
     };
@@ -152,6 +209,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
             build: build_map[s].clone(),
             target: t.clone(),
             replace: existing.contains(t),
+            aside: asides.get(t).cloned(),
         })
         .collect();
     let finish = if opts.data_only {
@@ -217,6 +275,37 @@ async fn record(
         .collect();
     let ensure = !record::exists(target).await?;
     Ok(Some(record::record_sql(&rows, ensure)))
+}
+
+/// For each schema built in place that the target has already: the name
+/// it is moved aside to, and the extensions it holds (relocatable:
+/// [`check_target`] refused the others), to be moved into the new schema.
+async fn asides(
+    target: &Client,
+    final_map: &BTreeMap<String, String>,
+    build_map: &BTreeMap<String, String>,
+    existing: &BTreeSet<String>,
+    run_id: &str,
+) -> Result<BTreeMap<String, Aside>> {
+    let mut out = BTreeMap::new();
+    for (i, (s, t)) in final_map.iter().enumerate() {
+        if build_map[s] != *t || !existing.contains(t) {
+            continue;
+        }
+        let extensions = target
+            .query(
+                "SELECT e.extname::text FROM pg_extension e \
+                 JOIN pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname = $1 ORDER BY 1",
+                &[t],
+            )
+            .await
+            .ctx("listing the extensions of a replaced target schema")?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        out.insert(t.clone(), Aside { name: format!("pggraft_aside_{run_id}_{i}"), extensions });
+    }
+    Ok(out)
 }
 
 fn nanos() -> u32 {

@@ -6,7 +6,9 @@
 //! - [`Finish::Swap`] (clone): everything is built under temporary schema
 //!   names and renamed into place in one transaction at the end; on failure
 //!   the build schemas (and extensions the job created) are dropped, so the
-//!   target is as it was.
+//!   target is as it was. A schema that receives an extension is built
+//!   under its final name instead (see [`SchemaSwap::in_place`]), its
+//!   predecessor moved aside until the end.
 //! - [`Finish::InPlace`] (data-only): rows are loaded into existing tables,
 //!   truncated first in the loading transaction when `truncate` is set.
 //! - [`Finish::Groups`] (refresh): existing tables are replaced or merged
@@ -33,6 +35,30 @@ pub struct SchemaSwap {
     pub target: String,
     /// The target schema exists and is replaced at the end.
     pub replace: bool,
+    /// For a schema built under its final name (`build == target`), the
+    /// target's existing schema of that name and the extensions moved out
+    /// of it into the new one (see [`Aside`]).
+    pub aside: Option<Aside>,
+}
+
+impl SchemaSwap {
+    /// Built under its final name: an extension created in it bakes its
+    /// schema's name into its objects (PostGIS's `@extschema@`), so it must
+    /// be created under the name it keeps. The schema the target had under
+    /// that name, if any, is renamed aside while the job runs.
+    pub fn in_place(&self) -> bool {
+        self.build == self.target
+    }
+}
+
+/// The target's schema that an in-place build replaces: renamed to `name`
+/// by the producer's first structure statement, with its (relocatable)
+/// `extensions` moved into the new schema. Dropped once the job is done;
+/// restored if it fails.
+#[derive(Debug, Clone)]
+pub struct Aside {
+    pub name: String,
+    pub extensions: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,7 +97,14 @@ impl Finish {
 
     /// Undoes what a failed job built. `tag` is the `application_name` of
     /// the job's target sessions, stopped first so their locks go.
-    pub(crate) async fn abort(&self, target: &ConnSpec, tag: &str) -> Result<()> {
+    /// `structure_built`: the structure transaction committed (before it
+    /// did, a schema built in place is still the target's own).
+    pub(crate) async fn abort(
+        &self,
+        target: &ConnSpec,
+        tag: &str,
+        structure_built: bool,
+    ) -> Result<()> {
         let (schemas, new_extensions) = match self {
             Finish::Swap { schemas, new_extensions, .. } => (schemas, new_extensions),
             Finish::Groups(_) => (&vec![], &vec![]),
@@ -89,6 +122,12 @@ impl Finish {
         .await
         .ctx("stopping this run's sessions")?;
         for s in schemas {
+            if s.in_place() {
+                if structure_built {
+                    restore_aside(&c, s).await?;
+                }
+                continue;
+            }
             c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.build)))
                 .await
                 .ctx(format!("dropping build schema {}", s.build))?;
@@ -100,9 +139,48 @@ impl Finish {
     }
 }
 
+/// Drops a schema built in place and gives the target back the schema it
+/// replaced, with the extensions that were moved out of it.
+async fn restore_aside(c: &Client, s: &SchemaSwap) -> Result<()> {
+    if let Some(a) = &s.aside {
+        // Not renamed aside (the structure did not commit after all): the
+        // schema under the final name is still the target's own.
+        let found = c
+            .query("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&a.name])
+            .await
+            .ctx("looking for the schema moved aside")?;
+        if found.is_empty() {
+            return Ok(());
+        }
+    }
+    let mut sql = String::from("BEGIN;");
+    if let Some(a) = &s.aside {
+        for e in &a.extensions {
+            sql.push_str(&format!(" ALTER EXTENSION {} SET SCHEMA {};", ident(e), ident(&a.name)));
+        }
+    }
+    sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&s.target)));
+    if let Some(a) = &s.aside {
+        sql.push_str(&format!(" ALTER SCHEMA {} RENAME TO {};", ident(&a.name), ident(&s.target)));
+    }
+    sql.push_str(" COMMIT;");
+    if let Err(e) = c.batch_execute(&sql).await {
+        let _ = c.batch_execute("ROLLBACK").await;
+        return Err(Error::db(format!("restoring target schema {}", s.target), e));
+    }
+    Ok(())
+}
+
 /// Renames the build schemas into place in one transaction (with `record`).
 async fn swap(main: &Client, schemas: &[SchemaSwap], record: Option<&str>) -> Result<()> {
     let mut sql = String::from("BEGIN;");
+    // Schemas built in place are there already; what they replaced goes.
+    for s in schemas.iter().filter(|s| s.in_place()) {
+        if let Some(a) = &s.aside {
+            sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&a.name)));
+        }
+    }
+    let schemas: Vec<&SchemaSwap> = schemas.iter().filter(|s| !s.in_place()).collect();
     // Extensions living in a schema about to be replaced (including ones
     // this job just created there) move into the copy first: dropping the
     // old schema must not take them, and the copied columns that use their
@@ -117,7 +195,7 @@ async fn swap(main: &Client, schemas: &[SchemaSwap], record: Option<&str>) -> Re
         )
         .await
         .ctx("listing extensions in replaced schemas")?;
-    for s in schemas {
+    for s in &schemas {
         for r in exts.iter().filter(|r| r.get::<_, String>(0) == s.target) {
             let e: String = r.get(1);
             if !r.get::<_, bool>(2) {

@@ -27,7 +27,7 @@ use serde::Serialize;
 use crate::conn::ConnSpec;
 use crate::sql::QualifiedName;
 
-pub use finish::{Finish, SchemaSwap};
+pub use finish::{Aside, Finish, SchemaSwap};
 pub use groups::{Apply, Group, GroupLoad, GroupReport, Member, MemberReport, Merge, Truncate};
 pub use job::{
     Chunk, ColumnExpr, ColumnMap, Job, Locks, MatviewTask, SequenceTask, Strategy, TableSource,

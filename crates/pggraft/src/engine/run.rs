@@ -8,6 +8,7 @@
 //! never lock the same tables in opposite orders on the server.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -36,7 +37,8 @@ pub async fn run(
     progress: &dyn ProgressSink,
     cancel: Option<Cancel>,
 ) -> Result<EngineReport> {
-    let work = run_inner(opts, job, snapshot, finish, progress);
+    let built = AtomicBool::new(false);
+    let work = run_inner(opts, job, snapshot, finish, progress, &built);
     let result = match cancel {
         Some(c) => tokio::select! {
             r = work => r,
@@ -45,7 +47,8 @@ pub async fn run(
         None => work.await,
     };
     if result.is_err()
-        && let Err(e) = finish.abort(&opts.target, &opts.session_tag).await
+        && let Err(e) =
+            finish.abort(&opts.target, &opts.session_tag, built.load(Ordering::SeqCst)).await
     {
         tracing::error!("cleaning up after a failed run: {e}");
     }
@@ -72,6 +75,7 @@ async fn run_inner(
     snapshot: Snapshot,
     finish: &Finish,
     progress: &dyn ProgressSink,
+    structure_built: &AtomicBool,
 ) -> Result<EngineReport> {
     let mut report = EngineReport::default();
     let t0 = Instant::now();
@@ -87,6 +91,8 @@ async fn run_inner(
                 return Err(statement_error(s, &e));
             }
         }
+        // Set first: a COMMIT whose answer is lost may still have committed.
+        structure_built.store(true, Ordering::SeqCst);
         main.batch_execute("COMMIT").await.ctx("committing the structure")?;
     }
     report.phases.push(("structure".into(), t0.elapsed().as_secs_f64()));

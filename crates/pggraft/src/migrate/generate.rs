@@ -6,6 +6,10 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::Catalog;
+use crate::catalog::versions::{
+    differing_views, express_for, keep_extension_versions, major, respell_views,
+};
+use crate::conn::prepare_session;
 use crate::diff::source::{Input, align};
 use crate::diff::{DiffOptions, Migration, diff};
 use crate::error::{Error, ErrorKind, Result};
@@ -27,22 +31,28 @@ pub struct Generated {
 
 /// The catalogs of FROM and TO, TO's schemas renamed into FROM's names
 /// (`-n dev=prod`: TO's `prod` is read as `dev`), so the diff between them
-/// applies to FROM.
+/// applies to FROM. Read from servers of different major versions, they are
+/// made comparable first (see [`crate::catalog::versions`]).
 #[derive(Debug, Clone)]
 pub struct Sides {
     pub from: Catalog,
     pub to: Catalog,
+    /// What making them comparable could not carry over (privileges one
+    /// version cannot express), added to every migration's warnings.
+    pub warnings: Vec<String>,
 }
 
 impl Sides {
     /// TO and FROM swapped: the migration back.
     pub fn reversed(self) -> Sides {
-        Sides { from: self.to, to: self.from }
+        Sides { from: self.to, to: self.from, warnings: self.warnings }
     }
 
     /// The statements that turn FROM into TO.
     pub fn diff(&self, opts: &DiffOptions) -> Result<Migration> {
-        diff(&self.from, &self.to, opts)
+        let mut m = diff(&self.from, &self.to, opts)?;
+        m.warnings.extend(self.warnings.iter().cloned());
+        Ok(m)
     }
 }
 
@@ -107,12 +117,58 @@ pub async fn read_sides(
         async { from.load(&from_filter).await.map_err(ReadSidesError::From) },
         async { to.load(&to_filter).await.map_err(ReadSidesError::To) },
     )?;
-    let to_cat = if mapping.is_empty() {
+    let mut from_cat = from_cat;
+    let mut to_cat = if mapping.is_empty() {
         to_cat
     } else {
         align(&to_cat, &mapping).map_err(ReadSidesError::Align)?
     };
-    Ok(Sides { from: from_cat, to: to_cat })
+    let warnings = align_versions(from, to, &mut from_cat, &mut to_cat).await;
+    Ok(Sides { from: from_cat, to: to_cat, warnings })
+}
+
+/// Between servers of different major versions: TO's privileges restated
+/// for FROM's version, and the view definitions that differ in text
+/// re-spelled by one server (FROM's if it is a live database, else TO's;
+/// snapshots and DDL have none to ask). Returns the warnings.
+async fn align_versions(
+    from: &Input,
+    to: &Input,
+    from_cat: &mut Catalog,
+    to_cat: &mut Catalog,
+) -> Vec<String> {
+    let (a, b) = (major(from_cat.server_version), major(to_cat.server_version));
+    if a == b {
+        return vec![];
+    }
+    let mut warnings = keep_extension_versions(to_cat, from_cat);
+    warnings.extend(express_for(to_cat, from_cat.server_version));
+    let (spec, cat, names) = match (from, to) {
+        (Input::Database(spec), _) => {
+            let names = differing_views(to_cat, from_cat);
+            (spec, to_cat, names)
+        }
+        (_, Input::Database(spec)) => {
+            let names = differing_views(from_cat, to_cat);
+            (spec, from_cat, names)
+        }
+        _ => return warnings,
+    };
+    if names.is_empty() {
+        return warnings;
+    }
+    let respelled = async {
+        let c = spec.connect().await?;
+        prepare_session(&c).await?;
+        respell_views(&c, cat, &names).await
+    };
+    if let Err(e) = respelled.await {
+        warnings.push(format!(
+            "view definitions printed by PostgreSQL {a} and {b} could not be compared on one \
+             server ({e}); views may show as changed"
+        ));
+    }
+    warnings
 }
 
 /// How a side is named in a header: a connection without its password, or

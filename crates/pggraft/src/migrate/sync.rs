@@ -16,11 +16,13 @@ use super::history::{History, Kind, Lock};
 use super::run::{Action, Applied, Record, run_statements};
 use super::script::split_statements;
 use crate::catalog::read_catalog;
+use crate::catalog::versions::{differing_views, express_for, major, respell_views};
 use crate::catalog::{Catalog, key};
 use crate::conn::ConnSpec;
+use crate::conn::prepare_session;
 use crate::diff::{DiffOptions, Migration, diff};
 use crate::error::{Error, Result};
-use crate::rename::{Naming, register_names, rename_catalog};
+use crate::rename::{Naming, register_extension_members, register_names, rename_catalog};
 use crate::select::SchemaFilter;
 
 /// Validated options for `sync-schema`.
@@ -88,7 +90,11 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
     }
     let mut names = opts.naming.name_map(map.clone());
     register_names(&source, &mut names)?;
-    let (mut renamed, warnings) = rename_catalog(&source, &names, &names);
+    if !opts.source.same_database(&opts.target) {
+        // As clone made it: the copied schemas' extensions live in the copies.
+        register_extension_members(&source, &mut names);
+    }
+    let (mut renamed, mut warnings) = rename_catalog(&source, &names, &names);
     let copy = read_catalog(&opts.target, &SchemaFilter::only(map.values().cloned()))
         .await
         .map_err(|e| match e {
@@ -99,6 +105,13 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
             other => other,
         })?;
     keep_copy_extensions(&mut renamed, &copy);
+    if major(renamed.server_version) != major(copy.server_version) {
+        warnings.extend(express_for(&mut renamed, copy.server_version));
+        let views = differing_views(&renamed, &copy);
+        let c = opts.target.connect().await?;
+        prepare_session(&c).await?;
+        respell_views(&c, &mut renamed, &views).await?;
+    }
     let diff_opts = DiffOptions { online: opts.online };
     let up = diff(&copy, &renamed, &diff_opts)?;
     let down = diff(&renamed, &copy, &diff_opts)?;

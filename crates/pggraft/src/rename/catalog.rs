@@ -132,6 +132,25 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
     Ok(())
 }
 
+/// For a copy into another database, where the extensions of a mapped
+/// schema are created in its copy: registers their members' names, so that
+/// references such as `app.citext` follow the schema, and makes
+/// [`rename_catalog`] move the extensions with their schemas. Within one
+/// database the copy shares the source's extensions, and this is not
+/// called.
+pub fn register_extension_members(cat: &Catalog, map: &mut NameMap) {
+    for e in &cat.extensions {
+        if !map.is_mapped(&e.schema) {
+            continue;
+        }
+        for m in &e.members {
+            // Not folded: an extension's names are its own.
+            map.objects.entry(e.schema.clone()).or_default().insert(m.clone());
+        }
+    }
+    map.extensions_follow = true;
+}
+
 /// Applies the renames (see the module docs). Returns the renamed model and
 /// warnings about references that could not be rewritten safely, each naming
 /// its object.
@@ -145,6 +164,11 @@ pub fn rename_catalog(
     let mut out = cat.clone();
     for s in &mut out.schemas {
         s.name = structure.schema(&s.name);
+    }
+    if structure.extensions_follow() {
+        for e in &mut out.extensions {
+            e.schema = structure.schema(&e.schema);
+        }
     }
     for c in &mut out.collations {
         c.name = r.q(&c.name);

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::{Error, Result};
 use crate::sql::quote::{QualifiedName, ident};
 
-pub use catalog::{register_names, rename_catalog};
+pub use catalog::{register_extension_members, register_names, rename_catalog};
 pub use naming::{Naming, SchemaArg};
 pub use rewrite::{Rewritten, rewrite_function_body, rewrite_search_path, rewrite_sql};
 pub use template::expand_template;
@@ -38,11 +38,20 @@ pub struct NameMap {
     /// Names (objects, columns, constraints, indexes, triggers, policies)
     /// inside mapped schemas, for case folding.
     idents: BTreeSet<String>,
+    /// Extensions in mapped schemas move with them (a copy into another
+    /// database creates them there): see [`register_extension_members`].
+    extensions_follow: bool,
 }
 
 impl NameMap {
     pub fn new(schemas: BTreeMap<String, String>, lower_case: bool) -> NameMap {
-        NameMap { schemas, lower_case, objects: BTreeMap::new(), idents: BTreeSet::new() }
+        NameMap {
+            schemas,
+            lower_case,
+            objects: BTreeMap::new(),
+            idents: BTreeSet::new(),
+            extensions_follow: false,
+        }
     }
 
     /// Registers an object (relation, type, function, sequence, …) of a
@@ -94,6 +103,11 @@ impl NameMap {
 
     pub fn lower_case(&self) -> bool {
         self.lower_case
+    }
+
+    /// Whether extensions in mapped schemas move with their schema.
+    pub fn extensions_follow(&self) -> bool {
+        self.extensions_follow
     }
 
     /// Whether `s` is a source schema of this map.

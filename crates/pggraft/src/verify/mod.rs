@@ -141,7 +141,8 @@ pub struct VerifyOptions {
     pub chunk_bytes: u64,
     /// What the structure comparison includes: a copy made without owners,
     /// privileges or comments (`clone --no-owner`, …) is compared without
-    /// them. Extensions and schemas are always compared.
+    /// them; one made with `--skip-extensions`, without extensions. Schemas
+    /// are always compared.
     pub compare: crate::ddl::render::RenderOptions,
 }
 
@@ -184,8 +185,10 @@ pub async fn verify_with_progress(
     let src_c = session::coordinator(&src_snap);
     let tgt_c = session::coordinator(&tgt_snap);
 
+    let same_database = opts.source.same_database(&opts.target);
     let models =
-        Box::pin(read_models(&opts.naming, opts.schema_map.as_ref(), src_c, tgt_c)).await?;
+        Box::pin(read_models(&opts.naming, opts.schema_map.as_ref(), same_database, src_c, tgt_c))
+            .await?;
     let selected = |q: &QualifiedName| opts.tables.admits(q);
     let pairs = pair_tables(&models, &selected);
 
@@ -202,13 +205,15 @@ pub async fn verify_with_progress(
     skip.extend(schema::table_object_keys(&models.target, &excluded));
     let mut renamed = models.renamed.clone();
     renamed.sort();
+    let mut warnings = models.warnings.clone();
+    warnings.extend(schema::align_versions(&opts.target, &mut renamed, &models.target).await);
     let mut report = VerifyReport {
         level: opts.level,
         schema_map: models.schema_map.clone(),
         schema: schema::compare(&renamed, &models.target, &skip, &opts.compare),
         tables: vec![],
         sequences: vec![],
-        warnings: models.warnings.clone(),
+        warnings,
     };
     if !data {
         end_transactions([src_c, tgt_c].into_iter()).await?;

@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 use super::TableStatus;
 use crate::catalog::{Catalog, Table, View, introspect};
 use crate::error::{Error, PgResultExt, Result};
-use crate::rename::{Naming, register_names, rename_catalog};
+use crate::rename::{Naming, register_extension_members, register_names, rename_catalog};
 use crate::select::{Pattern, SchemaFilter};
 use crate::sql::QualifiedName;
 
@@ -44,10 +44,13 @@ impl Models {
 
 /// Reads both models: the source's schemas named by `schema_map` (exact
 /// source → target names) or else chosen by `naming`, and the target
-/// schemas they map to that exist.
+/// schemas they map to that exist. `same_database`: the target shares the
+/// source's extensions (otherwise those of a mapped schema are expected in
+/// its copy, as `clone` creates them).
 pub(crate) async fn read_models(
     naming: &Naming,
     schema_map: Option<&BTreeMap<String, String>>,
+    same_database: bool,
     src_c: &Client,
     tgt_c: &Client,
 ) -> Result<Models> {
@@ -68,6 +71,9 @@ pub(crate) async fn read_models(
     };
     let mut map = naming.name_map(schema_map.clone());
     register_names(&source, &mut map)?;
+    if !same_database {
+        register_extension_members(&source, &mut map);
+    }
     let (renamed, warnings) = rename_catalog(&source, &map, &map);
 
     // Only the mapped target schemas that exist: a missing one is a

@@ -28,6 +28,8 @@ impl VerifyOptions {
         v.compare.owners = clone.owners;
         v.compare.privileges = clone.privileges;
         v.compare.comments = clone.comments;
+        // Extensions it was told not to create are not its to compare.
+        v.compare.extensions = !clone.skip_extensions;
         v
     }
 }

@@ -5,12 +5,17 @@
 //! Comparing rendered SQL rather than model fields means every property the
 //! renderer knows is compared, and a difference is shown as the statements
 //! that would reproduce each side. The database name, sizes and row
-//! estimates are not rendered, so they never count.
+//! estimates are not rendered, so they never count. Between servers of
+//! different major versions, the source's privileges are first restated for
+//! the target's version and differing view definitions re-spelled by the
+//! target's server ([`align_versions`]), so only meaning is compared.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{DiffKind, ObjectDiff};
+use crate::catalog::versions::{differing_views, express_for, major, respell_views};
 use crate::catalog::{Catalog, key};
+use crate::conn::{ConnSpec, prepare_session};
 use crate::ddl::render::{RenderOptions, render};
 use crate::sql::QualifiedName;
 
@@ -56,6 +61,40 @@ pub(super) fn table_object_keys(
             .map(|s| key::sequence(&s.name)),
     );
     out
+}
+
+/// When `source` (renamed into target names) was read from a server of
+/// another major version than `target`: restates its privileges for the
+/// target's version and has the target's server re-spell its view
+/// definitions that differ in text (see [`crate::catalog::versions`]).
+/// Returns warnings: privileges the target's version cannot express, or
+/// why definitions could not be re-spelled.
+pub(super) async fn align_versions(
+    target_spec: &ConnSpec,
+    source: &mut Catalog,
+    target: &Catalog,
+) -> Vec<String> {
+    let (from, to) = (major(source.server_version), major(target.server_version));
+    if from == to {
+        return vec![];
+    }
+    let mut warnings = express_for(source, target.server_version);
+    let views = differing_views(source, target);
+    if views.is_empty() {
+        return warnings;
+    }
+    let respelled = async {
+        let c = target_spec.connect().await?;
+        prepare_session(&c).await?;
+        respell_views(&c, source, &views).await
+    };
+    if let Err(e) = respelled.await {
+        warnings.push(format!(
+            "view definitions printed by PostgreSQL {from} and {to} could not be compared on \
+             the target's server ({e}); the views may show as changed"
+        ));
+    }
+    warnings
 }
 
 /// Statements per object key, keys in first-rendered order.

@@ -4,6 +4,7 @@
 mod clone;
 mod common;
 mod diff;
+mod fidelity;
 mod inspect;
 mod migrate;
 mod progress;

@@ -1,5 +1,6 @@
 //! Indexes that no constraint owns (those are [`super::constraints`]'s),
-//! with their partitioned parents, read for a shard of the tables.
+//! with their partitioned parents and the statistics targets of their
+//! expression columns, read for a shard of the tables.
 
 use tokio_postgres::Client;
 
@@ -12,6 +13,9 @@ pub(super) async fn fetch_indexes(client: &Client, oids: &[u32]) -> Result<Vec<(
     let sql = "SELECT x.indexrelid, n.nspname, ic.relname, tn.nspname AS tbl_s, tc.relname AS tbl_n, \
                pg_get_indexdef(x.indexrelid) AS def, x.indisunique, x.indisclustered, \
                tc.relkind = 'm' AS on_matview, dsc.description AS comment, \
+               (SELECT array_agg(a.attnum::int4 || ':' || a.attstattarget::int4 ORDER BY a.attnum) \
+                  FROM pg_attribute a WHERE a.attrelid = x.indexrelid \
+                  AND a.attstattarget IS NOT NULL AND a.attstattarget::int4 <> -1) AS stats, \
                (SELECT pn.nspname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
                   JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = x.indexrelid) AS p_s, \
                (SELECT pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
@@ -36,6 +40,7 @@ pub(super) async fn fetch_indexes(client: &Client, oids: &[u32]) -> Result<Vec<(
                 clustered: r.get("indisclustered"),
                 parent: opt_qn(&r, "p_s", "p_n"),
                 on_matview: r.get("on_matview"),
+                statistics: parse_stats(r.get("stats")),
                 comment: r.get("comment"),
             },
         ));
@@ -43,6 +48,18 @@ pub(super) async fn fetch_indexes(client: &Client, oids: &[u32]) -> Result<Vec<(
     })
     .await?;
     Ok(out)
+}
+
+/// `attnum:target` pairs, as the query gives them. A PostgreSQL 17+
+/// default target is NULL, before it -1: neither is listed.
+fn parse_stats(v: Option<Vec<String>>) -> Vec<(i16, i32)> {
+    v.unwrap_or_default()
+        .iter()
+        .filter_map(|s| {
+            let (n, t) = s.split_once(':')?;
+            Some((n.parse().ok()?, t.parse().ok()?))
+        })
+        .collect()
 }
 
 pub(super) fn attach_indexes(cat: &mut Catalog, keys: &mut Keys, raw: Vec<(u32, Index)>) {

@@ -169,6 +169,11 @@ impl Keys {
     fn is_member(&self, class: u32, oid: u32) -> bool {
         self.members.contains_key(&(class, oid))
     }
+    /// Whether the relation belongs to an extension: what hangs off it
+    /// (triggers, rules, policies, statistics) is the extension's too.
+    fn is_member_relation(&self, oid: u32) -> bool {
+        self.is_member(PG_CLASS, oid)
+    }
 }
 
 /// Reads the model of the schemas admitted by `filter`. Runs in the caller's
@@ -248,10 +253,16 @@ async fn read_model(
     // The shards are explicit oid lists: `= ANY(oids)` lets each query
     // probe the catalogs' indexes for its tables, where a modulo filter made
     // the planner expect a handful of rows and nest loops over 30,000.
+    //
+    // Relations that belong to an extension are left out here, and with
+    // them their columns, constraints and indexes: they are the extension's.
     let rows = client
         .query(
-            "SELECT c.oid FROM pg_class c WHERE c.relnamespace = ANY($1) \
-             AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.oid",
+            &format!(
+                "SELECT c.oid FROM pg_class c WHERE c.relnamespace = ANY($1) \
+                 AND c.relkind IN ('r', 'p', 'v', 'm') AND {} ORDER BY c.oid",
+                not_ext_member("pg_class", "c.oid")
+            ),
             &[&ns],
         )
         .await
@@ -282,7 +293,7 @@ async fn read_model(
     check_unsupported(client, ns).await?;
     read_default_privileges(client, ns, &mut cat).await?;
 
-    read_extensions(client, &mut cat, &mut keys).await?;
+    read_extensions(client, ns, &mut cat, &mut keys).await?;
 
     let mut step = |what: &str| {
         tracing::debug!("introspect: {what} in {:.0?}", t.elapsed());

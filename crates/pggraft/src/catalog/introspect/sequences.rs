@@ -63,6 +63,8 @@ pub(super) async fn read_sequences(
         }
         keys.add(PG_CLASS, r.get("oid"), key::sequence(&name));
         let owned_by = match (opt_qn(&r, "tbl_s", "tbl_n"), r.get::<_, Option<String>>("tbl_col")) {
+            // Owned by an extension's table: that table is not copied.
+            (Some(_), Some(_)) if keys.is_member_relation(r.get("tbl")) => None,
             (Some(t), Some(c)) => Some((t, c)),
             _ => None,
         };

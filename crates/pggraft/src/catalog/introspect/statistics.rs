@@ -1,4 +1,5 @@
-//! Extended statistics objects, with their statistics targets.
+//! Extended statistics objects, with their statistics targets (not those
+//! on an extension's tables: they go with the table).
 
 use tokio_postgres::Client;
 
@@ -13,7 +14,7 @@ pub(super) async fn read_statistics(
     keys: &mut Keys,
 ) -> Result<()> {
     let sql = format!(
-        "SELECT s.oid, n.nspname, s.stxname, tn.nspname AS tbl_s, c.relname AS tbl_n, \
+        "SELECT s.oid, s.stxrelid, n.nspname, s.stxname, tn.nspname AS tbl_s, c.relname AS tbl_n, \
          pg_get_statisticsobjdef(s.oid) AS def, \
          NULLIF((to_jsonb(s) ->> 'stxstattarget')::int, -1) AS target, \
          pg_get_userbyid(s.stxowner)::text AS owner, \
@@ -24,6 +25,9 @@ pub(super) async fn read_statistics(
         ext = not_ext_member("pg_statistic_ext", "s.oid")
     );
     for r in client.query(&sql, &[&ns]).await.ctx("reading statistics objects")? {
+        if keys.is_member_relation(r.get("stxrelid")) {
+            continue;
+        }
         let name = qn(&r, "nspname", "stxname");
         keys.add(PG_STATISTIC_EXT, r.get("oid"), key::statistics(&name));
         cat.statistics.push(Statistics {

@@ -1,6 +1,8 @@
 //! What hangs off a table and fires or filters: triggers (not internal,
 //! not cloned onto partitions), rules (a view's `_RETURN` rule is keyed as
-//! the view) and row-level security policies.
+//! the view) and row-level security policies. Those on relations that
+//! belong to an extension (PostGIS's rules on `geometry_columns`) are the
+//! extension's and are left out.
 
 use tokio_postgres::Client;
 
@@ -15,7 +17,7 @@ pub(super) async fn read_triggers_rules_policies(
     keys: &mut Keys,
 ) -> Result<()> {
     let sql = format!(
-        "SELECT t.oid, tn.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, \
+        "SELECT t.oid, t.tgrelid, tn.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, \
          t.tgenabled::text AS enabled, dsc.description AS comment \
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
          JOIN pg_namespace tn ON tn.oid = c.relnamespace {comment} \
@@ -23,6 +25,9 @@ pub(super) async fn read_triggers_rules_policies(
         comment = comment_join("dsc", "pg_trigger", "t.oid")
     );
     for r in client.query(&sql, &[&ns]).await.ctx("reading triggers")? {
+        if keys.is_member_relation(r.get("tgrelid")) {
+            continue;
+        }
         let table = qn(&r, "nspname", "relname");
         let name: String = r.get("tgname");
         keys.add(PG_TRIGGER, r.get("oid"), key::trigger(&table, &name));
@@ -41,6 +46,9 @@ pub(super) async fn read_triggers_rules_policies(
                JOIN pg_namespace n ON n.oid = c.relnamespace \
                WHERE c.relnamespace = ANY($1)";
     for r in client.query(sql, &[&ns]).await.ctx("reading rules")? {
+        if keys.is_member_relation(r.get("ev_class")) {
+            continue;
+        }
         let table = qn(&r, "nspname", "relname");
         let name: String = r.get("rulename");
         if name == "_RETURN" {

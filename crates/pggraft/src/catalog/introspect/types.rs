@@ -33,13 +33,25 @@ pub(super) async fn read_collations(
     for r in client.query(&sql, &[&ns]).await.ctx("reading collations")? {
         let name = qn(&r, "nspname", "collname");
         keys.add(PG_COLLATION, r.get("oid"), key::collation(&name));
+        let provider: String = r.get("provider");
+        let (mut lc_collate, mut lc_ctype, mut icu_locale): (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = (r.get("collcollate"), r.get("collctype"), r.get("icu"));
+        // PostgreSQL 14 keeps an ICU collation's locale in collcollate (15 has a column of
+        // its own and leaves collcollate NULL): one model, whichever server it came from.
+        if provider == "i" && icu_locale.is_none() {
+            icu_locale = lc_collate.take();
+            lc_ctype = None;
+        }
         cat.collations.push(Collation {
             name,
-            provider: r.get("provider"),
+            provider,
             deterministic: r.get("collisdeterministic"),
-            lc_collate: r.get("collcollate"),
-            lc_ctype: r.get("collctype"),
-            icu_locale: r.get("icu"),
+            lc_collate,
+            lc_ctype,
+            icu_locale,
             meta: Meta { owner: r.get("owner"), acl: None, comment: r.get("comment") },
         });
     }

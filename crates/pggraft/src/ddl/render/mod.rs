@@ -56,6 +56,10 @@ pub struct RenderOptions {
     /// lock, so several can run on one table at once while data loads
     /// elsewhere.
     pub keys_via_index: bool,
+    /// `CREATE EXTENSION … VERSION`: the model's version of each extension
+    /// (a copy creates what the source has). Off, as pg_dump does, an
+    /// extension is created in its default version.
+    pub extension_versions: bool,
 }
 
 impl Default for RenderOptions {
@@ -67,6 +71,7 @@ impl Default for RenderOptions {
             extensions: true,
             schemas: true,
             keys_via_index: false,
+            extension_versions: false,
         }
     }
 }

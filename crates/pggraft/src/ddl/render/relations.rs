@@ -116,6 +116,16 @@ pub(super) fn render_index(
         i.definition.clone(),
     );
     o.comment(PostData, phase::INDEX, &k, format_args!("INDEX {}", i.name), &i.comment);
+    for (column, target) in &i.statistics {
+        o.about(
+            PostData,
+            phase::INDEX,
+            &k,
+            vec![],
+            "statistics target",
+            format!("ALTER INDEX {} ALTER COLUMN {column} SET STATISTICS {target}", i.name),
+        );
+    }
     if let Some(p) = &i.parent {
         let pk = index_keys.get(p).cloned().unwrap_or_else(|| key::index(p));
         o.about(

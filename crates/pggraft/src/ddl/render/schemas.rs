@@ -6,7 +6,7 @@ use super::privileges::default_privileges_sql;
 use super::{AclClass, DEFAULT_PRIVILEGES, Out, phase};
 use crate::catalog::model::*;
 use crate::plan::Section;
-use crate::sql::ident;
+use crate::sql::{ident, literal};
 
 pub(super) fn render_schema(o: &mut Out<'_>, s: &Schema) {
     use Section::*;
@@ -55,6 +55,11 @@ pub(super) fn render_extension(o: &mut Out<'_>, e: &Extension) {
     let schema_dep = key::schema(&e.schema);
     let deps =
         if o.cat.schemas.iter().any(|s| s.name == e.schema) { vec![schema_dep] } else { vec![] };
+    let version = if o.opts.extension_versions && !e.version.is_empty() {
+        format!(" VERSION {}", literal(&e.version))
+    } else {
+        String::new()
+    };
     o.create(
         PreData,
         phase::EXTENSION,
@@ -62,7 +67,7 @@ pub(super) fn render_extension(o: &mut Out<'_>, e: &Extension) {
         deps,
         "extension",
         format!(
-            "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
+            "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}{version}",
             ident(&e.name),
             ident(&e.schema)
         ),

@@ -1,0 +1,274 @@
+//! The PostgreSQL version matrix, opt in: `PGGRAFT_VERSIONS` lists server bin directories
+//! (`/opt/pg/14/bin,/usr/lib/postgresql/15/bin,…`; `scripts/test-versions.sh` installs them and
+//! sets it). One throwaway cluster per version, started on first use. The cases, each a named
+//! test (`cargo test -p pggraft --test versions -- --list`):
+//!
+//! - `inspect::pgN`: the sample schema read on N, its SQL applied on N again, read back equal
+//!   (and `pg_dump --schema-only` equal where the machine's pg_dump is new enough);
+//! - `clone::pgA_to_pgB`: the sample with its rows cloned from A to B and verified clean
+//!   (structure, sequences, every row's checksum), for every ordered pair;
+//! - `diff::pgA_to_pgB`: the same schema on A and on B diffs empty; a changed one diffs to a
+//!   migration that, applied on A, leaves nothing to diff.
+//!
+//! Without `PGGRAFT_VERSIONS` a single ignored case says how to run it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use pg_sandbox::{Cluster, TestDb};
+use pggraft::catalog::read_catalog;
+use pggraft::clone::{self as clone_api, CloneOptions};
+use pggraft::conn::ConnSpec;
+use pggraft::diff::DiffOptions;
+use pggraft::diff::source::Input;
+use pggraft::engine::NoProgress;
+use pggraft::rename::SchemaArg;
+use pggraft::select::SchemaFilter;
+use pggraft::verify::{VerifyOptions, verify};
+
+const SAMPLE: &str = pggraft::sample::SCHEMA;
+const SAMPLE_DATA: &str = pggraft::sample::DATA;
+const SAMPLE_SCHEMAS: &[&str] = pggraft::sample::SCHEMAS;
+
+/// A server bin directory and its major version.
+#[derive(Clone)]
+struct Version {
+    major: u32,
+    bindir: PathBuf,
+}
+
+fn versions() -> Result<Vec<Version>, String> {
+    let Some(list) = std::env::var_os("PGGRAFT_VERSIONS").filter(|v| !v.is_empty()) else {
+        return Ok(vec![]);
+    };
+    let list = list.into_string().map_err(|_| "PGGRAFT_VERSIONS is not UTF-8".to_string())?;
+    let mut out: Vec<Version> = vec![];
+    for dir in list.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let bindir = PathBuf::from(dir);
+        let major = major_of(&bindir.join("postgres"))?;
+        if out.iter().any(|v| v.major == major) {
+            return Err(format!("PGGRAFT_VERSIONS lists PostgreSQL {major} twice"));
+        }
+        out.push(Version { major, bindir });
+    }
+    out.sort_by_key(|v| v.major);
+    Ok(out)
+}
+
+/// The major version of a PostgreSQL program (`postgres (PostgreSQL) 17.2` → 17).
+fn major_of(program: &Path) -> Result<u32, String> {
+    let out = Command::new(program)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("{}: {e}", program.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .last()
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|m| m.parse().ok())
+        .ok_or_else(|| format!("{}: no version in {text:?}", program.display()))
+}
+
+/// The cluster of a version, started once and kept for the process (its watchdog removes it
+/// when the process ends).
+fn cluster(v: &Version) -> Result<&'static Cluster, Failed> {
+    static CLUSTERS: OnceLock<Mutex<BTreeMap<u32, &'static Cluster>>> = OnceLock::new();
+    let mut map = CLUSTERS.get_or_init(Default::default).lock().expect("cluster map");
+    if let Some(c) = map.get(&v.major) {
+        return Ok(c);
+    }
+    let c: &'static Cluster = Box::leak(Box::new(
+        Cluster::start_in(&v.bindir)
+            .map_err(|e| format!("starting PostgreSQL {}: {e}", v.major))?,
+    ));
+    // The roles the sample's owners and grants name, on every cluster.
+    c.psql(
+        "postgres",
+        "DO $$ BEGIN
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_reader') THEN CREATE ROLE app_reader; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'App Writer') THEN CREATE ROLE \"App Writer\"; END IF;
+         END $$;",
+    )
+    .map_err(|e| format!("creating roles on PostgreSQL {}: {e}", v.major))?;
+    map.insert(v.major, c);
+    Ok(c)
+}
+
+fn db(v: &Version, prefix: &str, sql: &str) -> Result<TestDb<'static>, Failed> {
+    let db = cluster(v)?.create_database(prefix)?;
+    if !sql.is_empty() {
+        db.psql(sql).map_err(|e| format!("loading into PostgreSQL {}: {e}", v.major))?;
+    }
+    Ok(db)
+}
+
+fn spec(db: &TestDb<'_>) -> ConnSpec {
+    ConnSpec::parse(&db.url()).expect("test url")
+}
+
+/// Whether the pg_dump used with `v`'s cluster can dump a server of version `major`
+/// (pg_dump refuses servers newer than itself).
+fn can_dump(v: &Version, major: u32) -> bool {
+    let pg_dump = cluster(v).map(|c| c.bin("pg_dump"));
+    pg_dump.ok().and_then(|p| major_of(&p).ok()).is_some_and(|m| m >= major)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+}
+
+fn sample_filter() -> SchemaFilter {
+    SchemaFilter::only(SAMPLE_SCHEMAS.iter().copied())
+}
+
+fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<(), Failed> {
+    if cond { Ok(()) } else { Err(msg().into()) }
+}
+
+/// The sample read on `v`, rendered, applied on `v` again and read back: the same model.
+fn inspect_round_trip(v: &Version) -> Result<(), Failed> {
+    let src = db(v, "ver_inspect_src", SAMPLE)?;
+    let rt = runtime();
+    let cat = rt.block_on(read_catalog(&spec(&src), &sample_filter()))?;
+    let script = pggraft::ddl::to_sql(&cat);
+    let dst = db(v, "ver_inspect_dst", "")?;
+    dst.psql(&script).map_err(|e| format!("applying inspect's SQL on {}: {e}", v.major))?;
+    let back = rt.block_on(read_catalog(&spec(&dst), &sample_filter()))?;
+    let (a, b) =
+        (cat.to_json().replace(src.name(), "DB"), back.to_json().replace(dst.name(), "DB"));
+    ensure(a == b, || format!("the model read back differs:\n{}", line_diff(&a, &b)))?;
+    if can_dump(v, v.major) {
+        let (a, b) = (src.dump_schema(SAMPLE_SCHEMAS)?, dst.dump_schema(SAMPLE_SCHEMAS)?);
+        ensure(a == b, || format!("pg_dump differs:\n{}", line_diff(&a, &b)))?;
+    }
+    Ok(())
+}
+
+/// The sample with its rows cloned from `a` to `b`, verified clean.
+fn clone_between(a: &Version, b: &Version) -> Result<(), Failed> {
+    let src = db(a, "ver_clone_src", &format!("{SAMPLE}\n{SAMPLE_DATA}"))?;
+    if a.major >= 17 {
+        // A privilege that does not exist before 17.
+        src.psql("GRANT MAINTAIN ON shop.customers TO app_reader")?;
+    }
+    let dst = db(b, "ver_clone_dst", "")?;
+    let mut opts = CloneOptions::new(spec(&src), spec(&dst));
+    opts.naming.schemas =
+        SAMPLE_SCHEMAS.iter().map(|s| SchemaArg::parse(s).expect("schema arg")).collect();
+    opts.jobs = 2;
+    opts.index_jobs = 2;
+    // An older server may not have a newer one's extension versions.
+    opts.any_extension_version = b.major < a.major;
+    let rt = runtime();
+    let report = rt.block_on(async {
+        let plan = clone_api::prepare(&opts).await?;
+        clone_api::run(&opts, plan, &NoProgress, None).await
+    })?;
+    ensure(report.total_rows() > 3000, || format!("only {} rows copied", report.total_rows()))?;
+    let lost_maintain = report.warnings.iter().any(|w| w.contains("MAINTAIN"));
+    ensure(lost_maintain == (a.major >= 17 && b.major < 17), || {
+        format!("MAINTAIN warnings: {:?}", report.warnings)
+    })?;
+    let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
+    ensure(v.is_clean(), || {
+        format!(
+            "verify found differences:\nschema: {:#?}\ntables: {:#?}\nsequences: {:#?}",
+            v.schema,
+            v.differing_tables().collect::<Vec<_>>(),
+            v.differing_sequences().collect::<Vec<_>>()
+        )
+    })?;
+    if can_dump(a, a.major.max(b.major)) && a.major == b.major {
+        let (x, y) = (src.dump_schema(SAMPLE_SCHEMAS)?, dst.dump_schema(SAMPLE_SCHEMAS)?);
+        ensure(x == y, || format!("pg_dump differs:\n{}", line_diff(&x, &y)))?;
+    }
+    Ok(())
+}
+
+/// A change made on `b` to the sample, for the diff case.
+const CHANGE: &str = "
+    ALTER TABLE shop.customers ADD COLUMN nickname text;
+    CREATE VIEW shop.nicknames AS SELECT c.id, c.nickname FROM shop.customers c WHERE c.nickname IS NOT NULL;";
+
+/// The same schema on `a` and `b` diffs empty; a changed one diffs to a migration that,
+/// applied on `a`, leaves nothing to diff.
+fn diff_between(a: &Version, b: &Version) -> Result<(), Failed> {
+    let from = db(a, "ver_diff_from", SAMPLE)?;
+    let same = db(b, "ver_diff_same", SAMPLE)?;
+    let changed = db(b, "ver_diff_to", &format!("{SAMPLE}\n{CHANGE}"))?;
+    let schemas: Vec<SchemaArg> =
+        SAMPLE_SCHEMAS.iter().map(|s| SchemaArg::parse(s).expect("schema arg")).collect();
+    let input = |d: &TestDb<'_>| Input::Database(Box::new(spec(d)));
+    let rt = runtime();
+    let opts = DiffOptions::default();
+    let sides =
+        rt.block_on(pggraft::migrate::read_sides(&input(&from), &input(&same), &schemas))?;
+    let m = sides.diff(&opts)?;
+    ensure(m.is_empty(), || format!("the same schema diffs non-empty:\n{}", m.script()))?;
+    let sides =
+        rt.block_on(pggraft::migrate::read_sides(&input(&from), &input(&changed), &schemas))?;
+    let m = sides.diff(&opts)?;
+    ensure(m.script().contains("nickname"), || format!("the change is missing:\n{}", m.script()))?;
+    from.psql(&m.script()).map_err(|e| format!("applying the migration on {}: {e}", a.major))?;
+    let sides =
+        rt.block_on(pggraft::migrate::read_sides(&input(&from), &input(&changed), &schemas))?;
+    let m = sides.diff(&opts)?;
+    ensure(m.is_empty(), || format!("left to diff after migrating:\n{}", m.script()))?;
+    Ok(())
+}
+
+/// The lines of `a` not in `b` (-) and of `b` not in `a` (+).
+fn line_diff(a: &str, b: &str) -> String {
+    let (al, bl): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let mut out = String::new();
+    for l in al.iter().filter(|l| !bl.contains(l)) {
+        out.push_str(&format!("- {l}\n"));
+    }
+    for l in bl.iter().filter(|l| !al.contains(l)) {
+        out.push_str(&format!("+ {l}\n"));
+    }
+    if out.is_empty() { "(same lines, different order)".into() } else { out }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = vec![];
+    match versions() {
+        Err(e) => trials.push(Trial::test("versions", move || Err(e.clone().into()))),
+        Ok(vs) if vs.is_empty() => {
+            trials.push(
+                Trial::test(
+                    "versions (set PGGRAFT_VERSIONS=BINDIR,… or run scripts/test-versions.sh)",
+                    || Ok(()),
+                )
+                .with_ignored_flag(true),
+            );
+        }
+        Ok(vs) => {
+            for v in &vs {
+                let v2 = v.clone();
+                trials.push(Trial::test(format!("inspect::pg{}", v.major), move || {
+                    inspect_round_trip(&v2)
+                }));
+            }
+            for a in &vs {
+                for b in vs.iter().filter(|b| b.major != a.major) {
+                    let (a2, b2) = (a.clone(), b.clone());
+                    trials.push(Trial::test(
+                        format!("clone::pg{}_to_pg{}", a.major, b.major),
+                        move || clone_between(&a2, &b2),
+                    ));
+                    let (a2, b2) = (a.clone(), b.clone());
+                    trials.push(Trial::test(
+                        format!("diff::pg{}_to_pg{}", a.major, b.major),
+                        move || diff_between(&a2, &b2),
+                    ));
+                }
+            }
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
