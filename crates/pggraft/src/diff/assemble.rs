@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use super::engine::Diff;
+use super::engine::{DROP_COLUMN, Diff};
 use super::objects::Obj;
 use super::{Change, Migration};
 use crate::catalog::model::*;
@@ -28,6 +28,10 @@ const DEFAULT_PRIVILEGES: u16 = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Drop,
+    /// A table's dropped columns, before the rest of its alter: what the
+    /// columns used (a type rebuilt aside) can go after them, what the
+    /// alter adds can come first.
+    DropColumns,
     Alter,
     Create,
     /// A sequence's `OWNED BY`, after both the sequence and the column.
@@ -42,6 +46,7 @@ impl Step {
     fn as_str(self) -> &'static str {
         match self {
             Step::Drop => "drop",
+            Step::DropColumns => "drop-columns",
             Step::Alter => "alter",
             Step::Create => "create",
             Step::Owned => "owned",
@@ -121,6 +126,7 @@ impl Diff<'_> {
                     let tk = key::relation(t);
                     if &tk != k {
                         deps.push(node(Step::Drop, &tk));
+                        deps.push(node(Step::DropColumns, &tk));
                         deps.push(node(Step::Alter, &tk));
                     }
                 }
@@ -132,6 +138,7 @@ impl Diff<'_> {
                 // Gone with its table (or parent index): not before that.
                 if let Some(t) = obj.table() {
                     deps.push(node(Step::Drop, &key::relation(t)));
+                    deps.push(node(Step::DropColumns, &key::relation(t)));
                     deps.push(node(Step::Alter, &key::relation(t)));
                 }
                 vec![]
@@ -140,18 +147,35 @@ impl Diff<'_> {
             };
             nodes.push(Node { id: node(Step::Drop, k), changes, deps, phase: DROP });
         }
-        for (k, changes) in std::mem::take(&mut self.alters) {
+        for (k, mut changes) in std::mem::take(&mut self.alters) {
             let mut deps: Vec<NodeId> = vec![];
+            for d in self.after_column_drops.get(&k).into_iter().flatten() {
+                deps.push(node(Step::DropColumns, d));
+            }
             for d in self.to.depends.get(&k).into_iter().flatten() {
                 deps.push(node(Step::Create, d));
                 deps.push(node(Step::Alter, d));
             }
+            let mut dropped_first = vec![];
             for x in rdeps_from.get(&k).into_iter().flatten() {
                 // Sub-objects that go with this alter (defaults of dropped
                 // columns) cannot go before it.
                 if !self.implicit_drops.contains(*x) {
                     deps.push(node(Step::Drop, x));
+                    dropped_first.push(node(Step::Drop, x));
                 }
+            }
+            if changes.iter().any(|c| c.action == DROP_COLUMN) {
+                let (drops, rest): (Vec<Change>, Vec<Change>) =
+                    changes.into_iter().partition(|c| c.action == DROP_COLUMN);
+                changes = rest;
+                deps.push(node(Step::DropColumns, &k));
+                nodes.push(Node {
+                    id: node(Step::DropColumns, &k),
+                    changes: drops,
+                    deps: dropped_first,
+                    phase: ALTER,
+                });
             }
             // Added columns take their defaults inline: what those use first.
             if let Some(Obj::Table(t)) = self.tobj.get(&k) {

@@ -87,6 +87,10 @@ impl<'a> Diff<'a> {
                 {
                     continue;
                 }
+                if self.rebuilt.contains(&k) && self.rebuild_defaults.contains(*dep) {
+                    // The rebuild takes the default off and puts TO's back.
+                    continue;
+                }
                 if let Obj::Sequence(_) = obj {
                     // Sequences keep their values: altered, never recreated.
                     continue;

@@ -25,6 +25,10 @@ use crate::ddl::render::{RenderOptions, render};
 use crate::error::Result;
 use crate::plan::Stmt;
 
+/// The action of a column dropped from a table that stays: a step of its
+/// own in the plan (see [`super::assemble`]).
+pub(super) const DROP_COLUMN: &str = "drop column";
+
 pub(super) fn change(sql: impl Into<String>, object: &str, action: &str) -> Change {
     Change {
         sql: sql.into(),
@@ -63,6 +67,12 @@ pub(super) struct Diff<'a> {
     /// Types and collations rebuilt under a new name (all their dependents
     /// but tables are recreated).
     pub(super) rebuilt: BTreeSet<String>,
+    /// Alters that must run after the column drops of tables (a type
+    /// rebuilt aside after the drop of a column of that type).
+    pub(super) after_column_drops: BTreeMap<String, BTreeSet<String>>,
+    /// Defaults of the columns a rebuild converts: the rebuild takes them
+    /// off and puts TO's back itself.
+    pub(super) rebuild_defaults: BTreeSet<String>,
     pub(super) warnings: Vec<String>,
 }
 
@@ -87,6 +97,8 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
         dropped_columns: BTreeMap::new(),
         retyped: BTreeSet::new(),
         rebuilt: BTreeSet::new(),
+        after_column_drops: BTreeMap::new(),
+        rebuild_defaults: BTreeSet::new(),
         warnings: vec![],
     };
     d.classify();

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::catalog::model::*;
 use crate::ddl::render::{column_sql, storage_word};
-use crate::diff::engine::{Diff, change, hazard};
+use crate::diff::engine::{DROP_COLUMN, Diff, change, hazard};
 use crate::diff::{Change, HazardKind};
 use crate::sql::{QualifiedName, ident};
 
@@ -34,12 +34,15 @@ impl Diff<'_> {
                 if !c.is_local && (a.partition_of.is_some() || !a.inherits.is_empty()) {
                     continue;
                 }
+                // A step of its own unless the table's parents change
+                // (an inherited column cannot go before the detach).
+                let action = if a.partition_of == b.partition_of && a.inherits == b.inherits {
+                    DROP_COLUMN
+                } else {
+                    "alter"
+                };
                 out.push(hazard(
-                    change(
-                        format!("ALTER TABLE {name} DROP COLUMN {}", ident(&c.name)),
-                        k,
-                        "alter",
-                    ),
+                    change(format!("ALTER TABLE {name} DROP COLUMN {}", ident(&c.name)), k, action),
                     HazardKind::DataLoss,
                     format!("column {}.{} and its data are dropped", name, ident(&c.name)),
                 ));
