@@ -64,6 +64,9 @@ pub(super) struct Diff<'a> {
     pub(super) dropped_columns: BTreeMap<String, BTreeSet<String>>,
     /// Tables whose column types change (their dependents are recreated).
     pub(super) retyped: BTreeSet<String>,
+    /// Columns that stay but are retyped or dropped and added back (a
+    /// generated column), per table key: what mentions them is recreated.
+    pub(super) reworked_columns: BTreeMap<String, BTreeSet<String>>,
     /// Types and collations rebuilt under a new name (all their dependents
     /// but tables are recreated).
     pub(super) rebuilt: BTreeSet<String>,
@@ -96,6 +99,7 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
         implicit_drops: BTreeSet::new(),
         dropped_columns: BTreeMap::new(),
         retyped: BTreeSet::new(),
+        reworked_columns: BTreeMap::new(),
         rebuilt: BTreeSet::new(),
         after_column_drops: BTreeMap::new(),
         rebuild_defaults: BTreeSet::new(),

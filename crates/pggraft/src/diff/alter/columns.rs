@@ -84,6 +84,7 @@ impl Diff<'_> {
             let inherited = !c.is_local && (b.partition_of.is_some() || !b.inherits.is_empty());
             if (old.type_name != c.type_name || old.collation != c.collation) && !inherited {
                 self.retyped.insert(k.to_string());
+                self.rework_column(k, &c.name);
                 // PostgreSQL refuses to retype a column a generated column
                 // reads: drop those first, add them back at the end.
                 for g in a
@@ -92,6 +93,7 @@ impl Diff<'_> {
                     .filter(|g| g.generated.as_deref().is_some_and(|e| mentions(e, &c.name)))
                 {
                     if let Some(tg) = b.columns.iter().find(|x| x.name == g.name) {
+                        self.rework_column(k, &g.name);
                         out.push(change(
                             format!("ALTER TABLE {name} DROP COLUMN {}", ident(&g.name)),
                             k,
@@ -154,6 +156,7 @@ impl Diff<'_> {
                         "alter",
                     )),
                     _ => {
+                        self.rework_column(k, &c.name);
                         self.warnings.push(format!(
                             "{name}.{col}: changing a generated column's expression needs PostgreSQL 17 \
                              (ALTER COLUMN … SET EXPRESSION); recreating the column changes the column order"
@@ -246,6 +249,12 @@ impl Diff<'_> {
             ));
         }
         out
+    }
+
+    /// A column that stays but whose dependents must be dropped first and
+    /// created again after.
+    fn rework_column(&mut self, k: &str, column: &str) {
+        self.reworked_columns.entry(k.to_string()).or_default().insert(column.to_string());
     }
 
     fn set_not_null(&self, table: &QualifiedName, column: &str, k: &str) -> Vec<Change> {
@@ -350,7 +359,7 @@ fn column_settings(
 }
 
 /// Whether SQL text names `column` as an identifier.
-fn mentions(sql: &str, column: &str) -> bool {
+pub(crate) fn mentions(sql: &str, column: &str) -> bool {
     crate::sql::tokenize(sql)
         .iter()
         .any(|t| t.is_ident() && crate::sql::ident_value(t.text(sql)) == column)

@@ -11,6 +11,8 @@ mod table;
 mod types;
 mod view;
 
+pub(super) use columns::mentions;
+
 use super::engine::{Diff, change, hazard};
 use super::objects::Obj;
 use super::{Change, HazardKind};
