@@ -144,7 +144,7 @@ impl<'a> Diff<'a> {
         let changed = self.dropped_columns.iter().chain(&self.reworked_columns);
         for (tk, cols) in changed {
             let Some(Obj::Table(t)) = self.fo.get(tk).copied() else { continue };
-            for table in self.from_family(&t.name) {
+            for table in self.family_in_from(&t.name) {
                 for dep in rdeps.get(&key::relation(table)).into_iter().flatten() {
                     let Some(obj) = self.fo.get(*dep).copied() else { continue };
                     let texts: Vec<&str> = match obj {
@@ -167,7 +167,7 @@ impl<'a> Diff<'a> {
     }
 
     /// A table of FROM and its partitions and inheritors, all levels down.
-    fn from_family(&self, root: &'a QualifiedName) -> Vec<&'a QualifiedName> {
+    fn family_in_from(&self, root: &'a QualifiedName) -> Vec<&'a QualifiedName> {
         let mut out = vec![root];
         let mut i = 0;
         while i < out.len() {
