@@ -179,7 +179,12 @@ impl Diff<'_> {
             }
             // Added columns take their defaults inline: what those use first.
             if let Some(Obj::Table(t)) = self.tobj.get(&k) {
-                for c in &t.columns {
+                let old = self.from.table(&t.name);
+                let added = t
+                    .columns
+                    .iter()
+                    .filter(|c| !old.is_some_and(|o| o.columns.iter().any(|x| x.name == c.name)));
+                for c in added {
                     for d in
                         self.to.depends.get(&key::default(&t.name, &c.name)).into_iter().flatten()
                     {
@@ -249,9 +254,10 @@ impl Diff<'_> {
             if let Obj::Sequence(sq) = obj
                 && let Some((t, _)) = &sq.owned_by
             {
-                let owned: Vec<Change> =
+                let mut owned: Vec<Change> =
                     changes.iter().filter(|c| c.action == "sequence owned by").cloned().collect();
                 changes.retain(|c| c.action != "sequence owned by");
+                owned.extend(self.seed_sequence(k, sq));
                 let tk = key::relation(t);
                 nodes.push(Node {
                     id: node(Step::Owned, k),

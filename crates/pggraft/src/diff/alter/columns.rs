@@ -9,7 +9,7 @@ use crate::catalog::model::*;
 use crate::ddl::render::{column_sql, storage_word};
 use crate::diff::engine::{DROP_COLUMN, Diff, change, hazard};
 use crate::diff::{Change, HazardKind};
-use crate::sql::{QualifiedName, ident};
+use crate::sql::{QualifiedName, ident, literal};
 
 impl Diff<'_> {
     /// Column changes from `a` to `b`, in the order they must run: drops,
@@ -176,21 +176,19 @@ impl Diff<'_> {
             }
             if old.identity != c.identity {
                 match (&old.identity, &c.identity) {
-                    (None, Some(id)) => out.push(change(
-                        format!(
-                            "ALTER TABLE {name} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY (SEQUENCE NAME {} START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{})",
-                            if id.always { "ALWAYS" } else { "BY DEFAULT" },
-                            id.sequence, id.start, id.increment, id.min_value, id.max_value, id.cache,
-                            if id.cycle { " CYCLE" } else { "" }
-                        ),
+                    (None, Some(id)) => out.extend(self.add_identity(name, old, id, k)),
+                    (Some(_), None) => out.push(change(
+                        format!("ALTER TABLE {name} ALTER COLUMN {col} DROP IDENTITY"),
                         k,
                         "alter",
                     )),
-                    (Some(_), None) => out.push(change(format!("ALTER TABLE {name} ALTER COLUMN {col} DROP IDENTITY"), k, "alter")),
                     (Some(x), Some(y)) => {
                         let mut sets = vec![];
                         if x.always != y.always {
-                            sets.push(format!("SET GENERATED {}", if y.always { "ALWAYS" } else { "BY DEFAULT" }));
+                            sets.push(format!(
+                                "SET GENERATED {}",
+                                if y.always { "ALWAYS" } else { "BY DEFAULT" }
+                            ));
                         }
                         if x.increment != y.increment {
                             sets.push(format!("SET INCREMENT BY {}", y.increment));
@@ -208,10 +206,18 @@ impl Diff<'_> {
                             sets.push(format!("SET CACHE {}", y.cache));
                         }
                         if x.cycle != y.cycle {
-                            sets.push(if y.cycle { "SET CYCLE".into() } else { "SET NO CYCLE".into() });
+                            sets.push(if y.cycle {
+                                "SET CYCLE".into()
+                            } else {
+                                "SET NO CYCLE".into()
+                            });
                         }
                         if !sets.is_empty() {
-                            out.push(change(format!("ALTER TABLE {name} ALTER COLUMN {col} {}", sets.join(" ")), k, "alter"));
+                            out.push(change(
+                                format!("ALTER TABLE {name} ALTER COLUMN {col} {}", sets.join(" ")),
+                                k,
+                                "alter",
+                            ));
                         }
                     }
                     (None, None) => {}
@@ -255,6 +261,59 @@ impl Diff<'_> {
     /// created again after.
     fn rework_column(&mut self, k: &str, column: &str) {
         self.reworked_columns.entry(k.to_string()).or_default().insert(column.to_string());
+    }
+
+    /// Identity for a column that had none. PostgreSQL wants the column
+    /// NOT NULL first (its default, if any, is a dropped object of its own,
+    /// dropped before), and the new sequence is moved past the values the
+    /// column already holds, so the next row does not collide with them.
+    fn add_identity(
+        &self,
+        table: &QualifiedName,
+        old: &Column,
+        id: &Identity,
+        k: &str,
+    ) -> Vec<Change> {
+        let col = ident(&old.name);
+        let mut out = vec![];
+        if !old.not_null {
+            let mut nn = self.set_not_null(table, &old.name, k);
+            for c in &mut nn {
+                for h in &mut c.hazards {
+                    h.detail.push_str(&format!(
+                        "; rows where {col} is NULL make it fail (an identity needs a value in every row)"
+                    ));
+                }
+            }
+            out.extend(nn);
+        }
+        out.push(change(
+            format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY (SEQUENCE NAME {} START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{})",
+                if id.always { "ALWAYS" } else { "BY DEFAULT" },
+                id.sequence,
+                id.start,
+                id.increment,
+                id.min_value,
+                id.max_value,
+                id.cache,
+                if id.cycle { " CYCLE" } else { "" }
+            ),
+            k,
+            "alter",
+        ));
+        let (agg, cmp) = if id.increment < 0 { ("min", "<=") } else { ("max", ">=") };
+        out.push(change(
+            format!(
+                "SELECT setval(pg_get_serial_sequence({}, {}), {agg}({col})) FROM {table} HAVING {agg}({col}) {cmp} {}",
+                literal(&table.to_string()),
+                literal(&old.name),
+                id.start
+            ),
+            k,
+            "alter",
+        ));
+        out
     }
 
     fn set_not_null(&self, table: &QualifiedName, column: &str, k: &str) -> Vec<Change> {
