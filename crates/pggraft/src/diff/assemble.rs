@@ -103,6 +103,20 @@ impl Node {
 }
 
 impl Diff<'_> {
+    /// The sequences of FROM that stay and are owned by the table `tk` (if
+    /// it is dropped) or by one of its dropped columns: `DROP` would take
+    /// them along.
+    fn moved_sequences<'s>(&'s self, tk: &'s str) -> impl Iterator<Item = &'s String> + 's {
+        self.from.sequences.iter().filter_map(move |sq| {
+            let (t, col) = sq.owned_by.as_ref()?;
+            let owner_goes = key::relation(t) == tk
+                && (self.drops.contains(tk)
+                    || self.dropped_columns.get(tk).is_some_and(|cols| cols.contains(col)));
+            let k = self.fo.get_key_value(&key::sequence(&sq.name))?.0;
+            (owner_goes && self.tobj.contains_key(k) && !self.drops.contains(k)).then_some(k)
+        })
+    }
+
     /// Nodes and edges, ordered, expanded into changes.
     pub(super) fn assemble(mut self) -> Migration {
         let mut nodes: Vec<Node> = vec![];
@@ -131,6 +145,11 @@ impl Diff<'_> {
                     }
                 }
                 deps.push(node(Step::Alter, x));
+            }
+            // A sequence that the table or column owned and that stays is
+            // given its new owner first: it would go with the old one.
+            if let Obj::Table(_) = obj {
+                deps.extend(self.moved_sequences(k).map(|sk| node(Step::Alter, sk)));
             }
             // Sub-objects go before their table's alters (a dropped index
             // before the dropped column it indexes).
@@ -170,6 +189,7 @@ impl Diff<'_> {
                     changes.into_iter().partition(|c| c.action == DROP_COLUMN);
                 changes = rest;
                 deps.push(node(Step::DropColumns, &k));
+                dropped_first.extend(self.moved_sequences(&k).map(|sk| node(Step::Alter, sk)));
                 nodes.push(Node {
                     id: node(Step::DropColumns, &k),
                     changes: drops,
