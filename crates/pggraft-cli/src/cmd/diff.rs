@@ -11,7 +11,7 @@ use pggraft::diff::source::{Input, self_check};
 use pggraft::migrate::{read_sides, render_script};
 
 use crate::Outcome;
-use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs};
+use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs, UsingArgs};
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -26,6 +26,8 @@ pub struct DiffArgs {
     pub down: bool,
     #[command(flatten)]
     pub online: OnlineArg,
+    #[command(flatten)]
+    pub using: UsingArgs,
     /// Print a summary; exit 0 when equal, 1 when they differ.
     #[arg(long)]
     pub check: bool,
@@ -62,8 +64,10 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
     let from_input = Input::parse(&a.from).context("FROM")?;
     let to_input = Input::parse(&a.to).context("TO")?;
     let sides = read_sides(&from_input, &to_input, &pairs).await?;
-    let sides = if a.down { sides.reversed() } else { sides };
-    let opts = a.online.to_diff_options();
+    let mut opts = a.online.to_diff_options();
+    a.using.apply(&mut opts)?;
+    // --using is always FROM to TO: the way back takes --down-using.
+    let (sides, opts) = if a.down { (sides.reversed(), opts.reversed()) } else { (sides, opts) };
     let m = sides.diff(&opts)?;
 
     if a.check {

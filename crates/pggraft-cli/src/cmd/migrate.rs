@@ -13,7 +13,7 @@ use pggraft::diff::source::Input;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
-use crate::flags::{OnlineArg, SchemaPairArgs, TargetArg};
+use crate::flags::{OnlineArg, SchemaPairArgs, TargetArg, UsingArgs};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -46,7 +46,9 @@ pub struct DirArg {
 #[derive(Args)]
 #[command(
     mut_arg("schemas", |a| a.requires("from")),
-    mut_arg("online", |a| a.requires("from"))
+    mut_arg("online", |a| a.requires("from")),
+    mut_arg("using", |a| a.requires("from")),
+    mut_arg("down_using", |a| a.requires("from"))
 )]
 pub struct NewArgs {
     /// Migration name; lower-cased, anything but a-z, 0-9 and _ becomes _.
@@ -63,6 +65,8 @@ pub struct NewArgs {
     pub dir: DirArg,
     #[command(flatten)]
     pub online: OnlineArg,
+    #[command(flatten)]
+    pub using: UsingArgs,
 }
 
 #[derive(Args)]
@@ -150,7 +154,8 @@ pub async fn run(a: MigrateArgs) -> Result<Outcome> {
 }
 
 async fn new(a: NewArgs) -> Result<Outcome> {
-    let opts = a.online.to_diff_options();
+    let mut opts = a.online.to_diff_options();
+    a.using.apply(&mut opts)?;
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
             let schemas = a.schemas.to_pairs()?;

@@ -22,7 +22,7 @@ use super::objects::{Obj, objects};
 use super::{Change, DiffOptions, Hazard, HazardKind, Migration};
 use crate::catalog::model::*;
 use crate::ddl::render::{RenderOptions, render};
-use crate::error::Result;
+use crate::error::{Error, NeededConversion, Result};
 use crate::plan::Stmt;
 
 /// The action of a column dropped from a table that stays: a step of its
@@ -77,6 +77,8 @@ pub(super) struct Diff<'a> {
     /// off and puts TO's back itself.
     pub(super) rebuild_defaults: BTreeSet<String>,
     pub(super) warnings: Vec<String>,
+    /// Type changes with no cast, no known conversion and no `--using`.
+    pub(super) needed: Vec<NeededConversion>,
 }
 
 /// The statements that make FROM equal to TO.
@@ -104,8 +106,28 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
         after_column_drops: BTreeMap::new(),
         rebuild_defaults: BTreeSet::new(),
         warnings: vec![],
+        needed: vec![],
     };
     d.classify();
+    if !d.needed.is_empty() {
+        return Err(Error::ConversionNeeded { columns: d.needed });
+    }
+    for u in &opts.using {
+        let used = from.tables.iter().any(|t| {
+            to.table(&t.name).is_some_and(|tt| {
+                t.columns.iter().any(|c| {
+                    u.matches(&t.name, &c.name)
+                        && tt.columns.iter().any(|x| x.name == c.name && x.type_name != c.type_name)
+                })
+            })
+        });
+        if !used {
+            d.warnings.push(format!(
+                "--using {}: no column of that name changes its type; the hint is not used",
+                u.path()
+            ));
+        }
+    }
     d.recreate_dependents();
     d.mark_implicit_drops();
     Ok(d.assemble())

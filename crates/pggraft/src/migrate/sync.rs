@@ -99,7 +99,7 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
             other => other,
         })?;
     keep_copy_extensions(&mut renamed, &copy);
-    let diff_opts = DiffOptions { online: opts.online };
+    let diff_opts = DiffOptions { online: opts.online, ..DiffOptions::default() };
     let up = diff(&copy, &renamed, &diff_opts)?;
     let down = diff(&renamed, &copy, &diff_opts)?;
     let header = Header {
@@ -107,6 +107,7 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
         target: opts.target.redacted(),
         schemas: map.iter().map(|(s, d)| format!("{s}={d}")).collect(),
         online: opts.online,
+        ..Header::default()
     };
     Ok(SyncScript { schemas: map, up, down, header, warnings })
 }

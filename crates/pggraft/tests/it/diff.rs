@@ -107,7 +107,7 @@ async fn online_mode_uses_concurrently_and_not_valid() {
     let to = "CREATE SCHEMA app; CREATE TABLE app.r (id int PRIMARY KEY);
               CREATE TABLE app.t (id int PRIMARY KEY, v int NOT NULL CHECK (v > 0), r int REFERENCES app.r);
               CREATE INDEX t_v ON app.t (v);";
-    let opts = DiffOptions { online: true };
+    let opts = DiffOptions { online: true, ..DiffOptions::default() };
     let m = check_one_way("online", from, to, &opts).await;
     let script = m.script();
     assert!(script.contains("CREATE INDEX CONCURRENTLY"), "{script}");

@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 use crate::catalog::model::*;
 use crate::ddl::render::{column_sql, storage_word};
 use crate::diff::engine::{DROP_COLUMN, Diff, change, hazard};
-use crate::diff::{Change, HazardKind};
+use crate::diff::{Change, HazardKind, Using};
+use crate::error::NeededConversion;
+
+use super::convert::{Conversion, column_path, conversion};
 use crate::sql::{QualifiedName, ident, literal};
 
 impl Diff<'_> {
@@ -111,16 +114,54 @@ impl Diff<'_> {
                         "alter",
                     ));
                 }
+                let user = self
+                    .opts
+                    .using
+                    .iter()
+                    .find(|u| u.matches(name, &c.name))
+                    .map(|u| u.expr.as_str());
+                let (using, assumes) = match conversion(
+                    &col,
+                    &old.type_name,
+                    &c.type_name,
+                    user,
+                    [self.from, self.to],
+                ) {
+                    Conversion::Cast(e) => (e, None),
+                    Conversion::Documented { expr, assumes } => (expr, Some(assumes)),
+                    Conversion::Needed => {
+                        self.needed.push(NeededConversion {
+                            table: name.clone(),
+                            column: c.name.clone(),
+                            from_type: old.type_name.clone(),
+                            to_type: c.type_name.clone(),
+                        });
+                        (format!("{col}::{}", c.type_name), None)
+                    }
+                };
                 let mut ch = change(
                     format!(
-                        "ALTER TABLE {name} ALTER COLUMN {col} TYPE {}{} USING {col}::{}",
+                        "ALTER TABLE {name} ALTER COLUMN {col} TYPE {}{} USING {using}",
                         c.type_name,
                         crate::ddl::render::collate(&c.collation),
-                        c.type_name
                     ),
                     k,
                     "alter",
                 );
+                let documented = assumes.is_some();
+                if let Some(assumes) = assumes {
+                    ch = hazard(
+                        ch,
+                        HazardKind::DataLoss,
+                        format!(
+                            "{}: {} to {} {assumes}; if they are something else, pass {}",
+                            column_path(name, &c.name),
+                            old.type_name,
+                            c.type_name,
+                            Using::flag(name, &c.name, "EXPR")
+                        ),
+                    );
+                }
                 if !binary_coercible(&old.type_name, &c.type_name) || old.collation != c.collation {
                     ch = hazard(ch, HazardKind::TableRewrite, format!("{name} is rewritten"));
                     ch = hazard(
@@ -129,7 +170,8 @@ impl Diff<'_> {
                         format!("{name} is locked while rewritten"),
                     );
                 }
-                if !widening(&old.type_name, &c.type_name) {
+                // A documented conversion says what it may lose itself.
+                if !widening(&old.type_name, &c.type_name) && !documented {
                     ch = hazard(
                         ch,
                         HazardKind::DataLoss,
@@ -140,7 +182,9 @@ impl Diff<'_> {
                     );
                 }
                 out.push(ch);
-                if let Some(d) = &c.default {
+                // A changed default is an object of its own, set after this
+                // alter; an unchanged one is put back here.
+                if let Some(d) = c.default.as_ref().filter(|_| old.default == c.default) {
                     out.push(change(
                         format!("ALTER TABLE {name} ALTER COLUMN {col} SET DEFAULT {d}"),
                         k,

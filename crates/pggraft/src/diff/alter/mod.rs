@@ -6,6 +6,7 @@
 //! Owners, privileges and comments are [`super::meta`]'s.
 
 mod columns;
+mod convert;
 mod sequence;
 mod table;
 mod types;
