@@ -34,6 +34,9 @@ enum Step {
     DropColumns,
     Alter,
     Create,
+    /// A rebuilt table's rows copied from the old one set aside, after TO's
+    /// table and its partitions are created.
+    Copy,
     /// A sequence's `OWNED BY`, after both the sequence and the column.
     Owned,
     /// Owner, privileges and comments.
@@ -49,6 +52,7 @@ impl Step {
             Step::DropColumns => "drop-columns",
             Step::Alter => "alter",
             Step::Create => "create",
+            Step::Copy => "copy",
             Step::Owned => "owned",
             Step::Meta => "meta",
             Step::Defaults => "defaults",
@@ -117,6 +121,29 @@ impl Diff<'_> {
         })
     }
 
+    /// The keys of TO's partition indexes and keys attached to the index
+    /// that the index or constraint `k` names (none for other keys).
+    fn attached_to(&self, k: &str) -> Vec<String> {
+        let index = match self.tobj.get(k) {
+            Some(Obj::Index(i)) => i.name.clone(),
+            Some(Obj::Constraint(t, c)) => match &c.index {
+                Some(i) => crate::sql::QualifiedName::new(&t.name.schema, i),
+                None => return vec![],
+            },
+            _ => return vec![],
+        };
+        let mut out = vec![];
+        for i in self.to.indexes.iter().filter(|i| i.parent.as_ref() == Some(&index)) {
+            out.push(key::index(&i.name));
+        }
+        for t in &self.to.tables {
+            for c in t.constraints.iter().filter(|c| c.index_parent.as_ref() == Some(&index)) {
+                out.push(key::constraint(&t.name, &c.name));
+            }
+        }
+        out
+    }
+
     /// Nodes and edges, ordered, expanded into changes.
     pub(super) fn assemble(mut self) -> Migration {
         let mut nodes: Vec<Node> = vec![];
@@ -161,6 +188,8 @@ impl Diff<'_> {
                     deps.push(node(Step::Alter, &key::relation(t)));
                 }
                 vec![]
+            } else if let (true, Obj::Table(t)) = (self.set_aside.contains(k), obj) {
+                self.set_aside_sql(k, t)
             } else {
                 self.drop_sql(k, obj).into_iter().collect()
             };
@@ -170,6 +199,9 @@ impl Diff<'_> {
             let mut deps: Vec<NodeId> = vec![];
             for d in self.after_column_drops.get(&k).into_iter().flatten() {
                 deps.push(node(Step::DropColumns, d));
+            }
+            for d in self.alter_after_creates.get(&k).into_iter().flatten() {
+                deps.push(node(Step::Create, d));
             }
             for d in self.to.depends.get(&k).into_iter().flatten() {
                 deps.push(node(Step::Create, d));
@@ -247,10 +279,31 @@ impl Diff<'_> {
                 Obj::Sequence(sq) => sq.owned_by.as_ref().map(|(t, _)| key::relation(t)),
                 _ => None,
             };
+            // A partitioned table's key can be referenced once it is valid:
+            // once its partitions' keys are attached to it.
+            let mut attached: Vec<String> = vec![];
+            if let Obj::Constraint(_, c) = obj
+                && let Some(rt) = c.references.as_ref().and_then(|r| self.to.table(r))
+            {
+                for rc in rt.constraints.iter().filter(|x| matches!(x.kind.as_str(), "p" | "u")) {
+                    attached.extend(self.attached_to(&key::constraint(&rt.name, &rc.name)));
+                }
+            }
+            for a in &attached {
+                if a != k {
+                    deps.push(node(Step::Create, a));
+                }
+            }
             for d in dep_keys {
                 if d != k && owner_table.as_ref() != Some(d) {
                     deps.push(node(Step::Create, d));
                     deps.push(node(Step::Alter, d));
+                    // What uses a rebuilt table (its keys, indexes, foreign
+                    // keys to it) comes once its rows are in; its new
+                    // partitions come before, to take them.
+                    if !matches!(obj, Obj::Table(_)) {
+                        deps.push(node(Step::Copy, d));
+                    }
                 }
             }
             // Indexes, constraints and triggers of a parent table come after
@@ -266,6 +319,19 @@ impl Diff<'_> {
                     {
                         deps.push(node(Step::Create, &key::relation(&t.name)));
                     }
+                }
+            }
+            // A partition's own foreign key that matches one of its
+            // parent's would be taken over by the parent's (PostgreSQL
+            // attaches an equal constraint instead of adding one): after.
+            if let Obj::Constraint(t, c) = obj
+                && c.kind == "f"
+                && !c.has_parent
+                && let Some(p) = &t.partition_of
+                && let Some(pt) = self.to.table(&p.parent)
+            {
+                for pc in pt.constraints.iter().filter(|x| x.kind == "f") {
+                    deps.push(node(Step::Create, &key::constraint(&pt.name, &pc.name)));
                 }
             }
             let mut changes = self.create_sql(k, obj);
@@ -291,6 +357,17 @@ impl Diff<'_> {
                 });
             }
             nodes.push(Node { id: node(Step::Create, k), changes, deps, phase: CREATE });
+        }
+        for (k, changes) in std::mem::take(&mut self.copies) {
+            let Some(Obj::Table(t)) = self.tobj.get(&k).copied() else { continue };
+            let mut deps = vec![node(Step::Create, &k), node(Step::Drop, &k)];
+            for m in self.family_in_to(&t.name) {
+                deps.push(node(Step::Create, &key::relation(m)));
+            }
+            for m in self.set_aside.iter().chain(&self.gone_with_rebuild) {
+                deps.push(node(Step::Drop, m));
+            }
+            nodes.push(Node { id: node(Step::Copy, &k), changes, deps, phase: CREATE });
         }
         for (k, changes) in std::mem::take(&mut self.metas) {
             let deps = vec![node(Step::Alter, &k), node(Step::Create, &k)];

@@ -36,6 +36,11 @@ impl<'a> Diff<'a> {
                                 self.alters.insert(k.clone(), changes);
                             }
                             None => {
+                                if let (Obj::Table(a), Obj::Table(b)) = (f, t)
+                                    && self.rebuildable(a, b)
+                                {
+                                    self.rebuilt_tables.insert(k.clone());
+                                }
                                 self.recreate(&k);
                                 continue;
                             }
@@ -53,7 +58,7 @@ impl<'a> Diff<'a> {
         }
     }
 
-    fn recreate(&mut self, k: &str) {
+    pub(super) fn recreate(&mut self, k: &str) {
         self.drops.insert(k.to_string());
         self.creates.insert(k.to_string());
         self.alters.remove(k);
@@ -167,7 +172,7 @@ impl<'a> Diff<'a> {
     }
 
     /// A table of FROM and its partitions and inheritors, all levels down.
-    fn family_in_from(&self, root: &'a QualifiedName) -> Vec<&'a QualifiedName> {
+    pub(super) fn family_in_from(&self, root: &'a QualifiedName) -> Vec<&'a QualifiedName> {
         let mut out = vec![root];
         let mut i = 0;
         while i < out.len() {
@@ -192,9 +197,18 @@ impl<'a> Diff<'a> {
             // Foreign keys are dropped explicitly even with their table: two
             // dropped tables referencing each other need it.
             let is_fk = matches!(obj, Obj::Constraint(_, c) if c.kind == "f" && !c.has_parent);
-            let table_dropped =
-                !is_fk && obj.table().is_some_and(|t| self.drops.contains(&key::relation(t)));
+            // A table set aside keeps its name-holding sub-objects (indexes
+            // and the keys they back) until it is dropped: TO's take their
+            // names, so they go first.
+            let holds_name = matches!(obj, Obj::Index(_))
+                || matches!(obj, Obj::Constraint(_, c) if matches!(c.kind.as_str(), "p" | "u" | "x"));
+            let set_aside = obj.table().is_some_and(|t| self.set_aside.contains(&key::relation(t)))
+                && holds_name;
+            let table_dropped = !is_fk
+                && !set_aside
+                && obj.table().is_some_and(|t| self.drops.contains(&key::relation(t)));
             let implicit = table_dropped
+                || self.gone_with_rebuild.contains(k)
                 || match obj {
                     Obj::Constraint(_, c) => {
                         c.has_parent

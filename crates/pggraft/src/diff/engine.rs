@@ -73,6 +73,19 @@ pub(super) struct Diff<'a> {
     /// Alters that must run after the column drops of tables (a type
     /// rebuilt aside after the drop of a column of that type).
     pub(super) after_column_drops: BTreeMap<String, BTreeSet<String>>,
+    /// Tables rebuilt with their rows (their partitioning changes), and
+    /// the statements that copy them (see [`super::rebuild`]).
+    pub(super) rebuilt_tables: BTreeSet<String>,
+    pub(super) copies: BTreeMap<String, Vec<Change>>,
+    /// Tables renamed aside where they would be dropped: rebuilt tables
+    /// and the partitions of theirs that TO keeps.
+    pub(super) set_aside: BTreeSet<String>,
+    /// Partitions of rebuilt tables that TO does not have: dropped with
+    /// the old parent, after its rows are copied.
+    pub(super) gone_with_rebuild: BTreeSet<String>,
+    /// Alters that must run after the creation of other keys (a
+    /// partition's key attached to its parent's new one).
+    pub(super) alter_after_creates: BTreeMap<String, BTreeSet<String>>,
     /// Defaults of the columns a rebuild converts: the rebuild takes them
     /// off and puts TO's back itself.
     pub(super) rebuild_defaults: BTreeSet<String>,
@@ -105,10 +118,20 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
         rebuilt: BTreeSet::new(),
         after_column_drops: BTreeMap::new(),
         rebuild_defaults: BTreeSet::new(),
+        alter_after_creates: BTreeMap::new(),
+        rebuilt_tables: BTreeSet::new(),
+        copies: BTreeMap::new(),
+        set_aside: BTreeSet::new(),
+        gone_with_rebuild: BTreeSet::new(),
         warnings: vec![],
         needed: vec![],
     };
     d.classify();
+    d.expand_rebuilds();
+    for k in d.rebuilt_tables.clone() {
+        let copy = d.copy_rows(&k);
+        d.copies.insert(k, copy);
+    }
     if !d.needed.is_empty() {
         return Err(Error::ConversionNeeded { columns: d.needed });
     }

@@ -14,6 +14,7 @@ mod engine;
 pub mod hints;
 mod meta;
 mod objects;
+mod rebuild;
 pub mod source;
 mod statements;
 
