@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Arg, Args, ValueEnum};
 use pggraft::conn::ConnSpec;
-use pggraft::diff::DiffOptions;
+use pggraft::diff::{DiffOptions, Using};
 use pggraft::rename::{Naming, SchemaArg};
 use pggraft::select::{Filters, Pattern, TablePattern};
 
@@ -218,7 +218,32 @@ pub struct OnlineArg {
 
 impl OnlineArg {
     pub fn to_diff_options(&self) -> DiffOptions {
-        DiffOptions { online: self.online }
+        DiffOptions { online: self.online, ..DiffOptions::default() }
+    }
+}
+
+/// `--using` and `--down-using`: how a column's values reach a new type
+/// when PostgreSQL has no cast (or the one it has is not what is meant).
+#[derive(Args)]
+pub struct UsingArgs {
+    /// USING expression for a column's type change, FROM to TO: '[SCHEMA.]TABLE.COLUMN=EXPR'; repeatable.
+    #[arg(long = "using", value_name = "TABLE.COLUMN=EXPR")]
+    pub using: Vec<String>,
+    /// The same for the way back, TO to FROM (the down migration); repeatable.
+    #[arg(long = "down-using", value_name = "TABLE.COLUMN=EXPR")]
+    pub down_using: Vec<String>,
+}
+
+impl UsingArgs {
+    /// Adds the hints to `opts`; an error quotes the malformed flag.
+    pub fn apply(&self, opts: &mut DiffOptions) -> Result<()> {
+        for u in &self.using {
+            opts.using.push(Using::parse(u)?);
+        }
+        for u in &self.down_using {
+            opts.down_using.push(Using::parse(u)?);
+        }
+        Ok(())
     }
 }
 

@@ -89,3 +89,36 @@ fn bad_inputs_exit_2() {
     fails(&["diff", "postgres://postgres@127.0.0.1:1/x", "postgres://postgres@127.0.0.1:1/y"]);
     fails(&["diff", "a", "b", "--allow-hazards", "nonsense"]);
 }
+
+/// A type change PostgreSQL has no cast for, and pggraft no conversion: the
+/// diff stops (exit 2) naming the `--using` to write; with it, the plan
+/// passes the self-check and brings the rows across.
+#[test]
+fn type_change_without_a_cast_needs_using() {
+    let from = "CREATE SCHEMA app; CREATE TABLE app.jobs (id int PRIMARY KEY, timeout bigint);
+                INSERT INTO app.jobs VALUES (1, 90), (2, NULL);";
+    let to = "CREATE SCHEMA app; CREATE TABLE app.jobs (id int PRIMARY KEY, timeout interval);";
+    let a = db_with("dcli_using_a", from);
+    let b = db_with("dcli_using_b", to);
+    let err = fails(&["diff", &a.url(), &b.url(), "-n", "app", "--allow-hazards", "all"]);
+    assert!(
+        err.contains("from bigint to interval") && err.contains("--using 'app.jobs.timeout=EXPR'")
+    );
+    let using = "app.jobs.timeout=make_interval(secs => timeout)";
+    let args = ["diff", &a.url(), &b.url(), "-n", "app", "--allow-hazards", "all"];
+    let sql = ok(&[&args[..], &["--using", using]].concat());
+    assert!(sql.contains("USING make_interval(secs => timeout)"), "{sql}");
+    // The way back needs its own: --using names only FROM to TO.
+    let err = fails(&[&args[..], &["--using", using, "--down"]].concat());
+    assert!(err.contains("from interval to bigint"), "{err}");
+    let down_using = "jobs.timeout=extract(epoch FROM timeout)::bigint";
+    let down = ok(&[&args[..], &["--using", using, "--down", "--down-using", down_using]].concat());
+    assert!(down.contains("USING extract(epoch FROM timeout)::bigint"), "{down}");
+
+    a.psql(&sql).expect("the migration applies");
+    run(0, &["diff", &a.url(), &b.url(), "-n", "app", "--check"]);
+    let rows = a.query("SELECT id, timeout::text FROM app.jobs ORDER BY id").unwrap();
+    assert_eq!(rows, [vec!["1".to_string(), "00:01:30".into()], vec!["2".into(), String::new()]]);
+    let err = fails(&["diff", &a.url(), &b.url(), "--using", "timeout=1"]);
+    assert!(err.contains("--using \"timeout=1\""), "{err}");
+}

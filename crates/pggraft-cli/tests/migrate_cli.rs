@@ -193,3 +193,44 @@ fn sync_schema_updates_a_cloned_copy() {
     let (out, err) = run(0, &[&sync[..], &["--apply"]].concat());
     assert!(out.is_empty() && err.contains("up to date"), "{out}{err}");
 }
+
+/// `migrate new --using/--down-using`: each direction's conversion in its
+/// file, and named in that file's header.
+#[test]
+fn new_takes_using_for_each_direction() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (from, to, dir) = (tmp.path().join("from"), tmp.path().join("to"), tmp.path().join("m"));
+    std::fs::create_dir_all(&from).unwrap();
+    std::fs::create_dir_all(&to).unwrap();
+    write(
+        &from,
+        "schema.sql",
+        "CREATE SCHEMA app; CREATE TABLE app.jobs (id int, timeout bigint);",
+    );
+    write(
+        &to,
+        "schema.sql",
+        "CREATE SCHEMA app; CREATE TABLE app.jobs (id int, timeout interval);",
+    );
+    let base = ["migrate", "new", "timeouts", "--from", s(&from), "--to", s(&to), "--dir", s(&dir)];
+    let err = fails(&base);
+    assert!(err.contains("--using 'app.jobs.timeout=EXPR'"), "{err}");
+    let (out, _) = run(
+        0,
+        &[
+            &base[..],
+            &["--using", "app.jobs.timeout=make_interval(secs => timeout)"],
+            &["--down-using", "app.jobs.timeout=extract(epoch FROM timeout)::bigint"],
+        ]
+        .concat(),
+    );
+    let paths: Vec<&str> = out.lines().collect();
+    let (up, down) =
+        (std::fs::read_to_string(paths[0]).unwrap(), std::fs::read_to_string(paths[1]).unwrap());
+    assert!(up.contains("-- hint: --using 'app.jobs.timeout=make_interval(secs => timeout)'"));
+    assert!(up.contains("USING make_interval(secs => timeout)"), "{up}");
+    assert!(
+        down.contains("-- hint: --using 'app.jobs.timeout=extract(epoch FROM timeout)::bigint'")
+    );
+    assert!(down.contains("USING extract(epoch FROM timeout)::bigint"), "{down}");
+}

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::conn::Side;
+use crate::sql::QualifiedName;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -57,6 +58,10 @@ pub enum Error {
         quoted_list(roles)
     )]
     MissingRoles { roles: Vec<String> },
+    /// A column's type changes between types that PostgreSQL has no cast
+    /// for, and no conversion is known: the user must say how.
+    #[error("{}", conversions_needed(columns))]
+    ConversionNeeded { columns: Vec<NeededConversion> },
     #[error("unsupported: {0}")]
     Unsupported(String),
     #[error("interrupted; {0}")]
@@ -85,6 +90,31 @@ pub enum Error {
     Refresh(#[from] crate::refresh::RefreshError),
 }
 
+/// A column whose type change needs a `USING` expression from the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeededConversion {
+    pub table: QualifiedName,
+    pub column: String,
+    pub from_type: String,
+    pub to_type: String,
+}
+
+fn conversions_needed(columns: &[NeededConversion]) -> String {
+    let each: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let col = format!("{}.{}", c.table, crate::sql::ident(&c.column));
+            format!("{col} from {} to {} (pass --using '{col}=EXPR')", c.from_type, c.to_type)
+        })
+        .collect();
+    format!(
+        "PostgreSQL has no cast, and pggraft knows no conversion, for the type change of {}; \
+         EXPR computes the new value from the row's old ones (migrate new takes --using too, \
+         and --down-using for the way back)",
+        each.join(", ")
+    )
+}
+
 fn side_of(side: Option<Side>) -> String {
     side.map(|s| format!("the {s}: ")).unwrap_or_default()
 }
@@ -99,7 +129,8 @@ impl Error {
             Error::InvalidConnInfo(_)
             | Error::Input(_)
             | Error::TargetSchemaExists { .. }
-            | Error::MissingRoles { .. } => ErrorKind::Input,
+            | Error::MissingRoles { .. }
+            | Error::ConversionNeeded { .. } => ErrorKind::Input,
             Error::Connect { .. } => ErrorKind::Connection,
             Error::Db { pg: Some(e), .. } if e.is_closed() => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,

@@ -12,7 +12,7 @@ use pggraft::graph::Graph;
 use pggraft::migrate::{read_sides, render_script};
 
 use crate::config::resolve_connection;
-use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs};
+use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs, UsingArgs};
 use crate::{Outcome, output};
 
 #[derive(Args)]
@@ -28,6 +28,8 @@ pub struct DiffArgs {
     pub down: bool,
     #[command(flatten)]
     pub online: OnlineArg,
+    #[command(flatten)]
+    pub using: UsingArgs,
     /// Print a summary (with --format json, a JSON report); exit 0 when equal, 1 when they differ.
     #[arg(long)]
     pub check: bool,
@@ -64,8 +66,10 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
     let from_input = Input::parse(resolve_connection(&a.from)).context("FROM")?;
     let to_input = Input::parse(resolve_connection(&a.to)).context("TO")?;
     let sides = read_sides(&from_input, &to_input, &pairs).await?;
-    let sides = if a.down { sides.reversed() } else { sides };
-    let opts = a.online.to_diff_options();
+    let mut opts = a.online.to_diff_options();
+    a.using.apply(&mut opts)?;
+    // --using is always FROM to TO: the way back takes --down-using.
+    let (sides, opts) = if a.down { (sides.reversed(), opts.reversed()) } else { (sides, opts) };
     let m = sides.diff(&opts)?;
 
     if a.check {

@@ -14,7 +14,7 @@ use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
 use crate::config::resolve_connection;
-use crate::flags::{JsonArg, OnlineArg, SchemaPairArgs, TargetArg};
+use crate::flags::{JsonArg, OnlineArg, SchemaPairArgs, TargetArg, UsingArgs};
 use crate::output;
 
 #[derive(Args)]
@@ -48,7 +48,9 @@ pub struct DirArg {
 #[derive(Args)]
 #[command(
     mut_arg("schemas", |a| a.requires("from")),
-    mut_arg("online", |a| a.requires("from"))
+    mut_arg("online", |a| a.requires("from")),
+    mut_arg("using", |a| a.requires("from")),
+    mut_arg("down_using", |a| a.requires("from"))
 )]
 pub struct NewArgs {
     /// Migration name; lower-cased, anything but a-z, 0-9 and _ becomes _.
@@ -67,6 +69,8 @@ pub struct NewArgs {
     pub online: OnlineArg,
     #[command(flatten)]
     pub json: JsonArg,
+    #[command(flatten)]
+    pub using: UsingArgs,
 }
 
 #[derive(Args)]
@@ -166,7 +170,8 @@ pub async fn run(a: MigrateArgs) -> Result<Outcome> {
 }
 
 async fn new(a: NewArgs) -> Result<Outcome> {
-    let opts = a.online.to_diff_options();
+    let mut opts = a.online.to_diff_options();
+    a.using.apply(&mut opts)?;
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
             let schemas = a.schemas.to_pairs()?;

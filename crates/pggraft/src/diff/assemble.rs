@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use super::engine::Diff;
+use super::engine::{DROP_COLUMN, Diff};
 use super::objects::Obj;
 use super::{Change, Migration};
 use crate::catalog::model::*;
@@ -28,8 +28,15 @@ const DEFAULT_PRIVILEGES: u16 = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Drop,
+    /// A table's dropped columns, before the rest of its alter: what the
+    /// columns used (a type rebuilt aside) can go after them, what the
+    /// alter adds can come first.
+    DropColumns,
     Alter,
     Create,
+    /// A rebuilt table's rows copied from the old one set aside, after TO's
+    /// table and its partitions are created.
+    Copy,
     /// A sequence's `OWNED BY`, after both the sequence and the column.
     Owned,
     /// Owner, privileges and comments.
@@ -42,8 +49,10 @@ impl Step {
     fn as_str(self) -> &'static str {
         match self {
             Step::Drop => "drop",
+            Step::DropColumns => "drop-columns",
             Step::Alter => "alter",
             Step::Create => "create",
+            Step::Copy => "copy",
             Step::Owned => "owned",
             Step::Meta => "meta",
             Step::Defaults => "defaults",
@@ -98,6 +107,43 @@ impl Node {
 }
 
 impl Diff<'_> {
+    /// The sequences of FROM that stay and are owned by the table `tk` (if
+    /// it is dropped) or by one of its dropped columns: `DROP` would take
+    /// them along.
+    fn moved_sequences<'s>(&'s self, tk: &'s str) -> impl Iterator<Item = &'s String> + 's {
+        self.from.sequences.iter().filter_map(move |sq| {
+            let (t, col) = sq.owned_by.as_ref()?;
+            let owner_goes = key::relation(t) == tk
+                && (self.drops.contains(tk)
+                    || self.dropped_columns.get(tk).is_some_and(|cols| cols.contains(col)));
+            let k = self.fo.get_key_value(&key::sequence(&sq.name))?.0;
+            (owner_goes && self.tobj.contains_key(k) && !self.drops.contains(k)).then_some(k)
+        })
+    }
+
+    /// The keys of TO's partition indexes and keys attached to the index
+    /// that the index or constraint `k` names (none for other keys).
+    fn attached_to(&self, k: &str) -> Vec<String> {
+        let index = match self.tobj.get(k) {
+            Some(Obj::Index(i)) => i.name.clone(),
+            Some(Obj::Constraint(t, c)) => match &c.index {
+                Some(i) => crate::sql::QualifiedName::new(&t.name.schema, i),
+                None => return vec![],
+            },
+            _ => return vec![],
+        };
+        let mut out = vec![];
+        for i in self.to.indexes.iter().filter(|i| i.parent.as_ref() == Some(&index)) {
+            out.push(key::index(&i.name));
+        }
+        for t in &self.to.tables {
+            for c in t.constraints.iter().filter(|c| c.index_parent.as_ref() == Some(&index)) {
+                out.push(key::constraint(&t.name, &c.name));
+            }
+        }
+        out
+    }
+
     /// Nodes and edges, ordered, expanded into changes.
     pub(super) fn assemble(mut self) -> Migration {
         let mut nodes: Vec<Node> = vec![];
@@ -121,10 +167,16 @@ impl Diff<'_> {
                     let tk = key::relation(t);
                     if &tk != k {
                         deps.push(node(Step::Drop, &tk));
+                        deps.push(node(Step::DropColumns, &tk));
                         deps.push(node(Step::Alter, &tk));
                     }
                 }
                 deps.push(node(Step::Alter, x));
+            }
+            // A sequence that the table or column owned and that stays is
+            // given its new owner first: it would go with the old one.
+            if let Obj::Table(_) = obj {
+                deps.extend(self.moved_sequences(k).map(|sk| node(Step::Alter, sk)));
             }
             // Sub-objects go before their table's alters (a dropped index
             // before the dropped column it indexes).
@@ -132,30 +184,59 @@ impl Diff<'_> {
                 // Gone with its table (or parent index): not before that.
                 if let Some(t) = obj.table() {
                     deps.push(node(Step::Drop, &key::relation(t)));
+                    deps.push(node(Step::DropColumns, &key::relation(t)));
                     deps.push(node(Step::Alter, &key::relation(t)));
                 }
                 vec![]
+            } else if let (true, Obj::Table(t)) = (self.set_aside.contains(k), obj) {
+                self.set_aside_sql(k, t)
             } else {
                 self.drop_sql(k, obj).into_iter().collect()
             };
             nodes.push(Node { id: node(Step::Drop, k), changes, deps, phase: DROP });
         }
-        for (k, changes) in std::mem::take(&mut self.alters) {
+        for (k, mut changes) in std::mem::take(&mut self.alters) {
             let mut deps: Vec<NodeId> = vec![];
+            for d in self.after_column_drops.get(&k).into_iter().flatten() {
+                deps.push(node(Step::DropColumns, d));
+            }
+            for d in self.alter_after_creates.get(&k).into_iter().flatten() {
+                deps.push(node(Step::Create, d));
+            }
             for d in self.to.depends.get(&k).into_iter().flatten() {
                 deps.push(node(Step::Create, d));
                 deps.push(node(Step::Alter, d));
             }
+            let mut dropped_first = vec![];
             for x in rdeps_from.get(&k).into_iter().flatten() {
                 // Sub-objects that go with this alter (defaults of dropped
                 // columns) cannot go before it.
                 if !self.implicit_drops.contains(*x) {
                     deps.push(node(Step::Drop, x));
+                    dropped_first.push(node(Step::Drop, x));
                 }
+            }
+            if changes.iter().any(|c| c.action == DROP_COLUMN) {
+                let (drops, rest): (Vec<Change>, Vec<Change>) =
+                    changes.into_iter().partition(|c| c.action == DROP_COLUMN);
+                changes = rest;
+                deps.push(node(Step::DropColumns, &k));
+                dropped_first.extend(self.moved_sequences(&k).map(|sk| node(Step::Alter, sk)));
+                nodes.push(Node {
+                    id: node(Step::DropColumns, &k),
+                    changes: drops,
+                    deps: dropped_first,
+                    phase: ALTER,
+                });
             }
             // Added columns take their defaults inline: what those use first.
             if let Some(Obj::Table(t)) = self.tobj.get(&k) {
-                for c in &t.columns {
+                let old = self.from.table(&t.name);
+                let added = t
+                    .columns
+                    .iter()
+                    .filter(|c| !old.is_some_and(|o| o.columns.iter().any(|x| x.name == c.name)));
+                for c in added {
                     for d in
                         self.to.depends.get(&key::default(&t.name, &c.name)).into_iter().flatten()
                     {
@@ -198,10 +279,31 @@ impl Diff<'_> {
                 Obj::Sequence(sq) => sq.owned_by.as_ref().map(|(t, _)| key::relation(t)),
                 _ => None,
             };
+            // A partitioned table's key can be referenced once it is valid:
+            // once its partitions' keys are attached to it.
+            let mut attached: Vec<String> = vec![];
+            if let Obj::Constraint(_, c) = obj
+                && let Some(rt) = c.references.as_ref().and_then(|r| self.to.table(r))
+            {
+                for rc in rt.constraints.iter().filter(|x| matches!(x.kind.as_str(), "p" | "u")) {
+                    attached.extend(self.attached_to(&key::constraint(&rt.name, &rc.name)));
+                }
+            }
+            for a in &attached {
+                if a != k {
+                    deps.push(node(Step::Create, a));
+                }
+            }
             for d in dep_keys {
                 if d != k && owner_table.as_ref() != Some(d) {
                     deps.push(node(Step::Create, d));
                     deps.push(node(Step::Alter, d));
+                    // What uses a rebuilt table (its keys, indexes, foreign
+                    // keys to it) comes once its rows are in; its new
+                    // partitions come before, to take them.
+                    if !matches!(obj, Obj::Table(_)) {
+                        deps.push(node(Step::Copy, d));
+                    }
                 }
             }
             // Indexes, constraints and triggers of a parent table come after
@@ -219,15 +321,29 @@ impl Diff<'_> {
                     }
                 }
             }
+            // A partition's own foreign key that matches one of its
+            // parent's would be taken over by the parent's (PostgreSQL
+            // attaches an equal constraint instead of adding one): after.
+            if let Obj::Constraint(t, c) = obj
+                && c.kind == "f"
+                && !c.has_parent
+                && let Some(p) = &t.partition_of
+                && let Some(pt) = self.to.table(&p.parent)
+            {
+                for pc in pt.constraints.iter().filter(|x| x.kind == "f") {
+                    deps.push(node(Step::Create, &key::constraint(&pt.name, &pc.name)));
+                }
+            }
             let mut changes = self.create_sql(k, obj);
             // OWNED BY needs the column, which may itself need the sequence
             // (serial): a node of its own after both.
             if let Obj::Sequence(sq) = obj
                 && let Some((t, _)) = &sq.owned_by
             {
-                let owned: Vec<Change> =
+                let mut owned: Vec<Change> =
                     changes.iter().filter(|c| c.action == "sequence owned by").cloned().collect();
                 changes.retain(|c| c.action != "sequence owned by");
+                owned.extend(self.seed_sequence(k, sq));
                 let tk = key::relation(t);
                 nodes.push(Node {
                     id: node(Step::Owned, k),
@@ -241,6 +357,17 @@ impl Diff<'_> {
                 });
             }
             nodes.push(Node { id: node(Step::Create, k), changes, deps, phase: CREATE });
+        }
+        for (k, changes) in std::mem::take(&mut self.copies) {
+            let Some(Obj::Table(t)) = self.tobj.get(&k).copied() else { continue };
+            let mut deps = vec![node(Step::Create, &k), node(Step::Drop, &k)];
+            for m in self.family_in_to(&t.name) {
+                deps.push(node(Step::Create, &key::relation(m)));
+            }
+            for m in self.set_aside.iter().chain(&self.gone_with_rebuild) {
+                deps.push(node(Step::Drop, m));
+            }
+            nodes.push(Node { id: node(Step::Copy, &k), changes, deps, phase: CREATE });
         }
         for (k, changes) in std::mem::take(&mut self.metas) {
             let deps = vec![node(Step::Alter, &k), node(Step::Create, &k)];

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::alter::mentions;
 use super::engine::Diff;
 use super::objects::Obj;
 use crate::catalog::model::*;
@@ -35,6 +36,11 @@ impl<'a> Diff<'a> {
                                 self.alters.insert(k.clone(), changes);
                             }
                             None => {
+                                if let (Obj::Table(a), Obj::Table(b)) = (f, t)
+                                    && self.rebuildable(a, b)
+                                {
+                                    self.rebuilt_tables.insert(k.clone());
+                                }
                                 self.recreate(&k);
                                 continue;
                             }
@@ -52,7 +58,7 @@ impl<'a> Diff<'a> {
         }
     }
 
-    fn recreate(&mut self, k: &str) {
+    pub(super) fn recreate(&mut self, k: &str) {
         self.drops.insert(k.to_string());
         self.creates.insert(k.to_string());
         self.alters.remove(k);
@@ -75,6 +81,16 @@ impl<'a> Diff<'a> {
         stack.extend(self.retyped.iter().cloned());
         stack.extend(self.rebuilt.iter().cloned());
         let mut seen: BTreeSet<String> = stack.iter().cloned().collect();
+        for dep in self.column_dependents(&rdeps) {
+            if seen.insert(dep.clone()) {
+                if self.tobj.contains_key(&dep) {
+                    self.recreate(&dep);
+                } else {
+                    self.drops.insert(dep.clone());
+                }
+                stack.push(dep);
+            }
+        }
         while let Some(k) = stack.pop() {
             let retyped_table = self.retyped.contains(&k);
             for dep in rdeps.get(&k).into_iter().flatten() {
@@ -85,6 +101,10 @@ impl<'a> Diff<'a> {
                         Obj::View(_) | Obj::Policy(..) | Obj::Trigger(_) | Obj::Rule(_)
                     )
                 {
+                    continue;
+                }
+                if self.rebuilt.contains(&k) && self.rebuild_defaults.contains(*dep) {
+                    // The rebuild takes the default off and puts TO's back.
                     continue;
                 }
                 if let Obj::Sequence(_) = obj {
@@ -118,6 +138,57 @@ impl<'a> Diff<'a> {
         }
     }
 
+    /// What PostgreSQL will not let a column be dropped or retyped under:
+    /// views, rules, policies, triggers (`UPDATE OF`, `WHEN`) and
+    /// SQL-standard function bodies that name a column the plan drops,
+    /// retypes or adds back, in its table or in the partitions and children
+    /// that share the column. The catalog's dependencies stop at the table,
+    /// so the column is found by name in their SQL.
+    fn column_dependents(&self, rdeps: &HashMap<&String, Vec<&String>>) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let changed = self.dropped_columns.iter().chain(&self.reworked_columns);
+        for (tk, cols) in changed {
+            let Some(Obj::Table(t)) = self.fo.get(tk).copied() else { continue };
+            for table in self.family_in_from(&t.name) {
+                for dep in rdeps.get(&key::relation(table)).into_iter().flatten() {
+                    let Some(obj) = self.fo.get(*dep).copied() else { continue };
+                    let texts: Vec<&str> = match obj {
+                        Obj::View(v) => vec![&v.definition],
+                        Obj::Rule(r) => vec![&r.definition],
+                        Obj::Trigger(tr) => vec![&tr.definition],
+                        Obj::Policy(_, p) => {
+                            p.using.iter().chain(&p.with_check).map(String::as_str).collect()
+                        }
+                        Obj::Function(f) => f.sql_body.iter().map(String::as_str).collect(),
+                        _ => continue,
+                    };
+                    if texts.iter().any(|sql| cols.iter().any(|c| mentions(sql, c))) {
+                        out.insert((*dep).clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A table of FROM and its partitions and inheritors, all levels down.
+    pub(super) fn family_in_from(&self, root: &'a QualifiedName) -> Vec<&'a QualifiedName> {
+        let mut out = vec![root];
+        let mut i = 0;
+        while i < out.len() {
+            let parent = out[i];
+            for t in &self.from.tables {
+                let child = t.partition_of.as_ref().is_some_and(|p| &p.parent == parent)
+                    || t.inherits.contains(parent);
+                if child && !out.contains(&&t.name) {
+                    out.push(&t.name);
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
     /// Sub-objects that go away with their table, column or parent need no
     /// statement of their own.
     pub(super) fn mark_implicit_drops(&mut self) {
@@ -126,9 +197,18 @@ impl<'a> Diff<'a> {
             // Foreign keys are dropped explicitly even with their table: two
             // dropped tables referencing each other need it.
             let is_fk = matches!(obj, Obj::Constraint(_, c) if c.kind == "f" && !c.has_parent);
-            let table_dropped =
-                !is_fk && obj.table().is_some_and(|t| self.drops.contains(&key::relation(t)));
+            // A table set aside keeps its name-holding sub-objects (indexes
+            // and the keys they back) until it is dropped: TO's take their
+            // names, so they go first.
+            let holds_name = matches!(obj, Obj::Index(_))
+                || matches!(obj, Obj::Constraint(_, c) if matches!(c.kind.as_str(), "p" | "u" | "x"));
+            let set_aside = obj.table().is_some_and(|t| self.set_aside.contains(&key::relation(t)))
+                && holds_name;
+            let table_dropped = !is_fk
+                && !set_aside
+                && obj.table().is_some_and(|t| self.drops.contains(&key::relation(t)));
             let implicit = table_dropped
+                || self.gone_with_rebuild.contains(k)
                 || match obj {
                     Obj::Constraint(_, c) => {
                         c.has_parent

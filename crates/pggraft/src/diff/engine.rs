@@ -22,8 +22,12 @@ use super::objects::{Obj, objects};
 use super::{Change, DiffOptions, Hazard, HazardKind, Migration};
 use crate::catalog::model::*;
 use crate::ddl::render::{RenderOptions, render};
-use crate::error::Result;
+use crate::error::{Error, NeededConversion, Result};
 use crate::plan::Stmt;
+
+/// The action of a column dropped from a table that stays: a step of its
+/// own in the plan (see [`super::assemble`]).
+pub(super) const DROP_COLUMN: &str = "drop column";
 
 pub(super) fn change(sql: impl Into<String>, object: &str, action: &str) -> Change {
     Change {
@@ -60,10 +64,34 @@ pub(super) struct Diff<'a> {
     pub(super) dropped_columns: BTreeMap<String, BTreeSet<String>>,
     /// Tables whose column types change (their dependents are recreated).
     pub(super) retyped: BTreeSet<String>,
+    /// Columns that stay but are retyped or dropped and added back (a
+    /// generated column), per table key: what mentions them is recreated.
+    pub(super) reworked_columns: BTreeMap<String, BTreeSet<String>>,
     /// Types and collations rebuilt under a new name (all their dependents
     /// but tables are recreated).
     pub(super) rebuilt: BTreeSet<String>,
+    /// Alters that must run after the column drops of tables (a type
+    /// rebuilt aside after the drop of a column of that type).
+    pub(super) after_column_drops: BTreeMap<String, BTreeSet<String>>,
+    /// Tables rebuilt with their rows (their partitioning changes), and
+    /// the statements that copy them (see [`super::rebuild`]).
+    pub(super) rebuilt_tables: BTreeSet<String>,
+    pub(super) copies: BTreeMap<String, Vec<Change>>,
+    /// Tables renamed aside where they would be dropped: rebuilt tables
+    /// and the partitions of theirs that TO keeps.
+    pub(super) set_aside: BTreeSet<String>,
+    /// Partitions of rebuilt tables that TO does not have: dropped with
+    /// the old parent, after its rows are copied.
+    pub(super) gone_with_rebuild: BTreeSet<String>,
+    /// Alters that must run after the creation of other keys (a
+    /// partition's key attached to its parent's new one).
+    pub(super) alter_after_creates: BTreeMap<String, BTreeSet<String>>,
+    /// Defaults of the columns a rebuild converts: the rebuild takes them
+    /// off and puts TO's back itself.
+    pub(super) rebuild_defaults: BTreeSet<String>,
     pub(super) warnings: Vec<String>,
+    /// Type changes with no cast, no known conversion and no `--using`.
+    pub(super) needed: Vec<NeededConversion>,
 }
 
 /// The statements that make FROM equal to TO.
@@ -86,10 +114,43 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
         implicit_drops: BTreeSet::new(),
         dropped_columns: BTreeMap::new(),
         retyped: BTreeSet::new(),
+        reworked_columns: BTreeMap::new(),
         rebuilt: BTreeSet::new(),
+        after_column_drops: BTreeMap::new(),
+        rebuild_defaults: BTreeSet::new(),
+        alter_after_creates: BTreeMap::new(),
+        rebuilt_tables: BTreeSet::new(),
+        copies: BTreeMap::new(),
+        set_aside: BTreeSet::new(),
+        gone_with_rebuild: BTreeSet::new(),
         warnings: vec![],
+        needed: vec![],
     };
     d.classify();
+    d.expand_rebuilds();
+    for k in d.rebuilt_tables.clone() {
+        let copy = d.copy_rows(&k);
+        d.copies.insert(k, copy);
+    }
+    if !d.needed.is_empty() {
+        return Err(Error::ConversionNeeded { columns: d.needed });
+    }
+    for u in &opts.using {
+        let used = from.tables.iter().any(|t| {
+            to.table(&t.name).is_some_and(|tt| {
+                t.columns.iter().any(|c| {
+                    u.matches(&t.name, &c.name)
+                        && tt.columns.iter().any(|x| x.name == c.name && x.type_name != c.type_name)
+                })
+            })
+        });
+        if !used {
+            d.warnings.push(format!(
+                "--using {}: no column of that name changes its type; the hint is not used",
+                u.path()
+            ));
+        }
+    }
     d.recreate_dependents();
     d.mark_implicit_drops();
     Ok(d.assemble())

@@ -11,8 +11,10 @@ mod alter;
 mod assemble;
 mod classify;
 mod engine;
+pub mod hints;
 mod meta;
 mod objects;
+mod rebuild;
 pub mod source;
 mod statements;
 
@@ -20,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::error::Result;
+pub use hints::{Rename, Using};
 
 /// What can go wrong when a statement runs on a live database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -61,6 +64,23 @@ pub struct DiffOptions {
     /// Online-safe statements: CONCURRENTLY, NOT VALID + VALIDATE,
     /// lock_timeout.
     pub online: bool,
+    /// `USING` expressions for column type changes from FROM to TO
+    /// (`--using`).
+    pub using: Vec<Using>,
+    /// The same for the way back, TO to FROM (`--down-using`): what
+    /// [`DiffOptions::reversed`] uses.
+    pub down_using: Vec<Using>,
+}
+
+impl DiffOptions {
+    /// The options of the migration back (TO to FROM).
+    pub fn reversed(&self) -> DiffOptions {
+        DiffOptions {
+            online: self.online,
+            using: self.down_using.clone(),
+            down_using: self.using.clone(),
+        }
+    }
 }
 
 /// The ordered statements from FROM to TO.

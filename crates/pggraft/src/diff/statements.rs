@@ -8,7 +8,7 @@ use super::engine::{Diff, change, hazard};
 use super::objects::Obj;
 use super::{Change, HazardKind};
 use crate::catalog::model::*;
-use crate::sql::{QualifiedName, ident};
+use crate::sql::{QualifiedName, ident, literal};
 
 impl<'a> Diff<'a> {
     /// The statement dropping an object of FROM.
@@ -134,6 +134,29 @@ impl<'a> Diff<'a> {
             out.push(c);
         }
         out
+    }
+
+    /// A new sequence owned by a column that already holds values (an
+    /// identity turned into a serial-style default) is moved past them, so
+    /// the next row does not collide with them. `None` for a new column.
+    pub(super) fn seed_sequence(&self, k: &str, sq: &Sequence) -> Option<Change> {
+        let (t, column) = sq.owned_by.as_ref()?;
+        let had_column = !self.drops.contains(&key::relation(t))
+            && self.from.table(t).is_some_and(|ft| ft.columns.iter().any(|c| &c.name == column));
+        if !had_column {
+            return None;
+        }
+        let col = ident(column);
+        let (agg, cmp) = if sq.increment < 0 { ("min", "<=") } else { ("max", ">=") };
+        Some(change(
+            format!(
+                "SELECT setval({}, {agg}({col})) FROM {t} HAVING {agg}({col}) {cmp} {}",
+                literal(&sq.name.to_string()),
+                sq.start
+            ),
+            k,
+            "sequence value",
+        ))
     }
 
     /// `ADD CONSTRAINT` on an existing table: online, NOT VALID then VALIDATE.

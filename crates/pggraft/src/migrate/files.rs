@@ -273,6 +273,12 @@ pub struct Header {
     pub schemas: Vec<String>,
     /// Online-safe statements: the file starts with `SET lock_timeout`.
     pub online: bool,
+    /// The hints the diff was given for this direction, as flags
+    /// (`--using 'app.events.at=to_timestamp(at)'`), so the file says how
+    /// it was made.
+    pub hints: Vec<String>,
+    /// The same for the other direction (the down file's).
+    pub down_hints: Vec<String>,
 }
 
 /// The files [`write_new`] wrote.
@@ -303,8 +309,13 @@ pub fn write_new(
     let id = format!("{version}_{name}");
     let up_path = dir.join(format!("{id}.up.sql"));
     let down_path = dir.join(format!("{id}.down.sql"));
-    let reversed =
-        Header { source: header.target.clone(), target: header.source.clone(), ..header.clone() };
+    let reversed = Header {
+        source: header.target.clone(),
+        target: header.source.clone(),
+        hints: header.down_hints.clone(),
+        down_hints: header.hints.clone(),
+        ..header.clone()
+    };
     write_file(&up_path, &render(&id, "up", up, header))?;
     if let Err(e) = write_file(&down_path, &render(&id, "down", down, &reversed)) {
         let _ = std::fs::remove_file(&up_path);
@@ -348,6 +359,9 @@ pub(crate) fn render(id: &str, direction: &str, m: &Migration, header: &Header) 
     }
     if !header.schemas.is_empty() {
         let _ = writeln!(s, "-- schemas: {}", header.schemas.join(", "));
+    }
+    for h in &header.hints {
+        let _ = writeln!(s, "-- hint: {h}");
     }
     // An empty migration is to be written by hand: no hazards to report.
     let hazards: Vec<_> = m.hazards().collect();

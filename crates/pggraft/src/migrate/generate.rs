@@ -190,7 +190,7 @@ pub async fn generate(
 ) -> Result<Generated> {
     let sides = read_sides(from, to, schemas).await?;
     let up = sides.diff(opts)?;
-    let down = sides.reversed().diff(opts)?;
+    let down = sides.reversed().diff(&opts.reversed())?;
     let header = Header {
         source: describe_input(from),
         target: describe_input(to),
@@ -202,6 +202,13 @@ pub async fn generate(
             })
             .collect(),
         online: opts.online,
+        hints: hint_flags(opts),
+        down_hints: hint_flags(&opts.reversed()),
     };
     Ok(Generated { up, down, header })
+}
+
+/// The `--using` hints of one direction, as they would be typed.
+fn hint_flags(opts: &DiffOptions) -> Vec<String> {
+    opts.using.iter().map(|u| u.to_flag()).collect()
 }

@@ -112,7 +112,7 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
         prepare_session(&c).await?;
         respell_views(&c, &mut renamed, &views).await?;
     }
-    let diff_opts = DiffOptions { online: opts.online };
+    let diff_opts = DiffOptions { online: opts.online, ..DiffOptions::default() };
     let up = diff(&copy, &renamed, &diff_opts)?;
     let down = diff(&renamed, &copy, &diff_opts)?;
     let header = Header {
@@ -120,6 +120,7 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
         target: opts.target.redacted(),
         schemas: map.iter().map(|(s, d)| format!("{s}={d}")).collect(),
         online: opts.online,
+        ..Header::default()
     };
     Ok(SyncScript { schemas: map, up, down, header, warnings })
 }

@@ -164,7 +164,7 @@ async fn online_migration_from_ddl_folders_runs_outside_a_transaction() {
         &Input::Sql(from.path().to_path_buf()),
         &Input::Sql(to.path().to_path_buf()),
         &[],
-        &DiffOptions { online: true },
+        &DiffOptions { online: true, ..DiffOptions::default() },
     )
     .await
     .unwrap();

@@ -7,9 +7,12 @@ use std::collections::BTreeSet;
 
 use crate::catalog::model::*;
 use crate::ddl::render::{column_sql, storage_word};
-use crate::diff::engine::{Diff, change, hazard};
-use crate::diff::{Change, HazardKind};
-use crate::sql::{QualifiedName, ident};
+use crate::diff::engine::{DROP_COLUMN, Diff, change, hazard};
+use crate::diff::{Change, HazardKind, Using};
+use crate::error::NeededConversion;
+
+use super::convert::{Conversion, column_path, conversion};
+use crate::sql::{QualifiedName, ident, literal};
 
 impl Diff<'_> {
     /// Column changes from `a` to `b`, in the order they must run: drops,
@@ -34,12 +37,15 @@ impl Diff<'_> {
                 if !c.is_local && (a.partition_of.is_some() || !a.inherits.is_empty()) {
                     continue;
                 }
+                // A step of its own unless the table's parents change
+                // (an inherited column cannot go before the detach).
+                let action = if a.partition_of == b.partition_of && a.inherits == b.inherits {
+                    DROP_COLUMN
+                } else {
+                    "alter"
+                };
                 out.push(hazard(
-                    change(
-                        format!("ALTER TABLE {name} DROP COLUMN {}", ident(&c.name)),
-                        k,
-                        "alter",
-                    ),
+                    change(format!("ALTER TABLE {name} DROP COLUMN {}", ident(&c.name)), k, action),
                     HazardKind::DataLoss,
                     format!("column {}.{} and its data are dropped", name, ident(&c.name)),
                 ));
@@ -81,6 +87,7 @@ impl Diff<'_> {
             let inherited = !c.is_local && (b.partition_of.is_some() || !b.inherits.is_empty());
             if (old.type_name != c.type_name || old.collation != c.collation) && !inherited {
                 self.retyped.insert(k.to_string());
+                self.rework_column(k, &c.name);
                 // PostgreSQL refuses to retype a column a generated column
                 // reads: drop those first, add them back at the end.
                 for g in a
@@ -89,6 +96,7 @@ impl Diff<'_> {
                     .filter(|g| g.generated.as_deref().is_some_and(|e| mentions(e, &c.name)))
                 {
                     if let Some(tg) = b.columns.iter().find(|x| x.name == g.name) {
+                        self.rework_column(k, &g.name);
                         out.push(change(
                             format!("ALTER TABLE {name} DROP COLUMN {}", ident(&g.name)),
                             k,
@@ -106,16 +114,54 @@ impl Diff<'_> {
                         "alter",
                     ));
                 }
+                let user = self
+                    .opts
+                    .using
+                    .iter()
+                    .find(|u| u.matches(name, &c.name))
+                    .map(|u| u.expr.as_str());
+                let (using, assumes) = match conversion(
+                    &col,
+                    &old.type_name,
+                    &c.type_name,
+                    user,
+                    [self.from, self.to],
+                ) {
+                    Conversion::Cast(e) => (e, None),
+                    Conversion::Documented { expr, assumes } => (expr, Some(assumes)),
+                    Conversion::Needed => {
+                        self.needed.push(NeededConversion {
+                            table: name.clone(),
+                            column: c.name.clone(),
+                            from_type: old.type_name.clone(),
+                            to_type: c.type_name.clone(),
+                        });
+                        (format!("{col}::{}", c.type_name), None)
+                    }
+                };
                 let mut ch = change(
                     format!(
-                        "ALTER TABLE {name} ALTER COLUMN {col} TYPE {}{} USING {col}::{}",
+                        "ALTER TABLE {name} ALTER COLUMN {col} TYPE {}{} USING {using}",
                         c.type_name,
                         crate::ddl::render::collate(&c.collation),
-                        c.type_name
                     ),
                     k,
                     "alter",
                 );
+                let documented = assumes.is_some();
+                if let Some(assumes) = assumes {
+                    ch = hazard(
+                        ch,
+                        HazardKind::DataLoss,
+                        format!(
+                            "{}: {} to {} {assumes}; if they are something else, pass {}",
+                            column_path(name, &c.name),
+                            old.type_name,
+                            c.type_name,
+                            Using::flag(name, &c.name, "EXPR")
+                        ),
+                    );
+                }
                 if !binary_coercible(&old.type_name, &c.type_name) || old.collation != c.collation {
                     ch = hazard(ch, HazardKind::TableRewrite, format!("{name} is rewritten"));
                     ch = hazard(
@@ -124,7 +170,8 @@ impl Diff<'_> {
                         format!("{name} is locked while rewritten"),
                     );
                 }
-                if !widening(&old.type_name, &c.type_name) {
+                // A documented conversion says what it may lose itself.
+                if !widening(&old.type_name, &c.type_name) && !documented {
                     ch = hazard(
                         ch,
                         HazardKind::DataLoss,
@@ -135,7 +182,9 @@ impl Diff<'_> {
                     );
                 }
                 out.push(ch);
-                if let Some(d) = &c.default {
+                // A changed default is an object of its own, set after this
+                // alter; an unchanged one is put back here.
+                if let Some(d) = c.default.as_ref().filter(|_| old.default == c.default) {
                     out.push(change(
                         format!("ALTER TABLE {name} ALTER COLUMN {col} SET DEFAULT {d}"),
                         k,
@@ -151,6 +200,7 @@ impl Diff<'_> {
                         "alter",
                     )),
                     _ => {
+                        self.rework_column(k, &c.name);
                         self.warnings.push(format!(
                             "{name}.{col}: changing a generated column's expression needs PostgreSQL 17 \
                              (ALTER COLUMN … SET EXPRESSION); recreating the column changes the column order"
@@ -170,21 +220,19 @@ impl Diff<'_> {
             }
             if old.identity != c.identity {
                 match (&old.identity, &c.identity) {
-                    (None, Some(id)) => out.push(change(
-                        format!(
-                            "ALTER TABLE {name} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY (SEQUENCE NAME {} START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{})",
-                            if id.always { "ALWAYS" } else { "BY DEFAULT" },
-                            id.sequence, id.start, id.increment, id.min_value, id.max_value, id.cache,
-                            if id.cycle { " CYCLE" } else { "" }
-                        ),
+                    (None, Some(id)) => out.extend(self.add_identity(name, old, id, k)),
+                    (Some(_), None) => out.push(change(
+                        format!("ALTER TABLE {name} ALTER COLUMN {col} DROP IDENTITY"),
                         k,
                         "alter",
                     )),
-                    (Some(_), None) => out.push(change(format!("ALTER TABLE {name} ALTER COLUMN {col} DROP IDENTITY"), k, "alter")),
                     (Some(x), Some(y)) => {
                         let mut sets = vec![];
                         if x.always != y.always {
-                            sets.push(format!("SET GENERATED {}", if y.always { "ALWAYS" } else { "BY DEFAULT" }));
+                            sets.push(format!(
+                                "SET GENERATED {}",
+                                if y.always { "ALWAYS" } else { "BY DEFAULT" }
+                            ));
                         }
                         if x.increment != y.increment {
                             sets.push(format!("SET INCREMENT BY {}", y.increment));
@@ -202,10 +250,18 @@ impl Diff<'_> {
                             sets.push(format!("SET CACHE {}", y.cache));
                         }
                         if x.cycle != y.cycle {
-                            sets.push(if y.cycle { "SET CYCLE".into() } else { "SET NO CYCLE".into() });
+                            sets.push(if y.cycle {
+                                "SET CYCLE".into()
+                            } else {
+                                "SET NO CYCLE".into()
+                            });
                         }
                         if !sets.is_empty() {
-                            out.push(change(format!("ALTER TABLE {name} ALTER COLUMN {col} {}", sets.join(" ")), k, "alter"));
+                            out.push(change(
+                                format!("ALTER TABLE {name} ALTER COLUMN {col} {}", sets.join(" ")),
+                                k,
+                                "alter",
+                            ));
                         }
                     }
                     (None, None) => {}
@@ -242,6 +298,65 @@ impl Diff<'_> {
                 format!("{name}.{} is recomputed", ident(&g.name)),
             ));
         }
+        out
+    }
+
+    /// A column that stays but whose dependents must be dropped first and
+    /// created again after.
+    fn rework_column(&mut self, k: &str, column: &str) {
+        self.reworked_columns.entry(k.to_string()).or_default().insert(column.to_string());
+    }
+
+    /// Identity for a column that had none. PostgreSQL wants the column
+    /// NOT NULL first (its default, if any, is a dropped object of its own,
+    /// dropped before), and the new sequence is moved past the values the
+    /// column already holds, so the next row does not collide with them.
+    fn add_identity(
+        &self,
+        table: &QualifiedName,
+        old: &Column,
+        id: &Identity,
+        k: &str,
+    ) -> Vec<Change> {
+        let col = ident(&old.name);
+        let mut out = vec![];
+        if !old.not_null {
+            let mut nn = self.set_not_null(table, &old.name, k);
+            for c in &mut nn {
+                for h in &mut c.hazards {
+                    h.detail.push_str(&format!(
+                        "; rows where {col} is NULL make it fail (an identity needs a value in every row)"
+                    ));
+                }
+            }
+            out.extend(nn);
+        }
+        out.push(change(
+            format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY (SEQUENCE NAME {} START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{})",
+                if id.always { "ALWAYS" } else { "BY DEFAULT" },
+                id.sequence,
+                id.start,
+                id.increment,
+                id.min_value,
+                id.max_value,
+                id.cache,
+                if id.cycle { " CYCLE" } else { "" }
+            ),
+            k,
+            "alter",
+        ));
+        let (agg, cmp) = if id.increment < 0 { ("min", "<=") } else { ("max", ">=") };
+        out.push(change(
+            format!(
+                "SELECT setval(pg_get_serial_sequence({}, {}), {agg}({col})) FROM {table} HAVING {agg}({col}) {cmp} {}",
+                literal(&table.to_string()),
+                literal(&old.name),
+                id.start
+            ),
+            k,
+            "alter",
+        ));
         out
     }
 
@@ -347,7 +462,7 @@ fn column_settings(
 }
 
 /// Whether SQL text names `column` as an identifier.
-fn mentions(sql: &str, column: &str) -> bool {
+pub(crate) fn mentions(sql: &str, column: &str) -> bool {
     crate::sql::tokenize(sql)
         .iter()
         .any(|t| t.is_ident() && crate::sql::ident_value(t.text(sql)) == column)

@@ -6,14 +6,19 @@
 //! Owners, privileges and comments are [`super::meta`]'s.
 
 mod columns;
+mod convert;
 mod sequence;
 mod table;
 mod types;
 mod view;
 
+pub(super) use columns::mentions;
+pub(super) use convert::{Conversion, conversion};
+
 use super::engine::{Diff, change, hazard};
 use super::objects::Obj;
 use super::{Change, HazardKind};
+use crate::catalog::model::{Constraint, key};
 use crate::sql::{QualifiedName, ident, literal};
 
 impl<'a> Diff<'a> {
@@ -98,7 +103,30 @@ impl<'a> Diff<'a> {
                         "alter",
                     ));
                 }
-                (a.parent.is_none() || b.parent.is_some()).then_some(out)
+                // Detached with its table, an index keeps being there.
+                (a.parent.is_none() || b.parent.is_some() || self.detached(&b.table)).then_some(out)
+            }
+            (Obj::Constraint(_, a), Obj::Constraint(tb, b))
+                if same_but_parent(a, b)
+                    && (b.index_parent.is_some() || self.detached(&tb.name)) =>
+            {
+                // A partition's key taken over by its parent's new one, or
+                // left behind when the partition is detached: the index
+                // stays, only its parent changes.
+                let mut out = vec![];
+                if let (None, Some(p), Some(i)) = (&a.index_parent, &b.index_parent, &b.index) {
+                    out.push(change(
+                        format!(
+                            "ALTER INDEX {p} ATTACH PARTITION {}",
+                            QualifiedName::new(&tb.name.schema, i)
+                        ),
+                        k,
+                        "alter",
+                    ));
+                    let owners = self.index_owner(p);
+                    self.alter_after_creates.entry(k.to_string()).or_default().extend(owners);
+                }
+                Some(out)
             }
             (Obj::Trigger(a), Obj::Trigger(b)) if a.definition == b.definition => {
                 Some(vec![change(enable_sql("TRIGGER", &b.table, &b.name, &b.enabled), k, "alter")])
@@ -134,6 +162,43 @@ impl<'a> Diff<'a> {
             }
             _ => None,
         }
+    }
+}
+
+/// Two constraints that differ at most in whether they hang off a
+/// parent's (a partition's key attached to its parent's, or detached).
+fn same_but_parent(a: &Constraint, b: &Constraint) -> bool {
+    let plain = |c: &Constraint| Constraint {
+        has_parent: false,
+        is_local: true,
+        index_parent: None,
+        comment: None,
+        ..c.clone()
+    };
+    a.kind != "f" && plain(a) == plain(b)
+}
+
+impl Diff<'_> {
+    /// Whether a table of FROM is a partition that TO detaches (or moves
+    /// to another parent).
+    fn detached(&self, table: &QualifiedName) -> bool {
+        let from = self.from.table(table).and_then(|t| t.partition_of.as_ref());
+        let to = self.to.table(table).and_then(|t| t.partition_of.as_ref());
+        from.is_some() && from.map(|p| &p.parent) != to.map(|p| &p.parent)
+    }
+
+    /// The key of the object that creates index `p` in TO: the index
+    /// itself, or the constraint it backs.
+    fn index_owner(&self, p: &QualifiedName) -> Vec<String> {
+        let mut out = vec![key::index(p)];
+        for t in self.to.tables.iter().filter(|t| t.name.schema == p.schema) {
+            for c in &t.constraints {
+                if c.index.as_deref() == Some(p.name.as_str()) {
+                    out.push(key::constraint(&t.name, &c.name));
+                }
+            }
+        }
+        out
     }
 }
 

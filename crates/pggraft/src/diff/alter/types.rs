@@ -220,8 +220,23 @@ impl<'a> Diff<'a> {
                 } else {
                     c.type_name == text || c.type_name == format!("{text}[]")
                 };
-                if uses && c.is_local && self.tobj.contains_key(&key::relation(&t.name)) {
+                if !uses || !c.is_local {
+                    continue;
+                }
+                // A column the plan drops (or a table it drops) is not
+                // converted: it is gone before the old type is.
+                let kept = self
+                    .to
+                    .table(&t.name)
+                    .is_some_and(|x| x.columns.iter().any(|y| y.name == c.name));
+                if kept && self.tobj.contains_key(&key::relation(&t.name)) {
                     users.push((t, c));
+                } else if self.to.table(&t.name).is_some() {
+                    // The old type goes after the column it types.
+                    self.after_column_drops
+                        .entry(k.to_string())
+                        .or_default()
+                        .insert(key::relation(&t.name));
                 }
             }
         }
@@ -242,6 +257,7 @@ impl<'a> Diff<'a> {
             let to_col =
                 self.to.table(&t.name).and_then(|x| x.columns.iter().find(|y| y.name == c.name));
             if c.default.is_some() {
+                self.rebuild_defaults.insert(key::default(&t.name, &c.name));
                 out.push(change(
                     format!("ALTER TABLE {} ALTER COLUMN {col} DROP DEFAULT", t.name),
                     k,
