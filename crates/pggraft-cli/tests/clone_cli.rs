@@ -455,3 +455,65 @@ fn same_schema_in_same_database_suggests_a_rename() {
     assert!(err.contains("\"app\""), "error does not name the schema: {err}");
     assert!(err.contains("rename") && err.contains("-n app="), "error does not suggest: {err}");
 }
+
+// Issue #18, item 5: a clone that leaves tables out is verified as it was made, and a `-t` that
+// would copy nothing is refused before anything is written.
+
+#[test]
+fn clone_excluding_a_table_verifies_clean_without_the_view_over_it() {
+    let src = db_with("clone_cli_xT_src", APP);
+    let dst = db_with("clone_cli_xT_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    // app.big_orders reads app.orders: it is left out with it (a warning), not reported missing.
+    let run = pggraft(&["clone", "--source", &s, "--target", &t, "-n", "app", "-T", "orders"]);
+    let run = run.code(0);
+    assert!(run.stderr().contains("big_orders"), "no warning about the view\n{run}");
+    assert_eq!(relations(&dst, "app"), ["audit", "logs", "users"]);
+    // A later verify given the same filter agrees with the clone's own.
+    pggraft(&["verify", "--source", &s, "--target", &t, "-n", "app", "-T", "orders"]).code(0);
+}
+
+#[test]
+fn clone_of_one_table_verifies_clean_without_views_over_the_others() {
+    let src = db_with("clone_cli_xt_src", APP);
+    let dst = db_with("clone_cli_xt_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    clone_ok(&["--source", &s, "--target", &t, "-n", "app", "-t", "users"]);
+    assert_eq!(relations(&dst, "app"), ["users"]);
+    assert_eq!(table_hash(&src, "app.users"), table_hash(&dst, "app.users"));
+    pggraft(&["verify", "--source", &s, "--target", &t, "-n", "app", "-t", "users"]).code(0);
+}
+
+#[test]
+fn clone_of_a_partition_without_its_table_is_refused_before_anything_is_written() {
+    let src = db_with(
+        "clone_cli_xp_src",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.events (id int, at date NOT NULL) PARTITION BY RANGE (at);
+         CREATE TABLE app.p1 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE app.p2 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         INSERT INTO app.events VALUES (1, '2024-05-01'), (2, '2025-05-01');",
+    );
+    let dst = db_with("clone_cli_xp_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app", "-t", "p1"]);
+    assert!(err.contains("-t p1") && err.contains("-t app.events"), "no hint: {err}");
+    // With its table, the partition tree comes across and verifies clean.
+    clone_ok(&["--source", &s, "--target", &t, "-n", "app", "-t", "events"]);
+    assert_eq!(relations(&dst, "app"), ["events", "p1", "p2"]);
+    assert_eq!(count(&dst, "app.events"), "2");
+}
+
+#[test]
+fn clone_of_an_unknown_table_is_refused_before_anything_is_written() {
+    let src = db_with("clone_cli_xn_src", APP);
+    let dst = db_with("clone_cli_xn_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app", "-t", "nosuchtable"]);
+    assert!(err.contains("nosuchtable"), "error does not name the pattern: {err}");
+    // verify refuses it the same way.
+    let err =
+        pggraft(&["verify", "--source", &s, "--target", &t, "-n", "app", "-t", "nosuchtable"])
+            .error_line();
+    assert!(err.contains("nosuchtable"), "{err}");
+}

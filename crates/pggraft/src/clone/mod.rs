@@ -8,7 +8,7 @@
 //! renaming to [`crate::rename`] and moving rows to [`crate::engine`].
 
 mod checks;
-mod filter;
+pub(crate) mod filter;
 mod prepare;
 mod tasks;
 

@@ -53,7 +53,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         )));
     }
     let mut warnings = vec![];
-    warnings.extend(exclude_relations(&mut cat, &opts.tables));
+    warnings.extend(exclude_relations(&mut cat, &opts.tables)?);
 
     let found: Vec<String> = cat.schemas.iter().map(|s| s.name.clone()).collect();
     let final_map = opts.naming.resolve(&cat.database, &found)?;

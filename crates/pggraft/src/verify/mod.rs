@@ -47,7 +47,7 @@ use self::session::{Side, run_pool};
 use crate::conn::ConnSpec;
 use crate::error::{Error, PgResultExt, Result};
 use crate::rename::Naming;
-use crate::select::TableFilter;
+use crate::select::{TableFilter, TablePattern};
 use crate::sql::QualifiedName;
 
 pub use self::report::{
@@ -127,9 +127,13 @@ pub struct VerifyOptions {
     /// `naming.lower_case` still applies to the names inside.
     pub schema_map: Option<BTreeMap<String, String>>,
     /// Tables to compare (`include`; empty means all) and to leave out
-    /// (`exclude`), matched against source names. Left-out tables' rows and
-    /// their indexes, constraints, triggers … are not compared.
+    /// (`exclude`), matched against source names, as given to `clone`:
+    /// left-out tables, and everything that depends on them (views,
+    /// foreign keys, …), are not compared on either side.
     pub tables: TableFilter,
+    /// Tables whose structure is compared but not their rows (`clone
+    /// --exclude-table-data`).
+    pub exclude_table_data: Vec<TablePattern>,
     pub level: Level,
     /// Sessions per side (at least 1).
     pub jobs: usize,
@@ -154,6 +158,7 @@ impl VerifyOptions {
             naming: Naming::default(),
             schema_map: None,
             tables: TableFilter::default(),
+            exclude_table_data: vec![],
             level: Level::default(),
             jobs: DEFAULT_JOBS,
             row_limit: DEFAULT_ROW_LIMIT,
@@ -184,9 +189,13 @@ pub async fn verify_with_progress(
     let tgt_c = session::coordinator(&tgt_snap);
 
     let models =
-        Box::pin(read_models(&opts.naming, opts.schema_map.as_ref(), src_c, tgt_c)).await?;
+        Box::pin(read_models(&opts.naming, opts.schema_map.as_ref(), &opts.tables, src_c, tgt_c))
+            .await?;
     let selected = |q: &QualifiedName| opts.tables.admits(q);
-    let pairs = pair_tables(&models, &selected);
+    let with_rows = |q: &QualifiedName| {
+        selected(q) && !opts.exclude_table_data.iter().any(|p| p.matches(&q.schema, &q.name))
+    };
+    let pairs = pair_tables(&models, &with_rows);
 
     let excluded: BTreeSet<QualifiedName> = models
         .renamed
