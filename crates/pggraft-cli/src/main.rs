@@ -46,7 +46,8 @@ pub enum Outcome {
     Ok,
     /// Exit 1: differences were found (verify, diff --check, migrate status).
     Differences,
-    /// Exit 3: a plan with hazards that were not allowed (printed, not run).
+    /// Exit 3: a plan with hazards that were not allowed (printed, not
+    /// run); errors of kind `Refused` exit 3 as well.
     Refused,
 }
 
@@ -63,6 +64,12 @@ fn exit(result: anyhow::Result<Outcome>) -> ExitCode {
         Ok(Outcome::Refused) => ExitCode::from(3),
         // `pggraft diff | head` closing the pipe early is not an error.
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // Refused to lose what the user did not allow to lose: as a
+        // plan with hazards, nothing was changed.
+        Err(e) if output::error_kind(&e) == Some(pggraft::ErrorKind::Refused) => {
+            eprintln!("error: {}", output::error_line(&e));
+            ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("error: {}", output::error_line(&e));
             ExitCode::from(FAILURE)

@@ -517,3 +517,32 @@ fn clone_of_an_unknown_table_is_refused_before_anything_is_written() {
             .error_line();
     assert!(err.contains("nosuchtable"), "{err}");
 }
+
+// Issue #18, item 1.
+
+#[test]
+fn drop_if_exists_with_dependents_elsewhere_is_refused_and_dry_run_shows_the_drop() {
+    let src = db_with("clone_cli_dropdep_src", APP);
+    let dst = db_with(
+        "clone_cli_dropdep_dst",
+        &format!(
+            "{KEEP} CREATE SCHEMA app; CREATE TABLE app.users (id int PRIMARY KEY);
+             CREATE VIEW public.user_ids AS SELECT id FROM app.users;"
+        ),
+    );
+    let (s, t) = (src.url(), dst.url());
+    let args = ["--source", &s, "--target", &t, "-n", "app", "--drop-if-exists"];
+    let plan = clone_ok(&[&args[..], &["--dry-run", "--drop-cascade"]].concat());
+    assert!(plan.contains("DROP SCHEMA IF EXISTS app CASCADE"), "no drop in the plan:\n{plan}");
+    assert!(plan.contains("RENAME TO app;"), "no rename in the plan:\n{plan}");
+
+    let before = Untouched::record(&dst);
+    let run = pggraft(&[&["clone"], &args[..]].concat()).code(3);
+    before.check("refused --drop-if-exists");
+    assert!(run.stderr().contains("view public.user_ids"), "{run}");
+    assert!(run.stderr().contains("--drop-cascade"), "{run}");
+
+    clone_ok(&[&args[..], &["--drop-cascade"]].concat());
+    assert_eq!(relations(&dst, "public"), ["keep"]);
+    assert_eq!(count(&dst, "app.users"), "200");
+}

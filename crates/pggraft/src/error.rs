@@ -23,6 +23,9 @@ pub enum ErrorKind {
     Unsupported,
     /// The user asked to stop.
     Interrupted,
+    /// Going on would lose something the user did not allow to lose
+    /// (objects outside the schemas being replaced); nothing was changed.
+    Refused,
     /// A bug in pggraft.
     Internal,
     /// Local I/O.
@@ -57,6 +60,14 @@ pub enum Error {
         quoted_list(roles)
     )]
     MissingRoles { roles: Vec<String> },
+    #[error(
+        "replacing target schema(s) {} would also drop {} object(s) outside them that depend on \
+         them: {}; change or drop those first, or pass --drop-cascade to drop them too",
+        quoted_list(schemas),
+        objects.len(),
+        objects.join(", ")
+    )]
+    DependentObjects { schemas: Vec<String>, objects: Vec<String> },
     #[error("unsupported: {0}")]
     Unsupported(String),
     #[error("interrupted; {0}")]
@@ -91,6 +102,7 @@ impl Error {
             Error::Connect { .. } => ErrorKind::Connection,
             Error::Db { pg: Some(e), .. } if e.is_closed() => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,
+            Error::DependentObjects { .. } => ErrorKind::Refused,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Interrupted(_) => ErrorKind::Interrupted,
             Error::Internal(_) => ErrorKind::Internal,

@@ -64,6 +64,9 @@ pub struct CloneArgs {
     /// Replace target schemas that already exist.
     #[arg(long)]
     pub drop_if_exists: bool,
+    /// With --drop-if-exists: also drop objects in other schemas that depend on the replaced ones.
+    #[arg(long, requires = "drop_if_exists")]
+    pub drop_cascade: bool,
     /// Do not set owners (objects belong to the connecting role).
     #[arg(long)]
     pub no_owner: bool,
@@ -128,6 +131,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
         StrategyArg::InsertSelect => StrategyChoice::InsertSelect,
     };
     opts.drop_if_exists = a.drop_if_exists;
+    opts.drop_cascade = a.drop_cascade;
     opts.owners = !a.no_owner;
     opts.privileges = !a.no_acl;
     opts.comments = !a.no_comments;
@@ -176,6 +180,11 @@ pub async fn run_clone(
                 t.chunks.len(),
                 if t.chunks.len() == 1 { "" } else { "s" }
             ));
+        }
+        let finish = plan.finish.script();
+        if !finish.is_empty() {
+            text.push_str("\n-- finish: once the data is in\n");
+            text.push_str(&finish);
         }
         output::write_out(None, &text)?;
         return Ok(Outcome::Ok);

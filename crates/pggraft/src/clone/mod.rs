@@ -56,6 +56,10 @@ pub struct CloneOptions {
     /// copied in parallel. `None`: decided from the sizes and `jobs`.
     pub split_larger_than: Option<u64>,
     pub drop_if_exists: bool,
+    /// With `drop_if_exists`: also drop objects outside the replaced
+    /// schemas that depend on them (otherwise the clone refuses, naming
+    /// them).
+    pub drop_cascade: bool,
     pub owners: bool,
     pub privileges: bool,
     pub comments: bool,
@@ -82,6 +86,7 @@ impl CloneOptions {
             index_jobs: 4,
             split_larger_than: None,
             drop_if_exists: false,
+            drop_cascade: false,
             owners: true,
             privileges: true,
             comments: true,

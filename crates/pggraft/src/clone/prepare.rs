@@ -10,7 +10,7 @@ use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
 use crate::conn::{Side, Snapshot, prepare_session};
 use crate::ddl::render::{RenderOptions, render};
-use crate::engine::{Finish, SchemaSwap};
+use crate::engine::{Finish, SchemaSwap, dropped_outside};
 use crate::error::{Error, PgResultExt, Result};
 use crate::plan::order;
 use crate::rename::{register_names, rename_catalog};
@@ -88,6 +88,19 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&target).await?;
     let existing = check_target(&target, opts, &final_map, &renamed).await?;
+    // What dropping the replaced schemas would take along from elsewhere.
+    let replaced: Vec<String> = existing.iter().cloned().collect();
+    let outside = dropped_outside(&target, &replaced, &[]).await.map_err(|e| e.on(Side::Target))?;
+    if !outside.is_empty() {
+        if !opts.drop_cascade {
+            return Err(Error::DependentObjects { schemas: replaced, objects: outside });
+        }
+        warnings.push(format!(
+            "--drop-cascade: replacing {} also drops {}",
+            replaced.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "),
+            outside.join(", ")
+        ));
+    }
     let new_extensions =
         if same_database { vec![] } else { missing_extensions(&target, &renamed).await? };
 
@@ -152,7 +165,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     let finish = if opts.data_only {
         Finish::InPlace { truncate: false }
     } else {
-        Finish::Swap { schemas, new_extensions }
+        Finish::Swap { schemas, new_extensions, drop_cascade: opts.drop_cascade }
     };
     Ok(PreparedClone {
         schema_map: final_map,

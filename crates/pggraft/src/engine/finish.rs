@@ -16,7 +16,7 @@
 
 use tokio_postgres::Client;
 
-use crate::conn::ConnSpec;
+use crate::conn::{ConnSpec, Side};
 use crate::error::{Error, PgResultExt, Result};
 use crate::sql::ident;
 
@@ -37,6 +37,9 @@ pub enum Finish {
         schemas: Vec<SchemaSwap>,
         /// Extensions the job creates on the target (dropped on failure).
         new_extensions: Vec<String>,
+        /// Replacing a schema may drop objects outside it that depend on
+        /// it (`DROP SCHEMA … CASCADE`); without this the swap refuses.
+        drop_cascade: bool,
     },
     /// Load into existing tables.
     InPlace { truncate: bool },
@@ -54,14 +57,38 @@ impl Finish {
 
     /// Runs once all data and post-data work is done.
     pub(crate) async fn complete(&self, main: &Client) -> Result<()> {
-        let Finish::Swap { schemas, .. } = self else { return Ok(()) };
-        swap(main, schemas).await
+        let Finish::Swap { schemas, drop_cascade, .. } = self else { return Ok(()) };
+        swap(main, schemas, *drop_cascade).await
+    }
+
+    /// What the finish runs at the end, as SQL (for `--dry-run`): the
+    /// replaced schemas dropped and the build schemas renamed into place,
+    /// in one transaction. Extensions living in a replaced schema move into
+    /// its copy first (decided when it runs).
+    pub fn script(&self) -> String {
+        let Finish::Swap { schemas, .. } = self else { return String::new() };
+        let mut sql = String::from("BEGIN;\n");
+        for s in schemas {
+            if s.replace {
+                sql.push_str(&format!(
+                    "DROP SCHEMA IF EXISTS {} CASCADE; -- replaced (--drop-if-exists)\n",
+                    ident(&s.target)
+                ));
+            }
+            sql.push_str(&format!(
+                "ALTER SCHEMA {} RENAME TO {};\n",
+                ident(&s.build),
+                ident(&s.target)
+            ));
+        }
+        sql.push_str("COMMIT;\n");
+        sql
     }
 
     /// Undoes what a failed job built. `tag` is the `application_name` of
     /// the job's target sessions, stopped first so their locks go.
     pub(crate) async fn abort(&self, target: &ConnSpec, tag: &str) -> Result<()> {
-        let Finish::Swap { schemas, new_extensions } = self else { return Ok(()) };
+        let Finish::Swap { schemas, new_extensions, .. } = self else { return Ok(()) };
         let c = target.connect().await?;
         c.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
@@ -82,8 +109,71 @@ impl Finish {
     }
 }
 
-/// Renames the build schemas into place in one transaction.
-async fn swap(main: &Client, schemas: &[SchemaSwap]) -> Result<()> {
+/// Objects outside `schemas` that `DROP SCHEMA … CASCADE` of `schemas`
+/// would drop along (a view over one of their tables, a function returning
+/// one of their row types, a foreign key, a column of one of their types,
+/// a default calling one of their functions …), as the server describes
+/// them (`view public.v`), sorted. Objects in `also_inside` do not count;
+/// extensions (and their members) do not either: the swap moves them.
+pub(crate) async fn dropped_outside(
+    c: &Client,
+    schemas: &[String],
+    also_inside: &[String],
+) -> Result<Vec<String>> {
+    if schemas.is_empty() {
+        return Ok(vec![]);
+    }
+    let inside: Vec<String> = schemas.iter().chain(also_inside).cloned().collect();
+    // Everything the drop takes: what depends on a dropped object (normal,
+    // auto or internal dependency) goes, and an object another one is an
+    // internal part of (a view's rule) takes that one along.
+    let rows = c
+        .query(
+            "WITH RECURSIVE gone(classid, objid, objsubid) AS ( \
+               SELECT 'pg_namespace'::regclass::oid, n.oid, 0 FROM pg_namespace n \
+                WHERE n.nspname = ANY($1) \
+               UNION \
+               SELECT x.classid, x.objid, x.objsubid FROM gone g CROSS JOIN LATERAL ( \
+                 SELECT d.classid, d.objid, d.objsubid FROM pg_depend d \
+                  WHERE d.refclassid = g.classid AND d.refobjid = g.objid \
+                    AND (g.objsubid = 0 OR d.refobjsubid = g.objsubid) \
+                    AND d.deptype IN ('n', 'a', 'i') \
+                    AND d.classid <> 'pg_extension'::regclass \
+                    AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid \
+                                    AND e.objid = d.objid AND e.deptype = 'e') \
+                 UNION ALL \
+                 SELECT d.refclassid, d.refobjid, 0 FROM pg_depend d \
+                  WHERE d.classid = g.classid AND d.objid = g.objid AND d.deptype = 'i' \
+               ) x \
+             ) \
+             SELECT DISTINCT pg_describe_object(g.classid, g.objid, g.objsubid) FROM gone g \
+             CROSS JOIN LATERAL pg_identify_object(g.classid, g.objid, g.objsubid) o \
+             LEFT JOIN pg_rewrite r ON g.classid = 'pg_rewrite'::regclass AND r.oid = g.objid \
+             LEFT JOIN pg_trigger t ON g.classid = 'pg_trigger'::regclass AND t.oid = g.objid \
+             LEFT JOIN pg_attrdef a ON g.classid = 'pg_attrdef'::regclass AND a.oid = g.objid \
+             LEFT JOIN pg_policy p ON g.classid = 'pg_policy'::regclass AND p.oid = g.objid \
+             LEFT JOIN pg_type ty ON g.classid = 'pg_type'::regclass AND ty.oid = g.objid \
+             WHERE g.classid <> 'pg_namespace'::regclass \
+               AND NOT (r.oid IS NOT NULL AND r.rulename = '_RETURN') \
+               AND NOT coalesce(t.tgisinternal, false) \
+               AND NOT (ty.oid IS NOT NULL AND (ty.typrelid <> 0 \
+                        OR (ty.typcategory = 'A' AND ty.typelem <> 0))) \
+               AND coalesce(o.schema, (SELECT n.nspname FROM pg_class c \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE c.oid = coalesce(r.ev_class, t.tgrelid, a.adrelid, p.polrelid))) \
+                   <> ALL($2) \
+             ORDER BY 1",
+            &[&schemas, &inside],
+        )
+        .await
+        .ctx("listing what depends on the schemas to replace")?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Renames the build schemas into place in one transaction. A replaced
+/// schema that objects elsewhere depend on is dropped only with
+/// `drop_cascade`.
+async fn swap(main: &Client, schemas: &[SchemaSwap], drop_cascade: bool) -> Result<()> {
     let mut sql = String::from("BEGIN;");
     // Extensions living in a schema about to be replaced (including ones
     // this job just created there) move into the copy first: dropping the
@@ -120,10 +210,19 @@ async fn swap(main: &Client, schemas: &[SchemaSwap]) -> Result<()> {
         }
         sql.push_str(&format!(" ALTER SCHEMA {} RENAME TO {};", ident(&s.build), ident(&s.target)));
     }
+    if !drop_cascade && !replaced.is_empty() {
+        // Checked before the clone started; checked again here, as the
+        // drop is what loses them.
+        let builds: Vec<String> = schemas.iter().map(|s| s.build.clone()).collect();
+        let outside = dropped_outside(main, &replaced, &builds).await?;
+        if !outside.is_empty() {
+            return Err(Error::DependentObjects { schemas: replaced, objects: outside });
+        }
+    }
     sql.push_str(" COMMIT;");
     if let Err(e) = main.batch_execute(&sql).await {
         let _ = main.batch_execute("ROLLBACK").await;
-        return Err(Error::db("renaming the copy into place", e));
+        return Err(Error::db("renaming the copy into place", e).on(Side::Target));
     }
     Ok(())
 }

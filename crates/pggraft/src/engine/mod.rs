@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::conn::ConnSpec;
 use crate::sql::QualifiedName;
 
+pub(crate) use finish::dropped_outside;
 pub use finish::{Finish, SchemaSwap};
 pub use job::{
     Chunk, ColumnExpr, ColumnMap, Job, Locks, MatviewTask, SequenceTask, Strategy, TableSource,

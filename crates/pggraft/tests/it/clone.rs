@@ -275,3 +275,52 @@ async fn cross_cluster_clone() {
     );
     assert_same_data(&src, &dst, EVERYTHING_SCHEMAS, |s| s.to_string());
 }
+
+/// Issue #18, item 1: `--drop-if-exists` runs `DROP SCHEMA … CASCADE` on the old copy; what
+/// other schemas built on it must not vanish with it unless `--drop-cascade` says so.
+#[tokio::test]
+async fn drop_if_exists_refuses_to_drop_what_other_schemas_build_on_it() {
+    let src = db_with(
+        "dropdep_src",
+        "CREATE SCHEMA victim; CREATE TABLE victim.t (id int PRIMARY KEY); INSERT INTO victim.t VALUES (1);",
+    );
+    let dst = db_with(
+        "dropdep_dst",
+        "CREATE SCHEMA victim; CREATE TABLE victim.t (id int PRIMARY KEY, old text);
+         CREATE TYPE victim.mood AS ENUM ('ok');
+         CREATE VIEW public.v AS SELECT id FROM victim.t;
+         CREATE FUNCTION public.rows_of() RETURNS SETOF victim.t LANGUAGE sql AS 'SELECT * FROM victim.t';
+         CREATE TABLE public.u (id int REFERENCES victim.t, m victim.mood);",
+    );
+    let before = dst.dump_schema(&[]).unwrap();
+    let err = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["victim"]);
+        o.drop_if_exists = true;
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), pggraft::ErrorKind::Refused, "{err}");
+    let pggraft::Error::DependentObjects { schemas, objects } = &err else { panic!("{err:?}") };
+    assert_eq!(schemas, &["victim"]);
+    for o in [
+        "view public.v",
+        "function public.rows_of()",
+        "constraint u_id_fkey on table public.u",
+        "column m of table public.u",
+    ] {
+        assert!(objects.iter().any(|x| x == o), "{o:?} not in {objects:?}");
+    }
+    assert_eq!(dst.dump_schema(&[]).unwrap(), before, "the refused clone changed the target");
+    assert!(leftover_schemas(&dst).is_empty());
+
+    let report = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["victim"]);
+        o.drop_if_exists = true;
+        o.drop_cascade = true;
+    })
+    .await
+    .unwrap();
+    assert!(report.warnings.iter().any(|w| w.contains("view public.v")), "{:?}", report.warnings);
+    assert_eq!(dst.query("SELECT to_regclass('public.v') IS NULL").unwrap()[0][0], "t");
+    assert_eq!(dst.query("SELECT count(*) FROM victim.t").unwrap()[0][0], "1");
+}
