@@ -35,6 +35,8 @@ enum Command {
     Migrate(cmd::migrate::MigrateArgs),
     /// Bring a renamed copy's structure up to date after its source changed.
     SyncSchema(cmd::sync_schema::SyncSchemaArgs),
+    /// Remove temporary schemas that interrupted clones left in a database.
+    Cleanup(cmd::cleanup::CleanupArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
 }
@@ -107,6 +109,7 @@ fn main() -> ExitCode {
             Command::Diff(a) => cmd::diff::run(a).await,
             Command::Migrate(a) => cmd::migrate::run(a).await,
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
+            Command::Cleanup(a) => cmd::cleanup::run(a).await,
         }
     }))
 }

@@ -7,7 +7,9 @@ mod util;
 
 use pg_sandbox::TestDb;
 
-use util::{Run, cluster, db_with, ok, pggraft, url_as};
+use std::time::Duration;
+
+use util::{LockHolder, Run, cluster, db_with, ok, pggraft, spawn, url_as, wait_for};
 
 /// A schema with the usual moving parts: a serial key, an identity column, a foreign key, a
 /// check, an index, a view, and two side tables for the filter tests.
@@ -545,4 +547,101 @@ fn drop_if_exists_with_dependents_elsewhere_is_refused_and_dry_run_shows_the_dro
     clone_ok(&[&args[..], &["--drop-cascade"]].concat());
     assert_eq!(relations(&dst, "public"), ["keep"]);
     assert_eq!(count(&dst, "app.users"), "200");
+}
+
+// Issue #18, item 2: interrupted clones leave nothing behind, or leave what the next clone (or
+// `pggraft cleanup`) finds and removes.
+
+/// A copied table with a foreign key to a table outside the copied schema: holding a lock on
+/// that table in the target stops a clone in its data phase (the foreign key waits), with its
+/// build schema in place.
+const REF: &str = "CREATE TABLE public.ref (id int PRIMARY KEY);
+    INSERT INTO public.ref SELECT generate_series(1, 10);";
+const REF_APP: &str = "CREATE SCHEMA app;
+    CREATE TABLE app.x (id int PRIMARY KEY, ref int REFERENCES public.ref);
+    INSERT INTO app.x SELECT g, 1 + g % 10 FROM generate_series(1, 100) g;";
+
+/// Waits until a session of a clone waits for a lock in `db`.
+fn wait_until_blocked(db: &TestDb<'_>) {
+    let sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+               AND starts_with(application_name, 'pggraft-clone-')";
+    wait_for("the clone to wait for the lock", Duration::from_secs(60), || {
+        db.query(sql).unwrap()[0][0] != "0"
+    });
+}
+
+/// Sessions of clones still connected to the cluster.
+fn clone_sessions(db: &TestDb<'_>) -> String {
+    let sql = "SELECT count(*) FROM pg_stat_activity \
+               WHERE starts_with(application_name, 'pggraft-clone-')";
+    db.query(sql).unwrap()[0][0].clone()
+}
+
+#[test]
+fn sigterm_stops_a_clone_like_ctrl_c_and_leaves_nothing_behind() {
+    let src = db_with("clone_cli_term_src", &format!("{REF} {REF_APP}"));
+    let dst = db_with("clone_cli_term_dst", &format!("{REF} {KEEP}"));
+    let before = Untouched::record(&dst);
+    let lock = LockHolder::lock(&dst, "public.ref");
+    let (s, t) = (src.url(), dst.url());
+    let clone = spawn(&["clone", "--source", &s, "--target", &t, "-n", "app"]);
+    wait_until_blocked(&dst);
+    assert_eq!(build_schemas(&dst).len(), 1, "the clone is not in its data phase");
+    clone.signal("TERM");
+    let run = clone.finish_within(Duration::from_secs(30));
+    let line = run.error_line();
+    assert!(line.contains("interrupted"), "{run}");
+    lock.release();
+    before.check("clone stopped by SIGTERM");
+    assert!(relations(&dst, "app").is_empty());
+}
+
+#[test]
+fn a_killed_same_database_clone_leaves_a_schema_that_the_next_clone_removes() {
+    let db = db_with("clone_cli_kill", &format!("{REF} {REF_APP}"));
+    let url = db.url();
+    let lock = LockHolder::lock(&db, "public.ref");
+    let args = ["clone", "--source", &url, "--target", &url, "-n", "app=app_copy"];
+    let clone = spawn(&args);
+    wait_until_blocked(&db);
+    clone.signal("KILL");
+    clone.finish_within(Duration::from_secs(30));
+    // Nothing could clean up: the build schema stays, in the source database (it is the target).
+    let left = build_schemas(&db);
+    assert_eq!(left.len(), 1);
+    // The server notices that the killed client is gone, even while its session waits.
+    wait_for("the killed clone's sessions to end", Duration::from_secs(30), || {
+        clone_sessions(&db) == "0"
+    });
+    let plan = ok(&["cleanup", "--target", &url, "--dry-run"]);
+    assert!(plan.contains(&format!("would remove {}", left[0])), "{plan}");
+    assert_eq!(build_schemas(&db), left, "--dry-run removed it");
+    lock.release();
+    // It is no user schema: inspect does not show it.
+    let sql = ok(&["inspect", &url]);
+    assert!(!sql.contains("pggraft_tmp"), "inspect lists the build schema:\n{sql}");
+
+    let run = pggraft(&args).code(0);
+    assert!(run.stderr().contains(&format!("removed {}", left[0])), "{run}");
+    assert!(build_schemas(&db).is_empty());
+    assert_eq!(count(&db, "app_copy.x"), "100");
+}
+
+#[test]
+fn cleanup_removes_the_temporary_schemas_of_dead_runs_only() {
+    let db = db_with(
+        "clone_cli_cleanup",
+        "CREATE SCHEMA pggraft_tmp_1_2_0; CREATE TABLE pggraft_tmp_1_2_0.t (x int);
+         CREATE SCHEMA pggraft_tmp_3_4_0;",
+    );
+    // A run in progress: one of its sessions is connected.
+    let _alive = LockHolder::start(&db, "SELECT 1", &[("PGAPPNAME", "pggraft-clone-3_4")]);
+    wait_for("the live run's session", Duration::from_secs(20), || clone_sessions(&db) == "1");
+    let url = db.url();
+    let out = ok(&["cleanup", "--target", &url]);
+    assert!(out.contains("removed pggraft_tmp_1_2_0"), "{out}");
+    assert!(out.contains("left pggraft_tmp_3_4_0 alone"), "{out}");
+    assert_eq!(build_schemas(&db), ["pggraft_tmp_3_4_0"]);
+    let out = ok(&["cleanup", "--target", &url]);
+    assert!(out.contains("nothing to remove"), "{out}");
 }

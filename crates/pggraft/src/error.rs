@@ -68,6 +68,14 @@ pub enum Error {
         objects.join(", ")
     )]
     DependentObjects { schemas: Vec<String>, objects: Vec<String> },
+    /// A failed or interrupted run that could not drop what it built.
+    #[error(
+        "{error}; the temporary schema(s) {} could not be removed from the target ({reason}): \
+         remove them with `pggraft cleanup --target '{target}'` (the next clone to this database \
+         removes them too)",
+        quoted_list(schemas)
+    )]
+    LeftBehind { error: Box<Error>, schemas: Vec<String>, target: String, reason: String },
     #[error("unsupported: {0}")]
     Unsupported(String),
     #[error("interrupted; {0}")]
@@ -100,9 +108,10 @@ impl Error {
             | Error::TargetSchemaExists { .. }
             | Error::MissingRoles { .. } => ErrorKind::Input,
             Error::Connect { .. } => ErrorKind::Connection,
-            Error::Db { pg: Some(e), .. } if e.is_closed() => ErrorKind::Connection,
+            Error::Db { pg: Some(e), .. } if lost_connection(e) => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,
             Error::DependentObjects { .. } => ErrorKind::Refused,
+            Error::LeftBehind { error, .. } => error.kind(),
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Interrupted(_) => ErrorKind::Interrupted,
             Error::Internal(_) => ErrorKind::Internal,
@@ -135,6 +144,7 @@ impl Error {
     pub fn sqlstate(&self) -> Option<&tokio_postgres::error::SqlState> {
         match self {
             Error::Db { pg: Some(e), .. } => e.code(),
+            Error::LeftBehind { error, .. } => error.sqlstate(),
             _ => None,
         }
     }
@@ -143,6 +153,7 @@ impl Error {
     pub fn side(&self) -> Option<Side> {
         match self {
             Error::Connect { side, .. } | Error::Db { side, .. } => *side,
+            Error::LeftBehind { error, .. } => error.side(),
             _ => None,
         }
     }
@@ -178,6 +189,30 @@ impl Error {
 
     pub fn io(context: impl fmt::Display, source: std::io::Error) -> Error {
         Error::Io { context: context.to_string(), source }
+    }
+}
+
+/// Whether the session is gone: the socket closed, or the server ended the
+/// session (shutting down, restarting, an administrator terminating it).
+fn lost_connection(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    if e.is_closed() {
+        return true;
+    }
+    match e.as_db_error() {
+        Some(db) => {
+            db.severity() == "FATAL"
+                || db.code().code().starts_with("08")
+                || [
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(db.code())
+        }
+        // An I/O error on the socket (reset, broken pipe) rather than a
+        // message from the server.
+        None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
     }
 }
 

@@ -190,9 +190,7 @@ pub async fn run_clone(
         return Ok(Outcome::Ok);
     }
     let progress = TermProgress::new(!json);
-    let cancel: Cancel = Box::pin(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
+    let cancel: Cancel = Box::pin(stop_requested());
     let started = Instant::now();
     let report = clone::run(opts, plan, &progress, Some(cancel)).await;
     progress.finish();
@@ -219,7 +217,27 @@ pub async fn run_clone(
     })
 }
 
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what `timeout`, systemd and
+/// Kubernetes send): both stop a run the same way.
+pub async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
+    for s in &r.removed {
+        eprintln!("removed {s}: a temporary schema left by an interrupted pggraft run");
+    }
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }

@@ -64,6 +64,9 @@ pub struct CloneOptions {
     pub privileges: bool,
     pub comments: bool,
     pub strategy: StrategyChoice,
+    /// How long a failed clone keeps trying to remove what it built while
+    /// the target cannot be reached (a restart, a failover).
+    pub cleanup_wait: std::time::Duration,
     /// Test hook (cargo feature `failpoints`): fail when copying the table
     /// of this source name, to prove that a failed clone leaves the target
     /// as it was.
@@ -91,6 +94,7 @@ impl CloneOptions {
             privileges: true,
             comments: true,
             strategy: StrategyChoice::Auto,
+            cleanup_wait: crate::cleanup::DROP_RETRY_BUDGET,
             #[cfg(feature = "failpoints")]
             fail_on_table: None,
         }
@@ -131,6 +135,7 @@ impl PreparedClone {
                     build: t.clone(),
                     target: t.clone(),
                     replace: false,
+                    comment: None,
                 })
                 .collect(),
         }
@@ -160,6 +165,9 @@ pub struct CloneReport {
     /// (phase, seconds).
     pub phases: Vec<(String, f64)>,
     pub warnings: Vec<String>,
+    /// Temporary schemas of earlier, interrupted runs that were removed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
 }
 
 impl CloneReport {
@@ -195,9 +203,19 @@ pub async fn run(
         jobs: opts.jobs,
         index_jobs: opts.index_jobs,
         session_tag: prepared.session_tag.clone(),
+        cleanup_wait: opts.cleanup_wait,
         #[cfg(feature = "failpoints")]
         fail_on_table: opts.fail_on_table.clone(),
     };
+    // Build schemas that interrupted runs left in the target go first.
+    if !opts.data_only {
+        match crate::cleanup::remove_stale(&opts.target, false).await {
+            Ok(c) => report.removed = c.removed.into_iter().map(|s| s.schema).collect(),
+            Err(e) => report
+                .warnings
+                .push(format!("could not remove temporary schemas left by interrupted runs: {e}")),
+        }
+    }
     let done =
         engine::run(&run_opts, prepared.job, prepared.snapshot, &prepared.finish, progress, cancel)
             .await?;

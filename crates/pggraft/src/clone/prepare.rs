@@ -8,6 +8,7 @@ use super::checks::{check_target, missing_extensions};
 use super::filter::exclude_relations;
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
+use crate::cleanup;
 use crate::conn::{Side, Snapshot, prepare_session};
 use crate::ddl::render::{RenderOptions, render};
 use crate::engine::{Finish, SchemaSwap, dropped_outside};
@@ -68,14 +69,14 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         }
     }
     let run_id = format!("{}_{}", std::process::id(), nanos());
-    let tag = format!("pggraft-clone-{run_id}");
+    let tag = cleanup::session_tag(&run_id);
     let build_map: BTreeMap<String, String> = if opts.data_only {
         final_map.clone()
     } else {
         final_map
             .keys()
             .enumerate()
-            .map(|(i, s)| (s.clone(), format!("pggraft_tmp_{run_id}_{i}")))
+            .map(|(i, s)| (s.clone(), cleanup::build_schema_name(&run_id, i)))
             .collect()
     };
     let mut structure = opts.naming.name_map(build_map.clone());
@@ -160,6 +161,12 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
             build: build_map[s].clone(),
             target: t.clone(),
             replace: existing.contains(t),
+            comment: renamed
+                .schemas
+                .iter()
+                .find(|x| x.name == build_map[s])
+                .and_then(|x| x.meta.comment.clone())
+                .filter(|_| opts.comments),
         })
         .collect();
     let finish = if opts.data_only {

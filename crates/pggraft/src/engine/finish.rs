@@ -14,11 +14,14 @@
 //! `follow` adds a third: hand over to a change stream that starts at the
 //! snapshot's consistent point (see [`crate::conn::Origin::Slot`]).
 
+use std::time::Duration;
+
 use tokio_postgres::Client;
 
+use crate::cleanup;
 use crate::conn::{ConnSpec, Side};
 use crate::error::{Error, PgResultExt, Result};
-use crate::sql::ident;
+use crate::sql::{ident, literal};
 
 /// A source schema, the temporary name it is built under, and its final name.
 #[derive(Debug, Clone)]
@@ -28,6 +31,9 @@ pub struct SchemaSwap {
     pub target: String,
     /// The target schema exists and is replaced at the end.
     pub replace: bool,
+    /// The comment the copy carries once in place (the build schema's
+    /// comment records the run while it is built).
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,27 +91,29 @@ impl Finish {
         sql
     }
 
+    /// The statements, run in the structure transaction by backend `pid`,
+    /// that record in each build schema which run it belongs to (see
+    /// [`crate::cleanup`]).
+    pub(crate) fn mark_sql(&self, tag: &str, pid: i32) -> Vec<String> {
+        let Finish::Swap { schemas, .. } = self else { return vec![] };
+        schemas.iter().map(|s| cleanup::marker_sql(&s.build, tag, pid)).collect()
+    }
+
+    /// The schemas the job builds under temporary names.
+    pub fn build_schemas(&self) -> Vec<String> {
+        match self {
+            Finish::Swap { schemas, .. } => schemas.iter().map(|s| s.build.clone()).collect(),
+            Finish::InPlace { .. } => vec![],
+        }
+    }
+
     /// Undoes what a failed job built. `tag` is the `application_name` of
-    /// the job's target sessions, stopped first so their locks go.
-    pub(crate) async fn abort(&self, target: &ConnSpec, tag: &str) -> Result<()> {
-        let Finish::Swap { schemas, new_extensions, .. } = self else { return Ok(()) };
-        let c = target.connect().await?;
-        c.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE application_name = $1 AND pid <> pg_backend_pid()",
-            &[&tag],
-        )
-        .await
-        .ctx("stopping this clone's sessions")?;
-        for s in schemas {
-            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.build)))
-                .await
-                .ctx(format!("dropping build schema {}", s.build))?;
-        }
-        for e in new_extensions {
-            let _ = c.batch_execute(&format!("DROP EXTENSION IF EXISTS {}", ident(e))).await;
-        }
-        Ok(())
+    /// the job's target sessions, stopped first so their locks go. A target
+    /// that is restarting is waited for, up to `wait`.
+    pub(crate) async fn abort(&self, target: &ConnSpec, tag: &str, wait: Duration) -> Result<()> {
+        let Finish::Swap { new_extensions, .. } = self else { return Ok(()) };
+        let schemas = self.build_schemas();
+        cleanup::drop_schemas(target, tag, &schemas, new_extensions, wait).await
     }
 }
 
@@ -208,6 +216,8 @@ async fn swap(main: &Client, schemas: &[SchemaSwap], drop_cascade: bool) -> Resu
         if s.replace {
             sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&s.target)));
         }
+        let comment = s.comment.as_deref().map_or("NULL".to_string(), |c| literal(c).to_string());
+        sql.push_str(&format!(" COMMENT ON SCHEMA {} IS {comment};", ident(&s.build)));
         sql.push_str(&format!(" ALTER SCHEMA {} RENAME TO {};", ident(&s.build), ident(&s.target)));
     }
     if !drop_cascade && !replaced.is_empty() {

@@ -45,6 +45,9 @@ pub struct RunOptions {
     /// `application_name` of every target session, so an aborted run can
     /// stop its own sessions before dropping what it built.
     pub session_tag: String,
+    /// How long a failed run keeps trying to undo what it built while the
+    /// target cannot be reached.
+    pub cleanup_wait: std::time::Duration,
     /// Test hook: fail when copying the table whose source name is this,
     /// to prove that a failed run leaves the target as it was.
     #[cfg(feature = "failpoints")]
