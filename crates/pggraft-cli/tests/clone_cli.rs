@@ -645,3 +645,74 @@ fn cleanup_removes_the_temporary_schemas_of_dead_runs_only() {
     let out = ok(&["cleanup", "--target", &url]);
     assert!(out.contains("nothing to remove"), "{out}");
 }
+
+// Issue #18, item 9: bad input refused before anything is written, and messages that say what
+// is wrong.
+
+#[test]
+fn one_schema_given_two_targets_is_refused() {
+    let src = db_with("clone_cli_two_src", APP);
+    let dst = db_with("clone_cli_two_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app=a1", "-n", "app=a2"]);
+    assert!(err.contains("app=a1") && err.contains("app=a2"), "{err}");
+}
+
+#[test]
+fn a_reserved_target_schema_name_is_refused_before_anything_is_copied() {
+    let src = db_with("clone_cli_pg_src", APP);
+    let dst = db_with("clone_cli_pg_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app=pg_app"]);
+    assert!(err.contains("\"pg_app\"") && err.contains("reserved"), "{err}");
+}
+
+#[test]
+fn a_schema_template_that_names_no_schema_is_refused_and_a_partial_one_is_explained() {
+    let src = db_with("clone_cli_tplmix_src", &format!("{APP} CREATE SCHEMA extra;"));
+    let dst = db_with("clone_cli_tplmix_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let tpl = ["--schema-template", "copy_{schema}"];
+    let err = refused(&dst, &[&["--source", &s, "--target", &t, "-n", "app=b"], &tpl[..]].concat());
+    assert!(err.contains("--schema-template") && err.contains("app=b"), "{err}");
+    // With a schema the template does name, the clone runs and says what the template skipped.
+    let args = [&["clone", "--source", &s, "--target", &t, "-n", "app=b", "-n", "extra"], &tpl[..]];
+    let run = pggraft(&args.concat()).code(0);
+    assert!(run.stderr().contains("-n app=b names its target"), "{run}");
+    assert_eq!(relations(&dst, "b"), ["audit", "big_orders", "logs", "orders", "users"]);
+    assert_eq!(build_schemas(&dst), Vec::<String>::new());
+    let copy = dst.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'copy_extra'");
+    assert_eq!(copy.unwrap()[0][0], "1");
+}
+
+#[test]
+fn a_source_that_is_not_postgresql_is_named_as_such() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let dst = db_with("clone_cli_http_dst", KEEP);
+    let (s, t) = (format!("postgres://postgres@127.0.0.1:{port}/app"), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t]);
+    assert!(err.contains("not in the PostgreSQL protocol"), "{err}");
+    assert!(err.contains("source"), "error does not say which side: {err}");
+    assert!(!err.contains("bytes remaining"), "{err}");
+}
+
+#[test]
+fn too_many_jobs_are_lowered_to_what_the_servers_allow() {
+    let src = db_with("clone_cli_jobs300_src", APP);
+    let dst = db_with("clone_cli_jobs300_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    let run = pggraft(&["clone", "--source", &s, "--target", &t, "-n", "app", "--jobs", "300"]);
+    let run = run.code(0);
+    assert!(run.stderr().contains("--jobs 300") && run.stderr().contains("lowered"), "{run}");
+    assert_eq!(table_hash(&src, "app.orders"), table_hash(&dst, "app.orders"));
+}

@@ -10,6 +10,7 @@
 mod checks;
 pub(crate) mod filter;
 mod prepare;
+pub(crate) mod sessions;
 mod tasks;
 
 use std::collections::BTreeMap;
@@ -115,6 +116,10 @@ pub struct PreparedClone {
     pub snapshot: Snapshot,
     /// `application_name` of every target session.
     pub session_tag: String,
+    /// Data and statement workers: the options', lowered to what the
+    /// servers' connection limits allow.
+    pub jobs: usize,
+    pub index_jobs: usize,
 }
 
 impl PreparedClone {
@@ -165,6 +170,8 @@ pub struct CloneReport {
     /// (phase, seconds).
     pub phases: Vec<(String, f64)>,
     pub warnings: Vec<String>,
+    /// Data workers the clone ran with (its verification uses as many).
+    pub jobs: usize,
     /// Temporary schemas of earlier, interrupted runs that were removed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
@@ -190,6 +197,7 @@ pub async fn run(
         schemas: prepared.schema_map.clone(),
         strategy: if prepared.insert_select { "insert-select" } else { "copy" }.into(),
         warnings: prepared.warnings.clone(),
+        jobs: prepared.jobs,
         ..Default::default()
     };
     for s in prepared.job.structure.iter().chain(prepared.job.post_data.iter()) {
@@ -200,8 +208,8 @@ pub async fn run(
     let run_opts = RunOptions {
         source: opts.source.clone(),
         target: opts.target.clone(),
-        jobs: opts.jobs,
-        index_jobs: opts.index_jobs,
+        jobs: prepared.jobs,
+        index_jobs: prepared.index_jobs,
         session_tag: prepared.session_tag.clone(),
         cleanup_wait: opts.cleanup_wait,
         #[cfg(feature = "failpoints")]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::checks::{check_target, missing_extensions};
 use super::filter::exclude_relations;
+use super::sessions::{Room, fit};
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
 use crate::cleanup;
@@ -45,7 +46,8 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     // The catalog is read with helper sessions in the same snapshot, as
     // `inspect` does; they close once it is read.
     let helpers = snapshot_helpers(&opts.source, &snapshot, CATALOG_HELPERS).await;
-    let mut cat = introspect_with(holder, &helpers, &filter).await?;
+    let mut cat =
+        introspect_with(holder, &helpers, &filter).await.map_err(|e| e.on(Side::Source))?;
     drop(helpers);
     if cat.schemas.is_empty() {
         return Err(Error::input(format!(
@@ -58,6 +60,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
 
     let found: Vec<String> = cat.schemas.iter().map(|s| s.name.clone()).collect();
     let final_map = opts.naming.resolve(&cat.database, &found)?;
+    warnings.extend(opts.naming.notes());
     if same_database {
         for (s, t) in &final_map {
             if s == t {
@@ -88,7 +91,14 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
 
     let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&target).await?;
-    let existing = check_target(&target, opts, &final_map, &renamed).await?;
+    let target_room = Room::read(&target).await.map_err(|e| e.on(Side::Target))?;
+    let source_room = Room::read(holder).await.map_err(|e| e.on(Side::Source))?;
+    let same_server = opts.source.same_server(&opts.target);
+    let (jobs, index_jobs, lowered) =
+        fit(source_room, target_room, same_server, insert_select, opts.jobs, opts.index_jobs);
+    warnings.extend(lowered);
+    let existing =
+        check_target(&target, opts, &final_map, &renamed).await.map_err(|e| e.on(Side::Target))?;
     // What dropping the replaced schemas would take along from elsewhere.
     let replaced: Vec<String> = existing.iter().cloned().collect();
     let outside = dropped_outside(&target, &replaced, &[]).await.map_err(|e| e.on(Side::Target))?;
@@ -102,8 +112,11 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
             outside.join(", ")
         ));
     }
-    let new_extensions =
-        if same_database { vec![] } else { missing_extensions(&target, &renamed).await? };
+    let new_extensions = if same_database {
+        vec![]
+    } else {
+        missing_extensions(&target, &renamed).await.map_err(|e| e.on(Side::Target))?
+    };
 
     let render_opts = RenderOptions {
         owners: opts.owners,
@@ -138,7 +151,8 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
                 &[&names],
             )
             .await
-            .ctx("reading table sizes")?;
+            .ctx("reading table sizes")
+            .map_err(|e| e.on(Side::Source))?;
         let sizes: HashMap<(String, String), i64> =
             rows.iter().map(|r| ((r.get(0), r.get(1)), r.get(2))).collect();
         for t in &mut cat.tables {
@@ -183,6 +197,8 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         warnings,
         snapshot,
         session_tag: tag,
+        jobs,
+        index_jobs,
     })
 }
 

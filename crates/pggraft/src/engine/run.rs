@@ -36,7 +36,11 @@ pub async fn run(
     progress: &dyn ProgressSink,
     cancel: Option<Cancel>,
 ) -> Result<EngineReport> {
-    let work = run_inner(opts, job, snapshot, finish, progress);
+    // Errors from the target's sessions say so unless they already name a
+    // side (the copy's own errors name the side that failed).
+    let work = async {
+        run_inner(opts, job, snapshot, finish, progress).await.map_err(|e| e.on(Side::Target))
+    };
     let result = match cancel {
         Some(c) => tokio::select! {
             r = work => r,
@@ -140,7 +144,7 @@ async fn run_inner(
     });
     report.tables = run_workers(opts, shared, &snapshot, finish.fresh_tables(), progress).await?;
     report.tables.sort_by(|a, b| a.source.cmp(&b.source));
-    snapshot.release().await?;
+    snapshot.release().await.map_err(|e| e.on(Side::Source))?;
     report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64()));
 
     // 4. Finish.
@@ -168,8 +172,11 @@ async fn copy_sequences(reader: &Client, target: &Client, seqs: &[SequenceTask])
             .enumerate()
             .map(|(i, s)| format!("SELECT {i} AS i, last_value, is_called FROM {}", s.source))
             .collect();
-        let rows =
-            reader.query(&union.join(" UNION ALL "), &[]).await.ctx("reading sequence values")?;
+        let rows = reader
+            .query(&union.join(" UNION ALL "), &[])
+            .await
+            .ctx("reading sequence values")
+            .map_err(|e| e.on(Side::Source))?;
         let mut sets = vec![];
         for r in rows {
             let i: i32 = r.get(0);

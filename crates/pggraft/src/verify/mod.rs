@@ -44,6 +44,7 @@ use self::checksum::{Blocks, Stats, TableSql, block_size, split_blocks, table_st
 use self::pairing::{Pair, pair_tables, read_models};
 use self::sequences::compare_sequences;
 use self::session::{Side, run_pool};
+use crate::clone::sessions::Room;
 use crate::conn::ConnSpec;
 use crate::error::{Error, PgResultExt, Result};
 use crate::rename::Naming;
@@ -230,7 +231,24 @@ pub async fn verify_with_progress(
     let chunk = if jobs > 1 { opts.chunk_bytes } else { 0 };
     let src_units = plan_units(&pairs, Side::Source, src_bs, chunk);
     let tgt_units = plan_units(&pairs, Side::Target, tgt_bs, chunk);
-    let n_workers = jobs.min(src_units.len().max(tgt_units.len())).max(1);
+    let mut n_workers = jobs.min(src_units.len().max(tgt_units.len())).max(1);
+    // No more workers than the servers have connections for (one server
+    // holding both sides counts both).
+    if n_workers > 1 {
+        let (s, t) = try_join(Room::read(src_c), Room::read(tgt_c)).await?;
+        let free = if opts.source.same_server(&opts.target) {
+            t.free() / 2
+        } else {
+            s.free().min(t.free())
+        };
+        let fits = usize::try_from(free.max(1)).unwrap_or(1);
+        if fits < n_workers {
+            report.warnings.push(format!(
+                "--jobs {jobs} lowered to {fits}: the servers allow no more connections"
+            ));
+            n_workers = fits;
+        }
+    }
 
     // Workers join the coordinators' snapshots; with one job the
     // coordinators do the work themselves.

@@ -24,8 +24,9 @@ impl VerifyOptions {
         // A structure-only copy has no rows to count; otherwise checksums:
         // exact, computed on the servers, and far cheaper than listing rows.
         v.level = if clone.schema_only { Level::Schema } else { Level::Checksums };
-        // The clone's parallelism, with at least two sessions per side.
-        v.jobs = clone.jobs.max(2);
+        // The clone's parallelism (as the servers' limits allowed it), with
+        // at least two sessions per side.
+        v.jobs = if report.jobs > 0 { report.jobs } else { clone.jobs }.max(2);
         v.compare.owners = clone.owners;
         v.compare.privileges = clone.privileges;
         v.compare.comments = clone.comments;

@@ -393,3 +393,37 @@ async fn a_target_restart_during_a_clone_is_waited_for_and_what_is_left_is_named
         assert_eq!(dst.query("SELECT to_regnamespace('app') IS NULL").unwrap()[0][0], "t");
     }
 }
+
+/// Issue #18, item 9: a connection lost during a clone says which side it was (the target's
+/// case is in the restart test above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_source_connection_says_it_was_the_source() {
+    let src = db_with("lostsrc_src", &format!("{REF} {REF_APP}"));
+    let dst = db_with("lostsrc_dst", REF);
+    let holder = spec(&dst).connect().await.unwrap();
+    holder.batch_execute("BEGIN; LOCK TABLE public.ref IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let (src_name, dst_name) = (src.name().to_string(), dst.name().to_string());
+    let kill = tokio::task::spawn_blocking(move || {
+        let c = cluster();
+        wait_until_blocked(c, &dst_name);
+        // Every session of the source database goes (the clone's snapshot among them).
+        c.query(
+            "postgres",
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{src_name}'"
+            ),
+        )
+        .unwrap();
+    });
+    let clone = clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"]));
+    let release = async {
+        kill.await.unwrap();
+        holder.batch_execute("COMMIT").await.unwrap();
+    };
+    let (result, ()) = tokio::join!(clone, release);
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), pggraft::ErrorKind::Connection, "{err}");
+    assert_eq!(err.side(), Some(pggraft::conn::Side::Source), "{err}");
+    assert!(err.to_string().starts_with("the source: "), "{err}");
+    assert!(leftover_schemas(&dst).is_empty());
+}
