@@ -716,3 +716,49 @@ fn too_many_jobs_are_lowered_to_what_the_servers_allow() {
     assert!(run.stderr().contains("--jobs 300") && run.stderr().contains("lowered"), "{run}");
     assert_eq!(table_hash(&src, "app.orders"), table_hash(&dst, "app.orders"));
 }
+
+// Issue #18, item 7.
+
+#[test]
+fn ctrl_c_during_the_verification_stops_it_and_keeps_the_copy() {
+    let src = db_with(
+        "clone_cli_intv_src",
+        &format!(
+            "{REF} {REF_APP} CREATE TABLE app.audit (id int);
+             CREATE VIEW app.audit_v AS SELECT * FROM app.audit;"
+        ),
+    );
+    let dst = db_with("clone_cli_intv_dst", REF);
+    let (s, t) = (src.url(), dst.url());
+    // Hold the clone in its data phase (see REF), then queue a user's lock on a source table the
+    // clone does not copy rows of: granted once the clone's snapshot ends, it holds up the
+    // verification (reading the definition of the view over that table), not the clone.
+    let target_lock = LockHolder::lock(&dst, "public.ref");
+    let args = ["clone", "--source", &s, "--target", &t, "-n", "app"];
+    let clone = spawn(&[&args[..], &["--exclude-table-data", "app.audit"]].concat());
+    wait_until_blocked(&dst);
+    let source_lock = LockHolder::start(
+        &src,
+        "LOCK TABLE app.audit IN ACCESS EXCLUSIVE MODE",
+        &[("PGAPPNAME", "pggraft-test-lock-holder")],
+    );
+    let waiting = |app: &str| {
+        let sql = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND application_name = '{app}' AND datname = current_database()"
+        );
+        src.query(&sql).unwrap()[0][0] != "0"
+    };
+    wait_for("the user's lock to queue", Duration::from_secs(30), || {
+        waiting("pggraft-test-lock-holder")
+    });
+    target_lock.release();
+    wait_for("the verification to wait", Duration::from_secs(60), || waiting("pggraft"));
+    clone.signal("INT");
+    let run = clone.finish_within(Duration::from_secs(10));
+    let line = run.error_line();
+    assert!(line.contains("interrupted") && line.contains("the copy is complete"), "{run}");
+    source_lock.release();
+    assert_eq!(table_hash(&src, "app.x"), table_hash(&dst, "app.x"));
+    assert!(build_schemas(&dst).is_empty());
+}

@@ -201,7 +201,17 @@ pub async fn run_clone(
         if !json {
             eprintln!("verifying the copy ({})", v.level.as_str());
         }
-        Some(verify::verify(&v).await.context("verifying the copy")?)
+        // Ctrl-C (or SIGTERM) stops the verification at once; the copy is
+        // complete by now and stays.
+        let checked = tokio::select! {
+            r = verify::verify(&v) => r,
+            () = stop_requested() => Err(pggraft::Error::Interrupted(format!(
+                "the verification was stopped; the copy is complete and stays in place ({}); \
+                 verify it later with `pggraft verify`",
+                report.schemas.values().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+            ))),
+        };
+        Some(checked.context("verifying the copy")?)
     } else {
         None
     };

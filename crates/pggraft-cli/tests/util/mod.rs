@@ -127,11 +127,13 @@ pub struct LockHolder {
 impl LockHolder {
     /// Locks `table` (quoted as needed) in `db` and returns once the lock is granted.
     pub fn lock(db: &TestDb<'_>, table: &str) -> LockHolder {
-        let holder = LockHolder::start(
-            db,
-            &format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"),
-            &[("PGAPPNAME", "pggraft-test-lock-holder")],
-        );
+        LockHolder::hold(db, &format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"), table)
+    }
+
+    /// Runs `sql` in a transaction left open and returns once it holds an ACCESS EXCLUSIVE
+    /// lock on `table` (`REFRESH MATERIALIZED VIEW`, say, where LOCK TABLE is not allowed).
+    pub fn hold(db: &TestDb<'_>, sql: &str, table: &str) -> LockHolder {
+        let holder = LockHolder::start(db, sql, &[("PGAPPNAME", "pggraft-test-lock-holder")]);
         let sql = format!(
             "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
              WHERE a.application_name = 'pggraft-test-lock-holder' AND l.granted \
