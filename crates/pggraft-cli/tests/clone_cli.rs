@@ -762,3 +762,47 @@ fn ctrl_c_during_the_verification_stops_it_and_keeps_the_copy() {
     assert_eq!(table_hash(&src, "app.x"), table_hash(&dst, "app.x"));
     assert!(build_schemas(&dst).is_empty());
 }
+
+// Issue #18, item 6: every command that describes a copy takes the flags it was made with.
+
+#[test]
+fn verify_and_sync_schema_take_the_flags_the_copy_was_made_with() {
+    let role = "pggraft_clone_cli_item6_owner";
+    cluster().create_role(role, "Item6-Owner-Pass", false).unwrap();
+    let db = db_with(
+        "clone_cli_item6",
+        &format!(
+            "{APP} ALTER TABLE app.users OWNER TO {role}; GRANT SELECT ON app.logs TO PUBLIC;
+             COMMENT ON TABLE app.audit IS 'who did what';"
+        ),
+    );
+    let url = db.url();
+    let copy = ["-n", "app=app_copy", "-T", "orders", "--no-owner", "--no-acl", "--no-comments"];
+    let conn = ["--source", &url, "--target", &url];
+    clone_ok(&[&conn[..], &copy[..]].concat());
+    assert_eq!(relations(&db, "app_copy"), ["audit", "logs", "users"]);
+
+    // verify: clean with the clone's flags, and each omission counts without its flag.
+    pggraft(&[&["verify"], &conn[..], &copy[..]].concat()).code(0);
+    // The clone's flags less one (and its value, for -T).
+    let without = |flag: &str| -> Vec<&str> {
+        let at = copy.iter().position(|a| *a == flag).unwrap();
+        let n = if flag == "-T" { 2 } else { 1 };
+        copy.iter()
+            .enumerate()
+            .filter(|(i, _)| !(at..at + n).contains(i))
+            .map(|(_, a)| *a)
+            .collect()
+    };
+    for dropped in ["--no-owner", "--no-acl", "--no-comments", "-T"] {
+        let run = pggraft(&[&["verify"], &conn[..], &without(dropped)[..]].concat());
+        assert_eq!(run.exit_code(), Some(1), "without {dropped} the copy differs\n{run}");
+    }
+
+    // sync-schema: nothing to do, rather than adding orders, its view, owners, grants, comments.
+    let run = pggraft(&[&["sync-schema"], &conn[..], &copy[..]].concat()).code(0);
+    assert_eq!(run.stdout(), "", "{run}");
+    assert!(run.stderr().contains("up to date"), "{run}");
+    let sql = ok(&[&["sync-schema"], &conn[..], &without("-T")[..]].concat());
+    assert!(sql.contains("CREATE TABLE app_copy.orders"), "{sql}");
+}

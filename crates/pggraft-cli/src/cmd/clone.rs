@@ -16,7 +16,7 @@ use pggraft::rename::SchemaArg;
 use pggraft::sql::QualifiedName;
 use pggraft::verify::{self, VerifyOptions, VerifyReport};
 
-use crate::flags::{ConnArgs, FilterArgs, NamingArgs, reword};
+use crate::flags::{ConnArgs, FilterArgs, NamingArgs, OmitArgs, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -67,15 +67,8 @@ pub struct CloneArgs {
     /// With --drop-if-exists: also drop objects in other schemas that depend on the replaced ones.
     #[arg(long, requires = "drop_if_exists")]
     pub drop_cascade: bool,
-    /// Do not set owners (objects belong to the connecting role).
-    #[arg(long)]
-    pub no_owner: bool,
-    /// Do not copy privileges (GRANT/REVOKE).
-    #[arg(long)]
-    pub no_acl: bool,
-    /// Do not copy comments.
-    #[arg(long)]
-    pub no_comments: bool,
+    #[command(flatten)]
+    pub omit: OmitArgs,
     /// Do not verify the copy afterwards.
     #[arg(long)]
     pub no_verify: bool,
@@ -132,9 +125,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     };
     opts.drop_if_exists = a.drop_if_exists;
     opts.drop_cascade = a.drop_cascade;
-    opts.owners = !a.no_owner;
-    opts.privileges = !a.no_acl;
-    opts.comments = !a.no_comments;
+    (opts.owners, opts.privileges, opts.comments) = a.omit.kept();
     Ok(opts)
 }
 

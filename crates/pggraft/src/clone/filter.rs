@@ -5,11 +5,12 @@
 //! source's, which the patterns are written in), so a copy made with `-T x`
 //! is compared exactly as it was made.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::catalog::Catalog;
 use crate::catalog::model::key;
 use crate::error::{Error, Result};
+use crate::rename::NameMap;
 use crate::select::{TableFilter, TablePattern};
 use crate::sql::QualifiedName;
 
@@ -65,6 +66,36 @@ pub(crate) fn exclude_relations(cat: &mut Catalog, tables: &TableFilter) -> Resu
         return Err(Error::input(format!("-t {}: nothing would be copied: {why}", p.as_text())));
     }
     Ok(warnings)
+}
+
+/// The target names of the relations of `source` under `map`, each with
+/// its source name: read before anything is left out, so the copy's
+/// relations can be matched against patterns written in source names.
+pub(crate) fn source_names(
+    source: &Catalog,
+    map: &NameMap,
+) -> HashMap<QualifiedName, QualifiedName> {
+    relations(source).map(|q| (map.qualified(q), q.clone())).collect()
+}
+
+/// [`exclude_relations_by`] on a copy (a catalog in target names): its
+/// relations are matched by the source names in `names`, or for those only
+/// the copy has, by their schema mapped back through `schema_map`.
+pub(crate) fn exclude_from_copy(
+    copy: &mut Catalog,
+    tables: &TableFilter,
+    names: &HashMap<QualifiedName, QualifiedName>,
+    schema_map: &BTreeMap<String, String>,
+) {
+    let reverse: BTreeMap<&String, &String> = schema_map.iter().map(|(s, t)| (t, s)).collect();
+    let source_name = |q: &QualifiedName| match names.get(q) {
+        Some(s) => s.clone(),
+        None => QualifiedName::new(
+            reverse.get(&q.schema).map_or(q.schema.clone(), |s| (*s).clone()),
+            q.name.clone(),
+        ),
+    };
+    exclude_relations_by(copy, tables, &source_name);
 }
 
 fn relations(cat: &Catalog) -> impl Iterator<Item = &QualifiedName> {

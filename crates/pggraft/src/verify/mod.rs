@@ -48,7 +48,7 @@ use crate::clone::sessions::Room;
 use crate::conn::ConnSpec;
 use crate::error::{Error, PgResultExt, Result};
 use crate::rename::Naming;
-use crate::select::{TableFilter, TablePattern};
+use crate::select::{Pattern, TableFilter, TablePattern};
 use crate::sql::QualifiedName;
 
 pub use self::report::{
@@ -127,6 +127,8 @@ pub struct VerifyOptions {
     /// instead of resolving `naming.schemas` and `naming.template`;
     /// `naming.lower_case` still applies to the names inside.
     pub schema_map: Option<BTreeMap<String, String>>,
+    /// Source schemas left out (`-N`), when `schema_map` is not given.
+    pub exclude_schemas: Vec<Pattern>,
     /// Tables to compare (`include`; empty means all) and to leave out
     /// (`exclude`), matched against source names, as given to `clone`:
     /// left-out tables, and everything that depends on them (views,
@@ -158,6 +160,7 @@ impl VerifyOptions {
             target,
             naming: Naming::default(),
             schema_map: None,
+            exclude_schemas: vec![],
             tables: TableFilter::default(),
             exclude_table_data: vec![],
             level: Level::default(),
@@ -189,9 +192,7 @@ pub async fn verify_with_progress(
     let src_c = session::coordinator(&src_snap);
     let tgt_c = session::coordinator(&tgt_snap);
 
-    let models =
-        Box::pin(read_models(&opts.naming, opts.schema_map.as_ref(), &opts.tables, src_c, tgt_c))
-            .await?;
+    let models = Box::pin(read_models(opts, src_c, tgt_c)).await?;
     let selected = |q: &QualifiedName| opts.tables.admits(q);
     let with_rows = |q: &QualifiedName| {
         selected(q) && !opts.exclude_table_data.iter().any(|p| p.matches(&q.schema, &q.name))

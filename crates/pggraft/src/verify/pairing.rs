@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Client;
 
 use super::TableStatus;
+use super::VerifyOptions;
 use crate::catalog::{Catalog, Table, View, introspect};
-use crate::clone::filter::{exclude_relations, exclude_relations_by};
+use crate::clone::filter::{exclude_from_copy, exclude_relations, source_names};
 use crate::error::{Error, PgResultExt, Result};
-use crate::rename::{Naming, register_names, rename_catalog};
-use crate::select::{Pattern, SchemaFilter, TableFilter};
+use crate::rename::{register_names, rename_catalog};
+use crate::select::{Pattern, SchemaFilter};
 use crate::sql::QualifiedName;
 
 pub(crate) use super::checksum::TableSql;
@@ -45,17 +46,17 @@ impl Models {
 
 /// Reads both models: the source's schemas named by `schema_map` (exact
 /// source → target names) or else chosen by `naming`, and the target
-/// schemas they map to that exist. The relations `tables` leaves out, and
+/// schemas they map to that exist. The relations `opts.tables` leaves out, and
 /// what depends on them, are removed from both sides as `clone` removes
 /// them from what it copies ([`exclude_relations`]), the target's names
 /// mapped back to the source's.
 pub(crate) async fn read_models(
-    naming: &Naming,
-    schema_map: Option<&BTreeMap<String, String>>,
-    tables: &TableFilter,
+    opts: &VerifyOptions,
     src_c: &Client,
     tgt_c: &Client,
 ) -> Result<Models> {
+    let (naming, tables) = (&opts.naming, &opts.tables);
+    let schema_map = opts.schema_map.as_ref();
     let filter = match schema_map {
         Some(m) if m.is_empty() => {
             return Err(Error::input(
@@ -63,7 +64,7 @@ pub(crate) async fn read_models(
             ));
         }
         Some(m) => SchemaFilter::only(m.keys().cloned()),
-        None => SchemaFilter { include: naming.patterns(), exclude: vec![] },
+        None => SchemaFilter { include: naming.patterns(), exclude: opts.exclude_schemas.clone() },
     };
     let mut source = introspect(src_c, &filter).await?;
     let found: Vec<String> = source.schemas.iter().map(|s| s.name.clone()).collect();
@@ -74,13 +75,7 @@ pub(crate) async fn read_models(
     let mut map = naming.name_map(schema_map.clone());
     register_names(&source, &mut map)?;
     // Target relation name → source name, before anything is left out.
-    let back: HashMap<QualifiedName, QualifiedName> = source
-        .tables
-        .iter()
-        .map(|t| &t.name)
-        .chain(source.views.iter().map(|v| &v.name))
-        .map(|q| (map.qualified(q), q.clone()))
-        .collect();
+    let back = source_names(&source, &map);
     // The clone reported what it left out; a comparison need not again.
     let _ = exclude_relations(&mut source, tables)?;
     let (renamed, warnings) = rename_catalog(&source, &map, &map);
@@ -104,15 +99,7 @@ pub(crate) async fn read_models(
         SchemaFilter::only(existing)
     };
     let mut target = introspect(tgt_c, &tgt_filter).await?;
-    let reverse: BTreeMap<&String, &String> = schema_map.iter().map(|(s, t)| (t, s)).collect();
-    let source_name = |q: &QualifiedName| match back.get(q) {
-        Some(s) => s.clone(),
-        None => QualifiedName::new(
-            reverse.get(&q.schema).map_or(q.schema.clone(), |s| (*s).clone()),
-            q.name.clone(),
-        ),
-    };
-    exclude_relations_by(&mut target, tables, &source_name);
+    exclude_from_copy(&mut target, tables, &back, &schema_map);
     let source_of = renamed
         .tables
         .iter()
