@@ -60,6 +60,9 @@ pub enum Error {
          server, or unset it to start a private cluster"
     )]
     TestUrl { reason: String },
+
+    #[error("cannot {what}: the server was not started by pg-sandbox (PGGRAFT_TEST_URL)")]
+    NotOurs { what: &'static str },
 }
 
 impl Error {

@@ -185,6 +185,23 @@ impl Cluster {
         self.server.as_ref().map(Server::data_dir)
     }
 
+    /// Stops a private cluster's server (fast shutdown, as an administrator or a failover
+    /// would: every session is ended) until [`Cluster::start_server`]; for tests of what
+    /// happens to clients when the server goes away. A `PGGRAFT_TEST_URL` server is not ours
+    /// to stop: that is an error.
+    pub fn stop_server(&self) -> Result<(), Error> {
+        self.own_server("stop the server")?.stop_now()
+    }
+
+    /// Starts a server stopped by [`Cluster::stop_server`] again, on the same port.
+    pub fn start_server(&self) -> Result<(), Error> {
+        self.own_server("start the server")?.start_again()
+    }
+
+    fn own_server(&self, what: &'static str) -> Result<&Server, Error> {
+        self.server.as_ref().ok_or(Error::NotOurs { what })
+    }
+
     /// `postgresql://postgres@127.0.0.1:PORT/DBNAME`, with `dbname` percent-encoded.
     pub fn url(&self, dbname: &str) -> String {
         self.conn.url(dbname)

@@ -196,6 +196,37 @@ impl Server {
         }
     }
 
+    /// Stops the server as an administrator would (`pg_ctl stop -m fast`: sessions are ended),
+    /// keeping its files, for [`Server::start_again`].
+    pub fn stop_now(&self) -> Result<(), Error> {
+        let args = [
+            OsStr::new("stop"),
+            OsStr::new("-D"),
+            self.data.as_os_str(),
+            OsStr::new("-m"),
+            OsStr::new("fast"),
+            OsStr::new("-w"),
+            OsStr::new("-t"),
+            OsStr::new("30"),
+        ];
+        run(&mut self.command(&self.pg_ctl, &args), None, "pg_ctl stop").map(drop)
+    }
+
+    /// Starts a server stopped by [`Server::stop_now`] again, on the same port.
+    pub fn start_again(&self) -> Result<(), Error> {
+        let args = [
+            OsStr::new("start"),
+            OsStr::new("-D"),
+            self.data.as_os_str(),
+            OsStr::new("-l"),
+            self.log.as_os_str(),
+            OsStr::new("-w"),
+            OsStr::new("-t"),
+            OsStr::new("60"),
+        ];
+        run(&mut self.command(&self.pg_ctl, &args), None, "pg_ctl start").map(drop)
+    }
+
     fn stop(&mut self) {
         for mode in ["fast", "immediate"] {
             let args = [

@@ -208,6 +208,28 @@ impl FilterArgs {
     }
 }
 
+/// `--no-owner`, `--no-acl`, `--no-comments`: what a clone leaves out, and
+/// so what verify and sync-schema must not count or add back.
+#[derive(Args)]
+pub struct OmitArgs {
+    /// Do not set owners (objects belong to the connecting role).
+    #[arg(long)]
+    pub no_owner: bool,
+    /// Do not copy privileges (GRANT/REVOKE).
+    #[arg(long)]
+    pub no_acl: bool,
+    /// Do not copy comments.
+    #[arg(long)]
+    pub no_comments: bool,
+}
+
+impl OmitArgs {
+    /// `(owners, privileges, comments)`: whether each is copied (compared).
+    pub fn kept(&self) -> (bool, bool, bool) {
+        (!self.no_owner, !self.no_acl, !self.no_comments)
+    }
+}
+
 /// `--online`: statements safe to run on a busy database.
 #[derive(Args)]
 pub struct OnlineArg {

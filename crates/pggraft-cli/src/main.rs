@@ -41,6 +41,8 @@ enum Command {
     SyncSchema(cmd::sync_schema::SyncSchemaArgs),
     /// Bring an earlier copy's data up to date: reload, or copy only what changed.
     Refresh(cmd::refresh::RefreshArgs),
+    /// Remove temporary schemas that interrupted clones left in a database.
+    Cleanup(cmd::cleanup::CleanupArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -69,7 +71,8 @@ pub enum Outcome {
     Ok,
     /// Exit 1: differences were found (verify, diff --check, migrate status).
     Differences,
-    /// Exit 3: a plan with hazards that were not allowed (printed, not run).
+    /// Exit 3: a plan with hazards that were not allowed (printed, not
+    /// run); errors of kind `Refused` exit 3 as well.
     Refused,
 }
 
@@ -86,6 +89,12 @@ fn exit(result: anyhow::Result<Outcome>) -> ExitCode {
         Ok(Outcome::Refused) => ExitCode::from(3),
         // `pggraft diff | head` closing the pipe early is not an error.
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // Refused to lose what the user did not allow to lose: as a
+        // plan with hazards, nothing was changed.
+        Err(e) if output::error_kind(&e) == Some(pggraft::ErrorKind::Refused) => {
+            eprintln!("error: {}", output::error_line(&e));
+            ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("error: {}", output::error_line(&e));
             ExitCode::from(FAILURE)
@@ -146,6 +155,7 @@ fn main() -> ExitCode {
             Command::Migrate(a) => cmd::migrate::run(a).await,
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
             Command::Refresh(a) => cmd::refresh::run(a).await,
+            Command::Cleanup(a) => cmd::cleanup::run(a).await,
             Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
                 unreachable!("handled before")
             }

@@ -16,6 +16,11 @@ pub fn error_line(e: &anyhow::Error) -> String {
     line
 }
 
+/// The kind of the library error in `e`'s chain, if there is one.
+pub fn error_kind(e: &anyhow::Error) -> Option<pggraft::ErrorKind> {
+    e.chain().find_map(|c| c.downcast_ref::<pggraft::Error>()).map(pggraft::Error::kind)
+}
+
 /// `pggraft diff | head` closing the pipe early is not an error.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {

@@ -7,7 +7,9 @@ mod util;
 
 use pg_sandbox::TestDb;
 
-use util::{Run, cluster, db_with, ok, pggraft, url_as};
+use std::time::Duration;
+
+use util::{LockHolder, Run, cluster, db_with, ok, pggraft, spawn, url_as, wait_for};
 
 /// A schema with the usual moving parts: a serial key, an identity column, a foreign key, a
 /// check, an index, a view, and two side tables for the filter tests.
@@ -485,4 +487,353 @@ fn same_schema_in_same_database_suggests_a_rename() {
     let err = refused(&db, &["--source", &url, "--target", &url, "-n", "app"]);
     assert!(err.contains("\"app\""), "error does not name the schema: {err}");
     assert!(err.contains("rename") && err.contains("-n app="), "error does not suggest: {err}");
+}
+
+// Issue #18, item 5: a clone that leaves tables out is verified as it was made, and a `-t` that
+// would copy nothing is refused before anything is written.
+
+#[test]
+fn clone_excluding_a_table_verifies_clean_without_the_view_over_it() {
+    let src = db_with("clone_cli_xT_src", APP);
+    let dst = db_with("clone_cli_xT_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    // app.big_orders reads app.orders: it is left out with it (a warning), not reported missing.
+    let run = pggraft(&["clone", "--source", &s, "--target", &t, "-n", "app", "-T", "orders"]);
+    let run = run.code(0);
+    assert!(run.stderr().contains("big_orders"), "no warning about the view\n{run}");
+    assert_eq!(relations(&dst, "app"), ["audit", "logs", "users"]);
+    // A later verify given the same filter agrees with the clone's own.
+    pggraft(&["verify", "--source", &s, "--target", &t, "-n", "app", "-T", "orders"]).code(0);
+}
+
+#[test]
+fn clone_of_one_table_verifies_clean_without_views_over_the_others() {
+    let src = db_with("clone_cli_xt_src", APP);
+    let dst = db_with("clone_cli_xt_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    clone_ok(&["--source", &s, "--target", &t, "-n", "app", "-t", "users"]);
+    assert_eq!(relations(&dst, "app"), ["users"]);
+    assert_eq!(table_hash(&src, "app.users"), table_hash(&dst, "app.users"));
+    pggraft(&["verify", "--source", &s, "--target", &t, "-n", "app", "-t", "users"]).code(0);
+}
+
+#[test]
+fn clone_of_a_partition_without_its_table_is_refused_before_anything_is_written() {
+    let src = db_with(
+        "clone_cli_xp_src",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.events (id int, at date NOT NULL) PARTITION BY RANGE (at);
+         CREATE TABLE app.p1 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE app.p2 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         INSERT INTO app.events VALUES (1, '2024-05-01'), (2, '2025-05-01');",
+    );
+    let dst = db_with("clone_cli_xp_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app", "-t", "p1"]);
+    assert!(err.contains("-t p1") && err.contains("-t app.events"), "no hint: {err}");
+    // With its table, the partition tree comes across and verifies clean.
+    clone_ok(&["--source", &s, "--target", &t, "-n", "app", "-t", "events"]);
+    assert_eq!(relations(&dst, "app"), ["events", "p1", "p2"]);
+    assert_eq!(count(&dst, "app.events"), "2");
+}
+
+#[test]
+fn clone_of_an_unknown_table_is_refused_before_anything_is_written() {
+    let src = db_with("clone_cli_xn_src", APP);
+    let dst = db_with("clone_cli_xn_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app", "-t", "nosuchtable"]);
+    assert!(err.contains("nosuchtable"), "error does not name the pattern: {err}");
+    // verify refuses it the same way.
+    let err =
+        pggraft(&["verify", "--source", &s, "--target", &t, "-n", "app", "-t", "nosuchtable"])
+            .error_line();
+    assert!(err.contains("nosuchtable"), "{err}");
+}
+
+// Issue #18, item 1.
+
+#[test]
+fn drop_if_exists_with_dependents_elsewhere_is_refused_and_dry_run_shows_the_drop() {
+    let src = db_with("clone_cli_dropdep_src", APP);
+    let dst = db_with(
+        "clone_cli_dropdep_dst",
+        &format!(
+            "{KEEP} CREATE SCHEMA app; CREATE TABLE app.users (id int PRIMARY KEY);
+             CREATE VIEW public.user_ids AS SELECT id FROM app.users;"
+        ),
+    );
+    let (s, t) = (src.url(), dst.url());
+    let args = ["--source", &s, "--target", &t, "-n", "app", "--drop-if-exists"];
+    let plan = clone_ok(&[&args[..], &["--dry-run", "--drop-cascade"]].concat());
+    assert!(plan.contains("DROP SCHEMA IF EXISTS app CASCADE"), "no drop in the plan:\n{plan}");
+    assert!(plan.contains("RENAME TO app;"), "no rename in the plan:\n{plan}");
+
+    let before = Untouched::record(&dst);
+    let run = pggraft(&[&["clone"], &args[..]].concat()).code(3);
+    before.check("refused --drop-if-exists");
+    assert!(run.stderr().contains("view public.user_ids"), "{run}");
+    assert!(run.stderr().contains("--drop-cascade"), "{run}");
+
+    clone_ok(&[&args[..], &["--drop-cascade"]].concat());
+    assert_eq!(relations(&dst, "public"), ["keep"]);
+    assert_eq!(count(&dst, "app.users"), "200");
+}
+
+// Issue #18, item 2: interrupted clones leave nothing behind, or leave what the next clone (or
+// `pggraft cleanup`) finds and removes.
+
+/// A copied table with a foreign key to a table outside the copied schema: holding a lock on
+/// that table in the target stops a clone in its data phase (the foreign key waits), with its
+/// build schema in place.
+const REF: &str = "CREATE TABLE public.ref (id int PRIMARY KEY);
+    INSERT INTO public.ref SELECT generate_series(1, 10);";
+const REF_APP: &str = "CREATE SCHEMA app;
+    CREATE TABLE app.x (id int PRIMARY KEY, ref int REFERENCES public.ref);
+    INSERT INTO app.x SELECT g, 1 + g % 10 FROM generate_series(1, 100) g;";
+
+/// Waits until a session of a clone waits for a lock in `db`.
+fn wait_until_blocked(db: &TestDb<'_>) {
+    let sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+               AND starts_with(application_name, 'pggraft-clone-')";
+    wait_for("the clone to wait for the lock", Duration::from_secs(60), || {
+        db.query(sql).unwrap()[0][0] != "0"
+    });
+}
+
+/// Sessions of clones still connected to the cluster.
+fn clone_sessions(db: &TestDb<'_>) -> String {
+    let sql = "SELECT count(*) FROM pg_stat_activity \
+               WHERE starts_with(application_name, 'pggraft-clone-')";
+    db.query(sql).unwrap()[0][0].clone()
+}
+
+#[test]
+fn sigterm_stops_a_clone_like_ctrl_c_and_leaves_nothing_behind() {
+    let src = db_with("clone_cli_term_src", &format!("{REF} {REF_APP}"));
+    let dst = db_with("clone_cli_term_dst", &format!("{REF} {KEEP}"));
+    let before = Untouched::record(&dst);
+    let lock = LockHolder::lock(&dst, "public.ref");
+    let (s, t) = (src.url(), dst.url());
+    let clone = spawn(&["clone", "--source", &s, "--target", &t, "-n", "app"]);
+    wait_until_blocked(&dst);
+    assert_eq!(build_schemas(&dst).len(), 1, "the clone is not in its data phase");
+    clone.signal("TERM");
+    let run = clone.finish_within(Duration::from_secs(30));
+    let line = run.error_line();
+    assert!(line.contains("interrupted"), "{run}");
+    lock.release();
+    before.check("clone stopped by SIGTERM");
+    assert!(relations(&dst, "app").is_empty());
+}
+
+#[test]
+fn a_killed_same_database_clone_leaves_a_schema_that_the_next_clone_removes() {
+    let db = db_with("clone_cli_kill", &format!("{REF} {REF_APP}"));
+    let url = db.url();
+    let lock = LockHolder::lock(&db, "public.ref");
+    let args = ["clone", "--source", &url, "--target", &url, "-n", "app=app_copy"];
+    let clone = spawn(&args);
+    wait_until_blocked(&db);
+    clone.signal("KILL");
+    clone.finish_within(Duration::from_secs(30));
+    // Nothing could clean up: the build schema stays, in the source database (it is the target).
+    let left = build_schemas(&db);
+    assert_eq!(left.len(), 1);
+    // The server notices that the killed client is gone, even while its session waits.
+    wait_for("the killed clone's sessions to end", Duration::from_secs(30), || {
+        clone_sessions(&db) == "0"
+    });
+    let plan = ok(&["cleanup", "--target", &url, "--dry-run"]);
+    assert!(plan.contains(&format!("would remove {}", left[0])), "{plan}");
+    assert_eq!(build_schemas(&db), left, "--dry-run removed it");
+    lock.release();
+    // It is no user schema: inspect does not show it.
+    let sql = ok(&["inspect", &url]);
+    assert!(!sql.contains("pggraft_tmp"), "inspect lists the build schema:\n{sql}");
+
+    let run = pggraft(&args).code(0);
+    assert!(run.stderr().contains(&format!("removed {}", left[0])), "{run}");
+    assert!(build_schemas(&db).is_empty());
+    assert_eq!(count(&db, "app_copy.x"), "100");
+}
+
+#[test]
+fn cleanup_removes_the_temporary_schemas_of_dead_runs_only() {
+    let db = db_with(
+        "clone_cli_cleanup",
+        "CREATE SCHEMA pggraft_tmp_1_2_0; CREATE TABLE pggraft_tmp_1_2_0.t (x int);
+         CREATE SCHEMA pggraft_tmp_3_4_0;",
+    );
+    // A run in progress: one of its sessions is connected.
+    let _alive = LockHolder::start(&db, "SELECT 1", &[("PGAPPNAME", "pggraft-clone-3_4")]);
+    wait_for("the live run's session", Duration::from_secs(20), || clone_sessions(&db) == "1");
+    let url = db.url();
+    let out = ok(&["cleanup", "--target", &url]);
+    assert!(out.contains("removed pggraft_tmp_1_2_0"), "{out}");
+    assert!(out.contains("left pggraft_tmp_3_4_0 alone"), "{out}");
+    assert_eq!(build_schemas(&db), ["pggraft_tmp_3_4_0"]);
+    let out = ok(&["cleanup", "--target", &url]);
+    assert!(out.contains("nothing to remove"), "{out}");
+}
+
+// Issue #18, item 9: bad input refused before anything is written, and messages that say what
+// is wrong.
+
+#[test]
+fn one_schema_given_two_targets_is_refused() {
+    let src = db_with("clone_cli_two_src", APP);
+    let dst = db_with("clone_cli_two_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app=a1", "-n", "app=a2"]);
+    assert!(err.contains("app=a1") && err.contains("app=a2"), "{err}");
+}
+
+#[test]
+fn a_reserved_target_schema_name_is_refused_before_anything_is_copied() {
+    let src = db_with("clone_cli_pg_src", APP);
+    let dst = db_with("clone_cli_pg_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t, "-n", "app=pg_app"]);
+    assert!(err.contains("\"pg_app\"") && err.contains("reserved"), "{err}");
+}
+
+#[test]
+fn a_schema_template_that_names_no_schema_is_refused_and_a_partial_one_is_explained() {
+    let src = db_with("clone_cli_tplmix_src", &format!("{APP} CREATE SCHEMA extra;"));
+    let dst = db_with("clone_cli_tplmix_dst", KEEP);
+    let (s, t) = (src.url(), dst.url());
+    let tpl = ["--schema-template", "copy_{schema}"];
+    let err = refused(&dst, &[&["--source", &s, "--target", &t, "-n", "app=b"], &tpl[..]].concat());
+    assert!(err.contains("--schema-template") && err.contains("app=b"), "{err}");
+    // With a schema the template does name, the clone runs and says what the template skipped.
+    let args = [&["clone", "--source", &s, "--target", &t, "-n", "app=b", "-n", "extra"], &tpl[..]];
+    let run = pggraft(&args.concat()).code(0);
+    assert!(run.stderr().contains("-n app=b names its target"), "{run}");
+    assert_eq!(relations(&dst, "b"), ["audit", "big_orders", "logs", "orders", "users"]);
+    assert_eq!(build_schemas(&dst), Vec::<String>::new());
+    let copy = dst.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'copy_extra'");
+    assert_eq!(copy.unwrap()[0][0], "1");
+}
+
+#[test]
+fn a_source_that_is_not_postgresql_is_named_as_such() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let dst = db_with("clone_cli_http_dst", KEEP);
+    let (s, t) = (format!("postgres://postgres@127.0.0.1:{port}/app"), dst.url());
+    let err = refused(&dst, &["--source", &s, "--target", &t]);
+    assert!(err.contains("not in the PostgreSQL protocol"), "{err}");
+    assert!(err.contains("source"), "error does not say which side: {err}");
+    assert!(!err.contains("bytes remaining"), "{err}");
+}
+
+#[test]
+fn too_many_jobs_are_lowered_to_what_the_servers_allow() {
+    let src = db_with("clone_cli_jobs300_src", APP);
+    let dst = db_with("clone_cli_jobs300_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    let run = pggraft(&["clone", "--source", &s, "--target", &t, "-n", "app", "--jobs", "300"]);
+    let run = run.code(0);
+    assert!(run.stderr().contains("--jobs 300") && run.stderr().contains("lowered"), "{run}");
+    assert_eq!(table_hash(&src, "app.orders"), table_hash(&dst, "app.orders"));
+}
+
+// Issue #18, item 7.
+
+#[test]
+fn ctrl_c_during_the_verification_stops_it_and_keeps_the_copy() {
+    let src = db_with(
+        "clone_cli_intv_src",
+        &format!(
+            "{REF} {REF_APP} CREATE TABLE app.audit (id int);
+             CREATE VIEW app.audit_v AS SELECT * FROM app.audit;"
+        ),
+    );
+    let dst = db_with("clone_cli_intv_dst", REF);
+    let (s, t) = (src.url(), dst.url());
+    // Hold the clone in its data phase (see REF), then queue a user's lock on a source table the
+    // clone does not copy rows of: granted once the clone's snapshot ends, it holds up the
+    // verification (reading the definition of the view over that table), not the clone.
+    let target_lock = LockHolder::lock(&dst, "public.ref");
+    let args = ["clone", "--source", &s, "--target", &t, "-n", "app"];
+    let clone = spawn(&[&args[..], &["--exclude-table-data", "app.audit"]].concat());
+    wait_until_blocked(&dst);
+    let source_lock = LockHolder::start(
+        &src,
+        "LOCK TABLE app.audit IN ACCESS EXCLUSIVE MODE",
+        &[("PGAPPNAME", "pggraft-test-lock-holder")],
+    );
+    let waiting = |app: &str| {
+        let sql = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND application_name = '{app}' AND datname = current_database()"
+        );
+        src.query(&sql).unwrap()[0][0] != "0"
+    };
+    wait_for("the user's lock to queue", Duration::from_secs(30), || {
+        waiting("pggraft-test-lock-holder")
+    });
+    target_lock.release();
+    wait_for("the verification to wait", Duration::from_secs(60), || waiting("pggraft"));
+    clone.signal("INT");
+    let run = clone.finish_within(Duration::from_secs(10));
+    let line = run.error_line();
+    assert!(line.contains("interrupted") && line.contains("the copy is complete"), "{run}");
+    source_lock.release();
+    assert_eq!(table_hash(&src, "app.x"), table_hash(&dst, "app.x"));
+    assert!(build_schemas(&dst).is_empty());
+}
+
+// Issue #18, item 6: every command that describes a copy takes the flags it was made with.
+
+#[test]
+fn verify_and_sync_schema_take_the_flags_the_copy_was_made_with() {
+    let role = "pggraft_clone_cli_item6_owner";
+    cluster().create_role(role, "Item6-Owner-Pass", false).unwrap();
+    let db = db_with(
+        "clone_cli_item6",
+        &format!(
+            "{APP} ALTER TABLE app.users OWNER TO {role}; GRANT SELECT ON app.logs TO PUBLIC;
+             COMMENT ON TABLE app.audit IS 'who did what';"
+        ),
+    );
+    let url = db.url();
+    let copy = ["-n", "app=app_copy", "-T", "orders", "--no-owner", "--no-acl", "--no-comments"];
+    let conn = ["--source", &url, "--target", &url];
+    clone_ok(&[&conn[..], &copy[..]].concat());
+    assert_eq!(relations(&db, "app_copy"), ["audit", "logs", "users"]);
+
+    // verify: clean with the clone's flags, and each omission counts without its flag.
+    pggraft(&[&["verify"], &conn[..], &copy[..]].concat()).code(0);
+    // The clone's flags less one (and its value, for -T).
+    let without = |flag: &str| -> Vec<&str> {
+        let at = copy.iter().position(|a| *a == flag).unwrap();
+        let n = if flag == "-T" { 2 } else { 1 };
+        copy.iter()
+            .enumerate()
+            .filter(|(i, _)| !(at..at + n).contains(i))
+            .map(|(_, a)| *a)
+            .collect()
+    };
+    for dropped in ["--no-owner", "--no-acl", "--no-comments", "-T"] {
+        let run = pggraft(&[&["verify"], &conn[..], &without(dropped)[..]].concat());
+        assert_eq!(run.exit_code(), Some(1), "without {dropped} the copy differs\n{run}");
+    }
+
+    // sync-schema: nothing to do, rather than adding orders, its view, owners, grants, comments.
+    let run = pggraft(&[&["sync-schema"], &conn[..], &copy[..]].concat()).code(0);
+    assert_eq!(run.stdout(), "", "{run}");
+    assert!(run.stderr().contains("up to date"), "{run}");
+    let sql = ok(&[&["sync-schema"], &conn[..], &without("-T")[..]].concat());
+    assert!(sql.contains("CREATE TABLE app_copy.orders"), "{sql}");
 }

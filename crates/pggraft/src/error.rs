@@ -24,6 +24,9 @@ pub enum ErrorKind {
     Unsupported,
     /// The user asked to stop.
     Interrupted,
+    /// Going on would lose something the user did not allow to lose
+    /// (objects outside the schemas being replaced); nothing was changed.
+    Refused,
     /// A bug in pggraft.
     Internal,
     /// Local I/O.
@@ -62,6 +65,22 @@ pub enum Error {
     /// for, and no conversion is known: the user must say how.
     #[error("{}", conversions_needed(columns))]
     ConversionNeeded { columns: Vec<NeededConversion> },
+    #[error(
+        "replacing target schema(s) {} would also drop {} object(s) outside them that depend on \
+         them: {}; change or drop those first, or pass --drop-cascade to drop them too",
+        quoted_list(schemas),
+        objects.len(),
+        objects.join(", ")
+    )]
+    DependentObjects { schemas: Vec<String>, objects: Vec<String> },
+    /// A failed or interrupted run that could not drop what it built.
+    #[error(
+        "{error}; the temporary schema(s) {} could not be removed from the target ({reason}): \
+         remove them with `pggraft cleanup --target '{target}'` (the next clone to this database \
+         removes them too)",
+        quoted_list(schemas)
+    )]
+    LeftBehind { error: Box<Error>, schemas: Vec<String>, target: String, reason: String },
     #[error("unsupported: {0}")]
     Unsupported(String),
     #[error("interrupted; {0}")]
@@ -132,8 +151,10 @@ impl Error {
             | Error::MissingRoles { .. }
             | Error::ConversionNeeded { .. } => ErrorKind::Input,
             Error::Connect { .. } => ErrorKind::Connection,
-            Error::Db { pg: Some(e), .. } if e.is_closed() => ErrorKind::Connection,
+            Error::Db { pg: Some(e), .. } if lost_connection(e) => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,
+            Error::DependentObjects { .. } => ErrorKind::Refused,
+            Error::LeftBehind { error, .. } => error.kind(),
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Interrupted(_) => ErrorKind::Interrupted,
             Error::Internal(_) => ErrorKind::Internal,
@@ -168,6 +189,7 @@ impl Error {
     pub fn sqlstate(&self) -> Option<&tokio_postgres::error::SqlState> {
         match self {
             Error::Db { pg: Some(e), .. } => e.code(),
+            Error::LeftBehind { error, .. } => error.sqlstate(),
             _ => None,
         }
     }
@@ -176,6 +198,7 @@ impl Error {
     pub fn side(&self) -> Option<Side> {
         match self {
             Error::Connect { side, .. } | Error::Db { side, .. } => *side,
+            Error::LeftBehind { error, .. } => error.side(),
             _ => None,
         }
     }
@@ -211,6 +234,30 @@ impl Error {
 
     pub fn io(context: impl fmt::Display, source: std::io::Error) -> Error {
         Error::Io { context: context.to_string(), source }
+    }
+}
+
+/// Whether the session is gone: the socket closed, or the server ended the
+/// session (shutting down, restarting, an administrator terminating it).
+fn lost_connection(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    if e.is_closed() {
+        return true;
+    }
+    match e.as_db_error() {
+        Some(db) => {
+            db.severity() == "FATAL"
+                || db.code().code().starts_with("08")
+                || [
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(db.code())
+        }
+        // An I/O error on the socket (reset, broken pipe) rather than a
+        // message from the server.
+        None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
     }
 }
 

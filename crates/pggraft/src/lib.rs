@@ -7,6 +7,7 @@
 //! a terminal; progress is reported through callbacks and results are values.
 
 pub mod catalog;
+pub mod cleanup;
 pub mod clone;
 pub mod conn;
 pub mod ddl;

@@ -75,6 +75,19 @@ impl TablePattern {
     pub fn matches(&self, schema: &str, name: &str) -> bool {
         self.schema.as_ref().is_none_or(|s| s.matches(schema)) && self.name.matches(name)
     }
+
+    /// Whether either part has wildcards (and so may match several tables).
+    pub fn is_wildcard(&self) -> bool {
+        self.name.is_wildcard() || self.schema.as_ref().is_some_and(Pattern::is_wildcard)
+    }
+
+    /// The pattern as the user wrote it (`NAME` or `SCHEMA.NAME`).
+    pub fn as_text(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{}.{}", s.as_str(), self.name.as_str()),
+            None => self.name.as_str().to_string(),
+        }
+    }
 }
 
 /// Splits `schema.name` where either part may be double-quoted

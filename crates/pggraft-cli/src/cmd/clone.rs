@@ -15,7 +15,7 @@ use pggraft::rename::SchemaArg;
 use pggraft::sql::QualifiedName;
 use pggraft::verify::{self, VerifyOptions, VerifyReport};
 
-use crate::flags::{ConnArgs, FilterArgs, JsonArg, NamingArgs, reword};
+use crate::flags::{ConnArgs, FilterArgs, JsonArg, NamingArgs, OmitArgs, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,15 +65,11 @@ pub struct CloneArgs {
     /// Replace target schemas that already exist.
     #[arg(long)]
     pub drop_if_exists: bool,
-    /// Do not set owners (objects belong to the connecting role).
-    #[arg(long)]
-    pub no_owner: bool,
-    /// Do not copy privileges (GRANT/REVOKE).
-    #[arg(long)]
-    pub no_acl: bool,
-    /// Do not copy comments.
-    #[arg(long)]
-    pub no_comments: bool,
+    /// With --drop-if-exists: also drop objects in other schemas that depend on the replaced ones.
+    #[arg(long, requires = "drop_if_exists")]
+    pub drop_cascade: bool,
+    #[command(flatten)]
+    pub omit: OmitArgs,
     /// Create no extensions on the target (those the copy uses must exist there).
     #[arg(long)]
     pub skip_extensions: bool,
@@ -134,9 +130,8 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
         StrategyArg::InsertSelect => StrategyChoice::InsertSelect,
     };
     opts.drop_if_exists = a.drop_if_exists;
-    opts.owners = !a.no_owner;
-    opts.privileges = !a.no_acl;
-    opts.comments = !a.no_comments;
+    opts.drop_cascade = a.drop_cascade;
+    (opts.owners, opts.privileges, opts.comments) = a.omit.kept();
     opts.skip_extensions = a.skip_extensions;
     opts.any_extension_version = a.any_extension_version;
     Ok(opts)
@@ -185,13 +180,16 @@ pub async fn run_clone(
                 if t.chunks.len() == 1 { "" } else { "s" }
             ));
         }
+        let finish = plan.finish.script();
+        if !finish.is_empty() {
+            text.push_str("\n-- finish: once the data is in\n");
+            text.push_str(&finish);
+        }
         output::write_out(None, &text)?;
         return Ok(Outcome::Ok);
     }
     let progress = TermProgress::new(!json);
-    let cancel: Cancel = Box::pin(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
+    let cancel: Cancel = Box::pin(stop_requested());
     let started = Instant::now();
     let report = clone::run(opts, plan, &progress, Some(cancel)).await;
     progress.finish();
@@ -202,7 +200,17 @@ pub async fn run_clone(
         if !json {
             eprintln!("verifying the copy ({})", v.level.as_str());
         }
-        Some(verify::verify(&v).await.context("verifying the copy")?)
+        // Ctrl-C (or SIGTERM) stops the verification at once; the copy is
+        // complete by now and stays.
+        let checked = tokio::select! {
+            r = verify::verify(&v) => r,
+            () = stop_requested() => Err(pggraft::Error::Interrupted(format!(
+                "the verification was stopped; the copy is complete and stays in place ({}); \
+                 verify it later with `pggraft verify`",
+                report.schemas.values().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+            ))),
+        };
+        Some(checked.context("verifying the copy")?)
     } else {
         None
     };
@@ -218,7 +226,27 @@ pub async fn run_clone(
     })
 }
 
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what `timeout`, systemd and
+/// Kubernetes send): both stop a run the same way.
+pub async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
+    for s in &r.removed {
+        eprintln!("removed {s}: a temporary schema left by an interrupted pggraft run");
+    }
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }

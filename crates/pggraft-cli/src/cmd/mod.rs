@@ -3,6 +3,7 @@
 //! call and the report. Policy (what to verify after a clone, how a
 //! migration's text starts) is the library's.
 
+pub mod cleanup;
 pub mod clone;
 pub mod config;
 pub mod demo;

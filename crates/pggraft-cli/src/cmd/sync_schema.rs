@@ -10,7 +10,9 @@ use clap::Args;
 use pggraft::migrate::{self, SyncOptions};
 
 use crate::Outcome;
-use crate::flags::{ConnArgs, JsonArg, NamingArgs, OnlineArg, reword};
+use pggraft::rename::SchemaArg;
+
+use crate::flags::{ConnArgs, FilterArgs, JsonArg, NamingArgs, OmitArgs, OnlineArg, reword};
 use crate::output;
 
 #[derive(Args)]
@@ -27,13 +29,37 @@ use crate::output;
         "schema_template",
         reword("Copy names from a template, as given to clone, e.g. 'dw__{database}__{schema}'")
     ),
-    mut_arg("identifier_case", reword("Identifier case of the copy, as given to clone"))
+    mut_arg("identifier_case", reword("Identifier case of the copy, as given to clone")),
+    mut_arg("exclude_schemas", |a| a.display_order(2)),
+    mut_arg(
+        "tables",
+        reword("Only tables matching this pattern, as given to clone (source names); repeatable")
+    ),
+    mut_arg(
+        "exclude_tables",
+        reword(
+            "Tables clone left out (source names): neither added to the copy nor dropped from it, \
+             with what depends on them; repeatable"
+        )
+    ),
+    mut_arg(
+        "exclude_table_data",
+        reword("As given to clone (rows are never synced, so only accepted); repeatable")
+    ),
+    mut_arg("filters", reword("Read the filters above from the pgcopydb-style INI file clone used")),
+    mut_arg("no_owner", reword("The copy was made with --no-owner: owners are left as they are")),
+    mut_arg("no_acl", reword("The copy was made with --no-acl: privileges are left as they are")),
+    mut_arg("no_comments", reword("The copy was made with --no-comments: comments are left as they are"))
 )]
 pub struct SyncSchemaArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
     #[command(flatten)]
     pub naming: NamingArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub omit: OmitArgs,
     /// Write the update as a new migration (up and down files) in DIR instead of printing it.
     #[arg(long, value_name = "DIR", conflicts_with = "apply")]
     pub write: Option<PathBuf>,
@@ -47,9 +73,17 @@ pub struct SyncSchemaArgs {
 }
 
 pub async fn run(a: SyncSchemaArgs) -> Result<Outcome> {
-    let naming = a.naming.to_naming()?;
+    let mut naming = a.naming.to_naming()?;
     let (source, target) = a.conn.to_specs()?;
-    let opts = SyncOptions { source, target, naming, online: a.online.online };
+    let filters = a.filters.to_filters()?;
+    let listed = filters.include_schemas.into_iter().map(|p| SchemaArg { source: p, target: None });
+    naming.schemas.extend(listed);
+    let mut opts = SyncOptions::new(source, target, naming);
+    opts.exclude_schemas = filters.exclude_schemas;
+    opts.tables.include = filters.include_tables;
+    opts.tables.exclude = filters.exclude_tables;
+    (opts.owners, opts.privileges, opts.comments) = a.omit.kept();
+    opts.online = a.online.online;
     let plan = migrate::prepare_sync(&opts).await?;
     for w in plan.warnings.iter().chain(&plan.up.warnings) {
         eprintln!("warning: {w}");

@@ -13,7 +13,9 @@ use pggraft::verify::{
     VerifyReport,
 };
 
-use crate::flags::{ConnArgs, IdentifierCase, JsonArg, NamingArgs, TableArgs, reword};
+use pggraft::rename::SchemaArg;
+
+use crate::flags::{ConnArgs, FilterArgs, IdentifierCase, JsonArg, NamingArgs, OmitArgs, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -68,8 +70,20 @@ impl From<LevelArg> for Level {
     ),
     mut_arg(
         "exclude_tables",
-        reword("Leave out tables matching this pattern (source names); repeatable")
-    )
+        reword(
+            "Leave out tables matching this pattern (source names), with what depends on them, \
+             as clone -T did; repeatable"
+        )
+    ),
+    mut_arg("exclude_schemas", |a| a.display_order(2)),
+    mut_arg(
+        "exclude_table_data",
+        reword("Tables the copy holds no rows of (clone --exclude-table-data); repeatable")
+    ),
+    mut_arg("filters", reword("Read the filters above from the pgcopydb-style INI file clone used")),
+    mut_arg("no_owner", reword("The copy was made with --no-owner: owners are not compared")),
+    mut_arg("no_acl", reword("The copy was made with --no-acl: privileges are not compared")),
+    mut_arg("no_comments", reword("The copy was made with --no-comments: comments are not compared"))
 )]
 pub struct VerifyArgs {
     #[command(flatten)]
@@ -77,7 +91,9 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub naming: NamingArgs,
     #[command(flatten)]
-    pub tables: TableArgs,
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub omit: OmitArgs,
     /// How thoroughly to compare; each level includes the ones before it.
     #[arg(long, value_enum, default_value = "checksums")]
     pub level: LevelArg,
@@ -104,9 +120,17 @@ impl VerifyArgs {
         let (source, target) = self.conn.to_specs()?;
         let mut opts = VerifyOptions::new(source, target);
         opts.naming = self.naming.to_naming()?;
-        let tables = self.tables.to_filters();
-        opts.tables.include = tables.include_tables;
-        opts.tables.exclude = tables.exclude_tables;
+        // The copy as clone described it: the same filters, the same
+        // omissions.
+        let filters = self.filters.to_filters()?;
+        let listed =
+            filters.include_schemas.into_iter().map(|p| SchemaArg { source: p, target: None });
+        opts.naming.schemas.extend(listed);
+        opts.exclude_schemas = filters.exclude_schemas;
+        opts.tables.include = filters.include_tables;
+        opts.tables.exclude = filters.exclude_tables;
+        opts.exclude_table_data = filters.exclude_table_data;
+        (opts.compare.owners, opts.compare.privileges, opts.compare.comments) = self.omit.kept();
         opts.level = self.level.into();
         opts.jobs = self.jobs;
         opts.row_limit = self.row_limit;

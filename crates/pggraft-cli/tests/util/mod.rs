@@ -7,7 +7,9 @@
 #![allow(dead_code)]
 
 use std::fmt;
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub mod shape;
 
@@ -55,21 +57,141 @@ pub fn pggraft_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 /// [`pggraft_env`] run in the working directory `dir` (where it looks for `pggraft.toml`);
 /// `None`: the test's own, which has no `pggraft.toml`. `PGGRAFT_CONFIG` is never inherited.
 pub fn pggraft_in(dir: Option<&std::path::Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pggraft"));
+    let mut cmd = command(args);
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
-    let out = cmd
-        .args(args)
+    let out = cmd.envs(env.iter().copied()).output().expect("run the pggraft binary");
+    Run { args: args.iter().map(|a| a.to_string()).collect(), out }
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pggraft"));
+    c.args(args)
         .env_remove("PGGRAFT_CONFIG")
         .env_remove("PGGRAFT_LOG")
         .env_remove("PGGRAFT_SOURCE")
         .env_remove("PGGRAFT_TARGET")
-        .env("PGCONNECT_TIMEOUT", "10")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run the pggraft binary");
-    Run { args: args.iter().map(|a| a.to_string()).collect(), out }
+        .env("PGCONNECT_TIMEOUT", "10");
+    c
+}
+
+/// `pggraft ARGS` started in the background, to be signalled.
+pub struct Running {
+    args: Vec<String>,
+    child: Child,
+}
+
+/// Starts `pggraft ARGS` (as [`pggraft`] runs it) without waiting for it.
+pub fn spawn(args: &[&str]) -> Running {
+    let child = command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the pggraft binary");
+    Running { args: args.iter().map(|a| a.to_string()).collect(), child }
+}
+
+impl Running {
+    /// Sends `signal` (`TERM`, `INT`, `KILL`) to the process.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args([&format!("-{signal}"), &pid]).status();
+        assert!(ok.is_ok_and(|s| s.success()), "kill -{signal} {pid} failed");
+    }
+
+    /// Waits for the process to end, at most `limit`; panics (killing it) if it does not.
+    pub fn finish_within(mut self, limit: Duration) -> Run {
+        let started = Instant::now();
+        while self.child.try_wait().expect("wait for pggraft").is_none() {
+            if started.elapsed() > limit {
+                let _ = self.child.kill();
+                let out = self.child.wait_with_output().expect("collect pggraft output");
+                panic!(
+                    "pggraft {:?} still running after {limit:?}\n{}",
+                    self.args,
+                    Run { args: self.args.clone(), out }
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = self.child.wait_with_output().expect("collect pggraft output");
+        Run { args: self.args, out }
+    }
+}
+
+/// Polls `check` every 100 ms until it holds, at most `limit`; panics naming `what` if not.
+#[track_caller]
+pub fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A `psql` session of the test's own that holds `LOCK TABLE … IN ACCESS EXCLUSIVE MODE`
+/// in a database until [`LockHolder::release`] (or drop), as a user's open transaction would.
+pub struct LockHolder {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl LockHolder {
+    /// Locks `table` (quoted as needed) in `db` and returns once the lock is granted.
+    pub fn lock(db: &TestDb<'_>, table: &str) -> LockHolder {
+        LockHolder::hold(db, &format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"), table)
+    }
+
+    /// Runs `sql` in a transaction left open and returns once it holds an ACCESS EXCLUSIVE
+    /// lock on `table` (`REFRESH MATERIALIZED VIEW`, say, where LOCK TABLE is not allowed).
+    pub fn hold(db: &TestDb<'_>, sql: &str, table: &str) -> LockHolder {
+        let holder = LockHolder::start(db, sql, &[("PGAPPNAME", "pggraft-test-lock-holder")]);
+        let sql = format!(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE a.application_name = 'pggraft-test-lock-holder' AND l.granted \
+             AND l.relation = '{table}'::regclass AND l.mode = 'AccessExclusiveLock' \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        );
+        wait_for("the test's lock", Duration::from_secs(20), || {
+            db.query(&sql).unwrap()[0][0] == "1"
+        });
+        holder
+    }
+
+    /// A session that runs `BEGIN; sql;` and stays in that transaction.
+    pub fn start(db: &TestDb<'_>, sql: &str, env: &[(&str, &str)]) -> LockHolder {
+        let mut child = Command::new(cluster().bin("psql"))
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url()])
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start psql");
+        let mut stdin = child.stdin.take().expect("psql stdin");
+        writeln!(stdin, "BEGIN; {sql};").expect("write to psql");
+        stdin.flush().expect("flush psql");
+        LockHolder { child, stdin: Some(stdin) }
+    }
+
+    /// Ends the transaction and the session.
+    pub fn release(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = writeln!(stdin, "COMMIT;");
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        self.end();
+    }
 }
 
 /// Runs pggraft, asserts exit 0, returns stdout.

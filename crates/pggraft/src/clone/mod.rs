@@ -9,8 +9,9 @@
 
 mod checks;
 mod extensions;
-mod filter;
+pub(crate) mod filter;
 mod prepare;
+pub(crate) mod sessions;
 mod tasks;
 
 use std::collections::BTreeMap;
@@ -58,6 +59,10 @@ pub struct CloneOptions {
     /// copied in parallel. `None`: decided from the sizes and `jobs`.
     pub split_larger_than: Option<u64>,
     pub drop_if_exists: bool,
+    /// With `drop_if_exists`: also drop objects outside the replaced
+    /// schemas that depend on them (otherwise the clone refuses, naming
+    /// them).
+    pub drop_cascade: bool,
     pub owners: bool,
     pub privileges: bool,
     pub comments: bool,
@@ -69,6 +74,9 @@ pub struct CloneOptions {
     /// Create an extension in the target's default version when the
     /// source's version is not available there (with a warning).
     pub any_extension_version: bool,
+    /// How long a failed clone keeps trying to remove what it built while
+    /// the target cannot be reached (a restart, a failover).
+    pub cleanup_wait: std::time::Duration,
     /// Test hook (cargo feature `failpoints`): fail when copying the table
     /// of this source name, to prove that a failed clone leaves the target
     /// as it was.
@@ -91,12 +99,14 @@ impl CloneOptions {
             index_jobs: 4,
             split_larger_than: None,
             drop_if_exists: false,
+            drop_cascade: false,
             owners: true,
             privileges: true,
             comments: true,
             strategy: StrategyChoice::Auto,
             skip_extensions: false,
             any_extension_version: false,
+            cleanup_wait: crate::cleanup::DROP_RETRY_BUDGET,
             #[cfg(feature = "failpoints")]
             fail_on_table: None,
         }
@@ -117,6 +127,10 @@ pub struct PreparedClone {
     pub snapshot: Snapshot,
     /// `application_name` of every target session.
     pub session_tag: String,
+    /// Data and statement workers: the options', lowered to what the
+    /// servers' connection limits allow.
+    pub jobs: usize,
+    pub index_jobs: usize,
 }
 
 impl PreparedClone {
@@ -138,6 +152,7 @@ impl PreparedClone {
                     target: t.clone(),
                     replace: false,
                     aside: None,
+                    comment: None,
                 })
                 .collect(),
         }
@@ -167,6 +182,11 @@ pub struct CloneReport {
     /// (phase, seconds).
     pub phases: Vec<(String, f64)>,
     pub warnings: Vec<String>,
+    /// Data workers the clone ran with (its verification uses as many).
+    pub jobs: usize,
+    /// Temporary schemas of earlier, interrupted runs that were removed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
 }
 
 impl CloneReport {
@@ -189,6 +209,7 @@ pub async fn run(
         schemas: prepared.schema_map.clone(),
         strategy: if prepared.insert_select { "insert-select" } else { "copy" }.into(),
         warnings: prepared.warnings.clone(),
+        jobs: prepared.jobs,
         ..Default::default()
     };
     for s in prepared.job.structure.iter().chain(prepared.job.post_data.iter()) {
@@ -199,12 +220,22 @@ pub async fn run(
     let run_opts = RunOptions {
         source: opts.source.clone(),
         target: opts.target.clone(),
-        jobs: opts.jobs,
-        index_jobs: opts.index_jobs,
+        jobs: prepared.jobs,
+        index_jobs: prepared.index_jobs,
         session_tag: prepared.session_tag.clone(),
+        cleanup_wait: opts.cleanup_wait,
         #[cfg(feature = "failpoints")]
         fail_on_table: opts.fail_on_table.clone(),
     };
+    // Build schemas that interrupted runs left in the target go first.
+    if !opts.data_only {
+        match crate::cleanup::remove_stale(&opts.target, false).await {
+            Ok(c) => report.removed = c.removed.into_iter().map(|s| s.schema).collect(),
+            Err(e) => report
+                .warnings
+                .push(format!("could not remove temporary schemas left by interrupted runs: {e}")),
+        }
+    }
     let done =
         engine::run(&run_opts, prepared.job, prepared.snapshot, &prepared.finish, progress, cancel)
             .await?;

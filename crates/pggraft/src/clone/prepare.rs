@@ -9,13 +9,15 @@ use tokio_postgres::Client;
 use super::checks::check_target;
 use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
+use super::sessions::{Room, fit};
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
 use crate::catalog::model::key;
 use crate::catalog::versions::express_for;
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
+use crate::cleanup;
 use crate::conn::{Side, Snapshot, prepare_session};
 use crate::ddl::render::{RenderOptions, render};
-use crate::engine::{Aside, Finish, SchemaSwap};
+use crate::engine::{Aside, Finish, SchemaSwap, dropped_outside};
 use crate::error::{Error, PgResultExt, Result};
 use crate::plan::order;
 use crate::rename::{register_extension_members, register_names, rename_catalog};
@@ -50,7 +52,8 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     // The catalog is read with helper sessions in the same snapshot, as
     // `inspect` does; they close once it is read.
     let helpers = snapshot_helpers(&opts.source, &snapshot, CATALOG_HELPERS).await;
-    let mut cat = introspect_with(holder, &helpers, &filter).await?;
+    let mut cat =
+        introspect_with(holder, &helpers, &filter).await.map_err(|e| e.on(Side::Source))?;
     drop(helpers);
     if cat.schemas.is_empty() {
         return Err(Error::input(format!(
@@ -59,10 +62,11 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         )));
     }
     let mut warnings = vec![];
-    warnings.extend(exclude_relations(&mut cat, &opts.tables));
+    warnings.extend(exclude_relations(&mut cat, &opts.tables)?);
 
     let found: Vec<String> = cat.schemas.iter().map(|s| s.name.clone()).collect();
     let final_map = opts.naming.resolve(&cat.database, &found)?;
+    warnings.extend(opts.naming.notes());
     if same_database {
         for (s, t) in &final_map {
             if s == t {
@@ -74,7 +78,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         }
     }
     let run_id = format!("{}_{}", std::process::id(), nanos());
-    let tag = format!("pggraft-clone-{run_id}");
+    let tag = cleanup::session_tag(&run_id);
 
     let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&target).await?;
@@ -94,7 +98,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
                 let build = if ext_plan.in_place.contains(s) {
                     t.clone()
                 } else {
-                    format!("pggraft_tmp_{run_id}_{i}")
+                    cleanup::build_schema_name(&run_id, i)
                 };
                 (s.clone(), build)
             })
@@ -124,7 +128,27 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         }
     }
 
-    let existing = check_target(&target, opts, &final_map, &renamed).await?;
+    let target_room = Room::read(&target).await.map_err(|e| e.on(Side::Target))?;
+    let source_room = Room::read(holder).await.map_err(|e| e.on(Side::Source))?;
+    let same_server = opts.source.same_server(&opts.target);
+    let (jobs, index_jobs, lowered) =
+        fit(source_room, target_room, same_server, insert_select, opts.jobs, opts.index_jobs);
+    warnings.extend(lowered);
+    let existing =
+        check_target(&target, opts, &final_map, &renamed).await.map_err(|e| e.on(Side::Target))?;
+    // What dropping the replaced schemas would take along from elsewhere.
+    let replaced: Vec<String> = existing.iter().cloned().collect();
+    let outside = dropped_outside(&target, &replaced, &[]).await.map_err(|e| e.on(Side::Target))?;
+    if !outside.is_empty() {
+        if !opts.drop_cascade {
+            return Err(Error::DependentObjects { schemas: replaced, objects: outside });
+        }
+        warnings.push(format!(
+            "--drop-cascade: replacing {} also drops {}",
+            replaced.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "),
+            outside.join(", ")
+        ));
+    }
     let record = if opts.data_only {
         None
     } else {
@@ -186,7 +210,8 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
                 &[&names],
             )
             .await
-            .ctx("reading table sizes")?;
+            .ctx("reading table sizes")
+            .map_err(|e| e.on(Side::Source))?;
         let sizes: HashMap<(String, String), i64> =
             rows.iter().map(|r| ((r.get(0), r.get(1)), r.get(2))).collect();
         for t in &mut cat.tables {
@@ -210,12 +235,18 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
             target: t.clone(),
             replace: existing.contains(t),
             aside: asides.get(t).cloned(),
+            comment: renamed
+                .schemas
+                .iter()
+                .find(|x| x.name == build_map[s])
+                .and_then(|x| x.meta.comment.clone())
+                .filter(|_| opts.comments),
         })
         .collect();
     let finish = if opts.data_only {
         Finish::InPlace { truncate: false }
     } else {
-        Finish::Swap { schemas, new_extensions, record }
+        Finish::Swap { schemas, new_extensions, record, drop_cascade: opts.drop_cascade }
     };
     Ok(PreparedClone {
         schema_map: final_map,
@@ -226,6 +257,8 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         warnings,
         snapshot,
         session_tag: tag,
+        jobs,
+        index_jobs,
     })
 }
 

@@ -240,6 +240,23 @@ impl ConnSpec {
             return named(format!("TLS handshake with {server} failed: {detail}{advice}"));
         }
 
+        // Something answered, but not a PostgreSQL server: an HTTP server
+        // replies and closes ("bytes remaining on stream"), others send
+        // bytes the protocol has no meaning for.
+        let garbled = find_cause::<io::Error>(e).is_some_and(|io| {
+            io.kind() == io::ErrorKind::InvalidData
+                || io.kind() == io::ErrorKind::InvalidInput
+                || io.to_string() == "bytes remaining on stream"
+        });
+        if garbled
+            || kind == "error parsing response from server"
+            || kind == "unexpected message from server"
+        {
+            return named(format!(
+                "{server} answered, but not in the PostgreSQL protocol (is a PostgreSQL server \
+                 listening on that port? check the host and port)"
+            ));
+        }
         if let Some(io) = find_cause::<io::Error>(e) {
             let message = if target.is_socket() {
                 let socket =

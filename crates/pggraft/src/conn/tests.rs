@@ -700,6 +700,29 @@ async fn connect_refused_names_host_and_port() {
     assert!(!text.contains("hunter2"), "{text}");
 }
 
+/// Issue #18, item 9: a server that is not PostgreSQL (here, one answering in HTTP) is named
+/// as such, not reported as "bytes remaining on stream".
+#[tokio::test]
+async fn a_server_that_does_not_speak_postgresql_is_named_as_such() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(2) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    for mode in ["disable", "prefer"] {
+        let spec = parse(&format!("postgres://u@127.0.0.1:{port}/db?sslmode={mode}"));
+        let text = spec.connect().await.unwrap_err().to_string();
+        assert!(text.contains("not in the PostgreSQL protocol"), "sslmode={mode}: {text}");
+        assert!(text.contains(&format!("port {port}")), "{text}");
+    }
+}
+
 #[tokio::test]
 async fn connect_missing_socket() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,8 @@ use tokio_postgres::Client;
 
 use super::job::{Chunk, TableTask};
 use super::progress::ProgressSink;
-use crate::error::{PgResultExt, Result};
+use crate::conn::Side;
+use crate::error::{Error, PgResultExt, Result};
 
 /// Bytes gathered before a write to the target.
 const COPY_BLOCK: usize = 256 * 1024;
@@ -71,9 +72,12 @@ pub(crate) async fn copy_stream(
     } else {
         format!("COPY {} ({}) FROM STDIN ({opts})", t.build, t.target_columns())
     };
+    // Either side may fail (or go away): each error says which.
     let what = || format!("copying {} into {}", t.label, t.build);
-    let stream = src.copy_out(out_sql.as_str()).await.ctx(what())?;
-    let sink = dst.copy_in::<_, bytes::Bytes>(in_sql.as_str()).await.ctx(what())?;
+    let on_src = |e| Error::db(what(), e).on(Side::Source);
+    let on_dst = |e| Error::db(what(), e).on(Side::Target);
+    let stream = src.copy_out(out_sql.as_str()).await.map_err(on_src)?;
+    let sink = dst.copy_in::<_, bytes::Bytes>(in_sql.as_str()).await.map_err(on_dst)?;
     pin_mut!(stream);
     pin_mut!(sink);
     // The source sends one CopyData message per row; forwarding each as its
@@ -82,19 +86,19 @@ pub(crate) async fn copy_stream(
     let mut bytes = 0u64;
     let mut block = bytes::BytesMut::with_capacity(COPY_BLOCK);
     while let Some(buf) = stream.next().await {
-        let buf = buf.ctx(what())?;
+        let buf = buf.map_err(on_src)?;
         bytes += buf.len() as u64;
         block.extend_from_slice(&buf);
         if block.len() >= COPY_BLOCK {
             progress.table_bytes(&t.label, block.len() as u64);
-            sink.feed(block.split().freeze()).await.ctx(what())?;
+            sink.feed(block.split().freeze()).await.map_err(on_dst)?;
         }
     }
     if !block.is_empty() {
         progress.table_bytes(&t.label, block.len() as u64);
-        sink.feed(block.split().freeze()).await.ctx(what())?;
+        sink.feed(block.split().freeze()).await.map_err(on_dst)?;
     }
-    let rows = sink.as_mut().finish().await.ctx(what())?;
+    let rows = sink.as_mut().finish().await.map_err(on_dst)?;
     Ok((rows, bytes))
 }
 
@@ -108,5 +112,9 @@ pub(crate) async fn insert_select_chunk(conn: &Client, t: &TableTask, chunk: Chu
         t.build,
         t.select_sql(chunk, true)
     );
-    conn.execute(sql.as_str(), &[]).await.ctx(format!("copying {} into {}", t.label, t.build))
+    // Source and target are one database: its errors are the target's.
+    conn.execute(sql.as_str(), &[])
+        .await
+        .ctx(format!("copying {} into {}", t.label, t.build))
+        .map_err(|e| e.on(Side::Target))
 }

@@ -20,12 +20,15 @@
 //! `follow` adds a third: hand over to a change stream that starts at the
 //! snapshot's consistent point (see [`crate::conn::Origin::Slot`]).
 
+use std::time::Duration;
+
 use tokio_postgres::Client;
 
 use super::groups::GroupLoad;
-use crate::conn::ConnSpec;
+use crate::cleanup;
+use crate::conn::{ConnSpec, Side};
 use crate::error::{Error, PgResultExt, Result};
-use crate::sql::ident;
+use crate::sql::{ident, literal};
 
 /// A source schema, the temporary name it is built under, and its final name.
 #[derive(Debug, Clone)]
@@ -39,6 +42,9 @@ pub struct SchemaSwap {
     /// target's existing schema of that name and the extensions moved out
     /// of it into the new one (see [`Aside`]).
     pub aside: Option<Aside>,
+    /// The comment the copy carries once in place (the build schema's
+    /// comment records the run while it is built).
+    pub comment: Option<String>,
 }
 
 impl SchemaSwap {
@@ -71,6 +77,9 @@ pub enum Finish {
         /// SQL run in the swap's transaction after the renames (clone's
         /// entry in `pggraft.copies`), so a failed job records nothing.
         record: Option<String>,
+        /// Replacing a schema may drop objects outside it that depend on
+        /// it (`DROP SCHEMA … CASCADE`); without this the swap refuses.
+        drop_cascade: bool,
     },
     /// Load into existing tables.
     InPlace { truncate: bool },
@@ -91,12 +100,71 @@ impl Finish {
 
     /// Runs once all data and post-data work is done.
     pub(crate) async fn complete(&self, main: &Client) -> Result<()> {
-        let Finish::Swap { schemas, record, .. } = self else { return Ok(()) };
-        swap(main, schemas, record.as_deref()).await
+        let Finish::Swap { schemas, record, drop_cascade, .. } = self else { return Ok(()) };
+        swap(main, schemas, record.as_deref(), *drop_cascade).await
+    }
+
+    /// What the finish runs at the end, as SQL (for `--dry-run`): the
+    /// replaced schemas dropped and the build schemas renamed into place,
+    /// in one transaction. Extensions living in a replaced schema move into
+    /// its copy first (decided when it runs).
+    pub fn script(&self) -> String {
+        let Finish::Swap { schemas, .. } = self else { return String::new() };
+        let mut sql = String::from("BEGIN;\n");
+        for s in schemas {
+            if s.in_place() {
+                if let Some(a) = &s.aside {
+                    sql.push_str(&format!(
+                        "DROP SCHEMA IF EXISTS {} CASCADE; -- the target's schema, moved aside\n",
+                        ident(&a.name)
+                    ));
+                }
+                continue;
+            }
+            if s.replace {
+                sql.push_str(&format!(
+                    "DROP SCHEMA IF EXISTS {} CASCADE; -- replaced (--drop-if-exists)\n",
+                    ident(&s.target)
+                ));
+            }
+            sql.push_str(&format!(
+                "ALTER SCHEMA {} RENAME TO {};\n",
+                ident(&s.build),
+                ident(&s.target)
+            ));
+        }
+        sql.push_str("COMMIT;\n");
+        sql
+    }
+
+    /// The statements, run in the structure transaction by backend `pid`,
+    /// that record in each build schema which run it belongs to (see
+    /// [`crate::cleanup`]). Schemas built under their final name are not
+    /// marked: they are the target's own once the job is done.
+    pub(crate) fn mark_sql(&self, tag: &str, pid: i32) -> Vec<String> {
+        let Finish::Swap { schemas, .. } = self else { return vec![] };
+        schemas
+            .iter()
+            .filter(|s| !s.in_place())
+            .map(|s| cleanup::marker_sql(&s.build, tag, pid))
+            .collect()
+    }
+
+    /// The schemas the job builds under temporary names.
+    pub fn build_schemas(&self) -> Vec<String> {
+        match self {
+            Finish::Swap { schemas, .. } => {
+                schemas.iter().filter(|s| !s.in_place()).map(|s| s.build.clone()).collect()
+            }
+            Finish::InPlace { .. } | Finish::Groups(_) => vec![],
+        }
     }
 
     /// Undoes what a failed job built. `tag` is the `application_name` of
-    /// the job's target sessions, stopped first so their locks go.
+    /// the job's target sessions, stopped first so their locks go (a group
+    /// transaction busy in a long statement would notice its client is gone
+    /// only when it next writes to it; stopping it rolls it back now). A
+    /// target that is restarting is waited for, up to `wait`.
     /// `structure_built`: the structure transaction committed (before it
     /// did, a schema built in place is still the target's own).
     pub(crate) async fn abort(
@@ -104,36 +172,19 @@ impl Finish {
         target: &ConnSpec,
         tag: &str,
         structure_built: bool,
+        wait: Duration,
     ) -> Result<()> {
-        let (schemas, new_extensions) = match self {
+        let (schemas, new_extensions): (&[SchemaSwap], &[String]) = match self {
             Finish::Swap { schemas, new_extensions, .. } => (schemas, new_extensions),
-            Finish::Groups(_) => (&vec![], &vec![]),
+            Finish::Groups(_) => (&[], &[]),
             Finish::InPlace { .. } => return Ok(()),
         };
-        let c = target.connect().await?;
-        // A group transaction busy in a long statement would notice its
-        // client is gone only when it next writes to it; stopping it rolls
-        // it back now (and lets go of its locks).
-        c.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE application_name = $1 AND pid <> pg_backend_pid()",
-            &[&tag],
-        )
-        .await
-        .ctx("stopping this run's sessions")?;
-        for s in schemas {
-            if s.in_place() {
-                if structure_built {
-                    restore_aside(&c, s).await?;
-                }
-                continue;
+        cleanup::drop_schemas(target, tag, &self.build_schemas(), new_extensions, wait).await?;
+        if structure_built && schemas.iter().any(|s| s.in_place()) {
+            let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
+            for s in schemas.iter().filter(|s| s.in_place()) {
+                restore_aside(&c, s).await?;
             }
-            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.build)))
-                .await
-                .ctx(format!("dropping build schema {}", s.build))?;
-        }
-        for e in new_extensions {
-            let _ = c.batch_execute(&format!("DROP EXTENSION IF EXISTS {}", ident(e))).await;
         }
         Ok(())
     }
@@ -171,8 +222,76 @@ async fn restore_aside(c: &Client, s: &SchemaSwap) -> Result<()> {
     Ok(())
 }
 
-/// Renames the build schemas into place in one transaction (with `record`).
-async fn swap(main: &Client, schemas: &[SchemaSwap], record: Option<&str>) -> Result<()> {
+/// Objects outside `schemas` that `DROP SCHEMA … CASCADE` of `schemas`
+/// would drop along (a view over one of their tables, a function returning
+/// one of their row types, a foreign key, a column of one of their types,
+/// a default calling one of their functions …), as the server describes
+/// them (`view public.v`), sorted. Objects in `also_inside` do not count;
+/// extensions (and their members) do not either: the swap moves them.
+pub(crate) async fn dropped_outside(
+    c: &Client,
+    schemas: &[String],
+    also_inside: &[String],
+) -> Result<Vec<String>> {
+    if schemas.is_empty() {
+        return Ok(vec![]);
+    }
+    let inside: Vec<String> = schemas.iter().chain(also_inside).cloned().collect();
+    // Everything the drop takes: what depends on a dropped object (normal,
+    // auto or internal dependency) goes, and an object another one is an
+    // internal part of (a view's rule) takes that one along.
+    let rows = c
+        .query(
+            "WITH RECURSIVE gone(classid, objid, objsubid) AS ( \
+               SELECT 'pg_namespace'::regclass::oid, n.oid, 0 FROM pg_namespace n \
+                WHERE n.nspname = ANY($1) \
+               UNION \
+               SELECT x.classid, x.objid, x.objsubid FROM gone g CROSS JOIN LATERAL ( \
+                 SELECT d.classid, d.objid, d.objsubid FROM pg_depend d \
+                  WHERE d.refclassid = g.classid AND d.refobjid = g.objid \
+                    AND (g.objsubid = 0 OR d.refobjsubid = g.objsubid) \
+                    AND d.deptype IN ('n', 'a', 'i') \
+                    AND d.classid <> 'pg_extension'::regclass \
+                    AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid \
+                                    AND e.objid = d.objid AND e.deptype = 'e') \
+                 UNION ALL \
+                 SELECT d.refclassid, d.refobjid, 0 FROM pg_depend d \
+                  WHERE d.classid = g.classid AND d.objid = g.objid AND d.deptype = 'i' \
+               ) x \
+             ) \
+             SELECT DISTINCT pg_describe_object(g.classid, g.objid, g.objsubid) FROM gone g \
+             CROSS JOIN LATERAL pg_identify_object(g.classid, g.objid, g.objsubid) o \
+             LEFT JOIN pg_rewrite r ON g.classid = 'pg_rewrite'::regclass AND r.oid = g.objid \
+             LEFT JOIN pg_trigger t ON g.classid = 'pg_trigger'::regclass AND t.oid = g.objid \
+             LEFT JOIN pg_attrdef a ON g.classid = 'pg_attrdef'::regclass AND a.oid = g.objid \
+             LEFT JOIN pg_policy p ON g.classid = 'pg_policy'::regclass AND p.oid = g.objid \
+             LEFT JOIN pg_type ty ON g.classid = 'pg_type'::regclass AND ty.oid = g.objid \
+             WHERE g.classid <> 'pg_namespace'::regclass \
+               AND NOT (r.oid IS NOT NULL AND r.rulename = '_RETURN') \
+               AND NOT coalesce(t.tgisinternal, false) \
+               AND NOT (ty.oid IS NOT NULL AND (ty.typrelid <> 0 \
+                        OR (ty.typcategory = 'A' AND ty.typelem <> 0))) \
+               AND coalesce(o.schema, (SELECT n.nspname FROM pg_class c \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE c.oid = coalesce(r.ev_class, t.tgrelid, a.adrelid, p.polrelid))) \
+                   <> ALL($2) \
+             ORDER BY 1",
+            &[&schemas, &inside],
+        )
+        .await
+        .ctx("listing what depends on the schemas to replace")?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Renames the build schemas into place in one transaction, with `record`
+/// (clone's entry in `pggraft.copies`). A replaced schema that objects
+/// elsewhere depend on is dropped only with `drop_cascade`.
+async fn swap(
+    main: &Client,
+    schemas: &[SchemaSwap],
+    record: Option<&str>,
+    drop_cascade: bool,
+) -> Result<()> {
     let mut sql = String::from("BEGIN;");
     // Schemas built in place are there already; what they replaced goes.
     for s in schemas.iter().filter(|s| s.in_place()) {
@@ -214,7 +333,18 @@ async fn swap(main: &Client, schemas: &[SchemaSwap], record: Option<&str>) -> Re
         if s.replace {
             sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&s.target)));
         }
+        let comment = s.comment.as_deref().map_or("NULL".to_string(), |c| literal(c).to_string());
+        sql.push_str(&format!(" COMMENT ON SCHEMA {} IS {comment};", ident(&s.build)));
         sql.push_str(&format!(" ALTER SCHEMA {} RENAME TO {};", ident(&s.build), ident(&s.target)));
+    }
+    if !drop_cascade && !replaced.is_empty() {
+        // Checked before the clone started; checked again here, as the
+        // drop is what loses them.
+        let builds: Vec<String> = schemas.iter().map(|s| s.build.clone()).collect();
+        let outside = dropped_outside(main, &replaced, &builds).await?;
+        if !outside.is_empty() {
+            return Err(Error::DependentObjects { schemas: replaced, objects: outside });
+        }
     }
     if let Some(r) = record {
         sql.push(' ');
@@ -223,7 +353,7 @@ async fn swap(main: &Client, schemas: &[SchemaSwap], record: Option<&str>) -> Re
     sql.push_str(" COMMIT;");
     if let Err(e) = main.batch_execute(&sql).await {
         let _ = main.batch_execute("ROLLBACK").await;
-        return Err(Error::db("renaming the copy into place", e));
+        return Err(Error::db("renaming the copy into place", e).on(Side::Target));
     }
     Ok(())
 }

@@ -27,6 +27,7 @@ use serde::Serialize;
 use crate::conn::ConnSpec;
 use crate::sql::QualifiedName;
 
+pub(crate) use finish::dropped_outside;
 pub use finish::{Aside, Finish, SchemaSwap};
 pub use groups::{Apply, Group, GroupLoad, GroupReport, Member, MemberReport, Merge, Truncate};
 pub use job::{
@@ -48,6 +49,9 @@ pub struct RunOptions {
     /// `application_name` of every target session, so an aborted run can
     /// stop its own sessions before dropping what it built.
     pub session_tag: String,
+    /// How long a failed run keeps trying to undo what it built while the
+    /// target cannot be reached.
+    pub cleanup_wait: std::time::Duration,
     /// Test hook: fail when copying the table whose source name is this,
     /// to prove that a failed run leaves the target as it was.
     #[cfg(feature = "failpoints")]

@@ -23,7 +23,7 @@ use super::progress::{Cancel, ProgressSink, Tracker};
 use super::scheduler::{Next, Scheduler, Work};
 use super::{EngineReport, RunOptions, TableReport};
 use crate::conn::{Access, Side, Snapshot, prepare_session};
-use crate::error::{Error, PgResultExt, Result, describe_pg_error};
+use crate::error::{Error, PgResultExt, Result};
 use crate::plan::Stmt;
 use crate::sql::literal;
 
@@ -38,7 +38,13 @@ pub async fn run(
     cancel: Option<Cancel>,
 ) -> Result<EngineReport> {
     let built = AtomicBool::new(false);
-    let work = run_inner(opts, job, snapshot, finish, progress, &built);
+    // Errors from the target's sessions say so unless they already name a
+    // side (the copy's own errors name the side that failed).
+    let work = async {
+        run_inner(opts, job, snapshot, finish, progress, &built)
+            .await
+            .map_err(|e| e.on(Side::Target))
+    };
     let result = match cancel {
         Some(c) => tokio::select! {
             r = work => r,
@@ -46,22 +52,36 @@ pub async fn run(
         },
         None => work.await,
     };
-    if result.is_err()
-        && let Err(e) =
-            finish.abort(&opts.target, &opts.session_tag, built.load(Ordering::SeqCst)).await
-    {
-        tracing::error!("cleaning up after a failed run: {e}");
+    match result {
+        Ok(r) => Ok(r),
+        Err(error) => {
+            let built = built.load(Ordering::SeqCst);
+            match finish.abort(&opts.target, &opts.session_tag, built, opts.cleanup_wait).await {
+                Ok(()) => Err(error),
+                Err(e) => Err(Error::LeftBehind {
+                    error: Box::new(error),
+                    schemas: finish.build_schemas(),
+                    target: opts.target.redacted(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
     }
-    result
 }
 
-/// Connects to the target as one of this run's sessions.
+/// Connects to the target as one of this run's sessions. They carry the
+/// run's tag as `application_name` (how [`crate::cleanup`] tells a run in
+/// progress from a dead one), and the server checks every 2 s that the
+/// client is still there (PostgreSQL 14+), so a backend of a killed run
+/// ends even while it waits for a lock, instead of making the run look
+/// alive.
 pub(super) async fn target_session(opts: &RunOptions) -> Result<Client> {
     let c = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&c).await?;
     c.batch_execute(&format!(
         "SET application_name = {}; SET synchronous_commit = off; \
-         SET maintenance_work_mem = '256MB'; SET check_function_bodies = off",
+         SET maintenance_work_mem = '256MB'; SET check_function_bodies = off; \
+         SET client_connection_check_interval = '2s'",
         literal(&opts.session_tag)
     ))
     .await
@@ -88,8 +108,17 @@ async fn run_inner(
         for s in &job.structure {
             if let Err(e) = main.batch_execute(&s.sql).await {
                 let _ = main.batch_execute("ROLLBACK").await;
-                return Err(statement_error(s, &e));
+                return Err(statement_error(s, e));
             }
+        }
+        // Recorded with the schemas, so nothing is ever built unrecorded.
+        let pid: i32 = main
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .ctx("reading the backend pid")?
+            .get(0);
+        for sql in finish.mark_sql(&opts.session_tag, pid) {
+            main.batch_execute(&sql).await.ctx("recording the run in its build schemas")?;
         }
         // Set first: a COMMIT whose answer is lost may still have committed.
         structure_built.store(true, Ordering::SeqCst);
@@ -138,7 +167,7 @@ async fn run_inner(
         report.tables = loaded;
     }
     report.tables.sort_by(|a, b| a.source.cmp(&b.source));
-    snapshot.release().await?;
+    snapshot.release().await.map_err(|e| e.on(Side::Source))?;
     match finish {
         Finish::Groups(_) => report.phases.push(("statements".into(), t2.elapsed().as_secs_f64())),
         _ => report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64())),
@@ -178,14 +207,9 @@ fn group_tables(
     out
 }
 
-fn statement_error(s: &Stmt, e: &tokio_postgres::Error) -> Error {
+fn statement_error(s: &Stmt, e: tokio_postgres::Error) -> Error {
     let first = s.sql.lines().next().unwrap_or_default();
-    Error::Db {
-        side: Some(Side::Target),
-        context: format!("creating {} {} (statement: {first})", s.what, s.object),
-        message: describe_pg_error(e),
-        pg: None,
-    }
+    Error::db(format!("creating {} {} (statement: {first})", s.what, s.object), e).on(Side::Target)
 }
 
 /// Copies sequence values (`setval`) read inside the snapshot.
@@ -196,8 +220,11 @@ async fn copy_sequences(reader: &Client, target: &Client, seqs: &[SequenceTask])
             .enumerate()
             .map(|(i, s)| format!("SELECT {i} AS i, last_value, is_called FROM {}", s.source))
             .collect();
-        let rows =
-            reader.query(&union.join(" UNION ALL "), &[]).await.ctx("reading sequence values")?;
+        let rows = reader
+            .query(&union.join(" UNION ALL "), &[])
+            .await
+            .ctx("reading sequence values")
+            .map_err(|e| e.on(Side::Source))?;
         let mut sets = vec![];
         for r in rows {
             let i: i32 = r.get(0);
@@ -371,7 +398,7 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                         {
                             attempt += 1;
                         }
-                        Err(e) => break Err(statement_error(&w.stmt, &e)),
+                        Err(e) => break Err(statement_error(&w.stmt, e)),
                     }
                 };
                 drop(guards);

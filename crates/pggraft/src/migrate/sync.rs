@@ -18,12 +18,13 @@ use super::script::split_statements;
 use crate::catalog::read_catalog;
 use crate::catalog::versions::{differing_views, express_for, major, respell_views};
 use crate::catalog::{Catalog, key};
+use crate::clone::filter::{exclude_from_copy, exclude_relations, source_names};
 use crate::conn::ConnSpec;
 use crate::conn::prepare_session;
 use crate::diff::{DiffOptions, Migration, diff};
 use crate::error::{Error, Result};
 use crate::rename::{Naming, register_extension_members, register_names, rename_catalog};
-use crate::select::SchemaFilter;
+use crate::select::{Pattern, SchemaFilter, TableFilter};
 
 /// Validated options for `sync-schema`.
 #[derive(Debug, Clone)]
@@ -33,8 +34,45 @@ pub struct SyncOptions {
     pub target: ConnSpec,
     /// How the copy was named (as given to `clone`).
     pub naming: Naming,
+    /// What the copy left out, as given to `clone`: schemas (`-N`), tables
+    /// (`-t`/`-T`, with what depends on them) — neither is added to the
+    /// copy nor dropped from it — and owners, privileges and comments
+    /// (neither set nor changed).
+    pub exclude_schemas: Vec<Pattern>,
+    pub tables: TableFilter,
+    pub owners: bool,
+    pub privileges: bool,
+    pub comments: bool,
     /// Online-safe statements.
     pub online: bool,
+}
+
+impl SyncOptions {
+    /// A copy named by `naming` that left nothing out; offline statements.
+    pub fn new(source: ConnSpec, target: ConnSpec, naming: Naming) -> SyncOptions {
+        SyncOptions {
+            source,
+            target,
+            naming,
+            exclude_schemas: vec![],
+            tables: TableFilter::default(),
+            owners: true,
+            privileges: true,
+            comments: true,
+            online: false,
+        }
+    }
+
+    /// Drops the statements about what the copy left out (owners,
+    /// privileges, comments), both of changed objects and of new ones.
+    fn keep(&self, m: &mut Migration) {
+        m.changes.retain(|c| match c.action.as_str() {
+            "owner" => self.owners,
+            "privileges" => self.privileges,
+            "comment" => self.comments,
+            _ => true,
+        });
+    }
 }
 
 /// The update, both ways.
@@ -70,8 +108,9 @@ impl SyncScript {
 
 /// Reads both sides and diffs them (changes nothing).
 pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
-    let filter = SchemaFilter { include: opts.naming.patterns(), exclude: vec![] };
-    let source = read_catalog(&opts.source, &filter).await?;
+    let filter =
+        SchemaFilter { include: opts.naming.patterns(), exclude: opts.exclude_schemas.clone() };
+    let mut source = read_catalog(&opts.source, &filter).await?;
     if source.schemas.is_empty() {
         return Err(Error::input(format!(
             "no schemas to sync in database {:?}; name them with -n",
@@ -94,8 +133,12 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
         // As clone made it: the copied schemas' extensions live in the copies.
         register_extension_members(&source, &mut names);
     }
-    let (mut renamed, mut warnings) = rename_catalog(&source, &names, &names);
-    let copy = read_catalog(&opts.target, &SchemaFilter::only(map.values().cloned()))
+    // What clone left out stays out, on both sides.
+    let back = source_names(&source, &names);
+    let mut warnings = exclude_relations(&mut source, &opts.tables)?;
+    let (mut renamed, rename_warnings) = rename_catalog(&source, &names, &names);
+    warnings.extend(rename_warnings);
+    let mut copy = read_catalog(&opts.target, &SchemaFilter::only(map.values().cloned()))
         .await
         .map_err(|e| match e {
             Error::Input(m) => Error::Input(format!(
@@ -104,6 +147,7 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
             )),
             other => other,
         })?;
+    exclude_from_copy(&mut copy, &opts.tables, &back, &map);
     keep_copy_extensions(&mut renamed, &copy);
     if major(renamed.server_version) != major(copy.server_version) {
         warnings.extend(express_for(&mut renamed, copy.server_version));
@@ -113,8 +157,10 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
         respell_views(&c, &mut renamed, &views).await?;
     }
     let diff_opts = DiffOptions { online: opts.online, ..DiffOptions::default() };
-    let up = diff(&copy, &renamed, &diff_opts)?;
-    let down = diff(&renamed, &copy, &diff_opts)?;
+    let mut up = diff(&copy, &renamed, &diff_opts)?;
+    let mut down = diff(&renamed, &copy, &diff_opts)?;
+    opts.keep(&mut up);
+    opts.keep(&mut down);
     let header = Header {
         source: opts.source.redacted(),
         target: opts.target.redacted(),

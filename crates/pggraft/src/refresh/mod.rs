@@ -263,6 +263,7 @@ pub async fn run(
         jobs: opts.jobs,
         index_jobs: opts.jobs.clamp(1, 4),
         session_tag: prepared.session_tag.clone(),
+        cleanup_wait: crate::cleanup::DROP_RETRY_BUDGET,
         #[cfg(feature = "failpoints")]
         fail_on_table: opts.fail_on_table.clone(),
     };

@@ -224,7 +224,7 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
             cat.database
         )));
     }
-    let mut warnings = crate::clone::exclude_relations(&mut cat, &set.options.tables);
+    let mut warnings = crate::clone::exclude_relations(&mut cat, &set.options.tables)?;
     let found: Vec<String> = cat.schemas.iter().map(|s| s.name.clone()).collect();
     set.schemas = set.naming.resolve(&cat.database, &found)?;
     if same_database && let Some((s, _)) = set.schemas.iter().find(|(s, t)| s == t) {

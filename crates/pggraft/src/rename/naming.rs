@@ -64,7 +64,12 @@ impl Naming {
     /// Source schema → target schema, for the schemas found in the source.
     /// Target names are the explicit `=DST`, else the template, else the
     /// source name (lower-cased when folding identifiers).
+    ///
+    /// Refused: one schema given two targets (`-n a=x -n a=y`), a target
+    /// PostgreSQL reserves (`pg_*`), a template that applies to no schema
+    /// (every `-n` names its target), two schemas copied to one name.
     pub fn resolve(&self, database: &str, found: &[String]) -> Result<BTreeMap<String, String>> {
+        self.check()?;
         let mut out = BTreeMap::new();
         for s in found {
             let explicit = self
@@ -83,6 +88,14 @@ impl Naming {
             };
             out.insert(s.clone(), target);
         }
+        for (src, dst) in &out {
+            if dst.starts_with("pg_") {
+                return Err(Error::input(format!(
+                    "schema {src:?} cannot be copied to {dst:?}: names starting with pg_ are \
+                     reserved for PostgreSQL's own schemas; choose another name"
+                )));
+            }
+        }
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
         for (src, dst) in &out {
             if let Some(other) = seen.insert(dst, src) {
@@ -93,6 +106,58 @@ impl Naming {
             }
         }
         Ok(out)
+    }
+
+    /// What the arguments say regardless of the database: no schema named
+    /// twice with different targets, and a template that names something.
+    fn check(&self) -> Result<()> {
+        for (i, a) in self.schemas.iter().enumerate() {
+            let Some(t) = &a.target else { continue };
+            let other = self.schemas[i + 1..]
+                .iter()
+                .find(|b| b.source == a.source && b.target.as_ref().is_some_and(|u| u != t));
+            if let Some(b) = other {
+                return Err(Error::input(format!(
+                    "-n {src}={t} and -n {src}={}: one schema is copied to one name; to make two \
+                     copies, run clone twice",
+                    b.target.as_deref().unwrap_or_default(),
+                    src = a.source.as_str()
+                )));
+            }
+        }
+        if self.template.is_some()
+            && !self.schemas.is_empty()
+            && self.schemas.iter().all(|a| a.target.is_some())
+        {
+            let named: Vec<String> = self
+                .schemas
+                .iter()
+                .map(|a| format!("-n {}={}", a.source.as_str(), a.target.as_deref().unwrap_or("")))
+                .collect();
+            return Err(Error::input(format!(
+                "--schema-template applies to no schema: {} name(s) the target of every schema; \
+                 drop the template, or give -n SRC without =DST for the schemas it should name",
+                named.join(" ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Notes on what the arguments do that a user may not expect: a
+    /// schema renamed with `-n SRC=DST` does not get its name from the
+    /// template.
+    pub fn notes(&self) -> Vec<String> {
+        let Some(t) = &self.template else { return vec![] };
+        self.schemas
+            .iter()
+            .filter_map(|a| {
+                let dst = a.target.as_ref()?;
+                Some(format!(
+                    "-n {}={dst} names its target, so --schema-template {t:?} does not apply to it",
+                    a.source.as_str()
+                ))
+            })
+            .collect()
     }
 
     /// The name map for a resolved schema mapping.
@@ -127,5 +192,23 @@ mod tests {
         assert!(SchemaArg::parse("=x").is_err());
         assert!(SchemaArg::parse("s*=x").is_err());
         assert_eq!(SchemaArg::parse("Odd Schema").unwrap().source.as_str(), "Odd Schema");
+    }
+
+    #[test]
+    fn refuses_two_targets_reserved_names_and_a_template_that_names_nothing() {
+        let n = |args: &[&str], template: Option<&str>| Naming {
+            schemas: args.iter().map(|a| SchemaArg::parse(a).unwrap()).collect(),
+            template: template.map(String::from),
+            lower_case: false,
+        };
+        let found = ["shop".to_string(), "audit".to_string()];
+        assert!(n(&["shop=a1", "shop=a2"], None).resolve("db", &found).is_err());
+        assert!(n(&["shop=a1", "shop=a1"], None).resolve("db", &found).is_ok());
+        assert!(n(&["shop=pg_shop"], None).resolve("db", &found).is_err());
+        assert!(n(&["shop=a"], Some("x_{schema}")).resolve("db", &found).is_err());
+        let mixed = n(&["shop=a", "audit"], Some("x_{schema}"));
+        let m = mixed.resolve("db", &found).unwrap();
+        assert_eq!((m["shop"].as_str(), m["audit"].as_str()), ("a", "x_audit"));
+        assert_eq!(mixed.notes().len(), 1);
     }
 }

@@ -45,10 +45,11 @@ use self::checksum::{Blocks, Stats, TableSql, block_size, split_blocks, table_st
 use self::pairing::{Pair, pair_tables, read_models};
 use self::sequences::compare_sequences;
 use self::session::{Side, run_pool};
+use crate::clone::sessions::Room;
 use crate::conn::ConnSpec;
 use crate::error::{Error, PgResultExt, Result};
 use crate::rename::Naming;
-use crate::select::TableFilter;
+use crate::select::{Pattern, TableFilter, TablePattern};
 use crate::sql::QualifiedName;
 
 pub use self::report::{
@@ -127,10 +128,16 @@ pub struct VerifyOptions {
     /// instead of resolving `naming.schemas` and `naming.template`;
     /// `naming.lower_case` still applies to the names inside.
     pub schema_map: Option<BTreeMap<String, String>>,
+    /// Source schemas left out (`-N`), when `schema_map` is not given.
+    pub exclude_schemas: Vec<Pattern>,
     /// Tables to compare (`include`; empty means all) and to leave out
-    /// (`exclude`), matched against source names. Left-out tables' rows and
-    /// their indexes, constraints, triggers … are not compared.
+    /// (`exclude`), matched against source names, as given to `clone`:
+    /// left-out tables, and everything that depends on them (views,
+    /// foreign keys, …), are not compared on either side.
     pub tables: TableFilter,
+    /// Tables whose structure is compared but not their rows (`clone
+    /// --exclude-table-data`).
+    pub exclude_table_data: Vec<TablePattern>,
     pub level: Level,
     /// Sessions per side (at least 1).
     pub jobs: usize,
@@ -155,7 +162,9 @@ impl VerifyOptions {
             target,
             naming: Naming::default(),
             schema_map: None,
+            exclude_schemas: vec![],
             tables: TableFilter::default(),
+            exclude_table_data: vec![],
             level: Level::default(),
             jobs: DEFAULT_JOBS,
             row_limit: DEFAULT_ROW_LIMIT,
@@ -186,11 +195,12 @@ pub async fn verify_with_progress(
     let tgt_c = session::coordinator(&tgt_snap);
 
     let same_database = opts.source.same_database(&opts.target);
-    let models =
-        Box::pin(read_models(&opts.naming, opts.schema_map.as_ref(), same_database, src_c, tgt_c))
-            .await?;
+    let models = Box::pin(read_models(opts, same_database, src_c, tgt_c)).await?;
     let selected = |q: &QualifiedName| opts.tables.admits(q);
-    let pairs = pair_tables(&models, &selected);
+    let with_rows = |q: &QualifiedName| {
+        selected(q) && !opts.exclude_table_data.iter().any(|p| p.matches(&q.schema, &q.name))
+    };
+    let pairs = pair_tables(&models, &with_rows);
 
     let excluded: BTreeSet<QualifiedName> = models
         .renamed
@@ -227,7 +237,24 @@ pub async fn verify_with_progress(
     let chunk = if jobs > 1 { opts.chunk_bytes } else { 0 };
     let src_units = plan_units(&pairs, Side::Source, src_bs, chunk);
     let tgt_units = plan_units(&pairs, Side::Target, tgt_bs, chunk);
-    let n_workers = jobs.min(src_units.len().max(tgt_units.len())).max(1);
+    let mut n_workers = jobs.min(src_units.len().max(tgt_units.len())).max(1);
+    // No more workers than the servers have connections for (one server
+    // holding both sides counts both).
+    if n_workers > 1 {
+        let (s, t) = try_join(Room::read(src_c), Room::read(tgt_c)).await?;
+        let free = if opts.source.same_server(&opts.target) {
+            t.free() / 2
+        } else {
+            s.free().min(t.free())
+        };
+        let fits = usize::try_from(free.max(1)).unwrap_or(1);
+        if fits < n_workers {
+            report.warnings.push(format!(
+                "--jobs {jobs} lowered to {fits}: the servers allow no more connections"
+            ));
+            n_workers = fits;
+        }
+    }
 
     // Workers join the coordinators' snapshots; with one job the
     // coordinators do the work themselves.

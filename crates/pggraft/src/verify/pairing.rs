@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Client;
 
 use super::TableStatus;
+use super::VerifyOptions;
 use crate::catalog::{Catalog, Table, View, introspect};
+use crate::clone::filter::{exclude_from_copy, exclude_relations, source_names};
 use crate::error::{Error, PgResultExt, Result};
-use crate::rename::{Naming, register_extension_members, register_names, rename_catalog};
+use crate::rename::{register_extension_members, register_names, rename_catalog};
 use crate::select::{Pattern, SchemaFilter};
 use crate::sql::QualifiedName;
 
@@ -44,16 +46,20 @@ impl Models {
 
 /// Reads both models: the source's schemas named by `schema_map` (exact
 /// source → target names) or else chosen by `naming`, and the target
-/// schemas they map to that exist. `same_database`: the target shares the
+/// schemas they map to that exist. The relations `opts.tables` leaves out, and
+/// what depends on them, are removed from both sides as `clone` removes
+/// them from what it copies ([`exclude_relations`]), the target's names
+/// mapped back to the source's. `same_database`: the target shares the
 /// source's extensions (otherwise those of a mapped schema are expected in
 /// its copy, as `clone` creates them).
 pub(crate) async fn read_models(
-    naming: &Naming,
-    schema_map: Option<&BTreeMap<String, String>>,
+    opts: &VerifyOptions,
     same_database: bool,
     src_c: &Client,
     tgt_c: &Client,
 ) -> Result<Models> {
+    let (naming, tables) = (&opts.naming, &opts.tables);
+    let schema_map = opts.schema_map.as_ref();
     let filter = match schema_map {
         Some(m) if m.is_empty() => {
             return Err(Error::input(
@@ -61,9 +67,9 @@ pub(crate) async fn read_models(
             ));
         }
         Some(m) => SchemaFilter::only(m.keys().cloned()),
-        None => SchemaFilter { include: naming.patterns(), exclude: vec![] },
+        None => SchemaFilter { include: naming.patterns(), exclude: opts.exclude_schemas.clone() },
     };
-    let source = introspect(src_c, &filter).await?;
+    let mut source = introspect(src_c, &filter).await?;
     let found: Vec<String> = source.schemas.iter().map(|s| s.name.clone()).collect();
     let schema_map = match schema_map {
         Some(m) => m.clone(),
@@ -74,6 +80,10 @@ pub(crate) async fn read_models(
     if !same_database {
         register_extension_members(&source, &mut map);
     }
+    // Target relation name → source name, before anything is left out.
+    let back = source_names(&source, &map);
+    // The clone reported what it left out; a comparison need not again.
+    let _ = exclude_relations(&mut source, tables)?;
     let (renamed, warnings) = rename_catalog(&source, &map, &map);
 
     // Only the mapped target schemas that exist: a missing one is a
@@ -94,7 +104,8 @@ pub(crate) async fn read_models(
     } else {
         SchemaFilter::only(existing)
     };
-    let target = introspect(tgt_c, &tgt_filter).await?;
+    let mut target = introspect(tgt_c, &tgt_filter).await?;
+    exclude_from_copy(&mut target, tables, &back, &schema_map);
     let source_of = renamed
         .tables
         .iter()

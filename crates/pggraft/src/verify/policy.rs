@@ -16,15 +16,17 @@ impl VerifyOptions {
         // The schemas the clone made, by exact name: resolving the patterns
         // and the template again could pick up schemas created since.
         v.schema_map = Some(report.schemas.clone());
-        v.tables.include = clone.tables.include.clone();
+        // What the clone left out, and what depends on it, is left out of
+        // the comparison the same way.
+        v.tables = clone.tables.clone();
         // Tables left empty by request have no rows to compare.
-        v.tables.exclude =
-            clone.tables.exclude.iter().chain(&clone.exclude_table_data).cloned().collect();
+        v.exclude_table_data = clone.exclude_table_data.clone();
         // A structure-only copy has no rows to count; otherwise checksums:
         // exact, computed on the servers, and far cheaper than listing rows.
         v.level = if clone.schema_only { Level::Schema } else { Level::Checksums };
-        // The clone's parallelism, with at least two sessions per side.
-        v.jobs = clone.jobs.max(2);
+        // The clone's parallelism (as the servers' limits allowed it), with
+        // at least two sessions per side.
+        v.jobs = if report.jobs > 0 { report.jobs } else { clone.jobs }.max(2);
         v.compare.owners = clone.owners;
         v.compare.privileges = clone.privileges;
         v.compare.comments = clone.comments;
@@ -77,9 +79,7 @@ mod tests {
         assert_eq!(v.level, Level::Schema);
         assert_eq!(v.jobs, 2);
         assert!(!v.compare.owners && !v.compare.privileges && !v.compare.comments);
-        assert_eq!(
-            v.tables.exclude,
-            [TablePattern::parse("app.logs"), TablePattern::parse("app.audit")]
-        );
+        assert_eq!(v.tables.exclude, [TablePattern::parse("app.logs")]);
+        assert_eq!(v.exclude_table_data, [TablePattern::parse("app.audit")]);
     }
 }

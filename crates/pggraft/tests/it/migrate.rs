@@ -461,7 +461,7 @@ async fn sync_schema_adds_a_column_to_a_lower_case_copy() {
     let copy = format!("dw__{}__dbo", src.name());
     assert_eq!(columns(&dst, &copy, "users"), ["id", "name"]);
 
-    let sync = SyncOptions { source: spec(&src), target: spec(&dst), naming, online: false };
+    let sync = SyncOptions::new(spec(&src), spec(&dst), naming);
     let plan = migrate::prepare_sync(&sync).await.unwrap();
     assert!(plan.is_empty(), "a fresh copy needs no sync:\n{}", plan.script());
 

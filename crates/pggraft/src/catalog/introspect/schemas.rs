@@ -35,8 +35,13 @@ pub(super) async fn read_schemas(
     for r in &rows {
         let name: String = r.get("nspname");
         // pggraft's own bookkeeping (migration history) is not a user
-        // schema, unless asked for by name.
-        if !filter.admits(&name) || (name == "pggraft" && filter.include.is_empty()) {
+        // schema, unless asked for by name; a clone's temporary build
+        // schemas never are, unless named exactly.
+        let named = || filter.include.iter().any(|p| !p.is_wildcard() && p.as_str() == name);
+        if !filter.admits(&name)
+            || (name == "pggraft" && filter.include.is_empty())
+            || (crate::cleanup::is_build_schema(&name) && !named())
+        {
             continue;
         }
         let oid: u32 = r.get("oid");

@@ -1,0 +1,236 @@
+//! Temporary build schemas (`pggraft_tmp_*`): how a run marks the ones it
+//! builds, and finding and removing the ones whose run is gone.
+//!
+//! A clone builds under `pggraft_tmp_<run>_<n>` and renames into place at
+//! the end; a failed or interrupted run drops what it built. A run that
+//! cannot (killed with SIGKILL, the target restarted under it, the server
+//! unreachable while it cleans up) leaves its build schemas behind. Each is
+//! recorded in the target when it is created: its comment names the run,
+//! the `application_name` every session of the run carries, and the main
+//! session's backend pid. A run is alive while any session with that
+//! `application_name` is connected (`pg_stat_activity`), so a later clone
+//! and `pggraft cleanup` can tell a leftover from a run in progress, and
+//! remove only leftovers. Schemas made by older versions, without the
+//! comment, carry the run in their name all the same.
+//!
+//! Introspection never takes these schemas for user schemas (see
+//! `catalog::introspect`). The engine's finish calls [`drop_schemas`]; the
+//! clone calls [`remove_stale`] before it starts.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use crate::conn::{ConnSpec, Side};
+use crate::error::{PgResultExt, Result};
+use crate::sql::{ident, literal};
+
+/// The prefix of every build schema.
+pub const BUILD_PREFIX: &str = "pggraft_tmp_";
+
+/// Starts the comment that records a build schema's run.
+const MARKER: &str = "pggraft build schema";
+
+/// How long a failed run keeps trying to drop what it built while the
+/// target is unreachable (restarting, say).
+pub const DROP_RETRY_BUDGET: Duration = Duration::from_secs(30);
+
+/// The build schema name for schema number `i` of run `run_id`.
+pub fn build_schema_name(run_id: &str, i: usize) -> String {
+    format!("{BUILD_PREFIX}{run_id}_{i}")
+}
+
+/// The `application_name` of every session of run `run_id`.
+pub fn session_tag(run_id: &str) -> String {
+    format!("pggraft-clone-{run_id}")
+}
+
+/// Whether `name` is a build schema's name.
+pub fn is_build_schema(name: &str) -> bool {
+    name.starts_with(BUILD_PREFIX)
+}
+
+/// The statement recording on build schema `schema` that it belongs to the
+/// run whose sessions are tagged `tag`, built by backend `pid`.
+pub(crate) fn marker_sql(schema: &str, tag: &str, pid: i32) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let text = format!(
+        "{MARKER}: application_name={tag} backend_pid={pid} started_epoch={now}; \
+         renamed into place when the run ends, dropped if it fails; if the run died, \
+         `pggraft cleanup` removes it"
+    );
+    format!("COMMENT ON SCHEMA {} IS {}", ident(schema), literal(&text))
+}
+
+/// A build schema found in a database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildSchema {
+    pub schema: String,
+    /// The `application_name` of the run's sessions.
+    pub tag: String,
+    /// The backend that created it, when recorded.
+    pub backend_pid: Option<i32>,
+    /// Whether a session of its run is still connected.
+    pub alive: bool,
+}
+
+/// The run's tag from a build schema's comment, or else from its name
+/// (`pggraft_tmp_<run>_<n>`).
+fn tag_of(schema: &str, comment: Option<&str>) -> (String, Option<i32>) {
+    let field = |c: &str, key: &str| {
+        c.split_whitespace().find_map(|w| w.strip_prefix(key)).map(|v| v.to_string())
+    };
+    if let Some(c) = comment.filter(|c| c.starts_with(MARKER))
+        && let Some(tag) = field(c, "application_name=")
+    {
+        let pid = field(c, "backend_pid=").and_then(|p| p.parse().ok());
+        return (tag, pid);
+    }
+    let run = schema.strip_prefix(BUILD_PREFIX).unwrap_or(schema);
+    let run = run.rsplit_once('_').map_or(run, |(r, _)| r);
+    (session_tag(run), None)
+}
+
+/// Every build schema of the database `c` is connected to, and whether its
+/// run is alive.
+pub async fn list(c: &Client) -> Result<Vec<BuildSchema>> {
+    let rows = c
+        .query(
+            "SELECT n.nspname::text, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n \
+             WHERE starts_with(n.nspname, $1) ORDER BY 1",
+            &[&BUILD_PREFIX],
+        )
+        .await
+        .ctx("listing temporary build schemas")?;
+    let live: Vec<String> = c
+        .query(
+            "SELECT DISTINCT application_name::text FROM pg_stat_activity \
+             WHERE starts_with(application_name, 'pggraft-clone-') AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .ctx("listing running pggraft sessions")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let schema: String = r.get(0);
+            let comment: Option<String> = r.get(1);
+            let (tag, backend_pid) = tag_of(&schema, comment.as_deref());
+            let alive = live.contains(&tag);
+            BuildSchema { schema, tag, backend_pid, alive }
+        })
+        .collect())
+}
+
+/// What [`remove_stale`] did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Cleanup {
+    /// Build schemas of runs that are gone, dropped.
+    pub removed: Vec<BuildSchema>,
+    /// Build schemas of runs still in progress, left alone.
+    pub running: Vec<BuildSchema>,
+}
+
+/// Drops the build schemas of `target`'s database whose run is gone. With
+/// `dry_run`, only lists them.
+pub async fn remove_stale(target: &ConnSpec, dry_run: bool) -> Result<Cleanup> {
+    let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
+    // A leftover someone is still reading is left for the next time.
+    c.batch_execute("SET lock_timeout = '10s'").await.ctx("preparing the cleanup session")?;
+    let mut out = Cleanup::default();
+    for s in list(&c).await.map_err(|e| e.on(Side::Target))? {
+        if s.alive {
+            out.running.push(s);
+            continue;
+        }
+        if !dry_run {
+            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.schema)))
+                .await
+                .ctx(format!("dropping temporary schema {} left by an earlier run", s.schema))
+                .map_err(|e| e.on(Side::Target))?;
+        }
+        out.removed.push(s);
+    }
+    Ok(out)
+}
+
+/// Drops `schemas` (and `extensions`, best effort) on `target`, after
+/// stopping the sessions tagged `tag` (whose locks would block the drop).
+/// Connecting is retried with backoff for up to `budget` while the server
+/// cannot be reached or is starting up or shutting down. The session is
+/// tagged `tag` too, so another run does not take the schemas for
+/// leftovers meanwhile.
+pub(crate) async fn drop_schemas(
+    target: &ConnSpec,
+    tag: &str,
+    schemas: &[String],
+    extensions: &[String],
+    budget: Duration,
+) -> Result<()> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match try_drop(target, tag, schemas, extensions).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_retryable() && started.elapsed() + pause < budget => {
+                tracing::info!("cleaning up, will retry in {pause:?}: {e}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(4));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn try_drop(
+    target: &ConnSpec,
+    tag: &str,
+    schemas: &[String],
+    extensions: &[String],
+) -> Result<()> {
+    let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
+    c.batch_execute(&format!("SET application_name = {}", literal(tag)))
+        .await
+        .ctx("preparing the cleanup session")?;
+    c.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = $1 AND pid <> pg_backend_pid()",
+        &[&tag],
+    )
+    .await
+    .ctx("stopping this run's sessions")?;
+    for s in schemas {
+        c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(s)))
+            .await
+            .ctx(format!("dropping build schema {s}"))?;
+    }
+    for e in extensions {
+        let _ = c.batch_execute(&format!("DROP EXTENSION IF EXISTS {}", ident(e))).await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_is_read_from_the_comment_or_the_name() {
+        let sql = marker_sql("pggraft_tmp_12_34_0", "pggraft-clone-12_34", 777);
+        let comment = sql.split_once(" IS '").unwrap().1.trim_end_matches('\'');
+        assert_eq!(
+            tag_of("pggraft_tmp_12_34_0", Some(comment)),
+            ("pggraft-clone-12_34".to_string(), Some(777))
+        );
+        assert_eq!(tag_of("pggraft_tmp_12_34_1", None), ("pggraft-clone-12_34".to_string(), None));
+        assert_eq!(build_schema_name("12_34", 1), "pggraft_tmp_12_34_1");
+        assert!(is_build_schema("pggraft_tmp_1_2_0") && !is_build_schema("pggraft"));
+    }
+}
