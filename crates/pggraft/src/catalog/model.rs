@@ -448,6 +448,10 @@ pub struct Identity {
     pub max_value: i64,
     pub cache: i64,
     pub cycle: bool,
+    /// The identity sequence's own privileges (`GRANT USAGE ON SEQUENCE …`); its owner is
+    /// always the table's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<Grant>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -402,7 +402,7 @@ async fn expression_index_statistics_target_survives_clone_and_inspect() {
 
 #[tokio::test]
 async fn view_spelled_by_another_server_version_compares_as_the_same_view() {
-    use pggraft::catalog::versions::{differing_views, respell_views};
+    use pggraft::catalog::respell::{differing, respell};
     let db = db_with(
         "respell",
         "CREATE SCHEMA app;
@@ -441,17 +441,109 @@ async fn view_spelled_by_another_server_version_compares_as_the_same_view() {
             v.definition = " SELECT open_orders.amount AS id\n   FROM app.open_orders".into();
         }
     }
-    let names = differing_views(&there, &here);
-    assert_eq!(names.len(), 3, "{names:?}");
+    let which = differing(&there, &here);
+    assert_eq!(which.views.len(), 3, "{which:?}");
     let client = spec(&db).connect().await.unwrap();
     pggraft::conn::prepare_session(&client).await.unwrap();
-    assert_eq!(respell_views(&client, &mut there, &names).await.unwrap(), 3);
+    assert_eq!(respell(&client, &mut there, &which).await.unwrap(), 3);
     let left: Vec<String> =
-        differing_views(&there, &here).into_iter().map(|q| q.name.clone()).collect();
+        differing(&there, &here).views.into_iter().map(|q| q.name.clone()).collect();
     assert_eq!(left, ["w"], "only the real difference is left");
     // Nothing stays behind on the server.
     assert_eq!(
         one(&db, "SELECT count(*) FROM pg_class WHERE relname LIKE 'pggraft_respell%'"),
         "0"
     );
+}
+
+#[tokio::test]
+async fn definitions_printed_otherwise_after_a_round_trip_verify_clean() {
+    // `a BETWEEN x AND y AND b BETWEEN …` prints with parentheses the parser then flattens:
+    // the copy made from the printed text prints differently, and means the same.
+    let sql = "CREATE SCHEMA app;
+        CREATE DOMAIN app.lnglat AS float8[]
+          CHECK (VALUE[1] BETWEEN -180 AND 180 AND VALUE[2] BETWEEN -90 AND 90);
+        CREATE TABLE app.spots (id int PRIMARY KEY, lat float8, lng float8, at app.lnglat,
+          CONSTRAINT spots_range CHECK (lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180));
+        CREATE VIEW app.central AS SELECT id FROM app.spots
+          WHERE lat BETWEEN 40 AND 50 AND lng BETWEEN 0 AND 10;
+        INSERT INTO app.spots VALUES (1, 45, 5, '{5,45}');";
+    let src = db_with("roundtrip_src", sql);
+    let dst = db_with("roundtrip_dst", "");
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap();
+    let printed = |db: &TestDb<'_>| {
+        one(db, "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'spots_range'")
+    };
+    assert_ne!(printed(&src), printed(&dst), "PostgreSQL prints the copy's check as it did");
+    assert_clean(&verify_after(&opts, &report).await);
+    let (opts, report) =
+        clone_with(&src, &src, |o| o.naming.schemas = schema_args(&["app=app_copy"]))
+            .await
+            .unwrap();
+    assert_clean(&verify_after(&opts, &report).await);
+    // And a diff between source and copy has nothing to do.
+    let input = |d: &TestDb<'_>| pggraft::diff::source::Input::Database(Box::new(spec(d)));
+    let sides = pggraft::migrate::read_sides(&input(&src), &input(&dst), &schema_args(&["app"]))
+        .await
+        .unwrap();
+    let m = sides.diff(&Default::default()).unwrap();
+    assert!(m.is_empty(), "{}", m.script());
+}
+
+#[tokio::test]
+async fn foreign_key_to_a_partitioned_table_waits_for_its_partitions_keys() {
+    // The parent's key is valid only once every partition's index is attached; the engine
+    // runs post-data statements in parallel, so the foreign key must wait for all of them.
+    let src = db_with(
+        "fk_part_src",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.orders (id int, day date, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+         CREATE TABLE app.orders_a PARTITION OF app.orders FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+         CREATE TABLE app.orders_b PARTITION OF app.orders FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')
+           PARTITION BY RANGE (day);
+         CREATE TABLE app.orders_b1 PARTITION OF app.orders_b FOR VALUES FROM ('2024-02-01') TO ('2024-02-15');
+         CREATE TABLE app.orders_b2 PARTITION OF app.orders_b DEFAULT;
+         CREATE TABLE app.items (order_id int, day date, FOREIGN KEY (order_id, day) REFERENCES app.orders);
+         INSERT INTO app.orders VALUES (1, '2024-01-05'), (2, '2024-02-20');
+         INSERT INTO app.items VALUES (1, '2024-01-05'), (2, '2024-02-20');",
+    );
+    let dst = db_with("fk_part_dst", "");
+    let mut opts = CloneOptions::new(spec(&src), spec(&dst));
+    opts.naming.schemas = schema_args(&["app"]);
+    let plan = clone_api::prepare(&opts).await.unwrap();
+    let fk = plan.job.post_data.iter().find(|s| s.what == "foreign key").expect("the foreign key");
+    let attached: Vec<&String> = fk.deps.iter().filter(|d| d.starts_with("attached ")).collect();
+    // orders_a, orders_b (itself partitioned), orders_b1, orders_b2.
+    assert_eq!(attached.len(), 4, "{:?}", fk.deps);
+    for a in attached {
+        assert!(plan.job.post_data.iter().any(|s| s.provides.as_ref() == Some(a)), "{a}");
+    }
+    let report = clone_api::run(&opts, plan, &NoProgress, None).await.unwrap();
+    assert_clean(&verify_after(&opts, &report).await);
+}
+
+#[tokio::test]
+async fn identity_sequence_privileges_are_copied() {
+    let src = db_with(
+        "ident_acl_src",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ident_writer')
+           THEN CREATE ROLE ident_writer; END IF; END $$;
+         CREATE SCHEMA app;
+         CREATE TABLE app.t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+         GRANT USAGE, SELECT ON SEQUENCE app.t_id_seq TO ident_writer;",
+    );
+    let acl = |db: &TestDb<'_>, schema: &str| {
+        one(
+            db,
+            &format!("SELECT relacl::text FROM pg_class WHERE oid = '{schema}.t_id_seq'::regclass"),
+        )
+    };
+    let dst = db_with("ident_acl_dst", "");
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap();
+    assert_eq!(acl(&dst, "app"), acl(&src, "app"));
+    assert_clean(&verify_after(&opts, &report).await);
+    clone_with(&src, &src, |o| o.naming.schemas = schema_args(&["app=app_copy"])).await.unwrap();
+    assert_eq!(acl(&src, "app_copy"), acl(&src, "app"));
 }

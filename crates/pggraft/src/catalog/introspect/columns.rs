@@ -114,7 +114,7 @@ pub(super) fn attach_columns(
                 keys.add(PG_ATTRDEF, adoid, k);
             }
             if !identity.is_empty() {
-                let (sequence, p, cycle) =
+                let (sequence, p, cycle, acl) =
                     identities.remove(&(relid, attnum)).ok_or_else(|| {
                         Error::Unsupported(format!(
                             "identity column {}.{} without its sequence",
@@ -130,6 +130,7 @@ pub(super) fn attach_columns(
                     max_value: p[3],
                     cache: p[4],
                     cycle,
+                    acl,
                 });
             }
             t.columns.push(column);
