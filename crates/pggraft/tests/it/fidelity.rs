@@ -547,3 +547,26 @@ async fn identity_sequence_privileges_are_copied() {
     clone_with(&src, &src, |o| o.naming.schemas = schema_args(&["app=app_copy"])).await.unwrap();
     assert_eq!(acl(&src, "app_copy"), acl(&src, "app"));
 }
+
+#[tokio::test]
+async fn extension_in_a_schema_the_target_lacks_is_refused_before_anything_is_written() {
+    let src = db_with(
+        "ext_schema_src",
+        "CREATE SCHEMA extensions; CREATE EXTENSION citext SCHEMA extensions;
+         CREATE SCHEMA app; CREATE TABLE app.t (e extensions.citext);",
+    );
+    let dst = db_with("ext_schema_dst", "");
+    let err = clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"]))
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.kind(), pggraft::ErrorKind::Input, "{err}");
+    assert!(err.to_string().contains("-n extensions"), "{err}");
+    // Copying that schema too works.
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app", "extensions"]))
+            .await
+            .unwrap();
+    assert_eq!(extensions_of(&dst), ["citext 1.6 in extensions"]);
+    assert_clean(&verify_after(&opts, &report).await);
+}
