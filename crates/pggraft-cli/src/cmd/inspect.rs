@@ -29,6 +29,9 @@ pub async fn run(a: InspectArgs) -> Result<Outcome> {
         exclude: a.exclude.iter().map(Pattern::new).collect(),
     };
     let cat = pggraft::catalog::read_catalog(&spec, &filter).await?;
+    for u in &cat.unmodelled {
+        eprintln!("warning: {}", u.describe("included"));
+    }
     let text = match a.output.format {
         Format::Json => cat.to_json(),
         Format::Sql => pggraft::ddl::to_sql(&cat),

@@ -570,3 +570,70 @@ async fn extension_in_a_schema_the_target_lacks_is_refused_before_anything_is_wr
     assert_eq!(extensions_of(&dst), ["citext 1.6 in extensions"]);
     assert_clean(&verify_after(&opts, &report).await);
 }
+
+#[tokio::test]
+async fn ignored_object_kinds_are_named_in_the_clone_report_and_inspect() {
+    // A cluster of its own: tablespaces and subscriptions are cluster-wide.
+    let cluster = pg_sandbox::Cluster::start().unwrap();
+    let space = tempfile::tempdir().unwrap();
+    let location = space.path().join("ts");
+    std::fs::create_dir(&location).unwrap();
+    if std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n" {
+        // The server runs as `postgres` when the tests run as root.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(space.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let st =
+            std::process::Command::new("chown").args(["postgres"]).arg(&location).status().unwrap();
+        assert!(st.success());
+    }
+    cluster
+        .psql("postgres", &format!("CREATE TABLESPACE fast LOCATION '{}'", location.display()))
+        .unwrap();
+    let src = cluster.create_database("ignored_src").unwrap();
+    src.psql(
+        "CREATE SCHEMA app;
+         CREATE TABLE app.t (id int PRIMARY KEY) TABLESPACE fast;
+         CREATE TABLE app.u (id int);
+         CREATE INDEX u_id ON app.u (id) TABLESPACE fast;
+         CREATE FUNCTION app.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+         CREATE EVENT TRIGGER app_ddl ON ddl_command_end EXECUTE FUNCTION app.on_ddl();
+         CREATE PUBLICATION app_pub FOR TABLE app.t;
+         CREATE SUBSCRIPTION app_sub CONNECTION 'dbname=nowhere' PUBLICATION p WITH (connect = false);
+         SELECT lo_create(0);
+         ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
+         INSERT INTO app.t VALUES (1);",
+    )
+    .unwrap();
+    let dst = cluster.create_database("ignored_dst").unwrap();
+    let (_, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap();
+    let w = report.warnings.join("\n");
+    for expected in [
+        "event trigger app_ddl not copied",
+        "publication app_pub not copied",
+        "--no-publications",
+        "subscription app_sub not copied",
+        "--no-subscriptions",
+        "1 large objects not copied",
+        "--large-objects",
+        "tablespace fast not copied: 2 of these schemas are in it (app.t, app.u_id)",
+        "--no-tablespaces",
+        "database-wide default privileges of role postgres on TABLES not copied",
+    ] {
+        assert!(w.contains(expected), "{expected:?} is not in:\n{w}");
+    }
+    assert_eq!(one(&dst, "SELECT count(*) FROM app.t"), "1");
+    let cat =
+        pggraft::catalog::read_catalog(&spec(&src), &pggraft::select::SchemaFilter::only(["app"]))
+            .await
+            .unwrap();
+    let sql = pggraft::ddl::to_sql(&cat);
+    assert!(sql.contains("-- warning: event trigger app_ddl not included"), "{sql}");
+    src.psql(
+        "ALTER SUBSCRIPTION app_sub SET (slot_name = NONE); DROP SUBSCRIPTION app_sub;
+         DROP EVENT TRIGGER app_ddl; DROP TABLE app.t; DROP INDEX app.u_id;",
+    )
+    .unwrap();
+    drop((src, dst));
+    cluster.psql("postgres", "DROP TABLESPACE fast").unwrap();
+}
