@@ -113,7 +113,11 @@ pub(super) fn attach_columns(
                 };
                 keys.add(PG_ATTRDEF, adoid, k);
             }
-            if !identity.is_empty() {
+            // From PostgreSQL 17 a partition's column shows its parent's identity, and
+            // has no sequence of its own: the identity is the parent's (as before 17, when
+            // partitions did not show it), created with the partition.
+            let inherited = t.partition_of.is_some() && !identities.contains_key(&(relid, attnum));
+            if !identity.is_empty() && !inherited {
                 let (sequence, p, cycle, acl) =
                     identities.remove(&(relid, attnum)).ok_or_else(|| {
                         Error::Unsupported(format!(
