@@ -505,9 +505,12 @@ pub struct Column {
     /// `a` (ALWAYS) or `d` (BY DEFAULT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
-    /// Stored generated column expression.
+    /// Generated column expression (stored, unless `generated_virtual`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated: Option<String>,
+    /// A virtual generated column (PostgreSQL 18+): computed when read, not stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generated_virtual: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<QualifiedName>,
     /// Storage when it differs from the type's default (`p`, `e`, `m`, `x`).

@@ -9,6 +9,8 @@
 //! - **What privileges exist.** PostgreSQL 17 added `MAINTAIN`: a table's owner holds it by
 //!   default there, and it cannot be granted before 17. [`express_for`] restates a model's
 //!   privileges for another version.
+//! - **What generated columns can be.** PostgreSQL 18 added virtual ones; before it they can
+//!   only be stored ([`express_for`] stores them, with a warning).
 //! - **Which extension versions there are.** Each server ships its own (citext 1.6 with 15,
 //!   1.8 with 18); [`keep_extension_versions`] stops a diff from proposing an `ALTER
 //!   EXTENSION … UPDATE` to a version the other server does not have.
@@ -21,6 +23,9 @@ use crate::sql::{QualifiedName, ident};
 
 /// PostgreSQL 17: `MAINTAIN` exists, and table owners hold it by default.
 const MAINTAIN_SINCE: i32 = 170000;
+
+/// PostgreSQL 18: generated columns may be virtual.
+const VIRTUAL_SINCE: i32 = 180000;
 
 /// What a table's owner holds by default before PostgreSQL 17.
 const TABLE_OWNER_BEFORE_17: [&str; 7] =
@@ -73,6 +78,20 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
                         ));
                     }
                 }
+            }
+        }
+    }
+    if version < VIRTUAL_SINCE {
+        for t in &mut cat.tables {
+            for c in t.columns.iter_mut().filter(|c| c.generated_virtual) {
+                c.generated_virtual = false;
+                warnings.push(format!(
+                    "table {}: column {} is a virtual generated column, which PostgreSQL {} does \
+                     not have; it is stored instead",
+                    t.name,
+                    ident(&c.name),
+                    major(version)
+                ));
             }
         }
     }

@@ -134,9 +134,16 @@ fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<(), Failed> {
     if cond { Ok(()) } else { Err(msg().into()) }
 }
 
+/// A virtual generated column, for servers that have them (18+).
+const VIRTUAL: &str = "CREATE TABLE shop.virt (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);
+    INSERT INTO shop.virt (a) VALUES (1), (2);";
+
 /// The sample read on `v`, rendered, applied on `v` again and read back: the same model.
 fn inspect_round_trip(v: &Version) -> Result<(), Failed> {
     let src = db(v, "ver_inspect_src", SAMPLE)?;
+    if v.major >= 18 {
+        src.psql(VIRTUAL)?;
+    }
     let rt = runtime();
     let cat = rt.block_on(read_catalog(&spec(&src), &sample_filter()))?;
     let script = pggraft::ddl::to_sql(&cat);
@@ -160,6 +167,9 @@ fn clone_between(a: &Version, b: &Version) -> Result<(), Failed> {
         // A privilege that does not exist before 17.
         src.psql("GRANT MAINTAIN ON shop.customers TO app_reader")?;
     }
+    if a.major >= 18 {
+        src.psql(VIRTUAL)?;
+    }
     let dst = db(b, "ver_clone_dst", "")?;
     let mut opts = CloneOptions::new(spec(&src), spec(&dst));
     opts.naming.schemas =
@@ -177,6 +187,10 @@ fn clone_between(a: &Version, b: &Version) -> Result<(), Failed> {
     let lost_maintain = report.warnings.iter().any(|w| w.contains("MAINTAIN"));
     ensure(lost_maintain == (a.major >= 17 && b.major < 17), || {
         format!("MAINTAIN warnings: {:?}", report.warnings)
+    })?;
+    let stored_virtual = report.warnings.iter().any(|w| w.contains("virtual generated column"));
+    ensure(stored_virtual == (a.major >= 18 && b.major < 18), || {
+        format!("virtual column warnings: {:?}", report.warnings)
     })?;
     let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
     ensure(v.is_clean(), || {

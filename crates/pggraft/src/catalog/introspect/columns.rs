@@ -48,8 +48,9 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
     let mut out = Vec::with_capacity(oids.len() * 8);
     each_row(client, &sql, &[&oids], "reading columns", |r| {
         let expr: Option<String> = r.get("expr");
-        let generated: String = r.get("generated");
-        let (default, generated) = if generated.is_empty() { (expr, None) } else { (None, expr) };
+        let generated_kind: String = r.get("generated");
+        let (default, generated) =
+            if generated_kind.is_empty() { (expr, None) } else { (None, expr) };
         out.push(RawColumn {
             relid: r.get("attrelid"),
             attnum: r.get("attnum"),
@@ -62,6 +63,7 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
                 default,
                 identity: None,
                 generated,
+                generated_virtual: generated_kind == "v",
                 collation: opt_qn(&r, "a_cns", "a_cn"),
                 storage: r.get("storage"),
                 compression: r.get("compression"),

@@ -15,7 +15,8 @@ use crate::sql::{Ident, QualifiedName, ident};
 pub(crate) fn column_sql(c: &Column) -> String {
     let mut s = format!("{} {}{}", ident(&c.name), c.type_name, collate(&c.collation));
     if let Some(g) = &c.generated {
-        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
+        let kind = if c.generated_virtual { "VIRTUAL" } else { "STORED" };
+        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) {kind}"));
     }
     if let Some(id) = &c.identity {
         s.push_str(&format!(
