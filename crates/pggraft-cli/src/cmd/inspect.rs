@@ -47,6 +47,9 @@ pub async fn run(a: InspectArgs) -> Result<Outcome> {
         exclude: a.exclude.iter().map(Pattern::new).collect(),
     };
     let cat = pggraft::catalog::read_catalog(&spec, &filter).await?;
+    for u in &cat.unmodelled {
+        eprintln!("warning: {}", u.describe("included"));
+    }
     if !a.json.json || a.output.output.is_some() {
         let text = match a.output.format {
             Format::Json => cat.to_json(),

@@ -39,6 +39,100 @@ pub struct Catalog {
     /// limited to objects inside the model or their extensions).
     #[serde(default)]
     pub depends: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// What the database has and the model leaves out on purpose (database-wide objects,
+    /// security labels, tablespaces), so that readers can say so. Not serialized: it is not
+    /// structure of the selected schemas.
+    #[serde(skip)]
+    pub unmodelled: Vec<Unmodelled>,
+}
+
+/// Something the model leaves out on purpose, with how many there are and some of the
+/// objects concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmodelled {
+    pub kind: UnmodelledKind,
+    /// The event trigger, publication, subscription, tablespace or role; the label provider;
+    /// empty for large objects.
+    pub name: String,
+    pub count: i64,
+    /// Up to five of the objects concerned (relations in a tablespace, labelled objects, the
+    /// object class of default privileges).
+    pub objects: Vec<String>,
+}
+
+/// The kinds of [`Unmodelled`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnmodelledKind {
+    /// Database-wide; pg_dump dumps them only in a whole-database dump.
+    EventTrigger,
+    /// Publishing tables of the selected schemas (or all tables).
+    Publication,
+    Subscription,
+    /// Security labels of one provider on objects of the selected schemas.
+    SecurityLabels,
+    /// Large objects belong to the database, not to a schema.
+    LargeObjects,
+    /// Relations of the selected schemas in a tablespace other than the database's default.
+    Tablespace,
+    /// The database's own default tablespace, when it is not `pg_default`.
+    DatabaseTablespace,
+    /// `ALTER DEFAULT PRIVILEGES` without `IN SCHEMA`: for the whole database.
+    DatabaseDefaultPrivileges,
+}
+
+impl Unmodelled {
+    /// What is left out and why, naming pg_dump's switch for the same behaviour where there
+    /// is one (`copied` or `included`: the reader's verb).
+    pub fn describe(&self, verb: &str) -> String {
+        let some = |what: &str| {
+            let mut s = self.objects.join(", ");
+            if self.count > self.objects.len() as i64 {
+                s.push_str(&format!(", … ({} {what} in all)", self.count));
+            }
+            s
+        };
+        let name = crate::sql::ident(&self.name);
+        match self.kind {
+            UnmodelledKind::EventTrigger => format!(
+                "event trigger {name} not {verb}: event triggers are database-wide (pg_dump \
+                 dumps them only with a whole database)"
+            ),
+            UnmodelledKind::Publication => format!(
+                "publication {name} not {verb}: it publishes tables of these schemas \
+                 (pggraft leaves publications out, as pg_dump --no-publications)"
+            ),
+            UnmodelledKind::Subscription => format!(
+                "subscription {name} not {verb} (pggraft leaves subscriptions out, as pg_dump \
+                 --no-subscriptions)"
+            ),
+            UnmodelledKind::SecurityLabels => format!(
+                "security labels of provider {name} not {verb}, on {} (as pg_dump \
+                 --no-security-labels)",
+                some("objects")
+            ),
+            UnmodelledKind::LargeObjects => format!(
+                "{} large objects not {verb}: they belong to the database, not to a schema \
+                 (pg_dump dumps them with --large-objects)",
+                self.count
+            ),
+            UnmodelledKind::Tablespace => format!(
+                "tablespace {name} not {verb}: {} of these schemas are in it ({}); copies go to \
+                 the target's default tablespace, as pg_dump --no-tablespaces restores them",
+                self.count,
+                some("relations")
+            ),
+            UnmodelledKind::DatabaseTablespace => format!(
+                "the database's default tablespace {name} not {verb}: copies go to the target's \
+                 default tablespace, as pg_dump --no-tablespaces restores them"
+            ),
+            UnmodelledKind::DatabaseDefaultPrivileges => format!(
+                "database-wide default privileges of role {name} on {} not {verb} (ALTER DEFAULT \
+                 PRIVILEGES without IN SCHEMA belongs to the whole database)",
+                self.objects.join(", ")
+            ),
+        }
+    }
 }
 
 /// A privilege granted on an object: one row of `aclexplode`.
@@ -411,9 +505,12 @@ pub struct Column {
     /// `a` (ALWAYS) or `d` (BY DEFAULT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
-    /// Stored generated column expression.
+    /// Generated column expression (stored, unless `generated_virtual`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated: Option<String>,
+    /// A virtual generated column (PostgreSQL 18+): computed when read, not stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generated_virtual: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<QualifiedName>,
     /// Storage when it differs from the type's default (`p`, `e`, `m`, `x`).
@@ -448,6 +545,10 @@ pub struct Identity {
     pub max_value: i64,
     pub cache: i64,
     pub cycle: bool,
+    /// The identity sequence's own privileges (`GRANT USAGE ON SEQUENCE …`); its owner is
+    /// always the table's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<Grant>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

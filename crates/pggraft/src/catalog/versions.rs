@@ -1,17 +1,16 @@
 //! Models read from servers of different major versions, made comparable.
 //!
-//! Two things in a model are one server version's way of saying something rather than
+//! Some things in a model are one server version's way of saying something rather than
 //! structure, and they make equal schemas look different across versions:
 //!
 //! - **How the server prints a query.** PostgreSQL 16 stopped qualifying the columns of a
 //!   query over one relation (`SELECT id FROM shop.orders` where 15 prints `SELECT orders.id
-//!   …`). A view or materialized view defined the same way has two spellings.
-//!   [`respell_views`] asks one server to print the other side's definition, by creating it as
-//!   a temporary view in a transaction that is rolled back, so both definitions compared are
-//!   that server's spelling of their meaning.
+//!   …`). That is [`super::respell`]'s: one server re-spells the other side's definitions.
 //! - **What privileges exist.** PostgreSQL 17 added `MAINTAIN`: a table's owner holds it by
 //!   default there, and it cannot be granted before 17. [`express_for`] restates a model's
 //!   privileges for another version.
+//! - **What generated columns can be.** PostgreSQL 18 added virtual ones; before it they can
+//!   only be stored ([`express_for`] stores them, with a warning).
 //! - **Which extension versions there are.** Each server ships its own (citext 1.6 with 15,
 //!   1.8 with 18); [`keep_extension_versions`] stops a diff from proposing an `ALTER
 //!   EXTENSION … UPDATE` to a version the other server does not have.
@@ -19,16 +18,14 @@
 //! What else differs between versions is not modelled in a version-dependent way. Who calls
 //! these (verify, diff, sync-schema, clone) is theirs to decide.
 
-use std::collections::BTreeSet;
-
-use tokio_postgres::Client;
-
 use super::model::*;
-use crate::error::{PgResultExt, Result};
 use crate::sql::{QualifiedName, ident};
 
 /// PostgreSQL 17: `MAINTAIN` exists, and table owners hold it by default.
 const MAINTAIN_SINCE: i32 = 170000;
+
+/// PostgreSQL 18: generated columns may be virtual.
+const VIRTUAL_SINCE: i32 = 180000;
 
 /// What a table's owner holds by default before PostgreSQL 17.
 const TABLE_OWNER_BEFORE_17: [&str; 7] =
@@ -81,6 +78,20 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
                         ));
                     }
                 }
+            }
+        }
+    }
+    if version < VIRTUAL_SINCE {
+        for t in &mut cat.tables {
+            for c in t.columns.iter_mut().filter(|c| c.generated_virtual) {
+                c.generated_virtual = false;
+                warnings.push(format!(
+                    "table {}: column {} is a virtual generated column, which PostgreSQL {} does \
+                     not have; it is stored instead",
+                    t.name,
+                    ident(&c.name),
+                    major(version)
+                ));
             }
         }
     }
@@ -148,64 +159,6 @@ pub fn keep_extension_versions(other: &mut Catalog, base: &Catalog) -> Vec<Strin
         }
     }
     notes
-}
-
-/// The views (plain and materialized) of `a` whose definitions differ from those of the same
-/// name in `b`.
-pub fn differing_views(a: &Catalog, b: &Catalog) -> BTreeSet<QualifiedName> {
-    a.views
-        .iter()
-        .filter(|v| {
-            b.views.iter().find(|w| w.name == v.name).is_some_and(|w| w.definition != v.definition)
-        })
-        .map(|v| v.name.clone())
-        .collect()
-}
-
-/// Re-spells the definitions of the views of `cat` named in `names` as the server behind
-/// `client` prints them (see the module docs). `client` must be a session prepared with
-/// [`crate::conn::prepare_session`] (the spelling depends on the session's settings) outside
-/// a transaction; nothing is left behind on the server. A definition that server cannot
-/// create (it names an object that server lacks) keeps its spelling: the two do differ.
-/// Returns how many were re-spelled.
-pub async fn respell_views(
-    client: &Client,
-    cat: &mut Catalog,
-    names: &BTreeSet<QualifiedName>,
-) -> Result<usize> {
-    if names.is_empty() {
-        return Ok(0);
-    }
-    client
-        .batch_execute("BEGIN; SET LOCAL search_path = ''; SET LOCAL check_function_bodies = off")
-        .await
-        .ctx("starting to re-spell view definitions")?;
-    let mut done = 0;
-    for (i, v) in cat.views.iter_mut().filter(|v| names.contains(&v.name)).enumerate() {
-        let temp = format!("pggraft_respell_{i}");
-        let create = format!(
-            "SAVEPOINT respell; CREATE TEMPORARY VIEW {} AS {}",
-            ident(&temp),
-            v.definition
-        );
-        if client.batch_execute(&create).await.is_err() {
-            client
-                .batch_execute("ROLLBACK TO SAVEPOINT respell")
-                .await
-                .ctx("re-spelling view definitions")?;
-            continue;
-        }
-        let row = client
-            .query_one("SELECT pg_get_viewdef(format('pg_temp.%I', $1::text)::regclass)", &[&temp])
-            .await
-            .ctx(format!("re-spelling the definition of {}", v.name))?;
-        let def: String = row.get(0);
-        v.definition = def.trim_end().trim_end_matches(';').to_string();
-        done += 1;
-        client.batch_execute("RELEASE SAVEPOINT respell").await.ctx("re-spelling views")?;
-    }
-    client.batch_execute("ROLLBACK").await.ctx("ending the re-spelling transaction")?;
-    Ok(done)
 }
 
 #[cfg(test)]

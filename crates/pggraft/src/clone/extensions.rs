@@ -192,6 +192,33 @@ pub(super) async fn plan_extensions(
             plan.in_place.insert(e.schema.clone());
         }
     }
+    // Created outside the copied schemas: in a schema the target must have.
+    let outside: Vec<String> = cat
+        .extensions
+        .iter()
+        .filter(|e| plan.create.contains_key(&e.name) && !copied.contains(e.schema.as_str()))
+        .map(|e| e.schema.clone())
+        .collect();
+    if !outside.is_empty() {
+        let found: BTreeSet<String> = target
+            .query("SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)", &[&outside])
+            .await
+            .ctx("checking the schemas of the extensions to create")?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for e in cat.extensions.iter().filter(|e| {
+            plan.create.contains_key(&e.name)
+                && !copied.contains(e.schema.as_str())
+                && !found.contains(&e.schema)
+        }) {
+            problems.push(format!(
+                "extension {:?} is in schema {:?} on the source, which the target does not have; \
+                 create that schema on the target or copy it too (-n {})",
+                e.name, e.schema, e.schema
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(Error::input(problems.join("; ")));
     }

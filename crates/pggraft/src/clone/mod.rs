@@ -213,7 +213,7 @@ pub async fn run(
         ..Default::default()
     };
     for s in prepared.job.structure.iter().chain(prepared.job.post_data.iter()) {
-        if s.provides.is_some() {
+        if s.provides.as_deref() == Some(s.object.as_str()) {
             *report.objects.entry(s.what.to_string()).or_default() += 1;
         }
     }

@@ -11,7 +11,7 @@ use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
 use super::sessions::{Room, fit};
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
-use crate::catalog::model::key;
+use crate::catalog::model::{UnmodelledKind, key};
 use crate::catalog::versions::express_for;
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
 use crate::cleanup;
@@ -62,6 +62,22 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         )));
     }
     let mut warnings = vec![];
+    // What the model leaves out, by name. Within one database the copy shares what belongs
+    // to the database (event triggers, large objects, …): only what is per table is news.
+    warnings.extend(
+        cat.unmodelled
+            .iter()
+            .filter(|u| {
+                !same_database
+                    || matches!(
+                        u.kind,
+                        UnmodelledKind::Publication
+                            | UnmodelledKind::SecurityLabels
+                            | UnmodelledKind::Tablespace
+                    )
+            })
+            .map(|u| u.describe("copied")),
+    );
     warnings.extend(exclude_relations(&mut cat, &opts.tables)?);
 
     let found: Vec<String> = cat.schemas.iter().map(|s| s.name.clone()).collect();

@@ -1,5 +1,6 @@
 //! A catalog model as one SQL script in dependency order, as
-//! `pg_dump --schema-only` prints it (what `inspect` shows).
+//! `pg_dump --schema-only` prints it (what `inspect` shows), headed by a
+//! warning for each thing the model leaves out.
 
 use super::render::{RenderOptions, render};
 use crate::catalog::Catalog;
@@ -15,6 +16,9 @@ pub fn to_sql(cat: &Catalog) -> String {
     tracing::debug!("inspect: ordered them in {:.0?}", t.elapsed());
     let t = std::time::Instant::now();
     let mut out = format!("-- pggraft schema of database {}\n", crate::sql::literal(&cat.database));
+    for u in &cat.unmodelled {
+        out.push_str(&format!("-- warning: {}\n", u.describe("included")));
+    }
     out.push_str(&plan::script(&ordered));
     tracing::debug!("inspect: script in {:.0?}", t.elapsed());
     out

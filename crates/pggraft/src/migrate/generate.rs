@@ -6,9 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::Catalog;
-use crate::catalog::versions::{
-    differing_views, express_for, keep_extension_versions, major, respell_views,
-};
+use crate::catalog::respell::{differing, respell_both};
+use crate::catalog::versions::{express_for, keep_extension_versions, major};
 use crate::conn::prepare_session;
 use crate::diff::source::{Input, align};
 use crate::diff::{DiffOptions, Migration, diff};
@@ -127,45 +126,37 @@ pub async fn read_sides(
     Ok(Sides { from: from_cat, to: to_cat, warnings })
 }
 
-/// Between servers of different major versions: TO's privileges restated
-/// for FROM's version, and the view definitions that differ in text
-/// re-spelled by one server (FROM's if it is a live database, else TO's;
-/// snapshots and DDL have none to ask). Returns the warnings.
+/// Makes the sides comparable by meaning: between major versions, TO's privileges restated
+/// for FROM's version and its extension versions taken as FROM's; and the definitions that
+/// differ in text re-spelled, on both sides, by one server (FROM's if it is a live
+/// database, else TO's; snapshots and DDL have none to ask). Returns the warnings.
 async fn align_versions(
     from: &Input,
     to: &Input,
     from_cat: &mut Catalog,
     to_cat: &mut Catalog,
 ) -> Vec<String> {
-    let (a, b) = (major(from_cat.server_version), major(to_cat.server_version));
-    if a == b {
-        return vec![];
+    let mut warnings = vec![];
+    if major(from_cat.server_version) != major(to_cat.server_version) {
+        warnings = keep_extension_versions(to_cat, from_cat);
+        warnings.extend(express_for(to_cat, from_cat.server_version));
     }
-    let mut warnings = keep_extension_versions(to_cat, from_cat);
-    warnings.extend(express_for(to_cat, from_cat.server_version));
-    let (spec, cat, names) = match (from, to) {
-        (Input::Database(spec), _) => {
-            let names = differing_views(to_cat, from_cat);
-            (spec, to_cat, names)
-        }
-        (_, Input::Database(spec)) => {
-            let names = differing_views(from_cat, to_cat);
-            (spec, from_cat, names)
-        }
-        _ => return warnings,
+    let ((Input::Database(spec), _) | (_, Input::Database(spec))) = (from, to) else {
+        return warnings;
     };
-    if names.is_empty() {
+    let n = differing(from_cat, to_cat).len();
+    if n == 0 {
         return warnings;
     }
     let respelled = async {
         let c = spec.connect().await?;
         prepare_session(&c).await?;
-        respell_views(&c, cat, &names).await
+        respell_both(&c, from_cat, to_cat).await
     };
     if let Err(e) = respelled.await {
         warnings.push(format!(
-            "view definitions printed by PostgreSQL {a} and {b} could not be compared on one \
-             server ({e}); views may show as changed"
+            "{n} definitions differing in text could not be compared on one server ({e}); \
+             they may show as changed"
         ));
     }
     warnings

@@ -16,7 +16,8 @@ use super::history::{History, Kind, Lock};
 use super::run::{Action, Applied, Record, run_statements};
 use super::script::split_statements;
 use crate::catalog::read_catalog;
-use crate::catalog::versions::{differing_views, express_for, major, respell_views};
+use crate::catalog::respell::{differing, respell_both};
+use crate::catalog::versions::{express_for, major};
 use crate::catalog::{Catalog, key};
 use crate::clone::filter::{exclude_from_copy, exclude_relations, source_names};
 use crate::conn::ConnSpec;
@@ -151,10 +152,13 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
     keep_copy_extensions(&mut renamed, &copy);
     if major(renamed.server_version) != major(copy.server_version) {
         warnings.extend(express_for(&mut renamed, copy.server_version));
-        let views = differing_views(&renamed, &copy);
+    }
+    // Definitions the copy's server spells otherwise are not changes to make.
+    let mut copy = copy;
+    if !differing(&renamed, &copy).is_empty() {
         let c = opts.target.connect().await?;
         prepare_session(&c).await?;
-        respell_views(&c, &mut renamed, &views).await?;
+        respell_both(&c, &mut renamed, &mut copy).await?;
     }
     let diff_opts = DiffOptions { online: opts.online, ..DiffOptions::default() };
     let mut up = diff(&copy, &renamed, &diff_opts)?;

@@ -195,7 +195,7 @@ pub async fn verify_with_progress(
     let tgt_c = session::coordinator(&tgt_snap);
 
     let same_database = opts.source.same_database(&opts.target);
-    let models = Box::pin(read_models(opts, same_database, src_c, tgt_c)).await?;
+    let mut models = Box::pin(read_models(opts, same_database, src_c, tgt_c)).await?;
     let selected = |q: &QualifiedName| opts.tables.admits(q);
     let with_rows = |q: &QualifiedName| {
         selected(q) && !opts.exclude_table_data.iter().any(|p| p.matches(&q.schema, &q.name))
@@ -216,7 +216,7 @@ pub async fn verify_with_progress(
     let mut renamed = models.renamed.clone();
     renamed.sort();
     let mut warnings = models.warnings.clone();
-    warnings.extend(schema::align_versions(&opts.target, &mut renamed, &models.target).await);
+    warnings.extend(schema::align(&opts.target, &mut renamed, &mut models.target).await);
     let mut report = VerifyReport {
         level: opts.level,
         schema_map: models.schema_map.clone(),

@@ -5,15 +5,16 @@
 //! Comparing rendered SQL rather than model fields means every property the
 //! renderer knows is compared, and a difference is shown as the statements
 //! that would reproduce each side. The database name, sizes and row
-//! estimates are not rendered, so they never count. Between servers of
-//! different major versions, the source's privileges are first restated for
-//! the target's version and differing view definitions re-spelled by the
-//! target's server ([`align_versions`]), so only meaning is compared.
+//! estimates are not rendered, so they never count. Definitions that differ
+//! in text are first re-spelled by the target's server, and between major
+//! versions the source's privileges restated for the target's ([`align`]),
+//! so meaning is compared, not one server's spelling.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{DiffKind, ObjectDiff};
-use crate::catalog::versions::{differing_views, express_for, major, respell_views};
+use crate::catalog::respell::{differing, respell_both};
+use crate::catalog::versions::{express_for, major};
 use crate::catalog::{Catalog, key};
 use crate::conn::{ConnSpec, prepare_session};
 use crate::ddl::render::{RenderOptions, render};
@@ -63,35 +64,31 @@ pub(super) fn table_object_keys(
     out
 }
 
-/// When `source` (renamed into target names) was read from a server of
-/// another major version than `target`: restates its privileges for the
-/// target's version and has the target's server re-spell its view
-/// definitions that differ in text (see [`crate::catalog::versions`]).
-/// Returns warnings: privileges the target's version cannot express, or
-/// why definitions could not be re-spelled.
-pub(super) async fn align_versions(
+/// Makes `source` (renamed into target names) and `target` comparable by meaning: read
+/// from another major version, the source's privileges are restated for the target's; and
+/// the definitions that differ in text are re-spelled, on both sides, by the target's server
+/// (see [`crate::catalog::respell`]). Returns warnings: privileges the target's version
+/// cannot express, or why definitions could not be re-spelled.
+pub(super) async fn align(
     target_spec: &ConnSpec,
     source: &mut Catalog,
-    target: &Catalog,
+    target: &mut Catalog,
 ) -> Vec<String> {
     let (from, to) = (major(source.server_version), major(target.server_version));
-    if from == to {
-        return vec![];
-    }
-    let mut warnings = express_for(source, target.server_version);
-    let views = differing_views(source, target);
-    if views.is_empty() {
+    let mut warnings = if from == to { vec![] } else { express_for(source, target.server_version) };
+    let n = differing(source, target).len();
+    if n == 0 {
         return warnings;
     }
     let respelled = async {
         let c = target_spec.connect().await?;
         prepare_session(&c).await?;
-        respell_views(&c, source, &views).await
+        respell_both(&c, source, target).await
     };
     if let Err(e) = respelled.await {
         warnings.push(format!(
-            "view definitions printed by PostgreSQL {from} and {to} could not be compared on \
-             the target's server ({e}); the views may show as changed"
+            "{n} definitions differing in text could not be compared on the target's server \
+             ({e}); they may show as changed"
         ));
     }
     warnings

@@ -1,6 +1,7 @@
 //! Integration tests against real PostgreSQL clusters started by
 //! `pg-sandbox`: one cluster per test binary, a fresh database per test.
 
+mod apps;
 mod clone;
 mod common;
 mod diff;

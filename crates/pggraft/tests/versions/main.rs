@@ -8,7 +8,10 @@
 //! - `clone::pgA_to_pgB`: the sample with its rows cloned from A to B and verified clean
 //!   (structure, sequences, every row's checksum), for every ordered pair;
 //! - `diff::pgA_to_pgB`: the same schema on A and on B diffs empty; a changed one diffs to a
-//!   migration that, applied on A, leaves nothing to diff.
+//!   migration that, applied on A, leaves nothing to diff;
+//! - `apps::<app>::pgA_to_pgB`: the application schemas of `tests/data/apps` (without PostGIS)
+//!   with their rows cloned from A to B and verified clean, for pairs of 15 and later (they use
+//!   15's `NULLS NOT DISTINCT` and `security_invoker`).
 //!
 //! Without `PGGRAFT_VERSIONS` a single ignored case says how to run it.
 
@@ -84,12 +87,15 @@ fn cluster(v: &Version) -> Result<&'static Cluster, Failed> {
         Cluster::start_in(&v.bindir)
             .map_err(|e| format!("starting PostgreSQL {}: {e}", v.major))?,
     ));
-    // The roles the sample's owners and grants name, on every cluster.
+    // The roles the sample's and the applications' owners and grants name, on every cluster.
     c.psql(
         "postgres",
         "DO $$ BEGIN
            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_reader') THEN CREATE ROLE app_reader; END IF;
            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'App Writer') THEN CREATE ROLE \"App Writer\"; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'saas_app') THEN CREATE ROLE saas_app; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'saas_readonly') THEN CREATE ROLE saas_readonly; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'saas_support') THEN CREATE ROLE saas_support; END IF;
          END $$;",
     )
     .map_err(|e| format!("creating roles on PostgreSQL {}: {e}", v.major))?;
@@ -128,9 +134,16 @@ fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<(), Failed> {
     if cond { Ok(()) } else { Err(msg().into()) }
 }
 
+/// A virtual generated column, for servers that have them (18+).
+const VIRTUAL: &str = "CREATE TABLE shop.virt (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);
+    INSERT INTO shop.virt (a) VALUES (1), (2);";
+
 /// The sample read on `v`, rendered, applied on `v` again and read back: the same model.
 fn inspect_round_trip(v: &Version) -> Result<(), Failed> {
     let src = db(v, "ver_inspect_src", SAMPLE)?;
+    if v.major >= 18 {
+        src.psql(VIRTUAL)?;
+    }
     let rt = runtime();
     let cat = rt.block_on(read_catalog(&spec(&src), &sample_filter()))?;
     let script = pggraft::ddl::to_sql(&cat);
@@ -154,6 +167,9 @@ fn clone_between(a: &Version, b: &Version) -> Result<(), Failed> {
         // A privilege that does not exist before 17.
         src.psql("GRANT MAINTAIN ON shop.customers TO app_reader")?;
     }
+    if a.major >= 18 {
+        src.psql(VIRTUAL)?;
+    }
     let dst = db(b, "ver_clone_dst", "")?;
     let mut opts = CloneOptions::new(spec(&src), spec(&dst));
     opts.naming.schemas =
@@ -172,6 +188,10 @@ fn clone_between(a: &Version, b: &Version) -> Result<(), Failed> {
     ensure(lost_maintain == (a.major >= 17 && b.major < 17), || {
         format!("MAINTAIN warnings: {:?}", report.warnings)
     })?;
+    let stored_virtual = report.warnings.iter().any(|w| w.contains("virtual generated column"));
+    ensure(stored_virtual == (a.major >= 18 && b.major < 18), || {
+        format!("virtual column warnings: {:?}", report.warnings)
+    })?;
     let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
     ensure(v.is_clean(), || {
         format!(
@@ -186,6 +206,55 @@ fn clone_between(a: &Version, b: &Version) -> Result<(), Failed> {
         ensure(x == y, || format!("pg_dump differs:\n{}", line_diff(&x, &y)))?;
     }
     Ok(())
+}
+
+/// The application schemas of `tests/data/apps`: name, schemas copied, SQL.
+const APPS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "storefront",
+        &["public", "store"],
+        &[
+            include_str!("../data/apps/storefront/schema.sql"),
+            include_str!("../data/apps/storefront/data.sql"),
+        ],
+    ),
+    (
+        "saas",
+        &["saas"],
+        &[include_str!("../data/apps/saas/schema.sql"), include_str!("../data/apps/saas/data.sql")],
+    ),
+    (
+        "geo",
+        &["extensions", "geo"],
+        &[include_str!("../data/apps/geo/schema.sql"), include_str!("../data/apps/geo/data.sql")],
+    ),
+];
+
+/// An application schema with its rows cloned from `a` to `b`, verified clean.
+fn app_between(app: usize, a: &Version, b: &Version) -> Result<(), Failed> {
+    let (name, schemas, files) = APPS[app];
+    let src = db(a, &format!("ver_{name}_src"), &files.join("\n"))?;
+    let dst = db(b, &format!("ver_{name}_dst"), "")?;
+    let mut opts = CloneOptions::new(spec(&src), spec(&dst));
+    opts.naming.schemas =
+        schemas.iter().map(|s| SchemaArg::parse(s).expect("schema arg")).collect();
+    opts.jobs = 2;
+    opts.index_jobs = 2;
+    opts.any_extension_version = b.major < a.major;
+    let rt = runtime();
+    let report = rt.block_on(async {
+        let plan = clone_api::prepare(&opts).await?;
+        clone_api::run(&opts, plan, &NoProgress, None).await
+    })?;
+    let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
+    ensure(v.is_clean(), || {
+        format!(
+            "verify found differences:\nschema: {:#?}\ntables: {:#?}\nsequences: {:#?}",
+            v.schema,
+            v.differing_tables().collect::<Vec<_>>(),
+            v.differing_sequences().collect::<Vec<_>>()
+        )
+    })
 }
 
 /// A change made on `b` to the sample, for the diff case.
@@ -266,6 +335,15 @@ fn main() {
                         format!("diff::pg{}_to_pg{}", a.major, b.major),
                         move || diff_between(&a2, &b2),
                     ));
+                    if a.major >= 15 && b.major >= 15 {
+                        for (i, (name, ..)) in APPS.iter().enumerate() {
+                            let (a2, b2) = (a.clone(), b.clone());
+                            trials.push(Trial::test(
+                                format!("apps::{name}::pg{}_to_pg{}", a.major, b.major),
+                                move || app_between(i, &a2, &b2),
+                            ));
+                        }
+                    }
                 }
             }
         }

@@ -48,8 +48,9 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
     let mut out = Vec::with_capacity(oids.len() * 8);
     each_row(client, &sql, &[&oids], "reading columns", |r| {
         let expr: Option<String> = r.get("expr");
-        let generated: String = r.get("generated");
-        let (default, generated) = if generated.is_empty() { (expr, None) } else { (None, expr) };
+        let generated_kind: String = r.get("generated");
+        let (default, generated) =
+            if generated_kind.is_empty() { (expr, None) } else { (None, expr) };
         out.push(RawColumn {
             relid: r.get("attrelid"),
             attnum: r.get("attnum"),
@@ -62,6 +63,7 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
                 default,
                 identity: None,
                 generated,
+                generated_virtual: generated_kind == "v",
                 collation: opt_qn(&r, "a_cns", "a_cn"),
                 storage: r.get("storage"),
                 compression: r.get("compression"),
@@ -113,8 +115,12 @@ pub(super) fn attach_columns(
                 };
                 keys.add(PG_ATTRDEF, adoid, k);
             }
-            if !identity.is_empty() {
-                let (sequence, p, cycle) =
+            // From PostgreSQL 17 a partition's column shows its parent's identity, and
+            // has no sequence of its own: the identity is the parent's (as before 17, when
+            // partitions did not show it), created with the partition.
+            let inherited = t.partition_of.is_some() && !identities.contains_key(&(relid, attnum));
+            if !identity.is_empty() && !inherited {
+                let (sequence, p, cycle, acl) =
                     identities.remove(&(relid, attnum)).ok_or_else(|| {
                         Error::Unsupported(format!(
                             "identity column {}.{} without its sequence",
@@ -130,6 +136,7 @@ pub(super) fn attach_columns(
                     max_value: p[3],
                     cache: p[4],
                     cycle,
+                    acl,
                 });
             }
             t.columns.push(column);

@@ -14,8 +14,9 @@
 //! [`unsupported`], [`extensions`], [`types`] (and collations),
 //! [`functions`] (and operators), [`text_search`], [`sequences`],
 //! [`tables`] (and views), [`columns`], [`constraints`], [`indexes`],
-//! [`triggers`] (and rules, policies), [`statistics`], [`depends`]. The
-//! model itself is [`super::model`]'s.
+//! [`triggers`] (and rules, policies), [`statistics`], [`depends`]; and
+//! [`unmodelled`], what the model leaves out on purpose, by name. The model
+//! itself is [`super::model`]'s.
 
 mod columns;
 mod constraints;
@@ -31,6 +32,7 @@ mod tables;
 mod text_search;
 mod triggers;
 mod types;
+mod unmodelled;
 mod unsupported;
 
 use std::sync::Arc;
@@ -60,6 +62,7 @@ use self::tables::read_relations;
 use self::text_search::read_text_search;
 use self::triggers::read_triggers_rules_policies;
 use self::types::{read_collations, read_types};
+use self::unmodelled::read_unmodelled;
 use self::unsupported::check_unsupported;
 
 pub use self::helpers::{CATALOG_HELPERS, snapshot_helpers};
@@ -291,6 +294,7 @@ async fn read_model(
         .collect();
 
     check_unsupported(client, ns).await?;
+    cat.unmodelled = read_unmodelled(client, ns, version).await?;
     read_default_privileges(client, ns, &mut cat).await?;
 
     read_extensions(client, ns, &mut cat, &mut keys).await?;

@@ -12,7 +12,10 @@ use crate::error::{PgResultExt, Result};
 use crate::sql::QualifiedName;
 
 /// Identity sequences, by (table oid, attnum), for the columns that own them.
-pub(super) type Identities = HashMap<(u32, i16), (QualifiedName, [i64; 5], bool)>;
+/// Identity sequences by (table oid, column number): name, start/increment/min/max/cache,
+/// cycle, privileges.
+pub(super) type Identities =
+    HashMap<(u32, i16), (QualifiedName, [i64; 5], bool, Option<Vec<Grant>>)>;
 
 pub(super) async fn read_sequences(
     client: &Client,
@@ -58,7 +61,8 @@ pub(super) async fn read_sequences(
         if deptype.as_deref() == Some("i") {
             // Part of an identity column: created with it, keyed as the table.
             let tbl: u32 = r.get("tbl");
-            identities.insert((tbl, r.get("attnum")), (name, params, r.get("seqcycle")));
+            let acl = parse_acl(r.get("acl"))?;
+            identities.insert((tbl, r.get("attnum")), (name, params, r.get("seqcycle"), acl));
             continue;
         }
         keys.add(PG_CLASS, r.get("oid"), key::sequence(&name));

@@ -15,7 +15,8 @@ use crate::sql::{Ident, QualifiedName, ident};
 pub(crate) fn column_sql(c: &Column) -> String {
     let mut s = format!("{} {}{}", ident(&c.name), c.type_name, collate(&c.collation));
     if let Some(g) = &c.generated {
-        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
+        let kind = if c.generated_virtual { "VIRTUAL" } else { "STORED" };
+        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) {kind}"));
     }
     if let Some(id) = &c.identity {
         s.push_str(&format!(
@@ -263,6 +264,16 @@ fn render_column(
             );
         }
     }
+    if let Some(id) = &c.identity {
+        o.privileges(
+            (PreData, phase::OWNED_BY),
+            k,
+            AclClass::Sequence,
+            &id.sequence.to_string(),
+            t.meta.owner.as_deref(),
+            &id.acl,
+        );
+    }
     if let Some(d) = &c.default {
         let dk = key::default(&t.name, &c.name);
         o.create(
@@ -354,6 +365,7 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
         let mut extra = vec![k.to_string()];
         if let Some(r) = &c.references {
             extra.push(key::relation(r));
+            extra.extend(super::relations::partition_key_attachments(o, r));
         }
         let via_index = o.opts.keys_via_index && !partitioned && (c.kind == "p" || c.kind == "u");
         if let (true, Some(idx), Some(idef)) = (via_index, &c.index, &c.index_definition) {
