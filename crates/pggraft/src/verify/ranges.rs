@@ -38,9 +38,19 @@ pub(crate) const COMPARE_SETTINGS: &str = "SELECT pg_catalog.set_config('lc_mone
      pg_catalog.set_config('statement_timeout', '0', false), \
      pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)";
 
-/// How many key ranges a table of about `rows` rows is cut into first.
-pub(crate) fn first_ranges(rows: i64) -> usize {
-    if rows <= STREAM_ROWS { 1 } else { FANOUT as usize }
+/// At least this many rows written since the copy (a hint from the
+/// source's statistics) make it likely that every key range differs: then
+/// the table is streamed at once rather than hashed by range first.
+const SPREAD_WRITES: i64 = 4 * FANOUT;
+
+/// How many key ranges a table of about `rows` rows is cut into first;
+/// `writes` is how many rows the source wrote to it since the copy, if known.
+pub(crate) fn first_ranges(rows: i64, writes: Option<i64>) -> usize {
+    if rows <= STREAM_ROWS || writes.is_some_and(|w| w >= SPREAD_WRITES) {
+        1
+    } else {
+        FANOUT as usize
+    }
 }
 
 /// One side of a compared table: its name there, and the compared columns
@@ -120,8 +130,11 @@ pub(crate) struct KeyDiff {
 
 /// Finds every differing key of a table (see the module docs). `key` gives
 /// the key columns' positions in the columns of both sides; `rows` is an
-/// estimate of the larger side's row count. Both sessions must each be in a
-/// transaction that sees one instant of its side.
+/// estimate of the larger side's row count, and `writes` how many rows the
+/// source wrote to the table since the copy, when its statistics tell: with
+/// many, the table is streamed at once (hashing ranges first would only
+/// find that they all differ). Both sessions must each be in a transaction
+/// that sees one instant of its side.
 pub(crate) async fn key_diff(
     src_c: &Client,
     src: &CompareTable,
@@ -129,6 +142,7 @@ pub(crate) async fn key_diff(
     tgt: &CompareTable,
     key: &[usize],
     rows: i64,
+    writes: Option<i64>,
 ) -> Result<KeyDiff> {
     let (s, g) = (src.sql(), tgt.sql());
     let (sh, gh) = (src.hash(&s), tgt.hash(&g));
@@ -137,7 +151,7 @@ pub(crate) async fn key_diff(
     // (range, rows on the bigger side, whether the source is that side)
     let mut stack = vec![(Range::default(), rows, true)];
     while let Some((r, big, src_bigger)) = stack.pop() {
-        if big <= STREAM_ROWS {
+        if first_ranges(big, if r.lo.is_none() && r.hi.is_none() { writes } else { None }) == 1 {
             stream(src_c, (&s, &sh), tgt_c, (&g, &gh), key, &r, &mut acc).await?;
             continue;
         }

@@ -713,3 +713,33 @@ async fn refresh_of_the_sample_schema_follows_partitions_inheritance_and_odd_nam
         }
     }
 }
+
+#[tokio::test]
+async fn refresh_incremental_hashes_ranges_for_few_writes_and_streams_for_many() {
+    let src = db_with(
+        "refresh_hint_src",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.big (id int PRIMARY KEY, v text NOT NULL);
+         INSERT INTO app.big SELECT g, 'v' || g FROM generate_series(1, 50000) g;
+         ANALYZE;",
+    );
+    let dst = db_with("refresh_hint_dst", "");
+    clone_copy(&src, &dst, |o| o.naming.schemas = schemas(&["app"])).await;
+    dst.psql("ANALYZE").unwrap();
+    let mut opts = options(&dst, &["app"]);
+    opts.mode = Mode::Incremental;
+    // A few rows at the end of the key range: only their range is read.
+    src.psql("UPDATE app.big SET v = 'x' WHERE id > 49990").unwrap();
+    let report = refresh_with(&opts).await.unwrap();
+    let big = report.table("big").unwrap();
+    assert_eq!(big.upserted, 10, "{big:?}");
+    assert_eq!(big.ranges, 16, "{big:?}");
+    assert_eq!(big.ranges_differing, 1, "{big:?}");
+    // Changes all over the table (the statistics say many rows were
+    // written): streamed at once.
+    src.psql("UPDATE app.big SET v = 'y' WHERE id % 50 = 0").unwrap();
+    let report = refresh_with(&opts).await.unwrap();
+    let big = report.table("big").unwrap();
+    assert_eq!((big.upserted, big.ranges), (1000, 1), "{big:?}");
+    assert_eq!(table_hash(&src, "app.big"), table_hash(&dst, "app.big"));
+}
