@@ -132,9 +132,12 @@ async fn refresh_reload_redoes_a_same_database_clone_from_its_record() {
     // Something outside the copy bound to it by OID: a view in another schema.
     db.psql("CREATE VIEW public.names AS SELECT name FROM app_copy.customers").unwrap();
     db.psql(CHANGES).unwrap();
+    let structure = db.dump_schema(&["app_copy", "public"]).unwrap();
 
     let report = refresh_with(&options(&db, &["app_copy"])).await.unwrap();
     assert_same_rows(&db, &db, "app_copy");
+    // Keys and indexes rebuilt after the rows went in are as they were.
+    assert_same_text(&structure, &db.dump_schema(&["app_copy", "public"]).unwrap());
     assert!(report.tables.iter().all(|t| t.action == Action::Reload), "{:?}", report.tables);
     assert_eq!(report.strategy, "insert-select");
     // One transaction for customers and orders (a foreign key), one for events.
@@ -696,12 +699,14 @@ async fn refresh_of_the_sample_schema_follows_partitions_inheritance_and_odd_nam
             "{what}: the copy's materialized view was not refreshed"
         );
     };
+    let structure = dst.dump_schema(&[]).unwrap();
     for (round, mode) in [Mode::Incremental, Mode::Reload].into_iter().enumerate() {
         src.psql(&sample_changes(round as i32)).unwrap();
         let mut opts = options(&dst, &[]);
         opts.mode = mode;
         let report = refresh_with(&opts).await.unwrap();
         all_same(&format!("{mode:?}"));
+        assert_same_text(&structure, &dst.dump_schema(&[]).unwrap());
         // The inheritance tree is one group; ONLY kept the parent's
         // truncate from taking the child's rows twice.
         assert!(report.groups.iter().any(|g| g.tables.iter().any(|t| t.name == "base_item")
