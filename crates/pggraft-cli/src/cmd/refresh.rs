@@ -214,11 +214,15 @@ fn plan_text(opts: &RefreshOptions, p: &PreparedRefresh) -> String {
             let plan = &p.plans[t];
             let (what, how) = match &plan.planned {
                 Planned::Reload => ("reload", String::new()),
+                Planned::Compare { key, ranges } if *ranges == 1 => (
+                    "compare",
+                    format!(": every row's hash, by ({}), in one stream", key.join(", ")),
+                ),
                 Planned::Compare { key, ranges } => (
                     "compare",
                     format!(
-                        ": {ranges} key range{} by ({}) to compare",
-                        if *ranges == 1 { "" } else { "s" },
+                        ": {ranges} key ranges by ({}) hashed, the differing ones cut further \
+                         or streamed",
                         key.join(", ")
                     ),
                 ),
@@ -321,9 +325,12 @@ fn print_report(r: &RefreshReport, elapsed: f64) {
             Action::Reload => format!("reloaded, {} rows", o.rows_copied),
             Action::Unchanged => format!("unchanged ({} key ranges compared)", o.ranges),
             Action::Incremental => format!(
-                "{} of {} key ranges differ: {} upserted, {} deleted{}",
-                o.ranges_differing,
-                o.ranges,
+                "{}: {} upserted, {} deleted{}",
+                if o.ranges <= 1 {
+                    "compared in one stream".to_string()
+                } else {
+                    format!("{} of {} key ranges differ", o.ranges_differing, o.ranges)
+                },
                 o.upserted,
                 o.deleted,
                 o.kept.filter(|k| *k > 0).map(|k| format!(", {k} kept")).unwrap_or_default()
