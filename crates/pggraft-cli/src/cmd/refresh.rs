@@ -323,6 +323,10 @@ fn print_report(r: &RefreshReport, elapsed: f64) {
     for o in &r.tables {
         let what = match o.action {
             Action::Reload => format!("reloaded, {} rows", o.rows_copied),
+            Action::Unchanged if o.watermark_to.is_some() => "unchanged (nothing past the \
+                                                               high-water mark)"
+                .to_string(),
+            Action::Unchanged if o.ranges <= 1 => "unchanged (compared in one stream)".to_string(),
             Action::Unchanged => format!("unchanged ({} key ranges compared)", o.ranges),
             Action::Incremental => format!(
                 "{}: {} upserted, {} deleted{}",
