@@ -14,7 +14,7 @@ use pggraft::refresh::{
 use pggraft::rename::SchemaArg;
 
 use super::clone::TermProgress;
-use crate::flags::{FilterArgs, NamingArgs, SourceOpt, TargetArg, reword};
+use crate::flags::{FilterArgs, IdentifierCase, NamingArgs, SourceOpt, TargetArg, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -43,7 +43,14 @@ pub enum ModeArg {
         "schema_template",
         reword("Copy names from a template, for copies not recorded, e.g. 'dw__{database}__{schema}'")
     ),
-    mut_arg("identifier_case", reword("Identifier case of a copy not recorded, as given to clone")),
+    mut_arg(
+        "identifier_case",
+        IdentifierCase::of_the_copy("Identifier case of a copy not recorded, as given to clone")
+    ),
+    mut_arg(
+        "exclude_table_data",
+        reword("Leave these tables' rows as they are (tables cloned without rows); repeatable")
+    ),
     mut_arg("exclude_schemas", |a| a.display_order(2))
 )]
 pub struct RefreshArgs {
