@@ -14,7 +14,7 @@ use pggraft::refresh::{
 use pggraft::rename::SchemaArg;
 
 use super::clone::TermProgress;
-use crate::flags::{FilterArgs, NamingArgs, SourceOpt, TargetArg, reword};
+use crate::flags::{FilterArgs, IdentifierCase, NamingArgs, SourceOpt, TargetArg, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -43,7 +43,14 @@ pub enum ModeArg {
         "schema_template",
         reword("Copy names from a template, for copies not recorded, e.g. 'dw__{database}__{schema}'")
     ),
-    mut_arg("identifier_case", reword("Identifier case of a copy not recorded, as given to clone")),
+    mut_arg(
+        "identifier_case",
+        IdentifierCase::of_the_copy("Identifier case of a copy not recorded, as given to clone")
+    ),
+    mut_arg(
+        "exclude_table_data",
+        reword("Leave these tables' rows as they are (tables cloned without rows); repeatable")
+    ),
     mut_arg("exclude_schemas", |a| a.display_order(2))
 )]
 pub struct RefreshArgs {
@@ -214,11 +221,15 @@ fn plan_text(opts: &RefreshOptions, p: &PreparedRefresh) -> String {
             let plan = &p.plans[t];
             let (what, how) = match &plan.planned {
                 Planned::Reload => ("reload", String::new()),
+                Planned::Compare { key, ranges } if *ranges == 1 => (
+                    "compare",
+                    format!(": every row's hash, by ({}), in one stream", key.join(", ")),
+                ),
                 Planned::Compare { key, ranges } => (
                     "compare",
                     format!(
-                        ": {ranges} key range{} by ({}) to compare",
-                        if *ranges == 1 { "" } else { "s" },
+                        ": {ranges} key ranges by ({}) hashed, the differing ones cut further \
+                         or streamed",
                         key.join(", ")
                     ),
                 ),
@@ -319,11 +330,18 @@ fn print_report(r: &RefreshReport, elapsed: f64) {
     for o in &r.tables {
         let what = match o.action {
             Action::Reload => format!("reloaded, {} rows", o.rows_copied),
+            Action::Unchanged if o.watermark_to.is_some() => "unchanged (nothing past the \
+                                                               high-water mark)"
+                .to_string(),
+            Action::Unchanged if o.ranges <= 1 => "unchanged (compared in one stream)".to_string(),
             Action::Unchanged => format!("unchanged ({} key ranges compared)", o.ranges),
             Action::Incremental => format!(
-                "{} of {} key ranges differ: {} upserted, {} deleted{}",
-                o.ranges_differing,
-                o.ranges,
+                "{}: {} upserted, {} deleted{}",
+                if o.ranges <= 1 {
+                    "compared in one stream".to_string()
+                } else {
+                    format!("{} of {} key ranges differ", o.ranges_differing, o.ranges)
+                },
                 o.upserted,
                 o.deleted,
                 o.kept.filter(|k| *k > 0).map(|k| format!(", {k} kept")).unwrap_or_default()

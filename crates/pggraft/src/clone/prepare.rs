@@ -304,9 +304,9 @@ async fn record(
         .await
         .ctx("reading the source snapshot's time")?;
     let (at, snapshot): (String, Option<String>) = (row.get(0), row.get(1));
-    let rows: Vec<NewRecord> = final_map
-        .iter()
-        .map(|(s, t)| NewRecord {
+    let mut rows: Vec<NewRecord> = vec![];
+    for (s, t) in final_map {
+        rows.push(NewRecord {
             target_schema: t.clone(),
             source_schema: s.clone(),
             source: opts.source.redacted(),
@@ -320,8 +320,9 @@ async fn record(
             made_by: "clone",
             snapshot_at: at.clone(),
             snapshot: snapshot.clone(),
-        })
-        .collect();
+            changes: record::changes(holder, s).await?,
+        });
+    }
     let ensure = !record::exists(target).await?;
     Ok(Some(record::record_sql(&rows, ensure)))
 }

@@ -15,11 +15,12 @@
 //! connection rolls back the group in flight; groups committed earlier stay
 //! refreshed, so every table is either as it was or fully refreshed.
 //!
-//! A truncated group's plain secondary indexes are dropped before the rows
-//! go in and built again after, in the same transaction: cheaper than
-//! maintaining them row by row, and invisible to readers, who wait for the
-//! commit anyway. Indexes anything else depends on (constraints, partition
-//! trees, replica identity) are kept and maintained.
+//! A truncated group's plain secondary indexes, and its primary keys and
+//! unique constraints that no foreign key references, are dropped before
+//! the rows go in and built again after, in the same transaction: cheaper
+//! than maintaining them row by row, and invisible to readers, who wait for
+//! the commit anyway. Indexes and keys anything else depends on (foreign
+//! keys, partition trees, replica identity) are kept and maintained.
 //!
 //! User triggers of the group's tables are disabled inside the transaction
 //! and put back as they were before it commits, so loading fires none of
@@ -334,7 +335,9 @@ async fn work(ctx: &Ctx<'_>, w: &Worker, g: &Group) -> Result<Vec<MemberReport>>
             .filter(|m| truncated(&m.table) && matches!(m.apply, Apply::Replace))
             .map(|m| m.table.to_string())
             .collect();
-        drop_plain_indexes(dst, &reloaded).await?
+        let mut rebuild = drop_free_keys(dst, &reloaded).await?;
+        rebuild.extend(drop_plain_indexes(dst, &reloaded).await?);
+        rebuild
     };
     let mut reports: Vec<MemberReport> = g
         .members
@@ -417,6 +420,66 @@ async fn work(ctx: &Ctx<'_>, w: &Worker, g: &Group) -> Result<Vec<MemberReport>>
         dst.batch_execute(&restore.join("; ")).await.ctx("re-enabling triggers")?;
     }
     Ok(reports)
+}
+
+/// Drops the primary key and unique constraints of `tables` that nothing
+/// depends on (no foreign key references them, no partition tree shares
+/// them; index named like the constraint, no comment on it, not the replica
+/// identity or clustering index, default tablespace) and returns the
+/// statements that add them again, with their comments.
+async fn drop_free_keys(dst: &Client, tables: &[String]) -> Result<Vec<String>> {
+    if tables.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = dst
+        .query(
+            "SELECT k.conrelid::regclass::text, k.conname::text, \
+                    pg_catalog.pg_get_constraintdef(k.oid), \
+                    pg_catalog.obj_description(k.oid, 'pg_constraint') \
+             FROM pg_catalog.pg_constraint k \
+             JOIN pg_catalog.pg_index i ON i.indexrelid = k.conindid \
+             JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             WHERE k.conrelid = ANY(SELECT pg_catalog.to_regclass(x) FROM unnest($1::text[]) x) \
+             AND k.contype IN ('p', 'u') AND k.conparentid = 0 AND c.relname = k.conname \
+             AND i.indisvalid AND NOT i.indisreplident AND NOT i.indisclustered \
+             AND c.reltablespace = 0 \
+             AND pg_catalog.obj_description(i.indexrelid, 'pg_class') IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h \
+                             WHERE h.inhrelid = i.indexrelid OR h.inhparent = i.indexrelid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                             WHERE d.refclassid = 'pg_catalog.pg_class'::regclass \
+                             AND d.refobjid = i.indexrelid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                             WHERE d.refclassid = 'pg_catalog.pg_constraint'::regclass \
+                             AND d.refobjid = k.oid \
+                             AND NOT (d.classid = 'pg_catalog.pg_class'::regclass \
+                                      AND d.objid = i.indexrelid)) \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a \
+                             WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0) \
+             ORDER BY 1, 2",
+            &[&tables],
+        )
+        .await
+        .ctx("listing the keys of the reloaded tables")?;
+    let mut drop = vec![];
+    let mut build = vec![];
+    for r in rows {
+        let (table, name, def, comment): (String, String, String, Option<String>) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        drop.push(format!("ALTER TABLE ONLY {table} DROP CONSTRAINT {}", ident(&name)));
+        build.push(format!("ALTER TABLE ONLY {table} ADD CONSTRAINT {} {def}", ident(&name)));
+        if let Some(c) = comment {
+            build.push(format!(
+                "COMMENT ON CONSTRAINT {} ON {table} IS {}",
+                ident(&name),
+                literal(&c)
+            ));
+        }
+    }
+    if !drop.is_empty() {
+        dst.batch_execute(&drop.join("; ")).await.ctx("dropping keys before the reload")?;
+    }
+    Ok(build)
 }
 
 /// Drops the indexes of `tables` that nothing but their table depends on

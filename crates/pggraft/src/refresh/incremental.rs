@@ -129,7 +129,7 @@ async fn compare_one(
         Found { plan: i, diff: KeyDiff::default(), kept: None, watermark: None, seconds: 0.0 };
     match &plan.planned {
         Planned::Compare { .. } => {
-            found.diff = key_diff(src, &d.src_cmp, tgt, &d.tgt_cmp, &d.key, rows).await?;
+            found.diff = key_diff(src, &d.src_cmp, tgt, &d.tgt_cmp, &d.key, rows, d.writes).await?;
             if !opts.delete {
                 found.kept = Some(found.diff.extra.len() as u64);
             }
@@ -147,9 +147,16 @@ async fn compare_one(
                     typed_hash: c.typed_hash,
                 };
                 let positions: Vec<usize> = (0..d.key.len()).collect();
-                found.diff =
-                    key_diff(src, &keys(&d.src_cmp), tgt, &keys(&d.tgt_cmp), &positions, rows)
-                        .await?;
+                found.diff = key_diff(
+                    src,
+                    &keys(&d.src_cmp),
+                    tgt,
+                    &keys(&d.tgt_cmp),
+                    &positions,
+                    rows,
+                    None,
+                )
+                .await?;
             }
         }
         Planned::Reload => {}

@@ -317,6 +317,7 @@ async fn save_record(
             made_by: "refresh",
             snapshot_at: stamp.at.clone(),
             snapshot: stamp.snapshot.clone(),
+            changes: stamp.changes.get(s).cloned().unwrap_or_default(),
         })
         .collect();
     if !record::writable(&client).await? {
@@ -324,8 +325,8 @@ async fn save_record(
     }
     let refreshed = set
         .schemas
-        .values()
-        .map(|schema| {
+        .iter()
+        .map(|(source_schema, schema)| {
             let marks = found
                 .iter()
                 .filter_map(|f| {
@@ -343,6 +344,7 @@ async fn save_record(
                 snapshot_at: stamp.at.clone(),
                 snapshot: stamp.snapshot.clone(),
                 watermarks: marks,
+                changes: stamp.changes.get(source_schema).cloned().unwrap_or_default(),
             }
         })
         .collect::<Vec<_>>();

@@ -37,6 +37,9 @@ pub(crate) struct Stamp {
     pub at: String,
     /// `pg_current_snapshot()` of it.
     pub snapshot: Option<String>,
+    /// Per source schema, the source's write counts per table as of the
+    /// snapshot ([`super::record::changes`]).
+    pub changes: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 /// What a table gets.
@@ -84,6 +87,9 @@ pub(crate) struct Detail {
     pub watermark: Option<(String, String)>,
     /// The high-water mark recorded by the last refresh, for this column.
     pub recorded_mark: Option<Option<String>>,
+    /// Rows the source wrote to the table since the copy's snapshot, as far
+    /// as its statistics tell (none: unknown, or reset since).
+    pub writes: Option<i64>,
 }
 
 /// A set of tables changed in one transaction: plan indexes, parents first,
@@ -211,7 +217,7 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
         .query_one("SELECT now()::text, pg_catalog.pg_current_snapshot()::text", &[])
         .await
         .ctx("reading the source snapshot's time")?;
-    let stamp = Stamp { at: row.get(0), snapshot: row.get(1) };
+    let mut stamp = Stamp { at: row.get(0), snapshot: row.get(1), changes: BTreeMap::new() };
 
     let filter =
         SchemaFilter { include: set.naming.patterns(), exclude: set.exclude_schemas.clone() };
@@ -227,6 +233,9 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
     let mut warnings = crate::clone::exclude_relations(&mut cat, &set.options.tables)?;
     let found: Vec<String> = cat.schemas.iter().map(|s| s.name.clone()).collect();
     set.schemas = set.naming.resolve(&cat.database, &found)?;
+    for s in set.schemas.keys() {
+        stamp.changes.insert(s.clone(), super::record::changes(holder, s).await?);
+    }
     if same_database && let Some((s, _)) = set.schemas.iter().find(|(s, t)| s == t) {
         return Err(RefreshError::SameSchema { schema: s.clone() }.into());
     }
@@ -262,6 +271,7 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
         src_keys: &src_keys,
         tgt_keys: &tgt_keys,
         insert_select: same_database,
+        stamp_changes: &stamp.changes,
     };
     let mut plans = vec![];
     for p in &pairs {
@@ -349,6 +359,7 @@ struct PlanCtx<'a> {
     src_keys: &'a UniqueKeys,
     tgt_keys: &'a UniqueKeys,
     insert_select: bool,
+    stamp_changes: &'a BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 impl PlanCtx<'_> {
@@ -412,6 +423,7 @@ impl PlanCtx<'_> {
                 update: vec![],
                 watermark: None,
                 recorded_mark: None,
+                writes: self.writes(src, tgt),
             },
         };
         if self.opts.mode == Mode::Reload {
@@ -455,7 +467,8 @@ impl PlanCtx<'_> {
                 if let Some(w) = &self.opts.watermark {
                     plan.reason = Some(format!("no column {w}: compared by key ranges"));
                 }
-                Planned::Compare { key, ranges: crate::verify::ranges::first_ranges(est) }
+                let writes = plan.detail.writes;
+                Planned::Compare { key, ranges: crate::verify::ranges::first_ranges(est, writes) }
             }
         };
         Ok(plan)
@@ -535,6 +548,13 @@ impl PlanCtx<'_> {
             }
         };
         Ok(Ok(key))
+    }
+
+    /// Rows the source wrote to `src` since the copy's recorded snapshot.
+    fn writes(&self, src: &Table, tgt: &Table) -> Option<i64> {
+        let then = self.set.recorded.get(&tgt.name.schema)?.changes.get(&src.name.name)?;
+        let now = self.stamp_changes.get(&src.name.schema)?.get(&src.name.name)?;
+        (now >= then).then(|| now - then)
     }
 
     /// The high-water mark the last refresh recorded for this table and

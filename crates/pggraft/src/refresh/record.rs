@@ -37,10 +37,12 @@ CREATE TABLE IF NOT EXISTS pggraft.copies (
     snapshot text,
     created_at timestamptz NOT NULL DEFAULT now(),
     refreshed_at timestamptz,
-    watermarks jsonb NOT NULL DEFAULT '{}'
+    watermarks jsonb NOT NULL DEFAULT '{}',
+    changes jsonb NOT NULL DEFAULT '{}'
 );
 COMMENT ON TABLE pggraft.copies IS 'copies made by pggraft clone and refresh: where their data comes from';
-COMMENT ON COLUMN pggraft.copies.source IS 'the source connection, without its password';";
+COMMENT ON COLUMN pggraft.copies.source IS 'the source connection, without its password';
+COMMENT ON COLUMN pggraft.copies.changes IS 'per source table: rows inserted, updated and deleted since statistics were reset, as of the snapshot (to guess how much changed)';";
 
 /// How a copy was made, as far as its data is concerned (the `options`
 /// column, JSON).
@@ -86,6 +88,10 @@ pub struct CopyRecord {
     pub refreshed_at: Option<String>,
     /// Target table name (in the copy schema) → its high-water mark.
     pub watermarks: BTreeMap<String, Watermark>,
+    /// Source table name → the source's count of rows written to it
+    /// ([`changes`]) as of the snapshot. Only a hint of how much changed
+    /// since: statistics can be reset.
+    pub changes: BTreeMap<String, i64>,
 }
 
 /// What a new row says (the parts a clone or a refresh knows).
@@ -102,6 +108,26 @@ pub struct NewRecord {
     pub snapshot_at: String,
     /// `pg_current_snapshot()` of it.
     pub snapshot: Option<String>,
+    /// See [`CopyRecord::changes`].
+    pub changes: BTreeMap<String, i64>,
+}
+
+/// Rows inserted, updated and deleted per table of `schema` since the
+/// server's statistics were reset, as the statistics snapshot of the
+/// caller's transaction sees them (read in the copy's source snapshot).
+pub(crate) async fn changes(client: &Client, schema: &str) -> Result<BTreeMap<String, i64>> {
+    let rows = client
+        .query(
+            "SELECT c.relname::text, (pg_catalog.pg_stat_get_tuples_inserted(c.oid) \
+               + pg_catalog.pg_stat_get_tuples_updated(c.oid) \
+               + pg_catalog.pg_stat_get_tuples_deleted(c.oid))::int8 \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind = 'r'",
+            &[&schema],
+        )
+        .await
+        .ctx(format!("reading the write counts of source schema {schema:?}"))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// Reads every record; none when the table does not exist.
@@ -114,7 +140,7 @@ pub async fn read(client: &Client) -> Result<Vec<CopyRecord>> {
             "SELECT target_schema, source_schema, source, source_database, options::text, \
              made_by, to_char(snapshot_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), \
              to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), \
-             watermarks::text FROM pggraft.copies ORDER BY target_schema",
+             watermarks::text, changes::text FROM pggraft.copies ORDER BY target_schema",
             &[],
         )
         .await
@@ -130,9 +156,11 @@ pub async fn read(client: &Client) -> Result<Vec<CopyRecord>> {
         };
         let options: String = r.get(4);
         let watermarks: String = r.get(8);
+        let changes: String = r.get(9);
         out.push(CopyRecord {
             options: serde_json::from_str(&options).map_err(|e| bad("options", e))?,
             watermarks: serde_json::from_str(&watermarks).map_err(|e| bad("watermarks", e))?,
+            changes: serde_json::from_str(&changes).unwrap_or_default(),
             target_schema: schema.clone(),
             source_schema: r.get(1),
             source: r.get(2),
@@ -188,8 +216,9 @@ pub(crate) fn record_sql(rows: &[NewRecord], ensure: bool) -> String {
         .iter()
         .map(|r| {
             let options = serde_json::to_string(&r.options).expect("options serialize");
+            let changes = serde_json::to_string(&r.changes).expect("counts serialize");
             format!(
-                "({}, {}, {}, {}, {}::jsonb, {}, {}::timestamptz, {})",
+                "({}, {}, {}, {}, {}::jsonb, {}, {}::timestamptz, {}, {}::jsonb)",
                 literal(&r.target_schema),
                 literal(&r.source_schema),
                 literal(&r.source),
@@ -198,16 +227,19 @@ pub(crate) fn record_sql(rows: &[NewRecord], ensure: bool) -> String {
                 literal(r.made_by),
                 literal(&r.snapshot_at),
                 r.snapshot.as_deref().map(literal).unwrap_or_else(|| "NULL".into()),
+                literal(&changes),
             )
         })
         .collect();
     sql.push_str(&format!(
         "INSERT INTO pggraft.copies (target_schema, source_schema, source, source_database, \
-         options, made_by, snapshot_at, snapshot) VALUES {} ON CONFLICT (target_schema) DO UPDATE \
+         options, made_by, snapshot_at, snapshot, changes) VALUES {} ON CONFLICT (target_schema) \
+         DO UPDATE \
          SET source_schema = EXCLUDED.source_schema, source = EXCLUDED.source, \
          source_database = EXCLUDED.source_database, options = EXCLUDED.options, \
          made_by = EXCLUDED.made_by, snapshot_at = EXCLUDED.snapshot_at, \
-         snapshot = EXCLUDED.snapshot, created_at = now(), refreshed_at = NULL, \
+         snapshot = EXCLUDED.snapshot, changes = EXCLUDED.changes, created_at = now(), \
+         refreshed_at = NULL, \
          watermarks = '{{}}';",
         values.join(", ")
     ));
@@ -222,6 +254,8 @@ pub(crate) struct Refreshed {
     pub snapshot_at: String,
     pub snapshot: Option<String>,
     pub watermarks: BTreeMap<String, Watermark>,
+    /// The source's write counts as of the snapshot.
+    pub changes: BTreeMap<String, i64>,
 }
 
 /// Records a finished refresh: each copy's new snapshot and high-water
@@ -239,12 +273,15 @@ pub(crate) async fn save_refresh(
     sql.push_str(&record_sql(new_rows, ensure));
     for r in refreshed {
         let marks = serde_json::to_string(&r.watermarks).expect("watermarks serialize");
+        let changes = serde_json::to_string(&r.changes).expect("counts serialize");
         sql.push_str(&format!(
             "\nUPDATE pggraft.copies SET snapshot_at = {}::timestamptz, snapshot = {}, \
-             refreshed_at = now(), watermarks = watermarks || {}::jsonb WHERE target_schema = {};",
+             refreshed_at = now(), watermarks = watermarks || {}::jsonb, changes = {}::jsonb \
+             WHERE target_schema = {};",
             literal(&r.snapshot_at),
             r.snapshot.as_deref().map(literal).unwrap_or_else(|| "NULL".into()),
             literal(&marks),
+            literal(&changes),
             literal(&r.schema)
         ));
     }
@@ -275,6 +312,7 @@ mod tests {
             made_by: "clone",
             snapshot_at: "2026-01-02 03:04:05.123456+00".into(),
             snapshot: Some("100:100:".into()),
+            changes: BTreeMap::from([("events".to_string(), 42)]),
         }
     }
 

@@ -18,7 +18,7 @@
 //! servers order keys differently it holds more, and the result is the same.
 //! Memory is bounded by the number of differences, not by the table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use futures_util::{StreamExt, pin_mut};
 use tokio_postgres::Client;
@@ -26,7 +26,7 @@ use tokio_postgres::Client;
 use super::checksum::{Stats, TableSql};
 use super::locate::{FANOUT, Key, LEAF, Range, SideSql, boundaries, part_stats_by};
 use crate::error::{PgResultExt, Result};
-use crate::sql::QualifiedName;
+use crate::sql::{QualifiedName, literal};
 
 /// Ranges with at most this many rows (on either side) are streamed, not cut.
 const STREAM_ROWS: i64 = 16 * LEAF;
@@ -38,9 +38,19 @@ pub(crate) const COMPARE_SETTINGS: &str = "SELECT pg_catalog.set_config('lc_mone
      pg_catalog.set_config('statement_timeout', '0', false), \
      pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)";
 
-/// How many key ranges a table of about `rows` rows is cut into first.
-pub(crate) fn first_ranges(rows: i64) -> usize {
-    if rows <= STREAM_ROWS { 1 } else { FANOUT as usize }
+/// At least this many rows written since the copy (a hint from the
+/// source's statistics) make it likely that every key range differs: then
+/// the table is streamed at once rather than hashed by range first.
+const SPREAD_WRITES: i64 = 4 * FANOUT;
+
+/// How many key ranges a table of about `rows` rows is cut into first;
+/// `writes` is how many rows the source wrote to it since the copy, if known.
+pub(crate) fn first_ranges(rows: i64, writes: Option<i64>) -> usize {
+    if rows <= STREAM_ROWS || writes.is_some_and(|w| w >= SPREAD_WRITES) {
+        1
+    } else {
+        FANOUT as usize
+    }
 }
 
 /// One side of a compared table: its name there, and the compared columns
@@ -120,8 +130,11 @@ pub(crate) struct KeyDiff {
 
 /// Finds every differing key of a table (see the module docs). `key` gives
 /// the key columns' positions in the columns of both sides; `rows` is an
-/// estimate of the larger side's row count. Both sessions must each be in a
-/// transaction that sees one instant of its side.
+/// estimate of the larger side's row count, and `writes` how many rows the
+/// source wrote to the table since the copy, when its statistics tell: with
+/// many, the table is streamed at once (hashing ranges first would only
+/// find that they all differ). Both sessions must each be in a transaction
+/// that sees one instant of its side.
 pub(crate) async fn key_diff(
     src_c: &Client,
     src: &CompareTable,
@@ -129,6 +142,7 @@ pub(crate) async fn key_diff(
     tgt: &CompareTable,
     key: &[usize],
     rows: i64,
+    writes: Option<i64>,
 ) -> Result<KeyDiff> {
     let (s, g) = (src.sql(), tgt.sql());
     let (sh, gh) = (src.hash(&s), tgt.hash(&g));
@@ -137,7 +151,7 @@ pub(crate) async fn key_diff(
     // (range, rows on the bigger side, whether the source is that side)
     let mut stack = vec![(Range::default(), rows, true)];
     while let Some((r, big, src_bigger)) = stack.pop() {
-        if big <= STREAM_ROWS {
+        if first_ranges(big, if r.lo.is_none() && r.hi.is_none() { writes } else { None }) == 1 {
             stream(src_c, (&s, &sh), tgt_c, (&g, &gh), key, &r, &mut acc).await?;
             continue;
         }
@@ -197,9 +211,9 @@ pub(crate) async fn key_diff(
         diff.differing = usize::from(acc.any_difference());
     }
     diff.streamed = acc.streamed;
-    diff.changed = acc.changed;
-    diff.missing = acc.only_src.into_keys().collect();
-    diff.extra = acc.only_tgt.into_keys().collect();
+    diff.changed = acc.changed.iter().map(|k| key_of(k)).collect();
+    diff.missing = acc.only_src.keys().map(|k| key_of(k)).collect();
+    diff.extra = acc.only_tgt.keys().map(|k| key_of(k)).collect();
     // Key order is the caller's nicety (and makes reports repeatable).
     diff.missing.sort();
     diff.extra.sort();
@@ -237,17 +251,51 @@ fn spaced(all: &[String], parts: usize) -> Vec<String> {
     out
 }
 
-/// Rows seen on one side only so far, and the keys whose rows differ.
+/// One streamed row: the key's COPY text (columns joined by tabs, escaped)
+/// and the row hash's text.
+type Raw = (Vec<u8>, Vec<u8>);
+
+/// Rows seen on one side only so far, and the keys whose rows differ, all
+/// as COPY text (turned into key values once, for the differences only).
 #[derive(Default)]
 struct Matcher {
-    only_src: HashMap<Key, i64>,
-    only_tgt: HashMap<Key, i64>,
-    changed: Vec<Key>,
+    only_src: HashMap<Vec<u8>, Vec<u8>>,
+    only_tgt: HashMap<Vec<u8>, Vec<u8>>,
+    changed: Vec<Vec<u8>>,
     streamed: u64,
 }
 
 impl Matcher {
-    fn source(&mut self, k: Key, h: i64) {
+    /// The heads of both streams. Equal keys (the common case: both sides
+    /// stream in the same key order) are compared at once. Otherwise a head
+    /// the other side already passed is matched alone, which puts the
+    /// streams back in step after a row only one side has; when neither
+    /// was seen, both wait in the tables.
+    fn pair(&mut self, a: &mut VecDeque<Raw>, b: &mut VecDeque<Raw>) {
+        while let (Some(x), Some(y)) = (a.front(), b.front()) {
+            if x.0 == y.0 {
+                if x.1 != y.1 {
+                    self.changed.push(x.0.clone());
+                }
+                self.streamed += 2;
+                a.pop_front();
+                b.pop_front();
+            } else if self.only_tgt.contains_key(&x.0) {
+                let (k, h) = a.pop_front().expect("a head");
+                self.source(k, h);
+            } else if self.only_src.contains_key(&y.0) {
+                let (k, h) = b.pop_front().expect("a head");
+                self.target(k, h);
+            } else {
+                let (k, h) = a.pop_front().expect("a head");
+                self.source(k, h);
+                let (k, h) = b.pop_front().expect("a head");
+                self.target(k, h);
+            }
+        }
+    }
+
+    fn source(&mut self, k: Vec<u8>, h: Vec<u8>) {
         self.streamed += 1;
         match self.only_tgt.remove(&k) {
             Some(th) if th != h => self.changed.push(k),
@@ -258,7 +306,7 @@ impl Matcher {
         }
     }
 
-    fn target(&mut self, k: Key, h: i64) {
+    fn target(&mut self, k: Vec<u8>, h: Vec<u8>) {
         self.streamed += 1;
         match self.only_src.remove(&k) {
             Some(sh) if sh != h => self.changed.push(k),
@@ -274,7 +322,59 @@ impl Matcher {
     }
 }
 
-/// `(key, row hash)` of every row of `r`, both sides at once.
+/// Key values from a key's COPY text: split at tabs, escapes undone.
+fn key_of(raw: &[u8]) -> Key {
+    raw.split(|&b| b == b'\t').map(unescape).collect()
+}
+
+/// Undoes COPY's text escapes (`\\`, `\t`, `\n`, `\r`, `\b`, `\f`, `\v`).
+fn unescape(field: &[u8]) -> String {
+    if !field.contains(&b'\\') {
+        return String::from_utf8_lossy(field).into_owned();
+    }
+    let mut out = Vec::with_capacity(field.len());
+    let mut it = field.iter();
+    while let Some(&c) = it.next() {
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some(b't') => out.push(b'\t'),
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b'b') => out.push(8),
+            Some(b'f') => out.push(12),
+            Some(b'v') => out.push(11),
+            Some(&o) => out.push(o),
+            None => {}
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Splits COPY text into rows of (key, hash): the hash is the last column.
+/// `carry` holds a row cut between two messages.
+fn rows_of(chunk: &[u8], carry: &mut Vec<u8>, out: &mut VecDeque<Raw>) {
+    let mut rest = chunk;
+    while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+        let line: &[u8] = if carry.is_empty() {
+            &rest[..nl]
+        } else {
+            carry.extend_from_slice(&rest[..nl]);
+            carry.as_slice()
+        };
+        let tab = line.iter().rposition(|&b| b == b'\t').unwrap_or(line.len());
+        let hash = line.get(tab + 1..).unwrap_or_default().to_vec();
+        out.push_back((line[..tab].to_vec(), hash));
+        carry.clear();
+        rest = &rest[nl + 1..];
+    }
+    carry.extend_from_slice(rest);
+}
+
+/// `(key, row hash)` of every row of `r`, streamed with COPY from both
+/// sides at once and matched as it arrives.
 async fn stream(
     src_c: &Client,
     (s, sh): (&TableSql, &str),
@@ -284,60 +384,78 @@ async fn stream(
     r: &Range,
     acc: &mut Matcher,
 ) -> Result<()> {
+    // COPY takes no parameters: the range's bounds are typed literals.
     let query = |t: &TableSql, hash: &str| {
-        let mut q = SideSql::new(t, key);
-        let w = q.range_where(r);
-        let sql = format!(
-            "SELECT {}, {} FROM {}{w} ORDER BY {}",
+        let q = SideSql::new(t, key);
+        let k = format!("({})", q.cols().join(", "));
+        let value = |v: &[String]| -> String {
+            let parts: Vec<String> = key
+                .iter()
+                .zip(v)
+                .map(|(&i, x)| format!("CAST({} AS {})", literal(x), t.types[i]))
+                .collect();
+            format!("({})", parts.join(", "))
+        };
+        let mut conds = vec![];
+        if let Some(lo) = &r.lo {
+            conds.push(format!("{k} >= {}", value(lo)));
+        }
+        if let Some(hi) = &r.hi {
+            conds.push(format!("{k} < {}", value(hi)));
+        }
+        let w = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        format!(
+            "COPY (SELECT {}, {hash} FROM {}{w} ORDER BY {}) TO STDOUT",
             q.key_text(),
-            hash,
             t.from(),
             q.cols().join(", ")
-        );
-        (sql, q.params)
+        )
     };
-    let ((src_sql, src_params), (tgt_sql, tgt_params)) = (query(s, sh), query(g, gh));
+    let (src_sql, tgt_sql) = (query(s, sh), query(g, gh));
+    let what = |side: &str, t: &TableSql| format!("reading row hashes of {side} table {}", t.name);
     let (a, b) = futures_util::future::try_join(
-        async {
-            src_c
-                .query_raw(&src_sql, src_params.iter())
-                .await
-                .ctx(format!("reading row hashes of source table {}", s.name))
-        },
-        async {
-            tgt_c
-                .query_raw(&tgt_sql, tgt_params.iter())
-                .await
-                .ctx(format!("reading row hashes of target table {}", g.name))
-        },
+        async { src_c.copy_out(src_sql.as_str()).await.ctx(what("source", s)) },
+        async { tgt_c.copy_out(tgt_sql.as_str()).await.ctx(what("target", g)) },
     )
     .await?;
     pin_mut!(a);
     pin_mut!(b);
-    let n = key.len();
-    let row = |r: tokio_postgres::Row| -> (Key, i64) {
-        ((0..n).map(|i| r.get::<_, String>(i)).collect(), r.get(n))
-    };
+    let (mut qa, mut qb) = (VecDeque::new(), VecDeque::new());
+    let (mut ca, mut cb) = (vec![], vec![]);
     let (mut a_done, mut b_done) = (false, false);
     while !(a_done && b_done) {
+        // Read whichever side ran dry (both at once when both did).
+        let need_a = !a_done && qa.is_empty();
+        let need_b = !b_done && qb.is_empty();
         let (x, y) = futures_util::future::join(
-            async { if a_done { None } else { a.as_mut().next().await } },
-            async { if b_done { None } else { b.as_mut().next().await } },
+            async { if need_a { Some(a.as_mut().next().await) } else { None } },
+            async { if need_b { Some(b.as_mut().next().await) } else { None } },
         )
         .await;
         match x {
-            Some(r) => {
-                let (k, h) = row(r.ctx(format!("reading row hashes of source table {}", s.name))?);
-                acc.source(k, h);
-            }
-            None => a_done = true,
+            Some(Some(chunk)) => rows_of(&chunk.ctx(what("source", s))?, &mut ca, &mut qa),
+            Some(None) => a_done = true,
+            None => {}
         }
         match y {
-            Some(r) => {
-                let (k, h) = row(r.ctx(format!("reading row hashes of target table {}", g.name))?);
+            Some(Some(chunk)) => rows_of(&chunk.ctx(what("target", g))?, &mut cb, &mut qb),
+            Some(None) => b_done = true,
+            None => {}
+        }
+        acc.pair(&mut qa, &mut qb);
+        if a_done {
+            while let Some((k, h)) = qb.pop_front() {
                 acc.target(k, h);
             }
-            None => b_done = true,
+        }
+        if b_done {
+            while let Some((k, h)) = qa.pop_front() {
+                acc.source(k, h);
+            }
         }
     }
     Ok(())
@@ -347,8 +465,59 @@ async fn stream(
 mod tests {
     use super::*;
 
-    fn k(v: &str) -> Key {
-        vec![v.to_string()]
+    fn raw(v: &str, h: &str) -> Raw {
+        (v.as_bytes().to_vec(), h.as_bytes().to_vec())
+    }
+
+    fn keys(m: &HashMap<Vec<u8>, Vec<u8>>) -> Vec<Key> {
+        let mut out: Vec<Key> = m.keys().map(|k| key_of(k)).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn matching_is_independent_of_order() {
+        let mut m = Matcher::default();
+        // Same rows, the target in another order; one changed, one each extra.
+        let mut a: VecDeque<Raw> =
+            [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")].map(|(k, h)| raw(k, h)).into();
+        let mut b: VecDeque<Raw> =
+            [("c", "3"), ("a", "1"), ("b", "20"), ("e", "5")].map(|(k, h)| raw(k, h)).into();
+        m.pair(&mut a, &mut b);
+        assert!(a.is_empty() && b.is_empty());
+        assert_eq!(m.changed, vec![b"b".to_vec()]);
+        assert_eq!(keys(&m.only_src), vec![vec!["d".to_string()]]);
+        assert_eq!(keys(&m.only_tgt), vec![vec!["e".to_string()]]);
+        assert_eq!(m.streamed, 8);
+    }
+
+    #[test]
+    fn a_row_on_one_side_only_puts_the_streams_back_in_step() {
+        let mut m = Matcher::default();
+        let src: Vec<String> = (0..1000).filter(|i| *i != 10).map(|i| i.to_string()).collect();
+        let tgt: Vec<String> = (0..1000).filter(|i| *i != 500).map(|i| i.to_string()).collect();
+        let mut a: VecDeque<Raw> =
+            src.iter().map(|k| raw(k, if k == "700" { "x" } else { "h" })).collect();
+        let mut b: VecDeque<Raw> = tgt.iter().map(|k| raw(k, "h")).collect();
+        m.pair(&mut a, &mut b);
+        assert!(a.is_empty() && b.is_empty());
+        assert_eq!(keys(&m.only_src), vec![vec!["500".to_string()]]);
+        assert_eq!(keys(&m.only_tgt), vec![vec!["10".to_string()]]);
+        assert_eq!(m.changed, vec![b"700".to_vec()]);
+        assert!(m.any_difference());
+    }
+
+    #[test]
+    fn copy_text_splits_into_keys_and_hashes_across_messages() {
+        let (mut carry, mut out) = (vec![], VecDeque::new());
+        rows_of(b"1\tx\\ty\t42\n2\t", &mut carry, &mut out);
+        rows_of(b"b\t-7\n", &mut carry, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(key_of(&out[0].0), vec!["1".to_string(), "x\ty".to_string()]);
+        assert_eq!(out[0].1, b"42");
+        assert_eq!(key_of(&out[1].0), vec!["2".to_string(), "b".to_string()]);
+        assert_eq!(out[1].1, b"-7");
+        assert!(carry.is_empty());
     }
 
     #[test]
@@ -374,35 +543,5 @@ mod tests {
         {
             assert!(!typed_hash_ok(t, false), "{t}");
         }
-    }
-
-    #[test]
-    fn matching_is_independent_of_order() {
-        let mut m = Matcher::default();
-        // Same rows, the target in another order; one changed, one each extra.
-        for (key, h) in [("a", 1), ("b", 2), ("c", 3), ("d", 4)] {
-            m.source(k(key), h);
-        }
-        for (key, h) in [("c", 3), ("a", 1), ("b", 20), ("e", 5)] {
-            m.target(k(key), h);
-        }
-        assert_eq!(m.changed, vec![k("b")]);
-        assert_eq!(m.only_src.keys().cloned().collect::<Vec<_>>(), vec![k("d")]);
-        assert_eq!(m.only_tgt.keys().cloned().collect::<Vec<_>>(), vec![k("e")]);
-        assert_eq!(m.streamed, 8);
-    }
-
-    #[test]
-    fn in_key_order_only_differences_stay_in_memory() {
-        let mut m = Matcher::default();
-        let mut peak = 0;
-        for i in 0..1000 {
-            m.source(k(&i.to_string()), i);
-            peak = peak.max(m.only_src.len() + m.only_tgt.len());
-            m.target(k(&i.to_string()), if i == 500 { -1 } else { i });
-        }
-        assert_eq!(peak, 1);
-        assert_eq!(m.changed, vec![k("500")]);
-        assert!(m.any_difference());
     }
 }

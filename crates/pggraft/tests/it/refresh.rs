@@ -132,9 +132,12 @@ async fn refresh_reload_redoes_a_same_database_clone_from_its_record() {
     // Something outside the copy bound to it by OID: a view in another schema.
     db.psql("CREATE VIEW public.names AS SELECT name FROM app_copy.customers").unwrap();
     db.psql(CHANGES).unwrap();
+    let structure = db.dump_schema(&["app_copy", "public"]).unwrap();
 
     let report = refresh_with(&options(&db, &["app_copy"])).await.unwrap();
     assert_same_rows(&db, &db, "app_copy");
+    // Keys and indexes rebuilt after the rows went in are as they were.
+    assert_same_text(&structure, &db.dump_schema(&["app_copy", "public"]).unwrap());
     assert!(report.tables.iter().all(|t| t.action == Action::Reload), "{:?}", report.tables);
     assert_eq!(report.strategy, "insert-select");
     // One transaction for customers and orders (a foreign key), one for events.
@@ -696,12 +699,14 @@ async fn refresh_of_the_sample_schema_follows_partitions_inheritance_and_odd_nam
             "{what}: the copy's materialized view was not refreshed"
         );
     };
+    let structure = dst.dump_schema(&[]).unwrap();
     for (round, mode) in [Mode::Incremental, Mode::Reload].into_iter().enumerate() {
         src.psql(&sample_changes(round as i32)).unwrap();
         let mut opts = options(&dst, &[]);
         opts.mode = mode;
         let report = refresh_with(&opts).await.unwrap();
         all_same(&format!("{mode:?}"));
+        assert_same_text(&structure, &dst.dump_schema(&[]).unwrap());
         // The inheritance tree is one group; ONLY kept the parent's
         // truncate from taking the child's rows twice.
         assert!(report.groups.iter().any(|g| g.tables.iter().any(|t| t.name == "base_item")
@@ -712,4 +717,34 @@ async fn refresh_of_the_sample_schema_follows_partitions_inheritance_and_odd_nam
             assert_eq!(report.table("rooms").unwrap().action, Action::Reload, "no key");
         }
     }
+}
+
+#[tokio::test]
+async fn refresh_incremental_hashes_ranges_for_few_writes_and_streams_for_many() {
+    let src = db_with(
+        "refresh_hint_src",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.big (id int PRIMARY KEY, v text NOT NULL);
+         INSERT INTO app.big SELECT g, 'v' || g FROM generate_series(1, 50000) g;
+         ANALYZE;",
+    );
+    let dst = db_with("refresh_hint_dst", "");
+    clone_copy(&src, &dst, |o| o.naming.schemas = schemas(&["app"])).await;
+    dst.psql("ANALYZE").unwrap();
+    let mut opts = options(&dst, &["app"]);
+    opts.mode = Mode::Incremental;
+    // A few rows at the end of the key range: only their range is read.
+    src.psql("UPDATE app.big SET v = 'x' WHERE id > 49990").unwrap();
+    let report = refresh_with(&opts).await.unwrap();
+    let big = report.table("big").unwrap();
+    assert_eq!(big.upserted, 10, "{big:?}");
+    assert_eq!(big.ranges, 16, "{big:?}");
+    assert_eq!(big.ranges_differing, 1, "{big:?}");
+    // Changes all over the table (the statistics say many rows were
+    // written): streamed at once.
+    src.psql("UPDATE app.big SET v = 'y' WHERE id % 50 = 0").unwrap();
+    let report = refresh_with(&opts).await.unwrap();
+    let big = report.table("big").unwrap();
+    assert_eq!((big.upserted, big.ranges), (1000, 1), "{big:?}");
+    assert_eq!(table_hash(&src, "app.big"), table_hash(&dst, "app.big"));
 }
