@@ -154,7 +154,6 @@ pub async fn prepare_sync(opts: &SyncOptions) -> Result<SyncScript> {
         warnings.extend(express_for(&mut renamed, copy.server_version));
     }
     // Definitions the copy's server spells otherwise are not changes to make.
-    let mut copy = copy;
     if !differing(&renamed, &copy).is_empty() {
         let c = opts.target.connect().await?;
         prepare_session(&c).await?;
