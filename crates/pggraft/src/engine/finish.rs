@@ -266,7 +266,7 @@ pub(crate) async fn dropped_outside(
              LEFT JOIN pg_attrdef a ON g.classid = 'pg_attrdef'::regclass AND a.oid = g.objid \
              LEFT JOIN pg_policy p ON g.classid = 'pg_policy'::regclass AND p.oid = g.objid \
              LEFT JOIN pg_type ty ON g.classid = 'pg_type'::regclass AND ty.oid = g.objid \
-             WHERE g.classid <> 'pg_namespace'::regclass \
+             WHERE g.classid <> 'pg_namespace'::regclass AND o.schema IS DISTINCT FROM 'pg_toast' \
                AND NOT (r.oid IS NOT NULL AND r.rulename = '_RETURN') \
                AND NOT coalesce(t.tgisinternal, false) \
                AND NOT (ty.oid IS NOT NULL AND (ty.typrelid <> 0 \
