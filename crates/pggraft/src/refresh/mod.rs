@@ -23,7 +23,9 @@
 mod checks;
 mod copies;
 mod error;
+mod groups;
 mod incremental;
+mod job;
 mod plan;
 pub mod record;
 mod reload;
@@ -256,7 +258,7 @@ pub async fn run(
     } else {
         vec![]
     };
-    let (job, load, work) = plan::job(opts, &prepared, &found);
+    let (job, load, work) = job::job(opts, &prepared, &found);
     let run_opts = RunOptions {
         source: prepared.set.source.clone(),
         target: opts.target.clone(),
@@ -273,7 +275,7 @@ pub async fn run(
     let done = engine::run(&run_opts, job, snapshot, &finish, progress, cancel).await?;
     let Finish::Groups(load) = finish else { unreachable!("built above") };
     phases.extend(done.phases.iter().filter(|(p, _)| p != "structure").cloned());
-    report.tables = plan::outcomes(&plans, &work, &load, &done.groups, &found);
+    report.tables = job::outcomes(&plans, &work, &load, &done.groups, &found);
     report.groups = done.groups;
     let t = Instant::now();
     match save_record(opts, &set, &stamp, &plans, &found).await {
