@@ -10,11 +10,12 @@
 //!   record ([`record`], `pggraft.copies`, written by `clone`) or takes the
 //!   flags for copies made by other tools.
 //! - What each table needs: [`plan`] reads both sides in one source snapshot,
-//!   pairs the tables and refuses structure that changed ([`checks`]), and
+//!   pairs the tables and refuses structure that changed ([`checks`]),
 //!   decides per table: a reload ([`reload`]), a comparison by key ranges
-//!   ([`incremental`]) or the rows past a high-water mark ([`watermark`]).
+//!   ([`incremental`]) or the rows past a high-water mark ([`watermark`]),
+//!   and which tables change together ([`groups`]).
 //! - Running it: [`run`] compares what needs comparing, turns the result into
-//!   a [`Job`] and runs it on the engine, then records the refresh.
+//!   an engine job ([`job`]) and runs it, then records the refresh.
 //!
 //! The source is only read. Everything that can be refused is refused before
 //! anything is written ([`RefreshError`]). Comparing rows is
