@@ -15,6 +15,7 @@
 #
 # Each timed run starts from a fresh `CREATE DATABASE run TEMPLATE base` (untimed) and times one of
 #   pggraft refresh --mode incremental -j2                      (no other flag: the record)
+#   pggraft refresh --watermark updated_at -j2                  (deletes at the source kept)
 #   pggraft refresh --watermark updated_at --delete-missing -j2
 #   pggraft refresh -j2                                         (reload)
 #   pggraft clone -n public --drop-if-exists --no-verify -j2 --index-jobs 2
@@ -23,11 +24,13 @@
 # and the order of the contenders rotates from run to run. A CHECKPOINT precedes every timed
 # command. After every run the copy must hold the source's rows (row count and a hash of every row
 # of pgbench_accounts); after the first run of each contender `pggraft verify --level checksums`
-# must find the copy identical (exit 0).
+# must find the copy identical (exit 0). The watermark refresh without --delete-missing must hold
+# every source row and keep exactly the rows deleted at the source.
 #
 # Printed: median wall time, the ratio to the reload, rows/s (rows of the source's tables per
 # second of wall time) and peak client RSS (GNU time %M). Goals: incremental at most 0.4 of the
-# reload, watermark at most 0.15, the reload no slower than the fresh clone.
+# reload, watermark at most 0.15 (the --delete-missing one compares every key as well), the reload
+# no slower than the fresh clone.
 #
 # PGGRAFT_BIN=/path/to/pggraft measures that binary instead of building target/release/pggraft.
 #
@@ -129,12 +132,29 @@ run_incremental() {
     check incremental "$1"
 }
 
+# check_kept LABEL RUN: every source row is in the copy, and so are exactly the rows deleted at the
+# source (a watermark refresh without --delete-missing does not look for them).
+check_kept() {
+    local f="aid % 1000 <> 3 OR aid > $ACCOUNTS" got kept
+    got=$(sql run "SELECT count(*) || ':' || sum(hashtextextended(t::text, 0)) FROM pgbench_accounts t WHERE $f")
+    [ "$got" = "$SRC_HASH" ] || die "$1 (run $2) left pgbench_accounts at $got, the source has $SRC_HASH"
+    kept=$(sql run "SELECT count(*) FROM pgbench_accounts WHERE NOT ($f)")
+    [ "$kept" -eq "$((ACCOUNTS / 1000))" ] || die "$1 (run $2) kept $kept deleted rows, not $((ACCOUNTS / 1000))"
+}
+
 run_watermark() {
     fresh_run_db
     checkpoint
-    measure watermark "$1" "$PGGRAFT" refresh --target "$BASE/run" --watermark updated_at \
+    measure watermark "$1" "$PGGRAFT" refresh --target "$BASE/run" --watermark updated_at --jobs 2
+    check_kept watermark "$1"
+}
+
+run_watermark_deletes() {
+    fresh_run_db
+    checkpoint
+    measure watermark-deletes "$1" "$PGGRAFT" refresh --target "$BASE/run" --watermark updated_at \
         --delete-missing --jobs 2
-    check watermark "$1"
+    check watermark-deletes "$1"
 }
 
 run_reload() {
@@ -175,7 +195,7 @@ run_sql_loop() {
 LOAD_BEFORE="$(loadavg)"
 echo "== $RUNS runs (order rotates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) incremental watermark reload clone sql_loop); do
+    for tool in $(rotate $((run - 1)) incremental watermark watermark_deletes reload clone sql_loop); do
         "run_$tool" "$run"
     done
 done
@@ -192,7 +212,8 @@ echo "pggraft: ${PGGRAFT_BIN:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/nul
 echo
 summarise reload \
     "incremental|pggraft refresh --mode incremental -j2|$ROWS" \
-    "watermark|pggraft refresh --watermark updated_at --delete-missing|$ROWS" \
+    "watermark|pggraft refresh --watermark updated_at|$ROWS" \
+    "watermark-deletes|pggraft refresh --watermark updated_at --delete-missing|$ROWS" \
     "reload|pggraft refresh (reload) -j2|$ROWS" \
     "clone|pggraft clone --drop-if-exists --no-verify -j2|$ROWS" \
     "sql-loop|psql loop: TRUNCATE CASCADE + \\copy per table|$ROWS"

@@ -154,7 +154,7 @@ async fn compare_one(
                     &keys(&d.tgt_cmp),
                     &positions,
                     rows,
-                    None,
+                    d.writes,
                 )
                 .await?;
             }

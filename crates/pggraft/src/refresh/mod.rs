@@ -10,11 +10,12 @@
 //!   record ([`record`], `pggraft.copies`, written by `clone`) or takes the
 //!   flags for copies made by other tools.
 //! - What each table needs: [`plan`] reads both sides in one source snapshot,
-//!   pairs the tables and refuses structure that changed ([`checks`]), and
+//!   pairs the tables and refuses structure that changed ([`checks`]),
 //!   decides per table: a reload ([`reload`]), a comparison by key ranges
-//!   ([`incremental`]) or the rows past a high-water mark ([`watermark`]).
+//!   ([`incremental`]) or the rows past a high-water mark ([`watermark`]),
+//!   and which tables change together ([`groups`]).
 //! - Running it: [`run`] compares what needs comparing, turns the result into
-//!   a [`Job`] and runs it on the engine, then records the refresh.
+//!   an engine job ([`job`]) and runs it, then records the refresh.
 //!
 //! The source is only read. Everything that can be refused is refused before
 //! anything is written ([`RefreshError`]). Comparing rows is
@@ -23,7 +24,9 @@
 mod checks;
 mod copies;
 mod error;
+mod groups;
 mod incremental;
+mod job;
 mod plan;
 pub mod record;
 mod reload;
@@ -256,7 +259,7 @@ pub async fn run(
     } else {
         vec![]
     };
-    let (job, load, work) = plan::job(opts, &prepared, &found);
+    let (job, load, work) = job::job(opts, &prepared, &found);
     let run_opts = RunOptions {
         source: prepared.set.source.clone(),
         target: opts.target.clone(),
@@ -274,7 +277,7 @@ pub async fn run(
     let done = engine::run(&run_opts, job, snapshot, &finish, progress, cancel).await?;
     let Finish::Groups(load) = finish else { unreachable!("built above") };
     phases.extend(done.phases.iter().filter(|(p, _)| p != "structure").cloned());
-    report.tables = plan::outcomes(&plans, &work, &load, &done.groups, &found);
+    report.tables = job::outcomes(&plans, &work, &load, &done.groups, &found);
     report.groups = done.groups;
     let t = Instant::now();
     match save_record(opts, &set, &stamp, &plans, &found).await {

@@ -2,8 +2,8 @@
 //! tables paired with their sources and checked ([`super::checks`]), and per
 //! table what it needs (a reload, a comparison by key, the rows past a
 //! high-water mark), grouped into the sets of tables that must change in one
-//! transaction. `--dry-run` stops here. Turning the plan and the comparison's
-//! findings into an engine [`Job`] is [`job`].
+//! transaction ([`super::groups`]). `--dry-run` stops here. Turning the plan
+//! and the comparison's findings into an engine job is [`super::job`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,17 +12,13 @@ use tokio_postgres::Client;
 
 use super::checks::{self, UniqueKeys};
 use super::copies::CopySet;
-use super::incremental::{self, Found};
-use super::{Action, Mode, RefreshError, RefreshOptions, RefreshReport, TableOutcome, reload};
+use super::{Mode, RefreshError, RefreshOptions, RefreshReport};
 use crate::catalog::model::key;
 use crate::catalog::{
     CATALOG_HELPERS, Catalog, Table, introspect, introspect_with, snapshot_helpers,
 };
 use crate::conn::{Side, Snapshot, prepare_session};
-use crate::engine::{
-    ColumnExpr, ColumnMap, Group, GroupLoad, GroupReport, Job, Member, SequenceTask, Strategy,
-    TableTask, Truncate,
-};
+use crate::engine::{ColumnExpr, ColumnMap, SequenceTask, Strategy};
 use crate::error::{Error, PgResultExt, Result};
 use crate::plan::{Section, Stmt};
 use crate::rename::{NameMap, register_names, rename_catalog};
@@ -296,10 +292,11 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
     if let Some(column) = &opts.watermark {
         warnings.extend(super::watermark::check(holder, &target, column, &plans).await?);
     }
-    let groups = group_tables(&mut plans, &tgt);
+    let groups = super::groups::group_tables(&mut plans, &tgt);
     let outside = checks::outside_references(&target, &plans, &groups).await?;
     checks::refuse_dependents(opts, &plans, &outside)?;
-    let replica_role = checks::is_superuser(&target).await? && !points_outside(&plans, &tgt);
+    let replica_role =
+        checks::is_superuser(&target).await? && !super::groups::points_outside(&plans, &tgt);
     let (sequences, seq_warnings) = sequence_tasks(&cat, &renamed, &tgt, &set);
     warnings.extend(seq_warnings);
     let (matviews, matview_stmts) = matview_work(&cat, &renamed, &tgt, &tgt_keys);
@@ -588,160 +585,6 @@ async fn table_sizes(holder: &Client, schemas: &[String]) -> Result<HashMap<Qual
         .collect())
 }
 
-/// Groups the planned tables (see [`GroupPlan`]): tables joined by foreign
-/// keys, either way, and the members of one partition or inheritance tree.
-/// A group holding a table that must be reloaded is reloaded whole: a merge
-/// next to a reload would have to delete the reloaded table's rows under
-/// the merged table's foreign keys.
-fn group_tables(plans: &mut [TablePlan], tgt: &Catalog) -> Vec<GroupPlan> {
-    let index: HashMap<&QualifiedName, usize> =
-        plans.iter().enumerate().map(|(i, p)| (&p.target, i)).collect();
-    let mut uf = UnionFind::new(tgt.tables.len());
-    let pos: HashMap<&QualifiedName, usize> =
-        tgt.tables.iter().enumerate().map(|(i, t)| (&t.name, i)).collect();
-    for (i, t) in tgt.tables.iter().enumerate() {
-        let parent = t.partition_of.as_ref().map(|p| &p.parent).into_iter().chain(&t.inherits);
-        for p in parent {
-            if let Some(&j) = pos.get(p) {
-                uf.union(i, j);
-            }
-        }
-        for c in t.constraints.iter().filter(|c| c.kind == "f") {
-            if let Some(&j) = c.references.as_ref().and_then(|r| pos.get(r)) {
-                uf.union(i, j);
-            }
-        }
-    }
-    let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, t) in tgt.tables.iter().enumerate() {
-        if let Some(&p) = index.get(&t.name) {
-            by_root.entry(uf.find(i)).or_default().push(p);
-        }
-    }
-    let mut groups = vec![];
-    for (_, members) in by_root {
-        let ordered = parents_first(&members, plans, tgt);
-        let partitioned = truncatable_parents(&ordered, plans, tgt);
-        if ordered.iter().any(|&p| plans[p].planned == Planned::Reload) {
-            let cause = ordered
-                .iter()
-                .find(|&&p| plans[p].planned == Planned::Reload)
-                .map(|&p| plans[p].target.clone())
-                .expect("found above");
-            for &p in &ordered {
-                if plans[p].planned != Planned::Reload {
-                    plans[p].planned = Planned::Reload;
-                    plans[p].reason = Some(format!(
-                        "reloaded with {cause}, which it shares foreign keys or a partition tree \
-                         with and which has to be reloaded"
-                    ));
-                }
-            }
-        }
-        groups.push(GroupPlan { tables: ordered, partitioned });
-    }
-    groups
-}
-
-/// The members in foreign key order: referenced tables first (a cycle is
-/// broken by name order).
-fn parents_first(members: &[usize], plans: &[TablePlan], tgt: &Catalog) -> Vec<usize> {
-    let names: BTreeMap<&QualifiedName, usize> =
-        members.iter().map(|&p| (&plans[p].target, p)).collect();
-    // Leaves of each partitioned table, so keys on a parent order its leaves.
-    let leaves = |q: &QualifiedName| -> Vec<usize> {
-        let mut out = vec![];
-        let mut todo = vec![q.clone()];
-        while let Some(cur) = todo.pop() {
-            if let Some(&p) = names.get(&cur) {
-                out.push(p);
-            }
-            for t in &tgt.tables {
-                if t.partition_of.as_ref().is_some_and(|po| po.parent == cur) {
-                    todo.push(t.name.clone());
-                }
-            }
-        }
-        out
-    };
-    let mut after: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    for t in &tgt.tables {
-        for c in t.constraints.iter().filter(|c| c.kind == "f") {
-            let Some(r) = &c.references else { continue };
-            for child in leaves(&t.name) {
-                for parent in leaves(r) {
-                    if child != parent {
-                        after.entry(child).or_default().insert(parent);
-                    }
-                }
-            }
-        }
-    }
-    let mut left: Vec<usize> = names.values().copied().collect();
-    let mut out = vec![];
-    while !left.is_empty() {
-        let ready = left
-            .iter()
-            .position(|p| after.get(p).is_none_or(|deps| deps.iter().all(|d| out.contains(d))))
-            .unwrap_or(0);
-        out.push(left.remove(ready));
-    }
-    out
-}
-
-/// Partitioned tables over the members whose every partition is a member:
-/// truncating them with the group lets a foreign key that references them
-/// be truncated with them.
-fn truncatable_parents(
-    members: &[usize],
-    plans: &[TablePlan],
-    tgt: &Catalog,
-) -> Vec<QualifiedName> {
-    let member: BTreeSet<&QualifiedName> = members.iter().map(|&p| &plans[p].target).collect();
-    let mut out = vec![];
-    for t in tgt.tables.iter().filter(|t| t.partition_key.is_some()) {
-        let mut all = true;
-        let mut any = false;
-        let mut todo = vec![t.name.clone()];
-        while let Some(cur) = todo.pop() {
-            for c in tgt
-                .tables
-                .iter()
-                .filter(|c| c.partition_of.as_ref().is_some_and(|p| p.parent == cur))
-            {
-                if c.partition_key.is_some() {
-                    todo.push(c.name.clone());
-                } else if member.contains(&c.name) {
-                    any = true;
-                } else {
-                    all = false;
-                }
-            }
-        }
-        if any && all {
-            out.push(t.name.clone());
-        }
-    }
-    out
-}
-
-/// Whether a refreshed table has a foreign key to a table the refresh does
-/// not write (then loads keep checking foreign keys).
-fn points_outside(plans: &[TablePlan], tgt: &Catalog) -> bool {
-    let refreshed: BTreeSet<&QualifiedName> = plans.iter().map(|p| &p.target).collect();
-    let parents: BTreeSet<&QualifiedName> =
-        tgt.tables.iter().filter(|t| t.partition_key.is_some()).map(|t| &t.name).collect();
-    tgt.tables.iter().filter(|t| refreshed.contains(&t.name) || parents.contains(&t.name)).any(
-        |t| {
-            t.constraints.iter().filter(|c| c.kind == "f").any(|c| {
-                c.references
-                    .as_ref()
-                    .is_some_and(|r| !refreshed.contains(r) && !parents.contains(r))
-            })
-        },
-    )
-}
-
 /// Sequence values copied from the snapshot: standalone sequences and those
 /// of identity columns, when the copy has them.
 fn sequence_tasks(
@@ -826,159 +669,9 @@ fn matview_work(
     (names, stmts)
 }
 
-/// The engine's job for a prepared refresh, given what the comparison found:
-/// table tasks, groups, sequences, materialized views. Also returns what
-/// happens to each plan.
-pub(super) fn job(
-    opts: &RefreshOptions,
-    prepared: &PreparedRefresh,
-    found: &[Found],
-) -> (Job, GroupLoad, Vec<Action>) {
-    let by_plan: HashMap<usize, &Found> = found.iter().map(|f| (f.plan, f)).collect();
-    let mut actions = vec![Action::Reload; prepared.plans.len()];
-    let mut tables: Vec<TableTask> = vec![];
-    let mut groups = vec![];
-    for g in &prepared.groups {
-        let reload = g.tables.iter().all(|&p| prepared.plans[p].planned == Planned::Reload);
-        let mut members = vec![];
-        for &p in &g.tables {
-            let plan = &prepared.plans[p];
-            if reload {
-                tables.push(reload::task(plan));
-                members.push(Member {
-                    table: plan.target.clone(),
-                    tasks: vec![tables.len() - 1],
-                    apply: crate::engine::Apply::Replace,
-                });
-                continue;
-            }
-            let Some(f) = by_plan.get(&p) else { continue };
-            actions[p] = match plan.planned {
-                Planned::Watermark { .. } => Action::Watermark,
-                _ => Action::Incremental,
-            };
-            match incremental::member(opts, plan, p, f, &mut tables) {
-                Some(m) => members.push(m),
-                None => actions[p] = Action::Unchanged,
-            }
-        }
-        if members.is_empty() {
-            continue;
-        }
-        let truncate = if reload {
-            let mut t: Vec<Truncate> =
-                members.iter().map(|m| Truncate { table: m.table.clone(), only: true }).collect();
-            t.extend(g.partitioned.iter().map(|q| Truncate { table: q.clone(), only: false }));
-            t
-        } else {
-            vec![]
-        };
-        groups.push(Group { members, truncate });
-    }
-    let job = Job {
-        tables,
-        post_data: prepared.matview_stmts.clone(),
-        sequences: prepared.sequences.clone(),
-        ..Job::default()
-    };
-    let load = GroupLoad {
-        groups,
-        lock_timeout: opts.lock_timeout,
-        lock_retries: opts.lock_retries,
-        replica_role: prepared.replica_role,
-    };
-    (job, load, actions)
-}
-
-/// Each plan's outcome, from the groups' reports and the comparison.
-pub(super) fn outcomes(
-    plans: &[TablePlan],
-    actions: &[Action],
-    load: &GroupLoad,
-    reports: &[GroupReport],
-    found: &[Found],
-) -> Vec<TableOutcome> {
-    let mut by_table: HashMap<&QualifiedName, (&crate::engine::MemberReport, f64)> = HashMap::new();
-    for (g, r) in load.groups.iter().zip(reports) {
-        for (m, mr) in g.members.iter().zip(&r.members) {
-            by_table.insert(&m.table, (mr, r.held_seconds));
-        }
-    }
-    let by_plan: HashMap<usize, &Found> = found.iter().map(|f| (f.plan, f)).collect();
-    plans
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let f = by_plan.get(&i);
-            let done = by_table.get(&p.target);
-            let mut o = TableOutcome {
-                source: p.source.clone(),
-                target: p.target.clone(),
-                action: actions[i],
-                reason: p.reason.clone(),
-                rows_copied: done.map(|d| d.0.copied).unwrap_or(0),
-                upserted: done.map(|d| d.0.upserted).unwrap_or(0),
-                deleted: done.map(|d| d.0.deleted).unwrap_or(0),
-                kept: None,
-                ranges: 0,
-                ranges_differing: 0,
-                watermark_from: None,
-                watermark_to: None,
-                seconds: done.map(|d| d.1).unwrap_or(0.0) + f.map(|f| f.seconds).unwrap_or(0.0),
-            };
-            if let Some(f) = f {
-                o.ranges = f.diff.ranges;
-                o.ranges_differing = f.diff.differing;
-                o.kept = f.kept;
-                if let Some(w) = &f.watermark {
-                    o.watermark_from = w.from.clone();
-                    o.watermark_to = w.to.clone();
-                    if w.from_copy && o.reason.is_none() {
-                        o.reason = Some(format!(
-                            "no refresh recorded a high-water mark yet: took the copy's largest \
-                             {} as one",
-                            w.column
-                        ));
-                    }
-                }
-            }
-            if actions[i] == Action::Reload {
-                o.deleted = 0;
-            }
-            o
-        })
-        .collect()
-}
-
 fn nanos() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_micros())
         .unwrap_or(0)
-}
-
-/// Union-find over table positions.
-struct UnionFind {
-    parent: Vec<usize>,
-}
-
-impl UnionFind {
-    fn new(n: usize) -> UnionFind {
-        UnionFind { parent: (0..n).collect() }
-    }
-
-    fn find(&mut self, mut i: usize) -> usize {
-        while self.parent[i] != i {
-            self.parent[i] = self.parent[self.parent[i]];
-            i = self.parent[i];
-        }
-        i
-    }
-
-    fn union(&mut self, a: usize, b: usize) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            self.parent[ra.max(rb)] = ra.min(rb);
-        }
-    }
 }

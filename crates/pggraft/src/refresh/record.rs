@@ -5,7 +5,7 @@
 //! table's high-water mark.
 //!
 //! `clone` writes a row in the transaction that renames the copy into place
-//! ([`clone_record_sql`]), so a failed clone records nothing; `refresh` reads
+//! ([`record_sql`]), so a failed clone records nothing; `refresh` reads
 //! the rows to redo a clone's data part with no other flags, and updates them
 //! once its data is in. The `pggraft` schema is pggraft's own (it also holds
 //! `pggraft.migrations`) and is never copied as a user schema.

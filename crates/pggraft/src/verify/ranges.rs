@@ -34,9 +34,11 @@ const STREAM_ROWS: i64 = 16 * LEAF;
 /// Settings of the comparing sessions beyond the common session settings
 /// (as verify's own sessions have them): `money` prints the same on both
 /// servers, and a role's statement timeout must not cut a long scan short.
+/// JIT compiling these short expressions costs more than it saves.
 pub(crate) const COMPARE_SETTINGS: &str = "SELECT pg_catalog.set_config('lc_monetary', 'C', false), \
      pg_catalog.set_config('statement_timeout', '0', false), \
-     pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)";
+     pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false), \
+     pg_catalog.set_config('jit', 'off', false)";
 
 /// At least this many rows written since the copy (a hint from the
 /// source's statistics) make it likely that every key range differs: then
@@ -408,9 +410,18 @@ async fn stream(
         } else {
             format!(" WHERE {}", conds.join(" AND "))
         };
+        // The outputs get names of their own: `ORDER BY id` would otherwise
+        // mean the output `id::text` (a sort of text) instead of the column
+        // (its index's order).
+        let outputs: Vec<String> = q
+            .cols()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c}::pg_catalog.text AS k{i}"))
+            .collect();
         format!(
-            "COPY (SELECT {}, {hash} FROM {}{w} ORDER BY {}) TO STDOUT",
-            q.key_text(),
+            "COPY (SELECT {}, {hash} AS h FROM {}{w} ORDER BY {}) TO STDOUT",
+            outputs.join(", "),
             t.from(),
             q.cols().join(", ")
         )

@@ -638,8 +638,26 @@ async fn refresh_waits_for_a_long_reader_within_lock_timeout_and_retries() {
 
     // Released while the refresh pauses between attempts: it goes through,
     // and the report says it had to wait.
+    let watcher = spec(&dst).connect().await.unwrap();
     let release = tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        // Once the refresh waits for the lock, let its first attempt time
+        // out, then go away.
+        loop {
+            let waiting: i64 = watcher
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                     AND application_name LIKE 'pggraft-refresh%'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         reader.batch_execute("COMMIT").await.unwrap();
     });
     opts.lock_retries = 8;
