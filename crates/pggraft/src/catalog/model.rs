@@ -467,6 +467,10 @@ pub struct Table {
     /// Parents by `INHERITS` (not partitioning), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inherits: Vec<QualifiedName>,
+    /// The composite type of a typed table (`CREATE TABLE … OF type`): its columns are the
+    /// type's attributes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_type: Option<QualifiedName>,
     pub constraints: Vec<Constraint>,
     /// `d` default, `n` nothing, `f` full, `i` index.
     pub replica_identity: String,
