@@ -825,6 +825,39 @@ impl Catalog {
         s.chain(c).chain(t).chain(f).chain(q).chain(r).chain(v).chain(st).chain(ts).chain(op)
     }
 
+    /// The extensions that go with the model's schemas: those living in one of them, those
+    /// the model's objects use, and those these require (a clone into another database
+    /// creates exactly these; verify compares exactly these).
+    pub fn schema_extensions(&self) -> std::collections::BTreeSet<String> {
+        let schemas: std::collections::BTreeSet<&str> =
+            self.schemas.iter().map(|s| s.name.as_str()).collect();
+        let used: std::collections::BTreeSet<&String> = self.depends.values().flatten().collect();
+        let mut wanted: std::collections::BTreeSet<String> = self
+            .extensions
+            .iter()
+            .filter(|e| {
+                schemas.contains(e.schema.as_str()) || used.contains(&key::extension(&e.name))
+            })
+            .map(|e| e.name.clone())
+            .collect();
+        // `requires` in the control file shows as a dependency of one extension on another.
+        loop {
+            let before = wanted.len();
+            for e in &self.extensions {
+                let k = key::extension(&e.name);
+                let required = wanted.iter().any(|w| {
+                    self.depends.get(&key::extension(w)).is_some_and(|deps| deps.contains(&k))
+                });
+                if required {
+                    wanted.insert(e.name.clone());
+                }
+            }
+            if wanted.len() == before {
+                return wanted;
+            }
+        }
+    }
+
     /// Every role the model names: owners, grantees (column grants and
     /// default privileges included) and policy roles, without `PUBLIC`.
     pub fn roles(&self) -> std::collections::BTreeSet<String> {

@@ -637,3 +637,20 @@ async fn ignored_object_kinds_are_named_in_the_clone_report_and_inspect() {
     drop((src, dst));
     cluster.psql("postgres", "DROP TABLESPACE fast").unwrap();
 }
+
+#[tokio::test]
+async fn unused_extension_of_a_schema_not_copied_is_no_difference() {
+    // pg_stat_statements-like: in public, used by nothing copied. The clone does not create
+    // it, and its verify must not call it missing.
+    let src = db_with(
+        "unused_ext_src",
+        "CREATE EXTENSION pgstattuple WITH SCHEMA public;
+         CREATE SCHEMA app; CREATE TABLE app.t (id int); INSERT INTO app.t VALUES (1);",
+    );
+    // The target has an extension of its own elsewhere: not a difference either.
+    let dst = db_with("unused_ext_dst", "CREATE EXTENSION fuzzystrmatch WITH SCHEMA public;");
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap();
+    assert_eq!(extensions_of(&dst), ["fuzzystrmatch 1.1 in public"]);
+    assert_clean(&verify_after(&opts, &report).await);
+}
