@@ -654,3 +654,34 @@ async fn unused_extension_of_a_schema_not_copied_is_no_difference() {
     assert_eq!(extensions_of(&dst), ["fuzzystrmatch 1.1 in public"]);
     assert_clean(&verify_after(&opts, &report).await);
 }
+
+#[tokio::test]
+async fn default_privileges_of_one_role_and_schema_run_one_at_a_time() {
+    // Two grants of one role, schema and object class write one pg_default_acl row: run at
+    // once by two statement workers, one failed on its unique key.
+    let src = db_with(
+        "defacl_src",
+        "DO $$ BEGIN
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'defacl_a') THEN CREATE ROLE defacl_a; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'defacl_b') THEN CREATE ROLE defacl_b; END IF;
+         END $$;
+         CREATE SCHEMA app;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO defacl_a;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT INSERT, UPDATE ON TABLES TO defacl_b;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT USAGE ON SEQUENCES TO defacl_b;
+         CREATE TABLE app.t (id int);",
+    );
+    let dst = db_with("defacl_dst", "");
+    let mut opts = CloneOptions::new(spec(&src), spec(&dst));
+    opts.naming.schemas = schema_args(&["app"]);
+    opts.index_jobs = 4;
+    let plan = clone_api::prepare(&opts).await.unwrap();
+    let grants: Vec<&pggraft::plan::Stmt> =
+        plan.job.post_data.iter().filter(|s| s.what == "default privileges").collect();
+    assert!(grants.len() >= 3, "{grants:?}");
+    for pair in grants.windows(2) {
+        assert!(pair[1].deps.contains(pair[0].provides.as_ref().unwrap()), "{pair:?}");
+    }
+    let report = clone_api::run(&opts, plan, &NoProgress, None).await.unwrap();
+    assert_clean(&verify_after(&opts, &report).await);
+}

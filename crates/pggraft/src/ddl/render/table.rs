@@ -379,7 +379,6 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
         let mut extra = vec![k.to_string()];
         if let Some(r) = &c.references {
             extra.push(key::relation(r));
-            extra.extend(super::relations::partition_key_attachments(o, r));
         }
         let via_index = o.opts.keys_via_index && !partitioned && (c.kind == "p" || c.kind == "u");
         if let (true, Some(idx), Some(idef)) = (via_index, &c.index, &c.index_definition) {
