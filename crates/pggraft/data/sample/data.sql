@@ -15,6 +15,7 @@ FROM generate_series(1, 3000 * (SELECT n FROM scale)) g;
 INSERT INTO shop.rooms SELECT g % 20, tstzrange(timestamptz '2024-01-01' + g * interval '1 day', timestamptz '2024-01-01' + g * interval '1 day' + interval '2 hours') FROM generate_series(1, 200) g;
 INSERT INTO shop.cache SELECT 'k' || g, jsonb_build_object('n', g, 'f', 'NaN'::float8, 'arr', jsonb_build_array(g, g * 1.5)) FROM generate_series(1, 300 * (SELECT n FROM scale)) g;
 INSERT INTO shop.base_item VALUES (1, 'one'), (2, 'two');
+INSERT INTO shop.address_book VALUES ('1 Main St', 'Springfield', '12345'), ('2 Side St', 'Shelbyville', DEFAULT);
 INSERT INTO shop.special_item VALUES (3, 'three', 'x'), (4, 'four', NULL);
 INSERT INTO shop.docs SELECT g, 'postgres', CASE WHEN g % 2 = 0 THEN 'body' END FROM generate_series(1, 50) g;
 INSERT INTO "Odd Schema"."Mixed Case ""Table""" SELECT g, 'Ünï ' || g, 'u' || g, g FROM generate_series(1, 100 * (SELECT n FROM scale)) g;

@@ -121,6 +121,12 @@ ALTER TABLE shop.cache REPLICA IDENTITY FULL;
 ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO app_reader;
 ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT USAGE ON SEQUENCES TO "App Writer" WITH GRANT OPTION;
 CREATE TABLE shop.base_item (id int PRIMARY KEY, label text NOT NULL, CONSTRAINT label_len CHECK (length(label) < 100));
+-- A typed table: its columns are the composite type's.
+CREATE TABLE shop.address_book OF shop.address (
+  CONSTRAINT street_present CHECK (street <> ''),
+  PRIMARY KEY (street, city));
+ALTER TABLE shop.address_book ALTER COLUMN "Zip" SET DEFAULT '00000';
+COMMENT ON TABLE shop.address_book IS 'typed by shop.address';
 CREATE TABLE shop.special_item (extra text) INHERITS (shop.base_item);
 
 -- Text search: a dictionary of our own, and a configuration using it that an

@@ -467,6 +467,10 @@ pub struct Table {
     /// Parents by `INHERITS` (not partitioning), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inherits: Vec<QualifiedName>,
+    /// The composite type of a typed table (`CREATE TABLE … OF type`): its columns are the
+    /// type's attributes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_type: Option<QualifiedName>,
     pub constraints: Vec<Constraint>,
     /// `d` default, `n` nothing, `f` full, `i` index.
     pub replica_identity: String,
@@ -819,6 +823,39 @@ impl Catalog {
         let ts = self.text_search.iter().map(|x| &x.meta);
         let op = self.operators.iter().map(|x| &x.meta);
         s.chain(c).chain(t).chain(f).chain(q).chain(r).chain(v).chain(st).chain(ts).chain(op)
+    }
+
+    /// The extensions that go with the model's schemas: those living in one of them, those
+    /// the model's objects use, and those these require (a clone into another database
+    /// creates exactly these; verify compares exactly these).
+    pub fn schema_extensions(&self) -> std::collections::BTreeSet<String> {
+        let schemas: std::collections::BTreeSet<&str> =
+            self.schemas.iter().map(|s| s.name.as_str()).collect();
+        let used: std::collections::BTreeSet<&String> = self.depends.values().flatten().collect();
+        let mut wanted: std::collections::BTreeSet<String> = self
+            .extensions
+            .iter()
+            .filter(|e| {
+                schemas.contains(e.schema.as_str()) || used.contains(&key::extension(&e.name))
+            })
+            .map(|e| e.name.clone())
+            .collect();
+        // `requires` in the control file shows as a dependency of one extension on another.
+        loop {
+            let before = wanted.len();
+            for e in &self.extensions {
+                let k = key::extension(&e.name);
+                let required = wanted.iter().any(|w| {
+                    self.depends.get(&key::extension(w)).is_some_and(|deps| deps.contains(&k))
+                });
+                if required {
+                    wanted.insert(e.name.clone());
+                }
+            }
+            if wanted.len() == before {
+                return wanted;
+            }
+        }
     }
 
     /// Every role the model names: owners, grantees (column grants and

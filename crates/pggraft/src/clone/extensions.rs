@@ -59,32 +59,7 @@ pub(super) async fn plan_extensions(
     let copied: BTreeSet<&str> = cat.schemas.iter().map(|s| s.name.as_str()).collect();
     let used: BTreeSet<&String> = cat.depends.values().flatten().collect();
     let is_used = |name: &str| used.contains(&key::extension(name));
-    let mut wanted: BTreeSet<String> = cat
-        .extensions
-        .iter()
-        .filter(|e| copied.contains(e.schema.as_str()) || is_used(&e.name))
-        .map(|e| e.name.clone())
-        .collect();
-    // And what they require (`requires` in the control file shows as a
-    // dependency of one extension on another).
-    loop {
-        let before = wanted.len();
-        for e in &cat.extensions {
-            if wanted.contains(&e.name) {
-                continue;
-            }
-            let k = key::extension(&e.name);
-            let required = wanted
-                .iter()
-                .any(|w| cat.depends.get(&key::extension(w)).is_some_and(|deps| deps.contains(&k)));
-            if required {
-                wanted.insert(e.name.clone());
-            }
-        }
-        if wanted.len() == before {
-            break;
-        }
-    }
+    let wanted = cat.schema_extensions();
     let mut plan = ExtensionPlan::default();
     if wanted.is_empty() {
         return Ok(plan);

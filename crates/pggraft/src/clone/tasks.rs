@@ -1,13 +1,15 @@
 //! Turning the two catalogs of a clone (the source's, and the same renamed
 //! to build names) into the engine's [`Job`]: one task per table with data,
-//! sequence values, materialized views to refresh, and what each post-data
-//! statement locks.
+//! sequence values, materialized views to refresh, what each post-data
+//! statement locks, and the orderings parallel statement workers need beyond
+//! what a script run in order gets from its order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::CloneOptions;
 use crate::catalog::Catalog;
 use crate::catalog::model::key;
+use crate::ddl::render::DEFAULT_PRIVILEGES;
 use crate::engine::{
     Chunk, ColumnExpr, ColumnMap, Job, Locks, MatviewTask, SequenceTask, Strategy, TableSource,
     TableTask,
@@ -29,8 +31,9 @@ pub(super) fn job(
     insert_select: bool,
     block: i64,
     structure: Vec<Stmt>,
-    post_data: Vec<Stmt>,
+    mut post_data: Vec<Stmt>,
 ) -> Job {
+    order_for_workers(&mut post_data, renamed);
     Job {
         structure,
         tables: table_tasks(cat, renamed, opts, final_map, insert_select, block),
@@ -155,6 +158,71 @@ fn matview_tasks(cat: &Catalog, renamed: &Catalog, opts: &CloneOptions) -> Vec<M
     }
 
     matviews
+}
+
+/// Dependencies the engine's parallel post-data workers need and a script run in order does
+/// not (there, phases order these statements):
+///
+/// - a foreign key to a partitioned table needs the table's key valid, which it is once
+///   every partition's key index is attached to the parent's: it waits for each attachment;
+/// - two `ALTER DEFAULT PRIVILEGES` for one role, schema and object class write the same
+///   `pg_default_acl` row, and at once one fails on its unique key: they run one by one.
+fn order_for_workers(post_data: &mut [Stmt], renamed: &Catalog) {
+    let attached = |object: &str| format!("attached {object}");
+    for s in post_data.iter_mut().filter(|s| s.what == "attach index" && s.provides.is_none()) {
+        s.provides = Some(attached(&s.object));
+    }
+    let tables: HashMap<&QualifiedName, &crate::catalog::Table> =
+        renamed.tables.iter().map(|t| (&t.name, t)).collect();
+    let under = |t: &crate::catalog::Table, root: &QualifiedName| {
+        let mut cur = t.partition_of.as_ref().map(|p| &p.parent);
+        for _ in 0..100 {
+            match cur {
+                Some(p) if p == root => return true,
+                Some(p) => {
+                    cur = tables.get(p).and_then(|t| t.partition_of.as_ref()).map(|p| &p.parent)
+                }
+                None => return false,
+            }
+        }
+        false
+    };
+    let mut fk_waits: HashMap<String, Vec<String>> = HashMap::new();
+    for t in &renamed.tables {
+        for c in t.constraints.iter().filter(|c| c.kind == "f") {
+            let Some(r) = &c.references else { continue };
+            if tables.get(r).is_none_or(|rt| rt.partition_key.is_none()) {
+                continue;
+            }
+            let waits: Vec<String> = renamed
+                .tables
+                .iter()
+                .filter(|p| under(p, r))
+                .flat_map(|p| {
+                    p.constraints
+                        .iter()
+                        .filter(|pc| pc.index.is_some() && pc.index_parent.is_some())
+                        .map(|pc| attached(&key::constraint(&p.name, &pc.name)))
+                })
+                .collect();
+            fk_waits.insert(key::constraint(&t.name, &c.name), waits);
+        }
+    }
+    let mut previous_grant: Option<String> = None;
+    for (i, s) in post_data.iter_mut().enumerate() {
+        if s.what == "foreign key"
+            && let Some(waits) = fk_waits.get(&s.object)
+        {
+            s.deps.extend(waits.iter().cloned());
+        }
+        if s.what == DEFAULT_PRIVILEGES && s.provides.is_none() {
+            let k = format!("{DEFAULT_PRIVILEGES} #{i}");
+            if let Some(p) = previous_grant.replace(k.clone()) {
+                s.deps.push(p);
+            }
+            s.provides = Some(k);
+        }
+    }
 }
 
 /// Post-data object key → the relation key of the table it locks.

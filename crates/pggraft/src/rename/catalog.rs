@@ -256,6 +256,7 @@ pub fn rename_catalog(
             p.bound = r.sql(&what, &p.bound);
         }
         t.inherits = t.inherits.iter().map(|p| r.q(p)).collect();
+        t.of_type = t.of_type.as_ref().map(|x| r.q(x));
         for c in &mut t.constraints {
             c.name = r.n(&c.name);
             c.definition = r.sql(&what, &c.definition);

@@ -215,6 +215,16 @@ pub async fn verify_with_progress(
     skip.extend(schema::table_object_keys(&models.target, &excluded));
     let mut renamed = models.renamed.clone();
     renamed.sort();
+    // Extensions are the database's: only those that go with the compared schemas count
+    // (as clone creates them), and on the target those and the ones in its schemas.
+    let wanted = models.source.schema_extensions();
+    renamed.extensions.retain(|e| wanted.contains(&e.name));
+    let target_schemas: BTreeSet<String> =
+        models.target.schemas.iter().map(|s| s.name.clone()).collect();
+    models
+        .target
+        .extensions
+        .retain(|e| wanted.contains(&e.name) || target_schemas.contains(&e.schema));
     let mut warnings = models.warnings.clone();
     warnings.extend(schema::align(&opts.target, &mut renamed, &mut models.target).await);
     let mut report = VerifyReport {

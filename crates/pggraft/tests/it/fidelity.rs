@@ -643,3 +643,51 @@ async fn ignored_object_kinds_are_named_in_the_clone_report_and_inspect() {
     drop((src, dst));
     cluster.psql("postgres", "DROP TABLESPACE fast").unwrap();
 }
+
+#[tokio::test]
+async fn unused_extension_of_a_schema_not_copied_is_no_difference() {
+    // pg_stat_statements-like: in public, used by nothing copied. The clone does not create
+    // it, and its verify must not call it missing.
+    let src = db_with(
+        "unused_ext_src",
+        "CREATE EXTENSION pgstattuple WITH SCHEMA public;
+         CREATE SCHEMA app; CREATE TABLE app.t (id int); INSERT INTO app.t VALUES (1);",
+    );
+    // The target has an extension of its own elsewhere: not a difference either.
+    let dst = db_with("unused_ext_dst", "CREATE EXTENSION fuzzystrmatch WITH SCHEMA public;");
+    let (opts, report) =
+        clone_with(&src, &dst, |o| o.naming.schemas = schema_args(&["app"])).await.unwrap();
+    assert_eq!(extensions_of(&dst), ["fuzzystrmatch 1.1 in public"]);
+    assert_clean(&verify_after(&opts, &report).await);
+}
+
+#[tokio::test]
+async fn default_privileges_of_one_role_and_schema_run_one_at_a_time() {
+    // Two grants of one role, schema and object class write one pg_default_acl row: run at
+    // once by two statement workers, one failed on its unique key.
+    let src = db_with(
+        "defacl_src",
+        "DO $$ BEGIN
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'defacl_a') THEN CREATE ROLE defacl_a; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'defacl_b') THEN CREATE ROLE defacl_b; END IF;
+         END $$;
+         CREATE SCHEMA app;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO defacl_a;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT INSERT, UPDATE ON TABLES TO defacl_b;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT USAGE ON SEQUENCES TO defacl_b;
+         CREATE TABLE app.t (id int);",
+    );
+    let dst = db_with("defacl_dst", "");
+    let mut opts = CloneOptions::new(spec(&src), spec(&dst));
+    opts.naming.schemas = schema_args(&["app"]);
+    opts.index_jobs = 4;
+    let plan = clone_api::prepare(&opts).await.unwrap();
+    let grants: Vec<&pggraft::plan::Stmt> =
+        plan.job.post_data.iter().filter(|s| s.what == "default privileges").collect();
+    assert!(grants.len() >= 3, "{grants:?}");
+    for pair in grants.windows(2) {
+        assert!(pair[1].deps.contains(pair[0].provides.as_ref().unwrap()), "{pair:?}");
+    }
+    let report = clone_api::run(&opts, plan, &NoProgress, None).await.unwrap();
+    assert_clean(&verify_after(&opts, &report).await);
+}

@@ -1,5 +1,6 @@
 //! Tables and views (plain and materialized): persistence, options,
-//! access method, partitioning and inheritance, replica identity,
+//! access method, partitioning and inheritance, the type of a typed table,
+//! replica identity,
 //! row-level security, size estimates, view definitions. Their columns,
 //! constraints and indexes are read per shard by [`super::columns`],
 //! [`super::constraints`] and [`super::indexes`]; this records where each
@@ -9,7 +10,7 @@ use std::collections::HashMap;
 
 use tokio_postgres::Client;
 
-use super::{Keys, PG_CLASS, PG_TYPE, acl_json, comment_join, parse_acl, qn};
+use super::{Keys, PG_CLASS, PG_TYPE, acl_json, comment_join, opt_qn, parse_acl, qn};
 use crate::catalog::model::*;
 use crate::error::{Error, PgResultExt, Result};
 use crate::sql::QualifiedName;
@@ -34,6 +35,7 @@ pub(super) async fn read_relations(
             JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid AND x.indisreplident) \
             END AS replident_index, \
          c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, \
+         ofn.nspname AS of_s, oft.typname AS of_n, \
          c.relpages::int8 * current_setting('block_size')::int8 AS size, \
          c.reltuples::float8 AS reltuples, \
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef, \
@@ -50,6 +52,8 @@ pub(super) async fn read_relations(
               ON par.inhrelid = c.oid \
          LEFT JOIN pg_am am ON am.oid = c.relam \
          LEFT JOIN pg_type rt ON rt.oid = c.reltype \
+         LEFT JOIN pg_type oft ON oft.oid = c.reloftype \
+         LEFT JOIN pg_namespace ofn ON ofn.oid = oft.typnamespace \
          WHERE c.relkind IN ('r', 'p', 'v', 'm') AND c.relnamespace = ANY($1)",
         acl = acl_json("c.relacl"),
         comment = comment_join("dsc", "pg_class", "c.oid"),
@@ -123,6 +127,7 @@ pub(super) async fn read_relations(
             partition_key: r.get("partkey"),
             partition_of,
             inherits,
+            of_type: opt_qn(r, "of_s", "of_n"),
             constraints: vec![],
             replica_identity: r.get("replident"),
             replica_identity_index: r.get("replident_index"),

@@ -1,4 +1,4 @@
-//! The object kinds the model does not cover (foreign and typed tables,
+//! The object kinds the model does not cover (foreign tables,
 //! base types, operator classes and families, conversions, text search
 //! parsers and templates): found in a selected schema, they make
 //! introspection fail, naming them, rather than vanish from a copy.
@@ -12,10 +12,8 @@ use crate::error::{Error, PgResultExt, Result};
 pub(super) async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
     let sql = format!(
         "SELECT kind, name FROM ( \
-           SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'typed table (OF type)' END \
-             AS kind, c.oid::regclass::text AS name FROM pg_class c \
-             WHERE c.relnamespace = ANY($1) \
-             AND (c.relkind = 'f' OR (c.reloftype <> 0 AND c.relkind IN ('r','p'))) AND {c} \
+           SELECT 'foreign table' AS kind, c.oid::regclass::text AS name FROM pg_class c \
+             WHERE c.relnamespace = ANY($1) AND c.relkind = 'f' AND {c} \
            UNION ALL SELECT 'base or shell type', t.oid::regtype::text FROM pg_type t \
              WHERE t.typnamespace = ANY($1) AND t.typtype IN ('b','p') AND {t} \
              AND NOT (t.typelem <> 0 \

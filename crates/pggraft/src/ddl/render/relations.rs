@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use super::privileges::column_grants;
 use super::{AclClass, Out, phase, with_options};
 use crate::catalog::model::*;
-use crate::plan::{Section, Stmt};
+use crate::plan::Section;
 use crate::sql::{QualifiedName, ident};
 
 /// Index-backed constraints and indexes by qualified index name, for
@@ -253,60 +253,18 @@ pub(super) fn attach_constraint_indexes(
             if let (Some(idx), Some(parent)) = (&c.index, &c.index_parent) {
                 let k = key::constraint(&t.name, &c.name);
                 let pk = index_keys.get(parent).cloned().unwrap_or_else(|| key::index(parent));
-                // Provides a key of its own: a foreign key to the partitioned table needs
-                // its key valid, which it is once every partition's index is attached.
-                o.stmts.push(Stmt {
-                    section: PostData,
-                    phase: phase::INDEX_ATTACH,
-                    provides: Some(attached_key(&k)),
-                    object: k.clone(),
-                    deps: vec![k, pk],
-                    what: "attach index",
-                    sql: format!(
+                o.about(
+                    PostData,
+                    phase::INDEX_ATTACH,
+                    &k,
+                    vec![pk],
+                    "attach index",
+                    format!(
                         "ALTER INDEX {parent} ATTACH PARTITION {}",
                         QualifiedName::new(&t.name.schema, idx)
                     ),
-                });
+                );
             }
         }
     }
-}
-
-/// The key of the statement attaching a partition's key constraint index to its parent's.
-pub(super) fn attached_key(constraint_key: &str) -> String {
-    format!("attached {constraint_key}")
-}
-
-/// For a foreign key to `referenced`: the attachments of every key constraint index of its
-/// partitions (all levels) to their parents'; empty unless it is partitioned.
-pub(super) fn partition_key_attachments(o: &Out<'_>, referenced: &QualifiedName) -> Vec<String> {
-    if o.tables.get(referenced).is_none_or(|t| t.partition_key.is_none()) {
-        return vec![];
-    }
-    let under = |t: &Table| {
-        let mut cur = t.partition_of.as_ref().map(|p| &p.parent);
-        let mut hops = 0;
-        while let Some(p) = cur {
-            if p == referenced {
-                return true;
-            }
-            hops += 1;
-            if hops > 100 {
-                break;
-            }
-            cur = o.tables.get(p).and_then(|t| t.partition_of.as_ref()).map(|p| &p.parent);
-        }
-        false
-    };
-    o.cat
-        .tables
-        .iter()
-        .filter(|t| under(t))
-        .flat_map(|t| {
-            t.constraints
-                .iter()
-                .filter(|c| c.index_parent.is_some() && c.index.is_some())
-                .map(|c| attached_key(&key::constraint(&t.name, &c.name)))
-        })
-        .collect()
 }

@@ -117,6 +117,9 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
     for p in t.inherits.iter().chain(t.partition_of.as_ref().map(|p| &p.parent)) {
         deps.push(key::relation(p));
     }
+    if let Some(of) = &t.of_type {
+        deps.push(key::type_(of));
+    }
     let sql = create_table_sql(t, parent, partition_of_form);
     o.create(PreData, phase::TABLE, k.clone(), deps, "table", sql);
     if let (Some(po), false) = (&t.partition_of, partition_of_form) {
@@ -173,7 +176,17 @@ fn create_table_sql(t: &Table, parent: Option<&Table>, partition_of_form: bool) 
         t.constraints.iter().filter(|c| c.kind == "c" && c.is_local && c.validated).collect();
     let persistence = if t.unlogged { "UNLOGGED " } else { "" };
     let mut sql;
-    if partition_of_form {
+    if let (Some(of), false) = (&t.of_type, partition_of_form) {
+        // The columns are the type's; NOT NULL and defaults come after, per column.
+        sql = format!("CREATE {persistence}TABLE {} OF {of}", t.name);
+        if !local_checks.is_empty() {
+            let items: Vec<String> = local_checks
+                .iter()
+                .map(|c| format!("    CONSTRAINT {} {}", ident(&c.name), c.definition))
+                .collect();
+            sql.push_str(&format!(" (\n{}\n)", items.join(",\n")));
+        }
+    } else if partition_of_form {
         let po = t.partition_of.as_ref().expect("partition");
         sql = format!("CREATE {persistence}TABLE {} PARTITION OF {}", t.name, po.parent);
         if !local_checks.is_empty() {
@@ -235,7 +248,8 @@ fn render_column(
         && parent
             .and_then(|p| p.columns.iter().find(|x| x.name == c.name))
             .is_some_and(|x| x.not_null);
-    if partition_of_form && c.not_null && !inherited_not_null {
+    let typed = t.of_type.is_some() && !partition_of_form;
+    if (partition_of_form && c.not_null && !inherited_not_null) || (typed && c.not_null) {
         o.about(
             PreData,
             phase::COLUMN,
@@ -365,7 +379,6 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
         let mut extra = vec![k.to_string()];
         if let Some(r) = &c.references {
             extra.push(key::relation(r));
-            extra.extend(super::relations::partition_key_attachments(o, r));
         }
         let via_index = o.opts.keys_via_index && !partitioned && (c.kind == "p" || c.kind == "u");
         if let (true, Some(idx), Some(idef)) = (via_index, &c.index, &c.index_definition) {
