@@ -122,3 +122,22 @@ fn type_change_without_a_cast_needs_using() {
     let err = fails(&["diff", &a.url(), &b.url(), "--using", "timeout=1"]);
     assert!(err.contains("--using \"timeout=1\""), "{err}");
 }
+
+/// An extension going down to a version its package has no update path to,
+/// while a column uses it: no `ALTER EXTENSION … UPDATE` that cannot run,
+/// and no drop that would take the column: the diff stops and says why.
+#[test]
+fn extension_downgrade_under_a_column_stops_with_the_fix() {
+    let from = "CREATE SCHEMA app; CREATE EXTENSION hstore WITH SCHEMA app;
+                CREATE TABLE app.t (id int, attrs app.hstore);";
+    let to = "CREATE SCHEMA app; CREATE EXTENSION hstore WITH SCHEMA app VERSION '1.7';
+              CREATE TABLE app.t (id int, attrs app.hstore);";
+    let a = db_with("dcli_ext_a", from);
+    let b = db_with("dcli_ext_b", to);
+    let err = fails(&["diff", &a.url(), &b.url(), "--allow-hazards", "all"]);
+    assert!(err.contains("no update path") && err.contains("app.t"), "{err}");
+    assert!(err.contains("ALTER EXTENSION hstore UPDATE TO '1.7'"), "{err}");
+    // The way up has a path.
+    let sql = ok(&["diff", &b.url(), &a.url(), "--allow-hazards", "all"]);
+    assert!(sql.contains("ALTER EXTENSION hstore UPDATE TO '1.8'"), "{sql}");
+}
