@@ -97,7 +97,13 @@ pub(crate) fn compare_versions(a: &str, b: &str) -> Ordering {
             return o;
         }
     }
-    pa.len().cmp(&pb.len())
+    // One is the other and more: a label (3.1.0beta1) comes before the
+    // release, a number (2.0.1) after.
+    match (pa.get(pb.len()), pb.get(pa.len())) {
+        (Some(Err(_)), _) => Ordering::Less,
+        (_, Some(Err(_))) => Ordering::Greater,
+        _ => pa.len().cmp(&pb.len()),
+    }
 }
 
 #[cfg(test)]
