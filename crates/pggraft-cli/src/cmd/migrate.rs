@@ -13,7 +13,7 @@ use pggraft::diff::source::Input;
 use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
-use crate::flags::{OnlineArg, SchemaPairArgs, TargetArg, UsingArgs};
+use crate::flags::{HintArgs, OnlineArg, SchemaPairArgs, TargetArg};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -48,7 +48,8 @@ pub struct DirArg {
     mut_arg("schemas", |a| a.requires("from")),
     mut_arg("online", |a| a.requires("from")),
     mut_arg("using", |a| a.requires("from")),
-    mut_arg("down_using", |a| a.requires("from"))
+    mut_arg("down_using", |a| a.requires("from")),
+    mut_arg("rename", |a| a.requires("from"))
 )]
 pub struct NewArgs {
     /// Migration name; lower-cased, anything but a-z, 0-9 and _ becomes _.
@@ -66,7 +67,7 @@ pub struct NewArgs {
     #[command(flatten)]
     pub online: OnlineArg,
     #[command(flatten)]
-    pub using: UsingArgs,
+    pub hints: HintArgs,
 }
 
 #[derive(Args)]
@@ -155,7 +156,7 @@ pub async fn run(a: MigrateArgs) -> Result<Outcome> {
 
 async fn new(a: NewArgs) -> Result<Outcome> {
     let mut opts = a.online.to_diff_options();
-    a.using.apply(&mut opts)?;
+    a.hints.apply(&mut opts)?;
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
             let schemas = a.schemas.to_pairs()?;

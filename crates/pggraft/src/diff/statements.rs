@@ -51,11 +51,11 @@ impl<'a> Diff<'a> {
                 )
             }
             Obj::Table(t) => {
-                c = hazard(
-                    c,
-                    HazardKind::DataLoss,
-                    format!("table {} and its rows are dropped", t.name),
-                )
+                let mut detail = format!("table {} and its rows are dropped", t.name);
+                if let Some(hint) = super::renames::table_lookalike(self.from, self.to, t) {
+                    detail.push_str(&format!("; {hint}"));
+                }
+                c = hazard(c, HazardKind::DataLoss, detail)
             }
             Obj::View(v) if v.materialized => {
                 c = hazard(

@@ -49,10 +49,15 @@ impl Diff<'_> {
                 } else {
                     "alter"
                 };
+                let mut detail =
+                    format!("column {}.{} and its data are dropped", name, ident(&c.name));
+                if let Some(hint) = crate::diff::renames::column_lookalike(a, b, c) {
+                    detail.push_str(&format!("; {hint}"));
+                }
                 out.push(hazard(
                     change(format!("ALTER TABLE {name} DROP COLUMN {}", ident(&c.name)), k, action),
                     HazardKind::DataLoss,
-                    format!("column {}.{} and its data are dropped", name, ident(&c.name)),
+                    detail,
                 ));
             }
         }
