@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Arg, Args, ValueEnum};
 use pggraft::conn::ConnSpec;
-use pggraft::diff::{DiffOptions, Using};
+use pggraft::diff::{DiffOptions, Rename, Using};
 use pggraft::rename::{Naming, SchemaArg};
 use pggraft::select::{Filters, Pattern, TablePattern};
 
@@ -244,21 +244,28 @@ impl OnlineArg {
     }
 }
 
-/// `--using` and `--down-using`: how a column's values reach a new type
-/// when PostgreSQL has no cast (or the one it has is not what is meant).
+/// What the user tells a diff that the catalogs cannot: `--using` and
+/// `--down-using` (how a column's values reach a new type when PostgreSQL
+/// has no cast, or the one it has is not what is meant) and `--rename`.
 #[derive(Args)]
-pub struct UsingArgs {
+pub struct HintArgs {
     /// USING expression for a column's type change, FROM to TO: '[SCHEMA.]TABLE.COLUMN=EXPR'; repeatable.
     #[arg(long = "using", value_name = "TABLE.COLUMN=EXPR")]
     pub using: Vec<String>,
     /// The same for the way back, TO to FROM (the down migration); repeatable.
     #[arg(long = "down-using", value_name = "TABLE.COLUMN=EXPR")]
     pub down_using: Vec<String>,
+    /// A table or column renamed from FROM to TO: '[SCHEMA.]TABLE=NEW' or '[SCHEMA.]TABLE.COLUMN=NEW'; repeatable.
+    #[arg(long = "rename", value_name = "OLD=NEW")]
+    pub rename: Vec<String>,
 }
 
-impl UsingArgs {
+impl HintArgs {
     /// Adds the hints to `opts`; an error quotes the malformed flag.
     pub fn apply(&self, opts: &mut DiffOptions) -> Result<()> {
+        for r in &self.rename {
+            opts.renames.push(Rename::parse(r)?);
+        }
         for u in &self.using {
             opts.using.push(Using::parse(u)?);
         }

@@ -122,3 +122,74 @@ fn type_change_without_a_cast_needs_using() {
     let err = fails(&["diff", &a.url(), &b.url(), "--using", "timeout=1"]);
     assert!(err.contains("--using \"timeout=1\""), "{err}");
 }
+
+/// An extension going down to a version its package has no update path to,
+/// while a column uses it: no `ALTER EXTENSION … UPDATE` that cannot run,
+/// and no drop that would take the column: the diff stops and says why.
+#[test]
+fn extension_downgrade_under_a_column_stops_with_the_fix() {
+    let from = "CREATE SCHEMA app; CREATE EXTENSION hstore WITH SCHEMA app;
+                CREATE TABLE app.t (id int, attrs app.hstore);";
+    let to = "CREATE SCHEMA app; CREATE EXTENSION hstore WITH SCHEMA app VERSION '1.7';
+              CREATE TABLE app.t (id int, attrs app.hstore);";
+    let a = db_with("dcli_ext_a", from);
+    let b = db_with("dcli_ext_b", to);
+    let err = fails(&["diff", &a.url(), &b.url(), "--allow-hazards", "all"]);
+    assert!(err.contains("no update path") && err.contains("app.t"), "{err}");
+    assert!(err.contains("ALTER EXTENSION hstore UPDATE TO '1.7'"), "{err}");
+    // The way up has a path.
+    let sql = ok(&["diff", &b.url(), &a.url(), "--allow-hazards", "all"]);
+    assert!(sql.contains("ALTER EXTENSION hstore UPDATE TO '1.8'"), "{sql}");
+}
+
+const BEFORE_RENAME: &str = "CREATE SCHEMA app;
+    CREATE TABLE app.users (id serial PRIMARY KEY, mail text NOT NULL CHECK (mail <> ''), name text);
+    CREATE UNIQUE INDEX users_mail_key ON app.users (lower(mail));
+    CREATE TABLE app.orders (id int PRIMARY KEY, user_id int REFERENCES app.users, total numeric);
+    CREATE VIEW app.user_mails AS SELECT id, mail FROM app.users;
+    CREATE TABLE app.notes (id int, body text);
+    INSERT INTO app.users (mail, name) VALUES ('a@x', 'Ann'), ('b@x', 'Bo');
+    INSERT INTO app.orders VALUES (10, 1, 5);
+    INSERT INTO app.notes VALUES (1, 'n');";
+const AFTER_RENAME: &str = "CREATE SCHEMA app;
+    CREATE TABLE app.people (id serial PRIMARY KEY, email text NOT NULL CHECK (email <> ''), name text);
+    CREATE UNIQUE INDEX people_email_key ON app.people (lower(email));
+    CREATE TABLE app.orders (id int PRIMARY KEY, user_id int REFERENCES app.people, total numeric);
+    CREATE VIEW app.user_mails AS SELECT id, email FROM app.people;
+    CREATE TABLE app.memos (id int, body text);";
+
+/// `--rename`: a renamed table and column keep their rows, and what follows
+/// the table's name (its key, check, index and serial sequence) is renamed
+/// with it; without the hint, the drop's hazard says the rename it looks like.
+#[test]
+fn renames_keep_rows_and_lookalikes_are_named() {
+    let a = db_with("dcli_ren_a", BEFORE_RENAME);
+    let b = db_with("dcli_ren_b", AFTER_RENAME);
+    let (_, err) = run(3, &["diff", &a.url(), &b.url(), "-n", "app"]);
+    assert!(err.contains("looks like a rename to app.memos: pass --rename 'app.notes=memos'"));
+    let renames = ["--rename", "app.users=people", "--rename", "users.mail=email"];
+    let renames = [&renames[..], &["--rename", "notes=memos"]].concat();
+    let up = ok(&[&["diff", &a.url(), &b.url(), "-n", "app"][..], &renames].concat());
+    assert!(up.starts_with(
+        "SET check_function_bodies = false;\nALTER TABLE app.users RENAME TO people;"
+    ));
+    assert!(up.contains("ALTER SEQUENCE app.users_id_seq RENAME TO people_id_seq"), "{up}");
+    assert!(!up.contains("DROP TABLE") && !up.contains("PRIMARY KEY"), "{up}");
+    let down = ok(&[&["diff", &a.url(), &b.url(), "-n", "app", "--down"][..], &renames].concat());
+    assert!(down.contains("ALTER TABLE app.people RENAME TO users"), "{down}");
+
+    a.psql(&up).expect("up applies");
+    run(0, &["diff", &a.url(), &b.url(), "-n", "app", "--check"]);
+    let rows = a.query("SELECT id, email, name FROM app.people ORDER BY id").unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(a.query("SELECT body FROM app.memos").unwrap(), [vec!["n".to_string()]]);
+    // The serial keeps counting past the rows.
+    a.psql("INSERT INTO app.people (email) VALUES ('c@x')").unwrap();
+    a.psql(&down).expect("down applies");
+    let c = db_with("dcli_ren_c", BEFORE_RENAME);
+    run(0, &["diff", &a.url(), &c.url(), "-n", "app", "--check"]);
+    assert_eq!(a.query("SELECT count(*) FROM app.users").unwrap()[0][0], "3");
+
+    let err = fails(&["diff", &a.url(), &b.url(), "--rename", "app.nope=x"]);
+    assert!(err.contains("--rename app.nope=x"), "{err}");
+}

@@ -234,3 +234,44 @@ fn new_takes_using_for_each_direction() {
     );
     assert!(down.contains("USING extract(epoch FROM timeout)::bigint"), "{down}");
 }
+
+/// `migrate new --rename`: the up file renames, the down file renames back,
+/// and both headers name the hint.
+#[test]
+fn new_takes_renames_both_ways() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (from, to, dir) = (tmp.path().join("from"), tmp.path().join("to"), tmp.path().join("m"));
+    std::fs::create_dir_all(&from).unwrap();
+    std::fs::create_dir_all(&to).unwrap();
+    write(&from, "schema.sql", "CREATE SCHEMA app; CREATE TABLE app.users (id int, mail text);");
+    write(&to, "schema.sql", "CREATE SCHEMA app; CREATE TABLE app.people (id int, email text);");
+    let (out, _) = run(
+        0,
+        &[
+            "migrate",
+            "new",
+            "rename_users",
+            "--from",
+            s(&from),
+            "--to",
+            s(&to),
+            "--dir",
+            s(&dir),
+            "--rename",
+            "app.users=people",
+            "--rename",
+            "app.users.mail=email",
+        ],
+    );
+    let paths: Vec<&str> = out.lines().collect();
+    let up = std::fs::read_to_string(paths[0]).unwrap();
+    let down = std::fs::read_to_string(paths[1]).unwrap();
+    for text in [&up, &down] {
+        assert!(text.contains("-- hint: --rename 'app.users=people'"), "{text}");
+    }
+    assert!(up.contains("ALTER TABLE app.users RENAME TO people;"), "{up}");
+    assert!(up.contains("ALTER TABLE app.people RENAME COLUMN mail TO email;"), "{up}");
+    assert!(!up.contains("DROP"), "{up}");
+    assert!(down.contains("ALTER TABLE app.people RENAME TO users;"), "{down}");
+    assert!(down.contains("ALTER TABLE app.users RENAME COLUMN email TO mail;"), "{down}");
+}

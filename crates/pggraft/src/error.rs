@@ -81,6 +81,10 @@ pub enum Error {
         quoted_list(schemas)
     )]
     LeftBehind { error: Box<Error>, schemas: Vec<String>, target: String, reason: String },
+    /// An extension goes down to a version its package has no update
+    /// path to, and tables use it, so it cannot be dropped and created.
+    #[error("{}", no_update_paths(extensions))]
+    NoUpdatePath { extensions: Vec<NoUpdatePath> },
     #[error("unsupported: {0}")]
     Unsupported(String),
     #[error("interrupted; {0}")]
@@ -134,6 +138,38 @@ fn conversions_needed(columns: &[NeededConversion]) -> String {
     )
 }
 
+/// An extension version with no update path from FROM's, used by tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoUpdatePath {
+    pub extension: String,
+    pub from_version: String,
+    pub to_version: String,
+    /// The tables whose columns use it.
+    pub used_by: Vec<String>,
+}
+
+fn no_update_paths(list: &[NoUpdatePath]) -> String {
+    let each: Vec<String> = list
+        .iter()
+        .map(|e| {
+            format!(
+                "extension {} from {} down to {} (used by {}; PostgreSQL extensions ship no \
+                 downgrade scripts, and dropping it would drop those columns): keep {} on TO's \
+                 side, or if a way down exists run ALTER EXTENSION {} UPDATE TO {} yourself \
+                 and diff again",
+                crate::sql::ident(&e.extension),
+                e.from_version,
+                e.to_version,
+                e.used_by.join(", "),
+                e.from_version,
+                crate::sql::ident(&e.extension),
+                crate::sql::literal(&e.to_version),
+            )
+        })
+        .collect();
+    format!("no update path: {}", each.join("; "))
+}
+
 fn side_of(side: Option<Side>) -> String {
     side.map(|s| format!("the {s}: ")).unwrap_or_default()
 }
@@ -149,7 +185,8 @@ impl Error {
             | Error::Input(_)
             | Error::TargetSchemaExists { .. }
             | Error::MissingRoles { .. }
-            | Error::ConversionNeeded { .. } => ErrorKind::Input,
+            | Error::ConversionNeeded { .. }
+            | Error::NoUpdatePath { .. } => ErrorKind::Input,
             Error::Connect { .. } => ErrorKind::Connection,
             Error::Db { pg: Some(e), .. } if lost_connection(e) => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,

@@ -12,7 +12,7 @@ use pggraft::graph::Graph;
 use pggraft::migrate::{read_sides, render_script};
 
 use crate::config::resolve_connection;
-use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs, UsingArgs};
+use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs, HintArgs};
 use crate::{Outcome, output};
 
 #[derive(Args)]
@@ -29,7 +29,7 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub online: OnlineArg,
     #[command(flatten)]
-    pub using: UsingArgs,
+    pub hints: HintArgs,
     /// Print a summary (with --format json, a JSON report); exit 0 when equal, 1 when they differ.
     #[arg(long)]
     pub check: bool,
@@ -67,7 +67,7 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
     let to_input = Input::parse(resolve_connection(&a.to)).context("TO")?;
     let sides = read_sides(&from_input, &to_input, &pairs).await?;
     let mut opts = a.online.to_diff_options();
-    a.using.apply(&mut opts)?;
+    a.hints.apply(&mut opts)?;
     // --using is always FROM to TO: the way back takes --down-using.
     let (sides, opts) = if a.down { (sides.reversed(), opts.reversed()) } else { (sides, opts) };
     let m = sides.diff(&opts)?;

@@ -14,7 +14,7 @@ use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
 use crate::config::resolve_connection;
-use crate::flags::{JsonArg, OnlineArg, SchemaPairArgs, TargetArg, UsingArgs};
+use crate::flags::{JsonArg, OnlineArg, SchemaPairArgs, TargetArg, HintArgs};
 use crate::output;
 
 #[derive(Args)]
@@ -50,7 +50,8 @@ pub struct DirArg {
     mut_arg("schemas", |a| a.requires("from")),
     mut_arg("online", |a| a.requires("from")),
     mut_arg("using", |a| a.requires("from")),
-    mut_arg("down_using", |a| a.requires("from"))
+    mut_arg("down_using", |a| a.requires("from")),
+    mut_arg("rename", |a| a.requires("from"))
 )]
 pub struct NewArgs {
     /// Migration name; lower-cased, anything but a-z, 0-9 and _ becomes _.
@@ -70,7 +71,7 @@ pub struct NewArgs {
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
-    pub using: UsingArgs,
+    pub hints: HintArgs,
 }
 
 #[derive(Args)]
@@ -171,7 +172,7 @@ pub async fn run(a: MigrateArgs) -> Result<Outcome> {
 
 async fn new(a: NewArgs) -> Result<Outcome> {
     let mut opts = a.online.to_diff_options();
-    a.using.apply(&mut opts)?;
+    a.hints.apply(&mut opts)?;
     let (up, down, header) = match (&a.from, &a.to) {
         (Some(from), Some(to)) => {
             let schemas = a.schemas.to_pairs()?;

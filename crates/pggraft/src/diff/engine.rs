@@ -22,7 +22,7 @@ use super::objects::{Obj, objects};
 use super::{Change, DiffOptions, Hazard, HazardKind, Migration};
 use crate::catalog::model::*;
 use crate::ddl::render::{RenderOptions, render};
-use crate::error::{Error, NeededConversion, Result};
+use crate::error::{Error, NeededConversion, NoUpdatePath, Result};
 use crate::plan::Stmt;
 
 /// The action of a column dropped from a table that stays: a step of its
@@ -92,6 +92,10 @@ pub(super) struct Diff<'a> {
     pub(super) warnings: Vec<String>,
     /// Type changes with no cast, no known conversion and no `--using`.
     pub(super) needed: Vec<NeededConversion>,
+    /// Extensions going down to a version with no update path, used by
+    /// tables (the diff stops), and all those going down (recreated).
+    pub(super) no_update_path: Vec<NoUpdatePath>,
+    pub(super) downgraded: BTreeSet<String>,
 }
 
 /// The statements that make FROM equal to TO.
@@ -125,6 +129,8 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
         gone_with_rebuild: BTreeSet::new(),
         warnings: vec![],
         needed: vec![],
+        no_update_path: vec![],
+        downgraded: BTreeSet::new(),
     };
     d.classify();
     d.expand_rebuilds();
@@ -134,6 +140,9 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
     }
     if !d.needed.is_empty() {
         return Err(Error::ConversionNeeded { columns: d.needed });
+    }
+    if !d.no_update_path.is_empty() {
+        return Err(Error::NoUpdatePath { extensions: d.no_update_path });
     }
     for u in &opts.using {
         let used = from.tables.iter().any(|t| {

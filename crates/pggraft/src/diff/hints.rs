@@ -107,6 +107,17 @@ fn shell_quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
+impl Rename {
+    /// This hint as it is written on the command line.
+    pub fn to_flag(&self) -> String {
+        let path: Vec<String> = self.path.iter().map(|p| ident(p)).collect();
+        format!(
+            "--rename {}",
+            shell_quoted(&format!("{}={}", path.join("."), ident(&self.new_name)))
+        )
+    }
+}
+
 /// Splits `a."B c".d=rest` into its name parts and what follows the `=`
 /// (or, with no `=`, the name parts and an empty rest).
 fn split_path(text: &str) -> std::result::Result<(Vec<String>, &str), String> {

@@ -15,6 +15,7 @@ pub mod hints;
 mod meta;
 mod objects;
 mod rebuild;
+mod renames;
 pub mod source;
 mod statements;
 
@@ -70,6 +71,12 @@ pub struct DiffOptions {
     /// The same for the way back, TO to FROM (`--down-using`): what
     /// [`DiffOptions::reversed`] uses.
     pub down_using: Vec<Using>,
+    /// Tables and columns renamed from FROM to TO (`--rename`): `ALTER …
+    /// RENAME` instead of a drop and a create.
+    pub renames: Vec<Rename>,
+    /// The renames are written FROM to TO but this diff goes TO to FROM
+    /// (set by [`DiffOptions::reversed`]).
+    pub renames_reversed: bool,
 }
 
 impl DiffOptions {
@@ -79,6 +86,8 @@ impl DiffOptions {
             online: self.online,
             using: self.down_using.clone(),
             down_using: self.using.clone(),
+            renames: self.renames.clone(),
+            renames_reversed: !self.renames_reversed,
         }
     }
 }
@@ -149,5 +158,16 @@ impl HazardKind {
 /// The statements that make FROM equal to TO. Both models must use the same
 /// schema names (rename one first for `-n dev=prod`).
 pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migration> {
-    engine::diff(from, to, opts)
+    if opts.renames.is_empty() {
+        return engine::diff(from, to, opts);
+    }
+    // The renames run first; the rest is the diff from FROM as it is then.
+    let resolved = renames::resolve(opts, from, to)?;
+    let (renamed, follow) = renames::apply(from, to, &resolved);
+    let mut m = engine::diff(&renamed, to, opts)?;
+    let mut changes = renames::statements(&resolved);
+    changes.extend(follow);
+    changes.append(&mut m.changes);
+    m.changes = changes;
+    Ok(m)
 }

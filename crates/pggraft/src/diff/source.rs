@@ -196,7 +196,9 @@ pub async fn self_check(
             },
         );
     }
-    diff(&after, &to_only, opts)
+    // The copy has the new names already.
+    let opts = DiffOptions { renames: vec![], renames_reversed: false, ..opts.clone() };
+    diff(&after, &to_only, &opts)
 }
 
 /// FROM's structure as a script committing every thousand statements.

@@ -33,12 +33,29 @@ impl<'a> Diff<'a> {
         };
         let mut c = change(sql, k, "drop");
         match obj {
-            Obj::Table(t) => {
+            Obj::Extension(e) if self.downgraded.contains(k) => {
+                let to = self.to.extensions.iter().find(|x| x.name == e.name);
+                let v = to.map(|x| x.version.as_str()).unwrap_or_default();
                 c = hazard(
                     c,
                     HazardKind::DataLoss,
-                    format!("table {} and its rows are dropped", t.name),
+                    format!(
+                        "extension {name} goes from {} down to {v}, which has no update path \
+                         (extensions ship no downgrade scripts): it is dropped and created at \
+                         {v}, with what uses it; if your build has a way down, run ALTER \
+                         EXTENSION {name} UPDATE TO {} instead",
+                        e.version,
+                        literal(v),
+                        name = ident(&e.name)
+                    ),
                 )
+            }
+            Obj::Table(t) => {
+                let mut detail = format!("table {} and its rows are dropped", t.name);
+                if let Some(hint) = super::renames::table_lookalike(self.from, self.to, t) {
+                    detail.push_str(&format!("; {hint}"));
+                }
+                c = hazard(c, HazardKind::DataLoss, detail)
             }
             Obj::View(v) if v.materialized => {
                 c = hazard(
@@ -108,6 +125,13 @@ impl<'a> Diff<'a> {
             out.push(self.add_constraint(k, t, c));
         }
         for s in stmts {
+            // TO's version, not the default one of the server it runs on.
+            if let Obj::Extension(e) = obj
+                && s.provides.is_some()
+            {
+                out.push(change(format!("{} VERSION {}", s.sql, literal(&e.version)), k, "create"));
+                continue;
+            }
             let mut c =
                 change(s.sql.clone(), k, if s.provides.is_some() { "create" } else { s.what });
             match (obj, s.what) {

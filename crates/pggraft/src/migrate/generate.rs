@@ -201,5 +201,8 @@ pub async fn generate(
 
 /// The `--using` hints of one direction, as they would be typed.
 fn hint_flags(opts: &DiffOptions) -> Vec<String> {
-    opts.using.iter().map(|u| u.to_flag()).collect()
+    let mut out: Vec<String> = opts.using.iter().map(|u| u.to_flag()).collect();
+    // Renames are written FROM to TO in both files.
+    out.extend(opts.renames.iter().map(|r| r.to_flag()));
+    out
 }

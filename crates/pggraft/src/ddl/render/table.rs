@@ -120,8 +120,22 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
     if let Some(of) = &t.of_type {
         deps.push(key::type_(of));
     }
-    let sql = create_table_sql(t, parent, partition_of_form);
+    let parents: Vec<&Table> = t.inherits.iter().filter_map(|p| o.tables.get(p).copied()).collect();
+    let inherits_form = inherits_form(t, &parents);
+    let sql = create_table_sql(t, parent, partition_of_form, (&parents, inherits_form));
     o.create(PreData, phase::TABLE, k.clone(), deps, "table", sql);
+    if !inherits_form {
+        for p in &t.inherits {
+            o.about(
+                PreData,
+                phase::TABLE_ATTACH,
+                &k,
+                vec![key::relation(p)],
+                "inherit",
+                format!("ALTER TABLE {} INHERIT {p}", t.name),
+            );
+        }
+    }
     if let (Some(po), false) = (&t.partition_of, partition_of_form) {
         o.about(
             PreData,
@@ -168,10 +182,39 @@ fn partition_of_form(t: &Table, parent: Option<&Table>) -> bool {
     }
 }
 
+/// An inheritance child is created with INHERITS when that reproduces its
+/// column order (its parents' columns first, then its own); a child whose
+/// own columns come first (made on its own, then `INHERIT`ed) is made the
+/// same way, when all its columns are its own.
+fn inherits_form(t: &Table, parents: &[&Table]) -> bool {
+    if t.inherits.is_empty() || t.columns.iter().any(|c| !c.is_local) {
+        return true;
+    }
+    let mut merged: Vec<&str> = vec![];
+    for p in parents {
+        for c in &p.columns {
+            if !merged.contains(&c.name.as_str()) {
+                merged.push(&c.name);
+            }
+        }
+    }
+    for c in &t.columns {
+        if !merged.contains(&c.name.as_str()) {
+            merged.push(&c.name);
+        }
+    }
+    t.columns.iter().map(|c| c.name.as_str()).eq(merged)
+}
+
 /// `CREATE TABLE`, with the table's own CHECK constraints inline (and, for
-/// a partition created on its own, its parent's, which ATTACH PARTITION
-/// requires).
-fn create_table_sql(t: &Table, parent: Option<&Table>, partition_of_form: bool) -> String {
+/// a partition or inheritance child created on its own, its parents',
+/// which ATTACH PARTITION and INHERIT require).
+fn create_table_sql(
+    t: &Table,
+    parent: Option<&Table>,
+    partition_of_form: bool,
+    (parents, inherits_form): (&[&Table], bool),
+) -> String {
     let local_checks: Vec<&Constraint> =
         t.constraints.iter().filter(|c| c.kind == "c" && c.is_local && c.validated).collect();
     let persistence = if t.unlogged { "UNLOGGED " } else { "" };
@@ -201,11 +244,14 @@ fn create_table_sql(t: &Table, parent: Option<&Table>, partition_of_form: bool) 
         let mut items: Vec<String> = t
             .columns
             .iter()
-            .filter(|c| c.is_local || t.partition_of.is_some() || t.inherits.is_empty())
+            .filter(|c| {
+                c.is_local || t.partition_of.is_some() || t.inherits.is_empty() || !inherits_form
+            })
             .map(|c| format!("    {}", column_sql(c)))
             .collect();
         let mut checks: Vec<&Constraint> = local_checks.clone();
-        if let Some(p) = parent {
+        let own_parents = if inherits_form { &[][..] } else { parents };
+        for p in parent.into_iter().chain(own_parents.iter().copied()) {
             // ATTACH PARTITION requires the parent's CHECK constraints.
             for c in p.constraints.iter().filter(|c| c.kind == "c" && c.validated) {
                 if !checks.iter().any(|x| x.name == c.name) {
@@ -217,7 +263,7 @@ fn create_table_sql(t: &Table, parent: Option<&Table>, partition_of_form: bool) 
             checks.iter().map(|c| format!("    CONSTRAINT {} {}", ident(&c.name), c.definition)),
         );
         sql = format!("CREATE {persistence}TABLE {} (\n{}\n)", t.name, items.join(",\n"));
-        if !t.inherits.is_empty() {
+        if !t.inherits.is_empty() && inherits_form {
             let ps: Vec<String> = t.inherits.iter().map(|p| p.to_string()).collect();
             sql.push_str(&format!("\nINHERITS ({})", ps.join(", ")));
         }

@@ -29,9 +29,14 @@ impl Diff<'_> {
             )
         };
         // Columns.
-        let mut regenerate: Vec<&Column> = vec![];
         let mut dropped = BTreeSet::new();
-        for c in &a.columns {
+        // Generated columns first: they may read the others.
+        let generated_first = a
+            .columns
+            .iter()
+            .filter(|c| c.generated.is_some())
+            .chain(a.columns.iter().filter(|c| c.generated.is_none()));
+        for c in generated_first {
             if !b.columns.iter().any(|x| x.name == c.name) {
                 dropped.insert(c.name.clone());
                 if !c.is_local && (a.partition_of.is_some() || !a.inherits.is_empty()) {
@@ -44,18 +49,38 @@ impl Diff<'_> {
                 } else {
                     "alter"
                 };
+                let mut detail =
+                    format!("column {}.{} and its data are dropped", name, ident(&c.name));
+                if let Some(hint) = crate::diff::renames::column_lookalike(a, b, c) {
+                    detail.push_str(&format!("; {hint}"));
+                }
                 out.push(hazard(
                     change(format!("ALTER TABLE {name} DROP COLUMN {}", ident(&c.name)), k, action),
                     HazardKind::DataLoss,
-                    format!("column {}.{} and its data are dropped", name, ident(&c.name)),
+                    detail,
                 ));
             }
         }
         if !dropped.is_empty() {
             self.dropped_columns.insert(k.to_string(), dropped);
         }
-        for c in &b.columns {
+        let regenerate = self.regenerated(k, a, b, &mut out);
+        // Columns added (and added back) go on in TO's order, after the
+        // changes to the others: that keeps TO's column order where
+        // PostgreSQL can (a column can only be added at the end).
+        let mut adds: Vec<(usize, Vec<Change>)> = vec![];
+        for (pos, c) in b.columns.iter().enumerate() {
             let col = ident(&c.name);
+            if regenerate.contains(c.name.as_str()) {
+                let mut back = vec![hazard(
+                    change(format!("ALTER TABLE {name} ADD COLUMN {}", column_sql(c)), k, "alter"),
+                    HazardKind::TableRewrite,
+                    format!("{name}.{col} is recomputed"),
+                )];
+                back.extend(column_settings(name, c, None, k));
+                adds.push((pos, back));
+                continue;
+            }
             let Some(old) = a.columns.iter().find(|x| x.name == c.name) else {
                 if !c.is_local && parent_has(&c.name) {
                     continue;
@@ -80,31 +105,15 @@ impl Diff<'_> {
                         format!("{name} is rewritten to compute {col}"),
                     );
                 }
-                out.push(ch);
-                out.extend(column_settings(name, c, None, k));
+                let mut added = vec![ch];
+                added.extend(column_settings(name, c, None, k));
+                adds.push((pos, added));
                 continue;
             };
             let inherited = !c.is_local && (b.partition_of.is_some() || !b.inherits.is_empty());
             if (old.type_name != c.type_name || old.collation != c.collation) && !inherited {
                 self.retyped.insert(k.to_string());
                 self.rework_column(k, &c.name);
-                // PostgreSQL refuses to retype a column a generated column
-                // reads: drop those first, add them back at the end.
-                for g in a
-                    .columns
-                    .iter()
-                    .filter(|g| g.generated.as_deref().is_some_and(|e| mentions(e, &c.name)))
-                {
-                    if let Some(tg) = b.columns.iter().find(|x| x.name == g.name) {
-                        self.rework_column(k, &g.name);
-                        out.push(change(
-                            format!("ALTER TABLE {name} DROP COLUMN {}", ident(&g.name)),
-                            k,
-                            "alter",
-                        ));
-                        regenerate.push(tg);
-                    }
-                }
                 // The old default may not cast to the new type: off first,
                 // back (TO's) after.
                 if old.default.is_some() {
@@ -192,31 +201,14 @@ impl Diff<'_> {
                     ));
                 }
             }
-            if old.generated != c.generated {
-                match (&old.generated, &c.generated) {
-                    (Some(_), None) => out.push(change(
-                        format!("ALTER TABLE {name} ALTER COLUMN {col} DROP EXPRESSION"),
-                        k,
-                        "alter",
-                    )),
-                    _ => {
-                        self.rework_column(k, &c.name);
-                        self.warnings.push(format!(
-                            "{name}.{col}: changing a generated column's expression needs PostgreSQL 17 \
-                             (ALTER COLUMN … SET EXPRESSION); recreating the column changes the column order"
-                        ));
-                        out.push(hazard(
-                            change(format!("ALTER TABLE {name} DROP COLUMN {col}"), k, "alter"),
-                            HazardKind::TableRewrite,
-                            format!("{name}.{col} is recomputed"),
-                        ));
-                        out.push(change(
-                            format!("ALTER TABLE {name} ADD COLUMN {}", column_sql(c)),
-                            k,
-                            "alter",
-                        ));
-                    }
-                }
+            // Other changes of the expression drop the column and add it
+            // back ([`Self::regenerated`]).
+            if old.generated.is_some() && c.generated.is_none() {
+                out.push(change(
+                    format!("ALTER TABLE {name} ALTER COLUMN {col} DROP EXPRESSION"),
+                    k,
+                    "alter",
+                ));
             }
             if old.identity != c.identity {
                 match (&old.identity, &c.identity) {
@@ -291,14 +283,78 @@ impl Diff<'_> {
             }
             out.extend(column_settings(name, c, Some(old), k));
         }
-        for g in regenerate {
-            out.push(hazard(
-                change(format!("ALTER TABLE {name} ADD COLUMN {}", column_sql(g)), k, "alter"),
-                HazardKind::TableRewrite,
-                format!("{name}.{} is recomputed", ident(&g.name)),
+        // A generated column that reads a column added after it in TO can
+        // only come after that one (PostgreSQL adds at the end).
+        let added: Vec<(usize, &str)> = b
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !a.columns.iter().any(|o| o.name == c.name))
+            .map(|(i, c)| (i, c.name.as_str()))
+            .collect();
+        let order = |pos: usize| {
+            let reads = b.columns[pos].generated.as_deref().map_or(pos, |e| {
+                added.iter().filter(|(_, n)| mentions(e, n)).map(|(i, _)| *i).fold(pos, usize::max)
+            });
+            (reads, pos)
+        };
+        adds.sort_by_key(|(pos, _)| order(*pos));
+        out.extend(adds.into_iter().flat_map(|(_, changes)| changes));
+        out
+    }
+
+    /// The generated columns that are dropped (here, into `out`) and added
+    /// back: those reading a column whose type changes (PostgreSQL refuses
+    /// to retype it under them) and those whose expression changes or that
+    /// become generated (PostgreSQL 15 cannot alter that).
+    fn regenerated<'t>(
+        &mut self,
+        k: &str,
+        a: &Table,
+        b: &'t Table,
+        out: &mut Vec<Change>,
+    ) -> BTreeSet<&'t str> {
+        let inherited = b.partition_of.is_some() || !b.inherits.is_empty();
+        let retyped: Vec<&str> = b
+            .columns
+            .iter()
+            .filter(|c| c.is_local || !inherited)
+            .filter(|c| {
+                a.columns.iter().any(|o| {
+                    o.name == c.name && (o.type_name != c.type_name || o.collation != c.collation)
+                })
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut regenerate = BTreeSet::new();
+        for c in &b.columns {
+            let Some(old) = a.columns.iter().find(|x| x.name == c.name) else { continue };
+            let reads_retyped = old
+                .generated
+                .as_deref()
+                .is_some_and(|e| retyped.iter().any(|r| *r != c.name && mentions(e, r)));
+            let expression_changes = c.generated.is_some() && old.generated != c.generated;
+            if !(reads_retyped || expression_changes) {
+                continue;
+            }
+            regenerate.insert(c.name.as_str());
+            self.rework_column(k, &c.name);
+            if expression_changes {
+                self.warnings.push(format!(
+                    "{}.{}: changing a generated column's expression needs PostgreSQL 17 \
+                     (ALTER COLUMN … SET EXPRESSION); the column is dropped and added back, \
+                     after the columns TO has before it",
+                    b.name,
+                    ident(&c.name)
+                ));
+            }
+            out.push(change(
+                format!("ALTER TABLE {} DROP COLUMN {}", b.name, ident(&c.name)),
+                k,
+                "alter",
             ));
         }
-        out
+        regenerate
     }
 
     /// A column that stays but whose dependents must be dropped first and

@@ -7,6 +7,7 @@
 
 mod columns;
 mod convert;
+mod extension;
 mod sequence;
 mod table;
 mod types;
@@ -19,7 +20,7 @@ use super::engine::{Diff, change, hazard};
 use super::objects::Obj;
 use super::{Change, HazardKind};
 use crate::catalog::model::{Constraint, key};
-use crate::sql::{QualifiedName, ident, literal};
+use crate::sql::{QualifiedName, ident};
 
 impl<'a> Diff<'a> {
     /// In-place changes for an object whose definition differs, or `None`
@@ -45,32 +46,7 @@ impl<'a> Diff<'a> {
                 self.alter_type(k, a, b).or_else(|| self.rebuild_used(k, f))
             }
             (Obj::Collation(_), Obj::Collation(_)) => self.rebuild_used(k, f),
-            (Obj::Extension(a), Obj::Extension(b)) => {
-                let mut out = vec![];
-                if a.schema != b.schema {
-                    out.push(change(
-                        format!(
-                            "ALTER EXTENSION {} SET SCHEMA {}",
-                            ident(&b.name),
-                            ident(&b.schema)
-                        ),
-                        k,
-                        "alter",
-                    ));
-                }
-                if a.version != b.version {
-                    out.push(change(
-                        format!(
-                            "ALTER EXTENSION {} UPDATE TO {}",
-                            ident(&b.name),
-                            literal(&b.version)
-                        ),
-                        k,
-                        "alter",
-                    ));
-                }
-                Some(out)
-            }
+            (Obj::Extension(a), Obj::Extension(b)) => self.alter_extension(k, a, b),
             (Obj::Default(t, c, _, view), Obj::Default(_, _, expr, _)) => {
                 let what = if view { "VIEW" } else { "TABLE" };
                 Some(vec![change(

@@ -1,0 +1,7 @@
+CREATE SCHEMA app;
+
+CREATE TABLE app.events (id bigint NOT NULL, at date NOT NULL, body text) PARTITION BY RANGE (at);
+CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE app.events_2024 (body text, at date NOT NULL, id bigint NOT NULL);
+ALTER TABLE app.events ATTACH PARTITION app.events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+INSERT INTO app.events VALUES (1, '2025-02-01', 'x'), (2, '2024-02-01', 'y');
