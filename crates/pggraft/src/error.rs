@@ -68,6 +68,21 @@ pub enum Error {
         objects.join(", ")
     )]
     DependentObjects { schemas: Vec<String>, objects: Vec<String> },
+    /// A statement waited for a lock longer than the run allows.
+    #[error(
+        "{}{object}: gave up after waiting {waited_secs} s for {}{}",
+        side_of(Some(*side)),
+        lock.as_deref().unwrap_or("a lock"),
+        blocked_by(blockers)
+    )]
+    LockTimeout {
+        side: Side,
+        object: String,
+        waited_secs: u64,
+        /// The lock waited for (`relation shop.t (AccessExclusiveLock)`).
+        lock: Option<String>,
+        blockers: Vec<Blocker>,
+    },
     /// A failed or interrupted run that could not drop what it built.
     #[error(
         "{error}; the temporary schema(s) {} could not be removed from the target ({reason}): \
@@ -92,6 +107,67 @@ pub enum Error {
     Sandbox(#[from] pg_sandbox::Error),
 }
 
+/// A session holding a lock pggraft waited for, as `pg_stat_activity` shows
+/// it (fields another role's session hides are `None`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Blocker {
+    pub pid: i32,
+    pub application_name: Option<String>,
+    pub user: Option<String>,
+    pub state: Option<String>,
+    /// When its transaction started (UTC).
+    pub transaction_start: Option<String>,
+    pub query: Option<String>,
+    /// Which pggraft session it is, when it is one.
+    pub pggraft: Option<String>,
+}
+
+fn blocked_by(blockers: &[Blocker]) -> String {
+    if blockers.is_empty() {
+        return "; raise --lock-wait-timeout to wait longer".to_string();
+    }
+    let each: Vec<String> = blockers
+        .iter()
+        .map(|b| {
+            if let Some(p) = &b.pggraft {
+                return format!("{p} (pid {})", b.pid);
+            }
+            let mut parts = vec![];
+            if let Some(u) = &b.user {
+                parts.push(format!("user {u}"));
+            }
+            if let Some(a) = b.application_name.as_deref().filter(|a| !a.is_empty()) {
+                parts.push(format!("application {a:?}"));
+            }
+            if let Some(s) = &b.state {
+                parts.push(match &b.transaction_start {
+                    Some(t) => format!("{s}, in a transaction since {t}"),
+                    None => s.clone(),
+                });
+            }
+            if let Some(q) = &b.query {
+                parts.push(format!(
+                    "last query: {}",
+                    q.split_whitespace().collect::<Vec<_>>().join(" ")
+                ));
+            }
+            format!("session {} ({})", b.pid, parts.join(", "))
+        })
+        .collect();
+    let advice = if blockers
+        .iter()
+        .any(|b| b.pggraft.as_deref().is_some_and(|p| p.contains("this pggraft run")))
+    {
+        "pggraft waited for itself, which is a bug in pggraft: please report it"
+    } else if blockers.iter().all(|b| b.pggraft.is_some()) {
+        "let that run finish first, or raise --lock-wait-timeout"
+    } else {
+        "end that transaction (or its session: SELECT pg_terminate_backend(pid)) and run again, \
+         or raise --lock-wait-timeout"
+    };
+    format!(", held by {}; {advice}", each.join(" and "))
+}
+
 fn side_of(side: Option<Side>) -> String {
     side.map(|s| format!("the {s}: ")).unwrap_or_default()
 }
@@ -112,6 +188,7 @@ impl Error {
             Error::Db { .. } => ErrorKind::Database,
             Error::DependentObjects { .. } => ErrorKind::Refused,
             Error::LeftBehind { error, .. } => error.kind(),
+            Error::LockTimeout { .. } => ErrorKind::Database,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Interrupted(_) => ErrorKind::Interrupted,
             Error::Internal(_) => ErrorKind::Internal,
@@ -124,7 +201,7 @@ impl Error {
     /// that was not granted in time, a server shutting down.
     pub fn is_retryable(&self) -> bool {
         use tokio_postgres::error::SqlState;
-        if self.kind() == ErrorKind::Connection {
+        if self.kind() == ErrorKind::Connection || matches!(self, Error::LockTimeout { .. }) {
             return true;
         }
         self.sqlstate().is_some_and(|s| {
@@ -154,6 +231,7 @@ impl Error {
         match self {
             Error::Connect { side, .. } | Error::Db { side, .. } => *side,
             Error::LeftBehind { error, .. } => error.side(),
+            Error::LockTimeout { side, .. } => Some(*side),
             _ => None,
         }
     }

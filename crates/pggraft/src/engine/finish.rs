@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use tokio_postgres::Client;
 
+use super::lock_wait::{Ddl, LockWait};
 use crate::cleanup;
-use crate::conn::{ConnSpec, Side};
+use crate::conn::ConnSpec;
 use crate::error::{Error, PgResultExt, Result};
 use crate::sql::{ident, literal};
 
@@ -61,10 +62,11 @@ impl Finish {
         }
     }
 
-    /// Runs once all data and post-data work is done.
-    pub(crate) async fn complete(&self, main: &Client) -> Result<()> {
+    /// Runs once all data and post-data work is done, on the main session
+    /// (backend `pid`).
+    pub(crate) async fn complete(&self, main: &Client, pid: i32, waits: &LockWait) -> Result<()> {
         let Finish::Swap { schemas, drop_cascade, .. } = self else { return Ok(()) };
-        swap(main, schemas, *drop_cascade).await
+        swap(main, pid, waits, schemas, *drop_cascade).await
     }
 
     /// What the finish runs at the end, as SQL (for `--dry-run`): the
@@ -161,7 +163,7 @@ pub(crate) async fn dropped_outside(
              LEFT JOIN pg_attrdef a ON g.classid = 'pg_attrdef'::regclass AND a.oid = g.objid \
              LEFT JOIN pg_policy p ON g.classid = 'pg_policy'::regclass AND p.oid = g.objid \
              LEFT JOIN pg_type ty ON g.classid = 'pg_type'::regclass AND ty.oid = g.objid \
-             WHERE g.classid <> 'pg_namespace'::regclass \
+             WHERE g.classid <> 'pg_namespace'::regclass AND o.schema IS DISTINCT FROM 'pg_toast' \
                AND NOT (r.oid IS NOT NULL AND r.rulename = '_RETURN') \
                AND NOT coalesce(t.tgisinternal, false) \
                AND NOT (ty.oid IS NOT NULL AND (ty.typrelid <> 0 \
@@ -178,11 +180,18 @@ pub(crate) async fn dropped_outside(
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// Renames the build schemas into place in one transaction. A replaced
-/// schema that objects elsewhere depend on is dropped only with
+/// Renames the build schemas into place in one transaction, each
+/// statement under the run's lock wait (a user's open transaction on a
+/// table of a replaced schema makes the drop wait, then fail naming it). A
+/// replaced schema that objects elsewhere depend on is dropped only with
 /// `drop_cascade`.
-async fn swap(main: &Client, schemas: &[SchemaSwap], drop_cascade: bool) -> Result<()> {
-    let mut sql = String::from("BEGIN;");
+async fn swap(
+    main: &Client,
+    pid: i32,
+    waits: &LockWait,
+    schemas: &[SchemaSwap],
+    drop_cascade: bool,
+) -> Result<()> {
     // Extensions living in a schema about to be replaced (including ones
     // this job just created there) move into the copy first: dropping the
     // old schema must not take them, and the copied columns that use their
@@ -197,6 +206,7 @@ async fn swap(main: &Client, schemas: &[SchemaSwap], drop_cascade: bool) -> Resu
         )
         .await
         .ctx("listing extensions in replaced schemas")?;
+    let mut stmts: Vec<(String, String)> = vec![];
     for s in schemas {
         for r in exts.iter().filter(|r| r.get::<_, String>(0) == s.target) {
             let e: String = r.get(1);
@@ -207,18 +217,26 @@ async fn swap(main: &Client, schemas: &[SchemaSwap], drop_cascade: bool) -> Resu
                     s.target
                 )));
             }
-            sql.push_str(&format!(
-                " ALTER EXTENSION {} SET SCHEMA {};",
-                ident(&e),
-                ident(&s.build)
+            stmts.push((
+                format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&e), ident(&s.build)),
+                format!("moving extension {e} into the copy of {}", s.target),
             ));
         }
         if s.replace {
-            sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&s.target)));
+            stmts.push((
+                format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.target)),
+                format!("replacing target schema {} (--drop-if-exists)", s.target),
+            ));
         }
         let comment = s.comment.as_deref().map_or("NULL".to_string(), |c| literal(c).to_string());
-        sql.push_str(&format!(" COMMENT ON SCHEMA {} IS {comment};", ident(&s.build)));
-        sql.push_str(&format!(" ALTER SCHEMA {} RENAME TO {};", ident(&s.build), ident(&s.target)));
+        stmts.push((
+            format!("COMMENT ON SCHEMA {} IS {comment}", ident(&s.build)),
+            format!("setting the comment of schema {}", s.target),
+        ));
+        stmts.push((
+            format!("ALTER SCHEMA {} RENAME TO {}", ident(&s.build), ident(&s.target)),
+            format!("renaming the copy into place as {}", s.target),
+        ));
     }
     if !drop_cascade && !replaced.is_empty() {
         // Checked before the clone started; checked again here, as the
@@ -229,10 +247,7 @@ async fn swap(main: &Client, schemas: &[SchemaSwap], drop_cascade: bool) -> Resu
             return Err(Error::DependentObjects { schemas: replaced, objects: outside });
         }
     }
-    sql.push_str(" COMMIT;");
-    if let Err(e) = main.batch_execute(&sql).await {
-        let _ = main.batch_execute("ROLLBACK").await;
-        return Err(Error::db("renaming the copy into place", e).on(Side::Target));
-    }
-    Ok(())
+    let ddl: Vec<Ddl<'_>> =
+        stmts.iter().map(|(sql, what)| Ddl { sql, what: what.clone() }).collect();
+    waits.transaction(main, pid, &ddl).await
 }

@@ -18,6 +18,7 @@ use tokio_postgres::error::SqlState;
 use super::data::{copy_chunk, insert_select_chunk};
 use super::finish::Finish;
 use super::job::{Job, SequenceTask, Strategy, TableTask};
+use super::lock_wait::{Ddl, LockWait};
 use super::progress::{Cancel, ProgressSink};
 use super::scheduler::{Next, Scheduler, Work};
 use super::{EngineReport, RunOptions, TableReport};
@@ -94,27 +95,17 @@ async fn run_inner(
     let mut report = EngineReport::default();
     let t0 = Instant::now();
 
-    // 1. Structure, all or nothing.
+    // 1. Structure, all or nothing, each statement under the lock wait.
     progress.phase("structure");
     let main = target_session(opts).await?;
+    let pid = backend_pid(&main).await?;
+    let waits = LockWait::new(&opts.target, opts.lock_wait, &opts.session_tag);
     if !job.structure.is_empty() {
-        main.batch_execute("BEGIN").await.ctx("starting the structure transaction")?;
-        for s in &job.structure {
-            if let Err(e) = main.batch_execute(&s.sql).await {
-                let _ = main.batch_execute("ROLLBACK").await;
-                return Err(statement_error(s, e));
-            }
-        }
+        let mut ddl: Vec<Ddl<'_>> = job.structure.iter().map(stmt_ddl).collect();
         // Recorded with the schemas, so nothing is ever built unrecorded.
-        let pid: i32 = main
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .ctx("reading the backend pid")?
-            .get(0);
-        for sql in finish.mark_sql(&opts.session_tag, pid) {
-            main.batch_execute(&sql).await.ctx("recording the run in its build schemas")?;
-        }
-        main.batch_execute("COMMIT").await.ctx("committing the structure")?;
+        let marks = finish.mark_sql(&opts.session_tag, pid);
+        ddl.extend(marks.iter().map(|sql| Ddl { sql, what: "recording the run".into() }));
+        waits.transaction(&main, pid, &ddl).await?;
     }
     report.phases.push(("structure".into(), t0.elapsed().as_secs_f64()));
 
@@ -142,7 +133,8 @@ async fn run_inner(
         tables: job.tables,
         locks: Mutex::new(HashMap::new()),
     });
-    report.tables = run_workers(opts, shared, &snapshot, finish.fresh_tables(), progress).await?;
+    report.tables =
+        run_workers(opts, shared, &snapshot, finish.fresh_tables(), progress, &waits).await?;
     report.tables.sort_by(|a, b| a.source.cmp(&b.source));
     snapshot.release().await.map_err(|e| e.on(Side::Source))?;
     report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64()));
@@ -151,17 +143,21 @@ async fn run_inner(
     if let Finish::Swap { .. } = finish {
         progress.phase("rename");
         let t2 = Instant::now();
-        finish.complete(&main).await?;
+        finish.complete(&main, pid, &waits).await?;
         report.phases.push(("rename".into(), t2.elapsed().as_secs_f64()));
     } else {
-        finish.complete(&main).await?;
+        finish.complete(&main, pid, &waits).await?;
     }
     Ok(report)
 }
 
-fn statement_error(s: &Stmt, e: tokio_postgres::Error) -> Error {
-    let first = s.sql.lines().next().unwrap_or_default();
-    Error::db(format!("creating {} {} (statement: {first})", s.what, s.object), e).on(Side::Target)
+/// A planned statement as DDL run under the lock wait.
+fn stmt_ddl(s: &Stmt) -> Ddl<'_> {
+    Ddl { sql: &s.sql, what: format!("creating {} {}", s.what, s.object) }
+}
+
+async fn backend_pid(c: &Client) -> Result<i32> {
+    Ok(c.query_one("SELECT pg_backend_pid()", &[]).await.ctx("reading the backend pid")?.get(0))
 }
 
 /// Copies sequence values (`setval`) read inside the snapshot.
@@ -237,6 +233,7 @@ impl Shared {
 /// What every worker shares.
 struct Ctx<'a> {
     opts: &'a RunOptions,
+    waits: &'a LockWait,
     shared: Arc<Shared>,
     snapshot: &'a Snapshot,
     fresh: bool,
@@ -249,11 +246,12 @@ async fn run_workers(
     snapshot: &Snapshot,
     fresh: bool,
     progress: &dyn ProgressSink,
+    waits: &LockWait,
 ) -> Result<Vec<TableReport>> {
     // Workers run as futures polled here (not spawned tasks), so they may
     // borrow the options and the progress sink, and dropping this future
     // (on cancel) drops every worker and its connections at once.
-    let ctx = Ctx { opts, shared: shared.clone(), snapshot, fresh, progress };
+    let ctx = Ctx { opts, waits, shared: shared.clone(), snapshot, fresh, progress };
     let mut set = futures_util::stream::FuturesUnordered::new();
     let data_workers = if shared.tables.is_empty() { 0 } else { opts.jobs };
     for _ in 0..data_workers {
@@ -332,23 +330,26 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
             }
             Next::Work(i, w) => {
                 if conns.target.is_none() {
-                    conns.target = Some(target_session(ctx.opts).await?);
+                    let c = target_session(ctx.opts).await?;
+                    conns.target_pid = backend_pid(&c).await?;
+                    conns.target = Some(c);
                 }
                 let client = conns.target.as_ref().expect("target");
                 let guards = shared.lock(&w).await;
                 let mut attempt = 0;
+                let ddl = stmt_ddl(&w.stmt);
                 let outcome = loop {
-                    match client.batch_execute(&w.stmt.sql).await {
+                    match ctx.waits.run(client, conns.target_pid, &ddl).await {
                         Ok(()) => break Ok(()),
                         // Two statements may still deadlock on the server
                         // (its locks are finer than ours); the loser retries.
                         Err(e)
                             if attempt < 3
-                                && e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) =>
+                                && e.sqlstate() == Some(&SqlState::T_R_DEADLOCK_DETECTED) =>
                         {
                             attempt += 1;
                         }
-                        Err(e) => break Err(statement_error(&w.stmt, e)),
+                        Err(e) => break Err(e),
                     }
                 };
                 drop(guards);
@@ -368,6 +369,8 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
 #[derive(Default)]
 struct Conns {
     target: Option<Client>,
+    /// The target session's backend (what the lock watcher asks about).
+    target_pid: i32,
     /// A source session in the snapshot (copy), or a session of the shared
     /// database (insert-select: each chunk imports the snapshot itself).
     source: Option<Client>,

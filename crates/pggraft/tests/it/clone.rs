@@ -310,6 +310,8 @@ async fn drop_if_exists_refuses_to_drop_what_other_schemas_build_on_it() {
     ] {
         assert!(objects.iter().any(|x| x == o), "{o:?} not in {objects:?}");
     }
+    // Parts of the replaced tables themselves (their TOAST tables) are no outside objects.
+    assert!(!objects.iter().any(|x| x.contains("pg_toast")), "{objects:?}");
     assert_eq!(dst.dump_schema(&[]).unwrap(), before, "the refused clone changed the target");
     assert!(leftover_schemas(&dst).is_empty());
 
@@ -426,4 +428,84 @@ async fn a_lost_source_connection_says_it_was_the_source() {
     assert_eq!(err.side(), Some(pggraft::conn::Side::Source), "{err}");
     assert!(err.to_string().starts_with("the source: "), "{err}");
     assert!(leftover_schemas(&dst).is_empty());
+}
+
+/// Issue #18, item 3: a user's open transaction reading a table that `--drop-if-exists` must
+/// replace makes the swap wait, within the budget, then fail naming the table and the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_transaction_on_a_replaced_table_fails_the_clone_naming_it_in_time() {
+    let src = db_with(
+        "lockuser_src",
+        "CREATE SCHEMA app; CREATE TABLE app.t (id int); INSERT INTO app.t VALUES (1);",
+    );
+    let dst = db_with("lockuser_dst", "CREATE SCHEMA app; CREATE TABLE app.t (id int, old text);");
+    let reader = spec(&dst).connect().await.unwrap();
+    reader
+        .batch_execute("SET application_name = 'nightly report'; BEGIN; SELECT * FROM app.t")
+        .await
+        .unwrap();
+    let reader_pid: i32 = reader.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    let started = std::time::Instant::now();
+    let err = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["app"]);
+        o.drop_if_exists = true;
+        o.lock_wait = std::time::Duration::from_secs(3);
+    })
+    .await
+    .unwrap_err();
+    let waited = started.elapsed();
+    assert!(waited.as_secs() < 30, "waited {waited:?}");
+    let pggraft::Error::LockTimeout { object, lock, blockers, side, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*side, pggraft::conn::Side::Target);
+    assert!(object.contains("replacing target schema app"), "{err}");
+    assert!(lock.as_deref().is_some_and(|l| l.contains("app.t")), "{err}");
+    assert_eq!(blockers.len(), 1, "{err}");
+    assert_eq!(blockers[0].pid, reader_pid);
+    assert_eq!(blockers[0].application_name.as_deref(), Some("nightly report"));
+    assert_eq!(blockers[0].pggraft, None);
+    assert!(err.to_string().contains("--lock-wait-timeout"), "{err}");
+    // The old copy is as it was, and nothing of the new one is left.
+    reader.batch_execute("COMMIT").await.unwrap();
+    let cols = dst.query(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'app.t'::regclass AND attname = 'old'",
+    );
+    assert_eq!(cols.unwrap()[0][0], "1");
+    assert!(leftover_schemas(&dst).is_empty());
+}
+
+/// Issue #18, item 3: a same-database clone whose DDL must lock what a pggraft snapshot session
+/// holds (here another run's, prepared and holding the source schema this clone replaces)
+/// fails in time and says that the blocker is pggraft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clone_waiting_on_a_pggraft_snapshot_session_says_so() {
+    let db = db_with(
+        "lockself",
+        "CREATE SCHEMA shop; CREATE TABLE shop.t (id int); INSERT INTO shop.t VALUES (1);
+         CREATE VIEW shop.v AS SELECT id FROM shop.t;
+         CREATE SCHEMA other; CREATE TABLE other.t (id int); INSERT INTO other.t VALUES (2);",
+    );
+    // Run A has read `shop` in its snapshot: reading the view's definition locked the table it
+    // reads, until A's snapshot ends (once its data is in).
+    let mut a = CloneOptions::new(spec(&db), spec(&db));
+    a.naming.schemas = schema_args(&["shop=shop_a"]);
+    let held = clone_api::prepare(&a).await.unwrap();
+    // Run B replaces `shop` with a copy of `other`.
+    let err = clone_with(&db, &db, |o| {
+        o.naming.schemas = schema_args(&["other=shop"]);
+        o.drop_if_exists = true;
+        o.lock_wait = std::time::Duration::from_secs(3);
+    })
+    .await
+    .unwrap_err();
+    let pggraft::Error::LockTimeout { blockers, .. } = &err else { panic!("{err:?}") };
+    let who = blockers.iter().find_map(|b| b.pggraft.clone()).unwrap_or_default();
+    assert!(who.contains("snapshot session of another pggraft run"), "{err}");
+    assert!(err.to_string().contains("let that run finish first"), "{err}");
+    assert!(leftover_schemas(&db).is_empty());
+    // Run A goes on undisturbed.
+    clone_api::run(&a, held, &NoProgress, None).await.unwrap();
+    assert_eq!(db.query("SELECT count(*) FROM shop_a.t").unwrap()[0][0], "1");
+    assert_eq!(db.query("SELECT count(*) FROM shop.t").unwrap()[0][0], "1");
 }
