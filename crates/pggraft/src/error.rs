@@ -83,6 +83,21 @@ pub enum Error {
         lock: Option<String>,
         blockers: Vec<Blocker>,
     },
+    /// A load into existing tables (`--data-only`) that failed or was
+    /// stopped part way: each table loads in transactions of its own, so
+    /// this says which tables the target now holds the rows of.
+    #[error("{error}; {}", partly_loaded(loaded, partly, uncertain, not_loaded))]
+    PartlyLoaded {
+        error: Box<Error>,
+        /// Every row is in.
+        loaded: Vec<String>,
+        /// Some parts (ctid ranges) are in, others not.
+        partly: Vec<String>,
+        /// Was loading when the run was stopped: may or may not be in.
+        uncertain: Vec<String>,
+        /// Nothing is in.
+        not_loaded: Vec<String>,
+    },
     /// A failed or interrupted run that could not drop what it built.
     #[error(
         "{error}; the temporary schema(s) {} could not be removed from the target ({reason}): \
@@ -168,6 +183,35 @@ fn blocked_by(blockers: &[Blocker]) -> String {
     format!(", held by {}; {advice}", each.join(" and "))
 }
 
+fn partly_loaded(
+    loaded: &[String],
+    partly: &[String],
+    uncertain: &[String],
+    not_loaded: &[String],
+) -> String {
+    let list = |v: &[String]| v.join(", ");
+    if loaded.is_empty() && partly.is_empty() && uncertain.is_empty() {
+        return "no table was loaded: the target is as it was".to_string();
+    }
+    let mut parts = vec![];
+    if !loaded.is_empty() {
+        parts.push(format!("loaded: {}", list(loaded)));
+    }
+    if !partly.is_empty() {
+        parts.push(format!("partly loaded (some of their ranges): {}", list(partly)));
+    }
+    if !uncertain.is_empty() {
+        parts.push(format!("being loaded when stopped (check them): {}", list(uncertain)));
+    }
+    if !not_loaded.is_empty() {
+        parts.push(format!("not loaded: {}", list(not_loaded)));
+    }
+    format!(
+        "--data-only loads each table on its own, and the target keeps what was loaded: {}",
+        parts.join("; ")
+    )
+}
+
 fn side_of(side: Option<Side>) -> String {
     side.map(|s| format!("the {s}: ")).unwrap_or_default()
 }
@@ -187,7 +231,7 @@ impl Error {
             Error::Db { pg: Some(e), .. } if lost_connection(e) => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,
             Error::DependentObjects { .. } => ErrorKind::Refused,
-            Error::LeftBehind { error, .. } => error.kind(),
+            Error::LeftBehind { error, .. } | Error::PartlyLoaded { error, .. } => error.kind(),
             Error::LockTimeout { .. } => ErrorKind::Database,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Interrupted(_) => ErrorKind::Interrupted,
@@ -221,7 +265,7 @@ impl Error {
     pub fn sqlstate(&self) -> Option<&tokio_postgres::error::SqlState> {
         match self {
             Error::Db { pg: Some(e), .. } => e.code(),
-            Error::LeftBehind { error, .. } => error.sqlstate(),
+            Error::LeftBehind { error, .. } | Error::PartlyLoaded { error, .. } => error.sqlstate(),
             _ => None,
         }
     }
@@ -230,7 +274,7 @@ impl Error {
     pub fn side(&self) -> Option<Side> {
         match self {
             Error::Connect { side, .. } | Error::Db { side, .. } => *side,
-            Error::LeftBehind { error, .. } => error.side(),
+            Error::LeftBehind { error, .. } | Error::PartlyLoaded { error, .. } => error.side(),
             Error::LockTimeout { side, .. } => Some(*side),
             _ => None,
         }

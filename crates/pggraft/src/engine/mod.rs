@@ -15,6 +15,7 @@
 mod data;
 mod finish;
 mod job;
+mod ledger;
 pub mod lock_wait;
 mod progress;
 mod run;

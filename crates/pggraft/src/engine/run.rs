@@ -18,6 +18,7 @@ use tokio_postgres::error::SqlState;
 use super::data::{copy_chunk, insert_select_chunk};
 use super::finish::Finish;
 use super::job::{Job, SequenceTask, Strategy, TableTask};
+use super::ledger::Ledger;
 use super::lock_wait::{Ddl, LockWait};
 use super::progress::{Cancel, ProgressSink};
 use super::scheduler::{Next, Scheduler, Work};
@@ -39,15 +40,26 @@ pub async fn run(
 ) -> Result<EngineReport> {
     // Errors from the target's sessions say so unless they already name a
     // side (the copy's own errors name the side that failed).
+    let ledger = Ledger::new(&job);
     let work = async {
-        run_inner(opts, job, snapshot, finish, progress).await.map_err(|e| e.on(Side::Target))
+        run_inner(opts, job, snapshot, finish, progress, &ledger)
+            .await
+            .map_err(|e| e.on(Side::Target))
     };
     let result = match cancel {
         Some(c) => tokio::select! {
             r = work => r,
-            _ = c => Err(Error::Interrupted("the target was left as it was".into())),
+            _ = c => Err(Error::Interrupted(match finish {
+                Finish::Swap { .. } => "the target was left as it was".into(),
+                Finish::InPlace { .. } => "the load was stopped".into(),
+            })),
         },
         None => work.await,
+    };
+    // A load into existing tables is not undone: say what it left.
+    let result = match (result, finish) {
+        (Err(e), Finish::InPlace { .. }) => Err(ledger.explain(e)),
+        (r, _) => r,
     };
     match result {
         Ok(r) => Ok(r),
@@ -91,6 +103,7 @@ async fn run_inner(
     snapshot: Snapshot,
     finish: &Finish,
     progress: &dyn ProgressSink,
+    ledger: &Ledger,
 ) -> Result<EngineReport> {
     let mut report = EngineReport::default();
     let t0 = Instant::now();
@@ -134,7 +147,8 @@ async fn run_inner(
         locks: Mutex::new(HashMap::new()),
     });
     report.tables =
-        run_workers(opts, shared, &snapshot, finish.fresh_tables(), progress, &waits).await?;
+        run_workers(opts, shared, &snapshot, finish.fresh_tables(), progress, &waits, ledger)
+            .await?;
     report.tables.sort_by(|a, b| a.source.cmp(&b.source));
     snapshot.release().await.map_err(|e| e.on(Side::Source))?;
     report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64()));
@@ -234,6 +248,7 @@ impl Shared {
 struct Ctx<'a> {
     opts: &'a RunOptions,
     waits: &'a LockWait,
+    ledger: &'a Ledger,
     shared: Arc<Shared>,
     snapshot: &'a Snapshot,
     fresh: bool,
@@ -247,11 +262,12 @@ async fn run_workers(
     fresh: bool,
     progress: &dyn ProgressSink,
     waits: &LockWait,
+    ledger: &Ledger,
 ) -> Result<Vec<TableReport>> {
     // Workers run as futures polled here (not spawned tasks), so they may
     // borrow the options and the progress sink, and dropping this future
     // (on cancel) drops every worker and its connections at once.
-    let ctx = Ctx { opts, waits, shared: shared.clone(), snapshot, fresh, progress };
+    let ctx = Ctx { opts, waits, ledger, shared: shared.clone(), snapshot, fresh, progress };
     let mut set = futures_util::stream::FuturesUnordered::new();
     let data_workers = if shared.tables.is_empty() { 0 } else { opts.jobs };
     for _ in 0..data_workers {
@@ -296,6 +312,7 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
             Next::Data(t, c) => {
                 let task = &shared.tables[t];
                 let mut attempt = 0;
+                ctx.ledger.started(t);
                 let result = loop {
                     match load_chunk(ctx, task, c, &mut conns).await {
                         // A chunk loads in one transaction, so losing a
@@ -314,6 +331,7 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                         r => break r,
                     }
                 };
+                ctx.ledger.finished(t, result.is_ok());
                 let (rows, bytes) = match result {
                     Ok(x) => x,
                     Err(e) => {

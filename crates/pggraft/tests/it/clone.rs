@@ -509,3 +509,37 @@ async fn a_clone_waiting_on_a_pggraft_snapshot_session_says_so() {
     assert_eq!(db.query("SELECT count(*) FROM shop_a.t").unwrap()[0][0], "1");
     assert_eq!(db.query("SELECT count(*) FROM shop.t").unwrap()[0][0], "1");
 }
+
+/// Issue #18, item 4: a `--data-only` load onto an existing copy that fails on a duplicate key
+/// in one table, after another table received its rows, says exactly which tables were
+/// loaded and which were not.
+#[tokio::test]
+async fn a_failed_data_only_load_names_the_tables_it_loaded_and_those_it_did_not() {
+    let tables = "CREATE SCHEMA app; CREATE TABLE app.big (id int PRIMARY KEY, pad text);
+                  CREATE TABLE app.small (id int PRIMARY KEY);";
+    let src = db_with(
+        "dataonly_src",
+        &format!(
+            "{tables} INSERT INTO app.big SELECT g, repeat('x', 200) FROM generate_series(1, 5000) g;
+             INSERT INTO app.small SELECT generate_series(1, 10);"
+        ),
+    );
+    let dst = db_with("dataonly_dst", &format!("{tables} INSERT INTO app.small VALUES (5);"));
+    let err = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["app"]);
+        o.data_only = true;
+        // One table after the other, largest first: big loads, then small fails.
+        o.jobs = 1;
+    })
+    .await
+    .unwrap_err();
+    let pggraft::Error::PartlyLoaded { error, loaded, partly, uncertain, not_loaded } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(error.sqlstate(), Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION));
+    assert_eq!(loaded, &["app.big"]);
+    assert_eq!(not_loaded, &["app.small"]);
+    assert!(partly.is_empty() && uncertain.is_empty(), "{err}");
+    assert_eq!(dst.query("SELECT count(*) FROM app.big").unwrap()[0][0], "5000");
+    assert_eq!(dst.query("SELECT count(*) FROM app.small").unwrap()[0][0], "1");
+}
