@@ -227,7 +227,9 @@ async fn status(a: StatusArgs) -> Result<Outcome> {
 async fn apply(t: &TargetArg, d: &DirArg, request: &Request, dry_run: bool) -> Result<Outcome> {
     let target = t.to_spec()?;
     let dir = Dir::load(&d.dir)?;
-    let report = migrate::apply(&target, &dir, request, dry_run).await?;
+    // Each migration is reported as it commits: a run stopped later (Ctrl-C,
+    // kill -9) has still applied it.
+    let report = migrate::apply_with(&target, &dir, request, dry_run, &print_applied).await?;
     warn(&report);
     if report.schedule.steps.is_empty() {
         let what = if matches!(request, Request::Up { .. }) { "apply" } else { "undo" };
@@ -247,19 +249,30 @@ async fn apply(t: &TargetArg, d: &DirArg, request: &Request, dry_run: bool) -> R
         crate::output::write_out(None, &text)?;
         return Ok(Outcome::Ok);
     }
-    for a in &report.applied {
-        let verb = if a.action == migrate::Action::Down { "undid" } else { "applied" };
-        let how = if a.transactional { "" } else { ", outside a transaction block" };
-        println!(
-            "{verb} {}_{} ({} statement{}, {} ms{how})",
-            a.version,
-            a.name,
-            a.statements,
-            if a.statements == 1 { "" } else { "s" },
-            a.duration_ms
-        );
-    }
     Ok(Outcome::Ok)
+}
+
+fn print_applied(a: &migrate::Applied) {
+    use std::io::Write;
+    let verb = if a.action == migrate::Action::Down { "undid" } else { "applied" };
+    let how = if a.transactional { "" } else { ", outside a transaction block" };
+    let resumed = if a.earlier > 0 {
+        format!(
+            "; resumed after statement {0}: an earlier run had applied 1-{0} and was interrupted",
+            a.earlier
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "{verb} {}_{} ({} statement{}, {} ms{how}{resumed})",
+        a.version,
+        a.name,
+        a.statements,
+        if a.statements == 1 { "" } else { "s" },
+        a.duration_ms
+    );
+    let _ = std::io::stdout().flush();
 }
 
 fn warn(report: &Report) {
