@@ -151,14 +151,23 @@ SCHEMAS0="$(source_schemas)"
 ROWS0="$(source_rows)"
 source_dump >"$OUT/source-public.sql"
 
-# --- One clean clone, to know how long the faults have to land in -----------------------------
+# --- One clean clone of each kind, to know how long the faults have to land in ----------------
+# clean_clone TARGET ARGS...: prints its duration in ms.
+clean_clone() {
+    local tgt="$1" started
+    shift
+    started=$(date +%s%N)
+    "$PGGRAFT" clone --source "$SRC" --target "$tgt" "$@" --jobs 2 --index-jobs 2 --no-verify \
+        >>"$OUT/timing.log" 2>&1 || { cat "$OUT/timing.log" >&2; die "the clean clone failed"; }
+    echo $((($(date +%s%N) - started) / 1000000))
+}
 q "$B/postgres" "CREATE DATABASE dst_timing TEMPLATE template0"
-started=$(date +%s%N)
-"$PGGRAFT" clone --source "$SRC" --target "$B/dst_timing" -n public --jobs 2 --index-jobs 2 --no-verify \
-    >"$OUT/timing.log" 2>&1 || { cat "$OUT/timing.log" >&2; die "the clean clone failed"; }
-CLONE_MS=$((($(date +%s%N) - started) / 1000000))
+MS_cross="$(clean_clone "$B/dst_timing" -n public)"
 q "$B/postgres" "DROP DATABASE dst_timing WITH (FORCE)"
-echo "== a clean clone takes $CLONE_MS ms; faults land 0-$((CLONE_MS * 12 / 10)) ms after the start"
+MS_same="$(clean_clone "$SRC" -n public=public_copy)"
+q "$SRC" "DROP SCHEMA public_copy CASCADE" >/dev/null
+echo "== a clean clone takes $MS_cross ms to another cluster, $MS_same ms within src; faults land" \
+    "between the start and 1.2 times that"
 
 FAULTS=(kill9 sigterm sigint restart)
 PASSED=0
@@ -203,8 +212,8 @@ check_trial() {
 for ((i = 1; i <= TRIALS; i++)); do
     fault="${FAULTS[$(((i - 1) % ${#FAULTS[@]}))]}"
     if [ $((i % 2)) -eq 1 ]; then mode=cross; else mode=same; fi
-    delay_ms=$((RANDOM * 32768 + RANDOM))
-    delay_ms=$((delay_ms % (CLONE_MS * 12 / 10 + 1)))
+    ms_var="MS_$mode"
+    delay_ms=$(((RANDOM * 32768 + RANDOM) % (${!ms_var} * 12 / 10 + 1)))
     log="$OUT/trial-$i.log"
     if [ "$mode" = cross ]; then
         q "$B/postgres" "DROP DATABASE IF EXISTS dst WITH (FORCE)"
@@ -236,6 +245,8 @@ for ((i = 1; i <= TRIALS; i++)); do
     problems="$(check_trial "$i" "$mode" "$tgt" "$copy")"
     outcome="copy complete"
     [ "$(q "$tgt" "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$copy' AND c.relkind = 'r'")" = 0 ] && outcome="nothing copied"
+    # The next trial starts from the source as it was.
+    [ "$mode" = same ] && q "$SRC" "DROP SCHEMA IF EXISTS public_copy CASCADE" >/dev/null
     if [ -z "$problems" ]; then
         PASSED=$((PASSED + 1))
         printf 'trial %2d: %-7s %-5s at %5d ms (landed: %s): exit %d, %s: passed\n' "$i" "$fault" "$mode" "$delay_ms" "$landed" "$rc" "$outcome"
