@@ -225,7 +225,7 @@ fn a_killed_migrate_up_has_shown_what_committed_and_its_rerun_resumes_after_it()
     let lock = LockHolder::lock(&db, "app.locked");
     let up = spawn(&args);
     let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                   AND query LIKE 'ALTER TABLE app.locked%'";
+                   AND query LIKE 'ALTER TABLE app.locked%' AND datname = current_database()";
     wait_for("statement 3 to wait", Duration::from_secs(60), || {
         db.query(waiting).unwrap()[0][0] == "1"
     });
@@ -234,8 +234,8 @@ fn a_killed_migrate_up_has_shown_what_committed_and_its_rerun_resumes_after_it()
     assert!(killed.stdout().contains("applied 20240101000000_first"), "{killed}");
     assert!(!killed.stdout().contains("second"), "{killed}");
     // The server ends the killed run's statement rather than applying it later.
-    let running =
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE app.locked%'";
+    let running = "SELECT count(*) FROM pg_stat_activity \
+                   WHERE query LIKE 'ALTER TABLE app.locked%' AND datname = current_database()";
     wait_for("the killed statement to end", Duration::from_secs(30), || {
         db.query(running).unwrap()[0][0] == "0"
     });

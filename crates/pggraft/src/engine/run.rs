@@ -23,7 +23,7 @@ use super::lock_wait::{Ddl, LockWait};
 use super::progress::{Cancel, ProgressSink};
 use super::scheduler::{Next, Scheduler, Work};
 use super::{EngineReport, RunOptions, TableReport};
-use crate::conn::{Access, Side, Snapshot, prepare_session};
+use crate::conn::{Access, CHECK_CLIENT, Side, Snapshot, prepare_session};
 use crate::error::{Error, PgResultExt, Result};
 use crate::plan::Stmt;
 use crate::sql::literal;
@@ -88,8 +88,7 @@ async fn target_session(opts: &RunOptions) -> Result<Client> {
     prepare_session(&c).await?;
     c.batch_execute(&format!(
         "SET application_name = {}; SET synchronous_commit = off; \
-         SET maintenance_work_mem = '256MB'; SET check_function_bodies = off; \
-         SET client_connection_check_interval = '2s'",
+         SET maintenance_work_mem = '256MB'; SET check_function_bodies = off; {CHECK_CLIENT}",
         literal(&opts.session_tag)
     ))
     .await

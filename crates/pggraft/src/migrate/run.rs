@@ -555,7 +555,7 @@ pub(crate) async fn run_statements(
         // A killed client must not leave its statement running (or waiting
         // for a lock) and applying after the fact (PostgreSQL 14+).
         client
-            .batch_execute("SET client_connection_check_interval = '2s'")
+            .batch_execute(crate::conn::CHECK_CLIENT)
             .await
             .ctx(format!("{label}: preparing the session"))?;
         let earlier = match &progress {

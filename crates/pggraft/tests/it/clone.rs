@@ -338,7 +338,7 @@ const REF_APP: &str = "CREATE SCHEMA app;
 /// Blocks until a clone's session waits for a lock in database `db` of `cluster`.
 fn wait_until_blocked(cluster: &pg_sandbox::Cluster, db: &str) {
     let sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-               AND starts_with(application_name, 'pggraft-clone-')";
+               AND starts_with(application_name, 'pggraft-clone-') AND datname = current_database()";
     let started = std::time::Instant::now();
     while cluster.query(db, sql).unwrap()[0][0] == "0" {
         assert!(started.elapsed().as_secs() < 60, "the clone never waited for the lock");
