@@ -595,7 +595,7 @@ const REF_APP: &str = "CREATE SCHEMA app;
 /// Waits until a session of a clone waits for a lock in `db`.
 fn wait_until_blocked(db: &TestDb<'_>) {
     let sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-               AND starts_with(application_name, 'pggraft-clone-')";
+               AND starts_with(application_name, 'pggraft-clone-') AND datname = current_database()";
     wait_for("the clone to wait for the lock", Duration::from_secs(60), || {
         db.query(sql).unwrap()[0][0] != "0"
     });
@@ -604,7 +604,7 @@ fn wait_until_blocked(db: &TestDb<'_>) {
 /// Sessions of clones still connected to the cluster.
 fn clone_sessions(db: &TestDb<'_>) -> String {
     let sql = "SELECT count(*) FROM pg_stat_activity \
-               WHERE starts_with(application_name, 'pggraft-clone-')";
+               WHERE starts_with(application_name, 'pggraft-clone-') AND datname = current_database()";
     db.query(sql).unwrap()[0][0].clone()
 }
 

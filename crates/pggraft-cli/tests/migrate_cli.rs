@@ -275,3 +275,71 @@ fn new_takes_renames_both_ways() {
     assert!(down.contains("ALTER TABLE app.people RENAME TO users;"), "{down}");
     assert!(down.contains("ALTER TABLE app.users RENAME COLUMN email TO mail;"), "{down}");
 }
+
+/// Issue #18, item 8: `migrate up` says each migration as it commits, so a run killed later
+/// has shown what it applied; a migration that runs outside a transaction block records its
+/// progress statement by statement, and the rerun says what the killed run left and resumes
+/// after it.
+#[test]
+fn a_killed_migrate_up_has_shown_what_committed_and_its_rerun_resumes_after_it() {
+    use std::time::Duration;
+    use util::{LockHolder, ok, spawn, wait_for};
+    let db = db_with("mig_cli_kill", "CREATE SCHEMA app; CREATE TABLE app.locked (x int);");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "20240101000000_first.up.sql", "CREATE TABLE app.t0 (x int);\n");
+    write(dir, "20240101000000_first.down.sql", "DROP TABLE app.t0;\n");
+    write(
+        dir,
+        "20240102000000_second.up.sql",
+        "CREATE TABLE app.t1 (x int);\n-- not in a transaction block\n\
+         CREATE INDEX CONCURRENTLY t1_idx ON app.t1 (x);\n\
+         ALTER TABLE app.locked ADD COLUMN y int;\nCREATE TABLE app.t2 (x int);\n",
+    );
+    write(
+        dir,
+        "20240102000000_second.down.sql",
+        "DROP TABLE app.t2;\nALTER TABLE app.locked DROP COLUMN y;\nDROP TABLE app.t1;\n",
+    );
+    let url = db.url();
+    let args = ["migrate", "up", "--target", &url, "--dir", s(dir)];
+    // Statement 3 of the second migration waits for a user's lock; the run is killed there.
+    let lock = LockHolder::lock(&db, "app.locked");
+    let up = spawn(&args);
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                   AND query LIKE 'ALTER TABLE app.locked%' AND datname = current_database()";
+    wait_for("statement 3 to wait", Duration::from_secs(60), || {
+        db.query(waiting).unwrap()[0][0] == "1"
+    });
+    up.signal("KILL");
+    let killed = up.finish_within(Duration::from_secs(30));
+    assert!(killed.stdout().contains("applied 20240101000000_first"), "{killed}");
+    assert!(!killed.stdout().contains("second"), "{killed}");
+    // The server ends the killed run's statement rather than applying it later.
+    let running = "SELECT count(*) FROM pg_stat_activity \
+                   WHERE query LIKE 'ALTER TABLE app.locked%' AND datname = current_database()";
+    wait_for("the killed statement to end", Duration::from_secs(30), || {
+        db.query(running).unwrap()[0][0] == "0"
+    });
+    lock.release();
+    let progress =
+        "SELECT statements_done FROM pggraft.migration_progress WHERE version = '20240102000000'";
+    assert_eq!(db.query(progress).unwrap(), [["2"]]);
+    assert_eq!(columns(&db, "app", "locked"), ["x"]);
+
+    // A rerun that fails says what the earlier run left.
+    db.psql("ALTER TABLE app.locked RENAME TO elsewhere").unwrap();
+    let err = fails(&args);
+    assert!(err.contains("statement 3"), "{err}");
+    assert!(err.contains("1-2 by an earlier run that was interrupted"), "{err}");
+    db.psql("ALTER TABLE app.elsewhere RENAME TO locked").unwrap();
+
+    // A rerun that can resumes after statement 2 (statement 1 would fail: app.t1 exists).
+    let out = ok(&args);
+    assert!(out.contains("applied 20240102000000_second"), "{out}");
+    assert!(out.contains("resumed after statement 2"), "{out}");
+    assert_eq!(history(&db).len(), 2);
+    assert_eq!(columns(&db, "app", "locked"), ["x", "y"]);
+    assert_eq!(columns(&db, "app", "t2"), ["x"]);
+    assert_eq!(db.query("SELECT count(*) FROM pggraft.migration_progress").unwrap(), [["0"]]);
+}

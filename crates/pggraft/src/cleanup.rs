@@ -196,7 +196,9 @@ async fn try_drop(
     extensions: &[String],
 ) -> Result<()> {
     let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
-    c.batch_execute(&format!("SET application_name = {}", literal(tag)))
+    // A lock someone holds on what is dropped makes the drop wait 5 s at a
+    // time, within the retries' budget.
+    c.batch_execute(&format!("SET application_name = {}; SET lock_timeout = '5s'", literal(tag)))
         .await
         .ctx("preparing the cleanup session")?;
     c.execute(

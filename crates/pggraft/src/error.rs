@@ -73,6 +73,36 @@ pub enum Error {
         objects.join(", ")
     )]
     DependentObjects { schemas: Vec<String>, objects: Vec<String> },
+    /// A statement waited for a lock longer than the run allows.
+    #[error(
+        "{}{object}: gave up after waiting {waited_secs} s for {}{}",
+        side_of(Some(*side)),
+        lock.as_deref().unwrap_or("a lock"),
+        blocked_by(blockers)
+    )]
+    LockTimeout {
+        side: Side,
+        object: String,
+        waited_secs: u64,
+        /// The lock waited for (`relation shop.t (AccessExclusiveLock)`).
+        lock: Option<String>,
+        blockers: Vec<Blocker>,
+    },
+    /// A load into existing tables (`--data-only`) that failed or was
+    /// stopped part way: each table loads in transactions of its own, so
+    /// this says which tables the target now holds the rows of.
+    #[error("{error}; {}", partly_loaded(loaded, partly, uncertain, not_loaded))]
+    PartlyLoaded {
+        error: Box<Error>,
+        /// Every row is in.
+        loaded: Vec<String>,
+        /// Some parts (ctid ranges) are in, others not.
+        partly: Vec<String>,
+        /// Was loading when the run was stopped: may or may not be in.
+        uncertain: Vec<String>,
+        /// Nothing is in.
+        not_loaded: Vec<String>,
+    },
     /// A failed or interrupted run that could not drop what it built.
     #[error(
         "{error}; the temporary schema(s) {} could not be removed from the target ({reason}): \
@@ -107,7 +137,7 @@ pub enum Error {
          --lock-timeout or --lock-retries",
         tables.join(", ")
     )]
-    LockTimeout { tables: Vec<String>, attempts: u32, timeout_ms: u64 },
+    LocksNotGranted { tables: Vec<String>, attempts: u32, timeout_ms: u64 },
     /// `refresh` refused to start (see [`crate::refresh::RefreshError`]).
     #[error(transparent)]
     Refresh(#[from] crate::refresh::RefreshError),
@@ -170,6 +200,96 @@ fn no_update_paths(list: &[NoUpdatePath]) -> String {
     format!("no update path: {}", each.join("; "))
 }
 
+/// A session holding a lock pggraft waited for, as `pg_stat_activity` shows
+/// it (fields another role's session hides are `None`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Blocker {
+    pub pid: i32,
+    pub application_name: Option<String>,
+    pub user: Option<String>,
+    pub state: Option<String>,
+    /// When its transaction started (UTC).
+    pub transaction_start: Option<String>,
+    pub query: Option<String>,
+    /// Which pggraft session it is, when it is one.
+    pub pggraft: Option<String>,
+}
+
+fn blocked_by(blockers: &[Blocker]) -> String {
+    if blockers.is_empty() {
+        return "; raise --lock-wait-timeout to wait longer".to_string();
+    }
+    let each: Vec<String> = blockers
+        .iter()
+        .map(|b| {
+            if let Some(p) = &b.pggraft {
+                return format!("{p} (pid {})", b.pid);
+            }
+            let mut parts = vec![];
+            if let Some(u) = &b.user {
+                parts.push(format!("user {u}"));
+            }
+            if let Some(a) = b.application_name.as_deref().filter(|a| !a.is_empty()) {
+                parts.push(format!("application {a:?}"));
+            }
+            if let Some(s) = &b.state {
+                parts.push(match &b.transaction_start {
+                    Some(t) => format!("{s}, in a transaction since {t}"),
+                    None => s.clone(),
+                });
+            }
+            if let Some(q) = &b.query {
+                parts.push(format!(
+                    "last query: {}",
+                    q.split_whitespace().collect::<Vec<_>>().join(" ")
+                ));
+            }
+            format!("session {} ({})", b.pid, parts.join(", "))
+        })
+        .collect();
+    let advice = if blockers
+        .iter()
+        .any(|b| b.pggraft.as_deref().is_some_and(|p| p.contains("this pggraft run")))
+    {
+        "pggraft waited for itself, which is a bug in pggraft: please report it"
+    } else if blockers.iter().all(|b| b.pggraft.is_some()) {
+        "let that run finish first, or raise --lock-wait-timeout"
+    } else {
+        "end that transaction (or its session: SELECT pg_terminate_backend(pid)) and run again, \
+         or raise --lock-wait-timeout"
+    };
+    format!(", held by {}; {advice}", each.join(" and "))
+}
+
+fn partly_loaded(
+    loaded: &[String],
+    partly: &[String],
+    uncertain: &[String],
+    not_loaded: &[String],
+) -> String {
+    let list = |v: &[String]| v.join(", ");
+    if loaded.is_empty() && partly.is_empty() && uncertain.is_empty() {
+        return "no table was loaded: the target is as it was".to_string();
+    }
+    let mut parts = vec![];
+    if !loaded.is_empty() {
+        parts.push(format!("loaded: {}", list(loaded)));
+    }
+    if !partly.is_empty() {
+        parts.push(format!("partly loaded (some of their ranges): {}", list(partly)));
+    }
+    if !uncertain.is_empty() {
+        parts.push(format!("being loaded when stopped (check them): {}", list(uncertain)));
+    }
+    if !not_loaded.is_empty() {
+        parts.push(format!("not loaded: {}", list(not_loaded)));
+    }
+    format!(
+        "--data-only loads each table on its own, and the target keeps what was loaded: {}",
+        parts.join("; ")
+    )
+}
+
 fn side_of(side: Option<Side>) -> String {
     side.map(|s| format!("the {s}: ")).unwrap_or_default()
 }
@@ -191,12 +311,13 @@ impl Error {
             Error::Db { pg: Some(e), .. } if lost_connection(e) => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,
             Error::DependentObjects { .. } => ErrorKind::Refused,
-            Error::LeftBehind { error, .. } => error.kind(),
+            Error::LeftBehind { error, .. } | Error::PartlyLoaded { error, .. } => error.kind(),
+            Error::LockTimeout { .. } => ErrorKind::Database,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Interrupted(_) => ErrorKind::Interrupted,
             Error::Internal(_) => ErrorKind::Internal,
             Error::Io { .. } | Error::Sandbox(_) => ErrorKind::Io,
-            Error::LockTimeout { .. } => ErrorKind::Database,
+            Error::LocksNotGranted { .. } => ErrorKind::Database,
             Error::Refresh(e) => e.kind(),
         }
     }
@@ -206,7 +327,9 @@ impl Error {
     /// that was not granted in time, a server shutting down.
     pub fn is_retryable(&self) -> bool {
         use tokio_postgres::error::SqlState;
-        if self.kind() == ErrorKind::Connection || matches!(self, Error::LockTimeout { .. }) {
+        if self.kind() == ErrorKind::Connection
+            || matches!(self, Error::LockTimeout { .. } | Error::LocksNotGranted { .. })
+        {
             return true;
         }
         self.sqlstate().is_some_and(|s| {
@@ -226,7 +349,7 @@ impl Error {
     pub fn sqlstate(&self) -> Option<&tokio_postgres::error::SqlState> {
         match self {
             Error::Db { pg: Some(e), .. } => e.code(),
-            Error::LeftBehind { error, .. } => error.sqlstate(),
+            Error::LeftBehind { error, .. } | Error::PartlyLoaded { error, .. } => error.sqlstate(),
             _ => None,
         }
     }
@@ -235,7 +358,8 @@ impl Error {
     pub fn side(&self) -> Option<Side> {
         match self {
             Error::Connect { side, .. } | Error::Db { side, .. } => *side,
-            Error::LeftBehind { error, .. } => error.side(),
+            Error::LeftBehind { error, .. } | Error::PartlyLoaded { error, .. } => error.side(),
+            Error::LockTimeout { side, .. } => Some(*side),
             _ => None,
         }
     }

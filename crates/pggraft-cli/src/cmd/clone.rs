@@ -76,6 +76,9 @@ pub struct CloneArgs {
     /// Create an extension in the target's default version when the source's is not available.
     #[arg(long, conflicts_with = "skip_extensions")]
     pub any_extension_version: bool,
+    /// Longest wait for a lock per statement on the target (e.g. 60s, 5min), then fail naming the blocker.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub lock_wait_timeout: std::time::Duration,
     /// Do not verify the copy afterwards.
     #[arg(long)]
     pub no_verify: bool,
@@ -101,6 +104,22 @@ fn parse_size(text: &str) -> Result<u64, String> {
         _ => return Err(format!("{text:?}: unknown unit {unit:?} (use kB, MB, GB or TB)")),
     };
     Ok(n * mult)
+}
+
+/// Parses `90` (seconds), `500ms`, `60s`, `5min`, `1h`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("{text:?} is not a duration like 60s or 5min"))?;
+    let ms = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "min" | "m" => 60_000,
+        "h" => 3_600_000,
+        other => return Err(format!("{text:?}: unknown unit {other:?} (use ms, s, min or h)")),
+    };
+    Ok(std::time::Duration::from_millis(n.saturating_mul(ms)))
 }
 
 /// `CloneArgs` (what the user typed) → `CloneOptions` (validated).
@@ -131,6 +150,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     };
     opts.drop_if_exists = a.drop_if_exists;
     opts.drop_cascade = a.drop_cascade;
+    opts.lock_wait = a.lock_wait_timeout;
     (opts.owners, opts.privileges, opts.comments) = a.omit.kept();
     opts.skip_extensions = a.skip_extensions;
     opts.any_extension_version = a.any_extension_version;

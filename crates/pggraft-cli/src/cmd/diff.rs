@@ -12,7 +12,7 @@ use pggraft::graph::Graph;
 use pggraft::migrate::{read_sides, render_script};
 
 use crate::config::resolve_connection;
-use crate::flags::{Format, OnlineArg, OutputArgs, SchemaPairArgs, HintArgs};
+use crate::flags::{Format, HintArgs, OnlineArg, OutputArgs, SchemaPairArgs};
 use crate::{Outcome, output};
 
 #[derive(Args)]

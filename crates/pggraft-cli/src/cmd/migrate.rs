@@ -14,7 +14,7 @@ use pggraft::migrate::{self, Dir, DownTarget, Header, Report, Request};
 
 use crate::Outcome;
 use crate::config::resolve_connection;
-use crate::flags::{JsonArg, OnlineArg, SchemaPairArgs, TargetArg, HintArgs};
+use crate::flags::{HintArgs, JsonArg, OnlineArg, SchemaPairArgs, TargetArg};
 use crate::output;
 
 #[derive(Args)]
@@ -285,7 +285,9 @@ async fn apply(
 ) -> Result<Outcome> {
     let target = t.to_spec()?;
     let dir = Dir::load(&d.dir)?;
-    let report = migrate::apply(&target, &dir, request, dry_run).await?;
+    // Each migration is reported as it commits: a run stopped later (Ctrl-C,
+    // kill -9) has still applied it.
+    let report = migrate::apply_with(&target, &dir, request, dry_run, &print_applied).await?;
     warn(&report);
     if json {
         let name =
@@ -311,19 +313,30 @@ async fn apply(
         output::write_out(None, &text)?;
         return Ok(Outcome::Ok);
     }
-    for a in &report.applied {
-        let verb = if a.action == migrate::Action::Down { "undid" } else { "applied" };
-        let how = if a.transactional { "" } else { ", outside a transaction block" };
-        println!(
-            "{verb} {}_{} ({} statement{}, {} ms{how})",
-            a.version,
-            a.name,
-            a.statements,
-            if a.statements == 1 { "" } else { "s" },
-            a.duration_ms
-        );
-    }
     Ok(Outcome::Ok)
+}
+
+fn print_applied(a: &migrate::Applied) {
+    use std::io::Write;
+    let verb = if a.action == migrate::Action::Down { "undid" } else { "applied" };
+    let how = if a.transactional { "" } else { ", outside a transaction block" };
+    let resumed = if a.earlier > 0 {
+        format!(
+            "; resumed after statement {0}: an earlier run had applied 1-{0} and was interrupted",
+            a.earlier
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "{verb} {}_{} ({} statement{}, {} ms{how}{resumed})",
+        a.version,
+        a.name,
+        a.statements,
+        if a.statements == 1 { "" } else { "s" },
+        a.duration_ms
+    );
+    let _ = std::io::stdout().flush();
 }
 
 fn warn(report: &Report) {

@@ -77,6 +77,9 @@ pub struct CloneOptions {
     /// How long a failed clone keeps trying to remove what it built while
     /// the target cannot be reached (a restart, a failover).
     pub cleanup_wait: std::time::Duration,
+    /// How long one DDL statement on the target may wait for its locks,
+    /// over all its tries (`--lock-wait-timeout`).
+    pub lock_wait: std::time::Duration,
     /// Test hook (cargo feature `failpoints`): fail when copying the table
     /// of this source name, to prove that a failed clone leaves the target
     /// as it was.
@@ -107,6 +110,7 @@ impl CloneOptions {
             skip_extensions: false,
             any_extension_version: false,
             cleanup_wait: crate::cleanup::DROP_RETRY_BUDGET,
+            lock_wait: crate::engine::lock_wait::DEFAULT_LOCK_WAIT,
             #[cfg(feature = "failpoints")]
             fail_on_table: None,
         }
@@ -224,6 +228,7 @@ pub async fn run(
         index_jobs: prepared.index_jobs,
         session_tag: prepared.session_tag.clone(),
         cleanup_wait: opts.cleanup_wait,
+        lock_wait: opts.lock_wait,
         #[cfg(feature = "failpoints")]
         fail_on_table: opts.fail_on_table.clone(),
     };

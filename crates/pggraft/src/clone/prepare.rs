@@ -23,6 +23,7 @@ use crate::plan::order;
 use crate::rename::{register_extension_members, register_names, rename_catalog};
 use crate::select::SchemaFilter;
 use crate::sql::ident;
+use crate::sql::literal;
 
 /// Prepares a clone (see the module docs).
 pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
@@ -44,9 +45,17 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         (StrategyChoice::Copy, _) => false,
     };
 
-    // The snapshot every reader shares.
+    let run_id = format!("{}_{}", std::process::id(), nanos());
+    let tag = cleanup::session_tag(&run_id);
+    // The snapshot every reader shares. Its session is named after the
+    // run, so a lock it holds is told apart from a user's.
     let snapshot = Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?;
     let holder = snapshot.session().expect("an exported snapshot has its session");
+    holder
+        .batch_execute(&format!("SET application_name = {}", literal(&format!("{tag}-snapshot"))))
+        .await
+        .ctx("naming the snapshot session")
+        .map_err(|e| e.on(Side::Source))?;
     let filter =
         SchemaFilter { include: opts.naming.patterns(), exclude: opts.exclude_schemas.clone() };
     // The catalog is read with helper sessions in the same snapshot, as
@@ -93,9 +102,6 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
             }
         }
     }
-    let run_id = format!("{}_{}", std::process::id(), nanos());
-    let tag = cleanup::session_tag(&run_id);
-
     let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&target).await?;
     let ext_plan = if same_database || opts.data_only {

@@ -30,7 +30,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::error::{Error, Result};
 
-pub use session::{SESSION_SETTINGS, prepare_session};
+pub use session::{CHECK_CLIENT, SESSION_SETTINGS, prepare_session};
 pub use snapshot::{Access, Origin, Snapshot};
 pub use tokio_postgres_rustls::MakeRustlsConnect;
 

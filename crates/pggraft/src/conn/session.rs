@@ -21,3 +21,10 @@ pub const SESSION_SETTINGS: &str = "SELECT pg_catalog.set_config('search_path', 
 pub async fn prepare_session(client: &Client) -> Result<()> {
     client.batch_execute(SESSION_SETTINGS).await.ctx("preparing session settings")
 }
+
+/// Makes the server check every 2 s that the client is still there while a
+/// statement runs (or waits for a lock), and end the session if not, so a
+/// killed client's statement is not applied after the fact. PostgreSQL 14+;
+/// older servers go without.
+pub const CHECK_CLIENT: &str = "SELECT pg_catalog.set_config('client_connection_check_interval', \
+     '2s', false) WHERE pg_catalog.current_setting('server_version_num')::int >= 140000";

@@ -25,6 +25,7 @@ use std::time::Duration;
 use tokio_postgres::Client;
 
 use super::groups::GroupLoad;
+use super::lock_wait::{Ddl, LockWait};
 use crate::cleanup;
 use crate::conn::{ConnSpec, Side};
 use crate::error::{Error, PgResultExt, Result};
@@ -98,10 +99,11 @@ impl Finish {
         }
     }
 
-    /// Runs once all data and post-data work is done.
-    pub(crate) async fn complete(&self, main: &Client) -> Result<()> {
+    /// Runs once all data and post-data work is done, on the main session
+    /// (backend `pid`).
+    pub(crate) async fn complete(&self, main: &Client, pid: i32, waits: &LockWait) -> Result<()> {
         let Finish::Swap { schemas, record, drop_cascade, .. } = self else { return Ok(()) };
-        swap(main, schemas, record.as_deref(), *drop_cascade).await
+        swap(main, pid, waits, schemas, record.as_deref(), *drop_cascade).await
     }
 
     /// What the finish runs at the end, as SQL (for `--dry-run`): the
@@ -284,19 +286,26 @@ pub(crate) async fn dropped_outside(
 }
 
 /// Renames the build schemas into place in one transaction, with `record`
-/// (clone's entry in `pggraft.copies`). A replaced schema that objects
-/// elsewhere depend on is dropped only with `drop_cascade`.
+/// (clone's entry in `pggraft.copies`), each statement under the run's lock
+/// wait (a user's open transaction on a table of a replaced schema makes the
+/// drop wait, then fail naming it). A replaced schema that objects elsewhere
+/// depend on is dropped only with `drop_cascade`.
 async fn swap(
     main: &Client,
+    pid: i32,
+    waits: &LockWait,
     schemas: &[SchemaSwap],
     record: Option<&str>,
     drop_cascade: bool,
 ) -> Result<()> {
-    let mut sql = String::from("BEGIN;");
+    let mut stmts: Vec<(String, String)> = vec![];
     // Schemas built in place are there already; what they replaced goes.
     for s in schemas.iter().filter(|s| s.in_place()) {
         if let Some(a) = &s.aside {
-            sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&a.name)));
+            stmts.push((
+                format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&a.name)),
+                format!("dropping the target's {} that was moved aside", s.target),
+            ));
         }
     }
     let schemas: Vec<&SchemaSwap> = schemas.iter().filter(|s| !s.in_place()).collect();
@@ -324,18 +333,26 @@ async fn swap(
                     s.target
                 )));
             }
-            sql.push_str(&format!(
-                " ALTER EXTENSION {} SET SCHEMA {};",
-                ident(&e),
-                ident(&s.build)
+            stmts.push((
+                format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&e), ident(&s.build)),
+                format!("moving extension {e} into the copy of {}", s.target),
             ));
         }
         if s.replace {
-            sql.push_str(&format!(" DROP SCHEMA IF EXISTS {} CASCADE;", ident(&s.target)));
+            stmts.push((
+                format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.target)),
+                format!("replacing target schema {} (--drop-if-exists)", s.target),
+            ));
         }
         let comment = s.comment.as_deref().map_or("NULL".to_string(), |c| literal(c).to_string());
-        sql.push_str(&format!(" COMMENT ON SCHEMA {} IS {comment};", ident(&s.build)));
-        sql.push_str(&format!(" ALTER SCHEMA {} RENAME TO {};", ident(&s.build), ident(&s.target)));
+        stmts.push((
+            format!("COMMENT ON SCHEMA {} IS {comment}", ident(&s.build)),
+            format!("setting the comment of schema {}", s.target),
+        ));
+        stmts.push((
+            format!("ALTER SCHEMA {} RENAME TO {}", ident(&s.build), ident(&s.target)),
+            format!("renaming the copy into place as {}", s.target),
+        ));
     }
     if !drop_cascade && !replaced.is_empty() {
         // Checked before the clone started; checked again here, as the
@@ -347,13 +364,9 @@ async fn swap(
         }
     }
     if let Some(r) = record {
-        sql.push(' ');
-        sql.push_str(r);
+        stmts.push((r.to_string(), "recording the copy in pggraft.copies".to_string()));
     }
-    sql.push_str(" COMMIT;");
-    if let Err(e) = main.batch_execute(&sql).await {
-        let _ = main.batch_execute("ROLLBACK").await;
-        return Err(Error::db("renaming the copy into place", e).on(Side::Target));
-    }
-    Ok(())
+    let ddl: Vec<Ddl<'_>> =
+        stmts.iter().map(|(sql, what)| Ddl { sql, what: what.clone() }).collect();
+    waits.transaction(main, pid, &ddl).await
 }

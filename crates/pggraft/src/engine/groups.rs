@@ -245,7 +245,7 @@ async fn load_group(ctx: &Ctx<'_>, w: &mut Worker, g: &Group) -> Result<GroupRep
                 tokio::time::sleep(pause).await;
             }
             Ok(Attempt::LockTimeout) => {
-                return Err(Error::LockTimeout {
+                return Err(Error::LocksNotGranted {
                     tables: names.iter().map(|n| n.to_string()).collect(),
                     attempts,
                     timeout_ms: ctx.load.lock_timeout.as_millis() as u64,

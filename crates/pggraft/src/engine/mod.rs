@@ -18,6 +18,8 @@ mod data;
 mod finish;
 pub mod groups;
 mod job;
+mod ledger;
+pub mod lock_wait;
 mod progress;
 mod run;
 pub(crate) mod scheduler;
@@ -52,6 +54,9 @@ pub struct RunOptions {
     /// How long a failed run keeps trying to undo what it built while the
     /// target cannot be reached.
     pub cleanup_wait: std::time::Duration,
+    /// How long one DDL statement may wait for its locks, over all its
+    /// tries ([`lock_wait`]).
+    pub lock_wait: std::time::Duration,
     /// Test hook: fail when copying the table whose source name is this,
     /// to prove that a failed run leaves the target as it was.
     #[cfg(feature = "failpoints")]

@@ -19,10 +19,12 @@ use tokio_postgres::error::SqlState;
 use super::data::{copy_chunk, insert_select_chunk};
 use super::finish::Finish;
 use super::job::{Job, SequenceTask, Strategy, TableTask};
+use super::ledger::Ledger;
+use super::lock_wait::{Ddl, LockWait};
 use super::progress::{Cancel, ProgressSink, Tracker};
 use super::scheduler::{Next, Scheduler, Work};
 use super::{EngineReport, RunOptions, TableReport};
-use crate::conn::{Access, Side, Snapshot, prepare_session};
+use crate::conn::{Access, CHECK_CLIENT, Side, Snapshot, prepare_session};
 use crate::error::{Error, PgResultExt, Result};
 use crate::plan::Stmt;
 use crate::sql::literal;
@@ -40,17 +42,26 @@ pub async fn run(
     let built = AtomicBool::new(false);
     // Errors from the target's sessions say so unless they already name a
     // side (the copy's own errors name the side that failed).
+    let ledger = Ledger::new(&job);
     let work = async {
-        run_inner(opts, job, snapshot, finish, progress, &built)
+        run_inner(opts, job, snapshot, finish, progress, &built, &ledger)
             .await
             .map_err(|e| e.on(Side::Target))
     };
     let result = match cancel {
         Some(c) => tokio::select! {
             r = work => r,
-            _ = c => Err(Error::Interrupted("the target was left as it was".into())),
+            _ = c => Err(Error::Interrupted(match finish {
+                Finish::InPlace { .. } => "the load was stopped".into(),
+                _ => "the target was left as it was".into(),
+            })),
         },
         None => work.await,
+    };
+    // A load into existing tables is not undone: say what it left.
+    let result = match (result, finish) {
+        (Err(e), Finish::InPlace { .. }) => Err(ledger.explain(e)),
+        (r, _) => r,
     };
     match result {
         Ok(r) => Ok(r),
@@ -80,8 +91,7 @@ pub(super) async fn target_session(opts: &RunOptions) -> Result<Client> {
     prepare_session(&c).await?;
     c.batch_execute(&format!(
         "SET application_name = {}; SET synchronous_commit = off; \
-         SET maintenance_work_mem = '256MB'; SET check_function_bodies = off; \
-         SET client_connection_check_interval = '2s'",
+         SET maintenance_work_mem = '256MB'; SET check_function_bodies = off; {CHECK_CLIENT}",
         literal(&opts.session_tag)
     ))
     .await
@@ -96,33 +106,25 @@ async fn run_inner(
     finish: &Finish,
     progress: &dyn ProgressSink,
     structure_built: &AtomicBool,
+    ledger: &Ledger,
 ) -> Result<EngineReport> {
     let mut report = EngineReport::default();
     let t0 = Instant::now();
 
-    // 1. Structure, all or nothing.
+    // 1. Structure, all or nothing, each statement under the lock wait.
     progress.phase("structure");
     let main = target_session(opts).await?;
+    let pid = backend_pid(&main).await?;
+    let waits = LockWait::new(&opts.target, opts.lock_wait, &opts.session_tag);
     if !job.structure.is_empty() {
-        main.batch_execute("BEGIN").await.ctx("starting the structure transaction")?;
-        for s in &job.structure {
-            if let Err(e) = main.batch_execute(&s.sql).await {
-                let _ = main.batch_execute("ROLLBACK").await;
-                return Err(statement_error(s, e));
-            }
-        }
+        let mut ddl: Vec<Ddl<'_>> = job.structure.iter().map(stmt_ddl).collect();
         // Recorded with the schemas, so nothing is ever built unrecorded.
-        let pid: i32 = main
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .ctx("reading the backend pid")?
-            .get(0);
-        for sql in finish.mark_sql(&opts.session_tag, pid) {
-            main.batch_execute(&sql).await.ctx("recording the run in its build schemas")?;
-        }
-        // Set first: a COMMIT whose answer is lost may still have committed.
+        let marks = finish.mark_sql(&opts.session_tag, pid);
+        ddl.extend(marks.iter().map(|sql| Ddl { sql, what: "recording the run".into() }));
+        // Set first: a COMMIT whose answer is lost may still have committed
+        // (dropping what a rolled-back transaction never built is a no-op).
         structure_built.store(true, Ordering::SeqCst);
-        main.batch_execute("COMMIT").await.ctx("committing the structure")?;
+        waits.transaction(&main, pid, &ddl).await?;
     }
     report.phases.push(("structure".into(), t0.elapsed().as_secs_f64()));
 
@@ -162,7 +164,9 @@ async fn run_inner(
         tables: job.tables,
         locks: Mutex::new(HashMap::new()),
     });
-    let loaded = run_workers(opts, shared, &snapshot, finish.fresh_tables(), &tracker).await?;
+    let loaded =
+        run_workers(opts, shared, &snapshot, finish.fresh_tables(), &tracker, &waits, ledger)
+            .await?;
     if !matches!(finish, Finish::Groups(_)) {
         report.tables = loaded;
     }
@@ -177,10 +181,10 @@ async fn run_inner(
     if let Finish::Swap { .. } = finish {
         progress.phase("rename");
         let t2 = Instant::now();
-        finish.complete(&main).await?;
+        finish.complete(&main, pid, &waits).await?;
         report.phases.push(("rename".into(), t2.elapsed().as_secs_f64()));
     } else {
-        finish.complete(&main).await?;
+        finish.complete(&main, pid, &waits).await?;
     }
     Ok(report)
 }
@@ -207,9 +211,13 @@ fn group_tables(
     out
 }
 
-fn statement_error(s: &Stmt, e: tokio_postgres::Error) -> Error {
-    let first = s.sql.lines().next().unwrap_or_default();
-    Error::db(format!("creating {} {} (statement: {first})", s.what, s.object), e).on(Side::Target)
+/// A planned statement as DDL run under the lock wait.
+fn stmt_ddl(s: &Stmt) -> Ddl<'_> {
+    Ddl { sql: &s.sql, what: format!("creating {} {}", s.what, s.object) }
+}
+
+async fn backend_pid(c: &Client) -> Result<i32> {
+    Ok(c.query_one("SELECT pg_backend_pid()", &[]).await.ctx("reading the backend pid")?.get(0))
 }
 
 /// Copies sequence values (`setval`) read inside the snapshot.
@@ -285,6 +293,8 @@ impl Shared {
 /// What every worker shares.
 struct Ctx<'a> {
     opts: &'a RunOptions,
+    waits: &'a LockWait,
+    ledger: &'a Ledger,
     shared: Arc<Shared>,
     snapshot: &'a Snapshot,
     fresh: bool,
@@ -297,11 +307,13 @@ async fn run_workers(
     snapshot: &Snapshot,
     fresh: bool,
     progress: &dyn ProgressSink,
+    waits: &LockWait,
+    ledger: &Ledger,
 ) -> Result<Vec<TableReport>> {
     // Workers run as futures polled here (not spawned tasks), so they may
     // borrow the options and the progress sink, and dropping this future
     // (on cancel) drops every worker and its connections at once.
-    let ctx = Ctx { opts, shared: shared.clone(), snapshot, fresh, progress };
+    let ctx = Ctx { opts, waits, ledger, shared: shared.clone(), snapshot, fresh, progress };
     let mut set = futures_util::stream::FuturesUnordered::new();
     let data_workers = if shared.tables.is_empty() { 0 } else { opts.jobs };
     for _ in 0..data_workers {
@@ -346,6 +358,7 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
             Next::Data(t, c) => {
                 let task = &shared.tables[t];
                 let mut attempt = 0;
+                ctx.ledger.started(t);
                 let result = loop {
                     match load_chunk(ctx, task, c, &mut conns).await {
                         // A chunk loads in one transaction, so losing a
@@ -364,6 +377,7 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                         r => break r,
                     }
                 };
+                ctx.ledger.finished(t, result.is_ok());
                 let rows = match result {
                     Ok((rows, _streamed)) => rows,
                     Err(e) => {
@@ -382,23 +396,26 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
             }
             Next::Work(i, w) => {
                 if conns.target.is_none() {
-                    conns.target = Some(target_session(ctx.opts).await?);
+                    let c = target_session(ctx.opts).await?;
+                    conns.target_pid = backend_pid(&c).await?;
+                    conns.target = Some(c);
                 }
                 let client = conns.target.as_ref().expect("target");
+                let ddl = stmt_ddl(&w.stmt);
                 let guards = shared.lock(&w).await;
                 let mut attempt = 0;
                 let outcome = loop {
-                    match client.batch_execute(&w.stmt.sql).await {
+                    match ctx.waits.run(client, conns.target_pid, &ddl).await {
                         Ok(()) => break Ok(()),
                         // Two statements may still deadlock on the server
                         // (its locks are finer than ours); the loser retries.
                         Err(e)
                             if attempt < 3
-                                && e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) =>
+                                && e.sqlstate() == Some(&SqlState::T_R_DEADLOCK_DETECTED) =>
                         {
                             attempt += 1;
                         }
-                        Err(e) => break Err(statement_error(&w.stmt, e)),
+                        Err(e) => break Err(e),
                     }
                 };
                 drop(guards);
@@ -418,6 +435,8 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
 #[derive(Default)]
 struct Conns {
     target: Option<Client>,
+    /// The target session's backend (what the lock watcher asks about).
+    target_pid: i32,
     /// A source session in the snapshot (copy), or a session of the shared
     /// database (insert-select: each chunk imports the snapshot itself).
     source: Option<Client>,

@@ -27,6 +27,21 @@ CREATE TABLE IF NOT EXISTS pggraft.migrations (
 );
 COMMENT ON TABLE pggraft.migrations IS 'migrations applied by pggraft migrate and sync-schema';";
 
+/// Creates the table of statement progress when it is missing: how far a
+/// migration that runs outside a transaction block got, statement by
+/// statement, so a run killed part way leaves a record of what it applied.
+const ENSURE_PROGRESS: &str = "CREATE TABLE IF NOT EXISTS pggraft.migration_progress (
+    version text NOT NULL,
+    action text NOT NULL,
+    checksum text NOT NULL,
+    statements_done int NOT NULL,
+    statements int NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (version, action)
+);
+COMMENT ON TABLE pggraft.migration_progress IS 'statements applied so far by pggraft migrations \
+that run outside a transaction block; a row is removed when its migration completes';";
+
 /// The advisory lock every runner takes before it reads the history.
 const LOCK: &str = "SELECT pg_advisory_lock(hashtext('pggraft.migrate'))";
 const TRY_LOCK: &str = "SELECT pg_try_advisory_lock(hashtext('pggraft.migrate'))";
@@ -122,10 +137,21 @@ impl History {
     /// on the database even when the schema exists, which a role that only
     /// runs migrations may lack.
     pub async fn ensure(client: &Client) -> Result<()> {
-        if exists(client).await? {
-            return Ok(());
+        if !exists(client).await? {
+            client.batch_execute(ENSURE).await.ctx("creating pggraft.migrations")?;
         }
-        client.batch_execute(ENSURE).await.ctx("creating pggraft.migrations")
+        let progress: bool = client
+            .query_one("SELECT to_regclass('pggraft.migration_progress') IS NOT NULL", &[])
+            .await
+            .ctx("looking for pggraft.migration_progress")?
+            .get(0);
+        if !progress {
+            client
+                .batch_execute(ENSURE_PROGRESS)
+                .await
+                .ctx("creating pggraft.migration_progress")?;
+        }
+        Ok(())
     }
 
     pub fn get(&self, version: &str) -> Option<&HistoryRow> {
@@ -177,6 +203,74 @@ pub(crate) async fn delete(client: &Client, version: &str) -> Result<()> {
         .await
         .ctx(format!("removing {version} from pggraft.migrations"))?;
     Ok(())
+}
+
+/// Which migration (and which way) statement progress is recorded for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProgressKey<'a> {
+    pub version: &'a str,
+    pub action: &'a str,
+    pub checksum: &'a str,
+}
+
+/// What an earlier run recorded for a migration that runs outside a
+/// transaction block and did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EarlierRun {
+    pub statements_done: usize,
+    pub checksum: String,
+    /// `YYYY-MM-DD HH:MM:SS` UTC of its last statement.
+    pub at: String,
+}
+
+impl ProgressKey<'_> {
+    /// The earlier run's record, if there is one.
+    pub(crate) async fn read(&self, client: &Client) -> Result<Option<EarlierRun>> {
+        let rows = client
+            .query(
+                "SELECT statements_done, checksum, \
+                 to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') \
+                 FROM pggraft.migration_progress WHERE version = $1 AND action = $2",
+                &[&self.version, &self.action],
+            )
+            .await
+            .ctx("reading pggraft.migration_progress")?;
+        Ok(rows.first().map(|r| EarlierRun {
+            statements_done: usize::try_from(r.get::<_, i32>(0)).unwrap_or(0),
+            checksum: r.get(1),
+            at: r.get(2),
+        }))
+    }
+
+    /// Records that the first `done` of `total` statements are applied.
+    pub(crate) async fn write(&self, client: &Client, done: usize, total: usize) -> Result<()> {
+        let (done, total) =
+            (i32::try_from(done).unwrap_or(i32::MAX), i32::try_from(total).unwrap_or(i32::MAX));
+        client
+            .execute(
+                "INSERT INTO pggraft.migration_progress \
+                   (version, action, checksum, statements_done, statements) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version, action) DO UPDATE \
+                 SET checksum = EXCLUDED.checksum, statements_done = EXCLUDED.statements_done, \
+                     statements = EXCLUDED.statements, updated_at = now()",
+                &[&self.version, &self.action, &self.checksum, &done, &total],
+            )
+            .await
+            .ctx("recording statement progress in pggraft.migration_progress")?;
+        Ok(())
+    }
+
+    /// The migration completed: its progress record goes.
+    pub(crate) async fn clear(&self, client: &Client) -> Result<()> {
+        client
+            .execute(
+                "DELETE FROM pggraft.migration_progress WHERE version = $1 AND action = $2",
+                &[&self.version, &self.action],
+            )
+            .await
+            .ctx("clearing pggraft.migration_progress")?;
+        Ok(())
+    }
 }
 
 /// The runner's lock: a session of its own holding

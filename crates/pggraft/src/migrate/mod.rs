@@ -28,7 +28,7 @@ pub use generate::{Generated, ReadSidesError, Sides, describe_input, generate, r
 pub use history::{History, HistoryRow, Kind};
 pub use run::{
     Action, Applied, DownTarget, Report, Request, Schedule, State, Status, StatusRow, Step, apply,
-    baseline, schedule_down, schedule_up, status,
+    apply_with, baseline, schedule_down, schedule_up, status,
 };
 pub use script::{ONLINE_LOCK_TIMEOUT, Statement, render_script, split_statements};
 pub use sync::{SyncOptions, SyncScript, apply_sync, prepare_sync, write_sync};

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio_postgres::Client;
 
 use super::files::{Dir, MigrationFile};
-use super::history::{self, History, Kind, Lock};
+use super::history::{self, History, Kind, Lock, ProgressKey};
 use super::script::{Statement, split_statements};
 use crate::conn::ConnSpec;
 use crate::error::{Error, PgResultExt, Result};
@@ -119,6 +119,15 @@ pub struct Applied {
     pub statements: usize,
     /// Whether it ran in one transaction.
     pub transactional: bool,
+    /// Statements an earlier run (interrupted part way through this
+    /// migration, which runs outside a transaction block) had applied, and
+    /// that this run therefore skipped.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub earlier: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What a run did.
@@ -332,6 +341,18 @@ pub async fn apply(
     request: &Request,
     dry_run: bool,
 ) -> Result<Report> {
+    apply_with(target, dir, request, dry_run, &|_| {}).await
+}
+
+/// [`apply`], calling `on_applied` as each migration commits (so a caller
+/// can say so at once: a run stopped later has still applied it).
+pub async fn apply_with(
+    target: &ConnSpec,
+    dir: &Dir,
+    request: &Request,
+    dry_run: bool,
+    on_applied: &(dyn Fn(&Applied) + Sync),
+) -> Result<Report> {
     let schedule_for = |history: &History| match request {
         Request::Up { to } => schedule_up(dir, history, to.as_deref()),
         Request::Down(t) => schedule_down(dir, history, t),
@@ -348,7 +369,10 @@ pub async fn apply(
         report.schedule = schedule_for(&History::read(lock.client()).await?)?;
         for step in &report.schedule.steps {
             match run_step(target, step).await {
-                Ok(a) => report.applied.push(a),
+                Ok(a) => {
+                    on_applied(&a);
+                    report.applied.push(a);
+                }
                 Err(e) => return Err(after_earlier(e, &report.applied)),
             }
         }
@@ -399,6 +423,7 @@ pub async fn baseline(target: &ConnSpec, dir: &Dir, version: &str) -> Result<Rep
             duration_ms: 0,
             statements: 0,
             transactional: true,
+            earlier: 0,
         })
         .collect();
     let warnings = drift_warnings(dir, &history);
@@ -463,15 +488,21 @@ async fn run_step(target: &ConnSpec, step: &Step) -> Result<Applied> {
         Action::Down => Record::Delete { version: &step.version },
         Action::Baseline => Record::None,
     };
-    let (duration_ms, transactional) =
-        run_statements(target, &step.file_name(), &statements, record).await?;
+    let progress = ProgressKey {
+        version: &step.version,
+        action: step.action.as_str(),
+        checksum: &step.checksum,
+    };
+    let ran =
+        run_statements(target, &step.file_name(), &statements, record, Some(progress)).await?;
     Ok(Applied {
         version: step.version.clone(),
         name: step.name.clone(),
         action: step.action,
-        duration_ms,
+        duration_ms: ran.duration_ms,
         statements: statements.len(),
-        transactional,
+        transactional: ran.transactional,
+        earlier: ran.earlier,
     })
 }
 
@@ -495,35 +526,77 @@ impl Record<'_> {
     }
 }
 
+/// How one migration ran.
+pub(crate) struct Ran {
+    pub duration_ms: u64,
+    /// Whether it ran in one transaction.
+    pub transactional: bool,
+    /// Statements an earlier, interrupted run had applied (skipped).
+    pub earlier: usize,
+}
+
 /// Runs one migration's statements on a fresh session, with its history
-/// change. Returns the time taken and whether it ran in one transaction.
+/// change. A migration that must run outside a transaction block records
+/// its progress after each statement under `progress`, and one that an
+/// earlier run left part way (same file) resumes after what that run
+/// applied.
 pub(crate) async fn run_statements(
     target: &ConnSpec,
     label: &str,
     statements: &[Statement],
     record: Record<'_>,
-) -> Result<(u64, bool)> {
+    progress: Option<ProgressKey<'_>>,
+) -> Result<Ran> {
     let client = target.connect().await?;
     let transactional = statements.iter().all(|s| s.transactional);
     let started = Instant::now();
     let elapsed = || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if !transactional {
+        // A killed client must not leave its statement running (or waiting
+        // for a lock) and applying after the fact (PostgreSQL 14+).
+        client
+            .batch_execute(crate::conn::CHECK_CLIENT)
+            .await
+            .ctx(format!("{label}: preparing the session"))?;
+        let earlier = match &progress {
+            Some(key) => resume_point(&client, key, label, statements.len()).await?,
+            None => 0,
+        };
         for (i, s) in statements.iter().enumerate() {
+            // Resuming: what the earlier run applied is skipped, but the
+            // session's SETs apply to this session too.
+            if i < earlier && !s.session {
+                continue;
+            }
             if let Err(e) = client.batch_execute(&s.sql).await {
-                let done = if i == 0 {
-                    "nothing of it was applied".to_string()
-                } else {
-                    format!(
+                let done = match (i, earlier) {
+                    (0, _) => "nothing of it was applied".to_string(),
+                    (i, 0) => format!(
                         "statements 1-{i} ran outside a transaction block and stay applied; \
                          the migration is not recorded as applied"
-                    )
+                    ),
+                    (i, e) => format!(
+                        "statements 1-{i} ran outside a transaction block and stay applied \
+                         (1-{e} by an earlier run that was interrupted); the migration is not \
+                         recorded as applied"
+                    ),
                 };
                 return Err(Error::db(format!("{label}: {} failed ({done})", s.describe()), e));
+            }
+            if let Some(key) = &progress
+                && i >= earlier
+            {
+                key.write(&client, i + 1, statements.len())
+                    .await
+                    .map_err(|e| prefix(e, &format!("{label}: ")))?;
             }
         }
         let ms = elapsed();
         record.write(&client, ms).await.map_err(|e| prefix(e, &format!("{label}: ")))?;
-        return Ok((ms, false));
+        if let Some(key) = &progress {
+            key.clear(&client).await.map_err(|e| prefix(e, &format!("{label}: ")))?;
+        }
+        return Ok(Ran { duration_ms: ms, transactional: false, earlier });
     }
     // Leading SETs apply to the session (and the session ends with the
     // migration, so they never leak into the next one).
@@ -551,12 +624,39 @@ pub(crate) async fn run_statements(
     }
     .await;
     match result {
-        Ok(ms) => Ok((ms, true)),
+        Ok(ms) => Ok(Ran { duration_ms: ms, transactional: true, earlier: 0 }),
         Err(e) => {
             let _ = client.batch_execute("ROLLBACK").await;
             Err(e)
         }
     }
+}
+
+/// Where a migration that runs outside a transaction block starts: after
+/// the statements an earlier, interrupted run of the same file recorded as
+/// applied (0 when there was none). An earlier run of another version of
+/// the file is refused: its statements may not be this file's.
+async fn resume_point(
+    client: &Client,
+    key: &ProgressKey<'_>,
+    label: &str,
+    total: usize,
+) -> Result<usize> {
+    let Some(earlier) = key.read(client).await? else { return Ok(0) };
+    if earlier.checksum != key.checksum {
+        return Err(Error::input(format!(
+            "{label}: an earlier run applied statements 1-{} of another version of this file \
+             (checksum {}, at {} UTC) and was interrupted; this file changed since, so pggraft \
+             cannot tell what of it is applied: bring the database in line by hand, then delete \
+             its row from pggraft.migration_progress (version {}, action {})",
+            earlier.statements_done,
+            short(&earlier.checksum),
+            earlier.at,
+            key.version,
+            key.action
+        )));
+    }
+    Ok(earlier.statements_done.min(total))
 }
 
 /// Says which migrations of the run were applied before a failure.

@@ -208,8 +208,9 @@ pub async fn apply_sync(target: &ConnSpec, plan: &SyncScript) -> Result<Applied>
     let statements = split_statements(&script);
     let record =
         Record::Insert { version: &version, name: &name, checksum: &checksum, kind: Kind::Sync };
-    let (duration_ms, transactional) =
-        run_statements(target, &format!("sync-schema {name}"), &statements, record).await?;
+    let ran =
+        run_statements(target, &format!("sync-schema {name}"), &statements, record, None).await?;
+    let (duration_ms, transactional) = (ran.duration_ms, ran.transactional);
     lock.release().await?;
     Ok(Applied {
         version,
@@ -218,5 +219,6 @@ pub async fn apply_sync(target: &ConnSpec, plan: &SyncScript) -> Result<Applied>
         duration_ms,
         statements: statements.len(),
         transactional,
+        earlier: 0,
     })
 }

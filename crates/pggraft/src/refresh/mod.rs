@@ -267,6 +267,9 @@ pub async fn run(
         index_jobs: opts.jobs.clamp(1, 4),
         session_tag: prepared.session_tag.clone(),
         cleanup_wait: crate::cleanup::DROP_RETRY_BUDGET,
+        // The statements a refresh runs outside its groups wait as long as
+        // a group may (every attempt's lock_timeout).
+        lock_wait: opts.lock_timeout * (opts.lock_retries + 1),
         #[cfg(feature = "failpoints")]
         fail_on_table: opts.fail_on_table.clone(),
     };

@@ -135,7 +135,7 @@ impl Naming {
                 .map(|a| format!("-n {}={}", a.source.as_str(), a.target.as_deref().unwrap_or("")))
                 .collect();
             return Err(Error::input(format!(
-                "--schema-template applies to no schema: {} name(s) the target of every schema; \
+                "--schema-template applies to no schema: every -n names its own target ({}); \
                  drop the template, or give -n SRC without =DST for the schemas it should name",
                 named.join(" ")
             )));

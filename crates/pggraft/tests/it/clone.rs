@@ -316,6 +316,8 @@ async fn drop_if_exists_refuses_to_drop_what_other_schemas_build_on_it() {
     ] {
         assert!(objects.iter().any(|x| x == o), "{o:?} not in {objects:?}");
     }
+    // Parts of the replaced tables themselves (their TOAST tables) are no outside objects.
+    assert!(!objects.iter().any(|x| x.contains("pg_toast")), "{objects:?}");
     assert_eq!(dst.dump_schema(&[]).unwrap(), before, "the refused clone changed the target");
     assert!(leftover_schemas(&dst).is_empty());
 
@@ -342,7 +344,7 @@ const REF_APP: &str = "CREATE SCHEMA app;
 /// Blocks until a clone's session waits for a lock in database `db` of `cluster`.
 fn wait_until_blocked(cluster: &pg_sandbox::Cluster, db: &str) {
     let sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-               AND starts_with(application_name, 'pggraft-clone-')";
+               AND starts_with(application_name, 'pggraft-clone-') AND datname = current_database()";
     let started = std::time::Instant::now();
     while cluster.query(db, sql).unwrap()[0][0] == "0" {
         assert!(started.elapsed().as_secs() < 60, "the clone never waited for the lock");
@@ -432,4 +434,118 @@ async fn a_lost_source_connection_says_it_was_the_source() {
     assert_eq!(err.side(), Some(pggraft::conn::Side::Source), "{err}");
     assert!(err.to_string().starts_with("the source: "), "{err}");
     assert!(leftover_schemas(&dst).is_empty());
+}
+
+/// Issue #18, item 3: a user's open transaction reading a table that `--drop-if-exists` must
+/// replace makes the swap wait, within the budget, then fail naming the table and the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_transaction_on_a_replaced_table_fails_the_clone_naming_it_in_time() {
+    let src = db_with(
+        "lockuser_src",
+        "CREATE SCHEMA app; CREATE TABLE app.t (id int); INSERT INTO app.t VALUES (1);",
+    );
+    let dst = db_with("lockuser_dst", "CREATE SCHEMA app; CREATE TABLE app.t (id int, old text);");
+    let reader = spec(&dst).connect().await.unwrap();
+    reader
+        .batch_execute("SET application_name = 'nightly report'; BEGIN; SELECT * FROM app.t")
+        .await
+        .unwrap();
+    let reader_pid: i32 = reader.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    let started = std::time::Instant::now();
+    let err = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["app"]);
+        o.drop_if_exists = true;
+        o.lock_wait = std::time::Duration::from_secs(3);
+    })
+    .await
+    .unwrap_err();
+    let waited = started.elapsed();
+    assert!(waited.as_secs() < 30, "waited {waited:?}");
+    let pggraft::Error::LockTimeout { object, lock, blockers, side, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*side, pggraft::conn::Side::Target);
+    assert!(object.contains("replacing target schema app"), "{err}");
+    assert!(lock.as_deref().is_some_and(|l| l.contains("app.t")), "{err}");
+    assert_eq!(blockers.len(), 1, "{err}");
+    assert_eq!(blockers[0].pid, reader_pid);
+    assert_eq!(blockers[0].application_name.as_deref(), Some("nightly report"));
+    assert_eq!(blockers[0].pggraft, None);
+    assert!(err.to_string().contains("--lock-wait-timeout"), "{err}");
+    // The old copy is as it was, and nothing of the new one is left.
+    reader.batch_execute("COMMIT").await.unwrap();
+    let cols = dst.query(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'app.t'::regclass AND attname = 'old'",
+    );
+    assert_eq!(cols.unwrap()[0][0], "1");
+    assert!(leftover_schemas(&dst).is_empty());
+}
+
+/// Issue #18, item 3: a same-database clone whose DDL must lock what a pggraft snapshot session
+/// holds (here another run's, prepared and holding the source schema this clone replaces)
+/// fails in time and says that the blocker is pggraft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clone_waiting_on_a_pggraft_snapshot_session_says_so() {
+    let db = db_with(
+        "lockself",
+        "CREATE SCHEMA shop; CREATE TABLE shop.t (id int); INSERT INTO shop.t VALUES (1);
+         CREATE VIEW shop.v AS SELECT id FROM shop.t;
+         CREATE SCHEMA other; CREATE TABLE other.t (id int); INSERT INTO other.t VALUES (2);",
+    );
+    // Run A has read `shop` in its snapshot: reading the view's definition locked the table it
+    // reads, until A's snapshot ends (once its data is in).
+    let mut a = CloneOptions::new(spec(&db), spec(&db));
+    a.naming.schemas = schema_args(&["shop=shop_a"]);
+    let held = clone_api::prepare(&a).await.unwrap();
+    // Run B replaces `shop` with a copy of `other`.
+    let err = clone_with(&db, &db, |o| {
+        o.naming.schemas = schema_args(&["other=shop"]);
+        o.drop_if_exists = true;
+        o.lock_wait = std::time::Duration::from_secs(3);
+    })
+    .await
+    .unwrap_err();
+    let pggraft::Error::LockTimeout { blockers, .. } = &err else { panic!("{err:?}") };
+    let who = blockers.iter().find_map(|b| b.pggraft.clone()).unwrap_or_default();
+    assert!(who.contains("snapshot session of another pggraft run"), "{err}");
+    assert!(err.to_string().contains("let that run finish first"), "{err}");
+    assert!(leftover_schemas(&db).is_empty());
+    // Run A goes on undisturbed.
+    clone_api::run(&a, held, &NoProgress, None).await.unwrap();
+    assert_eq!(db.query("SELECT count(*) FROM shop_a.t").unwrap()[0][0], "1");
+    assert_eq!(db.query("SELECT count(*) FROM shop.t").unwrap()[0][0], "1");
+}
+
+/// Issue #18, item 4: a `--data-only` load onto an existing copy that fails on a duplicate key
+/// in one table, after another table received its rows, says exactly which tables were
+/// loaded and which were not.
+#[tokio::test]
+async fn a_failed_data_only_load_names_the_tables_it_loaded_and_those_it_did_not() {
+    let tables = "CREATE SCHEMA app; CREATE TABLE app.big (id int PRIMARY KEY, pad text);
+                  CREATE TABLE app.small (id int PRIMARY KEY);";
+    let src = db_with(
+        "dataonly_src",
+        &format!(
+            "{tables} INSERT INTO app.big SELECT g, repeat('x', 200) FROM generate_series(1, 5000) g;
+             INSERT INTO app.small SELECT generate_series(1, 10);"
+        ),
+    );
+    let dst = db_with("dataonly_dst", &format!("{tables} INSERT INTO app.small VALUES (5);"));
+    let err = clone_with(&src, &dst, |o| {
+        o.naming.schemas = schema_args(&["app"]);
+        o.data_only = true;
+        // One table after the other, largest first: big loads, then small fails.
+        o.jobs = 1;
+    })
+    .await
+    .unwrap_err();
+    let pggraft::Error::PartlyLoaded { error, loaded, partly, uncertain, not_loaded } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(error.sqlstate(), Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION));
+    assert_eq!(loaded, &["app.big"]);
+    assert_eq!(not_loaded, &["app.small"]);
+    assert!(partly.is_empty() && uncertain.is_empty(), "{err}");
+    assert_eq!(dst.query("SELECT count(*) FROM app.big").unwrap()[0][0], "5000");
+    assert_eq!(dst.query("SELECT count(*) FROM app.small").unwrap()[0][0], "1");
 }

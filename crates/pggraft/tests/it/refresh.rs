@@ -630,7 +630,7 @@ async fn refresh_waits_for_a_long_reader_within_lock_timeout_and_retries() {
     opts.lock_timeout = std::time::Duration::from_millis(200);
     opts.lock_retries = 1;
     let err = refresh_with(&opts).await.unwrap_err();
-    let Error::LockTimeout { tables, attempts, .. } = &err else { panic!("{err}") };
+    let Error::LocksNotGranted { tables, attempts, .. } = &err else { panic!("{err}") };
     assert_eq!(*attempts, 2, "{err}");
     assert!(tables.iter().any(|t| t.contains("events")), "{err}");
     assert!(err.is_retryable());
