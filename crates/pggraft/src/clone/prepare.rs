@@ -359,7 +359,7 @@ async fn asides(
             .iter()
             .map(|r| r.get(0))
             .collect();
-        out.insert(t.clone(), Aside { name: format!("pggraft_aside_{run_id}_{i}"), extensions });
+        out.insert(t.clone(), Aside { name: cleanup::aside_schema_name(run_id, i), extensions });
     }
     Ok(out)
 }

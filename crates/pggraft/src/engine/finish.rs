@@ -141,14 +141,20 @@ impl Finish {
 
     /// The statements, run in the structure transaction by backend `pid`,
     /// that record in each build schema which run it belongs to (see
-    /// [`crate::cleanup`]). Schemas built under their final name are not
-    /// marked: they are the target's own once the job is done.
+    /// [`crate::cleanup`]). A schema built under its final name records
+    /// the schema it moved aside too, so that a leftover of a killed run
+    /// can be undone; the swap gives it its own comment.
     pub(crate) fn mark_sql(&self, tag: &str, pid: i32) -> Vec<String> {
         let Finish::Swap { schemas, .. } = self else { return vec![] };
         schemas
             .iter()
-            .filter(|s| !s.in_place())
-            .map(|s| cleanup::marker_sql(&s.build, tag, pid))
+            .map(|s| match (&s.aside, s.in_place()) {
+                (_, false) => cleanup::marker_sql(&s.build, tag, pid),
+                (Some(a), true) => {
+                    cleanup::in_place_marker_sql(&s.build, tag, pid, Some(&a.name), &a.extensions)
+                }
+                (None, true) => cleanup::in_place_marker_sql(&s.build, tag, pid, None, &[]),
+            })
             .collect()
     }
 
@@ -299,7 +305,8 @@ async fn swap(
     drop_cascade: bool,
 ) -> Result<()> {
     let mut stmts: Vec<(String, String)> = vec![];
-    // Schemas built in place are there already; what they replaced goes.
+    // Schemas built in place are there already; what they replaced goes,
+    // and the comment that recorded the run gives way to the copy's.
     for s in schemas.iter().filter(|s| s.in_place()) {
         if let Some(a) = &s.aside {
             stmts.push((
@@ -307,6 +314,10 @@ async fn swap(
                 format!("dropping the target's {} that was moved aside", s.target),
             ));
         }
+        stmts.push((
+            format!("COMMENT ON SCHEMA {} IS {}", ident(&s.target), comment_value(s)),
+            format!("setting the comment of schema {}", s.target),
+        ));
     }
     let schemas: Vec<&SchemaSwap> = schemas.iter().filter(|s| !s.in_place()).collect();
     // Extensions living in a schema about to be replaced (including ones
@@ -344,9 +355,8 @@ async fn swap(
                 format!("replacing target schema {} (--drop-if-exists)", s.target),
             ));
         }
-        let comment = s.comment.as_deref().map_or("NULL".to_string(), |c| literal(c).to_string());
         stmts.push((
-            format!("COMMENT ON SCHEMA {} IS {comment}", ident(&s.build)),
+            format!("COMMENT ON SCHEMA {} IS {}", ident(&s.build), comment_value(s)),
             format!("setting the comment of schema {}", s.target),
         ));
         stmts.push((
@@ -369,4 +379,9 @@ async fn swap(
     let ddl: Vec<Ddl<'_>> =
         stmts.iter().map(|(sql, what)| Ddl { sql, what: what.clone() }).collect();
     waits.transaction(main, pid, &ddl).await
+}
+
+/// The comment a copied schema carries once in place, as SQL.
+fn comment_value(s: &SchemaSwap) -> String {
+    s.comment.as_deref().map_or("NULL".to_string(), |c| literal(c).to_string())
 }
