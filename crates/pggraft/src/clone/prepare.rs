@@ -310,6 +310,7 @@ async fn record(
         .await
         .ctx("reading the source snapshot's time")?;
     let (at, snapshot): (String, Option<String>) = (row.get(0), row.get(1));
+    let source_identity = record::source_identity(holder).await?;
     let mut rows: Vec<NewRecord> = vec![];
     for (s, t) in final_map {
         rows.push(NewRecord {
@@ -326,6 +327,7 @@ async fn record(
             made_by: "clone",
             snapshot_at: at.clone(),
             snapshot: snapshot.clone(),
+            source_identity: source_identity.clone(),
             changes: record::changes(holder, s).await?,
         });
     }
