@@ -21,7 +21,7 @@ use crate::{Outcome, output};
 pub enum ModeArg {
     /// Replace every table's rows from one source snapshot.
     Reload,
-    /// Compare tables with a key by key ranges and copy only what differs.
+    /// Copy only what changed in tables with a key: rows written since the copy (by xmin), else by row hashes.
     Incremental,
 }
 
