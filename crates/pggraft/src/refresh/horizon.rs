@@ -114,14 +114,55 @@ pub(crate) async fn key_diff(
 ) -> Result<KeyDiff> {
     let (sk, tk) = (format!("{}::pg_catalog.int8", ident(src_key)), ident(tgt_key));
     let tk8 = format!("{tk}::pg_catalog.int8");
+    // The keys written since, and the row counts (the key's index answers
+    // min and max). Separate queries: counting in parallel workers while
+    // also collecting keys per group would not be.
+    let mut changed: Vec<i64> = src_c
+        .query(&format!("SELECT {sk} FROM ONLY {src} WHERE {}", h.changed_sql()), &[])
+        .await
+        .ctx(format!("reading the keys written since in source table {src}"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let new_sql = format!(
+        "SELECT u FROM pg_catalog.unnest($1::pg_catalog.int8[]) u \
+         WHERE NOT EXISTS (SELECT 1 FROM ONLY {tgt} t WHERE t.{tk} = u)"
+    );
+    // The changed keys the copy lacks (inserted since) count on its side.
+    let (s_total, (t_total, new)) = futures_util::future::try_join(
+        async {
+            src_c
+                .query_one(&count_sql(src, &ident(src_key)), &[])
+                .await
+                .ctx(format!("counting the rows of source table {src}"))
+        },
+        async {
+            let t = tgt_c
+                .query_one(&count_sql(tgt, &tk), &[])
+                .await
+                .ctx(format!("counting the rows of target table {tgt}"))?;
+            let new: Vec<i64> = tgt_c
+                .query(&new_sql, &[&changed])
+                .await
+                .ctx(format!("looking up new keys in target table {tgt}"))?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            Ok::<_, crate::Error>((t, new))
+        },
+    )
+    .await?;
+    let mut diff = KeyDiff::default();
+    changed.sort_unstable();
+    diff.changed = changed.iter().map(|k| vec![k.to_string()]).collect();
+    // The copy's rows and the new keys make exactly the source's: nothing
+    // was deleted (nor is missing), no need to look further.
+    if s_total.get::<_, i64>(0) == t_total.get::<_, i64>(0) + new.len() as i64 {
+        diff.ranges = 1;
+        return Ok(diff);
+    }
     // Buckets of about BUCKET_KEYS keys, from the key's spread.
-    let span: (Option<i64>, Option<i64>) = {
-        let r = src_c
-            .query_one(&format!("SELECT min({sk}), max({sk}) FROM ONLY {src}"), &[])
-            .await
-            .ctx(format!("reading the key range of source table {src}"))?;
-        (r.get(0), r.get(1))
-    };
+    let span: (Option<i64>, Option<i64>) = (s_total.get(1), s_total.get(2));
     let shift = match span {
         (Some(lo), Some(hi)) => {
             let gap = (hi as f64 - lo as f64 + 1.0) / est_rows.max(1.0);
@@ -129,13 +170,8 @@ pub(crate) async fn key_diff(
         }
         _ => 6,
     };
-    // One pass over each side: keys per bucket; on the source also the
-    // keys written inside the horizon.
-    let src_sql = format!(
-        "SELECT {sk} >> {shift}, count(*), \
-         COALESCE(array_agg({sk}) FILTER (WHERE {}), '{{}}') FROM ONLY {src} GROUP BY 1",
-        h.changed_sql()
-    );
+    // One pass over each side: keys per bucket.
+    let src_sql = format!("SELECT {sk} >> {shift}, count(*) FROM ONLY {src} GROUP BY 1");
     let tgt_sql = format!("SELECT {tk8} >> {shift}, count(*) FROM ONLY {tgt} GROUP BY 1");
     let (s_rows, t_rows) = futures_util::future::try_join(
         async {
@@ -146,28 +182,10 @@ pub(crate) async fn key_diff(
         },
     )
     .await?;
-    let mut s_count: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut changed: Vec<i64> = vec![];
-    for r in &s_rows {
-        s_count.insert(r.get(0), r.get(1));
-        changed.extend(r.get::<_, Vec<i64>>(2));
-    }
+    let s_count: BTreeMap<i64, i64> =
+        s_rows.iter().map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1))).collect();
     let mut t_count: BTreeMap<i64, i64> =
         t_rows.iter().map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1))).collect();
-    // The changed keys the copy lacks (inserted since) count on its side.
-    let new: Vec<i64> = tgt_c
-        .query(
-            &format!(
-                "SELECT u FROM pg_catalog.unnest($1::pg_catalog.int8[]) u \
-                 WHERE NOT EXISTS (SELECT 1 FROM ONLY {tgt} t WHERE t.{tk} = u)"
-            ),
-            &[&changed],
-        )
-        .await
-        .ctx(format!("looking up new keys in target table {tgt}"))?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
     for k in &new {
         *t_count.entry(k >> shift).or_default() += 1;
     }
@@ -177,12 +195,8 @@ pub(crate) async fn key_diff(
         .filter(|b| s_count.get(b) != t_count.get(b))
         .copied()
         .collect();
-    let mut diff = KeyDiff {
-        ranges: s_count.len().max(t_count.len()),
-        differing: buckets.len(),
-        streamed: 0,
-        ..KeyDiff::default()
-    };
+    diff.ranges = s_count.len().max(t_count.len());
+    diff.differing = buckets.len();
     if !buckets.is_empty() {
         let lows: Vec<i64> = buckets.iter().map(|b| b << shift).collect();
         let width: i64 = (1i64 << shift) - 1;
@@ -218,9 +232,12 @@ pub(crate) async fn key_diff(
             .map(|k| vec![k.to_string()])
             .collect();
     }
-    changed.sort_unstable();
-    diff.changed = changed.iter().map(|k| vec![k.to_string()]).collect();
     Ok(diff)
+}
+
+/// Rows, and the smallest and largest key (the key's index answers those).
+fn count_sql(t: &QualifiedName, k: &str) -> String {
+    format!("SELECT count(*), min({k})::pg_catalog.int8, max({k})::pg_catalog.int8 FROM ONLY {t}")
 }
 
 #[cfg(test)]
