@@ -110,7 +110,6 @@ pub(crate) async fn key_diff(
     h: &Horizon,
     (src_c, src, src_key): (&Client, &QualifiedName, &str),
     (tgt_c, tgt, tgt_key): (&Client, &QualifiedName, &str),
-    est_rows: f64,
 ) -> Result<KeyDiff> {
     let (sk, tk) = (format!("{}::pg_catalog.int8", ident(src_key)), ident(tgt_key));
     let tk8 = format!("{tk}::pg_catalog.int8");
@@ -162,10 +161,11 @@ pub(crate) async fn key_diff(
         return Ok(diff);
     }
     // Buckets of about BUCKET_KEYS keys, from the key's spread.
+    let rows: i64 = s_total.get(0);
     let span: (Option<i64>, Option<i64>) = (s_total.get(1), s_total.get(2));
     let shift = match span {
         (Some(lo), Some(hi)) => {
-            let gap = (hi as f64 - lo as f64 + 1.0) / est_rows.max(1.0);
+            let gap = (hi as f64 - lo as f64 + 1.0) / (rows.max(1) as f64);
             (gap * BUCKET_KEYS).max(1.0).log2().floor().clamp(0.0, 62.0) as u32
         }
         _ => 6,
