@@ -9,6 +9,7 @@ use tokio_postgres::Client;
 use super::checks::check_target;
 use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
+use super::servers::{ServerPlan, plan_servers};
 use super::sessions::{Room, fit};
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
 use crate::catalog::model::{UnmodelledKind, key};
@@ -110,6 +111,9 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         plan_extensions(&target, &cat, &final_map, opts).await?
     };
     warnings.extend(ext_plan.warnings.iter().cloned());
+    let server_plan =
+        if opts.data_only { ServerPlan::default() } else { plan_servers(&target, &cat).await? };
+    warnings.extend(server_plan.warnings.iter().cloned());
     let build_map: BTreeMap<String, String> = if opts.data_only {
         final_map.clone()
     } else {
@@ -192,10 +196,12 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         (vec![], vec![], vec![])
     } else {
         let mut stmts = render(&renamed, &render_opts);
-        // Only the extensions decided on (their comments too).
+        // Only the extensions decided on (their comments too), and the servers and user
+        // mappings the target lacks.
         stmts.retain(|s| {
-            s.object.strip_prefix("extension ").is_none()
-                || ext_plan.wanted.iter().any(|w| s.object == key::extension(w))
+            (s.object.strip_prefix("extension ").is_none()
+                || ext_plan.wanted.iter().any(|w| s.object == key::extension(w)))
+                && !server_plan.skip.contains(&s.object)
         });
         // A schema built in place first moves the target's schema of that
         // name aside, and takes over its extensions.
@@ -268,7 +274,13 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     let finish = if opts.data_only {
         Finish::InPlace { truncate: false }
     } else {
-        Finish::Swap { schemas, new_extensions, record, drop_cascade: opts.drop_cascade }
+        Finish::Swap {
+            schemas,
+            new_extensions,
+            new_servers: server_plan.create,
+            record,
+            drop_cascade: opts.drop_cascade,
+        }
     };
     Ok(PreparedClone {
         schema_map: final_map,

@@ -33,6 +33,9 @@ pub enum Obj<'a> {
     /// A column default of a table (or view, `bool` = view).
     Default(&'a QualifiedName, &'a str, &'a str, bool),
     Policy(&'a Table, &'a Policy),
+    /// A foreign server (database-wide: created when missing, never dropped by a diff).
+    Server(&'a ForeignServer),
+    UserMapping(&'a ForeignServer, &'a UserMapping),
 }
 
 /// Indexes a model's objects by key.
@@ -96,6 +99,12 @@ pub fn objects(cat: &Catalog) -> BTreeMap<String, Obj<'_>> {
     for op in &cat.operators {
         m.insert(key::operator(op), Obj::Operator(op));
     }
+    for s in &cat.servers {
+        m.insert(key::server(&s.name), Obj::Server(s));
+        for u in &s.user_mappings {
+            m.insert(key::user_mapping(&s.name, &u.user), Obj::UserMapping(s, u));
+        }
+    }
     m
 }
 
@@ -127,6 +136,7 @@ impl<'a> Obj<'a> {
             Obj::Function(f) if f.kind == "a" => "aggregate",
             Obj::Function(_) => "function",
             Obj::Sequence(_) => "sequence",
+            Obj::Table(t) if t.foreign.is_some() => "foreign table",
             Obj::Table(_) => "table",
             Obj::View(v) if v.materialized => "materialized view",
             Obj::View(_) => "view",
@@ -142,6 +152,8 @@ impl<'a> Obj<'a> {
             Obj::Constraint(..) => "constraint",
             Obj::Default(..) => "default",
             Obj::Policy(..) => "policy",
+            Obj::Server(_) => "server",
+            Obj::UserMapping(..) => "user mapping",
         }
     }
 
@@ -216,6 +228,11 @@ impl<'a> Obj<'a> {
             Obj::Constraint(_, c) => format!("{:?}", Constraint { comment: None, ..(*c).clone() }),
             Obj::Default(_, _, d, _) => d.to_string(),
             Obj::Policy(_, p) => format!("{:?}", Policy { comment: None, ..(*p).clone() }),
+            Obj::Server(s) => format!(
+                "{:?}",
+                ForeignServer { meta: no_meta(&s.meta), user_mappings: vec![], ..(*s).clone() }
+            ),
+            Obj::UserMapping(_, u) => format!("{:?}", u.options),
         }
     }
 
@@ -264,6 +281,8 @@ impl<'a> Obj<'a> {
             Obj::Constraint(_, c) => format!("{:?}", c.comment),
             Obj::Default(..) => String::new(),
             Obj::Policy(_, p) => format!("{:?}", p.comment),
+            Obj::Server(s) => format!("{:?}", s.meta),
+            Obj::UserMapping(..) => String::new(),
         }
     }
 
@@ -280,7 +299,7 @@ impl<'a> Obj<'a> {
             Obj::Type(t) => format!("TYPE {}", t.name),
             Obj::Function(f) => format!("{} {}", f.keyword(), f.signature()),
             Obj::Sequence(s) => format!("SEQUENCE {}", s.name),
-            Obj::Table(t) => format!("TABLE {}", t.name),
+            Obj::Table(t) => format!("{} {}", t.keyword(), t.name),
             Obj::View(v) if v.materialized => format!("MATERIALIZED VIEW {}", v.name),
             Obj::View(v) => format!("VIEW {}", v.name),
             Obj::Index(i) => format!("INDEX {}", i.name),
@@ -291,6 +310,12 @@ impl<'a> Obj<'a> {
             Obj::Operator(op) => format!("OPERATOR {}", op.signature()),
             Obj::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
             Obj::Policy(t, p) => format!("POLICY {} ON {}", ident(&p.name), t.name),
+            Obj::Server(s) => format!("SERVER {}", ident(&s.name)),
+            Obj::UserMapping(s, u) => format!(
+                "USER MAPPING FOR {} SERVER {}",
+                if u.user == "PUBLIC" { u.user.clone() } else { ident(&u.user) },
+                ident(&s.name)
+            ),
             Obj::Default(..) => return None,
         })
     }
@@ -307,6 +332,7 @@ impl<'a> Obj<'a> {
             Obj::Sequence(s) => (AclClass::Sequence, s.name.to_string(), &s.meta),
             Obj::Table(t) => (AclClass::Table, t.name.to_string(), &t.meta),
             Obj::View(v) => (AclClass::Table, v.name.to_string(), &v.meta),
+            Obj::Server(s) => (AclClass::ForeignServer, ident(&s.name), &s.meta),
             _ => return None,
         };
         Some((class, on, meta.owner.as_deref(), meta.acl.as_ref()))
@@ -325,6 +351,7 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => s.meta.owner.as_deref(),
             Obj::TextSearch(ts) => ts.meta.owner.as_deref(),
             Obj::Operator(op) => op.meta.owner.as_deref(),
+            Obj::Server(s) => s.meta.owner.as_deref(),
             _ => None,
         }
     }
@@ -333,7 +360,7 @@ impl<'a> Obj<'a> {
     pub fn alter_target(&self) -> Option<String> {
         Some(match self {
             Obj::Sequence(s) => format!("SEQUENCE {}", s.name),
-            Obj::Table(t) => format!("TABLE {}", t.name),
+            Obj::Table(t) => format!("{} {}", t.keyword(), t.name),
             Obj::View(v) if v.materialized => format!("MATERIALIZED VIEW {}", v.name),
             Obj::View(v) => format!("VIEW {}", v.name),
             other => return other.target().filter(|_| other.owner().is_some()),
@@ -360,7 +387,8 @@ impl<'a> Obj<'a> {
             Obj::Operator(op) => op.meta.comment.clone(),
             Obj::Constraint(_, c) => c.comment.clone(),
             Obj::Policy(_, p) => p.comment.clone(),
-            Obj::Default(..) => None,
+            Obj::Server(s) => s.meta.comment.clone(),
+            Obj::Default(..) | Obj::UserMapping(..) => None,
         };
         if let Some(t) = self.target() {
             out.push((t, main));

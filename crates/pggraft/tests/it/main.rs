@@ -6,6 +6,7 @@ mod clone;
 mod common;
 mod diff;
 mod fidelity;
+mod foreign;
 mod inspect;
 mod migrate;
 mod progress;

@@ -13,7 +13,7 @@
 //! query family has its file, in the order they run: [`schemas`],
 //! [`unsupported`], [`extensions`], [`types`] (and collations),
 //! [`functions`] (and operators), [`text_search`], [`sequences`],
-//! [`tables`] (and views), [`columns`], [`constraints`], [`indexes`],
+//! [`tables`] (and views), [`foreign`] (servers and user mappings), [`columns`], [`constraints`], [`indexes`],
 //! [`triggers`] (and rules, policies), [`statistics`], [`depends`]; and
 //! [`unmodelled`], what the model leaves out on purpose, by name. The model
 //! itself is [`super::model`]'s.
@@ -22,6 +22,7 @@ mod columns;
 mod constraints;
 mod depends;
 mod extensions;
+mod foreign;
 mod functions;
 mod helpers;
 mod indexes;
@@ -53,6 +54,7 @@ use self::columns::{RawColumn, attach_columns, fetch_columns};
 use self::constraints::{RawConstraint, attach_constraints, fetch_constraints};
 use self::depends::{build_depends, fetch_depends};
 use self::extensions::read_extensions;
+use self::foreign::read_servers;
 use self::functions::{read_functions, read_operators};
 use self::indexes::{attach_indexes, fetch_indexes};
 use self::schemas::{read_default_privileges, read_schemas};
@@ -83,6 +85,7 @@ const PG_STATISTIC_EXT: u32 = 3381;
 const PG_OPERATOR: u32 = 2617;
 const PG_TS_DICT: u32 = 3600;
 const PG_TS_CONFIG: u32 = 3602;
+const PG_FOREIGN_SERVER: u32 = 1417;
 
 /// The ACL of a catalog column as a JSON array of grants, NULL for default.
 fn acl_json(col: &str) -> String {
@@ -263,7 +266,7 @@ async fn read_model(
         .query(
             &format!(
                 "SELECT c.oid FROM pg_class c WHERE c.relnamespace = ANY($1) \
-                 AND c.relkind IN ('r', 'p', 'v', 'm') AND {} ORDER BY c.oid",
+                 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {} ORDER BY c.oid",
                 not_ext_member("pg_class", "c.oid")
             ),
             &[&ns],
@@ -314,7 +317,8 @@ async fn read_model(
     let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
     step("sequences");
     read_relations(client, ns, &mut cat, &mut keys).await?;
-    step("tables and views");
+    read_servers(client, ns, &mut cat, &mut keys).await?;
+    step("tables, views and foreign servers");
     let mut raw = Fetched::default();
     if tasks.is_empty() {
         let oids = shards.pop().unwrap_or_default();

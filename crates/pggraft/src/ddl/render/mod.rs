@@ -11,11 +11,12 @@
 //! and [`render`], which walks the model in a fixed order and hands each
 //! object to the file of its kind: [`schemas`], [`types`] (and
 //! collations), [`functions`] (and operators), [`text_search`],
-//! [`sequences`], [`table`], [`relations`] (views, indexes, triggers,
+//! [`sequences`], [`foreign`] (servers and user mappings), [`table`], [`relations`] (views, indexes, triggers,
 //! rules, statistics); [`privileges`] turns ACLs into GRANT and REVOKE.
 //! Ordering the statements is left to [`crate::plan`], quoting to
 //! [`crate::sql`].
 
+mod foreign;
 mod functions;
 mod privileges;
 mod relations;
@@ -33,6 +34,7 @@ use crate::catalog::model::*;
 use crate::plan::{Section, Stmt};
 use crate::sql::{QualifiedName, ident, literal};
 
+pub use foreign::{options_sql, user_mapping_sql};
 pub use functions::{dollar_quote, function_sql};
 pub use privileges::{AclClass, acl_statements};
 pub(crate) use privileges::{default_privileges_sql, grantee};
@@ -85,6 +87,7 @@ mod phase {
     pub const TEXT_SEARCH: u16 = 42;
     pub const OPERATOR: u16 = 43;
     pub const SEQUENCE: u16 = 45;
+    pub const SERVER: u16 = 47;
     pub const TABLE: u16 = 50;
     pub const TABLE_ATTACH: u16 = 52;
     pub const COLUMN: u16 = 54;
@@ -145,6 +148,7 @@ impl Out<'_> {
             deps,
             what,
             sql,
+            exec: None,
         });
     }
 
@@ -167,6 +171,7 @@ impl Out<'_> {
             deps,
             what,
             sql,
+            exec: None,
         });
     }
 
@@ -273,6 +278,9 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     }
     for s in &cat.sequences {
         sequences::render_sequence(&mut o, s);
+    }
+    for s in &cat.servers {
+        foreign::render_server(&mut o, s);
     }
     let index_keys = relations::index_keys(cat);
     table::render_tables(&mut o, &cat.tables);
