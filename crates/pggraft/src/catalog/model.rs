@@ -29,9 +29,13 @@ pub struct Catalog {
     pub triggers: Vec<Trigger>,
     pub rules: Vec<Rule>,
     pub statistics: Vec<Statistics>,
-    /// Operators (their classes and families are not modelled).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operators: Vec<Operator>,
+    /// Operator families and classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator_families: Vec<OperatorFamily>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator_classes: Vec<OperatorClass>,
     /// Text search dictionaries and configurations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_search: Vec<TextSearch>,
@@ -307,6 +311,65 @@ pub struct ForeignTable {
     pub server: String,
     #[serde(default, skip_serializing_if = "FdwOptions::is_empty")]
     pub options: FdwOptions,
+}
+
+/// An operator family of an index access method, with its loose members: the operators and
+/// support functions added to the family itself (`ALTER OPERATOR FAMILY … ADD`) rather than
+/// with one of its classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorFamily {
+    pub name: QualifiedName,
+    /// The access method (`btree`, `hash`, `gist`, `gin`, `brin`, …).
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<OpFamilyOperator>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<OpFamilyFunction>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+/// An operator class: how an access method indexes one type, in a family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorClass {
+    pub name: QualifiedName,
+    pub method: String,
+    /// `FOR TYPE` (`format_type`).
+    pub type_name: String,
+    /// `DEFAULT`: the class indexes of the type use when they name none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default: bool,
+    pub family: QualifiedName,
+    /// `STORAGE`: the type stored in the index, when it is not `type_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    pub operators: Vec<OpFamilyOperator>,
+    pub functions: Vec<OpFamilyFunction>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+/// `OPERATOR strategy schema.symbol (left, right) [FOR ORDER BY family]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpFamilyOperator {
+    pub strategy: i16,
+    /// `schema.symbol`, the schema quoted (`pg_catalog.<`).
+    pub operator: String,
+    pub left: String,
+    pub right: String,
+    /// An ordering operator's btree family (`FOR ORDER BY`); `None` for a search operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<QualifiedName>,
+}
+
+/// `FUNCTION number (left, right) function(arguments)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpFamilyFunction {
+    pub number: i16,
+    pub left: String,
+    pub right: String,
+    /// `regprocedure`: name and argument types, qualified unless in `pg_catalog`.
+    pub function: String,
 }
 
 /// A text search dictionary or configuration.
@@ -878,6 +941,12 @@ pub mod key {
     pub fn text_search(ts: &super::TextSearch) -> String {
         format!("{} {}", ts.keyword().to_lowercase(), ts.name)
     }
+    pub fn operator_family(q: &QualifiedName, method: &str) -> String {
+        format!("operator family {q} using {}", ident(method))
+    }
+    pub fn operator_class(q: &QualifiedName, method: &str) -> String {
+        format!("operator class {q} using {}", ident(method))
+    }
     pub fn server(name: &str) -> String {
         format!("server {}", ident(name))
     }
@@ -918,6 +987,8 @@ impl Catalog {
         self.text_search.sort_by(|a, b| (a.keyword(), &a.name).cmp(&(b.keyword(), &b.name)));
         self.operators
             .sort_by(|a, b| (&a.name, &a.left, &a.right).cmp(&(&b.name, &b.left, &b.right)));
+        self.operator_families.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
+        self.operator_classes.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
         self.servers.sort_by(|a, b| a.name.cmp(&b.name));
         for s in &mut self.servers {
             s.user_mappings.sort_by(|a, b| a.user.cmp(&b.user));
@@ -950,6 +1021,8 @@ impl Catalog {
         k.extend(self.statistics.iter().map(|s| key::statistics(&s.name)));
         k.extend(self.text_search.iter().map(key::text_search));
         k.extend(self.operators.iter().map(key::operator));
+        k.extend(self.operator_families.iter().map(|f| key::operator_family(&f.name, &f.method)));
+        k.extend(self.operator_classes.iter().map(|c| key::operator_class(&c.name, &c.method)));
         for s in &self.servers {
             k.push(key::server(&s.name));
             k.extend(s.user_mappings.iter().map(|m| key::user_mapping(&s.name, &m.user)));
@@ -970,6 +1043,8 @@ impl Catalog {
         let ts = self.text_search.iter().map(|x| &x.meta);
         let op = self.operators.iter().map(|x| &x.meta);
         let sv = self.servers.iter().map(|x| &x.meta);
+        let of = self.operator_families.iter().map(|x| &x.meta);
+        let oc = self.operator_classes.iter().map(|x| &x.meta);
         s.chain(c)
             .chain(t)
             .chain(f)
@@ -980,6 +1055,8 @@ impl Catalog {
             .chain(ts)
             .chain(op)
             .chain(sv)
+            .chain(of)
+            .chain(oc)
     }
 
     /// The extensions that go with the model's schemas: those living in one of them, those

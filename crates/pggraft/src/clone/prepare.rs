@@ -12,6 +12,7 @@ use super::filter::exclude_relations;
 use super::servers::{ServerPlan, plan_servers};
 use super::sessions::{Room, fit};
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
+use crate::catalog::Catalog;
 use crate::catalog::model::{UnmodelledKind, key};
 use crate::catalog::versions::express_for;
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
@@ -141,6 +142,9 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     }
     let (mut renamed, rename_warnings) = rename_catalog(&cat, &structure, &text);
     warnings.extend(rename_warnings);
+    if same_database {
+        warnings.extend(undefault_shared_types(&cat, &mut renamed));
+    }
     // Privileges as the target's server has them (MAINTAIN came with 17).
     let target_version: i32 = target
         .query_one("SELECT current_setting('server_version_num')::int", &[])
@@ -374,6 +378,25 @@ async fn asides(
         out.insert(t.clone(), Aside { name: cleanup::aside_schema_name(run_id, i), extensions });
     }
     Ok(out)
+}
+
+/// Within one database a type has one default operator class per access method: a copied
+/// class that is the default for a type the copy shares with its source (`integer`, a type of
+/// a schema not copied) is made an ordinary class, with a warning.
+fn undefault_shared_types(cat: &Catalog, renamed: &mut Catalog) -> Vec<String> {
+    let mut out = vec![];
+    for (src, c) in cat.operator_classes.iter().zip(renamed.operator_classes.iter_mut()) {
+        if c.default && c.type_name == src.type_name {
+            c.default = false;
+            out.push(format!(
+                "operator class {} is the default for type {} using {}, which the copy shares \
+                 with its source in this database: the copy's class is not the default (verify \
+                 shows it)",
+                src.name, src.type_name, src.method
+            ));
+        }
+    }
+    out
 }
 
 fn nanos() -> u32 {

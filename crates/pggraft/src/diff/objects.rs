@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::model::*;
-use crate::ddl::render::AclClass;
+use crate::ddl::render::{AclClass, using};
 use crate::sql::{QualifiedName, ident};
 
 /// Privilege class, `ON` target, owner and ACL of an object.
@@ -29,6 +29,8 @@ pub enum Obj<'a> {
     Statistics(&'a Statistics),
     TextSearch(&'a TextSearch),
     Operator(&'a Operator),
+    OperatorFamily(&'a OperatorFamily),
+    OperatorClass(&'a OperatorClass),
     Constraint(&'a Table, &'a Constraint),
     /// A column default of a table (or view, `bool` = view).
     Default(&'a QualifiedName, &'a str, &'a str, bool),
@@ -99,6 +101,12 @@ pub fn objects(cat: &Catalog) -> BTreeMap<String, Obj<'_>> {
     for op in &cat.operators {
         m.insert(key::operator(op), Obj::Operator(op));
     }
+    for f in &cat.operator_families {
+        m.insert(key::operator_family(&f.name, &f.method), Obj::OperatorFamily(f));
+    }
+    for c in &cat.operator_classes {
+        m.insert(key::operator_class(&c.name, &c.method), Obj::OperatorClass(c));
+    }
     for s in &cat.servers {
         m.insert(key::server(&s.name), Obj::Server(s));
         for u in &s.user_mappings {
@@ -145,6 +153,8 @@ impl<'a> Obj<'a> {
             Obj::Rule(_) => "rule",
             Obj::Statistics(_) => "statistics",
             Obj::Operator(_) => "operator",
+            Obj::OperatorFamily(_) => "operator family",
+            Obj::OperatorClass(_) => "operator class",
             Obj::TextSearch(ts) => match ts.kind {
                 TextSearchKind::Dictionary { .. } => "text search dictionary",
                 TextSearchKind::Configuration { .. } => "text search configuration",
@@ -225,6 +235,12 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => {
                 format!("{:?}", Statistics { meta: no_meta(&s.meta), ..(*s).clone() })
             }
+            Obj::OperatorFamily(f) => {
+                format!("{:?}", OperatorFamily { meta: no_meta(&f.meta), ..(*f).clone() })
+            }
+            Obj::OperatorClass(c) => {
+                format!("{:?}", OperatorClass { meta: no_meta(&c.meta), ..(*c).clone() })
+            }
             Obj::Constraint(_, c) => format!("{:?}", Constraint { comment: None, ..(*c).clone() }),
             Obj::Default(_, _, d, _) => d.to_string(),
             Obj::Policy(_, p) => format!("{:?}", Policy { comment: None, ..(*p).clone() }),
@@ -278,6 +294,8 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => format!("{:?}", s.meta),
             Obj::TextSearch(ts) => format!("{:?}", ts.meta),
             Obj::Operator(op) => format!("{:?}", op.meta),
+            Obj::OperatorFamily(f) => format!("{:?}", f.meta),
+            Obj::OperatorClass(c) => format!("{:?}", c.meta),
             Obj::Constraint(_, c) => format!("{:?}", c.comment),
             Obj::Default(..) => String::new(),
             Obj::Policy(_, p) => format!("{:?}", p.comment),
@@ -308,6 +326,8 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => format!("STATISTICS {}", s.name),
             Obj::TextSearch(ts) => format!("{} {}", ts.keyword(), ts.name),
             Obj::Operator(op) => format!("OPERATOR {}", op.signature()),
+            Obj::OperatorFamily(f) => format!("OPERATOR FAMILY {}", using(&f.name, &f.method)),
+            Obj::OperatorClass(c) => format!("OPERATOR CLASS {}", using(&c.name, &c.method)),
             Obj::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
             Obj::Policy(t, p) => format!("POLICY {} ON {}", ident(&p.name), t.name),
             Obj::Server(s) => format!("SERVER {}", ident(&s.name)),
@@ -351,6 +371,8 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => s.meta.owner.as_deref(),
             Obj::TextSearch(ts) => ts.meta.owner.as_deref(),
             Obj::Operator(op) => op.meta.owner.as_deref(),
+            Obj::OperatorFamily(f) => f.meta.owner.as_deref(),
+            Obj::OperatorClass(c) => c.meta.owner.as_deref(),
             Obj::Server(s) => s.meta.owner.as_deref(),
             _ => None,
         }
@@ -385,6 +407,8 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => s.meta.comment.clone(),
             Obj::TextSearch(ts) => ts.meta.comment.clone(),
             Obj::Operator(op) => op.meta.comment.clone(),
+            Obj::OperatorFamily(f) => f.meta.comment.clone(),
+            Obj::OperatorClass(c) => c.meta.comment.clone(),
             Obj::Constraint(_, c) => c.comment.clone(),
             Obj::Policy(_, p) => p.comment.clone(),
             Obj::Server(s) => s.meta.comment.clone(),

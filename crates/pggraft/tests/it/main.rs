@@ -9,6 +9,7 @@ mod fidelity;
 mod foreign;
 mod inspect;
 mod migrate;
+mod opclasses;
 mod progress;
 mod refresh;
 mod verify;

@@ -12,7 +12,8 @@
 //! oid-to-key map ([`Keys`]) and the SQL fragments the queries share. Each
 //! query family has its file, in the order they run: [`schemas`],
 //! [`unsupported`], [`extensions`], [`types`] (and collations),
-//! [`functions`] (and operators), [`text_search`], [`sequences`],
+//! [`functions`] (and operators), [`opclasses`] (operator families and
+//! classes), [`text_search`], [`sequences`],
 //! [`tables`] (and views), [`foreign`] (servers and user mappings), [`columns`], [`constraints`], [`indexes`],
 //! [`triggers`] (and rules, policies), [`statistics`], [`depends`]; and
 //! [`unmodelled`], what the model leaves out on purpose, by name. The model
@@ -26,6 +27,7 @@ mod foreign;
 mod functions;
 mod helpers;
 mod indexes;
+mod opclasses;
 mod schemas;
 mod sequences;
 mod statistics;
@@ -57,6 +59,7 @@ use self::extensions::read_extensions;
 use self::foreign::read_servers;
 use self::functions::{read_functions, read_operators};
 use self::indexes::{attach_indexes, fetch_indexes};
+use self::opclasses::read_operator_classes;
 use self::schemas::{read_default_privileges, read_schemas};
 use self::sequences::read_sequences;
 use self::statistics::read_statistics;
@@ -313,7 +316,8 @@ async fn read_model(
     read_functions(client, ns, &mut cat, &mut keys).await?;
     read_text_search(client, ns, &mut cat, &mut keys).await?;
     read_operators(client, ns, &mut cat, &mut keys).await?;
-    step("functions");
+    read_operator_classes(client, ns, &mut cat, &mut keys).await?;
+    step("functions, operators and their classes");
     let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
     step("sequences");
     read_relations(client, ns, &mut cat, &mut keys).await?;
