@@ -879,3 +879,36 @@ fn verify_and_sync_schema_take_the_flags_the_copy_was_made_with() {
     let sql = ok(&[&["sync-schema"], &conn[..], &without("-T")[..]].concat());
     assert!(sql.contains("CREATE TABLE app_copy.orders"), "{sql}");
 }
+
+#[test]
+fn user_mapping_passwords_never_appear_in_output_or_logs() {
+    let secret = "Fdw-S3cret-9f2";
+    let src = db_with(
+        "clone_cli_fdw_src",
+        &format!(
+            "CREATE EXTENSION postgres_fdw;
+             CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'localhost');
+             CREATE USER MAPPING FOR PUBLIC SERVER remote OPTIONS (user 'u', password '{secret}');
+             CREATE SCHEMA app;
+             CREATE FOREIGN TABLE app.items (id int) SERVER remote OPTIONS (table_name 'items');"
+        ),
+    );
+    let dst = db_with("clone_cli_fdw_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    let runs = [
+        pggraft(&["inspect", &s, "-n", "app", "-vvv"]),
+        pggraft(&["inspect", &s, "-n", "app", "--format", "json"]),
+        pggraft(&["clone", "--source", &s, "--target", &t, "-n", "app", "--dry-run", "-vvv"]),
+        pggraft(&["clone", "--source", &s, "--target", &t, "-n", "app", "-vvv"]),
+        pggraft(&["diff", &t, &s, "-n", "app", "-vvv"]),
+    ];
+    for run in &runs {
+        let (out, err) = (run.stdout(), run.stderr());
+        assert!(!out.contains(secret) && !err.contains(secret), "{out}\n{err}");
+    }
+    assert!(runs[2].stdout().contains("password '********'"), "{}", runs[2].stdout());
+    assert!(runs[3].stderr().contains("option password"), "{}", runs[3].stderr());
+    // It reached the target all the same.
+    let options = dst.query("SELECT array_to_string(umoptions, ',') FROM pg_user_mapping").unwrap();
+    assert_eq!(options[0][0], format!("user=u,password={secret}"));
+}

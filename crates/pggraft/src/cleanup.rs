@@ -252,17 +252,23 @@ fn removal_sql(s: &BuildSchema) -> String {
 /// cannot be reached or is starting up or shutting down. The session is
 /// tagged `tag` too, so another run does not take the schemas for
 /// leftovers meanwhile.
+/// Database-wide objects a failed run created outside its schemas, dropped after them.
+pub(crate) struct Created<'a> {
+    pub servers: &'a [String],
+    pub extensions: &'a [String],
+}
+
 pub(crate) async fn drop_schemas(
     target: &ConnSpec,
     tag: &str,
     schemas: &[String],
-    extensions: &[String],
+    created: &Created<'_>,
     budget: Duration,
 ) -> Result<()> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(250);
     loop {
-        match try_drop(target, tag, schemas, extensions).await {
+        match try_drop(target, tag, schemas, created).await {
             Ok(()) => return Ok(()),
             Err(e) if e.is_retryable() && started.elapsed() + pause < budget => {
                 tracing::info!("cleaning up, will retry in {pause:?}: {e}");
@@ -278,7 +284,7 @@ async fn try_drop(
     target: &ConnSpec,
     tag: &str,
     schemas: &[String],
-    extensions: &[String],
+    created: &Created<'_>,
 ) -> Result<()> {
     let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
     // A lock someone holds on what is dropped makes the drop wait 5 s at a
@@ -298,7 +304,11 @@ async fn try_drop(
             .await
             .ctx(format!("dropping build schema {s}"))?;
     }
-    for e in extensions {
+    // With their user mappings; the run's foreign tables went with its schemas.
+    for s in created.servers {
+        let _ = c.batch_execute(&format!("DROP SERVER IF EXISTS {} CASCADE", ident(s))).await;
+    }
+    for e in created.extensions {
         let _ = c.batch_execute(&format!("DROP EXTENSION IF EXISTS {}", ident(e))).await;
     }
     Ok(())

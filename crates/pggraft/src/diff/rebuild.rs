@@ -39,6 +39,8 @@ impl<'a> Diff<'a> {
             |cat: &Catalog, n: &QualifiedName| cat.tables.iter().any(|t| t.inherits.contains(n));
         a.partition_of.is_none()
             && b.partition_of.is_none()
+            && a.foreign.is_none()
+            && b.foreign.is_none()
             && !has_children(self.from, &a.name)
             && !has_children(self.to, &b.name)
     }

@@ -75,6 +75,9 @@ pub enum Finish {
         schemas: Vec<SchemaSwap>,
         /// Extensions the job creates on the target (dropped on failure).
         new_extensions: Vec<String>,
+        /// Foreign servers the job creates on the target (dropped on failure, with their
+        /// user mappings, before the extensions that provide their wrappers).
+        new_servers: Vec<String>,
         /// SQL run in the swap's transaction after the renames (clone's
         /// entry in `pggraft.copies`), so a failed job records nothing.
         record: Option<String>,
@@ -182,12 +185,15 @@ impl Finish {
         structure_built: bool,
         wait: Duration,
     ) -> Result<()> {
-        let (schemas, new_extensions): (&[SchemaSwap], &[String]) = match self {
-            Finish::Swap { schemas, new_extensions, .. } => (schemas, new_extensions),
-            Finish::Groups(_) => (&[], &[]),
+        let (schemas, servers, extensions): (&[SchemaSwap], &[String], &[String]) = match self {
+            Finish::Swap { schemas, new_servers, new_extensions, .. } => {
+                (schemas, new_servers, new_extensions)
+            }
+            Finish::Groups(_) => (&[], &[], &[]),
             Finish::InPlace { .. } => return Ok(()),
         };
-        cleanup::drop_schemas(target, tag, &self.build_schemas(), new_extensions, wait).await?;
+        let created = cleanup::Created { servers, extensions };
+        cleanup::drop_schemas(target, tag, &self.build_schemas(), &created, wait).await?;
         if structure_built && schemas.iter().any(|s| s.in_place()) {
             let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
             for s in schemas.iter().filter(|s| s.in_place()) {
@@ -377,7 +383,7 @@ async fn swap(
         stmts.push((r.to_string(), "recording the copy in pggraft.copies".to_string()));
     }
     let ddl: Vec<Ddl<'_>> =
-        stmts.iter().map(|(sql, what)| Ddl { sql, what: what.clone() }).collect();
+        stmts.iter().map(|(sql, what)| Ddl { sql, shown: sql, what: what.clone() }).collect();
     waits.transaction(main, pid, &ddl).await
 }
 

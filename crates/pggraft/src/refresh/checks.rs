@@ -53,7 +53,7 @@ pub(super) fn pair_tables(
             }
             .into());
         }
-        if s.partition_key.is_none() {
+        if s.holds_rows() {
             pairs.push(Pair { src: i, tgt: j });
         }
     }

@@ -697,6 +697,7 @@ fn matview_work(
                 if concurrently { "CONCURRENTLY " } else { "" },
                 d.name
             ),
+            exec: None,
         });
         names.push(d.name.clone());
     }

@@ -11,7 +11,12 @@ use crate::sql::ident;
 
 impl Diff<'_> {
     pub(super) fn alter_table(&mut self, k: &str, a: &Table, b: &Table) -> Option<Vec<Change>> {
-        if a.partition_key != b.partition_key || a.access_method != b.access_method {
+        // A foreign table holds no rows: recreating it loses nothing.
+        if a.partition_key != b.partition_key
+            || a.access_method != b.access_method
+            || a.foreign.is_some()
+            || b.foreign.is_some()
+        {
             return None;
         }
         let name = &b.name;
