@@ -286,8 +286,10 @@ async fn apply(
     let target = t.to_spec()?;
     let dir = Dir::load(&d.dir)?;
     // Each migration is reported as it commits: a run stopped later (Ctrl-C,
-    // kill -9) has still applied it.
-    let report = migrate::apply_with(&target, &dir, request, dry_run, &print_applied).await?;
+    // kill -9) has still applied it. With --json the lines go to stderr,
+    // leaving stdout to the JSON report.
+    let progress = |a: &migrate::Applied| print_applied(a, json);
+    let report = migrate::apply_with(&target, &dir, request, dry_run, &progress).await?;
     warn(&report);
     if json {
         let name =
@@ -316,7 +318,7 @@ async fn apply(
     Ok(Outcome::Ok)
 }
 
-fn print_applied(a: &migrate::Applied) {
+fn print_applied(a: &migrate::Applied, to_stderr: bool) {
     use std::io::Write;
     let verb = if a.action == migrate::Action::Down { "undid" } else { "applied" };
     let how = if a.transactional { "" } else { ", outside a transaction block" };
@@ -328,7 +330,7 @@ fn print_applied(a: &migrate::Applied) {
     } else {
         String::new()
     };
-    println!(
+    let line = format!(
         "{verb} {}_{} ({} statement{}, {} ms{how}{resumed})",
         a.version,
         a.name,
@@ -336,7 +338,12 @@ fn print_applied(a: &migrate::Applied) {
         if a.statements == 1 { "" } else { "s" },
         a.duration_ms
     );
-    let _ = std::io::stdout().flush();
+    if to_stderr {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+        let _ = std::io::stdout().flush();
+    }
 }
 
 fn warn(report: &Report) {
