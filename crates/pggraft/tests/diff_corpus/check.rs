@@ -14,7 +14,7 @@ use pggraft::sql::QualifiedName;
 
 use crate::case::{Case, Expect};
 use crate::cluster;
-use crate::rows::Before;
+use crate::rows::{Before, Plan};
 
 /// Two databases serve both directions: up changes only FROM and down only TO, and both are
 /// dumped and read before either script runs, so each direction starts from pristine
@@ -78,7 +78,14 @@ impl Direction<'_> {
         let with_script = |msg: String| format!("{msg}\n--- script ---\n{script}");
         self.check_plan(&migration, &script).map_err(with_script)?;
 
-        let before = Before::read(self.target, self.current, self.wanted)
+        let may_lose = if self.expect.data_loss() {
+            dropped_tables(self.current, &migration)
+        } else {
+            [].into()
+        };
+        let plan =
+            Plan { migration: &migration, may_lose: &may_lose, data_loss: self.expect.data_loss() };
+        let before = Before::read(self.target, self.current, self.wanted, &plan)
             .map_err(|e| format!("reading the rows before: {e}"))?;
         if !migration.is_empty() {
             self.target.psql(&script).map_err(|e| with_script(format!("applying: {e}")))?;
@@ -90,11 +97,6 @@ impl Direction<'_> {
             return Err(with_script(format!("the dump after differs:\n{differences}")));
         }
 
-        let may_lose = if self.expect.data_loss() {
-            dropped_tables(self.current, &migration)
-        } else {
-            [].into()
-        };
         before.compare(self.target, &may_lose).map_err(|e| {
             with_script(format!(
                 "{e}(if the migration is meant to drop them, case.toml says so: {} = \
