@@ -539,7 +539,7 @@ fn binary_coercible(from: &str, to: &str) -> bool {
 }
 
 /// Type changes that cannot lose data.
-fn widening(from: &str, to: &str) -> bool {
+pub(crate) fn widening(from: &str, to: &str) -> bool {
     if from == to {
         return true;
     }
