@@ -135,7 +135,9 @@ pub fn align(to: &Catalog, pairs: &BTreeMap<String, String>) -> Result<Catalog> 
 
 /// Applies the migration to a throwaway copy of FROM's structure and diffs
 /// the result against TO. Returns what is left (empty when the plan is
-/// right).
+/// right). The copy holds only the plan's scope ([`super::scope`]): what
+/// it touches or differs, what depends on that and what that needs; TO is
+/// cut the same way before the comparison.
 pub async fn self_check(
     from: &Catalog,
     to: &Catalog,
@@ -157,6 +159,9 @@ pub async fn self_check(
         cluster.psql("postgres", &create_roles)?;
     }
     let db = cluster.create_database("pggraft_selfcheck")?;
+    // Only what the plan touches, what depends on it and what that needs.
+    let keep = super::scope::scope(from, to, m);
+    let from = &super::scope::cut(from, &keep);
     // Committed every thousand statements: one commit per statement is
     // slow for tens of thousands, one transaction for all of them runs out
     // of lock slots (max_locks_per_transaction).
@@ -177,7 +182,7 @@ pub async fn self_check(
         // A schema the migration drops no longer exists: read all instead.
         Err(_) => crate::catalog::read_catalog(&spec, &SchemaFilter::all()).await?,
     };
-    let mut to_only = to.clone();
+    let mut to_only = super::scope::cut(to, &keep);
     let wanted: BTreeSet<&String> = to.schemas.iter().map(|s| &s.name).collect();
     keep_schemas(
         &mut to_only,

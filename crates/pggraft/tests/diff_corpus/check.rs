@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use pg_sandbox::TestDb;
 use pggraft::catalog::{Catalog, key, read_catalog};
 use pggraft::conn::ConnSpec;
+use pggraft::diff::source::self_check as self_check_plan;
 use pggraft::diff::{DiffOptions, HazardKind, Migration, diff};
 use pggraft::select::SchemaFilter;
 use pggraft::sql::QualifiedName;
@@ -77,6 +78,19 @@ impl Direction<'_> {
         let script = migration.script();
         let with_script = |msg: String| format!("{msg}\n--- script ---\n{script}");
         self.check_plan(&migration, &script).map_err(with_script)?;
+        if self_check() && !migration.is_empty() {
+            // The check `pggraft diff` runs before it prints, on the plan's scope only: it must
+            // pass every plan that is right (the rest of this check says whether it is).
+            let left = self_check_plan(self.current, self.wanted, &migration, self.options)
+                .await
+                .map_err(|e| with_script(format!("self-check: {e}")))?;
+            if !left.is_empty() {
+                return Err(with_script(format!(
+                    "the self-check leaves something to do:\n{}",
+                    left.script()
+                )));
+            }
+        }
 
         let may_lose = if self.expect.data_loss() {
             dropped_tables(self.current, &migration)
@@ -169,6 +183,12 @@ fn kinds(set: &BTreeSet<HazardKind>) -> String {
 /// `postgres`, which owners in the scripts name.
 fn snapshots() -> bool {
     std::env::var("PGGRAFT_DIFF_SNAPSHOTS").map_or(true, |v| v != "0")
+}
+
+/// `PGGRAFT_DIFF_SELF_CHECK=0` skips the self-check of each plan (it costs a database per
+/// direction).
+fn self_check() -> bool {
+    std::env::var("PGGRAFT_DIFF_SELF_CHECK").map_or(true, |v| v != "0")
 }
 
 /// A fresh database loaded with `sql`.

@@ -10,4 +10,5 @@ mod inspect;
 mod migrate;
 mod progress;
 mod refresh;
+mod self_check;
 mod verify;
