@@ -37,14 +37,14 @@ pub fn scope(from: &Catalog, to: &Catalog, m: &Migration) -> BTreeSet<String> {
 
     // Sub-objects count as dependents of their table (whatever pg_depend
     // says), so a table in the scope as a dependent brings them along.
-    let mut rdeps: HashMap<String, Vec<String>> = HashMap::new();
-    for cat in [from, to] {
+    let mut rdeps: HashMap<String, Vec<&str>> = HashMap::new();
+    for (cat, objs) in [(from, &fo), (to, &tobj)] {
         for (k, deps) in &cat.depends {
             for d in deps {
-                rdeps.entry(d.clone()).or_default().push(k.clone());
+                rdeps.entry(d.clone()).or_default().push(k);
             }
         }
-        for (k, o) in objects(cat) {
+        for (k, o) in objs {
             if let Some(t) = o.table() {
                 rdeps.entry(key::relation(t)).or_default().push(k);
             }
@@ -59,9 +59,9 @@ pub fn scope(from: &Catalog, to: &Catalog, m: &Migration) -> BTreeSet<String> {
         if k.starts_with("schema ") {
             continue;
         }
-        for d in rdeps.get(&k).into_iter().flatten() {
-            if dependents.insert(d.clone()) {
-                stack.push(d.clone());
+        for d in rdeps.get(k.as_str()).into_iter().flatten() {
+            if dependents.insert((*d).to_owned()) {
+                stack.push((*d).to_owned());
             }
         }
     }
