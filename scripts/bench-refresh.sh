@@ -14,7 +14,9 @@
 # hard case for range hashing), 0.1% deleted, 0.1% inserted.
 #
 # Each timed run starts from a fresh `CREATE DATABASE run TEMPLATE base` (untimed) and times one of
-#   pggraft refresh --mode incremental -j2                      (no other flag: the record)
+#   pggraft refresh --mode incremental -j2                      (no other flag: the record; rows
+#                                                               written since the copy by xmin)
+#   pggraft refresh --mode incremental --full-compare -j2       (every row's hash compared)
 #   pggraft refresh --watermark updated_at -j2                  (deletes at the source kept)
 #   pggraft refresh --watermark updated_at --delete-missing -j2
 #   pggraft refresh -j2                                         (reload)
@@ -142,6 +144,14 @@ check_kept() {
     [ "$kept" -eq "$((ACCOUNTS / 1000))" ] || die "$1 (run $2) kept $kept deleted rows, not $((ACCOUNTS / 1000))"
 }
 
+run_incremental_full() {
+    fresh_run_db
+    checkpoint
+    measure incremental-full "$1" "$PGGRAFT" refresh --target "$BASE/run" --mode incremental \
+        --full-compare --jobs 2
+    check incremental-full "$1"
+}
+
 run_watermark() {
     fresh_run_db
     checkpoint
@@ -195,7 +205,7 @@ run_sql_loop() {
 LOAD_BEFORE="$(loadavg)"
 echo "== $RUNS runs (order rotates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) incremental watermark watermark_deletes reload clone sql_loop); do
+    for tool in $(rotate $((run - 1)) incremental incremental_full watermark watermark_deletes reload clone sql_loop); do
         "run_$tool" "$run"
     done
 done
@@ -212,6 +222,7 @@ echo "pggraft: ${PGGRAFT_BIN:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/nul
 echo
 summarise reload \
     "incremental|pggraft refresh --mode incremental -j2|$ROWS" \
+    "incremental-full|pggraft refresh --mode incremental --full-compare|$ROWS" \
     "watermark|pggraft refresh --watermark updated_at|$ROWS" \
     "watermark-deletes|pggraft refresh --watermark updated_at --delete-missing|$ROWS" \
     "reload|pggraft refresh (reload) -j2|$ROWS" \

@@ -21,7 +21,7 @@
 #   - the target holds either the complete copy, which `pggraft verify --level checksums` finds
 #     identical (exit 0), or nothing of it (no table of the copy, no copied schema);
 #   - the source database holds nothing new: the same schemas (for a same-database clone, plus at
-#     most the complete copy), `pg_dump --schema-only` of `public` unchanged, the same row counts.
+#     most the complete copy and its record, schema pggraft), `pg_dump --schema-only` of `public` unchanged, the same row counts.
 #
 # Prints one line per trial and the summary `fault trials: N passed, M failed (scale S)`; exits 0
 # when every trial passed, 1 otherwise. PGGRAFT_BIN=/path/to/pggraft tries that binary instead of
@@ -165,7 +165,7 @@ q "$B/postgres" "CREATE DATABASE dst_timing TEMPLATE template0"
 MS_cross="$(clean_clone "$B/dst_timing" -n public)"
 q "$B/postgres" "DROP DATABASE dst_timing WITH (FORCE)"
 MS_same="$(clean_clone "$SRC" -n public=public_copy)"
-q "$SRC" "DROP SCHEMA public_copy CASCADE" >/dev/null
+q "$SRC" "DROP SCHEMA public_copy CASCADE; DROP SCHEMA IF EXISTS pggraft CASCADE" >/dev/null
 echo "== a clean clone takes $MS_cross ms to another cluster, $MS_same ms within src; faults land" \
     "between the start and 1.2 times that"
 
@@ -196,11 +196,18 @@ check_trial() {
     elif [ "$mode" = same ] && [ "$(q "$tgt" "SELECT count(*) FROM pg_namespace WHERE nspname = '$copy'")" != 0 ]; then
         why+=("an empty schema $copy was left")
     fi
+    if [ "$tables" = 0 ] && [ "$mode" = cross ] &&
+        [ "$(q "$tgt" "SELECT count(*) FROM pg_namespace WHERE nspname = 'pggraft'")" != 0 ]; then
+        why+=("the target records a copy it does not hold (schema pggraft)")
+    fi
     local schemas
     schemas="$(source_schemas)"
     if [ "$mode" = cross ] && [ "$schemas" != "$SCHEMAS0" ]; then
         why+=("the source's schemas changed: $schemas")
-    elif [ "$mode" = same ] && [ "$schemas" != "$SCHEMAS0" ] && [ "$schemas" != "$(echo "$SCHEMAS0,$copy" | tr ',' '\n' | sort | paste -sd,)" ]; then
+    elif [ "$mode" = same ] && [ "$tables" != 0 ] && [ "$schemas" != "$(echo "$SCHEMAS0,$copy,pggraft" | tr ',' '\n' | sort | paste -sd,)" ]; then
+        # The complete copy, and its record in pggraft.copies (the source database is its target).
+        why+=("the source database holds other schemas than its own, the copy and its record: $schemas")
+    elif [ "$mode" = same ] && [ "$tables" = 0 ] && [ "$schemas" != "$SCHEMAS0" ]; then
         why+=("the source database holds new schemas: $schemas")
     fi
     [ "$(source_rows)" = "$ROWS0" ] || why+=("the source's row counts changed")
@@ -220,7 +227,7 @@ for ((i = 1; i <= TRIALS; i++)); do
         q "$B/postgres" "CREATE DATABASE dst TEMPLATE template0"
         tgt="$B/dst" copy=public cluster=B args=(-n public)
     else
-        q "$SRC" "DROP SCHEMA IF EXISTS public_copy CASCADE" >/dev/null
+        q "$SRC" "DROP SCHEMA IF EXISTS public_copy CASCADE; DROP SCHEMA IF EXISTS pggraft CASCADE" >/dev/null
         tgt="$SRC" copy=public_copy cluster=A args=(-n public=public_copy)
     fi
     timeout -s KILL "$TRIAL_TIMEOUT" "$PGGRAFT" clone --source "$SRC" --target "$tgt" "${args[@]}" \
@@ -246,7 +253,7 @@ for ((i = 1; i <= TRIALS; i++)); do
     outcome="copy complete"
     [ "$(q "$tgt" "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$copy' AND c.relkind = 'r'")" = 0 ] && outcome="nothing copied"
     # The next trial starts from the source as it was.
-    [ "$mode" = same ] && q "$SRC" "DROP SCHEMA IF EXISTS public_copy CASCADE" >/dev/null
+    [ "$mode" = same ] && q "$SRC" "DROP SCHEMA IF EXISTS public_copy CASCADE; DROP SCHEMA IF EXISTS pggraft CASCADE" >/dev/null
     if [ -z "$problems" ]; then
         PASSED=$((PASSED + 1))
         printf 'trial %2d: %-7s %-5s at %5d ms (landed: %s): exit %d, %s: passed\n' "$i" "$fault" "$mode" "$delay_ms" "$landed" "$rc" "$outcome"

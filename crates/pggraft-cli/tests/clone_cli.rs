@@ -658,6 +658,48 @@ fn a_killed_same_database_clone_leaves_a_schema_that_the_next_clone_removes() {
     assert_eq!(count(&db, "app_copy.x"), "100");
 }
 
+/// A schema that receives an extension is built under its final name, the target's schema of
+/// that name moved aside meanwhile. Killed there, the clone leaves both; `pggraft cleanup`
+/// drops the half-built copy and gives the target its schema back, as it was.
+#[test]
+fn a_killed_clone_building_in_place_is_undone_by_cleanup() {
+    let src = db_with(
+        "clone_cli_kill_inplace_src",
+        &format!("{REF} {REF_APP} CREATE EXTENSION pg_trgm WITH SCHEMA app;"),
+    );
+    let dst = db_with(
+        "clone_cli_kill_inplace_dst",
+        &format!(
+            "{REF} CREATE SCHEMA app; COMMENT ON SCHEMA app IS 'the old one';
+         CREATE TABLE app.old (id int); INSERT INTO app.old VALUES (1), (2);"
+        ),
+    );
+    let before = dst.dump_schema(&[]).unwrap();
+    let lock = LockHolder::lock(&dst, "public.ref");
+    let (s, t) = (src.url(), dst.url());
+    let clone = spawn(&["clone", "--source", &s, "--target", &t, "-n", "app", "--drop-if-exists"]);
+    wait_until_blocked(&dst);
+    let aside = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pggraft\\_aside%'";
+    assert_eq!(dst.query(aside).unwrap().len(), 1, "the old app is not moved aside");
+    assert_eq!(relations(&dst, "app"), ["x"], "the copy is not being built in place");
+    clone.signal("KILL");
+    clone.finish_within(Duration::from_secs(30));
+    wait_for("the killed clone's sessions to end", Duration::from_secs(30), || {
+        clone_sessions(&dst) == "0"
+    });
+    lock.release();
+    let plan = ok(&["cleanup", "--target", &t, "--dry-run"]);
+    assert!(plan.contains("would remove app (half built in place"), "{plan}");
+    assert_eq!(relations(&dst, "app"), ["x"], "--dry-run changed something");
+    let out = ok(&["cleanup", "--target", &t]);
+    assert!(out.contains("gave back the schema it replaced"), "{out}");
+    assert!(dst.query(aside).unwrap().is_empty());
+    assert_eq!(dst.dump_schema(&[]).unwrap(), before, "the target is not as it was");
+    assert_eq!(count(&dst, "app.old"), "2");
+    let exts = dst.query("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'").unwrap();
+    assert_eq!(exts[0][0], "0", "the half-built copy's extension stayed");
+}
+
 #[test]
 fn cleanup_removes_the_temporary_schemas_of_dead_runs_only() {
     let db = db_with(
@@ -836,4 +878,37 @@ fn verify_and_sync_schema_take_the_flags_the_copy_was_made_with() {
     assert!(run.stderr().contains("up to date"), "{run}");
     let sql = ok(&[&["sync-schema"], &conn[..], &without("-T")[..]].concat());
     assert!(sql.contains("CREATE TABLE app_copy.orders"), "{sql}");
+}
+
+#[test]
+fn user_mapping_passwords_never_appear_in_output_or_logs() {
+    let secret = "Fdw-S3cret-9f2";
+    let src = db_with(
+        "clone_cli_fdw_src",
+        &format!(
+            "CREATE EXTENSION postgres_fdw;
+             CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'localhost');
+             CREATE USER MAPPING FOR PUBLIC SERVER remote OPTIONS (user 'u', password '{secret}');
+             CREATE SCHEMA app;
+             CREATE FOREIGN TABLE app.items (id int) SERVER remote OPTIONS (table_name 'items');"
+        ),
+    );
+    let dst = db_with("clone_cli_fdw_dst", "");
+    let (s, t) = (src.url(), dst.url());
+    let runs = [
+        pggraft(&["inspect", &s, "-n", "app", "-vvv"]),
+        pggraft(&["inspect", &s, "-n", "app", "--format", "json"]),
+        pggraft(&["clone", "--source", &s, "--target", &t, "-n", "app", "--dry-run", "-vvv"]),
+        pggraft(&["clone", "--source", &s, "--target", &t, "-n", "app", "-vvv"]),
+        pggraft(&["diff", &t, &s, "-n", "app", "-vvv"]),
+    ];
+    for run in &runs {
+        let (out, err) = (run.stdout(), run.stderr());
+        assert!(!out.contains(secret) && !err.contains(secret), "{out}\n{err}");
+    }
+    assert!(runs[2].stdout().contains("password '********'"), "{}", runs[2].stdout());
+    assert!(runs[3].stderr().contains("option password"), "{}", runs[3].stderr());
+    // It reached the target all the same.
+    let options = dst.query("SELECT array_to_string(umoptions, ',') FROM pg_user_mapping").unwrap();
+    assert_eq!(options[0][0], format!("user=u,password={secret}"));
 }

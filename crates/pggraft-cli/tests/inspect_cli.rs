@@ -204,11 +204,13 @@ fn missing_schema_is_an_error() {
 
 #[test]
 fn unsupported_object_is_an_error_naming_it() {
-    let db =
-        db_with("cli_unsup", &format!("{SHOP} CREATE OPERATOR FAMILY shop.myfam USING btree;"));
+    let db = db_with(
+        "cli_unsup",
+        &format!("{SHOP} CREATE TEXT SEARCH TEMPLATE shop.mytmpl (LEXIZE = dsimple_lexize);"),
+    );
     let err = fails(&["inspect", &db.url(), "-n", "shop"]);
     assert!(
-        err.contains("operator family") && err.contains("myfam"),
+        err.contains("text search template") && err.contains("mytmpl"),
         "error does not name it: {err}"
     );
 }

@@ -68,7 +68,7 @@ fn refresh_with_no_flags_redoes_a_same_database_clone() {
     // The plan names each table and what it gets, and changes nothing.
     let before = copy_state(&db, "shop_copy");
     let plan = ok(&["refresh", "--target", &url, "--dry-run", "--mode", "incremental"]);
-    assert!(plan.contains("compare    shop.customers -> shop_copy.customers"), "{plan}");
+    assert!(plan.contains("changed    shop.customers -> shop_copy.customers"), "{plan}");
     assert!(plan.contains("reload     shop.log -> shop_copy.log"), "{plan}");
     assert!(plan.contains("no primary key"), "{plan}");
     assert_eq!(copy_state(&db, "shop_copy"), before, "--dry-run changed the copy");

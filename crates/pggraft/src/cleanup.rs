@@ -13,6 +13,13 @@
 //! remove only leftovers. Schemas made by older versions, without the
 //! comment, carry the run in their name all the same.
 //!
+//! A schema that receives an extension is built under its final name
+//! instead (see `engine::SchemaSwap::in_place`), the target's schema of
+//! that name renamed to `pggraft_aside_<run>_<n>` meanwhile. Its comment
+//! records the run the same way, with the schema moved aside and the
+//! extensions moved out of it, so that removing such a leftover gives the
+//! target its schema back.
+//!
 //! Introspection never takes these schemas for user schemas (see
 //! `catalog::introspect`). The engine's finish calls [`drop_schemas`]; the
 //! clone calls [`remove_stale`] before it starts.
@@ -29,8 +36,17 @@ use crate::sql::{ident, literal};
 /// The prefix of every build schema.
 pub const BUILD_PREFIX: &str = "pggraft_tmp_";
 
+/// The prefix of a target schema moved aside while its replacement is
+/// built under its name.
+pub const ASIDE_PREFIX: &str = "pggraft_aside_";
+
 /// Starts the comment that records a build schema's run.
 const MARKER: &str = "pggraft build schema";
+
+/// Where, in a build schema's comment, an in-place build names the schema
+/// it moved aside and the extensions it took from it.
+const ASIDE_FIELD: &str = "aside=";
+const MOVED_FIELD: &str = "moved_extensions=";
 
 /// How long a failed run keeps trying to drop what it built while the
 /// target is unreachable (restarting, say).
@@ -46,24 +62,56 @@ pub fn session_tag(run_id: &str) -> String {
     format!("pggraft-clone-{run_id}")
 }
 
-/// Whether `name` is a build schema's name.
+/// The name the target's schema number `i` is moved aside to while run
+/// `run_id` builds its replacement under its name.
+pub fn aside_schema_name(run_id: &str, i: usize) -> String {
+    format!("{ASIDE_PREFIX}{run_id}_{i}")
+}
+
+/// Whether `name` is a build schema's name, or that of a schema moved aside.
 pub fn is_build_schema(name: &str) -> bool {
-    name.starts_with(BUILD_PREFIX)
+    name.starts_with(BUILD_PREFIX) || name.starts_with(ASIDE_PREFIX)
 }
 
 /// The statement recording on build schema `schema` that it belongs to the
 /// run whose sessions are tagged `tag`, built by backend `pid`.
 pub(crate) fn marker_sql(schema: &str, tag: &str, pid: i32) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     let text = format!(
-        "{MARKER}: application_name={tag} backend_pid={pid} started_epoch={now}; \
+        "{MARKER}: application_name={tag} backend_pid={pid} started_epoch={}; \
          renamed into place when the run ends, dropped if it fails; if the run died, \
-         `pggraft cleanup` removes it"
+         `pggraft cleanup` removes it",
+        epoch()
     );
     format!("COMMENT ON SCHEMA {} IS {}", ident(schema), literal(&text))
+}
+
+/// The same for a schema built under its final name, replacing the schema
+/// moved `aside` (if the target had one), whose extensions `moved` were
+/// moved into the build.
+pub(crate) fn in_place_marker_sql(
+    schema: &str,
+    tag: &str,
+    pid: i32,
+    aside: Option<&str>,
+    moved: &[String],
+) -> String {
+    let aside_field = aside.map(|a| format!(" {ASIDE_FIELD}{a}")).unwrap_or_default();
+    let moved_field =
+        if moved.is_empty() { String::new() } else { format!(" {MOVED_FIELD}{}", moved.join(",")) };
+    let text = format!(
+        "{MARKER} (in place): application_name={tag} backend_pid={pid} started_epoch={}\
+         {aside_field}{moved_field}; kept when the run ends; if the run died, `pggraft cleanup` \
+         drops it and gives back the schema moved aside",
+        epoch()
+    );
+    format!("COMMENT ON SCHEMA {} IS {}", ident(schema), literal(&text))
+}
+
+fn epoch() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A build schema found in a database.
@@ -76,14 +124,26 @@ pub struct BuildSchema {
     pub backend_pid: Option<i32>,
     /// Whether a session of its run is still connected.
     pub alive: bool,
+    /// Built under its final name (the target's schema of that name, if
+    /// any, moved aside meanwhile): removing it gives that schema back.
+    pub in_place: bool,
+    /// For an in-place build, the target's schema it replaces, moved aside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aside: Option<String>,
+    /// For an in-place build, the extensions it took from that schema.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moved_extensions: Vec<String>,
+}
+
+fn field(c: &str, key: &str) -> Option<String> {
+    c.split(|ch: char| ch.is_whitespace() || ch == ';')
+        .find_map(|w| w.strip_prefix(key))
+        .map(|v| v.to_string())
 }
 
 /// The run's tag from a build schema's comment, or else from its name
 /// (`pggraft_tmp_<run>_<n>`).
 fn tag_of(schema: &str, comment: Option<&str>) -> (String, Option<i32>) {
-    let field = |c: &str, key: &str| {
-        c.split_whitespace().find_map(|w| w.strip_prefix(key)).map(|v| v.to_string())
-    };
     if let Some(c) = comment.filter(|c| c.starts_with(MARKER))
         && let Some(tag) = field(c, "application_name=")
     {
@@ -101,8 +161,9 @@ pub async fn list(c: &Client) -> Result<Vec<BuildSchema>> {
     let rows = c
         .query(
             "SELECT n.nspname::text, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n \
-             WHERE starts_with(n.nspname, $1) ORDER BY 1",
-            &[&BUILD_PREFIX],
+             WHERE starts_with(n.nspname, $1) \
+                OR starts_with(obj_description(n.oid, 'pg_namespace'), $2) ORDER BY 1",
+            &[&BUILD_PREFIX, &MARKER],
         )
         .await
         .ctx("listing temporary build schemas")?;
@@ -124,7 +185,14 @@ pub async fn list(c: &Client) -> Result<Vec<BuildSchema>> {
             let comment: Option<String> = r.get(1);
             let (tag, backend_pid) = tag_of(&schema, comment.as_deref());
             let alive = live.contains(&tag);
-            BuildSchema { schema, tag, backend_pid, alive }
+            let in_place = !schema.starts_with(BUILD_PREFIX);
+            let c = comment.as_deref().unwrap_or_default();
+            let aside = field(c, ASIDE_FIELD).filter(|_| in_place);
+            let moved_extensions = field(c, MOVED_FIELD)
+                .filter(|_| in_place)
+                .map(|m| m.split(',').map(str::to_string).collect())
+                .unwrap_or_default();
+            BuildSchema { schema, tag, backend_pid, alive, in_place, aside, moved_extensions }
         })
         .collect())
 }
@@ -151,7 +219,7 @@ pub async fn remove_stale(target: &ConnSpec, dry_run: bool) -> Result<Cleanup> {
             continue;
         }
         if !dry_run {
-            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.schema)))
+            c.batch_execute(&removal_sql(&s))
                 .await
                 .ctx(format!("dropping temporary schema {} left by an earlier run", s.schema))
                 .map_err(|e| e.on(Side::Target))?;
@@ -161,23 +229,46 @@ pub async fn remove_stale(target: &ConnSpec, dry_run: bool) -> Result<Cleanup> {
     Ok(out)
 }
 
+/// Removes a leftover build schema. An in-place one gives the target back
+/// the schema it replaced, with its extensions, in one transaction.
+fn removal_sql(s: &BuildSchema) -> String {
+    let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(&s.schema));
+    let Some(aside) = &s.aside else { return drop };
+    let mut sql = String::from("BEGIN;");
+    for e in &s.moved_extensions {
+        sql.push_str(&format!(" ALTER EXTENSION {} SET SCHEMA {};", ident(e), ident(aside)));
+    }
+    sql.push_str(&format!(
+        " {drop}; ALTER SCHEMA {} RENAME TO {}; COMMIT;",
+        ident(aside),
+        ident(&s.schema)
+    ));
+    sql
+}
+
 /// Drops `schemas` (and `extensions`, best effort) on `target`, after
 /// stopping the sessions tagged `tag` (whose locks would block the drop).
 /// Connecting is retried with backoff for up to `budget` while the server
 /// cannot be reached or is starting up or shutting down. The session is
 /// tagged `tag` too, so another run does not take the schemas for
 /// leftovers meanwhile.
+/// Database-wide objects a failed run created outside its schemas, dropped after them.
+pub(crate) struct Created<'a> {
+    pub servers: &'a [String],
+    pub extensions: &'a [String],
+}
+
 pub(crate) async fn drop_schemas(
     target: &ConnSpec,
     tag: &str,
     schemas: &[String],
-    extensions: &[String],
+    created: &Created<'_>,
     budget: Duration,
 ) -> Result<()> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(250);
     loop {
-        match try_drop(target, tag, schemas, extensions).await {
+        match try_drop(target, tag, schemas, created).await {
             Ok(()) => return Ok(()),
             Err(e) if e.is_retryable() && started.elapsed() + pause < budget => {
                 tracing::info!("cleaning up, will retry in {pause:?}: {e}");
@@ -193,7 +284,7 @@ async fn try_drop(
     target: &ConnSpec,
     tag: &str,
     schemas: &[String],
-    extensions: &[String],
+    created: &Created<'_>,
 ) -> Result<()> {
     let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
     // A lock someone holds on what is dropped makes the drop wait 5 s at a
@@ -213,7 +304,11 @@ async fn try_drop(
             .await
             .ctx(format!("dropping build schema {s}"))?;
     }
-    for e in extensions {
+    // With their user mappings; the run's foreign tables went with its schemas.
+    for s in created.servers {
+        let _ = c.batch_execute(&format!("DROP SERVER IF EXISTS {} CASCADE", ident(s))).await;
+    }
+    for e in created.extensions {
         let _ = c.batch_execute(&format!("DROP EXTENSION IF EXISTS {}", ident(e))).await;
     }
     Ok(())
@@ -234,5 +329,18 @@ mod tests {
         assert_eq!(tag_of("pggraft_tmp_12_34_1", None), ("pggraft-clone-12_34".to_string(), None));
         assert_eq!(build_schema_name("12_34", 1), "pggraft_tmp_12_34_1");
         assert!(is_build_schema("pggraft_tmp_1_2_0") && !is_build_schema("pggraft"));
+        assert!(is_build_schema(&aside_schema_name("1_2", 0)));
+    }
+
+    #[test]
+    fn an_in_place_build_records_what_it_moved_aside() {
+        let moved = ["hstore".to_string(), "pg_trgm".to_string()];
+        let sql =
+            in_place_marker_sql("app", "pggraft-clone-1_2", 5, Some("pggraft_aside_1_2_0"), &moved);
+        let comment = sql.split_once(" IS '").unwrap().1.trim_end_matches('\'');
+        assert!(comment.starts_with(MARKER));
+        assert_eq!(tag_of("app", Some(comment)), ("pggraft-clone-1_2".to_string(), Some(5)));
+        assert_eq!(field(comment, ASIDE_FIELD).as_deref(), Some("pggraft_aside_1_2_0"));
+        assert_eq!(field(comment, MOVED_FIELD).as_deref(), Some("hstore,pg_trgm"));
     }
 }

@@ -24,9 +24,16 @@ pub struct CleanupArgs {
 pub async fn run(a: CleanupArgs) -> Result<Outcome> {
     let target = a.target.to_spec()?;
     let done = pggraft::cleanup::remove_stale(&target, a.dry_run).await?;
-    let verb = if a.dry_run { "would remove" } else { "removed" };
+    let (verb, back) = if a.dry_run { ("would remove", "give") } else { ("removed", "gave") };
     for s in &done.removed {
-        println!("{verb} {} (left by an interrupted pggraft run, {})", s.schema, s.tag);
+        match &s.aside {
+            Some(a) => println!(
+                "{verb} {} (half built in place by an interrupted pggraft run, {}) and {back} \
+                 back the schema it replaced ({a})",
+                s.schema, s.tag
+            ),
+            None => println!("{verb} {} (left by an interrupted pggraft run, {})", s.schema, s.tag),
+        }
     }
     for s in &done.running {
         println!("left {} alone: its run ({}) is still going", s.schema, s.tag);

@@ -21,7 +21,7 @@ use crate::{Outcome, output};
 pub enum ModeArg {
     /// Replace every table's rows from one source snapshot.
     Reload,
-    /// Compare tables with a key by key ranges and copy only what differs.
+    /// Copy only what changed in tables with a key: rows written since the copy (by xmin), else by row hashes.
     Incremental,
 }
 
@@ -77,6 +77,10 @@ pub struct RefreshArgs {
     /// With --watermark: find rows deleted at the source by comparing keys, and delete them.
     #[arg(long, requires = "watermark")]
     pub delete_missing: bool,
+    /// Incremental: hash and compare every row, even where the source's transaction IDs tell
+    /// what changed since the last refresh (also repairs rows changed in the copy).
+    #[arg(long, conflicts_with = "watermark")]
+    pub full_compare: bool,
     /// How long one attempt waits for a group's locks (e.g. 500ms, 5s, 1min).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub lock_timeout: Duration,
@@ -142,6 +146,7 @@ fn options(a: &RefreshArgs) -> Result<RefreshOptions> {
     opts.delete = !a.no_delete;
     opts.watermark = a.watermark.clone();
     opts.delete_missing = a.delete_missing;
+    opts.full_compare = a.full_compare;
     opts.lock_timeout = a.lock_timeout;
     opts.lock_retries = a.lock_retries;
     if a.jobs == 0 {
@@ -236,6 +241,14 @@ fn plan_text(opts: &RefreshOptions, p: &PreparedRefresh) -> String {
                 Planned::Watermark { column, key } => (
                     "watermark",
                     format!(": rows past the high-water mark of {column}, by ({})", key.join(", ")),
+                ),
+                Planned::Changed { key } => (
+                    "changed",
+                    format!(
+                        ": rows written since the copy's snapshot (by xmin), by ({}); deleted \
+                         keys found by counting",
+                        key.join(", ")
+                    ),
                 ),
             };
             let why = plan.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
@@ -333,11 +346,19 @@ fn print_report(r: &RefreshReport, elapsed: f64) {
             Action::Unchanged if o.watermark_to.is_some() => "unchanged (nothing past the \
                                                                high-water mark)"
                 .to_string(),
+            Action::Unchanged if o.by_horizon => {
+                "unchanged (nothing written since the copy's snapshot)".to_string()
+            }
             Action::Unchanged if o.ranges <= 1 => "unchanged (compared in one stream)".to_string(),
             Action::Unchanged => format!("unchanged ({} key ranges compared)", o.ranges),
             Action::Incremental => format!(
                 "{}: {} upserted, {} deleted{}",
-                if o.ranges <= 1 {
+                if o.by_horizon {
+                    format!(
+                        "written since the copy's snapshot; {} of {} key buckets counted differ",
+                        o.ranges_differing, o.ranges
+                    )
+                } else if o.ranges <= 1 {
                     "compared in one stream".to_string()
                 } else {
                     format!("{} of {} key ranges differ", o.ranges_differing, o.ranges)

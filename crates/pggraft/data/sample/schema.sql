@@ -187,3 +187,14 @@ COMMENT ON OPERATOR shop.~= (numeric, numeric) IS 'close enough';
 CREATE OPERATOR shop.!! (FUNCTION = int8um, RIGHTARG = bigint);
 CREATE VIEW shop.round_orders AS
   SELECT id, OPERATOR(shop.!!) customer_id AS neg FROM shop.orders WHERE amount OPERATOR(shop.~=) 10.0;
+
+-- Operator families and classes: a hash class over shop.~= in a family of its own that
+-- also holds a loose support function, used by an index, so a renamed copy moves the class
+-- and the index's reference to it.
+CREATE OPERATOR FAMILY shop.approx_ops USING hash;
+COMMENT ON OPERATOR FAMILY shop.approx_ops USING hash IS 'numbers close enough';
+CREATE OPERATOR CLASS shop.approx_ops FOR TYPE numeric USING hash FAMILY shop.approx_ops AS
+  OPERATOR 1 shop.~=, FUNCTION 1 hash_numeric(numeric);
+ALTER OPERATOR FAMILY shop.approx_ops USING hash
+  ADD FUNCTION 2 (numeric, numeric) hash_numeric_extended(numeric, bigint);
+CREATE INDEX orders_amount_approx ON shop.orders USING hash (amount shop.approx_ops);

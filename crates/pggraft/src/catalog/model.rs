@@ -29,12 +29,21 @@ pub struct Catalog {
     pub triggers: Vec<Trigger>,
     pub rules: Vec<Rule>,
     pub statistics: Vec<Statistics>,
-    /// Operators (their classes and families are not modelled).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operators: Vec<Operator>,
+    /// Operator families and classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator_families: Vec<OperatorFamily>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator_classes: Vec<OperatorClass>,
     /// Text search dictionaries and configurations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_search: Vec<TextSearch>,
+    /// The foreign servers the model's foreign tables use, with their user mappings. They
+    /// belong to the database, not to a schema: a copy creates those the target lacks and
+    /// uses those it has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ForeignServer>,
     /// Object key → keys of the objects it depends on (from `pg_depend`,
     /// limited to objects inside the model or their extensions).
     #[serde(default)]
@@ -195,6 +204,172 @@ impl Operator {
     pub fn signature(&self) -> String {
         format!("{}({}, {})", self.qualified(), self.left.as_deref().unwrap_or("NONE"), self.right)
     }
+}
+
+/// Generic options (`OPTIONS (name 'value', …)`) of a foreign server, user mapping, foreign
+/// table or column, in the catalog's order. The values of options named like a password
+/// ([`is_secret_option`]) are secrets: JSON and `Debug` show [`SECRET_PLACEHOLDER`] instead, and
+/// so does every statement pggraft prints; only the statements a clone runs carry them.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct FdwOptions(pub Vec<(String, String)>);
+
+/// What a secret option's value is printed as.
+pub const SECRET_PLACEHOLDER: &str = "********";
+
+/// Whether an option's value is kept out of everything pggraft prints: `password`, and any
+/// option named like one (`passwd`, `secret`, `ldap_password`, …).
+pub fn is_secret_option(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["password", "passwd", "secret"].iter().any(|w| n.contains(w))
+}
+
+impl FdwOptions {
+    /// From a catalog's `name=value` array (`srvoptions`, `ftoptions`, …).
+    pub fn from_catalog(list: Option<Vec<String>>) -> FdwOptions {
+        FdwOptions(
+            list.unwrap_or_default()
+                .into_iter()
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, v)) => (k.to_string(), v.to_string()),
+                    None => (kv, String::new()),
+                })
+                .collect(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names of the options whose values are secrets.
+    pub fn secret_names(&self) -> Vec<&str> {
+        self.0.iter().map(|(k, _)| k.as_str()).filter(|k| is_secret_option(k)).collect()
+    }
+
+    /// The options as they may be printed: secrets replaced by [`SECRET_PLACEHOLDER`].
+    pub fn shown(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| {
+            (k.as_str(), if is_secret_option(k) { SECRET_PLACEHOLDER } else { v.as_str() })
+        })
+    }
+}
+
+impl std::fmt::Debug for FdwOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.shown()).finish()
+    }
+}
+
+impl Serialize for FdwOptions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.shown())
+    }
+}
+
+impl<'de> Deserialize<'de> for FdwOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Vec::<(String, String)>::deserialize(d).map(FdwOptions)
+    }
+}
+
+/// A foreign server (database-wide) and its user mappings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForeignServer {
+    pub name: String,
+    /// The foreign-data wrapper (`postgres_fdw`).
+    pub wrapper: String,
+    /// Whether the wrapper belongs to an extension (created with it); otherwise the target must
+    /// have a wrapper of that name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wrapper_from_extension: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "FdwOptions::is_empty")]
+    pub options: FdwOptions,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_mappings: Vec<UserMapping>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+/// `CREATE USER MAPPING FOR user SERVER server OPTIONS (…)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserMapping {
+    /// A role, or `PUBLIC`.
+    pub user: String,
+    /// `None` when the reading role may not see them (`pg_user_mappings` shows them to the
+    /// mapped user and the server's owner; `pg_user_mapping` only to superusers).
+    #[serde(default)]
+    pub options: Option<FdwOptions>,
+}
+
+/// What makes a table a foreign table: its server and options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForeignTable {
+    pub server: String,
+    #[serde(default, skip_serializing_if = "FdwOptions::is_empty")]
+    pub options: FdwOptions,
+}
+
+/// An operator family of an index access method, with its loose members: the operators and
+/// support functions added to the family itself (`ALTER OPERATOR FAMILY … ADD`) rather than
+/// with one of its classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorFamily {
+    pub name: QualifiedName,
+    /// The access method (`btree`, `hash`, `gist`, `gin`, `brin`, …).
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<OpFamilyOperator>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<OpFamilyFunction>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+/// An operator class: how an access method indexes one type, in a family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorClass {
+    pub name: QualifiedName,
+    pub method: String,
+    /// `FOR TYPE` (`format_type`).
+    pub type_name: String,
+    /// `DEFAULT`: the class indexes of the type use when they name none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default: bool,
+    pub family: QualifiedName,
+    /// `STORAGE`: the type stored in the index, when it is not `type_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    pub operators: Vec<OpFamilyOperator>,
+    pub functions: Vec<OpFamilyFunction>,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+/// `OPERATOR strategy schema.symbol (left, right) [FOR ORDER BY family]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpFamilyOperator {
+    pub strategy: i16,
+    /// `schema.symbol`, the schema quoted (`pg_catalog.<`).
+    pub operator: String,
+    pub left: String,
+    pub right: String,
+    /// An ordering operator's btree family (`FOR ORDER BY`); `None` for a search operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<QualifiedName>,
+}
+
+/// `FUNCTION number (left, right) function(arguments)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpFamilyFunction {
+    pub number: i16,
+    pub left: String,
+    pub right: String,
+    /// `regprocedure`: name and argument types, qualified unless in `pg_catalog`.
+    pub function: String,
 }
 
 /// A text search dictionary or configuration.
@@ -471,6 +646,9 @@ pub struct Table {
     /// type's attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub of_type: Option<QualifiedName>,
+    /// A foreign table's server and options: it holds no rows of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<ForeignTable>,
     pub constraints: Vec<Constraint>,
     /// `d` default, `n` nothing, `f` full, `i` index.
     pub replica_identity: String,
@@ -490,6 +668,19 @@ pub struct Table {
     pub est_rows: f64,
     #[serde(flatten)]
     pub meta: Meta,
+}
+
+impl Table {
+    /// Whether rows live in the table itself: not in its partitions (a partitioned table)
+    /// nor behind a foreign server (a foreign table). Only these are copied and counted.
+    pub fn holds_rows(&self) -> bool {
+        self.partition_key.is_none() && self.foreign.is_none()
+    }
+
+    /// `TABLE` or `FOREIGN TABLE`, as `COMMENT ON` and `DROP` name it.
+    pub fn keyword(&self) -> &'static str {
+        if self.foreign.is_some() { "FOREIGN TABLE" } else { "TABLE" }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -526,6 +717,9 @@ pub struct Column {
     pub statistics: Option<i32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// A foreign table's column options (`attfdwoptions`).
+    #[serde(default, skip_serializing_if = "FdwOptions::is_empty")]
+    pub fdw_options: FdwOptions,
     /// Defined in this table (not only inherited from a parent).
     pub is_local: bool,
     /// Its binary COPY form names type OIDs (arrays or composites of
@@ -747,6 +941,20 @@ pub mod key {
     pub fn text_search(ts: &super::TextSearch) -> String {
         format!("{} {}", ts.keyword().to_lowercase(), ts.name)
     }
+    pub fn operator_family(q: &QualifiedName, method: &str) -> String {
+        format!("operator family {q} using {}", ident(method))
+    }
+    pub fn operator_class(q: &QualifiedName, method: &str) -> String {
+        format!("operator class {q} using {}", ident(method))
+    }
+    pub fn server(name: &str) -> String {
+        format!("server {}", ident(name))
+    }
+    /// `user` is a role or `PUBLIC` (unquoted).
+    pub fn user_mapping(server: &str, user: &str) -> String {
+        let user = if user == "PUBLIC" { user.to_string() } else { ident(user) };
+        format!("user mapping for {user} server {}", ident(server))
+    }
 }
 
 impl Catalog {
@@ -779,6 +987,12 @@ impl Catalog {
         self.text_search.sort_by(|a, b| (a.keyword(), &a.name).cmp(&(b.keyword(), &b.name)));
         self.operators
             .sort_by(|a, b| (&a.name, &a.left, &a.right).cmp(&(&b.name, &b.left, &b.right)));
+        self.operator_families.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
+        self.operator_classes.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
+        self.servers.sort_by(|a, b| a.name.cmp(&b.name));
+        for s in &mut self.servers {
+            s.user_mappings.sort_by(|a, b| a.user.cmp(&b.user));
+        }
     }
 
     /// The key of every object, in model order (a renamed copy of the model
@@ -807,6 +1021,12 @@ impl Catalog {
         k.extend(self.statistics.iter().map(|s| key::statistics(&s.name)));
         k.extend(self.text_search.iter().map(key::text_search));
         k.extend(self.operators.iter().map(key::operator));
+        k.extend(self.operator_families.iter().map(|f| key::operator_family(&f.name, &f.method)));
+        k.extend(self.operator_classes.iter().map(|c| key::operator_class(&c.name, &c.method)));
+        for s in &self.servers {
+            k.push(key::server(&s.name));
+            k.extend(s.user_mappings.iter().map(|m| key::user_mapping(&s.name, &m.user)));
+        }
         k
     }
 
@@ -822,7 +1042,21 @@ impl Catalog {
         let st = self.statistics.iter().map(|x| &x.meta);
         let ts = self.text_search.iter().map(|x| &x.meta);
         let op = self.operators.iter().map(|x| &x.meta);
-        s.chain(c).chain(t).chain(f).chain(q).chain(r).chain(v).chain(st).chain(ts).chain(op)
+        let sv = self.servers.iter().map(|x| &x.meta);
+        let of = self.operator_families.iter().map(|x| &x.meta);
+        let oc = self.operator_classes.iter().map(|x| &x.meta);
+        s.chain(c)
+            .chain(t)
+            .chain(f)
+            .chain(q)
+            .chain(r)
+            .chain(v)
+            .chain(st)
+            .chain(ts)
+            .chain(op)
+            .chain(sv)
+            .chain(of)
+            .chain(oc)
     }
 
     /// The extensions that go with the model's schemas: those living in one of them, those
@@ -882,6 +1116,9 @@ impl Catalog {
             for c in &v.columns {
                 out.extend(c.acl.iter().flatten().map(|g| g.grantee.clone()));
             }
+        }
+        for s in &self.servers {
+            out.extend(s.user_mappings.iter().map(|m| m.user.clone()));
         }
         out.remove("PUBLIC");
         out

@@ -234,5 +234,10 @@ pub(crate) fn exclude_relations_by(
         }
         keep
     });
+    // Servers are in the model for the foreign tables that use them.
+    let used: BTreeSet<&str> =
+        cat.tables.iter().filter_map(|t| t.foreign.as_ref()).map(|f| f.server.as_str()).collect();
+    let used: BTreeSet<String> = used.into_iter().map(str::to_string).collect();
+    cat.servers.retain(|s| used.contains(&s.name));
     warnings
 }

@@ -11,6 +11,7 @@ mod checks;
 mod extensions;
 pub(crate) mod filter;
 mod prepare;
+mod servers;
 pub(crate) mod sessions;
 mod tasks;
 

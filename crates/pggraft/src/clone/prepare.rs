@@ -9,8 +9,10 @@ use tokio_postgres::Client;
 use super::checks::check_target;
 use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
+use super::servers::{ServerPlan, plan_servers};
 use super::sessions::{Room, fit};
 use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
+use crate::catalog::Catalog;
 use crate::catalog::model::{UnmodelledKind, key};
 use crate::catalog::versions::express_for;
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
@@ -110,6 +112,9 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         plan_extensions(&target, &cat, &final_map, opts).await?
     };
     warnings.extend(ext_plan.warnings.iter().cloned());
+    let server_plan =
+        if opts.data_only { ServerPlan::default() } else { plan_servers(&target, &cat).await? };
+    warnings.extend(server_plan.warnings.iter().cloned());
     let build_map: BTreeMap<String, String> = if opts.data_only {
         final_map.clone()
     } else {
@@ -137,6 +142,9 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     }
     let (mut renamed, rename_warnings) = rename_catalog(&cat, &structure, &text);
     warnings.extend(rename_warnings);
+    if same_database {
+        warnings.extend(undefault_shared_types(&cat, &mut renamed));
+    }
     // Privileges as the target's server has them (MAINTAIN came with 17).
     let target_version: i32 = target
         .query_one("SELECT current_setting('server_version_num')::int", &[])
@@ -192,10 +200,12 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         (vec![], vec![], vec![])
     } else {
         let mut stmts = render(&renamed, &render_opts);
-        // Only the extensions decided on (their comments too).
+        // Only the extensions decided on (their comments too), and the servers and user
+        // mappings the target lacks.
         stmts.retain(|s| {
-            s.object.strip_prefix("extension ").is_none()
-                || ext_plan.wanted.iter().any(|w| s.object == key::extension(w))
+            (s.object.strip_prefix("extension ").is_none()
+                || ext_plan.wanted.iter().any(|w| s.object == key::extension(w)))
+                && !server_plan.skip.contains(&s.object)
         });
         // A schema built in place first moves the target's schema of that
         // name aside, and takes over its extensions.
@@ -268,7 +278,13 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     let finish = if opts.data_only {
         Finish::InPlace { truncate: false }
     } else {
-        Finish::Swap { schemas, new_extensions, record, drop_cascade: opts.drop_cascade }
+        Finish::Swap {
+            schemas,
+            new_extensions,
+            new_servers: server_plan.create,
+            record,
+            drop_cascade: opts.drop_cascade,
+        }
     };
     Ok(PreparedClone {
         schema_map: final_map,
@@ -310,6 +326,7 @@ async fn record(
         .await
         .ctx("reading the source snapshot's time")?;
     let (at, snapshot): (String, Option<String>) = (row.get(0), row.get(1));
+    let source_identity = record::source_identity(holder).await?;
     let mut rows: Vec<NewRecord> = vec![];
     for (s, t) in final_map {
         rows.push(NewRecord {
@@ -326,6 +343,7 @@ async fn record(
             made_by: "clone",
             snapshot_at: at.clone(),
             snapshot: snapshot.clone(),
+            source_identity: source_identity.clone(),
             changes: record::changes(holder, s).await?,
         });
     }
@@ -359,9 +377,28 @@ async fn asides(
             .iter()
             .map(|r| r.get(0))
             .collect();
-        out.insert(t.clone(), Aside { name: format!("pggraft_aside_{run_id}_{i}"), extensions });
+        out.insert(t.clone(), Aside { name: cleanup::aside_schema_name(run_id, i), extensions });
     }
     Ok(out)
+}
+
+/// Within one database a type has one default operator class per access method: a copied
+/// class that is the default for a type the copy shares with its source (`integer`, a type of
+/// a schema not copied) is made an ordinary class, with a warning.
+fn undefault_shared_types(cat: &Catalog, renamed: &mut Catalog) -> Vec<String> {
+    let mut out = vec![];
+    for (src, c) in cat.operator_classes.iter().zip(renamed.operator_classes.iter_mut()) {
+        if c.default && c.type_name == src.type_name {
+            c.default = false;
+            out.push(format!(
+                "operator class {} is the default for type {} using {}, which the copy shares \
+                 with its source in this database: the copy's class is not the default (verify \
+                 shows it)",
+                src.name, src.type_name, src.method
+            ));
+        }
+    }
+    out
 }
 
 fn nanos() -> u32 {

@@ -55,7 +55,7 @@ fn table_tasks(
     let mut tables = vec![];
     if !opts.schema_only {
         for (src, dst) in cat.tables.iter().zip(renamed.tables.iter()) {
-            if src.partition_key.is_some()
+            if !src.holds_rows()
                 || opts
                     .exclude_table_data
                     .iter()

@@ -106,6 +106,7 @@ impl Node {
             deps: self.deps.iter().map(NodeId::to_string).collect(),
             what: "node",
             sql: String::new(),
+            exec: None,
         }
     }
 }

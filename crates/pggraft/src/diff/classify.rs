@@ -111,6 +111,14 @@ impl<'a> Diff<'a> {
                     // Sequences keep their values: altered, never recreated.
                     continue;
                 }
+                if let Obj::OperatorFamily(_) = obj
+                    && self.alters.contains_key(*dep)
+                    && !self.creates.contains(&k)
+                {
+                    // A loose member's operator or function goes: the family's alter drops
+                    // the member first.
+                    continue;
+                }
                 if let Obj::Table(t) = obj {
                     // A table over a recreated object (a column of a
                     // recreated type): PostgreSQL would need CASCADE, which

@@ -173,5 +173,15 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
     }
     d.recreate_dependents();
     d.mark_implicit_drops();
+    // A snapshot holds no secrets, and a script shows none: a created object with one (a user
+    // mapping's password) is written with the placeholder.
+    for k in &d.creates {
+        if d.created_sql.get(k).is_some_and(|stmts| stmts.iter().any(|s| s.exec.is_some())) {
+            d.warnings.push(format!(
+                "{k}: a secret option (a password) is written as '{}'; set its value by hand",
+                crate::catalog::model::SECRET_PLACEHOLDER
+            ));
+        }
+    }
     Ok(d.assemble())
 }

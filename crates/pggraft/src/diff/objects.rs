@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::model::*;
-use crate::ddl::render::AclClass;
+use crate::ddl::render::{AclClass, using};
 use crate::sql::{QualifiedName, ident};
 
 /// Privilege class, `ON` target, owner and ACL of an object.
@@ -29,10 +29,15 @@ pub enum Obj<'a> {
     Statistics(&'a Statistics),
     TextSearch(&'a TextSearch),
     Operator(&'a Operator),
+    OperatorFamily(&'a OperatorFamily),
+    OperatorClass(&'a OperatorClass),
     Constraint(&'a Table, &'a Constraint),
     /// A column default of a table (or view, `bool` = view).
     Default(&'a QualifiedName, &'a str, &'a str, bool),
     Policy(&'a Table, &'a Policy),
+    /// A foreign server (database-wide: created when missing, never dropped by a diff).
+    Server(&'a ForeignServer),
+    UserMapping(&'a ForeignServer, &'a UserMapping),
 }
 
 /// Indexes a model's objects by key.
@@ -96,6 +101,18 @@ pub fn objects(cat: &Catalog) -> BTreeMap<String, Obj<'_>> {
     for op in &cat.operators {
         m.insert(key::operator(op), Obj::Operator(op));
     }
+    for f in &cat.operator_families {
+        m.insert(key::operator_family(&f.name, &f.method), Obj::OperatorFamily(f));
+    }
+    for c in &cat.operator_classes {
+        m.insert(key::operator_class(&c.name, &c.method), Obj::OperatorClass(c));
+    }
+    for s in &cat.servers {
+        m.insert(key::server(&s.name), Obj::Server(s));
+        for u in &s.user_mappings {
+            m.insert(key::user_mapping(&s.name, &u.user), Obj::UserMapping(s, u));
+        }
+    }
     m
 }
 
@@ -127,6 +144,7 @@ impl<'a> Obj<'a> {
             Obj::Function(f) if f.kind == "a" => "aggregate",
             Obj::Function(_) => "function",
             Obj::Sequence(_) => "sequence",
+            Obj::Table(t) if t.foreign.is_some() => "foreign table",
             Obj::Table(_) => "table",
             Obj::View(v) if v.materialized => "materialized view",
             Obj::View(_) => "view",
@@ -135,6 +153,8 @@ impl<'a> Obj<'a> {
             Obj::Rule(_) => "rule",
             Obj::Statistics(_) => "statistics",
             Obj::Operator(_) => "operator",
+            Obj::OperatorFamily(_) => "operator family",
+            Obj::OperatorClass(_) => "operator class",
             Obj::TextSearch(ts) => match ts.kind {
                 TextSearchKind::Dictionary { .. } => "text search dictionary",
                 TextSearchKind::Configuration { .. } => "text search configuration",
@@ -142,6 +162,8 @@ impl<'a> Obj<'a> {
             Obj::Constraint(..) => "constraint",
             Obj::Default(..) => "default",
             Obj::Policy(..) => "policy",
+            Obj::Server(_) => "server",
+            Obj::UserMapping(..) => "user mapping",
         }
     }
 
@@ -213,9 +235,20 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => {
                 format!("{:?}", Statistics { meta: no_meta(&s.meta), ..(*s).clone() })
             }
+            Obj::OperatorFamily(f) => {
+                format!("{:?}", OperatorFamily { meta: no_meta(&f.meta), ..(*f).clone() })
+            }
+            Obj::OperatorClass(c) => {
+                format!("{:?}", OperatorClass { meta: no_meta(&c.meta), ..(*c).clone() })
+            }
             Obj::Constraint(_, c) => format!("{:?}", Constraint { comment: None, ..(*c).clone() }),
             Obj::Default(_, _, d, _) => d.to_string(),
             Obj::Policy(_, p) => format!("{:?}", Policy { comment: None, ..(*p).clone() }),
+            Obj::Server(s) => format!(
+                "{:?}",
+                ForeignServer { meta: no_meta(&s.meta), user_mappings: vec![], ..(*s).clone() }
+            ),
+            Obj::UserMapping(_, u) => format!("{:?}", u.options),
         }
     }
 
@@ -261,9 +294,13 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => format!("{:?}", s.meta),
             Obj::TextSearch(ts) => format!("{:?}", ts.meta),
             Obj::Operator(op) => format!("{:?}", op.meta),
+            Obj::OperatorFamily(f) => format!("{:?}", f.meta),
+            Obj::OperatorClass(c) => format!("{:?}", c.meta),
             Obj::Constraint(_, c) => format!("{:?}", c.comment),
             Obj::Default(..) => String::new(),
             Obj::Policy(_, p) => format!("{:?}", p.comment),
+            Obj::Server(s) => format!("{:?}", s.meta),
+            Obj::UserMapping(..) => String::new(),
         }
     }
 
@@ -280,7 +317,7 @@ impl<'a> Obj<'a> {
             Obj::Type(t) => format!("TYPE {}", t.name),
             Obj::Function(f) => format!("{} {}", f.keyword(), f.signature()),
             Obj::Sequence(s) => format!("SEQUENCE {}", s.name),
-            Obj::Table(t) => format!("TABLE {}", t.name),
+            Obj::Table(t) => format!("{} {}", t.keyword(), t.name),
             Obj::View(v) if v.materialized => format!("MATERIALIZED VIEW {}", v.name),
             Obj::View(v) => format!("VIEW {}", v.name),
             Obj::Index(i) => format!("INDEX {}", i.name),
@@ -289,8 +326,16 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => format!("STATISTICS {}", s.name),
             Obj::TextSearch(ts) => format!("{} {}", ts.keyword(), ts.name),
             Obj::Operator(op) => format!("OPERATOR {}", op.signature()),
+            Obj::OperatorFamily(f) => format!("OPERATOR FAMILY {}", using(&f.name, &f.method)),
+            Obj::OperatorClass(c) => format!("OPERATOR CLASS {}", using(&c.name, &c.method)),
             Obj::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
             Obj::Policy(t, p) => format!("POLICY {} ON {}", ident(&p.name), t.name),
+            Obj::Server(s) => format!("SERVER {}", ident(&s.name)),
+            Obj::UserMapping(s, u) => format!(
+                "USER MAPPING FOR {} SERVER {}",
+                if u.user == "PUBLIC" { u.user.clone() } else { ident(&u.user) },
+                ident(&s.name)
+            ),
             Obj::Default(..) => return None,
         })
     }
@@ -307,6 +352,7 @@ impl<'a> Obj<'a> {
             Obj::Sequence(s) => (AclClass::Sequence, s.name.to_string(), &s.meta),
             Obj::Table(t) => (AclClass::Table, t.name.to_string(), &t.meta),
             Obj::View(v) => (AclClass::Table, v.name.to_string(), &v.meta),
+            Obj::Server(s) => (AclClass::ForeignServer, ident(&s.name), &s.meta),
             _ => return None,
         };
         Some((class, on, meta.owner.as_deref(), meta.acl.as_ref()))
@@ -325,6 +371,9 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => s.meta.owner.as_deref(),
             Obj::TextSearch(ts) => ts.meta.owner.as_deref(),
             Obj::Operator(op) => op.meta.owner.as_deref(),
+            Obj::OperatorFamily(f) => f.meta.owner.as_deref(),
+            Obj::OperatorClass(c) => c.meta.owner.as_deref(),
+            Obj::Server(s) => s.meta.owner.as_deref(),
             _ => None,
         }
     }
@@ -333,7 +382,7 @@ impl<'a> Obj<'a> {
     pub fn alter_target(&self) -> Option<String> {
         Some(match self {
             Obj::Sequence(s) => format!("SEQUENCE {}", s.name),
-            Obj::Table(t) => format!("TABLE {}", t.name),
+            Obj::Table(t) => format!("{} {}", t.keyword(), t.name),
             Obj::View(v) if v.materialized => format!("MATERIALIZED VIEW {}", v.name),
             Obj::View(v) => format!("VIEW {}", v.name),
             other => return other.target().filter(|_| other.owner().is_some()),
@@ -358,9 +407,12 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => s.meta.comment.clone(),
             Obj::TextSearch(ts) => ts.meta.comment.clone(),
             Obj::Operator(op) => op.meta.comment.clone(),
+            Obj::OperatorFamily(f) => f.meta.comment.clone(),
+            Obj::OperatorClass(c) => c.meta.comment.clone(),
             Obj::Constraint(_, c) => c.comment.clone(),
             Obj::Policy(_, p) => p.comment.clone(),
-            Obj::Default(..) => None,
+            Obj::Server(s) => s.meta.comment.clone(),
+            Obj::Default(..) | Obj::UserMapping(..) => None,
         };
         if let Some(t) = self.target() {
             out.push((t, main));

@@ -60,6 +60,8 @@ impl<'a> Diff<'a> {
         };
         a.partition_of.is_none()
             && b.partition_of.is_none()
+            && a.foreign.is_none()
+            && b.foreign.is_none()
             && children_convert(self.from, self.to, &a.name)
             && children_convert(self.to, self.from, &b.name)
     }

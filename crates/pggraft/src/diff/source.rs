@@ -134,6 +134,9 @@ fn keep_schemas(cat: &mut Catalog, filter: &SchemaFilter) {
     cat.statistics.retain(|x| keep(&x.name.schema));
     cat.text_search.retain(|x| keep(&x.name.schema));
     cat.operators.retain(|x| keep(&x.name.schema));
+    let used: std::collections::BTreeSet<String> =
+        cat.tables.iter().filter_map(|t| t.foreign.as_ref()).map(|f| f.server.clone()).collect();
+    cat.servers.retain(|s| used.contains(&s.name));
 }
 
 /// Renames TO's schemas into FROM's names (`-n dev=prod` compares FROM's

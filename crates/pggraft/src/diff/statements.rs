@@ -14,6 +14,8 @@ impl<'a> Diff<'a> {
     /// The statement dropping an object of FROM.
     pub(super) fn drop_sql(&self, k: &str, obj: Obj<'a>) -> Option<Change> {
         let sql = match obj {
+            // Database-wide: other schemas' foreign tables may use them.
+            Obj::Server(_) | Obj::UserMapping(..) => return None,
             Obj::Constraint(t, c) => {
                 format!("ALTER TABLE {} DROP CONSTRAINT {}", t.name, ident(&c.name))
             }
@@ -50,7 +52,7 @@ impl<'a> Diff<'a> {
                     ),
                 )
             }
-            Obj::Table(t) => {
+            Obj::Table(t) if t.foreign.is_none() => {
                 let mut detail = format!("table {} and its rows are dropped", t.name);
                 if let Some(hint) = super::renames::table_lookalike(self.from, self.to, t) {
                     detail.push_str(&format!("; {hint}"));

@@ -75,6 +75,9 @@ pub enum Finish {
         schemas: Vec<SchemaSwap>,
         /// Extensions the job creates on the target (dropped on failure).
         new_extensions: Vec<String>,
+        /// Foreign servers the job creates on the target (dropped on failure, with their
+        /// user mappings, before the extensions that provide their wrappers).
+        new_servers: Vec<String>,
         /// SQL run in the swap's transaction after the renames (clone's
         /// entry in `pggraft.copies`), so a failed job records nothing.
         record: Option<String>,
@@ -141,14 +144,20 @@ impl Finish {
 
     /// The statements, run in the structure transaction by backend `pid`,
     /// that record in each build schema which run it belongs to (see
-    /// [`crate::cleanup`]). Schemas built under their final name are not
-    /// marked: they are the target's own once the job is done.
+    /// [`crate::cleanup`]). A schema built under its final name records
+    /// the schema it moved aside too, so that a leftover of a killed run
+    /// can be undone; the swap gives it its own comment.
     pub(crate) fn mark_sql(&self, tag: &str, pid: i32) -> Vec<String> {
         let Finish::Swap { schemas, .. } = self else { return vec![] };
         schemas
             .iter()
-            .filter(|s| !s.in_place())
-            .map(|s| cleanup::marker_sql(&s.build, tag, pid))
+            .map(|s| match (&s.aside, s.in_place()) {
+                (_, false) => cleanup::marker_sql(&s.build, tag, pid),
+                (Some(a), true) => {
+                    cleanup::in_place_marker_sql(&s.build, tag, pid, Some(&a.name), &a.extensions)
+                }
+                (None, true) => cleanup::in_place_marker_sql(&s.build, tag, pid, None, &[]),
+            })
             .collect()
     }
 
@@ -176,12 +185,15 @@ impl Finish {
         structure_built: bool,
         wait: Duration,
     ) -> Result<()> {
-        let (schemas, new_extensions): (&[SchemaSwap], &[String]) = match self {
-            Finish::Swap { schemas, new_extensions, .. } => (schemas, new_extensions),
-            Finish::Groups(_) => (&[], &[]),
+        let (schemas, servers, extensions): (&[SchemaSwap], &[String], &[String]) = match self {
+            Finish::Swap { schemas, new_servers, new_extensions, .. } => {
+                (schemas, new_servers, new_extensions)
+            }
+            Finish::Groups(_) => (&[], &[], &[]),
             Finish::InPlace { .. } => return Ok(()),
         };
-        cleanup::drop_schemas(target, tag, &self.build_schemas(), new_extensions, wait).await?;
+        let created = cleanup::Created { servers, extensions };
+        cleanup::drop_schemas(target, tag, &self.build_schemas(), &created, wait).await?;
         if structure_built && schemas.iter().any(|s| s.in_place()) {
             let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
             for s in schemas.iter().filter(|s| s.in_place()) {
@@ -299,7 +311,8 @@ async fn swap(
     drop_cascade: bool,
 ) -> Result<()> {
     let mut stmts: Vec<(String, String)> = vec![];
-    // Schemas built in place are there already; what they replaced goes.
+    // Schemas built in place are there already; what they replaced goes,
+    // and the comment that recorded the run gives way to the copy's.
     for s in schemas.iter().filter(|s| s.in_place()) {
         if let Some(a) = &s.aside {
             stmts.push((
@@ -307,6 +320,10 @@ async fn swap(
                 format!("dropping the target's {} that was moved aside", s.target),
             ));
         }
+        stmts.push((
+            format!("COMMENT ON SCHEMA {} IS {}", ident(&s.target), comment_value(s)),
+            format!("setting the comment of schema {}", s.target),
+        ));
     }
     let schemas: Vec<&SchemaSwap> = schemas.iter().filter(|s| !s.in_place()).collect();
     // Extensions living in a schema about to be replaced (including ones
@@ -344,9 +361,8 @@ async fn swap(
                 format!("replacing target schema {} (--drop-if-exists)", s.target),
             ));
         }
-        let comment = s.comment.as_deref().map_or("NULL".to_string(), |c| literal(c).to_string());
         stmts.push((
-            format!("COMMENT ON SCHEMA {} IS {comment}", ident(&s.build)),
+            format!("COMMENT ON SCHEMA {} IS {}", ident(&s.build), comment_value(s)),
             format!("setting the comment of schema {}", s.target),
         ));
         stmts.push((
@@ -367,6 +383,11 @@ async fn swap(
         stmts.push((r.to_string(), "recording the copy in pggraft.copies".to_string()));
     }
     let ddl: Vec<Ddl<'_>> =
-        stmts.iter().map(|(sql, what)| Ddl { sql, what: what.clone() }).collect();
+        stmts.iter().map(|(sql, what)| Ddl { sql, shown: sql, what: what.clone() }).collect();
     waits.transaction(main, pid, &ddl).await
+}
+
+/// The comment a copied schema carries once in place, as SQL.
+fn comment_value(s: &SchemaSwap) -> String {
+    s.comment.as_deref().map_or("NULL".to_string(), |c| literal(c).to_string())
 }

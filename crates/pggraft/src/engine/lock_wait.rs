@@ -30,7 +30,10 @@ const OBSERVE_AFTER: Duration = Duration::from_millis(500);
 
 /// A statement and what it does, for errors (`creating index shop.i`).
 pub(crate) struct Ddl<'a> {
+    /// What runs (with its secrets, if it has any).
     pub sql: &'a str,
+    /// What errors may show: `sql` with secrets replaced by a placeholder.
+    pub shown: &'a str,
     pub what: String,
 }
 
@@ -117,7 +120,7 @@ impl LockWait {
                 if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) {
                     return Err(Failure::Lock { at, seen: seen.unwrap_or_default(), error: e });
                 }
-                let first = s.sql.lines().next().unwrap_or_default();
+                let first = s.shown.lines().next().unwrap_or_default();
                 let context = format!("{} (statement: {first})", s.what);
                 return Err(Failure::Other(Error::db(context, e).on(Side::Target)));
             }

@@ -120,7 +120,11 @@ async fn run_inner(
         let mut ddl: Vec<Ddl<'_>> = job.structure.iter().map(stmt_ddl).collect();
         // Recorded with the schemas, so nothing is ever built unrecorded.
         let marks = finish.mark_sql(&opts.session_tag, pid);
-        ddl.extend(marks.iter().map(|sql| Ddl { sql, what: "recording the run".into() }));
+        ddl.extend(marks.iter().map(|sql| Ddl {
+            sql,
+            shown: sql,
+            what: "recording the run".into(),
+        }));
         // Set first: a COMMIT whose answer is lost may still have committed
         // (dropping what a rolled-back transaction never built is a no-op).
         structure_built.store(true, Ordering::SeqCst);
@@ -213,7 +217,7 @@ fn group_tables(
 
 /// A planned statement as DDL run under the lock wait.
 fn stmt_ddl(s: &Stmt) -> Ddl<'_> {
-    Ddl { sql: &s.sql, what: format!("creating {} {}", s.what, s.object) }
+    Ddl { sql: s.executable(), shown: &s.sql, what: format!("creating {} {}", s.what, s.object) }
 }
 
 async fn backend_pid(c: &Client) -> Result<i32> {

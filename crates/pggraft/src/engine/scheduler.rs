@@ -82,6 +82,7 @@ impl Scheduler {
                     deps,
                     what: "refresh",
                     sql: format!("REFRESH MATERIALIZED VIEW {}", m.build),
+                    exec: None,
                 },
                 loads: Some(m.key.clone()),
                 locks: vec![m.key.clone()],
@@ -287,6 +288,7 @@ mod tests {
             deps: deps.iter().map(|d| d.to_string()).collect(),
             what,
             sql: format!("-- {object}"),
+            exec: None,
         }
     }
 

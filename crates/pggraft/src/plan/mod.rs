@@ -17,7 +17,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 mod stmt;
 
-pub use stmt::{Section, Stmt};
+pub use stmt::{Revealed, Section, Stmt};
 
 /// Statements split into the two sections, each in execution order.
 #[derive(Debug, Clone, Default)]

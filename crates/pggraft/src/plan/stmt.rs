@@ -28,5 +28,28 @@ pub struct Stmt {
     pub deps: Vec<String>,
     /// What kind of statement this is (for reports and filtering).
     pub what: &'static str,
+    /// The statement as it may be printed (in scripts, `--dry-run`, errors and logs): secret
+    /// option values (a user mapping's password) replaced by a placeholder.
     pub sql: String,
+    /// The statement as it runs, when it differs from `sql` (it holds a secret). Never
+    /// printed, serialized or logged: only [`Stmt::executable`] reads it.
+    #[serde(skip)]
+    pub exec: Option<Revealed>,
+}
+
+impl Stmt {
+    /// The SQL to send to the server: with its secrets, if it has any.
+    pub fn executable(&self) -> &str {
+        self.exec.as_ref().map_or(&self.sql, |r| &r.0)
+    }
+}
+
+/// A statement with its secrets in it. `Debug` does not show it.
+#[derive(Clone, PartialEq)]
+pub struct Revealed(pub String);
+
+impl std::fmt::Debug for Revealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Revealed(…)")
+    }
 }

@@ -53,7 +53,7 @@ pub(super) fn pair_tables(
             }
             .into());
         }
-        if s.partition_key.is_none() {
+        if s.holds_rows() {
             pairs.push(Pair { src: i, tgt: j });
         }
     }
@@ -234,7 +234,7 @@ pub(super) fn refuse_dependents(
                 reloads = true;
                 blocking.push(what);
             }
-            Some(Planned::Compare { .. }) | Some(Planned::Watermark { .. })
+            Some(Planned::Compare { .. } | Planned::Watermark { .. } | Planned::Changed { .. })
                 if deletes(opts) && matches!(k.on_delete.as_str(), "c" | "n" | "d") =>
             {
                 blocking.push(format!("{what}, ON DELETE {}", on_delete(&k.on_delete)));

@@ -159,6 +159,16 @@ async fn compare_one(
                 .await?;
             }
         }
+        Planned::Changed { .. } => {
+            let h = d.horizon.as_ref().expect("a horizon table");
+            let (sk, tk) = (&d.src_cmp.columns[d.key[0]], &d.tgt_cmp.columns[d.key[0]]);
+            found.diff =
+                super::horizon::key_diff(h, (src, &plan.source, sk), (tgt, &plan.target, tk))
+                    .await?;
+            if !opts.delete {
+                found.kept = Some(found.diff.extra.len() as u64);
+            }
+        }
         Planned::Reload => {}
     }
     found.seconds = t.elapsed().as_secs_f64();

@@ -107,6 +107,7 @@ pub(super) fn outcomes(
                 kept: None,
                 ranges: 0,
                 ranges_differing: 0,
+                by_horizon: matches!(p.planned, Planned::Changed { .. }),
                 watermark_from: None,
                 watermark_to: None,
                 seconds: done.map(|d| d.1).unwrap_or(0.0) + f.map(|f| f.seconds).unwrap_or(0.0),

@@ -25,6 +25,7 @@ mod checks;
 mod copies;
 mod error;
 mod groups;
+mod horizon;
 mod incremental;
 mod job;
 mod plan;
@@ -110,6 +111,10 @@ pub struct RefreshOptions {
     pub watermark: Option<String>,
     /// With a watermark: find rows deleted at the source by comparing keys.
     pub delete_missing: bool,
+    /// Incremental: compare every row's hash even where the transaction
+    /// horizon could tell what changed ([`horizon`]); also repairs rows
+    /// someone changed in the copy.
+    pub full_compare: bool,
     /// How long one attempt waits for a group's locks.
     pub lock_timeout: Duration,
     pub lock_retries: u32,
@@ -135,6 +140,7 @@ impl RefreshOptions {
             delete: true,
             watermark: None,
             delete_missing: false,
+            full_compare: false,
             lock_timeout: Duration::from_secs(5),
             lock_retries: 5,
             jobs: 4,
@@ -176,9 +182,13 @@ pub struct TableOutcome {
     /// a watermark refresh without `--delete-missing`, `None`: not looked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept: Option<u64>,
-    /// Key ranges compared by hash, and how many differed.
+    /// Key ranges compared by hash, and how many differed; for a table
+    /// compared by transaction horizon, key buckets counted.
     pub ranges: usize,
     pub ranges_differing: usize,
+    /// Compared by transaction horizon ([`horizon`]): the rows written since
+    /// the copy's snapshot, and deletes by counting, instead of row hashes.
+    pub by_horizon: bool,
     /// The high-water mark the rows were taken after, and the new one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watermark_from: Option<String>,
@@ -323,6 +333,7 @@ async fn save_record(
             made_by: "refresh",
             snapshot_at: stamp.at.clone(),
             snapshot: stamp.snapshot.clone(),
+            source_identity: stamp.identity.clone(),
             changes: stamp.changes.get(s).cloned().unwrap_or_default(),
         })
         .collect();
@@ -349,6 +360,7 @@ async fn save_record(
                 schema: schema.clone(),
                 snapshot_at: stamp.at.clone(),
                 snapshot: stamp.snapshot.clone(),
+                source_identity: stamp.identity.clone(),
                 watermarks: marks,
                 changes: stamp.changes.get(source_schema).cloned().unwrap_or_default(),
             }

@@ -33,6 +33,8 @@ pub(crate) struct Stamp {
     pub at: String,
     /// `pg_current_snapshot()` of it.
     pub snapshot: Option<String>,
+    /// The source's cluster and database ([`super::record::source_identity`]).
+    pub identity: Option<String>,
     /// Per source schema, the source's write counts per table as of the
     /// snapshot ([`super::record::changes`]).
     pub changes: BTreeMap<String, BTreeMap<String, i64>>,
@@ -49,6 +51,9 @@ pub enum Planned {
     Compare { key: Vec<String>, ranges: usize },
     /// Rows past the high-water mark of `column` upserted by `key`.
     Watermark { column: String, key: Vec<String> },
+    /// Rows written since the copy's snapshot (by `xmin`) upserted by
+    /// `key`, deleted keys found by counting ([`super::horizon`]).
+    Changed { key: Vec<String> },
 }
 
 /// One table of the copy and its plan.
@@ -86,6 +91,8 @@ pub(crate) struct Detail {
     /// Rows the source wrote to the table since the copy's snapshot, as far
     /// as its statistics tell (none: unknown, or reset since).
     pub writes: Option<i64>,
+    /// For [`Planned::Changed`]: the transactions whose rows count as changed.
+    pub horizon: Option<super::horizon::Horizon>,
 }
 
 /// A set of tables changed in one transaction: plan indexes, parents first,
@@ -213,7 +220,9 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
         .query_one("SELECT now()::text, pg_catalog.pg_current_snapshot()::text", &[])
         .await
         .ctx("reading the source snapshot's time")?;
-    let mut stamp = Stamp { at: row.get(0), snapshot: row.get(1), changes: BTreeMap::new() };
+    let identity = super::record::source_identity(holder).await?;
+    let mut stamp =
+        Stamp { at: row.get(0), snapshot: row.get(1), identity, changes: BTreeMap::new() };
 
     let filter =
         SchemaFilter { include: set.naming.patterns(), exclude: set.exclude_schemas.clone() };
@@ -267,7 +276,7 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
         src_keys: &src_keys,
         tgt_keys: &tgt_keys,
         insert_select: same_database,
-        stamp_changes: &stamp.changes,
+        stamp: &stamp,
     };
     let mut plans = vec![];
     for p in &pairs {
@@ -356,7 +365,7 @@ struct PlanCtx<'a> {
     src_keys: &'a UniqueKeys,
     tgt_keys: &'a UniqueKeys,
     insert_select: bool,
-    stamp_changes: &'a BTreeMap<String, BTreeMap<String, i64>>,
+    stamp: &'a Stamp,
 }
 
 impl PlanCtx<'_> {
@@ -421,6 +430,7 @@ impl PlanCtx<'_> {
                 watermark: None,
                 recorded_mark: None,
                 writes: self.writes(src, tgt),
+                horizon: None,
             },
         };
         if self.opts.mode == Mode::Reload {
@@ -464,8 +474,32 @@ impl PlanCtx<'_> {
                 if let Some(w) = &self.opts.watermark {
                     plan.reason = Some(format!("no column {w}: compared by key ranges"));
                 }
-                let writes = plan.detail.writes;
-                Planned::Compare { key, ranges: crate::verify::ranges::first_ranges(est, writes) }
+                let key_types: Vec<String> =
+                    plan.detail.key.iter().map(|&i| plan.detail.src_cmp.types[i].clone()).collect();
+                let horizon = (!self.opts.full_compare
+                    && self.opts.watermark.is_none()
+                    && super::horizon::key_fits(&key_types))
+                .then(|| {
+                    super::horizon::Horizon::between(
+                        self.set.recorded.get(&tgt.name.schema),
+                        self.stamp.snapshot.as_deref(),
+                        self.stamp.identity.as_deref(),
+                    )
+                });
+                match horizon {
+                    Some(Ok(h)) => {
+                        plan.detail.horizon = Some(h);
+                        Planned::Changed { key }
+                    }
+                    found => {
+                        if let Some(Err(why)) = found {
+                            plan.reason = Some(format!("compared by row hashes: {why}"));
+                        }
+                        let writes = plan.detail.writes;
+                        let ranges = crate::verify::ranges::first_ranges(est, writes);
+                        Planned::Compare { key, ranges }
+                    }
+                }
             }
         };
         Ok(plan)
@@ -550,7 +584,7 @@ impl PlanCtx<'_> {
     /// Rows the source wrote to `src` since the copy's recorded snapshot.
     fn writes(&self, src: &Table, tgt: &Table) -> Option<i64> {
         let then = self.set.recorded.get(&tgt.name.schema)?.changes.get(&src.name.name)?;
-        let now = self.stamp_changes.get(&src.name.schema)?.get(&src.name.name)?;
+        let now = self.stamp.changes.get(&src.name.schema)?.get(&src.name.name)?;
         (now >= then).then(|| now - then)
     }
 
@@ -663,6 +697,7 @@ fn matview_work(
                 if concurrently { "CONCURRENTLY " } else { "" },
                 d.name
             ),
+            exec: None,
         });
         names.push(d.name.clone());
     }

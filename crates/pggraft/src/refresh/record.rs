@@ -38,11 +38,17 @@ CREATE TABLE IF NOT EXISTS pggraft.copies (
     created_at timestamptz NOT NULL DEFAULT now(),
     refreshed_at timestamptz,
     watermarks jsonb NOT NULL DEFAULT '{}',
-    changes jsonb NOT NULL DEFAULT '{}'
+    changes jsonb NOT NULL DEFAULT '{}',
+    source_identity text
 );
 COMMENT ON TABLE pggraft.copies IS 'copies made by pggraft clone and refresh: where their data comes from';
 COMMENT ON COLUMN pggraft.copies.source IS 'the source connection, without its password';
+COMMENT ON COLUMN pggraft.copies.source_identity IS 'the source cluster (system identifier, timeline) and database (oid) the snapshot was taken on, when the role may read them: a refresh trusts the snapshot''s transaction horizon only on the same';
 COMMENT ON COLUMN pggraft.copies.changes IS 'per source table: rows inserted, updated and deleted since statistics were reset, as of the snapshot (to guess how much changed)';";
+
+/// Columns newer than the table: added to one made by an older pggraft.
+const ADD_COLUMNS: &str =
+    "ALTER TABLE pggraft.copies ADD COLUMN IF NOT EXISTS source_identity text;";
 
 /// How a copy was made, as far as its data is concerned (the `options`
 /// column, JSON).
@@ -85,6 +91,10 @@ pub struct CopyRecord {
     pub made_by: String,
     /// When the source snapshot the data comes from was taken (UTC).
     pub snapshot_at: String,
+    /// `pg_current_snapshot()` of it (`xmin:xmax:xip,…`).
+    pub snapshot: Option<String>,
+    /// See [`source_identity`].
+    pub source_identity: Option<String>,
     pub refreshed_at: Option<String>,
     /// Target table name (in the copy schema) → its high-water mark.
     pub watermarks: BTreeMap<String, Watermark>,
@@ -108,8 +118,32 @@ pub struct NewRecord {
     pub snapshot_at: String,
     /// `pg_current_snapshot()` of it.
     pub snapshot: Option<String>,
+    /// See [`source_identity`].
+    pub source_identity: Option<String>,
     /// See [`CopyRecord::changes`].
     pub changes: BTreeMap<String, i64>,
+}
+
+/// The source cluster and database a snapshot is taken on, as far as the
+/// role may read it: `system <id> timeline <n> database <oid>`; `None`
+/// when `pg_control_system()` or `pg_control_checkpoint()` are not granted
+/// (superuser only by default). A restored or upgraded cluster has another
+/// system identifier, and a point-in-time restore another timeline; on
+/// either, transaction IDs of the old snapshot say nothing about the rows.
+pub(crate) async fn source_identity(client: &Client) -> Result<Option<String>> {
+    let row = client
+        .query_one(
+            "SELECT CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') \
+               AND pg_catalog.has_function_privilege('pg_catalog.pg_control_checkpoint()', 'EXECUTE') \
+             THEN pg_catalog.format('system %s timeline %s database %s', \
+               (SELECT system_identifier FROM pg_catalog.pg_control_system()), \
+               (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()), \
+               (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())) END",
+            &[],
+        )
+        .await
+        .ctx("reading the source's system identifier")?;
+    Ok(row.get(0))
 }
 
 /// Rows inserted, updated and deleted per table of `schema` since the
@@ -140,7 +174,9 @@ pub async fn read(client: &Client) -> Result<Vec<CopyRecord>> {
             "SELECT target_schema, source_schema, source, source_database, options::text, \
              made_by, to_char(snapshot_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), \
              to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), \
-             watermarks::text, changes::text FROM pggraft.copies ORDER BY target_schema",
+             watermarks::text, changes::text, snapshot, \
+             pg_catalog.to_jsonb(c) ->> 'source_identity' FROM pggraft.copies c \
+             ORDER BY target_schema",
             &[],
         )
         .await
@@ -167,6 +203,8 @@ pub async fn read(client: &Client) -> Result<Vec<CopyRecord>> {
             source_database: r.get(3),
             made_by: r.get(5),
             snapshot_at: r.get(6),
+            snapshot: r.get(10),
+            source_identity: r.get(11),
             refreshed_at: r.get(7),
         });
     }
@@ -208,6 +246,10 @@ pub(crate) fn record_sql(rows: &[NewRecord], ensure: bool) -> String {
     if ensure {
         sql.push_str(ENSURE);
         sql.push('\n');
+    } else {
+        // A record table made before the column came.
+        sql.push_str(ADD_COLUMNS);
+        sql.push('\n');
     }
     if rows.is_empty() {
         return sql;
@@ -218,7 +260,7 @@ pub(crate) fn record_sql(rows: &[NewRecord], ensure: bool) -> String {
             let options = serde_json::to_string(&r.options).expect("options serialize");
             let changes = serde_json::to_string(&r.changes).expect("counts serialize");
             format!(
-                "({}, {}, {}, {}, {}::jsonb, {}, {}::timestamptz, {}, {}::jsonb)",
+                "({}, {}, {}, {}, {}::jsonb, {}, {}::timestamptz, {}, {}::jsonb, {})",
                 literal(&r.target_schema),
                 literal(&r.source_schema),
                 literal(&r.source),
@@ -228,17 +270,20 @@ pub(crate) fn record_sql(rows: &[NewRecord], ensure: bool) -> String {
                 literal(&r.snapshot_at),
                 r.snapshot.as_deref().map(literal).unwrap_or_else(|| "NULL".into()),
                 literal(&changes),
+                r.source_identity.as_deref().map(literal).unwrap_or_else(|| "NULL".into()),
             )
         })
         .collect();
     sql.push_str(&format!(
         "INSERT INTO pggraft.copies (target_schema, source_schema, source, source_database, \
-         options, made_by, snapshot_at, snapshot, changes) VALUES {} ON CONFLICT (target_schema) \
+         options, made_by, snapshot_at, snapshot, changes, source_identity) VALUES {} \
+         ON CONFLICT (target_schema) \
          DO UPDATE \
          SET source_schema = EXCLUDED.source_schema, source = EXCLUDED.source, \
          source_database = EXCLUDED.source_database, options = EXCLUDED.options, \
          made_by = EXCLUDED.made_by, snapshot_at = EXCLUDED.snapshot_at, \
-         snapshot = EXCLUDED.snapshot, changes = EXCLUDED.changes, created_at = now(), \
+         snapshot = EXCLUDED.snapshot, changes = EXCLUDED.changes, \
+         source_identity = EXCLUDED.source_identity, created_at = now(), \
          refreshed_at = NULL, \
          watermarks = '{{}}';",
         values.join(", ")
@@ -253,6 +298,7 @@ pub(crate) struct Refreshed {
     pub schema: String,
     pub snapshot_at: String,
     pub snapshot: Option<String>,
+    pub source_identity: Option<String>,
     pub watermarks: BTreeMap<String, Watermark>,
     /// The source's write counts as of the snapshot.
     pub changes: BTreeMap<String, i64>,
@@ -276,10 +322,11 @@ pub(crate) async fn save_refresh(
         let changes = serde_json::to_string(&r.changes).expect("counts serialize");
         sql.push_str(&format!(
             "\nUPDATE pggraft.copies SET snapshot_at = {}::timestamptz, snapshot = {}, \
-             refreshed_at = now(), watermarks = watermarks || {}::jsonb, changes = {}::jsonb \
-             WHERE target_schema = {};",
+             source_identity = {}, refreshed_at = now(), watermarks = watermarks || {}::jsonb, \
+             changes = {}::jsonb WHERE target_schema = {};",
             literal(&r.snapshot_at),
             r.snapshot.as_deref().map(literal).unwrap_or_else(|| "NULL".into()),
+            r.source_identity.as_deref().map(literal).unwrap_or_else(|| "NULL".into()),
             literal(&marks),
             literal(&changes),
             literal(&r.schema)
@@ -312,6 +359,7 @@ mod tests {
             made_by: "clone",
             snapshot_at: "2026-01-02 03:04:05.123456+00".into(),
             snapshot: Some("100:100:".into()),
+            source_identity: None,
             changes: BTreeMap::from([("events".to_string(), 42)]),
         }
     }

@@ -79,6 +79,12 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
         for op in cat.operators.iter().filter(|x| x.name.schema == s.name) {
             map.add_object(&s.name, &op.name.name);
         }
+        for f in cat.operator_families.iter().filter(|x| x.name.schema == s.name) {
+            map.add_object(&s.name, &f.name.name);
+        }
+        for c in cat.operator_classes.iter().filter(|x| x.name.schema == s.name) {
+            map.add_object(&s.name, &c.name.name);
+        }
     }
     for t in cat.tables.iter().filter(|t| is_mapped(&t.name.schema)) {
         map.check_collisions(
@@ -314,14 +320,23 @@ pub fn rename_catalog(
         op.right = r.sql(&what, &op.right);
         op.function = r.sql(&what, &op.function);
         for other in [&mut op.commutator, &mut op.negator].into_iter().flatten() {
-            *other = r
-                .sql(&what, &format!("OPERATOR({other})"))
-                .trim_start_matches("OPERATOR(")
-                .trim_end_matches(')')
-                .to_string();
+            *other = r.operator(&what, other);
         }
         op.restrict = op.restrict.as_ref().map(|x| r.sql(&what, x));
         op.join = op.join.as_ref().map(|x| r.sql(&what, x));
+    }
+    for f in &mut out.operator_families {
+        let what = format!("operator family {}", f.name);
+        f.name = r.q(&f.name);
+        rename_members(&mut r, &what, &mut f.operators, &mut f.functions);
+    }
+    for c in &mut out.operator_classes {
+        let what = format!("operator class {}", c.name);
+        c.name = r.q(&c.name);
+        c.family = r.q(&c.family);
+        c.type_name = r.sql(&what, &c.type_name);
+        c.storage = c.storage.as_ref().map(|x| r.sql(&what, x));
+        rename_members(&mut r, &what, &mut c.operators, &mut c.functions);
     }
     for ts in &mut out.text_search {
         let what = format!("{} {}", ts.keyword().to_lowercase(), ts.name);
@@ -364,6 +379,33 @@ impl Renamer<'_> {
         let rw = rewrite_sql(sql, self.m);
         self.warnings.extend(rw.warnings.into_iter().map(|w| format!("{what}: {w}")));
         rw.sql
+    }
+    /// `schema.symbol` of an operator: the rewriter knows operator names inside `OPERATOR()`.
+    fn operator(&mut self, what: &str, op: &str) -> String {
+        self.sql(what, &format!("OPERATOR({op})"))
+            .trim_start_matches("OPERATOR(")
+            .trim_end_matches(')')
+            .to_string()
+    }
+}
+
+/// Renames the operators, functions and types of an operator class's or family's members.
+fn rename_members(
+    r: &mut Renamer<'_>,
+    what: &str,
+    operators: &mut [OpFamilyOperator],
+    functions: &mut [OpFamilyFunction],
+) {
+    for m in operators {
+        m.operator = r.operator(what, &m.operator);
+        m.left = r.sql(what, &m.left);
+        m.right = r.sql(what, &m.right);
+        m.order_by = m.order_by.as_ref().map(|f| r.q(f));
+    }
+    for m in functions {
+        m.left = r.sql(what, &m.left);
+        m.right = r.sql(what, &m.right);
+        m.function = r.sql(what, &m.function);
     }
 }
 

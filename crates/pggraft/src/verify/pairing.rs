@@ -145,14 +145,14 @@ impl Pair {
 }
 
 /// Pairs the selected source tables that hold rows (not partitioned
-/// parents) with target tables, plus target tables the source lacks.
+/// parents, not foreign tables) with target tables, plus target tables the source lacks.
 pub(crate) fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<Pair> {
     let mut targets: BTreeMap<&QualifiedName, &Table> =
         m.target.tables.iter().map(|t| (&t.name, t)).collect();
     let mut out = vec![];
     for (s, r) in m.source.tables.iter().zip(&m.renamed.tables) {
         let t = targets.remove(&r.name);
-        if s.partition_key.is_some() || !selected(&s.name) {
+        if !s.holds_rows() || !selected(&s.name) {
             continue;
         }
         let src = TableSql {
@@ -175,10 +175,11 @@ pub(crate) fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool)
                 pair.src = None;
                 pair.status = Some(TableStatus::Missing);
             }
-            Some(t) if t.partition_key.is_some() => {
+            Some(t) if !t.holds_rows() => {
                 pair.src = None;
                 pair.status = Some(TableStatus::Incomparable);
-                pair.reason = Some("partitioned in the target but not in the source".into());
+                let what = if t.foreign.is_some() { "a foreign table" } else { "partitioned" };
+                pair.reason = Some(format!("{what} in the target but not in the source"));
             }
             Some(t) => {
                 let mut tgt = TableSql { name: t.name.clone(), columns: vec![], types: vec![] };
@@ -207,7 +208,7 @@ pub(crate) fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool)
     }
     for t in targets.into_values() {
         let source = m.source_name(&t.name);
-        if t.partition_key.is_some() || !selected(&source) {
+        if !t.holds_rows() || !selected(&source) {
             continue;
         }
         out.push(Pair::extra(source, t.name.clone()));

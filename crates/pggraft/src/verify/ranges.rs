@@ -18,7 +18,7 @@
 //! servers order keys differently it holds more, and the result is the same.
 //! Memory is bounded by the number of differences, not by the table.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use futures_util::{StreamExt, pin_mut};
 use tokio_postgres::Client;
@@ -253,9 +253,47 @@ fn spaced(all: &[String], parts: usize) -> Vec<String> {
     out
 }
 
-/// One streamed row: the key's COPY text (columns joined by tabs, escaped)
-/// and the row hash's text.
-type Raw = (Vec<u8>, Vec<u8>);
+/// The COPY text one side streamed and the matcher has not consumed yet:
+/// rows of the key's columns and the row hash, tab-separated (columns
+/// escaped), one per line. Rows are looked at in place, as slices: the
+/// common case (both sides stream the same key with the same hash) copies
+/// and allocates nothing per row, which keeps the client's CPU well below
+/// the servers' for a table compared row by row.
+#[derive(Default)]
+struct Lines {
+    buf: Vec<u8>,
+    /// Where the next row starts in `buf`.
+    pos: usize,
+}
+
+impl Lines {
+    /// Appends a COPY message (which may end in the middle of a row).
+    fn push(&mut self, chunk: &[u8]) {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The next complete row as (key, hash), and its length with the newline.
+    fn head(&self) -> Option<(&[u8], &[u8], usize)> {
+        let rest = &self.buf[self.pos..];
+        let nl = rest.iter().position(|&b| b == b'\n')?;
+        let line = &rest[..nl];
+        let tab = line.iter().rposition(|&b| b == b'\t').unwrap_or(line.len());
+        Some((&line[..tab], line.get(tab + 1..).unwrap_or_default(), nl + 1))
+    }
+
+    fn advance(&mut self, len: usize) {
+        self.pos += len;
+    }
+
+    /// Whether a complete row is waiting.
+    fn has_row(&self) -> bool {
+        self.buf[self.pos..].contains(&b'\n')
+    }
+}
 
 /// Rows seen on one side only so far, and the keys whose rows differ, all
 /// as COPY text (turned into key values once, for the differences only).
@@ -273,48 +311,60 @@ impl Matcher {
     /// the other side already passed is matched alone, which puts the
     /// streams back in step after a row only one side has; when neither
     /// was seen, both wait in the tables.
-    fn pair(&mut self, a: &mut VecDeque<Raw>, b: &mut VecDeque<Raw>) {
-        while let (Some(x), Some(y)) = (a.front(), b.front()) {
-            if x.0 == y.0 {
-                if x.1 != y.1 {
-                    self.changed.push(x.0.clone());
+    fn pair(&mut self, a: &mut Lines, b: &mut Lines) {
+        while let (Some((xk, xh, xn)), Some((yk, yh, yn))) = (a.head(), b.head()) {
+            if xk == yk {
+                if xh != yh {
+                    self.changed.push(xk.to_vec());
                 }
                 self.streamed += 2;
-                a.pop_front();
-                b.pop_front();
-            } else if self.only_tgt.contains_key(&x.0) {
-                let (k, h) = a.pop_front().expect("a head");
-                self.source(k, h);
-            } else if self.only_src.contains_key(&y.0) {
-                let (k, h) = b.pop_front().expect("a head");
-                self.target(k, h);
+                a.advance(xn);
+                b.advance(yn);
+            } else if self.only_tgt.contains_key(xk) {
+                self.source(xk, xh);
+                a.advance(xn);
+            } else if self.only_src.contains_key(yk) {
+                self.target(yk, yh);
+                b.advance(yn);
             } else {
-                let (k, h) = a.pop_front().expect("a head");
-                self.source(k, h);
-                let (k, h) = b.pop_front().expect("a head");
-                self.target(k, h);
+                self.source(xk, xh);
+                self.target(yk, yh);
+                a.advance(xn);
+                b.advance(yn);
             }
         }
     }
 
-    fn source(&mut self, k: Vec<u8>, h: Vec<u8>) {
+    /// Every row left on one side, once the other side's stream ended.
+    fn rest(&mut self, side: &mut Lines, source: bool) {
+        while let Some((k, h, n)) = side.head() {
+            if source {
+                self.source(k, h)
+            } else {
+                self.target(k, h)
+            }
+            side.advance(n);
+        }
+    }
+
+    fn source(&mut self, k: &[u8], h: &[u8]) {
         self.streamed += 1;
-        match self.only_tgt.remove(&k) {
-            Some(th) if th != h => self.changed.push(k),
+        match self.only_tgt.remove(k) {
+            Some(th) if th != h => self.changed.push(k.to_vec()),
             Some(_) => {}
             None => {
-                self.only_src.insert(k, h);
+                self.only_src.insert(k.to_vec(), h.to_vec());
             }
         }
     }
 
-    fn target(&mut self, k: Vec<u8>, h: Vec<u8>) {
+    fn target(&mut self, k: &[u8], h: &[u8]) {
         self.streamed += 1;
-        match self.only_src.remove(&k) {
-            Some(sh) if sh != h => self.changed.push(k),
+        match self.only_src.remove(k) {
+            Some(sh) if sh != h => self.changed.push(k.to_vec()),
             Some(_) => {}
             None => {
-                self.only_tgt.insert(k, h);
+                self.only_tgt.insert(k.to_vec(), h.to_vec());
             }
         }
     }
@@ -353,26 +403,6 @@ fn unescape(field: &[u8]) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Splits COPY text into rows of (key, hash): the hash is the last column.
-/// `carry` holds a row cut between two messages.
-fn rows_of(chunk: &[u8], carry: &mut Vec<u8>, out: &mut VecDeque<Raw>) {
-    let mut rest = chunk;
-    while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
-        let line: &[u8] = if carry.is_empty() {
-            &rest[..nl]
-        } else {
-            carry.extend_from_slice(&rest[..nl]);
-            carry.as_slice()
-        };
-        let tab = line.iter().rposition(|&b| b == b'\t').unwrap_or(line.len());
-        let hash = line.get(tab + 1..).unwrap_or_default().to_vec();
-        out.push_back((line[..tab].to_vec(), hash));
-        carry.clear();
-        rest = &rest[nl + 1..];
-    }
-    carry.extend_from_slice(rest);
 }
 
 /// `(key, row hash)` of every row of `r`, streamed with COPY from both
@@ -435,38 +465,33 @@ async fn stream(
     .await?;
     pin_mut!(a);
     pin_mut!(b);
-    let (mut qa, mut qb) = (VecDeque::new(), VecDeque::new());
-    let (mut ca, mut cb) = (vec![], vec![]);
+    let (mut qa, mut qb) = (Lines::default(), Lines::default());
     let (mut a_done, mut b_done) = (false, false);
     while !(a_done && b_done) {
         // Read whichever side ran dry (both at once when both did).
-        let need_a = !a_done && qa.is_empty();
-        let need_b = !b_done && qb.is_empty();
+        let need_a = !a_done && !qa.has_row();
+        let need_b = !b_done && !qb.has_row();
         let (x, y) = futures_util::future::join(
             async { if need_a { Some(a.as_mut().next().await) } else { None } },
             async { if need_b { Some(b.as_mut().next().await) } else { None } },
         )
         .await;
         match x {
-            Some(Some(chunk)) => rows_of(&chunk.ctx(what("source", s))?, &mut ca, &mut qa),
+            Some(Some(chunk)) => qa.push(&chunk.ctx(what("source", s))?),
             Some(None) => a_done = true,
             None => {}
         }
         match y {
-            Some(Some(chunk)) => rows_of(&chunk.ctx(what("target", g))?, &mut cb, &mut qb),
+            Some(Some(chunk)) => qb.push(&chunk.ctx(what("target", g))?),
             Some(None) => b_done = true,
             None => {}
         }
         acc.pair(&mut qa, &mut qb);
         if a_done {
-            while let Some((k, h)) = qb.pop_front() {
-                acc.target(k, h);
-            }
+            acc.rest(&mut qb, false);
         }
         if b_done {
-            while let Some((k, h)) = qa.pop_front() {
-                acc.source(k, h);
-            }
+            acc.rest(&mut qa, true);
         }
     }
     Ok(())
@@ -476,8 +501,13 @@ async fn stream(
 mod tests {
     use super::*;
 
-    fn raw(v: &str, h: &str) -> Raw {
-        (v.as_bytes().to_vec(), h.as_bytes().to_vec())
+    /// The COPY text of rows `(key, hash)`.
+    fn lines<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> Lines {
+        let mut l = Lines::default();
+        for (k, h) in rows {
+            l.push(format!("{k}\t{h}\n").as_bytes());
+        }
+        l
     }
 
     fn keys(m: &HashMap<Vec<u8>, Vec<u8>>) -> Vec<Key> {
@@ -490,12 +520,10 @@ mod tests {
     fn matching_is_independent_of_order() {
         let mut m = Matcher::default();
         // Same rows, the target in another order; one changed, one each extra.
-        let mut a: VecDeque<Raw> =
-            [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")].map(|(k, h)| raw(k, h)).into();
-        let mut b: VecDeque<Raw> =
-            [("c", "3"), ("a", "1"), ("b", "20"), ("e", "5")].map(|(k, h)| raw(k, h)).into();
+        let mut a = lines([("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")]);
+        let mut b = lines([("c", "3"), ("a", "1"), ("b", "20"), ("e", "5")]);
         m.pair(&mut a, &mut b);
-        assert!(a.is_empty() && b.is_empty());
+        assert!(!a.has_row() && !b.has_row());
         assert_eq!(m.changed, vec![b"b".to_vec()]);
         assert_eq!(keys(&m.only_src), vec![vec!["d".to_string()]]);
         assert_eq!(keys(&m.only_tgt), vec![vec!["e".to_string()]]);
@@ -507,11 +535,10 @@ mod tests {
         let mut m = Matcher::default();
         let src: Vec<String> = (0..1000).filter(|i| *i != 10).map(|i| i.to_string()).collect();
         let tgt: Vec<String> = (0..1000).filter(|i| *i != 500).map(|i| i.to_string()).collect();
-        let mut a: VecDeque<Raw> =
-            src.iter().map(|k| raw(k, if k == "700" { "x" } else { "h" })).collect();
-        let mut b: VecDeque<Raw> = tgt.iter().map(|k| raw(k, "h")).collect();
+        let mut a = lines(src.iter().map(|k| (k.as_str(), if k == "700" { "x" } else { "h" })));
+        let mut b = lines(tgt.iter().map(|k| (k.as_str(), "h")));
         m.pair(&mut a, &mut b);
-        assert!(a.is_empty() && b.is_empty());
+        assert!(!a.has_row() && !b.has_row());
         assert_eq!(keys(&m.only_src), vec![vec!["500".to_string()]]);
         assert_eq!(keys(&m.only_tgt), vec![vec!["10".to_string()]]);
         assert_eq!(m.changed, vec![b"700".to_vec()]);
@@ -520,15 +547,19 @@ mod tests {
 
     #[test]
     fn copy_text_splits_into_keys_and_hashes_across_messages() {
-        let (mut carry, mut out) = (vec![], VecDeque::new());
-        rows_of(b"1\tx\\ty\t42\n2\t", &mut carry, &mut out);
-        rows_of(b"b\t-7\n", &mut carry, &mut out);
-        assert_eq!(out.len(), 2);
-        assert_eq!(key_of(&out[0].0), vec!["1".to_string(), "x\ty".to_string()]);
-        assert_eq!(out[0].1, b"42");
-        assert_eq!(key_of(&out[1].0), vec!["2".to_string(), "b".to_string()]);
-        assert_eq!(out[1].1, b"-7");
-        assert!(carry.is_empty());
+        let mut l = Lines::default();
+        l.push(b"1\tx\\ty\t42\n2\t");
+        let (k, h, n) = l.head().unwrap();
+        assert_eq!(key_of(k), vec!["1".to_string(), "x\ty".to_string()]);
+        assert_eq!(h, b"42");
+        l.advance(n);
+        assert!(l.head().is_none(), "half a row is no row");
+        l.push(b"b\t-7\n");
+        let (k, h, n) = l.head().unwrap();
+        assert_eq!(key_of(k), vec!["2".to_string(), "b".to_string()]);
+        assert_eq!(h, b"-7");
+        l.advance(n);
+        assert!(!l.has_row() && l.buf.len() == l.pos);
     }
 
     #[test]

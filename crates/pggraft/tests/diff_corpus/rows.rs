@@ -13,7 +13,8 @@
 //! (not `ONLY`), less the rows stored in the children both sides have, which are checked as
 //! tables of their own; so the rows of a table that becomes partitioned are found in its new
 //! partitions, and those of a partition attached or detached are counted once. Before the
-//! script, the rows of a child the plan may drop are left out too.
+//! script, the rows of a child the plan may drop are left out too. A family with a foreign
+//! table in it is read `ONLY` (through the parent, its rows would be fetched from its server).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -67,8 +68,13 @@ impl Before {
         wanted: &Catalog,
         plan: &Plan<'_>,
     ) -> Result<Before, String> {
-        let pairs: Vec<(&Table, &Table)> =
-            wanted.tables.iter().filter_map(|w| current.table(&w.name).map(|c| (c, w))).collect();
+        // A foreign table's rows are elsewhere (reading them would connect to its server).
+        let pairs: Vec<(&Table, &Table)> = wanted
+            .tables
+            .iter()
+            .filter_map(|w| current.table(&w.name).map(|c| (c, w)))
+            .filter(|(c, w)| c.foreign.is_none() && w.foreign.is_none())
+            .collect();
         if pairs.is_empty() {
             return Ok(Before { tables: vec![] });
         }
@@ -77,7 +83,11 @@ impl Before {
         let sources: Vec<(String, String)> = pairs
             .iter()
             .map(|(c, _)| {
-                let below = sides.descendants(&c.name);
+                let mut below = sides.descendants(&c.name);
+                if below.iter().any(|d| sides.foreign(d)) {
+                    // Read through the parent, a foreign partition would be read too.
+                    below.clear();
+                }
                 let read_apart: Vec<&QualifiedName> =
                     below.iter().filter(|d| shared.contains(d)).collect();
                 let mut before = read_apart.clone();
@@ -313,6 +323,13 @@ impl<'a> Sides<'a> {
             }
         }
         out
+    }
+
+    /// Whether `name` is a foreign table on either side.
+    fn foreign(self, name: &QualifiedName) -> bool {
+        [self.current, self.wanted]
+            .iter()
+            .any(|cat| cat.table(name).is_some_and(|t| t.foreign.is_some()))
     }
 
     /// The shared columns of a table whose type (or composite type's attributes) changes.

@@ -751,6 +751,8 @@ async fn refresh_incremental_hashes_ranges_for_few_writes_and_streams_for_many()
     dst.psql("ANALYZE").unwrap();
     let mut opts = options(&dst, &["app"]);
     opts.mode = Mode::Incremental;
+    // Row hashes by key range, not the transaction horizon.
+    opts.full_compare = true;
     // A few rows at the end of the key range: only their range is read.
     src.psql("UPDATE app.big SET v = 'x' WHERE id > 49990").unwrap();
     let report = refresh_with(&opts).await.unwrap();
@@ -765,4 +767,84 @@ async fn refresh_incremental_hashes_ranges_for_few_writes_and_streams_for_many()
     let big = report.table("big").unwrap();
     assert_eq!((big.upserted, big.ranges), (1000, 1), "{big:?}");
     assert_eq!(table_hash(&src, "app.big"), table_hash(&dst, "app.big"));
+}
+
+/// `--mode incremental` on a recorded copy of the same cluster: the rows
+/// written since the copy's snapshot are found by their transaction IDs,
+/// deleted keys by counting key buckets on both sides, and no row is hashed.
+/// Keys someone deleted from the copy, or added to it, are put right too.
+#[tokio::test]
+async fn refresh_incremental_by_transaction_horizon_copies_what_was_written_since() {
+    let src = db_with("refresh_xmin_src", APP);
+    let dst = db_with("refresh_xmin_dst", "");
+    clone_copy(&src, &dst, |o| o.naming.schemas = schemas(&["app"])).await;
+    let identity =
+        one(&dst, "SELECT source_identity FROM pggraft.copies WHERE target_schema = 'app'");
+    assert!(identity.starts_with("system "), "{identity}");
+    src.psql(CHANGES).unwrap();
+
+    let mut opts = options(&dst, &["app"]);
+    opts.mode = Mode::Incremental;
+    let report = refresh_with(&opts).await.unwrap();
+    assert_same_rows(&src, &dst, "app");
+    let customers = report.table("customers").unwrap();
+    assert!(customers.by_horizon, "{customers:?}");
+    assert_eq!((customers.upserted, customers.deleted), (30, 1), "{customers:?}");
+    let orders = report.table("orders").unwrap();
+    assert!(orders.by_horizon, "{orders:?}");
+    assert_eq!((orders.upserted, orders.deleted), (30, 55), "{orders:?}");
+    // Only the buckets holding deleted keys are read key by key.
+    assert!(orders.ranges_differing <= 55 && orders.ranges_differing > 0, "{orders:?}");
+
+    // Nothing written since: nothing to do.
+    let again = refresh_with(&opts).await.unwrap();
+    assert_eq!(again.table("customers").unwrap().action, Action::Unchanged);
+    assert_eq!(again.table("orders").unwrap().action, Action::Unchanged);
+
+    // Rows taken from and added to the copy come back and go.
+    dst.psql("DELETE FROM app.orders WHERE id IN (3, 4001); INSERT INTO app.customers (id, name) VALUES (5000, 'stray')")
+        .unwrap();
+    let fixed = refresh_with(&opts).await.unwrap();
+    assert_same_rows(&src, &dst, "app");
+    assert_eq!(fixed.table("orders").unwrap().upserted, 2);
+    assert_eq!(fixed.table("customers").unwrap().deleted, 1);
+
+    // --full-compare hashes every row instead.
+    src.psql("UPDATE app.customers SET name = 'again' WHERE id = 2").unwrap();
+    opts.full_compare = true;
+    let full = refresh_with(&opts).await.unwrap();
+    let customers = full.table("customers").unwrap();
+    assert!(!customers.by_horizon && customers.upserted == 1, "{customers:?}");
+    assert_same_rows(&src, &dst, "app");
+}
+
+/// The transaction horizon is trusted only on the cluster, timeline and
+/// database the recorded snapshot was taken on: a record naming another
+/// (a restored or upgraded source, say) makes the refresh hash rows, and
+/// say why.
+#[tokio::test]
+async fn refresh_incremental_hashes_rows_when_the_source_is_not_the_recorded_one() {
+    let src = db_with("refresh_xmin_other_src", APP);
+    let dst = db_with("refresh_xmin_other_dst", "");
+    clone_copy(&src, &dst, |o| o.naming.schemas = schemas(&["app"])).await;
+    dst.psql("UPDATE pggraft.copies SET source_identity = 'system 1 timeline 1 database 1'")
+        .unwrap();
+    src.psql(CHANGES).unwrap();
+    let mut opts = options(&dst, &["app"]);
+    opts.mode = Mode::Incremental;
+    let report = refresh_with(&opts).await.unwrap();
+    assert_same_rows(&src, &dst, "app");
+    let customers = report.table("customers").unwrap();
+    assert!(!customers.by_horizon, "{customers:?}");
+    assert!(
+        customers.reason.as_deref().unwrap_or_default().contains("not the cluster"),
+        "{customers:?}"
+    );
+    assert_eq!((customers.upserted, customers.deleted), (30, 1), "{customers:?}");
+    // The refresh records the source it saw: the next one may use the horizon.
+    src.psql("UPDATE app.customers SET name = 'later' WHERE id = 3").unwrap();
+    let next = refresh_with(&opts).await.unwrap();
+    let customers = next.table("customers").unwrap();
+    assert!(customers.by_horizon && customers.upserted == 1, "{customers:?}");
+    assert_same_rows(&src, &dst, "app");
 }

@@ -31,7 +31,7 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
          acn.nspname AS a_cns, aco.collname AS a_cn, \
          CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
          CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression, \
-         NULLIF(a.attstattarget::int, -1) AS stattarget, a.attoptions, a.attislocal, \
+         NULLIF(a.attstattarget::int, -1) AS stattarget, a.attoptions, a.attfdwoptions, a.attislocal, \
          dsc.description AS comment, {acl} AS acl, \
          (t.typtype = 'c' OR t.typsend::oid = 0 OR (t.typelem <> 0 AND (t.typelem >= 16384 OR et.typtype = 'c')) \
           OR (t.typtype = 'd' AND (bt.typtype = 'c' OR bt.typsend::oid = 0 OR bt.typelem >= 16384))) AS binary_unsafe \
@@ -69,6 +69,7 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
                 compression: r.get("compression"),
                 statistics: r.get("stattarget"),
                 options: r.get::<_, Option<Vec<String>>>("attoptions").unwrap_or_default(),
+                fdw_options: FdwOptions::from_catalog(r.get("attfdwoptions")),
                 is_local: r.get("attislocal"),
                 binary_unsafe: r.get("binary_unsafe"),
                 comment: r.get("comment"),

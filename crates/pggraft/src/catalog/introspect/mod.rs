@@ -12,8 +12,9 @@
 //! oid-to-key map ([`Keys`]) and the SQL fragments the queries share. Each
 //! query family has its file, in the order they run: [`schemas`],
 //! [`unsupported`], [`extensions`], [`types`] (and collations),
-//! [`functions`] (and operators), [`text_search`], [`sequences`],
-//! [`tables`] (and views), [`columns`], [`constraints`], [`indexes`],
+//! [`functions`] (and operators), [`opclasses`] (operator families and
+//! classes), [`text_search`], [`sequences`],
+//! [`tables`] (and views), [`foreign`] (servers and user mappings), [`columns`], [`constraints`], [`indexes`],
 //! [`triggers`] (and rules, policies), [`statistics`], [`depends`]; and
 //! [`unmodelled`], what the model leaves out on purpose, by name. The model
 //! itself is [`super::model`]'s.
@@ -22,9 +23,11 @@ mod columns;
 mod constraints;
 mod depends;
 mod extensions;
+mod foreign;
 mod functions;
 mod helpers;
 mod indexes;
+mod opclasses;
 mod schemas;
 mod sequences;
 mod statistics;
@@ -53,8 +56,10 @@ use self::columns::{RawColumn, attach_columns, fetch_columns};
 use self::constraints::{RawConstraint, attach_constraints, fetch_constraints};
 use self::depends::{build_depends, fetch_depends};
 use self::extensions::read_extensions;
+use self::foreign::read_servers;
 use self::functions::{read_functions, read_operators};
 use self::indexes::{attach_indexes, fetch_indexes};
+use self::opclasses::read_operator_classes;
 use self::schemas::{read_default_privileges, read_schemas};
 use self::sequences::read_sequences;
 use self::statistics::read_statistics;
@@ -83,6 +88,7 @@ const PG_STATISTIC_EXT: u32 = 3381;
 const PG_OPERATOR: u32 = 2617;
 const PG_TS_DICT: u32 = 3600;
 const PG_TS_CONFIG: u32 = 3602;
+const PG_FOREIGN_SERVER: u32 = 1417;
 
 /// The ACL of a catalog column as a JSON array of grants, NULL for default.
 fn acl_json(col: &str) -> String {
@@ -263,7 +269,7 @@ async fn read_model(
         .query(
             &format!(
                 "SELECT c.oid FROM pg_class c WHERE c.relnamespace = ANY($1) \
-                 AND c.relkind IN ('r', 'p', 'v', 'm') AND {} ORDER BY c.oid",
+                 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {} ORDER BY c.oid",
                 not_ext_member("pg_class", "c.oid")
             ),
             &[&ns],
@@ -310,11 +316,13 @@ async fn read_model(
     read_functions(client, ns, &mut cat, &mut keys).await?;
     read_text_search(client, ns, &mut cat, &mut keys).await?;
     read_operators(client, ns, &mut cat, &mut keys).await?;
-    step("functions");
+    read_operator_classes(client, ns, &mut cat, &mut keys).await?;
+    step("functions, operators and their classes");
     let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
     step("sequences");
     read_relations(client, ns, &mut cat, &mut keys).await?;
-    step("tables and views");
+    read_servers(client, ns, &mut cat, &mut keys).await?;
+    step("tables, views and foreign servers");
     let mut raw = Fetched::default();
     if tasks.is_empty() {
         let oids = shards.pop().unwrap_or_default();

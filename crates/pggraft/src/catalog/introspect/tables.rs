@@ -1,6 +1,6 @@
-//! Tables and views (plain and materialized): persistence, options,
-//! access method, partitioning and inheritance, the type of a typed table,
-//! replica identity,
+//! Tables (foreign tables too, with their server and options) and views
+//! (plain and materialized): persistence, options, access method,
+//! partitioning and inheritance, the type of a typed table, replica identity,
 //! row-level security, size estimates, view definitions. Their columns,
 //! constraints and indexes are read per shard by [`super::columns`],
 //! [`super::constraints`] and [`super::indexes`]; this records where each
@@ -36,6 +36,7 @@ pub(super) async fn read_relations(
             END AS replident_index, \
          c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, \
          ofn.nspname AS of_s, oft.typname AS of_n, \
+         fsv.srvname AS ft_server, ft.ftoptions, \
          c.relpages::int8 * current_setting('block_size')::int8 AS size, \
          c.reltuples::float8 AS reltuples, \
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef, \
@@ -54,7 +55,9 @@ pub(super) async fn read_relations(
          LEFT JOIN pg_type rt ON rt.oid = c.reltype \
          LEFT JOIN pg_type oft ON oft.oid = c.reloftype \
          LEFT JOIN pg_namespace ofn ON ofn.oid = oft.typnamespace \
-         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND c.relnamespace = ANY($1)",
+         LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid \
+         LEFT JOIN pg_foreign_server fsv ON fsv.oid = ft.ftserver \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relnamespace = ANY($1)",
         acl = acl_json("c.relacl"),
         comment = comment_join("dsc", "pg_class", "c.oid"),
     );
@@ -128,6 +131,10 @@ pub(super) async fn read_relations(
             partition_of,
             inherits,
             of_type: opt_qn(r, "of_s", "of_n"),
+            foreign: r.get::<_, Option<String>>("ft_server").map(|server| ForeignTable {
+                server,
+                options: FdwOptions::from_catalog(r.get("ftoptions")),
+            }),
             constraints: vec![],
             replica_identity: r.get("replident"),
             replica_identity_index: r.get("replident_index"),

@@ -1,6 +1,5 @@
-//! The object kinds the model does not cover (foreign tables,
-//! base types, operator classes and families, conversions, text search
-//! parsers and templates): found in a selected schema, they make
+//! The object kinds the model does not cover (base types, conversions, text
+//! search parsers and templates): found in a selected schema, they make
 //! introspection fail, naming them, rather than vanish from a copy.
 
 use tokio_postgres::Client;
@@ -12,16 +11,10 @@ use crate::error::{Error, PgResultExt, Result};
 pub(super) async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()> {
     let sql = format!(
         "SELECT kind, name FROM ( \
-           SELECT 'foreign table' AS kind, c.oid::regclass::text AS name FROM pg_class c \
-             WHERE c.relnamespace = ANY($1) AND c.relkind = 'f' AND {c} \
-           UNION ALL SELECT 'base or shell type', t.oid::regtype::text FROM pg_type t \
+           SELECT 'base or shell type' AS kind, t.oid::regtype::text AS name FROM pg_type t \
              WHERE t.typnamespace = ANY($1) AND t.typtype IN ('b','p') AND {t} \
              AND NOT (t.typelem <> 0 \
                       AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid)) \
-           UNION ALL SELECT 'operator class', quote_ident(oc.opcname) FROM pg_opclass oc \
-             WHERE oc.opcnamespace = ANY($1) AND {oc} \
-           UNION ALL SELECT 'operator family', quote_ident(of.opfname) FROM pg_opfamily of \
-             WHERE of.opfnamespace = ANY($1) AND {of} \
            UNION ALL SELECT 'conversion', quote_ident(cv.conname) FROM pg_conversion cv \
              WHERE cv.connamespace = ANY($1) AND {cv} \
            UNION ALL SELECT 'text search parser', pr.prsnamespace::regnamespace::text || '.' \
@@ -31,10 +24,7 @@ pub(super) async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()>
              || quote_ident(tm.tmplname) FROM pg_ts_template tm \
              WHERE tm.tmplnamespace = ANY($1) AND {tm} \
          ) u ORDER BY 1, 2 LIMIT 20",
-        c = not_ext_member("pg_class", "c.oid"),
         t = not_ext_member("pg_type", "t.oid"),
-        oc = not_ext_member("pg_opclass", "oc.oid"),
-        of = not_ext_member("pg_opfamily", "of.oid"),
         cv = not_ext_member("pg_conversion", "cv.oid"),
         pr = not_ext_member("pg_ts_parser", "pr.oid"),
         tm = not_ext_member("pg_ts_template", "tm.oid"),

@@ -10,13 +10,16 @@
 //! This file owns the options, the phases, the statement builder ([`Out`])
 //! and [`render`], which walks the model in a fixed order and hands each
 //! object to the file of its kind: [`schemas`], [`types`] (and
-//! collations), [`functions`] (and operators), [`text_search`],
-//! [`sequences`], [`table`], [`relations`] (views, indexes, triggers,
+//! collations), [`functions`] (and operators), [`opclasses`] (operator
+//! families and classes), [`text_search`],
+//! [`sequences`], [`foreign`] (servers and user mappings), [`table`], [`relations`] (views, indexes, triggers,
 //! rules, statistics); [`privileges`] turns ACLs into GRANT and REVOKE.
 //! Ordering the statements is left to [`crate::plan`], quoting to
 //! [`crate::sql`].
 
+mod foreign;
 mod functions;
+mod opclasses;
 mod privileges;
 mod relations;
 mod schemas;
@@ -33,7 +36,9 @@ use crate::catalog::model::*;
 use crate::plan::{Section, Stmt};
 use crate::sql::{QualifiedName, ident, literal};
 
+pub use foreign::{options_sql, user_mapping_sql};
 pub use functions::{dollar_quote, function_sql};
+pub(crate) use opclasses::{member_sql, using};
 pub use privileges::{AclClass, acl_statements};
 pub(crate) use privileges::{default_privileges_sql, grantee};
 pub(crate) use relations::firing_state_sql;
@@ -84,7 +89,9 @@ mod phase {
     pub const FUNCTION: u16 = 40;
     pub const TEXT_SEARCH: u16 = 42;
     pub const OPERATOR: u16 = 43;
+    pub const OPCLASS: u16 = 44;
     pub const SEQUENCE: u16 = 45;
+    pub const SERVER: u16 = 47;
     pub const TABLE: u16 = 50;
     pub const TABLE_ATTACH: u16 = 52;
     pub const COLUMN: u16 = 54;
@@ -145,6 +152,7 @@ impl Out<'_> {
             deps,
             what,
             sql,
+            exec: None,
         });
     }
 
@@ -167,6 +175,7 @@ impl Out<'_> {
             deps,
             what,
             sql,
+            exec: None,
         });
     }
 
@@ -271,8 +280,17 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     for op in &cat.operators {
         functions::render_operator(&mut o, op);
     }
+    for f in &cat.operator_families {
+        opclasses::render_family(&mut o, f);
+    }
+    for c in &cat.operator_classes {
+        opclasses::render_class(&mut o, c);
+    }
     for s in &cat.sequences {
         sequences::render_sequence(&mut o, s);
+    }
+    for s in &cat.servers {
+        foreign::render_server(&mut o, s);
     }
     let index_keys = relations::index_keys(cat);
     table::render_tables(&mut o, &cat.tables);

@@ -16,6 +16,7 @@ pub enum AclClass {
     Procedure,
     Type,
     Schema,
+    ForeignServer,
 }
 
 impl AclClass {
@@ -27,6 +28,7 @@ impl AclClass {
             AclClass::Procedure => "PROCEDURE",
             AclClass::Type => "TYPE",
             AclClass::Schema => "SCHEMA",
+            AclClass::ForeignServer => "FOREIGN SERVER",
         }
     }
 
@@ -55,6 +57,7 @@ impl AclClass {
             AclClass::Function | AclClass::Procedure => &["EXECUTE"],
             AclClass::Type => &["USAGE"],
             AclClass::Schema => &["USAGE", "CREATE"],
+            AclClass::ForeignServer => &["USAGE"],
         };
         if let Some(o) = owner {
             out.extend(owner_privs.iter().map(|p| g(o, p)));

@@ -1,15 +1,17 @@
 //! Tables: `CREATE TABLE` (or `PARTITION OF` when that reproduces the
-//! partition exactly, else created and attached), the per-column
+//! partition exactly, else created and attached; `CREATE FOREIGN TABLE …
+//! SERVER … OPTIONS` for a foreign table, its column options after it), the per-column
 //! statements (NOT NULL not implied by the parent, defaults, storage,
 //! compression, statistics, options, comments, grants), constraints (CHECKs
 //! inline, the rest post-data), replica identity, row-level security and
 //! policies. Many tables are rendered on a few threads. Indexes, triggers
 //! and rules on a table are [`super::relations`]'s.
 
+use super::foreign::options_sql;
 use super::privileges::column_grants;
 use super::{AclClass, Out, collate, phase, with_options};
 use crate::catalog::model::*;
-use crate::plan::{Section, Stmt};
+use crate::plan::{Revealed, Section, Stmt};
 use crate::sql::{Ident, QualifiedName, ident};
 
 pub(crate) fn column_sql(c: &Column) -> String {
@@ -120,10 +122,26 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
     if let Some(of) = &t.of_type {
         deps.push(key::type_(of));
     }
+    if let Some(f) = &t.foreign {
+        deps.push(key::server(&f.server));
+    }
     let parents: Vec<&Table> = t.inherits.iter().filter_map(|p| o.tables.get(p).copied()).collect();
     let inherits_form = inherits_form(t, &parents);
     let sql = create_table_sql(t, parent, partition_of_form, (&parents, inherits_form));
-    o.create(PreData, phase::TABLE, k.clone(), deps, "table", sql);
+    let what = if t.foreign.is_some() { "foreign table" } else { "table" };
+    match &t.foreign {
+        Some(f) if !f.options.secret_names().is_empty() => {
+            let shown = format!("{sql}{}", options_sql(&f.options, false));
+            let revealed = format!("{sql}{}", options_sql(&f.options, true));
+            o.create(PreData, phase::TABLE, k.clone(), deps, what, shown);
+            o.stmts.last_mut().expect("just pushed").exec = Some(Revealed(revealed));
+        }
+        Some(f) => {
+            let sql = format!("{sql}{}", options_sql(&f.options, false));
+            o.create(PreData, phase::TABLE, k.clone(), deps, what, sql);
+        }
+        None => o.create(PreData, phase::TABLE, k.clone(), deps, what, sql),
+    }
     if !inherits_form {
         for p in &t.inherits {
             o.about(
@@ -150,7 +168,8 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
     for c in &t.columns {
         render_column(o, t, c, (&k, &only), parent, partition_of_form);
     }
-    o.owner(PreData, phase::TABLE, &k, format!("TABLE {}", t.name), &t.meta.owner);
+    let target = format!("{} {}", t.keyword(), t.name);
+    o.owner(PreData, phase::TABLE, &k, target.clone(), &t.meta.owner);
     o.privileges(
         (PreData, phase::TABLE),
         &k,
@@ -159,7 +178,7 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
         t.meta.owner.as_deref(),
         &t.meta.acl,
     );
-    o.comment(PreData, phase::TABLE, &k, format_args!("TABLE {}", t.name), &t.meta.comment);
+    o.comment(PreData, phase::TABLE, &k, target, &t.meta.comment);
 
     for c in &t.constraints {
         render_constraint(o, t, c, &k, &only);
@@ -208,7 +227,8 @@ fn inherits_form(t: &Table, parents: &[&Table]) -> bool {
 
 /// `CREATE TABLE`, with the table's own CHECK constraints inline (and, for
 /// a partition or inheritance child created on its own, its parents',
-/// which ATTACH PARTITION and INHERIT require).
+/// which ATTACH PARTITION and INHERIT require). A foreign table's ends with
+/// its `SERVER`: its options are the caller's (they may hold secrets).
 fn create_table_sql(
     t: &Table,
     parent: Option<&Table>,
@@ -217,7 +237,11 @@ fn create_table_sql(
 ) -> String {
     let local_checks: Vec<&Constraint> =
         t.constraints.iter().filter(|c| c.kind == "c" && c.is_local && c.validated).collect();
-    let persistence = if t.unlogged { "UNLOGGED " } else { "" };
+    let persistence = match (&t.foreign, t.unlogged) {
+        (Some(_), _) => "FOREIGN ",
+        (None, true) => "UNLOGGED ",
+        (None, false) => "",
+    };
     let mut sql;
     if let (Some(of), false) = (&t.of_type, partition_of_form) {
         // The columns are the type's; NOT NULL and defaults come after, per column.
@@ -267,6 +291,10 @@ fn create_table_sql(
             let ps: Vec<String> = t.inherits.iter().map(|p| p.to_string()).collect();
             sql.push_str(&format!("\nINHERITS ({})", ps.join(", ")));
         }
+    }
+    if let Some(f) = &t.foreign {
+        sql.push_str(&format!("\nSERVER {}", ident(&f.server)));
+        return sql;
     }
     if let Some(pk) = &t.partition_key {
         sql.push_str(&format!("\nPARTITION BY {pk}"));
@@ -385,6 +413,21 @@ fn render_column(
             format!("{only} ALTER COLUMN {col} SET ({})", c.options.join(", ")),
         );
     }
+    if !c.fdw_options.is_empty() {
+        let alter = format!("ALTER FOREIGN TABLE ONLY {} ALTER COLUMN {col}", t.name);
+        o.about(
+            PreData,
+            phase::COLUMN,
+            k,
+            vec![],
+            "column options",
+            format!("{alter}{}", options_sql(&c.fdw_options, false)),
+        );
+        if !c.fdw_options.secret_names().is_empty() {
+            let revealed = format!("{alter}{}", options_sql(&c.fdw_options, true));
+            o.stmts.last_mut().expect("just pushed").exec = Some(Revealed(revealed));
+        }
+    }
     o.comment(PreData, phase::TABLE, k, format_args!("COLUMN {}.{col}", t.name), &c.comment);
     if let (true, Some(acl)) = (o.opts.privileges, &c.acl) {
         for sql in column_grants(&t.name, &c.name, acl) {
@@ -472,9 +515,12 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
     );
 }
 
-/// `REPLICA IDENTITY`, when not the default.
+/// `REPLICA IDENTITY`, when not the default (foreign tables have none).
 fn render_replica_identity(o: &mut Out<'_>, t: &Table, k: &str, only: &str) {
     use Section::*;
+    if t.foreign.is_some() {
+        return;
+    }
     match t.replica_identity.as_str() {
         "f" => o.about(
             PostData,

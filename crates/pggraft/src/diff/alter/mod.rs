@@ -2,12 +2,16 @@
 //! and TO, or `None` when PostgreSQL cannot alter it and it must be
 //! recreated. The dispatch and the kinds that take a statement or two live
 //! here; tables ([`table`], [`columns`]), types and collations ([`types`]),
-//! sequences ([`sequence`]) and views ([`view`]) have files of their own.
+//! sequences ([`sequence`]), views ([`view`]), operator families
+//! ([`opclasses`]) and foreign servers and user mappings ([`foreign`]) have
+//! files of their own.
 //! Owners, privileges and comments are [`super::meta`]'s.
 
 mod columns;
 mod convert;
 mod extension;
+mod foreign;
+mod opclasses;
 mod sequence;
 mod table;
 mod types;
@@ -42,6 +46,13 @@ impl<'a> Diff<'a> {
                 })
             }
             (Obj::Sequence(a), Obj::Sequence(b)) => Some(sequence::alter_sequence(k, a, b)),
+            (Obj::Server(a), Obj::Server(b)) => Some(self.alter_server(k, a, b)),
+            (Obj::OperatorFamily(a), Obj::OperatorFamily(b)) => {
+                Some(opclasses::alter_family(k, a, b))
+            }
+            (Obj::UserMapping(s, a), Obj::UserMapping(_, b)) => {
+                Some(self.alter_user_mapping(k, s, a, b))
+            }
             (Obj::Type(a), Obj::Type(b)) => {
                 self.alter_type(k, a, b).or_else(|| self.rebuild_used(k, f))
             }

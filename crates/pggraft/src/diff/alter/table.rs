@@ -14,8 +14,11 @@ use super::columns::mentions;
 
 impl Diff<'_> {
     pub(super) fn alter_table(&mut self, k: &str, a: &Table, b: &Table) -> Option<Vec<Change>> {
+        // A foreign table holds no rows: recreating it loses nothing.
         if a.partition_key != b.partition_key
             || a.access_method != b.access_method
+            || a.foreign.is_some()
+            || b.foreign.is_some()
             || self.partition_key_retyped(a, b)
         {
             return None;

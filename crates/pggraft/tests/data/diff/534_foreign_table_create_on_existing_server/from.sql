@@ -1,0 +1,4 @@
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'localhost', dbname 'elsewhere');
+CREATE USER MAPPING FOR PUBLIC SERVER remote OPTIONS (user 'reader');
+CREATE SCHEMA app;
