@@ -20,7 +20,8 @@
 #   migra --unsafe --schema app postgresql+psycopg2://.../a postgresql+psycopg2://.../b >/dev/null
 # Printed: median wall time, the ratio to pggraft --no-self-check, peak client RSS (GNU time %M:
 # the largest process of the client's tree; for the self-check that includes pggraft's own
-# initdb/postgres children) and the number of statements each script holds.
+# initdb/postgres children), the number of statements each script holds, and the self-check's
+# own time (the same diff with it less without it; for the baseline too when there is one).
 #
 # Then, once, correctness: pggraft's script is applied to `a2`, and migra's to `a3` (both made by
 # the same generator as `a`); `pggraft diff --check` against `b` must find nothing left for
@@ -324,6 +325,17 @@ print("\nratio = median / the median of pggraft --no-self-check (above 1: slower
 print("per-round = the median over runs of the same ratio within each run.")
 print(f"migra / pggraft with self-check: {med['migra'] / med['pggraft-selfcheck']:.2f}x "
       f"(per-round {round_ratio('migra', 'pggraft-selfcheck'):.2f}x)")
+# The self-check's own cost: the same diff with and without it, within each round.
+def self_check_cost(with_check, without):
+    rounds = [wall[with_check][k] - wall[without][k] for k in wall[with_check]]
+    return med[with_check] - med[without], statistics.median(rounds)
+pairs = [("pggraft", "pggraft-selfcheck", "pggraft")]
+if "baseline" in wall:
+    pairs.append(("baseline", "baseline-selfcheck", "baseline"))
+for name, with_check, without in pairs:
+    diff, per_round = self_check_cost(with_check, without)
+    print(f"self-check time, {name}: {diff:.2f} s (median with - median without; "
+          f"per-round {per_round:.2f} s)")
 EOF
 echo
 echo "correctness (once; a2 and a3 made by the same generator as a):"

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use pggraft::diff::HazardKind;
-use pggraft::diff::source::{Input, self_check};
+use pggraft::diff::source::{Input, self_check, start_sandbox};
 use pggraft::graph::Graph;
 use pggraft::migrate::{read_sides, render_script};
 
@@ -63,6 +63,10 @@ pub async fn run(a: DiffArgs) -> Result<Outcome> {
         }
     }
     let pairs = a.schemas.to_pairs()?;
+    if !a.no_self_check && !a.check {
+        // Ready by the time the plan is.
+        start_sandbox();
+    }
     let from_input = Input::parse(resolve_connection(&a.from)).context("FROM")?;
     let to_input = Input::parse(resolve_connection(&a.to)).context("TO")?;
     let sides = read_sides(&from_input, &to_input, &pairs).await?;

@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use super::engine::{DROP_COLUMN, Diff};
+use super::engine::{DETACH, DROP_COLUMN, Diff};
 use super::objects::Obj;
 use super::{Change, Migration};
 use crate::catalog::model::*;
@@ -28,6 +28,9 @@ const DEFAULT_PRIVILEGES: u16 = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Drop,
+    /// A converted child of a rebuilt table taken off it (see
+    /// [`super::rebuild`]), before the old table is set aside.
+    Detach,
     /// A table's dropped columns, before the rest of its alter: what the
     /// columns used (a type rebuilt aside) can go after them, what the
     /// alter adds can come first.
@@ -49,6 +52,7 @@ impl Step {
     fn as_str(self) -> &'static str {
         match self {
             Step::Drop => "drop",
+            Step::Detach => "detach",
             Step::DropColumns => "drop-columns",
             Step::Alter => "alter",
             Step::Create => "create",
@@ -122,6 +126,21 @@ impl Diff<'_> {
         })
     }
 
+    /// Whether `k` is a partition index or key dropped (by a statement of
+    /// its own) from a table the plan detaches: PostgreSQL refuses to drop
+    /// it while it is attached.
+    fn dropped_after_detach(&self, k: &str) -> bool {
+        let (attached, table) = match self.fo.get(k) {
+            Some(Obj::Index(i)) => (i.parent.is_some(), &i.table),
+            Some(Obj::Constraint(t, c)) => (c.index_parent.is_some(), &t.name),
+            _ => return false,
+        };
+        attached
+            && self.drops.contains(k)
+            && !self.implicit_drops.contains(k)
+            && (self.detached(table) || self.converted.contains(&key::relation(table)))
+    }
+
     /// The keys of TO's partition indexes and keys attached to the index
     /// that the index or constraint `k` names (none for other keys).
     fn attached_to(&self, k: &str) -> Vec<String> {
@@ -172,7 +191,19 @@ impl Diff<'_> {
                         deps.push(node(Step::Alter, &tk));
                     }
                 }
-                deps.push(node(Step::Alter, x));
+                // A child converted under a rebuilt table only has to be off
+                // it; the rest of its alter is for the new one.
+                let step = if self.converted.contains(*x) { Step::Detach } else { Step::Alter };
+                deps.push(node(step, x));
+            }
+            // A partition's index or key cannot be dropped while attached:
+            // after its table is detached.
+            if self.dropped_after_detach(k)
+                && let Some(t) = obj.table()
+            {
+                let tk = key::relation(t);
+                let step = if self.converted.contains(&tk) { Step::Detach } else { Step::Alter };
+                deps.push(node(step, &tk));
             }
             // A sequence that the table or column owned and that stays is
             // given its new owner first: it would go with the old one.
@@ -196,8 +227,18 @@ impl Diff<'_> {
             };
             nodes.push(Node { id: node(Step::Drop, k), changes, deps, phase: DROP });
         }
+        // Indexes and keys made on a table before it is attached.
+        let mut before_attach: HashMap<String, Vec<NodeId>> = HashMap::new();
+        for k in &self.creates {
+            if let Some(obj) = self.tobj.get(k).copied()
+                && let Some(t) = obj.table()
+                && self.made_before_attach(obj)
+            {
+                before_attach.entry(key::relation(t)).or_default().push(node(Step::Create, k));
+            }
+        }
         for (k, mut changes) in std::mem::take(&mut self.alters) {
-            let mut deps: Vec<NodeId> = vec![];
+            let mut deps: Vec<NodeId> = before_attach.remove(&k).unwrap_or_default();
             for d in self.after_column_drops.get(&k).into_iter().flatten() {
                 deps.push(node(Step::DropColumns, d));
             }
@@ -206,13 +247,29 @@ impl Diff<'_> {
             }
             for d in self.to.depends.get(&k).into_iter().flatten() {
                 deps.push(node(Step::Create, d));
-                deps.push(node(Step::Alter, d));
+                // The sub-objects of a converted child follow it off the old
+                // table; onto the new one, they follow what they attach to.
+                let step = if self.converted.contains(d) { Step::Detach } else { Step::Alter };
+                deps.push(node(step, d));
+            }
+            if self.converted.contains(&k) {
+                let (detach, rest): (Vec<Change>, Vec<Change>) =
+                    changes.into_iter().partition(|c| c.action == DETACH);
+                changes = rest;
+                deps.push(node(Step::Detach, &k));
+                nodes.push(Node {
+                    id: node(Step::Detach, &k),
+                    changes: detach,
+                    deps: vec![],
+                    phase: ALTER,
+                });
             }
             let mut dropped_first = vec![];
             for x in rdeps_from.get(&k).into_iter().flatten() {
                 // Sub-objects that go with this alter (defaults of dropped
-                // columns) cannot go before it.
-                if !self.implicit_drops.contains(*x) {
+                // columns) cannot go before it, nor those that need it to
+                // detach the table first.
+                if !self.implicit_drops.contains(*x) && !self.dropped_after_detach(x) {
                     deps.push(node(Step::Drop, x));
                     dropped_first.push(node(Step::Drop, x));
                 }
@@ -257,10 +314,15 @@ impl Diff<'_> {
             for s in self.created_sql.get(k).into_iter().flatten() {
                 dep_keys.extend(s.deps.iter());
             }
-            if let Some(t) = obj.table() {
-                let tk = key::relation(t);
-                deps.push(node(Step::Create, &tk));
-                deps.push(node(Step::Alter, &tk));
+            let before_attach = self.made_before_attach(obj);
+            let own_table = obj.table().map(key::relation);
+            if let Some(tk) = &own_table {
+                deps.push(node(Step::Create, tk));
+                if before_attach {
+                    deps.push(node(Step::Detach, tk));
+                } else {
+                    deps.push(node(Step::Alter, tk));
+                }
             }
             // A new sequence may take the name of an identity column's
             // sequence that the alter of its table drops.
@@ -296,6 +358,9 @@ impl Diff<'_> {
                 }
             }
             for d in dep_keys {
+                if before_attach && own_table.as_ref() == Some(d) {
+                    continue;
+                }
                 if d != k && owner_table.as_ref() != Some(d) {
                     deps.push(node(Step::Create, d));
                     deps.push(node(Step::Alter, d));
@@ -318,7 +383,11 @@ impl Diff<'_> {
                     if t.partition_of.as_ref().is_some_and(|p| &p.parent == pt)
                         || t.inherits.contains(pt)
                     {
-                        deps.push(node(Step::Create, &key::relation(&t.name)));
+                        let tk = key::relation(&t.name);
+                        deps.push(node(Step::Create, &tk));
+                        if self.converted.contains(&tk) {
+                            deps.push(node(Step::Alter, &tk));
+                        }
                     }
                 }
             }
@@ -363,10 +432,25 @@ impl Diff<'_> {
             let Some(Obj::Table(t)) = self.tobj.get(&k).copied() else { continue };
             let mut deps = vec![node(Step::Create, &k), node(Step::Drop, &k)];
             for m in self.family_in_to(&t.name) {
-                deps.push(node(Step::Create, &key::relation(m)));
+                let mk = key::relation(m);
+                // A converted child is attached before the rows come: some
+                // may be its.
+                if self.converted.contains(&mk) {
+                    deps.push(node(Step::Alter, &mk));
+                }
+                deps.push(node(Step::Create, &mk));
             }
             for m in self.set_aside.iter().chain(&self.gone_with_rebuild) {
                 deps.push(node(Step::Drop, m));
+            }
+            // A partition rebuilt as an inheritance child takes its rows
+            // (and drops its old table) before the old parent's are read.
+            if let Some(Obj::Table(old)) = self.fo.get(&k).copied() {
+                for m in &self.from.tables {
+                    if m.partition_of.as_ref().is_some_and(|p| p.parent == old.name) {
+                        deps.push(node(Step::Copy, &key::relation(&m.name)));
+                    }
+                }
             }
             nodes.push(Node { id: node(Step::Copy, &k), changes, deps, phase: CREATE });
         }

@@ -125,6 +125,7 @@ impl<'a> Diff<'a> {
                     // drops data. Say so instead of doing it.
                     if !self.drops.contains(*dep)
                         && !self.rebuilt.contains(&k)
+                        && !self.converted.contains(*dep)
                         && self.creates.contains(&k)
                     {
                         self.warnings.push(format!(

@@ -29,6 +29,11 @@ use crate::plan::Stmt;
 /// own in the plan (see [`super::assemble`]).
 pub(super) const DROP_COLUMN: &str = "drop column";
 
+/// The action of a table taken off its partition or inheritance parent
+/// (`DETACH PARTITION`, `NO INHERIT`): a step of its own when the parent is
+/// rebuilt (see [`super::assemble`]).
+pub(super) const DETACH: &str = "detach";
+
 pub(super) fn change(sql: impl Into<String>, object: &str, action: &str) -> Change {
     Change {
         sql: sql.into(),
@@ -83,6 +88,11 @@ pub(super) struct Diff<'a> {
     /// Partitions of rebuilt tables that TO does not have: dropped with
     /// the old parent, after its rows are copied.
     pub(super) gone_with_rebuild: BTreeSet<String>,
+    /// Children of rebuilt tables that change how they hang under them (an
+    /// inheritance child becoming a partition, or the reverse): they keep
+    /// their rows, detached from the old table before it is set aside and
+    /// attached to the new one after it is created.
+    pub(super) converted: BTreeSet<String>,
     /// Alters that must run after the creation of other keys (a
     /// partition's key attached to its parent's new one).
     pub(super) alter_after_creates: BTreeMap<String, BTreeSet<String>>,
@@ -127,6 +137,7 @@ pub fn diff(from: &Catalog, to: &Catalog, opts: &DiffOptions) -> Result<Migratio
         copies: BTreeMap::new(),
         set_aside: BTreeSet::new(),
         gone_with_rebuild: BTreeSet::new(),
+        converted: BTreeSet::new(),
         warnings: vec![],
         needed: vec![],
         no_update_path: vec![],

@@ -16,6 +16,7 @@ mod meta;
 mod objects;
 mod rebuild;
 mod renames;
+pub mod scope;
 pub mod source;
 mod statements;
 

@@ -92,6 +92,20 @@ fn sql_files(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Starts the throwaway cluster that [`self_check`] (and `.sql` inputs) use
+/// on a thread of its own and returns at once, so that initdb runs while the
+/// caller reads and diffs FROM and TO. Whoever needs the cluster first waits
+/// for it to be ready; one that is never used is removed at exit like any
+/// other (pg-sandbox's watchdog, even mid-initdb).
+pub fn start_sandbox() {
+    std::thread::spawn(|| {
+        if let Err(e) = Cluster::shared() {
+            // Reported again, with its context, to whoever needs it.
+            tracing::debug!("starting the throwaway cluster early: {e}");
+        }
+    });
+}
+
 /// A throwaway cluster for this process (one per run; reaped at exit).
 async fn sandbox() -> Result<&'static Cluster> {
     tokio::task::spawn_blocking(Cluster::shared)
@@ -138,14 +152,18 @@ pub fn align(to: &Catalog, pairs: &BTreeMap<String, String>) -> Result<Catalog> 
 
 /// Applies the migration to a throwaway copy of FROM's structure and diffs
 /// the result against TO. Returns what is left (empty when the plan is
-/// right).
+/// right). The copy holds only the plan's scope ([`super::scope`]): what
+/// it touches or differs, what depends on that and what that needs; TO is
+/// cut the same way before the comparison.
 pub async fn self_check(
     from: &Catalog,
     to: &Catalog,
     m: &Migration,
     opts: &DiffOptions,
 ) -> Result<Migration> {
+    let started = std::time::Instant::now();
     let cluster = sandbox().await?;
+    tracing::debug!("self-check: throwaway cluster ready in {:.0?}", started.elapsed());
     let roles: BTreeSet<String> = from.roles().into_iter().chain(to.roles()).collect();
     let mut create_roles = String::from("DO $pggraft$ BEGIN\n");
     for r in &roles {
@@ -160,16 +178,34 @@ pub async fn self_check(
         cluster.psql("postgres", &create_roles)?;
     }
     let db = cluster.create_database("pggraft_selfcheck")?;
+    // Only what the plan touches, what depends on it and what that needs.
+    let t = std::time::Instant::now();
+    let keep = super::scope::scope(from, to, m);
+    let whole = from;
+    let from = &super::scope::cut(from, &keep);
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(
+            "self-check: the copy holds {} of FROM's {} objects (scope in {:.0?})",
+            from.object_keys().len(),
+            whole.object_keys().len(),
+            t.elapsed()
+        );
+    }
+    let t = std::time::Instant::now();
     // Committed every thousand statements: one commit per statement is
     // slow for tens of thousands, one transaction for all of them runs out
     // of lock slots (max_locks_per_transaction).
     db.psql(&batched_script(from))
         .map_err(|e| Error::Unsupported(format!("self-check: recreating FROM failed: {e}")))?;
+    tracing::debug!("self-check: copy built in {:.0?}", t.elapsed());
+    let t = std::time::Instant::now();
     db.psql(&m.script()).map_err(|e| {
         Error::Unsupported(format!(
             "self-check: the migration fails on a copy of FROM: {e} (this is a pggraft bug; please report it with the script)"
         ))
     })?;
+    tracing::debug!("self-check: plan applied in {:.0?}", t.elapsed());
+    let t = std::time::Instant::now();
     let spec = ConnSpec::parse(&db.url())?;
     let names: Vec<String> =
         from.schemas.iter().chain(to.schemas.iter()).map(|s| s.name.clone()).collect();
@@ -180,7 +216,8 @@ pub async fn self_check(
         // A schema the migration drops no longer exists: read all instead.
         Err(_) => crate::catalog::read_catalog(&spec, &SchemaFilter::all()).await?,
     };
-    let mut to_only = to.clone();
+    tracing::debug!("self-check: copy read back in {:.0?}", t.elapsed());
+    let mut to_only = super::scope::cut(to, &keep);
     let wanted: BTreeSet<&String> = to.schemas.iter().map(|s| &s.name).collect();
     keep_schemas(
         &mut to_only,
@@ -201,7 +238,9 @@ pub async fn self_check(
     }
     // The copy has the new names already.
     let opts = DiffOptions { renames: vec![], renames_reversed: false, ..opts.clone() };
-    diff(&after, &to_only, &opts)
+    let left = diff(&after, &to_only, &opts);
+    tracing::debug!("self-check: done in {:.0?}", started.elapsed());
+    left
 }
 
 /// FROM's structure as a script committing every thousand statements.

@@ -84,6 +84,37 @@ impl<'a> Diff<'a> {
     fn is_partitioned(&self, t: &QualifiedName) -> bool {
         self.from.table(t).or(self.to.table(t)).is_some_and(|t| t.partition_key.is_some())
     }
+    /// Whether the index named `p` (plain or backing a constraint) exists in
+    /// FROM and stays.
+    pub(super) fn index_stays(&self, p: &QualifiedName) -> bool {
+        (self.fo.contains_key(&key::index(p)) && !self.drops.contains(&key::index(p)))
+            || self.from.tables.iter().any(|t| {
+                t.name.schema == p.schema
+                    && t.constraints.iter().any(|c| {
+                        c.index.as_deref() == Some(p.name.as_str())
+                            && !self.drops.contains(&key::constraint(&t.name, &c.name))
+                    })
+            })
+    }
+
+    /// A new partition index or key of an existing table that the plan
+    /// attaches under a parent index that stays: created on the table before
+    /// it is attached, so that `ATTACH PARTITION` attaches it instead of
+    /// building one of its own naming.
+    pub(super) fn made_before_attach(&self, obj: Obj<'a>) -> bool {
+        let parent = match obj {
+            Obj::Index(i) => i.parent.as_ref(),
+            Obj::Constraint(_, c) => c.index_parent.as_ref(),
+            _ => None,
+        };
+        let (Some(p), Some(t)) = (parent, obj.table()) else { return false };
+        let tk = key::relation(t);
+        let attached = self.to.table(t).and_then(|x| x.partition_of.as_ref()).is_some_and(|to| {
+            self.from.table(t).and_then(|x| x.partition_of.as_ref()).map(|f| &f.parent)
+                != Some(&to.parent)
+        });
+        attached && self.fo.contains_key(&tk) && !self.drops.contains(&tk) && self.index_stays(p)
+    }
 
     /// The statements creating an object of TO.
     pub(super) fn create_sql(&self, k: &str, obj: Obj<'a>) -> Vec<Change> {
@@ -92,16 +123,7 @@ impl<'a> Diff<'a> {
         });
         // Partition indexes and keys of a new partition of an existing
         // partitioned table are created by PostgreSQL with the partition.
-        let parent_index_exists = |p: &QualifiedName| {
-            (self.fo.contains_key(&key::index(p)) && !self.drops.contains(&key::index(p)))
-                || self.from.tables.iter().any(|t| {
-                    t.name.schema == p.schema
-                        && t.constraints.iter().any(|c| {
-                            c.index.as_deref() == Some(p.name.as_str())
-                                && !self.drops.contains(&key::constraint(&t.name, &c.name))
-                        })
-                })
-        };
+        let parent_index_exists = |p: &QualifiedName| self.index_stays(p);
         match obj {
             Obj::Index(i)
                 if !table_exists && i.parent.as_ref().is_some_and(parent_index_exists) =>
@@ -126,7 +148,12 @@ impl<'a> Diff<'a> {
             // Inline in CREATE TABLE when the table is new; added otherwise.
             out.push(self.add_constraint(k, t, c));
         }
+        let before_attach = self.made_before_attach(obj);
         for s in stmts {
+            // Attached with its table.
+            if before_attach && s.what == "attach index" {
+                continue;
+            }
             // TO's version, not the default one of the server it runs on.
             if let Obj::Extension(e) = obj
                 && s.provides.is_some()

@@ -8,13 +8,14 @@ use std::fmt::Write as _;
 use pg_sandbox::TestDb;
 use pggraft::catalog::{Catalog, key, read_catalog};
 use pggraft::conn::ConnSpec;
+use pggraft::diff::source::self_check as self_check_plan;
 use pggraft::diff::{DiffOptions, HazardKind, Migration, diff};
 use pggraft::select::SchemaFilter;
 use pggraft::sql::QualifiedName;
 
 use crate::case::{Case, Expect};
 use crate::cluster;
-use crate::rows::Before;
+use crate::rows::{Before, Plan};
 
 /// Two databases serve both directions: up changes only FROM and down only TO, and both are
 /// dumped and read before either script runs, so each direction starts from pristine
@@ -77,8 +78,28 @@ impl Direction<'_> {
         let script = migration.script();
         let with_script = |msg: String| format!("{msg}\n--- script ---\n{script}");
         self.check_plan(&migration, &script).map_err(with_script)?;
+        if self_check() && !migration.is_empty() {
+            // The check `pggraft diff` runs before it prints, on the plan's scope only: it must
+            // pass every plan that is right (the rest of this check says whether it is).
+            let left = self_check_plan(self.current, self.wanted, &migration, self.options)
+                .await
+                .map_err(|e| with_script(format!("self-check: {e}")))?;
+            if !left.is_empty() {
+                return Err(with_script(format!(
+                    "the self-check leaves something to do:\n{}",
+                    left.script()
+                )));
+            }
+        }
 
-        let before = Before::read(self.target, self.current, self.wanted)
+        let may_lose = if self.expect.data_loss() {
+            dropped_tables(self.current, &migration)
+        } else {
+            [].into()
+        };
+        let plan =
+            Plan { migration: &migration, may_lose: &may_lose, data_loss: self.expect.data_loss() };
+        let before = Before::read(self.target, self.current, self.wanted, &plan)
             .map_err(|e| format!("reading the rows before: {e}"))?;
         if !migration.is_empty() {
             self.target.psql(&script).map_err(|e| with_script(format!("applying: {e}")))?;
@@ -90,11 +111,6 @@ impl Direction<'_> {
             return Err(with_script(format!("the dump after differs:\n{differences}")));
         }
 
-        let may_lose = if self.expect.data_loss() {
-            dropped_tables(self.current, &migration)
-        } else {
-            [].into()
-        };
         before.compare(self.target, &may_lose).map_err(|e| {
             with_script(format!(
                 "{e}(if the migration is meant to drop them, case.toml says so: {} = \
@@ -167,6 +183,12 @@ fn kinds(set: &BTreeSet<HazardKind>) -> String {
 /// `postgres`, which owners in the scripts name.
 fn snapshots() -> bool {
     std::env::var("PGGRAFT_DIFF_SNAPSHOTS").map_or(true, |v| v != "0")
+}
+
+/// `PGGRAFT_DIFF_SELF_CHECK=0` skips the self-check of each plan (it costs a database per
+/// direction).
+fn self_check() -> bool {
+    std::env::var("PGGRAFT_DIFF_SELF_CHECK").map_or(true, |v| v != "0")
 }
 
 /// A fresh database loaded with `sql`.

@@ -2,15 +2,26 @@
 //! before the script ran, in the columns both sides have (generated ones aside: they are
 //! computed again). A column whose type changes is compared as the new type shows the old
 //! value (`v::numeric(12,2)` run before the script), so `1` that became `1.00` still matches;
-//! where that cast cannot run before the script (the new type does not exist yet), both sides
-//! are compared as text. A column of a composite type whose attributes change is compared on
-//! the attributes both versions have. Rows that `to.sql` inserts are not expected anywhere.
+//! where that cast cannot run before the script (there is none, or the new type does not exist
+//! yet), the column is compared as text, unless the plan converts it with a `data-loss` hazard
+//! the case expects (epoch seconds to `timestamp`): then the column is left out, since no cast
+//! says what its values should become. A column of a composite type whose attributes change is
+//! compared on the attributes both versions have. Rows that `to.sql` inserts are not expected
+//! anywhere.
+//!
+//! A table with partitions or inheritance children, on either side, is read through itself
+//! (not `ONLY`), less the rows stored in the children both sides have, which are checked as
+//! tables of their own; so the rows of a table that becomes partitioned are found in its new
+//! partitions, and those of a partition attached or detached are counted once. Before the
+//! script, the rows of a child the plan may drop are left out too. A family with a foreign
+//! table in it is read `ONLY` (through the parent, its rows would be fetched from its server).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use pg_sandbox::TestDb;
 use pggraft::catalog::{Catalog, CompositeAttribute, Table, TypeKind};
-use pggraft::sql::{QualifiedName, ident};
+use pggraft::diff::{HazardKind, Migration};
+use pggraft::sql::{QualifiedName, ident, literal};
 
 use crate::check::text_diff;
 
@@ -27,9 +38,36 @@ struct Shared {
     rows: String,
 }
 
+/// What the check knows of the migration before it runs.
+pub struct Plan<'a> {
+    pub migration: &'a Migration,
+    /// Tables the migration may empty (it drops them, and the case expects `data-loss`).
+    pub may_lose: &'a BTreeSet<QualifiedName>,
+    /// The case expects `data-loss` in this direction.
+    pub data_loss: bool,
+}
+
+/// How a column whose type changes is shown before the script.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// As it is (after the script, when it has its wanted type).
+    AsIs,
+    /// Cast to its wanted type.
+    Wanted,
+    /// As text.
+    Text,
+    /// Left out: the plan converts it with a data-loss hazard and no cast says how.
+    Out,
+}
+
 impl Before {
     /// Reads `db` (described by `current`) before a migration to `wanted`.
-    pub fn read(db: &TestDb<'_>, current: &Catalog, wanted: &Catalog) -> Result<Before, String> {
+    pub fn read(
+        db: &TestDb<'_>,
+        current: &Catalog,
+        wanted: &Catalog,
+        plan: &Plan<'_>,
+    ) -> Result<Before, String> {
         // A foreign table's rows are elsewhere (reading them would connect to its server).
         let pairs: Vec<(&Table, &Table)> = wanted
             .tables
@@ -41,21 +79,72 @@ impl Before {
             return Ok(Before { tables: vec![] });
         }
         let sides = Sides { current, wanted };
-        let read = |cast: Cast| {
-            let queries: Vec<String> =
-                pairs.iter().map(|(c, w)| rows_sql(sides, c, w, cast)).collect();
+        let shared: BTreeSet<&QualifiedName> = pairs.iter().map(|(_, w)| &w.name).collect();
+        let sources: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(c, _)| {
+                let mut below = sides.descendants(&c.name);
+                if below.iter().any(|d| sides.foreign(d)) {
+                    // Read through the parent, a foreign partition would be read too.
+                    below.clear();
+                }
+                let read_apart: Vec<&QualifiedName> =
+                    below.iter().filter(|d| shared.contains(d)).collect();
+                let mut before = read_apart.clone();
+                before.extend(below.iter().filter(|d| plan.may_lose.contains(*d)));
+                (source(&c.name, &below, &before), source(&c.name, &below, &read_apart))
+            })
+            .collect();
+        let read = |mode: &dyn Fn(usize, &str) -> Mode| {
+            let queries: Vec<String> = pairs
+                .iter()
+                .zip(&sources)
+                .enumerate()
+                .map(|(i, ((c, w), (from, _)))| rows_sql(sides, c, w, from, &|col| mode(i, col)))
+                .collect();
             query_all(db, &queries)
         };
-        // A cast that fails (a type only TO has, a value the new type refuses) falls back to
-        // text for all changed columns: the script then has to keep their text.
-        let rows = read(Cast::ToWanted).or_else(|_| read(Cast::Text))?;
+        // Every changed column cast to its wanted type; where that fails for one (a type only
+        // TO has, no cast, a value the new type refuses), that column is shown as text, or
+        // left out if the plan says its conversion may lose data.
+        let mut modes: BTreeMap<(usize, String), Mode> = BTreeMap::new();
+        let rows = match read(&|_, _| Mode::Wanted) {
+            Ok(rows) => rows,
+            Err(_) => {
+                for (i, (c, w)) in pairs.iter().enumerate() {
+                    for col in sides.changed_columns(c, w) {
+                        let alone = |j: usize, other: &str| {
+                            if j == i && other == col { Mode::Wanted } else { Mode::Text }
+                        };
+                        let probe = rows_sql(sides, c, w, &sources[i].0, &|other| alone(i, other));
+                        let mode = if query_all(db, &[probe]).is_ok() {
+                            Mode::Wanted
+                        } else if plan.lossy(current, c, &col) {
+                            Mode::Out
+                        } else {
+                            Mode::Text
+                        };
+                        modes.insert((i, col), mode);
+                    }
+                }
+                read(&|i, col| modes.get(&(i, col.to_owned())).copied().unwrap_or(Mode::Text))?
+            }
+        };
         let tables = pairs
             .iter()
+            .zip(&sources)
             .zip(rows)
-            .map(|((c, w), rows)| Shared {
-                name: w.name.clone(),
-                after_sql: rows_sql(sides, c, w, Cast::None),
-                rows,
+            .enumerate()
+            .map(|(i, (((c, w), (_, after)), rows))| {
+                let as_is = |col: &str| match modes.get(&(i, col.to_owned())) {
+                    Some(Mode::Out) => Mode::Out,
+                    _ => Mode::AsIs,
+                };
+                Shared {
+                    name: w.name.clone(),
+                    after_sql: rows_sql(sides, c, w, after, &as_is),
+                    rows,
+                }
             })
             .collect();
         Ok(Before { tables })
@@ -96,18 +185,49 @@ impl Before {
     }
 }
 
+impl Plan<'_> {
+    /// The plan changes `column`'s type (on `table` or a table it inherits it from) with a
+    /// `data-loss` hazard, and the case expects one.
+    fn lossy(&self, current: &Catalog, table: &Table, column: &str) -> bool {
+        if !self.data_loss {
+            return false;
+        }
+        let mut owners = vec![table.name.clone()];
+        let mut at = table;
+        while let Some(parent) = at.partition_of.as_ref().and_then(|p| current.table(&p.parent)) {
+            owners.push(parent.name.clone());
+            at = parent;
+        }
+        owners.extend(table.inherits.iter().cloned());
+        let alter = format!(" ALTER COLUMN {} TYPE ", ident(column));
+        self.migration.changes.iter().any(|c| {
+            c.hazards.iter().any(|h| h.kind == HazardKind::DataLoss)
+                && c.sql.contains(&alter)
+                && owners.iter().any(|o| c.sql.starts_with(&format!("ALTER TABLE {o} ")))
+        })
+    }
+}
+
 fn count(rows: &str) -> usize {
     rows.lines().count()
 }
 
-#[derive(Clone, Copy)]
-enum Cast {
-    /// Columns as they are.
-    None,
-    /// Changed columns cast to their wanted type.
-    ToWanted,
-    /// Changed columns as text.
-    Text,
+/// What a table's rows are read from: `ONLY` the table when it has no children on either
+/// side; otherwise the table with its children, less the rows stored in `leave_out`.
+fn source(
+    name: &QualifiedName,
+    children: &BTreeSet<QualifiedName>,
+    leave_out: &[&QualifiedName],
+) -> String {
+    if children.is_empty() {
+        return format!("ONLY {name}");
+    }
+    if leave_out.is_empty() {
+        return name.to_string();
+    }
+    let oids: Vec<String> =
+        leave_out.iter().map(|t| format!("{}::regclass", literal(&t.to_string()))).collect();
+    format!("{name} WHERE tableoid NOT IN ({})", oids.join(", "))
 }
 
 /// The two catalogs, for the types of the columns.
@@ -117,9 +237,16 @@ struct Sides<'a> {
     wanted: &'a Catalog,
 }
 
-/// The rows of `current` (physically in it: `ONLY`) in the columns it shares with `wanted`,
-/// one per line, sorted bytewise so both sides sort alike.
-fn rows_sql(sides: Sides<'_>, current: &Table, wanted: &Table, cast: Cast) -> String {
+/// The rows read from `from` (see [`source`]) in the columns `current` shares with `wanted`,
+/// one per line, sorted bytewise so both sides sort alike; `mode` says how a column whose
+/// type changes is shown.
+fn rows_sql(
+    sides: Sides<'_>,
+    current: &Table,
+    wanted: &Table,
+    from: &str,
+    mode: &dyn Fn(&str) -> Mode,
+) -> String {
     let columns: Vec<String> = wanted
         .columns
         .iter()
@@ -127,6 +254,7 @@ fn rows_sql(sides: Sides<'_>, current: &Table, wanted: &Table, cast: Cast) -> St
         .filter_map(|w| {
             let c = current.columns.iter().find(|c| c.name == w.name && c.generated.is_none())?;
             let col = ident(&w.name);
+            let mode = mode(&w.name);
             Some(match sides.changed_composite(&w.type_name) {
                 // Its values gain or lose attributes: the ones both versions have must keep
                 // their values.
@@ -135,30 +263,30 @@ fn rows_sql(sides: Sides<'_>, current: &Table, wanted: &Table, cast: Cast) -> St
                     let fields: Vec<String> = attrs
                         .iter()
                         .map(|(name, from, to)| {
-                            convert(&format!("({col}).{}", ident(name)), from, to, cast)
+                            convert(&format!("({col}).{}", ident(name)), from, to, mode)
                         })
                         .collect();
                     format!("ROW({})", fields.join(", "))
                 }
-                None => convert(&col, &c.type_name, &w.type_name, cast),
+                None if mode == Mode::Out && c.type_name != w.type_name => return None,
+                None => convert(&col, &c.type_name, &w.type_name, mode),
             })
         })
         .collect();
     format!(
         "SELECT string_agg(r, E'\\n' ORDER BY r COLLATE \"C\") \
-         FROM (SELECT ROW({})::text AS r FROM ONLY {}) s",
+         FROM (SELECT ROW({})::text AS r FROM {from}) s",
         columns.join(", "),
-        current.name
     )
 }
 
-/// `expr`, of type `from`, as `cast` shows it given that it becomes `to`.
-fn convert(expr: &str, from: &str, to: &str, cast: Cast) -> String {
-    match cast {
+/// `expr`, of type `from`, as `mode` shows it given that it becomes `to`.
+fn convert(expr: &str, from: &str, to: &str, mode: Mode) -> String {
+    match mode {
         _ if from == to => expr.to_owned(),
-        Cast::None => expr.to_owned(),
-        Cast::ToWanted => format!("{expr}::{to}"),
-        Cast::Text => format!("{expr}::text"),
+        Mode::AsIs => expr.to_owned(),
+        Mode::Wanted => format!("{expr}::{to}"),
+        Mode::Text | Mode::Out => format!("{expr}::text"),
     }
 }
 
@@ -179,6 +307,49 @@ fn shared<'a, T>(
 }
 
 impl<'a> Sides<'a> {
+    /// The tables below `root` (partitions, inheritance children, theirs) on either side.
+    fn descendants(self, root: &QualifiedName) -> BTreeSet<QualifiedName> {
+        let mut out = BTreeSet::new();
+        for cat in [self.current, self.wanted] {
+            let mut stack = vec![root.clone()];
+            while let Some(parent) = stack.pop() {
+                for t in &cat.tables {
+                    let child = t.partition_of.as_ref().is_some_and(|p| p.parent == parent)
+                        || t.inherits.contains(&parent);
+                    if child && out.insert(t.name.clone()) {
+                        stack.push(t.name.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether `name` is a foreign table on either side.
+    fn foreign(self, name: &QualifiedName) -> bool {
+        [self.current, self.wanted]
+            .iter()
+            .any(|cat| cat.table(name).is_some_and(|t| t.foreign.is_some()))
+    }
+
+    /// The shared columns of a table whose type (or composite type's attributes) changes.
+    fn changed_columns(self, current: &Table, wanted: &Table) -> Vec<String> {
+        wanted
+            .columns
+            .iter()
+            .filter(|w| w.generated.is_none())
+            .filter(|w| {
+                current.columns.iter().any(|c| {
+                    c.name == w.name
+                        && c.generated.is_none()
+                        && (c.type_name != w.type_name
+                            || self.changed_composite(&w.type_name).is_some())
+                })
+            })
+            .map(|w| w.name.clone())
+            .collect()
+    }
+
     /// The attributes of a composite type both sides have under `type_name`, if they differ.
     fn changed_composite(
         self,

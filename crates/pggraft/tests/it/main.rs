@@ -12,4 +12,5 @@ mod migrate;
 mod opclasses;
 mod progress;
 mod refresh;
+mod self_check;
 mod verify;

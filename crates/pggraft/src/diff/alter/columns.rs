@@ -115,8 +115,9 @@ impl Diff<'_> {
                 self.retyped.insert(k.to_string());
                 self.rework_column(k, &c.name);
                 // The old default may not cast to the new type: off first,
-                // back (TO's) after.
-                if old.default.is_some() {
+                // back (TO's) after. One TO does not have is dropped by a
+                // statement of its own, before this.
+                if old.default.is_some() && c.default.is_some() {
                     out.push(change(
                         format!("ALTER TABLE {name} ALTER COLUMN {col} DROP DEFAULT"),
                         k,
@@ -538,7 +539,7 @@ fn binary_coercible(from: &str, to: &str) -> bool {
 }
 
 /// Type changes that cannot lose data.
-fn widening(from: &str, to: &str) -> bool {
+pub(crate) fn widening(from: &str, to: &str) -> bool {
     if from == to {
         return true;
     }

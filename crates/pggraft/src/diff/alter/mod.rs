@@ -17,8 +17,8 @@ mod table;
 mod types;
 mod view;
 
-pub(super) use columns::mentions;
-pub(super) use convert::{Conversion, conversion};
+pub(super) use columns::{mentions, widening};
+pub(super) use convert::{Conversion, column_path, conversion};
 
 use super::engine::{Diff, change, hazard};
 use super::objects::Obj;
@@ -89,6 +89,9 @@ impl<'a> Diff<'a> {
                         k,
                         "alter",
                     ));
+                    // After the parent's index, if the plan creates it.
+                    let owners = self.index_owner(p);
+                    self.alter_after_creates.entry(k.to_string()).or_default().extend(owners);
                 }
                 // Detached with its table, an index keeps being there.
                 (a.parent.is_none() || b.parent.is_some() || self.detached(&b.table)).then_some(out)
@@ -168,7 +171,7 @@ fn same_but_parent(a: &Constraint, b: &Constraint) -> bool {
 impl Diff<'_> {
     /// Whether a table of FROM is a partition that TO detaches (or moves
     /// to another parent).
-    fn detached(&self, table: &QualifiedName) -> bool {
+    pub(super) fn detached(&self, table: &QualifiedName) -> bool {
         let from = self.from.table(table).and_then(|t| t.partition_of.as_ref());
         let to = self.to.table(table).and_then(|t| t.partition_of.as_ref());
         from.is_some() && from.map(|p| &p.parent) != to.map(|p| &p.parent)

@@ -2,12 +2,15 @@
 //! inheritance parents, replica identity and row-level security. Its
 //! columns are [`super::columns`]'s; its constraints, indexes, triggers and
 //! policies are objects of their own. A changed partition key or access
-//! method cannot be altered (`None`: recreate).
+//! method, or a retyped column that a partition key names, cannot be
+//! altered (`None`: recreate).
 
 use crate::catalog::model::*;
-use crate::diff::engine::{Diff, change, hazard};
+use crate::diff::engine::{DETACH, Diff, change, hazard};
 use crate::diff::{Change, HazardKind};
 use crate::sql::ident;
+
+use super::columns::mentions;
 
 impl Diff<'_> {
     pub(super) fn alter_table(&mut self, k: &str, a: &Table, b: &Table) -> Option<Vec<Change>> {
@@ -16,6 +19,7 @@ impl Diff<'_> {
             || a.access_method != b.access_method
             || a.foreign.is_some()
             || b.foreign.is_some()
+            || self.partition_key_retyped(a, b)
         {
             return None;
         }
@@ -54,30 +58,36 @@ impl Diff<'_> {
                 ));
             }
         }
-        if a.partition_of != b.partition_of {
-            if let Some(p) = &a.partition_of {
-                out.push(change(
-                    format!("ALTER TABLE {} DETACH PARTITION {name}", p.parent),
-                    k,
-                    "alter",
-                ));
-            }
-            if let Some(p) = &b.partition_of {
-                out.push(hazard(
-                    change(
-                        format!("ALTER TABLE {} ATTACH PARTITION {name} {}", p.parent, p.bound),
-                        k,
-                        "alter",
-                    ),
-                    HazardKind::AccessExclusiveLock,
-                    format!("{name} is scanned to check the partition bound"),
-                ));
-            }
+        // Off the old parents first: a table still inheriting cannot be
+        // attached as a partition, nor a partition made to inherit. The
+        // detaches are a step of their own when the parent is rebuilt
+        // (`detach`, see [`crate::diff::assemble`]).
+        if a.partition_of != b.partition_of
+            && let Some(p) = &a.partition_of
+        {
+            out.push(change(
+                format!("ALTER TABLE {} DETACH PARTITION {name}", p.parent),
+                k,
+                DETACH,
+            ));
         }
         for p in &a.inherits {
             if !b.inherits.contains(p) {
-                out.push(change(format!("ALTER TABLE {name} NO INHERIT {p}"), k, "alter"));
+                out.push(change(format!("ALTER TABLE {name} NO INHERIT {p}"), k, DETACH));
             }
+        }
+        if a.partition_of != b.partition_of
+            && let Some(p) = &b.partition_of
+        {
+            out.push(hazard(
+                change(
+                    format!("ALTER TABLE {} ATTACH PARTITION {name} {}", p.parent, p.bound),
+                    k,
+                    "alter",
+                ),
+                HazardKind::AccessExclusiveLock,
+                format!("{name} is scanned to check the partition bound"),
+            ));
         }
         for p in &b.inherits {
             if !a.inherits.contains(p) {
@@ -117,5 +127,43 @@ impl Diff<'_> {
             ));
         }
         Some(out)
+    }
+}
+
+impl Diff<'_> {
+    /// Whether a column whose type changes is in the partition key of the
+    /// table or of a partition below it: PostgreSQL refuses to retype it
+    /// ("cannot alter column … because it is part of the partition key").
+    fn partition_key_retyped(&self, a: &Table, b: &Table) -> bool {
+        if a.partition_of.is_some() {
+            // A partition's columns are retyped through its root.
+            return false;
+        }
+        let retyped: Vec<&str> = b
+            .columns
+            .iter()
+            .filter(|c| a.columns.iter().any(|o| o.name == c.name && o.type_name != c.type_name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if retyped.is_empty() {
+            return false;
+        }
+        let mut family = vec![&a.name];
+        let mut i = 0;
+        while i < family.len() {
+            let parent = family[i];
+            for t in &self.from.tables {
+                if t.partition_of.as_ref().is_some_and(|p| &p.parent == parent)
+                    && !family.contains(&&t.name)
+                {
+                    family.push(&t.name);
+                }
+            }
+            i += 1;
+        }
+        family
+            .iter()
+            .filter_map(|n| self.from.table(n)?.partition_key.as_deref())
+            .any(|pk| retyped.iter().any(|c| mentions(pk, c)))
     }
 }
