@@ -204,13 +204,10 @@ fn missing_schema_is_an_error() {
 
 #[test]
 fn unsupported_object_is_an_error_naming_it() {
-    let db = db_with(
-        "cli_unsup",
-        &format!("{SHOP} CREATE TEXT SEARCH TEMPLATE shop.mytmpl (LEXIZE = dsimple_lexize);"),
-    );
+    let db = db_with("cli_unsup", &format!("{SHOP} CREATE TYPE shop.later;"));
     let err = fails(&["inspect", &db.url(), "-n", "shop"]);
     assert!(
-        err.contains("text search template") && err.contains("mytmpl"),
+        err.contains("shell type") && err.contains("shop.later"),
         "error does not name it: {err}"
     );
 }

@@ -198,3 +198,7 @@ CREATE OPERATOR CLASS shop.approx_ops FOR TYPE numeric USING hash FAMILY shop.ap
 ALTER OPERATOR FAMILY shop.approx_ops USING hash
   ADD FUNCTION 2 (numeric, numeric) hash_numeric_extended(numeric, bigint);
 CREATE INDEX orders_amount_approx ON shop.orders USING hash (amount shop.approx_ops);
+
+-- A conversion over one of PostgreSQL's conversion functions.
+CREATE CONVERSION shop.latin1_to_utf8 FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+COMMENT ON CONVERSION shop.latin1_to_utf8 IS 'for old exports';

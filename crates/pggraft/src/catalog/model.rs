@@ -36,9 +36,11 @@ pub struct Catalog {
     pub operator_families: Vec<OperatorFamily>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operator_classes: Vec<OperatorClass>,
-    /// Text search dictionaries and configurations.
+    /// Text search dictionaries, configurations, parsers and templates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_search: Vec<TextSearch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<Conversion>,
     /// The foreign servers the model's foreign tables use, with their user mappings. They
     /// belong to the database, not to a schema: a copy creates those the target lacks and
     /// uses those it has.
@@ -372,7 +374,22 @@ pub struct OpFamilyFunction {
     pub function: String,
 }
 
-/// A text search dictionary or configuration.
+/// A conversion between two encodings (`CREATE [DEFAULT] CONVERSION`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversion {
+    pub name: QualifiedName,
+    /// Encoding names (`LATIN1`, `UTF8`).
+    pub source_encoding: String,
+    pub target_encoding: String,
+    /// The conversion function (`regproc`, qualified unless in `pg_catalog`).
+    pub function: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default: bool,
+    #[serde(flatten)]
+    pub meta: Meta,
+}
+
+/// A text search dictionary, configuration, parser or template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextSearch {
     pub name: QualifiedName,
@@ -398,6 +415,21 @@ pub enum TextSearchKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         mappings: Vec<(String, Vec<String>)>,
     },
+    /// A parser's functions (`regproc`, qualified unless in `pg_catalog`).
+    Parser {
+        start: String,
+        gettoken: String,
+        end: String,
+        lextypes: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        headline: Option<String>,
+    },
+    /// A template's functions.
+    Template {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        init: Option<String>,
+        lexize: String,
+    },
 }
 
 impl TextSearch {
@@ -406,6 +438,8 @@ impl TextSearch {
         match self.kind {
             TextSearchKind::Dictionary { .. } => "TEXT SEARCH DICTIONARY",
             TextSearchKind::Configuration { .. } => "TEXT SEARCH CONFIGURATION",
+            TextSearchKind::Parser { .. } => "TEXT SEARCH PARSER",
+            TextSearchKind::Template { .. } => "TEXT SEARCH TEMPLATE",
         }
     }
 }
@@ -941,6 +975,9 @@ pub mod key {
     pub fn text_search(ts: &super::TextSearch) -> String {
         format!("{} {}", ts.keyword().to_lowercase(), ts.name)
     }
+    pub fn conversion(q: &QualifiedName) -> String {
+        format!("conversion {q}")
+    }
     pub fn operator_family(q: &QualifiedName, method: &str) -> String {
         format!("operator family {q} using {}", ident(method))
     }
@@ -987,6 +1024,7 @@ impl Catalog {
         self.text_search.sort_by(|a, b| (a.keyword(), &a.name).cmp(&(b.keyword(), &b.name)));
         self.operators
             .sort_by(|a, b| (&a.name, &a.left, &a.right).cmp(&(&b.name, &b.left, &b.right)));
+        self.conversions.sort_by(|a, b| a.name.cmp(&b.name));
         self.operator_families.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
         self.operator_classes.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
         self.servers.sort_by(|a, b| a.name.cmp(&b.name));
@@ -1021,6 +1059,7 @@ impl Catalog {
         k.extend(self.statistics.iter().map(|s| key::statistics(&s.name)));
         k.extend(self.text_search.iter().map(key::text_search));
         k.extend(self.operators.iter().map(key::operator));
+        k.extend(self.conversions.iter().map(|c| key::conversion(&c.name)));
         k.extend(self.operator_families.iter().map(|f| key::operator_family(&f.name, &f.method)));
         k.extend(self.operator_classes.iter().map(|c| key::operator_class(&c.name, &c.method)));
         for s in &self.servers {
@@ -1045,6 +1084,7 @@ impl Catalog {
         let sv = self.servers.iter().map(|x| &x.meta);
         let of = self.operator_families.iter().map(|x| &x.meta);
         let oc = self.operator_classes.iter().map(|x| &x.meta);
+        let cv = self.conversions.iter().map(|x| &x.meta);
         s.chain(c)
             .chain(t)
             .chain(f)
@@ -1057,6 +1097,7 @@ impl Catalog {
             .chain(sv)
             .chain(of)
             .chain(oc)
+            .chain(cv)
     }
 
     /// The extensions that go with the model's schemas: those living in one of them, those

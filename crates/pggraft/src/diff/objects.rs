@@ -29,6 +29,7 @@ pub enum Obj<'a> {
     Statistics(&'a Statistics),
     TextSearch(&'a TextSearch),
     Operator(&'a Operator),
+    Conversion(&'a Conversion),
     OperatorFamily(&'a OperatorFamily),
     OperatorClass(&'a OperatorClass),
     Constraint(&'a Table, &'a Constraint),
@@ -101,6 +102,9 @@ pub fn objects(cat: &Catalog) -> BTreeMap<String, Obj<'_>> {
     for op in &cat.operators {
         m.insert(key::operator(op), Obj::Operator(op));
     }
+    for c in &cat.conversions {
+        m.insert(key::conversion(&c.name), Obj::Conversion(c));
+    }
     for f in &cat.operator_families {
         m.insert(key::operator_family(&f.name, &f.method), Obj::OperatorFamily(f));
     }
@@ -153,11 +157,14 @@ impl<'a> Obj<'a> {
             Obj::Rule(_) => "rule",
             Obj::Statistics(_) => "statistics",
             Obj::Operator(_) => "operator",
+            Obj::Conversion(_) => "conversion",
             Obj::OperatorFamily(_) => "operator family",
             Obj::OperatorClass(_) => "operator class",
             Obj::TextSearch(ts) => match ts.kind {
                 TextSearchKind::Dictionary { .. } => "text search dictionary",
                 TextSearchKind::Configuration { .. } => "text search configuration",
+                TextSearchKind::Parser { .. } => "text search parser",
+                TextSearchKind::Template { .. } => "text search template",
             },
             Obj::Constraint(..) => "constraint",
             Obj::Default(..) => "default",
@@ -235,6 +242,9 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => {
                 format!("{:?}", Statistics { meta: no_meta(&s.meta), ..(*s).clone() })
             }
+            Obj::Conversion(c) => {
+                format!("{:?}", Conversion { meta: no_meta(&c.meta), ..(*c).clone() })
+            }
             Obj::OperatorFamily(f) => {
                 format!("{:?}", OperatorFamily { meta: no_meta(&f.meta), ..(*f).clone() })
             }
@@ -294,6 +304,7 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => format!("{:?}", s.meta),
             Obj::TextSearch(ts) => format!("{:?}", ts.meta),
             Obj::Operator(op) => format!("{:?}", op.meta),
+            Obj::Conversion(c) => format!("{:?}", c.meta),
             Obj::OperatorFamily(f) => format!("{:?}", f.meta),
             Obj::OperatorClass(c) => format!("{:?}", c.meta),
             Obj::Constraint(_, c) => format!("{:?}", c.comment),
@@ -326,6 +337,7 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => format!("STATISTICS {}", s.name),
             Obj::TextSearch(ts) => format!("{} {}", ts.keyword(), ts.name),
             Obj::Operator(op) => format!("OPERATOR {}", op.signature()),
+            Obj::Conversion(c) => format!("CONVERSION {}", c.name),
             Obj::OperatorFamily(f) => format!("OPERATOR FAMILY {}", using(&f.name, &f.method)),
             Obj::OperatorClass(c) => format!("OPERATOR CLASS {}", using(&c.name, &c.method)),
             Obj::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
@@ -371,6 +383,7 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => s.meta.owner.as_deref(),
             Obj::TextSearch(ts) => ts.meta.owner.as_deref(),
             Obj::Operator(op) => op.meta.owner.as_deref(),
+            Obj::Conversion(c) => c.meta.owner.as_deref(),
             Obj::OperatorFamily(f) => f.meta.owner.as_deref(),
             Obj::OperatorClass(c) => c.meta.owner.as_deref(),
             Obj::Server(s) => s.meta.owner.as_deref(),
@@ -407,6 +420,7 @@ impl<'a> Obj<'a> {
             Obj::Statistics(s) => s.meta.comment.clone(),
             Obj::TextSearch(ts) => ts.meta.comment.clone(),
             Obj::Operator(op) => op.meta.comment.clone(),
+            Obj::Conversion(c) => c.meta.comment.clone(),
             Obj::OperatorFamily(f) => f.meta.comment.clone(),
             Obj::OperatorClass(c) => c.meta.comment.clone(),
             Obj::Constraint(_, c) => c.comment.clone(),

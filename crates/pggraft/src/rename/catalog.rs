@@ -79,6 +79,9 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
         for op in cat.operators.iter().filter(|x| x.name.schema == s.name) {
             map.add_object(&s.name, &op.name.name);
         }
+        for c in cat.conversions.iter().filter(|x| x.name.schema == s.name) {
+            map.add_object(&s.name, &c.name.name);
+        }
         for f in cat.operator_families.iter().filter(|x| x.name.schema == s.name) {
             map.add_object(&s.name, &f.name.name);
         }
@@ -338,11 +341,26 @@ pub fn rename_catalog(
         c.storage = c.storage.as_ref().map(|x| r.sql(&what, x));
         rename_members(&mut r, &what, &mut c.operators, &mut c.functions);
     }
+    for c in &mut out.conversions {
+        let what = format!("conversion {}", c.name);
+        c.name = r.q(&c.name);
+        c.function = r.sql(&what, &c.function);
+    }
     for ts in &mut out.text_search {
         let what = format!("{} {}", ts.keyword().to_lowercase(), ts.name);
         ts.name = r.q(&ts.name);
         match &mut ts.kind {
             TextSearchKind::Dictionary { template, .. } => *template = r.sql(&what, template),
+            TextSearchKind::Parser { start, gettoken, end, lextypes, headline } => {
+                for f in [start, gettoken, end, lextypes].into_iter().chain(headline.as_mut()) {
+                    *f = r.sql(&what, f);
+                }
+            }
+            TextSearchKind::Template { init, lexize } => {
+                for f in init.as_mut().into_iter().chain([lexize]) {
+                    *f = r.sql(&what, f);
+                }
+            }
             TextSearchKind::Configuration { parser, mappings } => {
                 *parser = r.sql(&what, parser);
                 for (_, dicts) in mappings {

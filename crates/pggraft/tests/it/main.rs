@@ -4,6 +4,7 @@
 mod apps;
 mod clone;
 mod common;
+mod conversions;
 mod diff;
 mod fidelity;
 mod foreign;

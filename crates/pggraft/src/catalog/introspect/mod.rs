@@ -13,7 +13,8 @@
 //! query family has its file, in the order they run: [`schemas`],
 //! [`unsupported`], [`extensions`], [`types`] (and collations),
 //! [`functions`] (and operators), [`opclasses`] (operator families and
-//! classes), [`text_search`], [`sequences`],
+//! classes), [`conversions`], [`text_search`] (and parsers and templates),
+//! [`sequences`],
 //! [`tables`] (and views), [`foreign`] (servers and user mappings), [`columns`], [`constraints`], [`indexes`],
 //! [`triggers`] (and rules, policies), [`statistics`], [`depends`]; and
 //! [`unmodelled`], what the model leaves out on purpose, by name. The model
@@ -21,6 +22,7 @@
 
 mod columns;
 mod constraints;
+mod conversions;
 mod depends;
 mod extensions;
 mod foreign;
@@ -54,6 +56,7 @@ use crate::sql::QualifiedName;
 
 use self::columns::{RawColumn, attach_columns, fetch_columns};
 use self::constraints::{RawConstraint, attach_constraints, fetch_constraints};
+use self::conversions::read_conversions;
 use self::depends::{build_depends, fetch_depends};
 use self::extensions::read_extensions;
 use self::foreign::read_servers;
@@ -314,6 +317,7 @@ async fn read_model(
     read_types(client, ns, &mut cat, &mut keys).await?;
     step("collations and types");
     read_functions(client, ns, &mut cat, &mut keys).await?;
+    read_conversions(client, ns, &mut cat, &mut keys).await?;
     read_text_search(client, ns, &mut cat, &mut keys).await?;
     read_operators(client, ns, &mut cat, &mut keys).await?;
     read_operator_classes(client, ns, &mut cat, &mut keys).await?;

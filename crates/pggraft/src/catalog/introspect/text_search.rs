@@ -1,10 +1,12 @@
 //! Text search dictionaries and configurations, with a configuration's
-//! token-to-dictionaries mappings. Parsers and templates are
-//! [`super::unsupported`]'s.
+//! token-to-dictionaries mappings, and the parsers and templates they use.
 
 use tokio_postgres::Client;
 
 use super::{Keys, PG_TS_CONFIG, PG_TS_DICT, comment_join, qn};
+
+const PG_TS_PARSER: u32 = 3601;
+const PG_TS_TEMPLATE: u32 = 3764;
 use crate::catalog::model::*;
 use crate::error::{PgResultExt, Result};
 
@@ -15,6 +17,62 @@ pub(super) async fn read_text_search(
     cat: &mut Catalog,
     keys: &mut Keys,
 ) -> Result<()> {
+    // Parsers and templates have neither owner nor privileges.
+    let func = |col: &str| format!("NULLIF({col}, 0)::regproc::text");
+    let sql = format!(
+        "SELECT p.oid, n.nspname, p.prsname AS name, {start} AS start, {token} AS token, \
+         {end} AS finish, {lextypes} AS lextypes, {headline} AS headline, \
+         dsc.description AS comment \
+         FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace {comment} \
+         WHERE p.prsnamespace = ANY($1)",
+        start = func("p.prsstart"),
+        token = func("p.prstoken"),
+        end = func("p.prsend"),
+        lextypes = func("p.prslextype"),
+        headline = func("p.prsheadline"),
+        comment = comment_join("dsc", "pg_ts_parser", "p.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading text search parsers")? {
+        let oid: u32 = r.get("oid");
+        if keys.is_member(PG_TS_PARSER, oid) {
+            continue;
+        }
+        let ts = TextSearch {
+            name: qn(&r, "nspname", "name"),
+            kind: TextSearchKind::Parser {
+                start: r.get("start"),
+                gettoken: r.get("token"),
+                end: r.get("finish"),
+                lextypes: r.get("lextypes"),
+                headline: r.get("headline"),
+            },
+            meta: Meta { owner: None, acl: None, comment: r.get("comment") },
+        };
+        keys.add(PG_TS_PARSER, oid, key::text_search(&ts));
+        cat.text_search.push(ts);
+    }
+    let sql = format!(
+        "SELECT t.oid, n.nspname, t.tmplname AS name, {init} AS init, {lexize} AS lexize, \
+         dsc.description AS comment \
+         FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace {comment} \
+         WHERE t.tmplnamespace = ANY($1)",
+        init = func("t.tmplinit"),
+        lexize = func("t.tmpllexize"),
+        comment = comment_join("dsc", "pg_ts_template", "t.oid")
+    );
+    for r in client.query(&sql, &[&ns]).await.ctx("reading text search templates")? {
+        let oid: u32 = r.get("oid");
+        if keys.is_member(PG_TS_TEMPLATE, oid) {
+            continue;
+        }
+        let ts = TextSearch {
+            name: qn(&r, "nspname", "name"),
+            kind: TextSearchKind::Template { init: r.get("init"), lexize: r.get("lexize") },
+            meta: Meta { owner: None, acl: None, comment: r.get("comment") },
+        };
+        keys.add(PG_TS_TEMPLATE, oid, key::text_search(&ts));
+        cat.text_search.push(ts);
+    }
     let sql = format!(
         "SELECT d.oid, n.nspname, d.dictname AS name, \
          quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname) AS template, \

@@ -1,6 +1,6 @@
-//! The object kinds the model does not cover (base types, conversions, text
-//! search parsers and templates): found in a selected schema, they make
-//! introspection fail, naming them, rather than vanish from a copy.
+//! The object kinds the model does not cover (base and shell types): found in
+//! a selected schema, they make introspection fail, naming them, rather than
+//! vanish from a copy.
 
 use tokio_postgres::Client;
 
@@ -15,19 +15,8 @@ pub(super) async fn check_unsupported(client: &Client, ns: &[u32]) -> Result<()>
              WHERE t.typnamespace = ANY($1) AND t.typtype IN ('b','p') AND {t} \
              AND NOT (t.typelem <> 0 \
                       AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid)) \
-           UNION ALL SELECT 'conversion', quote_ident(cv.conname) FROM pg_conversion cv \
-             WHERE cv.connamespace = ANY($1) AND {cv} \
-           UNION ALL SELECT 'text search parser', pr.prsnamespace::regnamespace::text || '.' \
-             || quote_ident(pr.prsname) FROM pg_ts_parser pr \
-             WHERE pr.prsnamespace = ANY($1) AND {pr} \
-           UNION ALL SELECT 'text search template', tm.tmplnamespace::regnamespace::text || '.' \
-             || quote_ident(tm.tmplname) FROM pg_ts_template tm \
-             WHERE tm.tmplnamespace = ANY($1) AND {tm} \
          ) u ORDER BY 1, 2 LIMIT 20",
         t = not_ext_member("pg_type", "t.oid"),
-        cv = not_ext_member("pg_conversion", "cv.oid"),
-        pr = not_ext_member("pg_ts_parser", "pr.oid"),
-        tm = not_ext_member("pg_ts_template", "tm.oid"),
     );
     let rows = client.query(&sql, &[&ns]).await.ctx("checking for unsupported objects")?;
     if rows.is_empty() {

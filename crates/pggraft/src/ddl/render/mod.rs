@@ -11,12 +11,13 @@
 //! and [`render`], which walks the model in a fixed order and hands each
 //! object to the file of its kind: [`schemas`], [`types`] (and
 //! collations), [`functions`] (and operators), [`opclasses`] (operator
-//! families and classes), [`text_search`],
+//! families and classes), [`conversions`], [`text_search`],
 //! [`sequences`], [`foreign`] (servers and user mappings), [`table`], [`relations`] (views, indexes, triggers,
 //! rules, statistics); [`privileges`] turns ACLs into GRANT and REVOKE.
 //! Ordering the statements is left to [`crate::plan`], quoting to
 //! [`crate::sql`].
 
+mod conversions;
 mod foreign;
 mod functions;
 mod opclasses;
@@ -87,6 +88,7 @@ mod phase {
     pub const COLLATION: u16 = 25;
     pub const TYPE: u16 = 30;
     pub const FUNCTION: u16 = 40;
+    pub const CONVERSION: u16 = 41;
     pub const TEXT_SEARCH: u16 = 42;
     pub const OPERATOR: u16 = 43;
     pub const OPCLASS: u16 = 44;
@@ -273,6 +275,9 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Vec<Stmt> {
     }
     for f in &cat.functions {
         functions::render_function(&mut o, f);
+    }
+    for c in &cat.conversions {
+        conversions::render_conversion(&mut o, c);
     }
     for ts in &cat.text_search {
         text_search::render_text_search(&mut o, ts);

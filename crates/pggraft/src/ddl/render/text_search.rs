@@ -1,5 +1,5 @@
 //! Text search dictionaries and configurations (with a configuration's
-//! token mappings), their owners and comments.
+//! token mappings), parsers and templates, their owners and comments.
 
 use super::{Out, phase};
 use crate::catalog::model::*;
@@ -18,6 +18,17 @@ pub(super) fn render_text_search(o: &mut Out<'_>, ts: &TextSearch) {
         TextSearchKind::Configuration { parser, .. } => {
             format!("CREATE TEXT SEARCH CONFIGURATION {} (\n    PARSER = {parser}\n)", ts.name)
         }
+        TextSearchKind::Parser { start, gettoken, end, lextypes, headline } => format!(
+            "CREATE TEXT SEARCH PARSER {} (\n    START = {start},\n    GETTOKEN = {gettoken},\n    \
+             END = {end},\n    LEXTYPES = {lextypes}{}\n)",
+            ts.name,
+            headline.as_ref().map(|h| format!(",\n    HEADLINE = {h}")).unwrap_or_default()
+        ),
+        TextSearchKind::Template { init, lexize } => format!(
+            "CREATE TEXT SEARCH TEMPLATE {} (\n    {}LEXIZE = {lexize}\n)",
+            ts.name,
+            init.as_ref().map(|i| format!("INIT = {i},\n    ")).unwrap_or_default()
+        ),
     };
     let schema = key::schema(&ts.name.schema);
     o.create(PreData, phase::TEXT_SEARCH, k.clone(), vec![schema], "text search", sql);
@@ -39,6 +50,7 @@ pub(super) fn render_text_search(o: &mut Out<'_>, ts: &TextSearch) {
         }
     }
     let target = format!("{} {}", ts.keyword(), ts.name);
+    // Parsers and templates have no owner (their meta has none).
     o.owner(PreData, phase::TEXT_SEARCH, &k, target.clone(), &ts.meta.owner);
     o.comment(PreData, phase::TEXT_SEARCH, &k, target, &ts.meta.comment);
 }
