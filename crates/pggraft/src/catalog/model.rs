@@ -551,6 +551,50 @@ pub enum TypeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         multirange: Option<QualifiedName>,
     },
+    /// A base type, over its (C) input and output functions.
+    Base(Box<BaseType>),
+    /// A shell type: a name only (`CREATE TYPE name`), as left before its definition.
+    Shell,
+}
+
+/// What `CREATE TYPE name (INPUT = …, OUTPUT = …, …)` says. Functions are `regproc`,
+/// qualified unless in `pg_catalog`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseType {
+    pub input: String,
+    pub output: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receive: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typmod_in: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typmod_out: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analyze: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscript: Option<String>,
+    /// `typlen`: bytes, or -1 for variable length.
+    pub length: i16,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_value: bool,
+    /// `typalign`: `c`, `s`, `i` or `d`.
+    pub alignment: String,
+    /// `typstorage`: `p`, `e`, `m` or `x`.
+    pub storage: String,
+    /// `typcategory` (`U` for user types).
+    pub category: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preferred: bool,
+    pub delimiter: String,
+    /// The element type of a fixed-length array type (`ELEMENT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub collatable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -938,6 +982,10 @@ pub mod key {
     pub fn type_(q: &QualifiedName) -> String {
         format!("type {q}")
     }
+    /// The shell a base type is created as first, for its I/O functions to name.
+    pub fn shell_type(q: &QualifiedName) -> String {
+        format!("shell type {q}")
+    }
     pub fn function(q: &QualifiedName, identity_args: &str) -> String {
         format!("function {q}({identity_args})")
     }
@@ -1041,6 +1089,12 @@ impl Catalog {
         k.extend(self.extensions.iter().map(|e| key::extension(&e.name)));
         k.extend(self.collations.iter().map(|c| key::collation(&c.name)));
         k.extend(self.types.iter().map(|t| key::type_(&t.name)));
+        k.extend(
+            self.types
+                .iter()
+                .filter(|t| matches!(t.kind, TypeKind::Base(_)))
+                .map(|t| key::shell_type(&t.name)),
+        );
         k.extend(self.functions.iter().map(|f| key::function(&f.name, &f.identity_args)));
         k.extend(self.sequences.iter().map(|s| key::sequence(&s.name)));
         for t in &self.tables {

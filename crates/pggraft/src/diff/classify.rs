@@ -225,6 +225,12 @@ impl<'a> Diff<'a> {
                             || c.index_parent.as_ref().is_some_and(|p| self.index_dropped(p))
                     }
                     Obj::Index(i) => i.parent.as_ref().is_some_and(|p| self.index_dropped(p)),
+                    // A base type's I/O functions go with the type (`DROP TYPE … CASCADE`).
+                    Obj::Function(_) => self.from.depends.get(k).is_some_and(|d| {
+                        d.iter().any(|x| {
+                            x.strip_prefix("shell ").is_some_and(|t| self.drops.contains(t))
+                        })
+                    }),
                     Obj::Default(t, c, ..) => self
                         .dropped_columns
                         .get(&key::relation(t))

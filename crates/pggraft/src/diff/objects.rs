@@ -19,6 +19,8 @@ pub enum Obj<'a> {
     Extension(&'a Extension),
     Collation(&'a Collation),
     Type(&'a TypeDef),
+    /// The shell a base type is created as first (created with it, dropped with it).
+    ShellType(&'a TypeDef),
     Function(&'a Function),
     Sequence(&'a Sequence),
     Table(&'a Table),
@@ -55,6 +57,9 @@ pub fn objects(cat: &Catalog) -> BTreeMap<String, Obj<'_>> {
     }
     for t in &cat.types {
         m.insert(key::type_(&t.name), Obj::Type(t));
+        if let TypeKind::Base(_) = t.kind {
+            m.insert(key::shell_type(&t.name), Obj::ShellType(t));
+        }
     }
     for f in &cat.functions {
         m.insert(key::function(&f.name, &f.identity_args), Obj::Function(f));
@@ -144,6 +149,7 @@ impl<'a> Obj<'a> {
             Obj::Extension(_) => "extension",
             Obj::Collation(_) => "collation",
             Obj::Type(_) => "type",
+            Obj::ShellType(_) => "shell type",
             Obj::Function(f) if f.kind == "p" => "procedure",
             Obj::Function(f) if f.kind == "a" => "aggregate",
             Obj::Function(_) => "function",
@@ -203,6 +209,7 @@ impl<'a> Obj<'a> {
             Obj::Function(f) => {
                 format!("{:?}", Function { meta: no_meta(&f.meta), ..(*f).clone() })
             }
+            Obj::ShellType(t) => t.name.to_string(),
             Obj::Sequence(s) => {
                 format!("{:?}", Sequence { meta: no_meta(&s.meta), ..(*s).clone() })
             }
@@ -281,6 +288,7 @@ impl<'a> Obj<'a> {
                 format!("{:?} {sub:?}", t.meta)
             }
             Obj::Function(f) => format!("{:?}", f.meta),
+            Obj::ShellType(_) => String::new(),
             Obj::Sequence(s) => format!("{:?}", s.meta),
             Obj::Table(t) => {
                 let cols: Vec<String> = t
@@ -342,6 +350,8 @@ impl<'a> Obj<'a> {
             Obj::OperatorClass(c) => format!("OPERATOR CLASS {}", using(&c.name, &c.method)),
             Obj::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(&c.name), t.name),
             Obj::Policy(t, p) => format!("POLICY {} ON {}", ident(&p.name), t.name),
+            // Dropped with its type; its statements are the type's.
+            Obj::ShellType(_) => return None,
             Obj::Server(s) => format!("SERVER {}", ident(&s.name)),
             Obj::UserMapping(s, u) => format!(
                 "USER MAPPING FOR {} SERVER {}",
@@ -426,7 +436,7 @@ impl<'a> Obj<'a> {
             Obj::Constraint(_, c) => c.comment.clone(),
             Obj::Policy(_, p) => p.comment.clone(),
             Obj::Server(s) => s.meta.comment.clone(),
-            Obj::Default(..) | Obj::UserMapping(..) => None,
+            Obj::Default(..) | Obj::UserMapping(..) | Obj::ShellType(_) => None,
         };
         if let Some(t) = self.target() {
             out.push((t, main));

@@ -16,6 +16,11 @@ impl<'a> Diff<'a> {
         let sql = match obj {
             // Database-wide: other schemas' foreign tables may use them.
             Obj::Server(_) | Obj::UserMapping(..) => return None,
+            // Its I/O functions depend on it as it depends on them: they go with it (what
+            // else used it is dropped or converted first).
+            Obj::Type(t) if matches!(t.kind, TypeKind::Base(_)) => {
+                format!("DROP TYPE {} CASCADE", t.name)
+            }
             Obj::Constraint(t, c) => {
                 format!("ALTER TABLE {} DROP CONSTRAINT {}", t.name, ident(&c.name))
             }

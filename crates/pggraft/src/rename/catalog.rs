@@ -186,7 +186,27 @@ pub fn rename_catalog(
         let what = format!("type {}", t.name);
         t.name = r.q(&t.name);
         match &mut t.kind {
-            TypeKind::Enum { .. } => {}
+            TypeKind::Enum { .. } | TypeKind::Shell => {}
+            TypeKind::Base(b) => {
+                let b = &mut **b;
+                for f in [&mut b.input, &mut b.output] {
+                    *f = r.sql(&what, f);
+                }
+                for f in [
+                    &mut b.receive,
+                    &mut b.send,
+                    &mut b.typmod_in,
+                    &mut b.typmod_out,
+                    &mut b.analyze,
+                    &mut b.subscript,
+                    &mut b.element,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    *f = r.sql(&what, f);
+                }
+            }
             TypeKind::Domain { base, collation, default, constraints, .. } => {
                 *base = r.sql(&what, base);
                 *collation = collation.as_ref().map(|c| r.q(c));

@@ -58,16 +58,23 @@ async fn extension_members_are_not_user_objects() {
 }
 
 #[tokio::test]
-async fn uncovered_object_kinds_fail_loudly() {
-    let db = db_with(
-        "unsupported",
-        "CREATE SCHEMA app;
-         CREATE TYPE app.shell;",
-    );
-    let err = read_catalog(&spec(&db), &SchemaFilter::only(["app"])).await.unwrap_err();
-    let msg = err.to_string();
-    assert!(msg.contains("base or shell type app.shell"), "{msg}");
-    assert_eq!(err.kind(), pggraft::ErrorKind::Unsupported);
+async fn kinds_once_refused_are_read_and_replayed_by_inspect() {
+    // Issue #11: each of these used to make introspection fail.
+    let sql = "CREATE SCHEMA app;
+         CREATE OPERATOR FAMILY app.my_fam USING btree;
+         CREATE TEXT SEARCH TEMPLATE app.my_tmpl (LEXIZE = dsimple_lexize);
+         CREATE TEXT SEARCH PARSER app.my_prs (START = prsd_start, GETTOKEN = prsd_nexttoken,
+             END = prsd_end, LEXTYPES = prsd_lextype);
+         CREATE CONVERSION app.my_conv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+         CREATE TYPE app.shell;
+         CREATE FOREIGN DATA WRAPPER pggraft_test_fdw;
+         CREATE SERVER pggraft_test_srv FOREIGN DATA WRAPPER pggraft_test_fdw;
+         CREATE FOREIGN TABLE app.remote (id int) SERVER pggraft_test_srv;";
+    let db = db_with("once_refused", sql);
+    let cat = read_catalog(&spec(&db), &SchemaFilter::only(["app"])).await.unwrap();
+    let fresh = db_with("once_refused_replay", "CREATE FOREIGN DATA WRAPPER pggraft_test_fdw;");
+    fresh.psql(&to_sql(&cat)).unwrap();
+    assert_same_text(&db.dump_schema(&[]).unwrap(), &fresh.dump_schema(&[]).unwrap());
 }
 
 #[tokio::test]

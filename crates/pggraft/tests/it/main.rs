@@ -2,6 +2,7 @@
 //! `pg-sandbox`: one cluster per test binary, a fresh database per test.
 
 mod apps;
+mod base_types;
 mod clone;
 mod common;
 mod conversions;

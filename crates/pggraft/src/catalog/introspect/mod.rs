@@ -4,21 +4,20 @@
 //! 10,000 tables must stay well under two seconds). The caller owns the
 //! transaction, so `clone` and `verify` can introspect inside the same
 //! exported snapshot they copy or hash from. Objects that belong to an
-//! extension are left out (the extension is recorded instead), and object
-//! kinds the model does not cover make introspection fail, naming them.
+//! extension are left out (the extension is recorded instead).
 //!
 //! This file owns the entry points, the order of the queries and the
 //! sharding of the heaviest ones over helper sessions ([`helpers`]), the
 //! oid-to-key map ([`Keys`]) and the SQL fragments the queries share. Each
 //! query family has its file, in the order they run: [`schemas`],
-//! [`unsupported`], [`extensions`], [`types`] (and collations),
-//! [`functions`] (and operators), [`opclasses`] (operator families and
-//! classes), [`conversions`], [`text_search`] (and parsers and templates),
-//! [`sequences`],
-//! [`tables`] (and views), [`foreign`] (servers and user mappings), [`columns`], [`constraints`], [`indexes`],
-//! [`triggers`] (and rules, policies), [`statistics`], [`depends`]; and
-//! [`unmodelled`], what the model leaves out on purpose, by name. The model
-//! itself is [`super::model`]'s.
+//! [`extensions`], [`types`] (and collations), [`functions`] (and
+//! operators), [`opclasses`] (operator families and classes),
+//! [`conversions`], [`text_search`] (and parsers and templates),
+//! [`sequences`], [`tables`] (and views), [`foreign`] (servers and user
+//! mappings), [`columns`], [`constraints`], [`indexes`], [`triggers`] (and
+//! rules, policies), [`statistics`], [`depends`]; and [`unmodelled`], what
+//! the model leaves out on purpose, by name. The model itself is
+//! [`super::model`]'s.
 
 mod columns;
 mod constraints;
@@ -38,7 +37,6 @@ mod text_search;
 mod triggers;
 mod types;
 mod unmodelled;
-mod unsupported;
 
 use std::sync::Arc;
 
@@ -69,9 +67,8 @@ use self::statistics::read_statistics;
 use self::tables::read_relations;
 use self::text_search::read_text_search;
 use self::triggers::read_triggers_rules_policies;
-use self::types::{read_collations, read_types};
+use self::types::{read_collations, read_types, untangle_base_types};
 use self::unmodelled::read_unmodelled;
-use self::unsupported::check_unsupported;
 
 pub use self::helpers::{CATALOG_HELPERS, snapshot_helpers};
 
@@ -302,7 +299,6 @@ async fn read_model(
         })
         .collect();
 
-    check_unsupported(client, ns).await?;
     cat.unmodelled = read_unmodelled(client, ns, version).await?;
     read_default_privileges(client, ns, &mut cat).await?;
 
@@ -312,7 +308,7 @@ async fn read_model(
         tracing::debug!("introspect: {what} in {:.0?}", t.elapsed());
         *t = std::time::Instant::now();
     };
-    step("schemas, unsupported objects and extensions");
+    step("schemas and extensions");
     read_collations(client, ns, &mut cat, &mut keys).await?;
     read_types(client, ns, &mut cat, &mut keys).await?;
     step("collations and types");
@@ -353,6 +349,7 @@ async fn read_model(
     read_statistics(client, ns, &mut cat, &mut keys).await?;
     step("triggers, rules, policies, statistics");
     cat.depends = build_depends(&keys, &raw_depends);
+    untangle_base_types(&mut cat);
     step("dependencies");
     cat.sort();
     Ok(cat)

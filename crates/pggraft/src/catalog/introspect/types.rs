@@ -1,6 +1,6 @@
 //! Collations and types (enums, domains with their constraints, ranges with
-//! their multiranges, composite types with their attributes). Base and
-//! shell types are [`super::unsupported`]'s.
+//! their multiranges, composite types with their attributes, base types with
+//! their I/O functions, shell types).
 
 use std::collections::HashMap;
 
@@ -97,7 +97,16 @@ pub(super) async fn read_types(
          (SELECT mn.nspname FROM pg_type m JOIN pg_namespace mn ON mn.oid = m.typnamespace \
             WHERE m.oid = r.rngmultitypid) AS mr_s, \
          (SELECT m.typname FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_n, \
-         r.rngmultitypid AS mr_oid, (SELECT m.typarray FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_array \
+         r.rngmultitypid AS mr_oid, (SELECT m.typarray FROM pg_type m WHERE m.oid = r.rngmultitypid) AS mr_array, \
+         t.typisdefined, t.typinput::regproc::text AS f_in, t.typoutput::regproc::text AS f_out, \
+         NULLIF(t.typreceive, 0)::regproc::text AS f_recv, NULLIF(t.typsend, 0)::regproc::text AS f_send, \
+         NULLIF(t.typmodin, 0)::regproc::text AS f_tmin, NULLIF(t.typmodout, 0)::regproc::text AS f_tmout, \
+         NULLIF(t.typanalyze, 0)::regproc::text AS f_analyze, \
+         NULLIF(t.typsubscript, 0)::regproc::text AS f_subscript, \
+         t.typlen, t.typbyval, t.typalign::text AS align, t.typstorage::text AS storage, \
+         t.typcategory::text AS category, t.typispreferred, t.typdelim::text AS delim, \
+         CASE WHEN t.typelem <> 0 THEN format_type(t.typelem, NULL) END AS elem, \
+         t.typdefault, t.typcollation <> 0 AS collatable \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          {comment} \
          LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
@@ -105,7 +114,10 @@ pub(super) async fn read_types(
          LEFT JOIN pg_type st ON st.oid = r.rngsubtype \
          WHERE t.typnamespace = ANY($1) \
          AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND \
-              (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))",
+              (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c') \
+              OR (t.typtype = 'p' AND NOT t.typisdefined) \
+              OR (t.typtype = 'b' AND NOT (t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type e \
+                  WHERE e.oid = t.typelem AND e.typarray = t.oid))))",
         acl = acl_json("t.typacl"),
         comment = comment_join("dsc", "pg_type", "t.oid"),
         coll = collation_cols("t.typcollation", "COALESCE(bt.typcollation, 0)", "d"),
@@ -153,6 +165,27 @@ pub(super) async fn read_types(
                     multirange: opt_qn(r, "mr_s", "mr_n"),
                 }
             }
+            "p" => TypeKind::Shell,
+            "b" => TypeKind::Base(Box::new(BaseType {
+                input: r.get("f_in"),
+                output: r.get("f_out"),
+                receive: r.get("f_recv"),
+                send: r.get("f_send"),
+                typmod_in: r.get("f_tmin"),
+                typmod_out: r.get("f_tmout"),
+                analyze: r.get("f_analyze"),
+                subscript: r.get("f_subscript"),
+                length: r.get("typlen"),
+                by_value: r.get("typbyval"),
+                alignment: r.get("align"),
+                storage: r.get("storage"),
+                category: r.get("category"),
+                preferred: r.get("typispreferred"),
+                delimiter: r.get("delim"),
+                element: r.get("elem"),
+                default: r.get("typdefault"),
+                collatable: r.get("collatable"),
+            })),
             _ => {
                 let relid: u32 = r.get("typrelid");
                 keys.add(PG_CLASS, relid, k.clone());
@@ -213,4 +246,29 @@ pub(super) async fn read_types(
         }
     }
     Ok(())
+}
+
+/// A base type and its I/O functions depend on each other (the functions take or return the
+/// type; the type names the functions): the functions depend on the type's shell instead,
+/// which the type's definition depends on, so the model orders without a cycle.
+pub(super) fn untangle_base_types(cat: &mut Catalog) {
+    for t in cat.types.iter().filter(|t| matches!(t.kind, TypeKind::Base(_))) {
+        let k = key::type_(&t.name);
+        let shell = key::shell_type(&t.name);
+        let functions: Vec<String> = cat
+            .depends
+            .get(&k)
+            .into_iter()
+            .flatten()
+            .filter(|f| cat.depends.get(*f).is_some_and(|d| d.contains(&k)))
+            .cloned()
+            .collect();
+        for f in functions {
+            if let Some(d) = cat.depends.get_mut(&f) {
+                d.remove(&k);
+                d.insert(shell.clone());
+            }
+        }
+        cat.depends.entry(k).or_default().insert(shell);
+    }
 }

@@ -2,8 +2,7 @@
 //! that belong to the database or the cluster rather than to a schema (event triggers,
 //! publications, subscriptions, large objects, database-wide default privileges), security
 //! labels, and the tablespaces relations live in (copies go to the target's default, as
-//! `pg_dump --no-tablespaces` restores them). [`super::unsupported`] is the other half: kinds
-//! that do belong to a schema and that the model does not cover yet fail loudly.
+//! `pg_dump --no-tablespaces` restores them).
 
 use tokio_postgres::Client;
 

@@ -1,11 +1,70 @@
-//! Types (enums, composites, ranges, domains) and collations, with their
-//! owners, privileges and comments. The columns that use them are
+//! Types (enums, composites, ranges, domains, base types after their shell
+//! and I/O functions, shell types) and collations, with their owners,
+//! privileges and comments. The columns that use them are
 //! [`super::table`]'s.
 
 use super::{AclClass, Out, collate, phase};
 use crate::catalog::model::*;
-use crate::plan::Section;
+use crate::plan::{Section, Stmt};
 use crate::sql::{ident, literal};
+
+/// `CREATE TYPE name (INPUT = …, …)` with the options pg_dump writes.
+fn base_type_sql(name: &crate::sql::QualifiedName, b: &BaseType) -> String {
+    let mut o = vec![format!("INPUT = {}", b.input), format!("OUTPUT = {}", b.output)];
+    for (word, f) in [
+        ("RECEIVE", &b.receive),
+        ("SEND", &b.send),
+        ("TYPMOD_IN", &b.typmod_in),
+        ("TYPMOD_OUT", &b.typmod_out),
+        ("ANALYZE", &b.analyze),
+        ("SUBSCRIPT", &b.subscript),
+    ] {
+        if let Some(f) = f {
+            o.push(format!("{word} = {f}"));
+        }
+    }
+    o.push(if b.length < 0 {
+        "INTERNALLENGTH = variable".to_string()
+    } else {
+        format!("INTERNALLENGTH = {}", b.length)
+    });
+    if b.by_value {
+        o.push("PASSEDBYVALUE".into());
+    }
+    let align = match b.alignment.as_str() {
+        "c" => "char",
+        "s" => "int2",
+        "d" => "double",
+        _ => "int4",
+    };
+    o.push(format!("ALIGNMENT = {align}"));
+    let storage = match b.storage.as_str() {
+        "e" => "external",
+        "m" => "main",
+        "x" => "extended",
+        _ => "plain",
+    };
+    o.push(format!("STORAGE = {storage}"));
+    if b.category != "U" {
+        o.push(format!("CATEGORY = {}", literal(&b.category)));
+    }
+    if b.preferred {
+        o.push("PREFERRED = true".into());
+    }
+    if b.delimiter != "," {
+        o.push(format!("DELIMITER = {}", literal(&b.delimiter)));
+    }
+    if let Some(e) = &b.element {
+        o.push(format!("ELEMENT = {e}"));
+    }
+    if let Some(d) = &b.default {
+        o.push(format!("DEFAULT = {}", literal(d)));
+    }
+    if b.collatable {
+        o.push("COLLATABLE = true".into());
+    }
+    format!("CREATE TYPE {name} (\n    {}\n)", o.join(",\n    "))
+}
 
 pub(super) fn render_type(o: &mut Out<'_>, t: &TypeDef) {
     use Section::*;
@@ -79,6 +138,31 @@ pub(super) fn render_type(o: &mut Out<'_>, t: &TypeDef) {
                 "type",
                 format!("CREATE TYPE {} AS RANGE ({})", t.name, parts.join(", ")),
             );
+        }
+        TypeKind::Shell => {
+            o.create(
+                PreData,
+                phase::TYPE,
+                k.clone(),
+                schema,
+                "type",
+                format!("CREATE TYPE {}", t.name),
+            );
+        }
+        TypeKind::Base(b) => {
+            // The shell first, for the I/O functions to name (see the model's depends).
+            let shell = key::shell_type(&t.name);
+            o.stmts.push(Stmt {
+                section: PreData,
+                phase: phase::TYPE,
+                provides: Some(shell.clone()),
+                object: shell,
+                deps: schema.clone(),
+                what: "shell type",
+                sql: format!("CREATE TYPE {}", t.name),
+                exec: None,
+            });
+            o.create(PreData, phase::TYPE, k.clone(), schema, "type", base_type_sql(&t.name, b));
         }
         TypeKind::Domain { base, collation, default, not_null, constraints } => {
             word = "DOMAIN";

@@ -139,6 +139,7 @@ impl<'a> Diff<'a> {
                 }
                 Some(out)
             }
+            (TypeKind::Base(x), TypeKind::Base(y)) => Some(self.alter_base_type(k, name, x, y)),
             (TypeKind::Composite { attributes: aa }, TypeKind::Composite { attributes: ba }) => {
                 let mut out = vec![];
                 for x in aa {
@@ -302,4 +303,60 @@ impl<'a> Diff<'a> {
 
 fn out_contains(out: &[Change], label: &str) -> bool {
     out.iter().any(|c| c.sql.contains(&format!("ADD VALUE {}", literal(label))))
+}
+
+impl Diff<'_> {
+    /// What `ALTER TYPE … SET (…)` can change of a base type; anything else (its I/O
+    /// functions, length, alignment …) would mean dropping every column of the type: a warning.
+    fn alter_base_type(
+        &mut self,
+        k: &str,
+        name: &QualifiedName,
+        a: &BaseType,
+        b: &BaseType,
+    ) -> Vec<Change> {
+        let settable = |t: &BaseType| BaseType {
+            receive: None,
+            send: None,
+            typmod_in: None,
+            typmod_out: None,
+            analyze: None,
+            subscript: None,
+            storage: String::new(),
+            ..t.clone()
+        };
+        if settable(a) != settable(b) {
+            self.warnings.push(format!(
+                "base type {name} changes in what ALTER TYPE cannot set (its input or output \
+                 function, length, alignment, category …): recreate it and what uses it by hand"
+            ));
+        }
+        let none = || "NONE".to_string();
+        let mut set = vec![];
+        for (word, x, y) in [
+            ("RECEIVE", &a.receive, &b.receive),
+            ("SEND", &a.send, &b.send),
+            ("TYPMOD_IN", &a.typmod_in, &b.typmod_in),
+            ("TYPMOD_OUT", &a.typmod_out, &b.typmod_out),
+            ("ANALYZE", &a.analyze, &b.analyze),
+            ("SUBSCRIPT", &a.subscript, &b.subscript),
+        ] {
+            if x != y {
+                set.push(format!("{word} = {}", y.clone().unwrap_or_else(none)));
+            }
+        }
+        if a.storage != b.storage {
+            let s = match b.storage.as_str() {
+                "e" => "external",
+                "m" => "main",
+                "x" => "extended",
+                _ => "plain",
+            };
+            set.push(format!("STORAGE = {s}"));
+        }
+        if set.is_empty() {
+            return vec![];
+        }
+        vec![change(format!("ALTER TYPE {name} SET ({})", set.join(", ")), k, "alter")]
+    }
 }

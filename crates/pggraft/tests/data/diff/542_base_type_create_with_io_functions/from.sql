@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+CREATE TABLE app.tags (id int PRIMARY KEY);
+INSERT INTO app.tags VALUES (1), (2);
