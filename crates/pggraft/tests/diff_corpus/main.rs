@@ -7,8 +7,8 @@
 //! see [`case::Settings`]). The migration FROM → TO is applied to a database loaded with
 //! `from.sql` and must make it dump exactly like one loaded with `to.sql`, keep the rows of
 //! the tables both sides have (see [`rows`]) and leave nothing for a second diff to do; then
-//! the same down, TO → FROM. Each plan must also pass the self-check that `pggraft diff` runs
-//! before printing (`PGGRAFT_DIFF_SELF_CHECK=0` skips it).
+//! the same down, TO → FROM. The plans of one case in eight must also pass the self-check that
+//! `pggraft diff` runs before printing (`PGGRAFT_DIFF_SELF_CHECK=1`: every case's).
 //!
 //! The scripts are snapshots (`tests/data/diff/snapshots/<case>_up.snap`, `<case>_down.snap`),
 //! checked on every run (`PGGRAFT_DIFF_SNAPSHOTS=0` skips them, e.g. against a server whose
