@@ -196,7 +196,7 @@ fn self_check(case: &str) -> bool {
         Ok("0") => false,
         _ => {
             let n: u32 = case.split('_').next().and_then(|n| n.parse().ok()).unwrap_or(0);
-            n % 8 == 0
+            n.is_multiple_of(8)
         }
     }
 }
