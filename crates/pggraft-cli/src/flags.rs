@@ -223,6 +223,45 @@ pub struct OmitArgs {
     pub no_comments: bool,
 }
 
+/// pg_dump's switches for what pggraft always leaves out: given, the clone
+/// leaves them out without naming them in its report.
+#[derive(Args)]
+pub struct LeaveOutArgs {
+    /// Leave out tablespaces without a warning (always: copies go to the target's default).
+    #[arg(long)]
+    pub no_tablespaces: bool,
+    /// Leave out publications of copied tables without a warning (always left out).
+    #[arg(long)]
+    pub no_publications: bool,
+    /// Leave out security labels without a warning (always left out).
+    #[arg(long)]
+    pub no_security_labels: bool,
+    /// Leave out subscriptions without a warning (always left out).
+    #[arg(long)]
+    pub no_subscriptions: bool,
+}
+
+impl LeaveOutArgs {
+    /// The kinds the user acknowledged leaving out.
+    pub fn kinds(&self) -> Vec<pggraft::catalog::UnmodelledKind> {
+        use pggraft::catalog::UnmodelledKind as K;
+        let mut out = vec![];
+        if self.no_tablespaces {
+            out.extend([K::Tablespace, K::DatabaseTablespace]);
+        }
+        if self.no_publications {
+            out.push(K::Publication);
+        }
+        if self.no_security_labels {
+            out.push(K::SecurityLabels);
+        }
+        if self.no_subscriptions {
+            out.push(K::Subscription);
+        }
+        out
+    }
+}
+
 impl OmitArgs {
     /// `(owners, privileges, comments)`: whether each is copied (compared).
     pub fn kept(&self) -> (bool, bool, bool) {

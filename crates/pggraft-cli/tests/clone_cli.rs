@@ -168,6 +168,33 @@ fn json_report_has_clone_and_verify() {
     assert_eq!(count(&dst, "app.users"), "200");
 }
 
+/// pg_dump's `--no-publications` (and `--no-tablespaces`, `--no-security-labels`,
+/// `--no-subscriptions`): pggraft always leaves those out and names them in its report; given
+/// the switch, it leaves them out without a word.
+#[test]
+fn pg_dump_switches_for_what_is_left_out_silence_its_warning() {
+    let src = db_with(
+        "clone_cli_nopub_src",
+        "CREATE SCHEMA app; CREATE TABLE app.x (id int PRIMARY KEY);
+         CREATE PUBLICATION app_pub FOR TABLE app.x;",
+    );
+    let warnings = |extra: &[&str]| {
+        let dst = db_with(&format!("clone_cli_nopub_dst{}", extra.len()), "");
+        let (s, t) = (src.url(), dst.url());
+        let out = clone_ok(
+            &[&["--source", &s, "--target", &t, "-n", "app", "--json"][..], extra].concat(),
+        );
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let pubs = dst.query("SELECT count(*) FROM pg_publication").unwrap();
+        assert_eq!(pubs[0][0], "0", "a publication was copied");
+        doc["clone"]["warnings"].as_array().expect("clone.warnings").clone()
+    };
+    let named = warnings(&[]);
+    assert!(named.iter().any(|w| w.as_str().unwrap_or_default().contains("app_pub")), "{named:?}");
+    let quiet = warnings(&["--no-publications"]);
+    assert!(!quiet.iter().any(|w| w.as_str().unwrap_or_default().contains("app_pub")), "{quiet:?}");
+}
+
 /// Piped into a file or a CI log, the report is `key: value` lines of at most 100 columns:
 /// the sample schema's object list (over 250 characters on one line before) wraps under its
 /// first line, and every kind is still in it.

@@ -15,7 +15,7 @@ use pggraft::rename::SchemaArg;
 use pggraft::sql::QualifiedName;
 use pggraft::verify::{self, VerifyOptions, VerifyReport};
 
-use crate::flags::{ConnArgs, FilterArgs, JsonArg, NamingArgs, OmitArgs, reword};
+use crate::flags::{ConnArgs, FilterArgs, JsonArg, LeaveOutArgs, NamingArgs, OmitArgs, reword};
 use crate::{Outcome, output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -70,6 +70,8 @@ pub struct CloneArgs {
     pub drop_cascade: bool,
     #[command(flatten)]
     pub omit: OmitArgs,
+    #[command(flatten)]
+    pub leave_out: LeaveOutArgs,
     /// Create no extensions on the target (those the copy uses must exist there).
     #[arg(long)]
     pub skip_extensions: bool,
@@ -154,6 +156,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     (opts.owners, opts.privileges, opts.comments) = a.omit.kept();
     opts.skip_extensions = a.skip_extensions;
     opts.any_extension_version = a.any_extension_version;
+    opts.left_out = a.leave_out.kinds();
     Ok(opts)
 }
 

@@ -75,6 +75,10 @@ pub struct CloneOptions {
     /// Create an extension in the target's default version when the
     /// source's version is not available there (with a warning).
     pub any_extension_version: bool,
+    /// Kinds the model leaves out that the user said to leave out (pg_dump's
+    /// `--no-tablespaces`, `--no-publications`, `--no-security-labels`,
+    /// `--no-subscriptions`): left out without a warning.
+    pub left_out: Vec<crate::catalog::UnmodelledKind>,
     /// How long a failed clone keeps trying to remove what it built while
     /// the target cannot be reached (a restart, a failover).
     pub cleanup_wait: std::time::Duration,
@@ -110,6 +114,7 @@ impl CloneOptions {
             strategy: StrategyChoice::Auto,
             skip_extensions: false,
             any_extension_version: false,
+            left_out: vec![],
             cleanup_wait: crate::cleanup::DROP_RETRY_BUDGET,
             lock_wait: crate::engine::lock_wait::DEFAULT_LOCK_WAIT,
             #[cfg(feature = "failpoints")]

@@ -78,6 +78,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     warnings.extend(
         cat.unmodelled
             .iter()
+            .filter(|u| !opts.left_out.contains(&u.kind))
             .filter(|u| {
                 !same_database
                     || matches!(
