@@ -348,8 +348,7 @@ async fn record(
             changes: record::changes(holder, s).await?,
         });
     }
-    let ensure = !record::exists(target).await?;
-    Ok(Some(record::record_sql(&rows, ensure)))
+    Ok(Some(record::record_sql(&rows, record::needs(target).await?)))
 }
 
 /// For each schema built in place that the target has already: the name

@@ -219,6 +219,35 @@ pub(crate) async fn exists(client: &Client) -> Result<bool> {
         .get(0))
 }
 
+/// What the record table lacks for this version to write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Needs {
+    Nothing,
+    /// Made by an older pggraft: columns that came since are added (which
+    /// takes the table's owner; a role that only may write rows never needs to).
+    Columns,
+    Table,
+}
+
+/// What `pggraft.copies` lacks in the database `client` is connected to.
+pub(crate) async fn needs(client: &Client) -> Result<Needs> {
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.to_regclass('pggraft.copies') IS NOT NULL, EXISTS (\
+               SELECT 1 FROM pg_catalog.pg_attribute \
+               WHERE attrelid = pg_catalog.to_regclass('pggraft.copies') \
+                 AND attname = 'source_identity' AND NOT attisdropped)",
+            &[],
+        )
+        .await
+        .ctx("looking for pggraft.copies")?;
+    Ok(match (row.get::<_, bool>(0), row.get::<_, bool>(1)) {
+        (false, _) => Needs::Table,
+        (true, false) => Needs::Columns,
+        (true, true) => Needs::Nothing,
+    })
+}
+
 /// Whether the connected role can write records: insert into the table, or
 /// create it (in the `pggraft` schema, or the schema in the database).
 pub(crate) async fn writable(client: &Client) -> Result<bool> {
@@ -239,16 +268,16 @@ pub(crate) async fn writable(client: &Client) -> Result<bool> {
 }
 
 /// The SQL that records (or re-records) `rows`, to run inside the caller's
-/// transaction; `ensure` creates the table first when it may be missing.
+/// transaction, after creating the table or adding columns as `needs` says.
 /// A re-recorded copy starts over: no refresh, no high-water marks.
-pub(crate) fn record_sql(rows: &[NewRecord], ensure: bool) -> String {
+pub(crate) fn record_sql(rows: &[NewRecord], needs: Needs) -> String {
     let mut sql = String::new();
-    if ensure {
-        sql.push_str(ENSURE);
-        sql.push('\n');
-    } else {
-        // A record table made before the column came.
-        sql.push_str(ADD_COLUMNS);
+    match needs {
+        Needs::Table => sql.push_str(ENSURE),
+        Needs::Columns => sql.push_str(ADD_COLUMNS),
+        Needs::Nothing => {}
+    }
+    if needs != Needs::Nothing {
         sql.push('\n');
     }
     if rows.is_empty() {
@@ -314,9 +343,8 @@ pub(crate) async fn save_refresh(
     new_rows: &[NewRecord],
     refreshed: &[Refreshed],
 ) -> Result<()> {
-    let ensure = !new_rows.is_empty() && !exists(client).await?;
     let mut sql = String::from("BEGIN;\n");
-    sql.push_str(&record_sql(new_rows, ensure));
+    sql.push_str(&record_sql(new_rows, needs(client).await?));
     for r in refreshed {
         let marks = serde_json::to_string(&r.watermarks).expect("watermarks serialize");
         let changes = serde_json::to_string(&r.changes).expect("counts serialize");
@@ -377,10 +405,13 @@ mod tests {
 
     #[test]
     fn recording_upserts_and_starts_over() {
-        let sql = record_sql(&[row()], false);
+        let sql = record_sql(&[row()], Needs::Nothing);
         assert!(!sql.contains("CREATE TABLE"), "{sql}");
         assert!(sql.contains("ON CONFLICT (target_schema) DO UPDATE"), "{sql}");
         assert!(sql.contains("watermarks = '{}'"), "{sql}");
-        assert!(record_sql(&[], true).contains("CREATE TABLE IF NOT EXISTS pggraft.copies"));
+        assert!(
+            record_sql(&[], Needs::Table).contains("CREATE TABLE IF NOT EXISTS pggraft.copies")
+        );
+        assert!(record_sql(&[], Needs::Columns).starts_with(ADD_COLUMNS));
     }
 }

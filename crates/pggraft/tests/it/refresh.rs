@@ -848,3 +848,22 @@ async fn refresh_incremental_hashes_rows_when_the_source_is_not_the_recorded_one
     assert!(customers.by_horizon && customers.upserted == 1, "{customers:?}");
     assert_same_rows(&src, &dst, "app");
 }
+
+/// A record table made by an older pggraft (no `source_identity` column) is read, refreshed
+/// by row hashes (it has no identity to trust), and given the column then.
+#[tokio::test]
+async fn refresh_reads_and_upgrades_a_record_table_of_an_older_pggraft() {
+    let src = db_with("refresh_old_record_src", APP);
+    let dst = db_with("refresh_old_record_dst", "");
+    clone_copy(&src, &dst, |o| o.naming.schemas = schemas(&["app"])).await;
+    dst.psql("ALTER TABLE pggraft.copies DROP COLUMN source_identity").unwrap();
+    src.psql(CHANGES).unwrap();
+    let mut opts = options(&dst, &["app"]);
+    opts.mode = Mode::Incremental;
+    let report = refresh_with(&opts).await.unwrap();
+    assert_same_rows(&src, &dst, "app");
+    assert!(!report.table("customers").unwrap().by_horizon);
+    let identity =
+        one(&dst, "SELECT source_identity FROM pggraft.copies WHERE target_schema = 'app'");
+    assert!(identity.starts_with("system "), "{identity}");
+}
