@@ -8,9 +8,10 @@
 //! So the rows inserted or updated since are among those whose `xmin` lies
 //! between the old snapshot's `xmin` and the new one's `xmax`: one pass over
 //! the source that reads no column but the key and sends only those keys
-//! (a superset: rows of transactions that were running at the old snapshot
-//! but committed before it count too, and are upserted again; frozen rows
-//! of very old transactions may too).
+//! (a superset: rows of transactions that had finished by the old snapshot
+//! count too when an older one was still running then, and frozen rows of
+//! very old transactions may; the candidates' row hashes are compared with
+//! the copy's, so only rows that differ are written).
 //!
 //! Deletes leave no row. They are found by counting: under the documented
 //! assumption that nothing but refresh writes the copy, the copy's keys
@@ -32,7 +33,7 @@ use tokio_postgres::Client;
 use super::record::CopyRecord;
 use crate::error::{PgResultExt, Result};
 use crate::sql::{QualifiedName, ident};
-use crate::verify::ranges::KeyDiff;
+use crate::verify::ranges::{CompareTable, KeyDiff};
 
 /// The transactions whose rows count as changed: `xmin` in `[from, to)`,
 /// as 64-bit transaction IDs (`xid8`).
@@ -103,32 +104,40 @@ pub(crate) fn key_fits(types: &[String]) -> bool {
     matches!(types, [t] if matches!(t.as_str(), "smallint" | "integer" | "bigint"))
 }
 
-/// Finds what differs for a table with a one-column integer key `key`
-/// (source name `src_key` in `src`, target name `tgt_key` in `tgt`), both
-/// sessions in their snapshots.
+/// Finds what differs for a table with a one-column integer key at
+/// position `key` of the compared columns of `src` and `tgt`, both sessions
+/// in their snapshots.
 pub(crate) async fn key_diff(
     h: &Horizon,
-    (src_c, src, src_key): (&Client, &QualifiedName, &str),
-    (tgt_c, tgt, tgt_key): (&Client, &QualifiedName, &str),
+    (src_c, src_t): (&Client, &CompareTable),
+    (tgt_c, tgt_t): (&Client, &CompareTable),
+    key: usize,
 ) -> Result<KeyDiff> {
+    let (src, tgt) = (&src_t.name, &tgt_t.name);
+    let (src_key, tgt_key) = (src_t.columns[key].as_str(), tgt_t.columns[key].as_str());
     let (sk, tk) = (format!("{}::pg_catalog.int8", ident(src_key)), ident(tgt_key));
     let tk8 = format!("{tk}::pg_catalog.int8");
-    // The keys written since, and the row counts (the key's index answers
-    // min and max). Separate queries: counting in parallel workers while
-    // also collecting keys per group would not be.
-    let mut changed: Vec<i64> = src_c
-        .query(&format!("SELECT {sk} FROM ONLY {src} WHERE {}", h.changed_sql()), &[])
+    // The rows written since, by key and row hash (the horizon is a
+    // superset: rows the copy already holds as they are drop out when their
+    // hashes match), and the row counts (the key's index answers min and
+    // max). Separate queries: counting in parallel workers while also
+    // collecting keys per group would not be.
+    let written: Vec<(i64, i64)> = src_c
+        .query(
+            &format!("SELECT {sk}, {} FROM ONLY {src} WHERE {}", src_t.row_hash(), h.changed_sql()),
+            &[],
+        )
         .await
         .ctx(format!("reading the keys written since in source table {src}"))?
         .iter()
-        .map(|r| r.get(0))
+        .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let new_sql = format!(
-        "SELECT u FROM pg_catalog.unnest($1::pg_catalog.int8[]) u \
-         WHERE NOT EXISTS (SELECT 1 FROM ONLY {tgt} t WHERE t.{tk} = u)"
+    let keys: Vec<i64> = written.iter().map(|w| w.0).collect();
+    let held_sql = format!(
+        "SELECT {tk8}, {} FROM ONLY {tgt} WHERE {tk} = ANY($1::pg_catalog.int8[])",
+        tgt_t.row_hash()
     );
-    // The changed keys the copy lacks (inserted since) count on its side.
-    let (s_total, (t_total, new)) = futures_util::future::try_join(
+    let (s_total, (t_total, held)) = futures_util::future::try_join(
         async {
             src_c
                 .query_one(&count_sql(src, &ident(src_key)), &[])
@@ -140,17 +149,21 @@ pub(crate) async fn key_diff(
                 .query_one(&count_sql(tgt, &tk), &[])
                 .await
                 .ctx(format!("counting the rows of target table {tgt}"))?;
-            let new: Vec<i64> = tgt_c
-                .query(&new_sql, &[&changed])
+            let held: BTreeMap<i64, i64> = tgt_c
+                .query(&held_sql, &[&keys])
                 .await
-                .ctx(format!("looking up new keys in target table {tgt}"))?
+                .ctx(format!("looking up the keys written since in target table {tgt}"))?
                 .iter()
-                .map(|r| r.get(0))
+                .map(|r| (r.get(0), r.get(1)))
                 .collect();
-            Ok::<_, crate::Error>((t, new))
+            Ok::<_, crate::Error>((t, held))
         },
     )
     .await?;
+    // The copy lacks these keys (inserted since): they count on its side.
+    let new: Vec<i64> = keys.iter().copied().filter(|k| !held.contains_key(k)).collect();
+    let mut changed: Vec<i64> =
+        written.iter().filter(|(k, hash)| held.get(k) != Some(hash)).map(|w| w.0).collect();
     let mut diff = KeyDiff::default();
     changed.sort_unstable();
     diff.changed = changed.iter().map(|k| vec![k.to_string()]).collect();

@@ -161,10 +161,8 @@ async fn compare_one(
         }
         Planned::Changed { .. } => {
             let h = d.horizon.as_ref().expect("a horizon table");
-            let (sk, tk) = (&d.src_cmp.columns[d.key[0]], &d.tgt_cmp.columns[d.key[0]]);
             found.diff =
-                super::horizon::key_diff(h, (src, &plan.source, sk), (tgt, &plan.target, tk))
-                    .await?;
+                super::horizon::key_diff(h, (src, &d.src_cmp), (tgt, &d.tgt_cmp), d.key[0]).await?;
             if !opts.delete {
                 found.kept = Some(found.diff.extra.len() as u64);
             }

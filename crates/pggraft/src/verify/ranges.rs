@@ -79,6 +79,11 @@ impl CompareTable {
         }
     }
 
+    /// The hash of one row of this table, as SQL over its columns.
+    pub(crate) fn row_hash(&self) -> String {
+        self.hash(&self.sql())
+    }
+
     fn hash(&self, t: &TableSql) -> String {
         if !self.typed_hash {
             return t.row_hash();
