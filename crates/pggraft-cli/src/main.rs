@@ -41,6 +41,8 @@ enum Command {
     SyncSchema(cmd::sync_schema::SyncSchemaArgs),
     /// Bring an earlier copy's data up to date: reload, or copy only what changed.
     Refresh(cmd::refresh::RefreshArgs),
+    /// Move data into a differently shaped schema, as a mapping file says.
+    Map(cmd::map::MapArgs),
     /// Remove temporary schemas that interrupted clones left in a database.
     Cleanup(cmd::cleanup::CleanupArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
@@ -156,6 +158,7 @@ fn main() -> ExitCode {
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
             Command::Refresh(a) => cmd::refresh::run(a).await,
             Command::Cleanup(a) => cmd::cleanup::run(a).await,
+            Command::Map(a) => cmd::map::run(a).await,
             Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
                 unreachable!("handled before")
             }

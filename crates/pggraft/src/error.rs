@@ -141,6 +141,9 @@ pub enum Error {
     /// `refresh` refused to start (see [`crate::refresh::RefreshError`]).
     #[error(transparent)]
     Refresh(#[from] crate::refresh::RefreshError),
+    /// A mapping that does not fit the databases (see [`crate::map::MapError`]).
+    #[error(transparent)]
+    Map(#[from] crate::map::MapError),
 }
 
 /// A column whose type change needs a `USING` expression from the user.
@@ -319,6 +322,7 @@ impl Error {
             Error::Io { .. } | Error::Sandbox(_) => ErrorKind::Io,
             Error::LocksNotGranted { .. } => ErrorKind::Database,
             Error::Refresh(e) => e.kind(),
+            Error::Map(e) => e.kind(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod map;
 pub mod migrate;
 pub mod plan;
 pub mod refresh;

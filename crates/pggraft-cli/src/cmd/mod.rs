@@ -10,6 +10,7 @@ pub mod demo;
 pub mod diff;
 pub mod docs;
 pub mod inspect;
+pub mod map;
 pub mod migrate;
 pub mod refresh;
 pub mod sync_schema;

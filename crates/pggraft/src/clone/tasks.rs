@@ -41,6 +41,7 @@ pub(super) fn job(
         sequences: sequence_tasks(cat, renamed, opts),
         matviews: matview_tasks(cat, renamed, opts),
         locks: Locks { touches: touches(renamed), family: family(renamed) },
+        ..Job::default()
     }
 }
 

@@ -156,6 +156,7 @@ pub(super) async fn run(
     tables: &[TableTask],
     load: &GroupLoad,
     snapshot: &Snapshot,
+    source_settings: &str,
     progress: &dyn ProgressSink,
 ) -> Result<Vec<GroupReport>> {
     let bytes = |g: &Group| -> u64 {
@@ -166,7 +167,7 @@ pub(super) async fn run(
     let queue = Mutex::new(order.into_iter().collect::<VecDeque<_>>());
     let results: Mutex<Vec<Option<GroupReport>>> = Mutex::new(vec![None; load.groups.len()]);
     let workers = opts.jobs.clamp(1, load.groups.len().max(1));
-    let ctx = Ctx { opts, tables, load, snapshot, progress };
+    let ctx = Ctx { opts, tables, load, snapshot, source_settings, progress };
     let (ctx, queue, results) = (&ctx, &queue, &results);
     futures_util::future::try_join_all((0..workers).map(|_| async move {
         let mut w = Worker { dst: target_session(ctx.opts).await?, src: None };
@@ -187,6 +188,8 @@ struct Ctx<'a> {
     tables: &'a [TableTask],
     load: &'a GroupLoad,
     snapshot: &'a Snapshot,
+    /// Run in every transaction that reads the source (`Job::source_settings`).
+    source_settings: &'a str,
     progress: &'a dyn ProgressSink,
 }
 
@@ -207,8 +210,15 @@ enum Attempt {
 async fn load_group(ctx: &Ctx<'_>, w: &mut Worker, g: &Group) -> Result<GroupReport> {
     let tasks = g.members.iter().flat_map(|m| &m.tasks).map(|&t| &ctx.tables[t]);
     let insert_select = tasks.clone().any(|t| t.strategy == Strategy::InsertSelect);
-    if !insert_select && w.src.is_none() && tasks.clone().next().is_some() {
-        let s = ctx.snapshot.join(&ctx.opts.source, "").await.map_err(|e| e.on(Side::Source))?;
+    // A group may mix strategies (map's per-table choice): any copy task
+    // needs a source session, whatever the others do.
+    let copies = tasks.clone().any(|t| matches!(t.strategy, Strategy::Copy { .. }));
+    if copies && w.src.is_none() {
+        let s = ctx
+            .snapshot
+            .join(&ctx.opts.source, ctx.source_settings)
+            .await
+            .map_err(|e| e.on(Side::Source))?;
         w.src = Some(s);
     }
     let mut lock: BTreeSet<&QualifiedName> = g.members.iter().map(|m| &m.table).collect();
@@ -274,6 +284,10 @@ async fn attempt(
     if insert_select {
         // One database: the transaction that writes also reads the source,
         // so it imports the snapshot first, as its first statement must.
+        if !ctx.source_settings.is_empty() {
+            settings.push_str("; ");
+            settings.push_str(ctx.source_settings);
+        }
         ctx.snapshot.begin_on(dst, Access::ReadWrite, &settings).await?;
     } else {
         dst.batch_execute(&format!("BEGIN; {settings}"))

@@ -27,6 +27,25 @@ pub struct Job {
     pub matviews: Vec<MatviewTask>,
     /// Which tables each post-data statement locks (see [`Locks`]).
     pub locks: Locks,
+    /// `search_path` of the transactions that read the source, for SQL a
+    /// user wrote (map's expressions and queries name tables and functions
+    /// as the user's own sessions see them); `None`: empty, as in every
+    /// other pggraft session, where all SQL is qualified.
+    pub source_search_path: Option<String>,
+}
+
+impl Job {
+    /// The statement that gives a source-reading transaction its
+    /// `search_path` (empty when the job has none).
+    pub(crate) fn source_settings(&self) -> String {
+        match &self.source_search_path {
+            Some(p) => format!(
+                "SELECT pg_catalog.set_config('search_path', {}, true)",
+                crate::sql::literal(p)
+            ),
+            None => String::new(),
+        }
+    }
 }
 
 /// The scheduler's inputs about locking: a post-data statement must wait

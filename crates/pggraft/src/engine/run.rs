@@ -155,22 +155,32 @@ async fn run_inner(
     if let Finish::Groups(load) = finish {
         // Group by group, each in one transaction; then the statements
         // (materialized views), which read the refreshed tables.
-        let done = super::groups::run(opts, &job.tables, load, &snapshot, progress).await?;
+        let settings = job.source_settings();
+        let done =
+            super::groups::run(opts, &job.tables, load, &snapshot, &settings, progress).await?;
         report.tables = group_tables(&job.tables, load, &done);
         report.groups = done;
         job.tables.clear();
         report.phases.push(("data".into(), t1.elapsed().as_secs_f64()));
     }
     let t2 = Instant::now();
+    let source_settings = job.source_settings();
     let shared = Arc::new(Shared {
         state: Mutex::new(Scheduler::new(&job)),
         notify: Notify::new(),
         tables: job.tables,
         locks: Mutex::new(HashMap::new()),
     });
-    let loaded =
-        run_workers(opts, shared, &snapshot, finish.fresh_tables(), &tracker, &waits, ledger)
-            .await?;
+    let loaded = run_workers(
+        opts,
+        shared,
+        (&snapshot, &source_settings),
+        finish.fresh_tables(),
+        &tracker,
+        &waits,
+        ledger,
+    )
+    .await?;
     if !matches!(finish, Finish::Groups(_)) {
         report.tables = loaded;
     }
@@ -301,6 +311,8 @@ struct Ctx<'a> {
     ledger: &'a Ledger,
     shared: Arc<Shared>,
     snapshot: &'a Snapshot,
+    /// Run in every transaction that reads the source ([`Job::source_settings`]).
+    source_settings: &'a str,
     fresh: bool,
     progress: &'a dyn ProgressSink,
 }
@@ -308,7 +320,7 @@ struct Ctx<'a> {
 async fn run_workers(
     opts: &RunOptions,
     shared: Arc<Shared>,
-    snapshot: &Snapshot,
+    (snapshot, source_settings): (&Snapshot, &str),
     fresh: bool,
     progress: &dyn ProgressSink,
     waits: &LockWait,
@@ -317,7 +329,16 @@ async fn run_workers(
     // Workers run as futures polled here (not spawned tasks), so they may
     // borrow the options and the progress sink, and dropping this future
     // (on cancel) drops every worker and its connections at once.
-    let ctx = Ctx { opts, waits, ledger, shared: shared.clone(), snapshot, fresh, progress };
+    let ctx = Ctx {
+        opts,
+        waits,
+        ledger,
+        shared: shared.clone(),
+        snapshot,
+        source_settings,
+        fresh,
+        progress,
+    };
     let mut set = futures_util::stream::FuturesUnordered::new();
     let data_workers = if shared.tables.is_empty() { 0 } else { opts.jobs };
     for _ in 0..data_workers {
@@ -478,9 +499,15 @@ async fn load_chunk(
                 conns.source = Some(target_session(ctx.opts).await?);
             }
             let conn = conns.source.as_ref().expect("session");
-            let truncate =
+            let mut extra =
                 if fresh { format!("TRUNCATE ONLY {}", task.build) } else { String::new() };
-            ctx.snapshot.begin_on(conn, Access::ReadWrite, &truncate).await?;
+            if !ctx.source_settings.is_empty() {
+                if !extra.is_empty() {
+                    extra.push_str("; ");
+                }
+                extra.push_str(ctx.source_settings);
+            }
+            ctx.snapshot.begin_on(conn, Access::ReadWrite, &extra).await?;
             let rows = insert_select_chunk(conn, task, chunk).await?;
             conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
             Ok((rows, task.chunk_bytes(c)))
@@ -489,7 +516,7 @@ async fn load_chunk(
             if conns.source.is_none() {
                 let s = ctx
                     .snapshot
-                    .join(&ctx.opts.source, "")
+                    .join(&ctx.opts.source, ctx.source_settings)
                     .await
                     .map_err(|e| e.on(Side::Source))?;
                 conns.source = Some(s);

@@ -10,6 +10,7 @@ mod diff;
 mod fidelity;
 mod foreign;
 mod inspect;
+mod map;
 mod migrate;
 mod opclasses;
 mod progress;

@@ -1,0 +1,212 @@
+//! `pggraft map check|run|verify`: a mapping file read and handed to the
+//! library with the connections, the report as text or JSON. A mapping with
+//! problems exits 2 with each one as `file:line: message`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use pggraft::engine::Cancel;
+use pggraft::map::{
+    self, CheckReport, MapError, MapOptions, MapReport, Mapping, SchemaFile, StrategyChoice,
+};
+
+use super::clone::{TermProgress, stop_requested};
+use crate::flags::{ConnArgs, JsonArg};
+use crate::{Outcome, output};
+
+#[derive(Args)]
+pub struct MapArgs {
+    #[command(subcommand)]
+    pub command: MapCommand,
+}
+
+#[derive(Subcommand)]
+pub enum MapCommand {
+    /// Check a mapping against both databases; write nothing.
+    Check(CommonArgs),
+    /// Move the rows as the mapping says, from one source snapshot, all or nothing.
+    Run(RunArgs),
+    /// Compare the target's rows with what the mapping makes of the source's.
+    Verify(CommonArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StrategyArg {
+    /// COPY (SELECT …) TO STDOUT streamed into COPY … FROM STDIN.
+    Copy,
+    /// INSERT … SELECT inside one database (source and target the same).
+    Server,
+}
+
+#[derive(Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub conns: ConnArgs,
+    /// The mapping file (TOML): [tables.TARGET] with from/query, where, key, strategy, columns.
+    #[arg(long, short = 'm', value_name = "FILE")]
+    pub mapping: PathBuf,
+    /// Strategy for every table, overriding the file's.
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// SQL applied to the target first, in one transaction (check: rolled back afterwards).
+    #[arg(long, value_name = "FILE")]
+    pub schema_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print the SQL each table would run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn options(a: &CommonArgs) -> Result<MapOptions> {
+    let (source, target) = a.conns.to_specs()?;
+    let name = a.mapping.display().to_string();
+    let text = std::fs::read_to_string(&a.mapping).with_context(|| format!("--mapping {name}"))?;
+    let mapping = Mapping::parse(&name, &text)
+        .map_err(|problems| pggraft::Error::from(MapError::Invalid { problems }))?;
+    let mut opts = MapOptions::new(source, target, mapping);
+    opts.strategy = a.strategy.map(|s| match s {
+        StrategyArg::Copy => StrategyChoice::Copy,
+        StrategyArg::Server => StrategyChoice::Server,
+    });
+    if let Some(path) = &a.schema_file {
+        let name = path.display().to_string();
+        let sql = std::fs::read_to_string(path).with_context(|| format!("--schema-file {name}"))?;
+        opts.schema_file = Some(SchemaFile { name, sql });
+    }
+    Ok(opts)
+}
+
+pub async fn run(a: MapArgs) -> Result<Outcome> {
+    match a.command {
+        MapCommand::Check(c) => check(c, false).await,
+        MapCommand::Run(r) if r.dry_run => check(r.common, true).await,
+        MapCommand::Run(r) => load(r.common).await,
+        MapCommand::Verify(c) => verify(c).await,
+    }
+}
+
+/// `check`, and `run --dry-run` (the same, printing the SQL).
+async fn check(a: CommonArgs, script: bool) -> Result<Outcome> {
+    let opts = options(&a)?;
+    let report = map::check(&opts).await?;
+    if a.json.json {
+        output::print_json("map-check", &report)?;
+    } else if !report.problems.is_empty() {
+        // The problems are the error (one `file:line: …` each).
+    } else if script {
+        output::write_out(None, &report.script)?;
+    } else {
+        output::write_out(None, &check_text(&opts, &report))?;
+    }
+    if !report.problems.is_empty() {
+        return Err(pggraft::Error::from(MapError::Invalid { problems: report.problems }).into());
+    }
+    Ok(Outcome::Ok)
+}
+
+fn check_text(opts: &MapOptions, r: &CheckReport) -> String {
+    let mut out = format!(
+        "{}: {} table(s), {} -> {}\n",
+        r.file,
+        r.tables.len(),
+        opts.source.redacted(),
+        opts.target.redacted()
+    );
+    for t in &r.tables {
+        out.push_str(&format!("  {} <- {} ({})\n", t.target, t.source, t.strategy));
+        for (col, expr) in &t.columns {
+            out.push_str(&format!("      {col} = {expr}\n"));
+        }
+        if let Some(f) = &t.filter {
+            out.push_str(&format!("      where {f}\n"));
+        }
+    }
+    for u in &r.unmapped {
+        out.push_str(&format!(
+            "unmapped source columns of {}: {}\n",
+            u.table,
+            u.columns.join(", ")
+        ));
+    }
+    for (t, c) in &r.defaults {
+        out.push_str(&format!("left to its default: {t}.{c}\n"));
+    }
+    if r.problems.is_empty() {
+        out.push_str("ok: nothing was written\n");
+    }
+    out
+}
+
+async fn load(a: CommonArgs) -> Result<Outcome> {
+    let opts = options(&a)?;
+    let started = Instant::now();
+    let progress = TermProgress::new(!a.json.json);
+    let cancel: Cancel = Box::pin(stop_requested());
+    let report = map::run(&opts, &progress, Some(cancel)).await;
+    progress.finish();
+    let report = report?;
+    if a.json.json {
+        output::print_json("map-run", &report)?;
+    } else {
+        print_run(&report, started.elapsed().as_secs_f64());
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_run(r: &MapReport, seconds: f64) {
+    let mut t = output::table(vec!["target", "source", "strategy", "rows"]);
+    for x in &r.tables {
+        t.add_row(vec![
+            x.target.to_string(),
+            x.source.to_string(),
+            x.strategy.to_string(),
+            x.rows.to_string(),
+        ]);
+    }
+    println!("{t}");
+    let rate = if seconds > 0.0 { r.rows() as f64 / seconds } else { 0.0 };
+    println!(
+        "{} rows in {seconds:.1}s ({rate:.0} rows/s), one transaction holding its locks {:.1}s",
+        r.rows(),
+        r.held_seconds
+    );
+    for u in &r.unmapped {
+        println!("unmapped source columns of {}: {}", u.table, u.columns.join(", "));
+    }
+}
+
+async fn verify(a: CommonArgs) -> Result<Outcome> {
+    let opts = options(&a)?;
+    let report = map::verify::verify(&opts).await?;
+    if a.json.json {
+        output::print_json("map-verify", &report)?;
+    } else {
+        for t in &report.tables {
+            let state = if t.matches { "ok" } else { "DIFFERS" };
+            println!(
+                "{state:8} {} <- {}: {} rows mapped, {} in the target",
+                t.target, t.source, t.source_rows, t.target_rows
+            );
+            for (what, keys) in
+                [("changed", &t.changed), ("missing", &t.missing), ("extra", &t.extra)]
+            {
+                if !keys.is_empty() {
+                    println!("         {what} keys: {}", keys.join(" "));
+                }
+            }
+            if !t.matches && t.keyless {
+                println!("         (no key: the differing rows cannot be named)");
+            }
+        }
+    }
+    Ok(if report.matches() { Outcome::Ok } else { Outcome::Differences })
+}

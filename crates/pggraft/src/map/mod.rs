@@ -1,0 +1,299 @@
+//! `map`: moving data from one schema into a differently shaped one —
+//! renamed tables and columns, transformed values, one source split into
+//! several targets, several sources merged by a query — described in a
+//! mapping file. The third producer of engine jobs, after [`crate::clone`]
+//! and [`crate::refresh`].
+//!
+//! - [`file`]: the mapping file, parsed with the line of every part.
+//! - [`check`]: the mapping against both catalogs, before anything is
+//!   written; the servers parse and type-check every expression.
+//! - [`job`]: the checked tables as one engine job whose single group
+//!   ([`Finish::Groups`]) loads every target table in one transaction.
+//! - [`verify`]: counts and row hashes of the mapped source expressions
+//!   against the target's columns, and the keys of the rows that differ.
+//!
+//! The source is only read, in one snapshot. The target is all-or-nothing:
+//! a `--schema-file` is applied in one transaction that commits only once
+//! the mapping checks against it, and the rows go in in one more.
+
+pub mod check;
+mod error;
+pub mod file;
+mod job;
+pub mod verify;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use crate::conn::{ConnSpec, Side, Snapshot, prepare_session};
+use crate::engine::{self, Cancel, Finish, ProgressSink, RunOptions, Strategy};
+use crate::error::{PgResultExt, Result};
+use crate::sql::QualifiedName;
+
+pub use check::{Checked, MappedTable, Unmapped};
+pub use error::{MapError, Problem, ProblemKind};
+pub use file::{Mapping, StrategyChoice};
+pub use job::Locking;
+
+/// SQL applied to the target before the data (`--schema-file`).
+#[derive(Debug, Clone)]
+pub struct SchemaFile {
+    /// The file's name, for messages.
+    pub name: String,
+    pub sql: String,
+}
+
+/// Validated options of `pggraft map`.
+#[derive(Debug, Clone)]
+pub struct MapOptions {
+    pub source: ConnSpec,
+    pub target: ConnSpec,
+    pub mapping: Mapping,
+    /// `--strategy`: overrides every table's.
+    pub strategy: Option<StrategyChoice>,
+    pub schema_file: Option<SchemaFile>,
+    pub locking: Locking,
+    /// Test hook (cargo feature `failpoints`): fail once the rows of this
+    /// target table (its name) are written, before the commit.
+    #[cfg(feature = "failpoints")]
+    pub fail_on_table: Option<String>,
+}
+
+impl MapOptions {
+    pub fn new(source: ConnSpec, target: ConnSpec, mapping: Mapping) -> MapOptions {
+        MapOptions {
+            source,
+            target,
+            mapping,
+            strategy: None,
+            schema_file: None,
+            locking: Locking { lock_timeout: Duration::from_secs(5), lock_retries: 5 },
+            #[cfg(feature = "failpoints")]
+            fail_on_table: None,
+        }
+    }
+}
+
+/// A strategy as reports name it.
+pub fn strategy_name(s: Strategy) -> &'static str {
+    match s {
+        Strategy::Copy { binary: true } => "copy (binary)",
+        Strategy::Copy { binary: false } => "copy (text)",
+        Strategy::InsertSelect => "server",
+    }
+}
+
+/// One mapped table, as `check` and `--dry-run` describe it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TablePlan {
+    pub target: QualifiedName,
+    pub source: QualifiedName,
+    pub strategy: &'static str,
+    /// (target column, its expression over the source row).
+    pub columns: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    pub key: Vec<String>,
+    /// The source rows as one query.
+    pub select: String,
+}
+
+/// What `check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub file: String,
+    pub tables: Vec<TablePlan>,
+    pub problems: Vec<Problem>,
+    /// Source columns no target column reads.
+    pub unmapped: Vec<Unmapped>,
+    /// Target columns no entry fills (they take their defaults).
+    pub defaults: Vec<(QualifiedName, String)>,
+    /// The SQL a run would execute.
+    pub script: String,
+}
+
+impl CheckReport {
+    fn new(mapping: &Mapping, checked: &Checked, script: String) -> CheckReport {
+        let tables = checked
+            .tables
+            .iter()
+            .map(|t| TablePlan {
+                target: t.target.clone(),
+                source: t.source_label.clone(),
+                strategy: strategy_name(t.strategy),
+                columns: t.columns.iter().map(|c| (c.target.clone(), c.sql())).collect(),
+                filter: t.filter.clone(),
+                key: t.key.clone(),
+                select: t.select_sql(),
+            })
+            .collect();
+        CheckReport {
+            file: mapping.file.clone(),
+            tables,
+            problems: checked.problems.clone(),
+            unmapped: checked.unmapped.clone(),
+            defaults: checked.defaults.clone(),
+            script,
+        }
+    }
+}
+
+/// One table's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRun {
+    pub target: QualifiedName,
+    pub source: QualifiedName,
+    pub strategy: &'static str,
+    pub rows: u64,
+    /// COPY bytes streamed (copy strategy).
+    pub bytes: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MapReport {
+    /// The connections, without passwords.
+    pub source: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_file: Option<String>,
+    pub tables: Vec<TableRun>,
+    /// Source columns no target column reads.
+    pub unmapped: Vec<Unmapped>,
+    /// Seconds the load transaction held its locks, and waited for them.
+    pub held_seconds: f64,
+    pub lock_wait_seconds: f64,
+    pub seconds: f64,
+}
+
+impl MapReport {
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
+
+async fn session(spec: &ConnSpec, side: Side, begin: &str) -> Result<Client> {
+    let c = spec.connect().await.map_err(|e| e.on(side))?;
+    prepare_session(&c).await.map_err(|e| e.on(side))?;
+    c.batch_execute(begin).await.ctx("starting a transaction").map_err(|e| e.on(side))?;
+    Ok(c)
+}
+
+/// Starts the target transaction of a check or run: the schema file
+/// applied in it first, when there is one.
+async fn target_transaction(opts: &MapOptions, read_only: bool) -> Result<Client> {
+    let begin = match (&opts.schema_file, read_only) {
+        (None, true) => "BEGIN READ ONLY".to_string(),
+        // The schema file runs as psql would run it: with the role's and
+        // database's own search_path.
+        _ => format!(
+            "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL search_path TO DEFAULT",
+            opts.locking.lock_timeout.as_millis()
+        ),
+    };
+    let c = session(&opts.target, Side::Target, &begin).await?;
+    if let Some(f) = &opts.schema_file {
+        c.batch_execute(&f.sql)
+            .await
+            .ctx(format!("applying --schema-file {} (nothing of it was kept)", f.name))
+            .map_err(|e| e.on(Side::Target))?;
+    }
+    Ok(c)
+}
+
+fn context(opts: &MapOptions) -> check::CheckContext {
+    check::CheckContext {
+        same_database: opts.source.same_database(&opts.target),
+        strategy: opts.strategy,
+    }
+}
+
+/// Checks the mapping against both databases (with the schema file applied
+/// in a transaction that is rolled back) and writes nothing.
+pub async fn check(opts: &MapOptions) -> Result<CheckReport> {
+    let src =
+        session(&opts.source, Side::Source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+    let dst = target_transaction(opts, true).await?;
+    let checked = check::check(&src, &dst, &opts.mapping, context(opts)).await?;
+    let order = job::parents_first(&dst, &checked.tables).await?;
+    let script = job::script(&checked.tables, &order);
+    let _ = dst.batch_execute("ROLLBACK").await;
+    let _ = src.batch_execute("ROLLBACK").await;
+    Ok(CheckReport::new(&opts.mapping, &checked, script))
+}
+
+/// Runs the mapping: the schema file (if any) and the check in one target
+/// transaction, committed only when the mapping fits; then every table's
+/// rows from one source snapshot, in one more.
+pub async fn run(
+    opts: &MapOptions,
+    progress: &dyn ProgressSink,
+    cancel: Option<Cancel>,
+) -> Result<MapReport> {
+    let t0 = Instant::now();
+    let snapshot = Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?;
+    let holder = snapshot.session().expect("an exported snapshot has its session");
+    let dst = target_transaction(opts, false).await?;
+    let checked = check::check(holder, &dst, &opts.mapping, context(opts)).await?;
+    if !checked.problems.is_empty() {
+        let _ = dst.batch_execute("ROLLBACK").await;
+        return Err(MapError::Invalid { problems: checked.problems }.into());
+    }
+    let order = job::parents_first(&dst, &checked.tables).await?;
+    dst.batch_execute("COMMIT")
+        .await
+        .ctx(match &opts.schema_file {
+            Some(f) => format!("committing --schema-file {}", f.name),
+            None => "ending the check".to_string(),
+        })
+        .map_err(|e| e.on(Side::Target))?;
+    drop(dst);
+
+    let (mut job, load) = job::job(&checked.tables, &order, opts.locking);
+    job.source_search_path = Some(checked.search_path.clone());
+    let run_opts = RunOptions {
+        source: opts.source.clone(),
+        target: opts.target.clone(),
+        jobs: 1,
+        index_jobs: 1,
+        session_tag: format!("pggraft-map-{}_{}", std::process::id(), nanos()),
+        cleanup_wait: crate::cleanup::DROP_RETRY_BUDGET,
+        lock_wait: opts.locking.lock_timeout * (opts.locking.lock_retries + 1),
+        #[cfg(feature = "failpoints")]
+        fail_on_table: opts.fail_on_table.clone(),
+    };
+    let finish = Finish::Groups(load);
+    let done = engine::run(&run_opts, job, snapshot, &finish, progress, cancel).await?;
+    let group = done.groups.first();
+    let tables = checked
+        .tables
+        .iter()
+        .map(|t| {
+            let m = group.and_then(|g| g.members.iter().find(|m| m.table == t.target));
+            TableRun {
+                target: t.target.clone(),
+                source: t.source_label.clone(),
+                strategy: strategy_name(t.strategy),
+                rows: m.map_or(0, |m| m.copied),
+                bytes: m.map_or(0, |m| m.bytes),
+            }
+        })
+        .collect();
+    Ok(MapReport {
+        source: opts.source.redacted(),
+        target: opts.target.redacted(),
+        schema_file: opts.schema_file.as_ref().map(|f| f.name.clone()),
+        tables,
+        unmapped: checked.unmapped,
+        held_seconds: group.map_or(0.0, |g| g.held_seconds),
+        lock_wait_seconds: group.map_or(0.0, |g| g.lock_wait_seconds),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
