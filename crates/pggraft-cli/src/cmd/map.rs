@@ -13,7 +13,7 @@ use pggraft::map::{
 };
 
 use super::clone::{TermProgress, stop_requested};
-use crate::flags::{ConnArgs, JsonArg};
+use crate::flags::{ConnArgs, JsonArg, TargetArg};
 use crate::{Outcome, output};
 
 #[derive(Args)]
@@ -30,6 +30,16 @@ pub enum MapCommand {
     Run(RunArgs),
     /// Compare the target's rows with what the mapping makes of the source's.
     Verify(CommonArgs),
+    /// Drop the foreign server, user mapping and staging schemas the fdw strategy created.
+    Cleanup(CleanupArgs),
+}
+
+#[derive(Args)]
+pub struct CleanupArgs {
+    #[command(flatten)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -38,6 +48,8 @@ pub enum StrategyArg {
     Copy,
     /// INSERT … SELECT inside one database (source and target the same).
     Server,
+    /// INSERT … SELECT on the target from foreign tables (postgres_fdw, set up by pggraft).
+    Fdw,
 }
 
 #[derive(Args)]
@@ -76,6 +88,7 @@ fn options(a: &CommonArgs) -> Result<MapOptions> {
     opts.strategy = a.strategy.map(|s| match s {
         StrategyArg::Copy => StrategyChoice::Copy,
         StrategyArg::Server => StrategyChoice::Server,
+        StrategyArg::Fdw => StrategyChoice::Fdw,
     });
     if let Some(path) = &a.schema_file {
         let name = path.display().to_string();
@@ -91,7 +104,31 @@ pub async fn run(a: MapArgs) -> Result<Outcome> {
         MapCommand::Run(r) if r.dry_run => check(r.common, true).await,
         MapCommand::Run(r) => load(r.common).await,
         MapCommand::Verify(c) => verify(c).await,
+        MapCommand::Cleanup(c) => cleanup(c).await,
     }
+}
+
+async fn cleanup(a: CleanupArgs) -> Result<Outcome> {
+    let done = map::fdw::cleanup(&a.target.to_spec()?).await?;
+    if a.json.json {
+        output::print_json("map-cleanup", &done)?;
+    } else if !done.server && done.schemas.is_empty() {
+        println!("nothing to drop: pggraft map created no fdw objects here");
+    } else {
+        if done.server {
+            println!(
+                "dropped foreign server {} (its user mapping and foreign tables)",
+                map::fdw::SERVER
+            );
+        }
+        for s in &done.schemas {
+            println!("dropped staging schema {s}");
+        }
+        if done.extension {
+            println!("dropped extension postgres_fdw (pggraft created it)");
+        }
+    }
+    Ok(Outcome::Ok)
 }
 
 /// `check`, and `run --dry-run` (the same, printing the SQL).

@@ -581,7 +581,7 @@ async fn load_task(ctx: &Ctx<'_>, w: &Worker, t: &TableTask, freeze: bool) -> Re
     let (mut rows, mut bytes) = (0, 0);
     for &chunk in &t.chunks {
         let (r, b) = match t.strategy {
-            Strategy::InsertSelect => {
+            Strategy::InsertSelect | Strategy::Foreign => {
                 let r = insert_select_chunk(&w.dst, t, chunk).await?;
                 (r, t.bytes / t.chunks.len().max(1) as u64)
             }

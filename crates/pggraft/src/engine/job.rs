@@ -123,6 +123,12 @@ pub enum Strategy {
     /// `INSERT … SELECT` inside the server (source and target are the same
     /// database).
     InsertSelect,
+    /// `INSERT … SELECT` on the target from foreign tables the producer set
+    /// up (postgres_fdw; the task's source names them): the target reads the
+    /// source itself, in the remote transaction postgres_fdw opens, which is
+    /// one snapshot for every such task of one target transaction, not the
+    /// job's snapshot.
+    Foreign,
 }
 
 /// Part of a table's data: all of it, or a range of heap pages.

@@ -512,6 +512,22 @@ async fn load_chunk(
             conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
             Ok((rows, task.chunk_bytes(c)))
         }
+        Strategy::Foreign => {
+            // The target reads the source through its foreign tables.
+            if conns.target.is_none() {
+                conns.target = Some(target_session(ctx.opts).await?);
+            }
+            let conn = conns.target.as_ref().expect("target");
+            let begin = if fresh {
+                format!("BEGIN; TRUNCATE ONLY {}", task.build)
+            } else {
+                "BEGIN".to_string()
+            };
+            conn.batch_execute(&begin).await.ctx(format!("loading {}", task.build))?;
+            let rows = insert_select_chunk(conn, task, chunk).await?;
+            conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
+            Ok((rows, task.chunk_bytes(c)))
+        }
         Strategy::Copy { binary } => {
             if conns.source.is_none() {
                 let s = ctx

@@ -39,6 +39,9 @@ pub struct MappedTable {
     pub source: TableSource,
     /// The source table's OID (none for a query).
     pub source_oid: Option<u32>,
+    /// The fdw strategy's foreign table of the source table on the target
+    /// (set once the foreign tables are set up).
+    pub fdw_source: Option<QualifiedName>,
     pub columns: Vec<MappedColumn>,
     pub filter: Option<String>,
     pub strategy: Strategy,
@@ -119,7 +122,7 @@ pub struct Checked {
 
 /// Runs `sql` (a prepare, or a query) under a savepoint, so that a failure
 /// leaves the transaction usable; the server's message on failure.
-async fn probe<T, F>(c: &Client, f: F) -> Result<std::result::Result<T, String>>
+pub(crate) async fn probe<T, F>(c: &Client, f: F) -> Result<std::result::Result<T, String>>
 where
     F: std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
 {
@@ -618,6 +621,18 @@ async fn table(
             ));
             return Ok(None);
         }
+        (StrategyChoice::Fdw, _) if matches!(source, TableSource::Query { .. }) => {
+            p.push(problem(
+                e.strategy_line.unwrap_or(e.line),
+                ProblemKind::Strategy,
+                format!(
+                    "table {}: strategy `fdw` reads source tables through foreign tables, and                      a `query` names the source's own; use `copy`",
+                    target.name
+                ),
+            ));
+            return Ok(None);
+        }
+        (StrategyChoice::Fdw, _) => Strategy::Foreign,
         (StrategyChoice::Server, true) | (StrategyChoice::Auto, true) => Strategy::InsertSelect,
         (StrategyChoice::Copy, _) | (StrategyChoice::Auto, false) => Strategy::Copy { binary },
     };
@@ -632,6 +647,7 @@ async fn table(
         source_label,
         source,
         source_oid,
+        fdw_source: None,
         columns: columns_out,
         filter: e.filter.as_ref().map(|f| f.0.clone()),
         strategy,

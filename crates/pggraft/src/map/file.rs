@@ -5,7 +5,7 @@
 //! ```toml
 //! [tables.users]                    # target table (schema-qualified allowed)
 //! from = "old_users"                # source table
-//! strategy = "auto"                 # auto | copy | server
+//! strategy = "auto"                 # auto | copy | server | fdw
 //! where = "deleted_at IS NULL"      # optional filter on the source
 //! [tables.users.columns]
 //! display_name = "full_name"        # any SQL expression over the source row
@@ -38,6 +38,8 @@ pub enum StrategyChoice {
     Copy,
     /// `INSERT … SELECT` inside one database.
     Server,
+    /// `INSERT … SELECT` on the target from foreign tables (postgres_fdw).
+    Fdw,
 }
 
 /// A parsed mapping file.

@@ -25,7 +25,10 @@ pub struct Locking {
 /// The task of one mapped table.
 pub(crate) fn task(t: &MappedTable) -> TableTask {
     TableTask {
-        source: t.source.clone(),
+        source: match &t.fdw_source {
+            Some(f) => TableSource::Relation(f.clone()),
+            None => t.source.clone(),
+        },
         // Unique per task: a source split into several targets is read by
         // several tasks.
         label: t.target.clone(),
@@ -111,7 +114,7 @@ pub(crate) fn script(tables: &[MappedTable], order: &[usize]) -> String {
         out.push_str(&format!("\n-- {} <- {source}\n", t.target));
         let cols = task.target_columns();
         match t.strategy {
-            Strategy::InsertSelect => {
+            Strategy::InsertSelect | Strategy::Foreign => {
                 out.push_str(&format!(
                     "INSERT INTO {} ({cols}) OVERRIDING SYSTEM VALUE {};\n",
                     t.target,

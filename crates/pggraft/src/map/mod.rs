@@ -18,17 +18,19 @@
 
 pub mod check;
 mod error;
+pub mod fdw;
 pub mod file;
 mod job;
 pub mod verify;
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio_postgres::Client;
 
 use crate::conn::{ConnSpec, Side, Snapshot, prepare_session};
-use crate::engine::{self, Cancel, Finish, ProgressSink, RunOptions, Strategy};
+use crate::engine::{self, Cancel, Chunk, Finish, ProgressSink, RunOptions, Strategy, TableSource};
 use crate::error::{PgResultExt, Result};
 use crate::sql::QualifiedName;
 
@@ -82,6 +84,7 @@ pub fn strategy_name(s: Strategy) -> &'static str {
         Strategy::Copy { binary: true } => "copy (binary)",
         Strategy::Copy { binary: false } => "copy (text)",
         Strategy::InsertSelect => "server",
+        Strategy::Foreign => "fdw",
     }
 }
 
@@ -214,16 +217,68 @@ fn context(opts: &MapOptions) -> check::CheckContext {
     }
 }
 
+/// Sets up the fdw strategy's foreign tables in `dst`'s open transaction,
+/// when a table uses it, and checks each such table's `INSERT … SELECT` on
+/// the target (its expressions run there). Returns the setup as SQL that
+/// may be printed.
+async fn prepare_fdw(opts: &MapOptions, dst: &Client, checked: &mut Checked) -> Result<String> {
+    let sources: BTreeSet<QualifiedName> = checked
+        .tables
+        .iter()
+        .filter(|t| t.strategy == Strategy::Foreign)
+        .filter_map(|t| match &t.source {
+            TableSource::Relation(n) => Some(n.clone()),
+            TableSource::Query { .. } => None,
+        })
+        .collect();
+    if sources.is_empty() {
+        return Ok(String::new());
+    }
+    let sources: Vec<QualifiedName> = sources.into_iter().collect();
+    let staged = fdw::setup(dst, &opts.source, &sources).await.map_err(|e| e.on(Side::Target))?;
+    for t in checked.tables.iter_mut().filter(|t| t.strategy == Strategy::Foreign) {
+        if let TableSource::Relation(n) = &t.source {
+            t.fdw_source = staged.get(n).cloned();
+        }
+        let task = job::task(t);
+        let sql = format!(
+            "INSERT INTO {} ({}) {}",
+            t.target,
+            task.target_columns(),
+            task.select_sql(Chunk::Whole, true)
+        );
+        if let Err(msg) = check::probe(dst, dst.prepare(&sql)).await? {
+            checked.problems.push(Problem::new(
+                &opts.mapping.file,
+                opts.mapping.tables[t.entry].line,
+                ProblemKind::Strategy,
+                format!(
+                    "table {}: the fdw strategy runs the mapping's expressions on the target,                      which refuses them: {msg}; use `copy`",
+                    t.target
+                ),
+            ));
+        }
+    }
+    Ok(format!(
+        "-- on the target, in the transaction that checks the mapping (fdw strategy):\n{}\n",
+        fdw::setup_script(&opts.source, &sources)
+    ))
+}
+
 /// Checks the mapping against both databases (with the schema file applied
 /// in a transaction that is rolled back) and writes nothing.
 pub async fn check(opts: &MapOptions) -> Result<CheckReport> {
     let src =
         session(&opts.source, Side::Source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await?;
-    let dst = target_transaction(opts, true).await?;
-    let checked = check::check(&src, &dst, &opts.mapping, context(opts)).await?;
+    // The fdw strategy's objects are created (and rolled back) to check them.
+    let fdw = opts.strategy == Some(StrategyChoice::Fdw)
+        || opts.mapping.tables.iter().any(|t| t.strategy == StrategyChoice::Fdw);
+    let dst = target_transaction(opts, !fdw).await?;
+    let mut checked = check::check(&src, &dst, &opts.mapping, context(opts)).await?;
+    let mut script = prepare_fdw(opts, &dst, &mut checked).await?;
     let order = job::parents_first(&dst, &checked.tables).await?;
-    let script = job::script(&checked.tables, &order);
+    script.push_str(&job::script(&checked.tables, &order));
     let _ = dst.batch_execute("ROLLBACK").await;
     let _ = src.batch_execute("ROLLBACK").await;
     Ok(CheckReport::new(&opts.mapping, &checked, script))
@@ -241,7 +296,10 @@ pub async fn run(
     let snapshot = Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?;
     let holder = snapshot.session().expect("an exported snapshot has its session");
     let dst = target_transaction(opts, false).await?;
-    let checked = check::check(holder, &dst, &opts.mapping, context(opts)).await?;
+    let mut checked = check::check(holder, &dst, &opts.mapping, context(opts)).await?;
+    if checked.problems.is_empty() {
+        prepare_fdw(opts, &dst, &mut checked).await?;
+    }
     if !checked.problems.is_empty() {
         let _ = dst.batch_execute("ROLLBACK").await;
         return Err(MapError::Invalid { problems: checked.problems }.into());

@@ -342,3 +342,73 @@ async fn verify_catches_a_wrong_expression_and_names_the_keys() {
     let products = v.tables.iter().find(|t| t.target.name == "products").unwrap();
     assert!(products.matches);
 }
+
+/// [`MAPPING`] without its merge (a query reads the source's own tables, which the fdw
+/// strategy cannot).
+fn tables_only() -> String {
+    MAPPING.split("[tables.profiles]").next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn fdw_strategy_reads_another_cluster_with_a_scram_password_and_cleanup_drops_only_its_own() {
+    let src = db_with("map_fdw_src", OLD);
+    let c = cluster();
+    c.create_role("map_fdw_reader", "s3cret-scram", false).unwrap();
+    src.psql("GRANT SELECT ON ALL TABLES IN SCHEMA public TO map_fdw_reader").unwrap();
+    let other = pg_sandbox::Cluster::start().unwrap();
+    let dst = other.create_database("map_fdw_dst").unwrap();
+    dst.psql(NEW).unwrap();
+    dst.psql("CREATE SCHEMA mine; COMMENT ON SCHEMA mine IS 'a user''s'").unwrap();
+    let url = format!(
+        "postgres://map_fdw_reader:s3cret-scram@{}:{}/{}?sslmode=prefer",
+        c.host(),
+        c.port(),
+        src.name()
+    );
+    let source = pggraft::conn::ConnSpec::parse(&url).unwrap();
+    let m = Mapping::parse("mapping.toml", &tables_only()).unwrap();
+    let mut opts = MapOptions::new(source, spec(&dst), m);
+    opts.strategy = Some(StrategyChoice::Fdw);
+
+    // The check sets the foreign tables up in a transaction it rolls back; the script it
+    // prints hides the password.
+    let checked = map::check(&opts).await.unwrap();
+    assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+    assert!(checked.script.contains("password '********'"), "{}", checked.script);
+    assert!(!checked.script.contains("s3cret"), "{}", checked.script);
+    assert!(checked.script.contains("IMPORT FOREIGN SCHEMA public LIMIT TO"), "{}", checked.script);
+    let servers = dst.query("SELECT count(*) FROM pg_foreign_server").unwrap();
+    assert_eq!(servers[0][0], "0", "check left a foreign server");
+
+    let report = map::run(&opts, &NoProgress, None).await.unwrap();
+    assert!(report.tables.iter().all(|t| t.strategy == "fdw"), "{:?}", report.tables);
+    assert!(!format!("{report:?}").contains("s3cret"));
+    for (table, expected, got) in &EXPECTED[..4] {
+        assert_eq!(hash_of(&src, expected), hash_of(&dst, got), "{table} differs");
+    }
+    let options = dst
+        .query("SELECT array_to_string(srvoptions, ' ') FROM pg_foreign_server WHERE srvname = 'pggraft_map_source'")
+        .unwrap();
+    let options = &options[0][0];
+    assert!(options.contains(&format!("port={}", c.port())), "{options}");
+    assert!(options.contains("sslmode=prefer"), "{options}");
+    // Only the mapped tables were imported.
+    let imported = dst.query("SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_foreign_table f JOIN pg_class c ON c.oid = f.ftrelid").unwrap();
+    assert_eq!(imported[0][0], "old_users orders products");
+
+    // A second run replaces what the first set up.
+    map::run(&opts, &NoProgress, None).await.unwrap();
+
+    let done = map::fdw::cleanup(&spec(&dst)).await.unwrap();
+    assert!(done.server && done.extension, "{done:?}");
+    assert_eq!(done.schemas, ["pggraft_map_public"]);
+    let left = dst
+        .query(
+            "SELECT (SELECT count(*) FROM pg_foreign_server), \
+             (SELECT count(*) FROM pg_extension WHERE extname = 'postgres_fdw'), \
+             (SELECT string_agg(nspname, ' ') FROM pg_namespace WHERE nspname IN ('mine', 'pggraft_map_public'))",
+        )
+        .unwrap();
+    assert_eq!(left, [["0", "0", "mine"]]);
+    assert_eq!(counts(&dst, &["users"]), ["450"], "cleanup touched the data");
+}
