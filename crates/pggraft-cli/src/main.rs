@@ -43,6 +43,8 @@ enum Command {
     Refresh(cmd::refresh::RefreshArgs),
     /// Remove temporary schemas that interrupted clones left in a database.
     Cleanup(cmd::cleanup::CleanupArgs),
+    /// A clone that follows its source (`clone --follow`): status, cutover, resume, cleanup.
+    Follow(cmd::follow::FollowArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -156,6 +158,7 @@ fn main() -> ExitCode {
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
             Command::Refresh(a) => cmd::refresh::run(a).await,
             Command::Cleanup(a) => cmd::cleanup::run(a).await,
+            Command::Follow(a) => cmd::follow::run(a).await,
             Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
                 unreachable!("handled before")
             }
