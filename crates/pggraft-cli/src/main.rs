@@ -45,6 +45,8 @@ enum Command {
     Map(cmd::map::MapArgs),
     /// Remove temporary schemas that interrupted clones left in a database.
     Cleanup(cmd::cleanup::CleanupArgs),
+    /// A clone that follows its source (`clone --follow`): status, cutover, resume, cleanup.
+    Follow(cmd::follow::FollowArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
     Demo(cmd::demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -159,6 +161,7 @@ fn main() -> ExitCode {
             Command::Refresh(a) => cmd::refresh::run(a).await,
             Command::Cleanup(a) => cmd::cleanup::run(a).await,
             Command::Map(a) => cmd::map::run(a).await,
+            Command::Follow(a) => cmd::follow::run(a).await,
             Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
                 unreachable!("handled before")
             }

@@ -129,6 +129,21 @@ pub enum Error {
     },
     #[error("{0}")]
     Sandbox(#[from] pg_sandbox::Error),
+    /// `follow`: the source cannot feed a change stream yet (wal_level,
+    /// privileges, tables without a replica identity); nothing was created.
+    #[error("the source is not ready to be followed; nothing was created:\n  - {}", problems.join("\n  - "))]
+    SourceNotReady { problems: Vec<String> },
+    /// `follow`: a table's columns changed on the source (DDL) while it was
+    /// followed; nothing of the transaction that met the change was applied.
+    #[error(
+        "the source's table {table} changed ({change}); the follow stopped before applying the \
+         transaction that met the change. Make the same change to the target's table {target}, \
+         then run `pggraft follow resume`"
+    )]
+    SourceDdl { table: String, target: String, change: String },
+    /// `follow`: the replication connection failed or sent what it should not.
+    #[error("the source: {context}: {message}")]
+    Replication { context: String, message: String },
     /// A transaction could not lock the tables it changes within
     /// `lock_timeout`, on every attempt: other sessions held them.
     #[error(
@@ -309,7 +324,10 @@ impl Error {
             | Error::TargetSchemaExists { .. }
             | Error::MissingRoles { .. }
             | Error::ConversionNeeded { .. }
-            | Error::NoUpdatePath { .. } => ErrorKind::Input,
+            | Error::NoUpdatePath { .. }
+            | Error::SourceNotReady { .. } => ErrorKind::Input,
+            Error::SourceDdl { .. } => ErrorKind::Unsupported,
+            Error::Replication { .. } => ErrorKind::Connection,
             Error::Connect { .. } => ErrorKind::Connection,
             Error::Db { pg: Some(e), .. } if lost_connection(e) => ErrorKind::Connection,
             Error::Db { .. } => ErrorKind::Database,

@@ -14,6 +14,7 @@ pub mod ddl;
 pub mod diff;
 pub mod engine;
 pub mod error;
+pub mod follow;
 pub mod graph;
 pub mod map;
 pub mod migrate;

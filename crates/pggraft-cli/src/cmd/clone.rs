@@ -87,6 +87,12 @@ pub struct CloneArgs {
     /// Print the plan (statements and copy tasks) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Then follow the source's changes (logical replication from the clone's own snapshot) until `pggraft follow cutover`.
+    #[arg(long, conflicts_with_all = ["schema_only", "data_only", "dry_run"])]
+    pub follow: bool,
+    /// With --follow: the replication slot and publication created on the source.
+    #[arg(long, value_name = "NAME", default_value = pggraft::follow::DEFAULT_SLOT, requires = "follow")]
+    pub slot: String,
     #[command(flatten)]
     pub json: JsonArg,
 }
@@ -109,7 +115,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// Parses `90` (seconds), `500ms`, `60s`, `5min`, `1h`.
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -162,6 +168,9 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
 
 pub async fn run(a: CloneArgs) -> Result<Outcome> {
     let opts = options(&a)?;
+    if a.follow {
+        return run_clone_follow(&opts, &a.slot, a.json.json).await;
+    }
     let report = run_clone(&opts, a.dry_run, a.json.json, !a.no_verify).await?;
     Ok(report)
 }
@@ -247,6 +256,37 @@ pub async fn run_clone(
         Some(v) if !v.is_clean() => Outcome::Differences,
         _ => Outcome::Ok,
     })
+}
+
+/// `clone --follow`: the clone in the slot's snapshot, then the follower in
+/// the foreground until cut over. The copy is not verified at once: the
+/// source moves on while it is followed; verify after the cutover.
+async fn run_clone_follow(opts: &CloneOptions, slot: &str, json: bool) -> Result<Outcome> {
+    let progress = TermProgress::new(!json);
+    let cancel: Cancel = Box::pin(stop_requested());
+    let started = pggraft::follow::start(opts, slot, &progress, Some(cancel)).await;
+    progress.finish();
+    let started = started?;
+    if !json {
+        print_report(&started.clone, None, started.clone.phases.iter().map(|p| p.1).sum());
+        eprintln!(
+            "following from {} (slot and publication {:?} on the source; values as {}); \
+             `pggraft follow cutover --target …` stops it",
+            started.consistent_lsn,
+            started.slot,
+            if started.binary { "binary" } else { "text" }
+        );
+    }
+    let mut fopts = pggraft::follow::FollowOptions::new(opts.source.clone(), opts.target.clone());
+    fopts.slot = Some(started.slot.clone());
+    let report = super::follow::run_follower(&fopts, json).await?;
+    if json {
+        let doc = serde_json::json!({ "clone": started, "follow": report });
+        output::print_json("clone", &doc)?;
+    } else {
+        super::follow::print_report(&report, false)?;
+    }
+    Ok(Outcome::Ok)
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM (what `timeout`, systemd and

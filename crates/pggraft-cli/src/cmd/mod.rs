@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod docs;
+pub mod follow;
 pub mod inspect;
 pub mod map;
 pub mod migrate;

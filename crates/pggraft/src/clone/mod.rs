@@ -27,6 +27,7 @@ use crate::select::{Pattern, TableFilter, TablePattern};
 
 pub(crate) use filter::exclude_relations;
 pub use prepare::prepare;
+pub(crate) use prepare::prepare_in;
 
 /// How table data moves, as the user chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

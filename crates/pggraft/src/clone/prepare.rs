@@ -29,6 +29,15 @@ use crate::sql::literal;
 
 /// Prepares a clone (see the module docs).
 pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
+    prepare_in(opts, None).await
+}
+
+/// [`prepare`] in a snapshot the caller already has (`follow`'s, exported
+/// by its replication slot); `None` exports one.
+pub(crate) async fn prepare_in(
+    opts: &CloneOptions,
+    given: Option<Snapshot>,
+) -> Result<PreparedClone> {
     if opts.schema_only && opts.data_only {
         return Err(Error::input("--schema-only and --data-only cannot be used together"));
     }
@@ -51,8 +60,19 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     let tag = cleanup::session_tag(&run_id);
     // The snapshot every reader shares. Its session is named after the
     // run, so a lock it holds is told apart from a user's.
-    let snapshot = Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?;
-    let holder = snapshot.session().expect("an exported snapshot has its session");
+    let snapshot = match given {
+        Some(s) => s,
+        None => Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?,
+    };
+    // A snapshot held elsewhere (a slot's) is read by a session that joins it.
+    let joined;
+    let holder = match snapshot.session() {
+        Some(c) => c,
+        None => {
+            joined = snapshot.join(&opts.source, "").await.map_err(|e| e.on(Side::Source))?;
+            &joined
+        }
+    };
     holder
         .batch_execute(&format!("SET application_name = {}", literal(&format!("{tag}-snapshot"))))
         .await

@@ -8,6 +8,7 @@ mod common;
 mod conversions;
 mod diff;
 mod fidelity;
+mod follow;
 mod foreign;
 mod inspect;
 mod map;

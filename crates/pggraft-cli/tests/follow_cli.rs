@@ -1,0 +1,199 @@
+//! `pggraft clone --follow` and `pggraft follow …` as a user runs them: a
+//! follower in the foreground, writes on the source, a cutover, then
+//! `verify --level rows` clean. The kill -9 trials stop the follower at
+//! random points (during the copy, the catch-up, a large transaction) and
+//! resume it.
+
+mod util;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use pg_sandbox::TestDb;
+use util::{db_with, ok, pggraft, spawn, wait_for};
+
+const APP: &str = "
+    CREATE SCHEMA app;
+    CREATE TABLE app.accounts (id bigint PRIMARY KEY, balance bigint NOT NULL, note text);
+    CREATE TABLE app.history (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                              account bigint, delta bigint, at timestamptz DEFAULT now());
+    CREATE TABLE app.plain (v int, w text);
+    ALTER TABLE app.plain REPLICA IDENTITY FULL;
+    INSERT INTO app.accounts SELECT g, g * 1000, 'n' || g FROM generate_series(1, 20000) g;
+    INSERT INTO app.history (account, delta) SELECT g % 100, g FROM generate_series(1, 5000) g;
+    INSERT INTO app.plain SELECT g % 10, 'w' FROM generate_series(1, 100) g;
+";
+
+fn has_state(db: &TestDb<'_>) -> bool {
+    db.query("SELECT to_regclass('pggraft.follow') IS NOT NULL AND EXISTS (SELECT 1 FROM pggraft.follow)")
+        .map(|r| r[0][0] == "t")
+        .unwrap_or(false)
+}
+
+/// Writes on the source until stopped: small transactions, and now and
+/// then a large one.
+fn writer(db_url: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut i: u64 = 0;
+        while !stop.load(Ordering::SeqCst) {
+            i += 1;
+            let sql = if i.is_multiple_of(15) {
+                "INSERT INTO app.history (account, delta) SELECT g % 100, g FROM generate_series(1, 20000) g;"
+                    .to_string()
+            } else {
+                format!(
+                    "BEGIN; UPDATE app.accounts SET balance = balance + {i} WHERE id = {a};
+                     INSERT INTO app.history (account, delta) VALUES ({a}, {i});
+                     UPDATE app.plain SET w = w || 'x' WHERE ctid = (SELECT ctid FROM app.plain WHERE v = {v} LIMIT 1);
+                     DELETE FROM app.accounts WHERE id = {d}; COMMIT;",
+                    a = 1 + i * 7919 % 20000,
+                    v = i % 10,
+                    d = 20000 + i,
+                )
+            };
+            let out = std::process::Command::new("psql")
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db_url, "-c", &sql])
+                .output()
+                .expect("run psql");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            if i.is_multiple_of(5) {
+                // New rows to delete later.
+                let _ = std::process::Command::new("psql")
+                    .args([
+                        "-X",
+                        "-q",
+                        "-d",
+                        &db_url,
+                        "-c",
+                        &format!(
+                            "INSERT INTO app.accounts VALUES ({}, 1, 'new') ON CONFLICT DO NOTHING",
+                            20000 + i + 5
+                        ),
+                    ])
+                    .output();
+            }
+        }
+    })
+}
+
+fn cutover_and_verify(src: &TestDb<'_>, dst: &TestDb<'_>, follower: util::Running, slot: &str) {
+    let out = ok(&["follow", "cutover", "--target", &dst.url(), "--endpos", "current"]);
+    assert!(out.contains("cut over"), "{out}");
+    let r = follower.finish_within(Duration::from_secs(120)).code(0);
+    assert!(r.stdout().contains("cut over at"), "{r}");
+    ok(&["verify", "--source", &src.url(), "--target", &dst.url(), "--level", "rows", "-n", "app"]);
+    let out = ok(&["follow", "cleanup", "--target", &dst.url(), "--slot", slot]);
+    assert!(out.contains("dropped replication slot"), "{out}");
+}
+
+#[test]
+fn clone_follow_status_cutover_verify_and_cleanup() {
+    let src = db_with("fcli_src", APP);
+    let dst = db_with("fcli_dst", "");
+    let follower = spawn(&[
+        "clone",
+        "--follow",
+        "--slot",
+        "fcli_main",
+        "--source",
+        &src.url(),
+        "--target",
+        &dst.url(),
+    ]);
+    wait_for("the clone's swap", Duration::from_secs(60), || has_state(&dst));
+    src.psql(
+        "UPDATE app.accounts SET balance = balance * 2 WHERE id % 10 = 0;
+         INSERT INTO app.history (account, delta) VALUES (1, 1000001), (2, 2147483648);
+         TRUNCATE app.plain; INSERT INTO app.plain VALUES (1, 'after');",
+    )
+    .unwrap();
+    let status = ok(&["follow", "status", "--target", &dst.url()]);
+    assert!(status.contains("fcli_main") && status.contains("following"), "{status}");
+    let json = ok(&["follow", "status", "--target", &dst.url(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["follows"][0]["slot"], "fcli_main", "{json}");
+    cutover_and_verify(&src, &dst, follower, "fcli_main");
+    assert_eq!(
+        src.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'fcli_main'")
+            .unwrap()[0][0],
+        "0",
+        "cleanup drops the slot"
+    );
+}
+
+#[test]
+fn a_source_that_is_not_ready_is_refused_with_nothing_created() {
+    let src = db_with("fcli_noid_src", "CREATE SCHEMA s; CREATE TABLE s.nokey (v int);");
+    let dst = db_with("fcli_noid_dst", "");
+    let line = pggraft(&["clone", "--follow", "--source", &src.url(), "--target", &dst.url()])
+        .error_line();
+    assert!(line.contains("not ready"), "{line}");
+    let all =
+        pggraft(&["clone", "--follow", "--source", &src.url(), "--target", &dst.url()]).stderr();
+    assert!(all.contains("s.nokey") && all.contains("REPLICA IDENTITY FULL"), "{all}");
+    assert_eq!(src.query("SELECT count(*) FROM pg_publication").unwrap()[0][0], "0");
+    assert_eq!(
+        src.query("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")
+            .unwrap()[0][0],
+        "0"
+    );
+    assert_eq!(
+        dst.query("SELECT count(*) FROM pg_namespace WHERE nspname = 's'").unwrap()[0][0],
+        "0"
+    );
+}
+
+/// kill -9 of the follower at `delay_ms`, while the source is written to;
+/// then resumed (or, killed before the clone finished, cleaned up and
+/// started again) and cut over: the copy is identical row by row.
+fn kill_trial(n: usize, delay_ms: u64) {
+    let src = db_with(&format!("fkill{n}_src"), APP);
+    let dst = db_with(&format!("fkill{n}_dst"), "");
+    let stop = Arc::new(AtomicBool::new(false));
+    let w = writer(src.url(), stop.clone());
+    let slot = format!("fkill_{n}");
+    let args =
+        ["clone", "--follow", "--slot", &slot, "--source", &src.url(), "--target", &dst.url()];
+    let first = spawn(&args);
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    first.signal("KILL");
+    let _ = first.finish_within(Duration::from_secs(10));
+    let resumed = has_state(&dst);
+    eprintln!(
+        "trial {n}: killed {}",
+        if resumed { "after the clone (resumed)" } else { "during the clone (started again)" }
+    );
+    let follower = if resumed {
+        spawn(&["follow", "resume", "--target", &dst.url(), "--source", &src.url()])
+    } else {
+        // Killed before the swap: the target has no copy yet.
+        ok(&["follow", "cleanup", "--source", &src.url(), "--target", &dst.url(), "--slot", &slot]);
+        let f = spawn(&args);
+        wait_for("the clone's swap", Duration::from_secs(60), || has_state(&dst));
+        f
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::SeqCst);
+    w.join().unwrap();
+    cutover_and_verify(&src, &dst, follower, &slot);
+}
+
+#[test]
+fn kill_9_of_the_follower_then_resume_is_exactly_once() {
+    // Before, during and after the copy; more trials with PGGRAFT_FOLLOW_TRIALS.
+    let trials: usize =
+        std::env::var("PGGRAFT_FOLLOW_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let mut seed: u64 = std::process::id() as u64;
+    for n in 0..trials {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let delay = match n {
+            0 => 150,
+            1 => 1500,
+            2 => 3000,
+            _ => 100 + (seed >> 33) % 4000,
+        };
+        eprintln!("trial {n}: kill -9 after {delay} ms");
+        kill_trial(n, delay);
+    }
+}

@@ -1,0 +1,468 @@
+//! Applying decoded changes on the target, in the order the source
+//! committed them, under the clone's names.
+//!
+//! One target session. Each change becomes a prepared statement (cached
+//! per relation and per shape: which columns an update sets, which an
+//! identity-full match compares) whose parameters are the stream's bytes
+//! as they came: binary values bind as the column's type (`$1::int8`),
+//! text values as text cast to it (`$1::text::int8`), so no value passes
+//! through a client-side number format. Statements are pipelined: up to
+//! [`PIPELINE`] are sent before the first answer is awaited, in order, on
+//! the one connection. The session runs with `session_replication_role =
+//! replica`, so the target's triggers and foreign keys do not fire again
+//! for what the source already did.
+//!
+//! - An update sets only the columns the stream carries: a TOASTed value
+//!   the update did not touch arrives as "unchanged" and is left as it is.
+//! - Generated columns are not in the stream and are not written.
+//! - Identity columns `GENERATED ALWAYS` are inserted with `OVERRIDING
+//!   SYSTEM VALUE`.
+//! - A table with `REPLICA IDENTITY FULL` and no key: an update or delete
+//!   matches one row (by `ctid`) whose every comparable column is equal
+//!   (`IS NOT DISTINCT FROM`), so of two identical rows one changes, as on
+//!   the source.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, Statement};
+
+use super::decode::{Message, Relation, Value};
+use super::state::TableMap;
+use crate::error::{Error, PgResultExt, Result};
+use crate::sql::{QualifiedName, ident};
+
+/// Statements sent before the first answer is awaited.
+const PIPELINE: usize = 1000;
+
+/// A parameter: the stream's bytes, or NULL.
+#[derive(Debug)]
+struct Raw(Option<Bytes>);
+
+impl ToSql for Raw {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match &self.0 {
+            Some(b) => {
+                out.put_slice(b);
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+/// A target column, as the statements name it.
+#[derive(Debug, Clone)]
+struct TargetColumn {
+    name: String,
+    /// The type without modifier (`numeric`, `character varying`).
+    type_sql: String,
+    /// `GENERATED ALWAYS AS IDENTITY`.
+    identity_always: bool,
+    /// The type has an equality an identity-full match can use.
+    comparable: bool,
+}
+
+/// A relation of the stream, resolved to its target table.
+#[derive(Debug)]
+struct Rel {
+    source: QualifiedName,
+    target: QualifiedName,
+    /// One per column of the stream's tuples.
+    columns: Vec<TargetColumn>,
+    /// Indexes of the replica identity's columns.
+    key: Vec<usize>,
+    full: bool,
+    identity_always: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Shape {
+    Insert,
+    /// The columns set, and the columns matched.
+    Update(Vec<usize>, Vec<usize>),
+    Delete(Vec<usize>),
+}
+
+pub(crate) struct Applier {
+    client: Client,
+    binary: bool,
+    tables: HashMap<(String, String), TableMap>,
+    /// Target columns by target table.
+    target_columns: HashMap<QualifiedName, Vec<TargetColumn>>,
+    rels: HashMap<u32, Rel>,
+    statements: HashMap<(u32, Shape), Statement>,
+    pending: Vec<(Statement, Vec<Raw>)>,
+    /// Rows changed in the open target transaction.
+    pub rows: i64,
+    pub open: bool,
+}
+
+impl Applier {
+    pub async fn new(client: Client, binary: bool, maps: &[TableMap]) -> Result<Applier> {
+        let mut target_columns = HashMap::new();
+        for t in maps {
+            let rows = client
+                .query(
+                    "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, NULL), \
+                       a.attidentity = 'a', \
+                       EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc \
+                         JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod \
+                         JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid \
+                         WHERE am.amname IN ('btree', 'hash') AND oc.opcdefault \
+                           AND (oc.opcintype IN (a.atttypid, ty.typbasetype) \
+                             OR (oc.opcintype = 'anyarray'::regtype AND ty.typelem <> 0 \
+                                 AND ty.typlen = -1) \
+                             OR (oc.opcintype = 'anyenum'::regtype AND ty.typtype = 'e') \
+                             OR (oc.opcintype = 'record'::regtype AND ty.typtype = 'c') \
+                             OR (oc.opcintype = 'anyrange'::regtype AND ty.typtype = 'r'))) \
+                     FROM pg_catalog.pg_attribute a \
+                     WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 \
+                       AND NOT a.attisdropped ORDER BY a.attnum",
+                    &[&t.target.to_string()],
+                )
+                .await
+                .ctx(format!("reading the columns of {}", t.target))?;
+            let cols = rows
+                .iter()
+                .map(|r| TargetColumn {
+                    name: r.get(0),
+                    type_sql: r.get(1),
+                    identity_always: r.get(2),
+                    comparable: r.get(3),
+                })
+                .collect();
+            target_columns.insert(t.target.clone(), cols);
+        }
+        let tables = maps
+            .iter()
+            .map(|t| ((t.source.schema.clone(), t.source.name.clone()), t.clone()))
+            .collect();
+        Ok(Applier {
+            client,
+            binary,
+            tables,
+            target_columns,
+            rels: HashMap::new(),
+            statements: HashMap::new(),
+            pending: vec![],
+            rows: 0,
+            open: false,
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Opens the target transaction if none is open.
+    pub async fn begin(&mut self) -> Result<()> {
+        if !self.open {
+            self.client.batch_execute("BEGIN").await.ctx("starting a target transaction")?;
+            self.open = true;
+            self.rows = 0;
+        }
+        Ok(())
+    }
+
+    /// Sends what is pending and commits.
+    pub async fn commit(&mut self) -> Result<()> {
+        self.flush().await?;
+        if self.open {
+            self.client.batch_execute("COMMIT").await.ctx("committing applied changes")?;
+            self.open = false;
+        }
+        Ok(())
+    }
+
+    /// A Relation message: resolves it to its target table, and stops on a
+    /// column change the target does not have.
+    pub fn relation(&mut self, r: Relation) -> Result<()> {
+        let key = (r.schema.clone(), r.name.clone());
+        let src = QualifiedName::new(&r.schema, &r.name);
+        let Some(map) = self.tables.get(&key) else {
+            return Err(Error::Replication {
+                context: "reading the change stream".into(),
+                message: format!("changes of {src}, a table that was not copied"),
+            });
+        };
+        let expected: Vec<(&str, u32)> =
+            map.columns.iter().map(|c| (c.source.as_str(), c.type_oid)).collect();
+        let got: Vec<(&str, u32)> =
+            r.columns.iter().map(|c| (c.name.as_str(), c.type_oid)).collect();
+        if expected != got {
+            return Err(Error::SourceDdl {
+                table: src.to_string(),
+                target: map.target.to_string(),
+                change: describe_change(&expected, &got),
+            });
+        }
+        let tcols = &self.target_columns[&map.target];
+        let mut columns = vec![];
+        for c in &map.columns {
+            let Some(t) = tcols.iter().find(|t| t.name == c.target) else {
+                return Err(Error::SourceDdl {
+                    table: src.to_string(),
+                    target: map.target.to_string(),
+                    change: format!("the target lacks column {:?}", c.target),
+                });
+            };
+            columns.push(t.clone());
+        }
+        let full = r.identity == b'f';
+        let key: Vec<usize> = if full {
+            (0..columns.len()).filter(|&i| columns[i].comparable).collect()
+        } else {
+            r.columns.iter().enumerate().filter(|(_, c)| c.key).map(|(i, _)| i).collect()
+        };
+        let identity_always = columns.iter().any(|c| c.identity_always);
+        // A new description of the relation: its statements are made anew.
+        self.statements.retain(|(id, _), _| *id != r.id);
+        self.rels.insert(
+            r.id,
+            Rel { source: src, target: map.target.clone(), columns, key, full, identity_always },
+        );
+        Ok(())
+    }
+
+    /// Queues one row change (sending when the pipeline is full); a
+    /// truncate is sent at once, after what is queued.
+    pub async fn change(&mut self, m: Message) -> Result<()> {
+        match m {
+            Message::Insert { rel, new } => {
+                let st = self.statement(rel, Shape::Insert).await?;
+                let params = new.into_iter().map(raw).collect();
+                self.push(st, params).await
+            }
+            Message::Update { rel, old, new } => {
+                let r = self.rel(rel)?;
+                let key_changed = old.is_some();
+                let set: Vec<usize> = (0..new.len())
+                    .filter(|&i| !matches!(new[i], Value::Unchanged))
+                    // The key's columns keep their values unless an old key came.
+                    .filter(|&i| key_changed || r.full || !r.key.contains(&i))
+                    // GENERATED ALWAYS identity columns cannot be set by UPDATE; one keeps
+                    // its value unless an old row says it changed.
+                    .filter(|&i| {
+                        !r.columns[i].identity_always
+                            || old.as_ref().is_some_and(|o| o.get(i) != new.get(i))
+                    })
+                    .collect();
+                let matched_from = old.as_ref().unwrap_or(&new);
+                let matched: Vec<usize> = r
+                    .key
+                    .iter()
+                    .copied()
+                    .filter(|&i| !matches!(matched_from.get(i), Some(Value::Unchanged) | None))
+                    .collect();
+                if set.is_empty() {
+                    return Ok(());
+                }
+                let mut params: Vec<Raw> = set.iter().map(|&i| raw(new[i].clone())).collect();
+                params.extend(matched.iter().map(|&i| raw(matched_from[i].clone())));
+                let st = self.statement(rel, Shape::Update(set, matched)).await?;
+                self.push(st, params).await
+            }
+            Message::Delete { rel, old } => {
+                let r = self.rel(rel)?;
+                let matched: Vec<usize> = r
+                    .key
+                    .iter()
+                    .copied()
+                    .filter(|&i| !matches!(old.get(i), Some(Value::Unchanged) | None))
+                    .collect();
+                let params = matched.iter().map(|&i| raw(old[i].clone())).collect();
+                let st = self.statement(rel, Shape::Delete(matched)).await?;
+                self.push(st, params).await
+            }
+            Message::Truncate { rels, cascade, restart_identity } => {
+                self.flush().await?;
+                let mut names = vec![];
+                for id in rels {
+                    // A table of the stream that this follow never saw described is
+                    // not one of ours (a cascade reached it).
+                    if let Some(r) = self.rels.get(&id) {
+                        names.push(format!("ONLY {}", r.target));
+                    }
+                }
+                if names.is_empty() {
+                    return Ok(());
+                }
+                let mut sql = format!("TRUNCATE {}", names.join(", "));
+                if restart_identity {
+                    sql.push_str(" RESTART IDENTITY");
+                }
+                if cascade {
+                    sql.push_str(" CASCADE");
+                }
+                self.client.batch_execute(&sql).await.ctx("applying a TRUNCATE")?;
+                self.rows += 1;
+                Ok(())
+            }
+            Message::Relation(r) => self.relation(r),
+            Message::Other => Ok(()),
+        }
+    }
+
+    fn rel(&self, id: u32) -> Result<&Rel> {
+        self.rels.get(&id).ok_or_else(|| Error::Replication {
+            context: "reading the change stream".into(),
+            message: format!("a change of relation {id}, which the stream never described"),
+        })
+    }
+
+    async fn push(&mut self, st: Statement, params: Vec<Raw>) -> Result<()> {
+        self.pending.push((st, params));
+        self.rows += 1;
+        if self.pending.len() >= PIPELINE {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Sends every queued statement, in order, and awaits their answers.
+    pub async fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        type Exec<'a> = Pin<
+            Box<dyn Future<Output = std::result::Result<u64, tokio_postgres::Error>> + Send + 'a>,
+        >;
+        let client = &self.client;
+        let mut futs: Vec<Exec<'_>> = pending
+            .iter()
+            .map(|(st, params)| -> Exec<'_> { Box::pin(client.execute_raw(st, params.iter())) })
+            .collect();
+        // The first poll of each sends its statement: polled once each in
+        // order, they go out in order without waiting for answers.
+        let mut early = Vec::with_capacity(futs.len());
+        for f in &mut futs {
+            early.push(std::future::poll_fn(|cx| Poll::Ready(f.as_mut().poll(cx))).await);
+        }
+        for (f, e) in futs.into_iter().zip(early) {
+            let r = match e {
+                Poll::Ready(r) => r,
+                Poll::Pending => f.await,
+            };
+            r.ctx("applying a change")?;
+        }
+        Ok(())
+    }
+
+    async fn statement(&mut self, rel: u32, shape: Shape) -> Result<Statement> {
+        if let Some(s) = self.statements.get(&(rel, shape.clone())) {
+            return Ok(s.clone());
+        }
+        let r = self.rel(rel)?;
+        let sql = statement_sql(r, &shape, self.binary);
+        let st = self
+            .client
+            .prepare(&sql)
+            .await
+            .ctx(format!("preparing the apply of {} into {}", r.source, r.target))?;
+        self.statements.insert((rel, shape), st.clone());
+        Ok(st)
+    }
+}
+
+fn raw(v: Value) -> Raw {
+    match v {
+        Value::Data(b) => Raw(Some(b)),
+        Value::Null | Value::Unchanged => Raw(None),
+    }
+}
+
+/// `$n` as the column's type.
+fn param(n: usize, c: &TargetColumn, binary: bool) -> String {
+    if binary { format!("${n}::{}", c.type_sql) } else { format!("${n}::text::{}", c.type_sql) }
+}
+
+fn statement_sql(r: &Rel, shape: &Shape, binary: bool) -> String {
+    let t = &r.target;
+    let matching = |cols: &[usize], first: usize| -> String {
+        let conds: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let c = &r.columns[i];
+                let op = if r.full { "IS NOT DISTINCT FROM" } else { "=" };
+                format!("{} {op} {}", ident(&c.name), param(first + k, c, binary))
+            })
+            .collect();
+        let conds = if conds.is_empty() { "true".to_string() } else { conds.join(" AND ") };
+        if r.full {
+            format!("ctid = (SELECT ctid FROM ONLY {t} WHERE {conds} LIMIT 1)")
+        } else {
+            conds
+        }
+    };
+    match shape {
+        Shape::Insert => {
+            let names: Vec<String> = r.columns.iter().map(|c| ident(&c.name)).collect();
+            let values: Vec<String> =
+                r.columns.iter().enumerate().map(|(i, c)| param(i + 1, c, binary)).collect();
+            let overriding = if r.identity_always { " OVERRIDING SYSTEM VALUE" } else { "" };
+            format!(
+                "INSERT INTO {t} ({}){overriding} VALUES ({})",
+                names.join(", "),
+                values.join(", ")
+            )
+        }
+        Shape::Update(set, matched) => {
+            let sets: Vec<String> = set
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    let c = &r.columns[i];
+                    format!("{} = {}", ident(&c.name), param(k + 1, c, binary))
+                })
+                .collect();
+            format!(
+                "UPDATE ONLY {t} SET {} WHERE {}",
+                sets.join(", "),
+                matching(matched, set.len() + 1)
+            )
+        }
+        Shape::Delete(matched) => format!("DELETE FROM ONLY {t} WHERE {}", matching(matched, 1)),
+    }
+}
+
+/// What changed between the columns the follow expects and those a
+/// Relation message describes, in words.
+fn describe_change(expected: &[(&str, u32)], got: &[(&str, u32)]) -> String {
+    let mut parts = vec![];
+    for (n, _) in got {
+        if !expected.iter().any(|(e, _)| e == n) {
+            parts.push(format!("column {n:?} added"));
+        }
+    }
+    for (n, _) in expected {
+        if !got.iter().any(|(g, _)| g == n) {
+            parts.push(format!("column {n:?} dropped or renamed"));
+        }
+    }
+    for (n, t) in got {
+        if let Some((_, e)) = expected.iter().find(|(e, _)| e == n)
+            && e != t
+        {
+            parts.push(format!("column {n:?} changed type (type oid {e} → {t})"));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("its columns were reordered".into());
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,320 @@
+//! `follow`: a clone that keeps up with its source through logical
+//! replication, from the clone's own snapshot to a cutover, exactly once.
+//!
+//! [`start`] is `clone --follow`'s first half: it checks that the source can
+//! be followed ([`source::check`], before anything is created), creates a
+//! publication for exactly the copied tables and then a slot whose exported
+//! snapshot becomes the clone's snapshot (`conn::Origin::Slot`: no gap, no
+//! overlap), and runs the clone in it; the clone's swap transaction also
+//! writes the follow's state on the target ([`state`]). [`follow`] (also
+//! `follow resume`) then streams from the slot and applies ([`run`],
+//! [`apply`], [`decode`]) until [`cutover`] asks it to stop. [`cleanup`]
+//! drops the slot, the publication and the state, and nothing else.
+//!
+//! This module owns the replication side; copying is the engine's
+//! ([`crate::clone`] plans it), comparing is [`crate::verify`]'s.
+
+mod apply;
+mod decode;
+mod run;
+mod source;
+pub mod state;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use run::{FollowOptions, FollowProgress, FollowReport, NoFollowProgress, Status, follow};
+pub use state::FollowState;
+
+use crate::clone::{self, CloneOptions, CloneReport};
+use crate::conn::{ConnSpec, Side, Snapshot};
+use crate::engine::{Cancel, Finish, ProgressSink, TableSource};
+use crate::error::{Error, Result};
+use crate::sql::QualifiedName;
+use state::{ColumnPair, SequenceMap, TableMap};
+
+/// The slot (and publication) name when none is given.
+pub const DEFAULT_SLOT: &str = "pggraft_follow";
+
+/// What `clone --follow` set up.
+#[derive(Debug, Clone, Serialize)]
+pub struct Started {
+    pub clone: CloneReport,
+    pub slot: String,
+    pub publication: String,
+    pub consistent_lsn: String,
+    pub binary: bool,
+}
+
+/// Clones in the snapshot of a new slot and records the follow on the
+/// target (see the module docs). On failure the slot and publication are
+/// dropped again, and the clone leaves the target as it was.
+pub async fn start(
+    opts: &CloneOptions,
+    slot: &str,
+    progress: &dyn ProgressSink,
+    cancel: Option<Cancel>,
+) -> Result<Started> {
+    if opts.schema_only || opts.data_only {
+        return Err(Error::input(
+            "--follow needs a whole clone: it cannot be used with --schema-only or --data-only",
+        ));
+    }
+    if slot.is_empty()
+        || slot.len() > 63
+        || !slot.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(Error::input(format!(
+            "--slot {slot:?}: a replication slot name has 1 to 63 lower-case letters, digits and \
+             underscores"
+        )));
+    }
+    let publication = slot.to_string();
+    // What would be copied, planned once without writing anything, so the
+    // checks can name the tables before the slot exists.
+    let planned = clone::prepare(opts).await?;
+    let tables = relations(&planned.job.tables);
+    drop(planned);
+    let src = opts.source.connect().await.map_err(|e| e.on(Side::Source))?;
+    let mut problems = source::check(&src, slot, &publication, &tables).await?;
+    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
+    if !crate::refresh::record::writable(&target).await? {
+        problems.push(format!(
+            "role {:?} may not create the follow's state table pggraft.follow on the target: \
+             grant it CREATE on the target database (or on schema pggraft)",
+            opts.target.user()
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Error::SourceNotReady { problems });
+    }
+    source::create_publication(&src, &publication, &tables)
+        .await
+        .map_err(|e| e.on(Side::Source))?;
+    let undo = |e: Error| {
+        let src = &src;
+        let publication = &publication;
+        async move {
+            if let Err(d) = source::drop_objects(src, slot, publication).await {
+                tracing::warn!("could not drop the slot and publication again: {d}");
+            }
+            e
+        }
+    };
+    let created = match source::create_slot(&opts.source, slot, &publication).await {
+        Ok(c) => c,
+        Err(e) => return Err(undo(e).await),
+    };
+    let consistent = created.consistent_point.clone();
+    let snapshot = Snapshot::from_slot(
+        created.snapshot.clone(),
+        slot,
+        consistent.clone(),
+        Box::new(std::sync::Mutex::new(created.session)),
+    );
+    let result = async {
+        let mut prepared = clone::prepare_in(opts, Some(snapshot)).await?;
+        let now = relations(&prepared.job.tables);
+        if now != tables {
+            return Err(Error::input(
+                "the source's tables changed while the follow was set up; run it again",
+            ));
+        }
+        let maps = table_maps(&src, &prepared.job.tables).await?;
+        let binary = source::binary_ok(&src, &target, &maps).await?;
+        let build_to_final: std::collections::HashMap<String, String> =
+            prepared.schemas().into_iter().map(|s| (s.build, s.target)).collect();
+        let sequences = prepared
+            .job
+            .sequences
+            .iter()
+            .map(|s| SequenceMap {
+                source: s.source.clone(),
+                target: QualifiedName::new(
+                    build_to_final.get(&s.build.schema).cloned().unwrap_or(s.build.schema.clone()),
+                    s.build.name.clone(),
+                ),
+            })
+            .collect();
+        let st = FollowState {
+            slot: slot.to_string(),
+            publication: publication.clone(),
+            source: opts.source.redacted(),
+            tables: maps,
+            sequences,
+            binary,
+            consistent_lsn: consistent.clone(),
+            applied_lsn: consistent.clone(),
+            received_lsn: None,
+            applied_at: None,
+            applied_rows: 0,
+            endpos: None,
+            cutover_requested: false,
+            state: "following".into(),
+            message: None,
+            updated_at: String::new(),
+        };
+        let insert = state::insert_sql(&st)?;
+        if let Finish::Swap { record, .. } = &mut prepared.finish {
+            *record = Some(match record.take() {
+                Some(r) if !r.trim().is_empty() => format!("{r};\n{insert}"),
+                _ => insert,
+            });
+        }
+        let report = clone::run(opts, prepared, progress, cancel).await?;
+        Ok((report, binary))
+    }
+    .await;
+    match result {
+        Ok((clone, binary)) => Ok(Started {
+            clone,
+            slot: slot.to_string(),
+            publication,
+            consistent_lsn: consistent,
+            binary,
+        }),
+        Err(e) => Err(undo(e).await),
+    }
+}
+
+/// The copied relations (source names), sorted.
+fn relations(tasks: &[crate::engine::TableTask]) -> Vec<QualifiedName> {
+    let mut out: Vec<QualifiedName> = tasks
+        .iter()
+        .filter_map(|t| match &t.source {
+            TableSource::Relation(n) => Some(n.clone()),
+            TableSource::Query { .. } => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Each copied table's names and columns, as the stream will describe them.
+async fn table_maps(
+    src: &tokio_postgres::Client,
+    tasks: &[crate::engine::TableTask],
+) -> Result<Vec<TableMap>> {
+    let mut out: Vec<TableMap> = vec![];
+    for t in tasks {
+        let TableSource::Relation(name) = &t.source else { continue };
+        if out.iter().any(|m| &m.source == name) {
+            continue;
+        }
+        let types = source::column_types(src, name).await.map_err(|e| e.on(Side::Source))?;
+        let mut columns = vec![];
+        for (col, oid) in types {
+            let target = t
+                .columns
+                .iter()
+                .find(|c| {
+                    matches!(&c.expr, crate::engine::ColumnExpr::Column { name, .. } if *name == col)
+                })
+                .map(|c| c.target.clone())
+                .ok_or_else(|| {
+                    Error::Unsupported(format!(
+                        "column {col:?} of {name} is not copied as it is, so it cannot be followed"
+                    ))
+                })?;
+            columns.push(ColumnPair { source: col, target, type_oid: oid });
+        }
+        out.push(TableMap { source: name.clone(), target: t.target.clone(), columns });
+    }
+    Ok(out)
+}
+
+/// Every follow the target records.
+pub async fn status(target: &ConnSpec) -> Result<Vec<FollowState>> {
+    let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
+    state::read_all(&c).await
+}
+
+/// Asks the follower to stop at `endpos` (`None`: the source's current
+/// position, read by the follower) and waits until it has, up to `wait`.
+pub async fn cutover(
+    target: &ConnSpec,
+    slot: Option<&str>,
+    endpos: Option<&str>,
+    wait: Duration,
+) -> Result<FollowState> {
+    let c = target.connect().await.map_err(|e| e.on(Side::Target))?;
+    let st = state::read_one(&c, slot).await?;
+    if st.state == "done" {
+        return Ok(st);
+    }
+    if let Some(e) = endpos {
+        pgwire_replication::Lsn::parse(e)
+            .map_err(|_| Error::input(format!("--endpos {e:?} is not an LSN like 0/16B6C50")))?;
+    }
+    state::request_cutover(&c, &st.slot, endpos).await?;
+    let started = Instant::now();
+    loop {
+        let now = state::read_one(&c, Some(&st.slot)).await?;
+        match now.state.as_str() {
+            "done" => return Ok(now),
+            "stopped" => {
+                return Err(Error::input(format!(
+                    "the follow of slot {:?} stopped: {}; fix that and run `pggraft follow \
+                     resume`, which then stops at the cutover",
+                    now.slot,
+                    now.message.as_deref().unwrap_or("(no reason recorded)")
+                )));
+            }
+            _ => {}
+        }
+        if started.elapsed() > wait {
+            return Err(Error::input(format!(
+                "the follow of slot {:?} did not reach the cutover position within {} s (applied \
+                 {}); is a follower running (`pggraft follow resume`)?",
+                now.slot,
+                wait.as_secs(),
+                now.applied_lsn
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What cleanup removed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Cleaned {
+    pub dropped: Vec<String>,
+    pub state_rows: u64,
+}
+
+/// Drops the slot and the publication on the source and the follow's row
+/// on the target; nothing else. `source` defaults to the one recorded.
+pub async fn cleanup(
+    source: Option<&ConnSpec>,
+    target: Option<&ConnSpec>,
+    slot: &str,
+) -> Result<Cleaned> {
+    let mut out = Cleaned::default();
+    let tc = match target {
+        Some(t) => Some(t.connect().await.map_err(|e| e.on(Side::Target))?),
+        None => None,
+    };
+    let recorded = match &tc {
+        Some(c) => state::read_all(c).await?.into_iter().find(|f| f.slot == slot),
+        None => None,
+    };
+    let spec = match (source, &recorded) {
+        (Some(s), _) => s.clone(),
+        (None, Some(r)) => ConnSpec::parse(&r.source)?,
+        (None, None) => {
+            return Err(Error::input(
+                "pass --source: the target records no follow of this slot to take it from",
+            ));
+        }
+    };
+    let publication = recorded.as_ref().map(|r| r.publication.clone()).unwrap_or(slot.to_string());
+    let src = spec.connect().await.map_err(|e| e.on(Side::Source))?;
+    out.dropped =
+        source::drop_objects(&src, slot, &publication).await.map_err(|e| e.on(Side::Source))?;
+    if let Some(c) = &tc {
+        out.state_rows = state::delete(c, slot).await?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,264 @@
+//! `follow`: a clone kept up to date from its own slot's snapshot, cut over
+//! at a known position, exactly once.
+
+use std::time::Duration;
+
+use pg_sandbox::TestDb;
+use pggraft::ErrorKind;
+use pggraft::clone::CloneOptions;
+use pggraft::engine::NoProgress;
+use pggraft::follow::{self, FollowOptions, NoFollowProgress};
+use pggraft::rename::SchemaArg;
+use pggraft::verify::{self, Level, VerifyOptions};
+
+use crate::common::*;
+
+const SHOP: &str = "
+CREATE SCHEMA shop;
+CREATE TABLE shop.items (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name text NOT NULL,
+    price numeric(12,2),
+    big bigint,
+    doc text,
+    total numeric GENERATED ALWAYS AS (price * 2) STORED
+);
+ALTER TABLE shop.items ALTER COLUMN doc SET STORAGE EXTERNAL;
+CREATE TABLE shop.log (at int, what text);
+ALTER TABLE shop.log REPLICA IDENTITY FULL;
+CREATE TABLE shop.kv (k text PRIMARY KEY, v jsonb, tags text[]);
+CREATE SEQUENCE shop.counter;
+INSERT INTO shop.items (name, price, big, doc)
+  SELECT 'item ' || g, g * 1.5, g * 1000003, CASE WHEN g = 1 THEN repeat('x', 100000) END
+  FROM generate_series(1, 200) g;
+INSERT INTO shop.log VALUES (1, 'same'), (1, 'same'), (2, 'other');
+INSERT INTO shop.kv VALUES ('a', '{\"n\": 1}', '{x,y}');
+SELECT setval('shop.counter', 10);
+";
+
+fn clone_opts(src: &TestDb<'_>, dst: &TestDb<'_>, rename: Option<&str>) -> CloneOptions {
+    let mut o = CloneOptions::new(spec(src), spec(dst));
+    o.jobs = 2;
+    o.index_jobs = 2;
+    if let Some(r) = rename {
+        o.naming.schemas = vec![SchemaArg::parse(r).unwrap()];
+    }
+    o
+}
+
+async fn assert_rows_clean(src: &TestDb<'_>, dst: &TestDb<'_>, map: &[(&str, &str)]) {
+    let mut v = VerifyOptions::new(spec(src), spec(dst));
+    v.level = Level::Rows;
+    v.schema_map = Some(map.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
+    let r = verify::verify(&v).await.unwrap();
+    let bad: Vec<String> = r
+        .differing_tables()
+        .map(|t| format!("{} → {}: {}", t.source, t.target, t.status.as_str()))
+        .collect();
+    assert!(bad.is_empty(), "rows differ: {bad:?}");
+}
+
+fn slots(db: &TestDb<'_>, slot: &str) -> usize {
+    db.query(&format!("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"))
+        .unwrap()[0][0]
+        .parse()
+        .unwrap()
+}
+
+async fn client(db: &TestDb<'_>) -> tokio_postgres::Client {
+    spec(db).connect().await.unwrap()
+}
+
+fn spawn_follower(
+    src: &TestDb<'_>,
+    dst: &TestDb<'_>,
+) -> tokio::task::JoinHandle<pggraft::Result<follow::FollowReport>> {
+    let opts = FollowOptions::new(spec(src), spec(dst));
+    tokio::spawn(async move { follow::follow(&opts, &NoFollowProgress, None).await })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_during_and_after_the_clone_arrive_exactly_once_and_cut_over_clean() {
+    let src = db_with("follow_src", SHOP);
+    let dst = db_with("follow_dst", "");
+    let started =
+        follow::start(&clone_opts(&src, &dst, None), "fl_main", &NoProgress, None).await.unwrap();
+    assert_eq!(started.clone.total_rows(), 204);
+    assert!(started.binary, "built-in types only: values travel in binary");
+    assert_eq!(slots(&src, "fl_main"), 1);
+    // Written after the snapshot: in the stream, not in the copy.
+    src.psql("INSERT INTO shop.items (name, price, big) VALUES ('late', 1, 9007199254740993)")
+        .unwrap();
+    let follower = spawn_follower(&src, &dst);
+
+    // Interleaved: A begins first and commits last.
+    let a = client(&src).await;
+    let b = client(&src).await;
+    a.batch_execute("BEGIN; INSERT INTO shop.items (name, big) VALUES ('from a', 1000001)")
+        .await
+        .unwrap();
+    b.batch_execute("BEGIN; INSERT INTO shop.items (name, big) VALUES ('from b', 2000002)")
+        .await
+        .unwrap();
+    a.batch_execute("UPDATE shop.items SET name = 'a saw' WHERE id = 2").await.unwrap();
+    b.batch_execute("COMMIT").await.unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    // Empty transactions, and one that only reads.
+    src.psql("BEGIN; COMMIT; BEGIN; SELECT count(*) FROM shop.items; COMMIT;").unwrap();
+    // Unchanged TOAST: row 1's doc is stored out of line and not touched.
+    src.psql("UPDATE shop.items SET price = 99 WHERE id = 1").unwrap();
+    // Replica identity full, no key, two identical rows: one changes.
+    src.psql("UPDATE shop.log SET what = 'changed' WHERE ctid = (SELECT ctid FROM shop.log WHERE at = 1 LIMIT 1)")
+        .unwrap();
+    src.psql("DELETE FROM shop.log WHERE at = 2").unwrap();
+    // Key change, deletes, non-comparable columns.
+    src.psql(
+        "UPDATE shop.kv SET k = 'b', v = '{\"n\": 2}' WHERE k = 'a';
+         INSERT INTO shop.kv VALUES ('c', NULL, '{}');
+         DELETE FROM shop.items WHERE id BETWEEN 10 AND 19;
+         SELECT nextval('shop.counter') FROM generate_series(1, 5);",
+    )
+    .unwrap();
+    // A larger transaction.
+    src.psql(
+        "INSERT INTO shop.items (name, price, big) SELECT 'bulk', g, g FROM generate_series(1, 30000) g",
+    )
+    .unwrap();
+
+    let done = follow::cutover(&spec(&dst), None, None, Duration::from_secs(120)).await.unwrap();
+    assert_eq!(done.state, "done");
+    let report = follower.await.unwrap().unwrap();
+    assert!(report.applied_rows >= 30000 + 10, "{report:?}");
+    assert_rows_clean(&src, &dst, &[("shop", "shop")]).await;
+    // The unchanged TOAST value is still there, and the generated column computed.
+    let row = dst.query("SELECT length(doc), total FROM shop.items WHERE id = 1").unwrap();
+    assert_eq!(row[0], ["100000", "198.00"]);
+    let big = dst.query("SELECT big FROM shop.items WHERE name = 'late'").unwrap();
+    assert_eq!(big[0][0], "9007199254740993");
+    // Sequences come from the live source at cutover.
+    assert_eq!(dst.query("SELECT last_value FROM shop.counter").unwrap()[0][0], "15");
+
+    // TRUNCATE, after a resume of a finished follow does nothing more.
+    let cleaned = follow::cleanup(None, Some(&spec(&dst)), "fl_main").await.unwrap();
+    assert_eq!(cleaned.dropped.len(), 2);
+    assert_eq!(slots(&src, "fl_main"), 0);
+    assert_eq!(dst.query("SELECT count(*) FROM pggraft.follow").unwrap()[0][0], "0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncate_and_a_renamed_copy_in_the_same_database() {
+    let db = db_with("follow_same", SHOP);
+    db.psql(
+        "CREATE TYPE shop.mood AS ENUM ('ok', 'sad');
+         CREATE TABLE shop.moods (id int PRIMARY KEY, m shop.mood, ms shop.mood[]);
+         INSERT INTO shop.moods VALUES (1, 'ok', '{ok}');",
+    )
+    .unwrap();
+    let opts = clone_opts(&db, &db, Some("shop=shop_copy"));
+    let started = follow::start(&opts, "fl_same", &NoProgress, None).await.unwrap();
+    assert!(!started.binary, "an enum's binary form differs between its copies: text");
+    let follower = spawn_follower(&db, &db);
+    db.psql(
+        "TRUNCATE shop.log; INSERT INTO shop.log VALUES (5, 'after truncate');
+         UPDATE shop.items SET big = big + 1 WHERE id < 50;
+         INSERT INTO shop.moods VALUES (2, 'sad', '{sad,ok}'); UPDATE shop.moods SET m = 'sad' WHERE id = 1;",
+    )
+    .unwrap();
+    follow::cutover(&spec(&db), Some("fl_same"), None, Duration::from_secs(60)).await.unwrap();
+    follower.await.unwrap().unwrap();
+    assert_rows_clean(&db, &db, &[("shop", "shop_copy")]).await;
+    assert_eq!(db.query("SELECT count(*) FROM shop_copy.log").unwrap()[0][0], "1");
+    follow::cleanup(None, Some(&spec(&db)), "fl_same").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_stopped_mid_transaction_resumes_exactly_once() {
+    let src = db_with("follow_resume_src", SHOP);
+    let dst = db_with("follow_resume_dst", "");
+    follow::start(&clone_opts(&src, &dst, None), "fl_resume", &NoProgress, None).await.unwrap();
+    let follower = spawn_follower(&src, &dst);
+    for i in 0..5 {
+        src.psql(&format!(
+            "INSERT INTO shop.items (name, big) SELECT 'r{i}', g FROM generate_series(1, 20000) g;
+             UPDATE shop.items SET price = coalesce(price, 0) + 1 WHERE id % 7 = {i};"
+        ))
+        .unwrap();
+    }
+    // Stopped at some point of the stream, with no goodbye.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    follower.abort();
+    let _ = follower.await;
+    src.psql("DELETE FROM shop.items WHERE id % 3 = 0").unwrap();
+    let follower = spawn_follower(&src, &dst);
+    follow::cutover(&spec(&dst), None, None, Duration::from_secs(120)).await.unwrap();
+    follower.await.unwrap().unwrap();
+    assert_rows_clean(&src, &dst, &[("shop", "shop")]).await;
+    follow::cleanup(None, Some(&spec(&dst)), "fl_resume").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_added_on_the_source_stops_the_follow_naming_it() {
+    let src = db_with("follow_ddl_src", SHOP);
+    let dst = db_with("follow_ddl_dst", "");
+    follow::start(&clone_opts(&src, &dst, None), "fl_ddl", &NoProgress, None).await.unwrap();
+    src.psql("INSERT INTO shop.kv VALUES ('before', NULL, NULL)").unwrap();
+    src.psql(
+        "ALTER TABLE shop.kv ADD COLUMN extra int; INSERT INTO shop.kv VALUES ('x', NULL, NULL, 1)",
+    )
+    .unwrap();
+    let opts = FollowOptions::new(spec(&src), spec(&dst));
+    let err = tokio::time::timeout(
+        Duration::from_secs(60),
+        follow::follow(&opts, &NoFollowProgress, None),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.to_string().contains("\"extra\" added"), "{err}");
+    // What came before the change is in; nothing of the change.
+    assert_eq!(dst.query("SELECT k FROM shop.kv ORDER BY k").unwrap(), [["a"], ["before"]]);
+    let st = follow::status(&spec(&dst)).await.unwrap();
+    assert_eq!(st[0].state, "stopped");
+    follow::cleanup(None, Some(&spec(&dst)), "fl_ddl").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_table_without_replica_identity_is_refused_before_anything_is_created() {
+    let src = db_with(
+        "follow_noid_src",
+        "CREATE SCHEMA s; CREATE TABLE s.keyed (id int PRIMARY KEY); CREATE TABLE s.bare (v int);",
+    );
+    let dst = db_with("follow_noid_dst", "");
+    let err = follow::start(&clone_opts(&src, &dst, None), "fl_noid", &NoProgress, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input);
+    let msg = err.to_string();
+    assert!(msg.contains("s.bare") && msg.contains("REPLICA IDENTITY FULL"), "{msg}");
+    assert!(!msg.contains("s.keyed"), "{msg}");
+    assert_eq!(slots(&src, "fl_noid"), 0);
+    assert_eq!(src.query("SELECT count(*) FROM pg_publication").unwrap()[0][0], "0");
+    assert_eq!(
+        dst.query("SELECT count(*) FROM pg_namespace WHERE nspname = 's'").unwrap()[0][0],
+        "0"
+    );
+}
+
+#[tokio::test]
+async fn a_source_without_logical_wal_is_refused() {
+    let c = pg_sandbox::Cluster::start_with(pg_sandbox::ClusterOptions {
+        settings: vec![("wal_level".into(), "replica".into())],
+        ..Default::default()
+    })
+    .unwrap();
+    let src = c.create_database("follow_wal").unwrap();
+    src.psql(SHOP).unwrap();
+    let dst = c.create_database("follow_wal_dst").unwrap();
+    let err = follow::start(&clone_opts(&src, &dst, None), "fl_wal", &NoProgress, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input);
+    assert!(err.to_string().contains("wal_level"), "{err}");
+    assert_eq!(src.query("SELECT count(*) FROM pg_publication").unwrap()[0][0], "0");
+}
