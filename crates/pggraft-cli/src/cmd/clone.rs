@@ -72,6 +72,18 @@ pub struct CloneArgs {
     pub omit: OmitArgs,
     #[command(flatten)]
     pub leave_out: LeaveOutArgs,
+    /// Create on the target the roles the copied objects need (owners, grantees, policy roles), with attributes and memberships.
+    #[arg(long)]
+    pub roles: bool,
+    /// With --roles: create the roles without passwords (as pg_dumpall's --no-role-passwords).
+    #[arg(long, requires = "roles")]
+    pub no_role_passwords: bool,
+    /// Objects owned by OLD on the source are owned by NEW on the target (repeatable).
+    #[arg(long, value_name = "OLD=NEW", value_parser = parse_role_pair)]
+    pub owner_map: Vec<(String, String)>,
+    /// Privileges granted to OLD on the source are granted to NEW on the target (repeatable).
+    #[arg(long, value_name = "OLD=NEW", value_parser = parse_role_pair)]
+    pub role_map: Vec<(String, String)>,
     /// Create no extensions on the target (those the copy uses must exist there).
     #[arg(long)]
     pub skip_extensions: bool,
@@ -89,6 +101,14 @@ pub struct CloneArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub json: JsonArg,
+}
+
+/// Parses `OLD=NEW` (role names as they are spelled, case kept).
+fn parse_role_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((o, n)) if !o.is_empty() && !n.is_empty() => Ok((o.to_string(), n.to_string())),
+        _ => Err(format!("{text:?} is not OLD=NEW (two role names)")),
+    }
 }
 
 /// Parses `123`, `10kB`, `500MB`, `2GB`, `1TB` (powers of 1024, as PostgreSQL).
@@ -157,6 +177,20 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     opts.skip_extensions = a.skip_extensions;
     opts.any_extension_version = a.any_extension_version;
     opts.left_out = a.leave_out.kinds();
+    opts.roles = a.roles;
+    opts.role_passwords = !a.no_role_passwords;
+    for (flag, pairs, map) in [
+        ("--owner-map", &a.owner_map, &mut opts.owner_map),
+        ("--role-map", &a.role_map, &mut opts.role_map),
+    ] {
+        for (o, n) in pairs {
+            if let Some(prev) = map.insert(o.clone(), n.clone())
+                && prev != *n
+            {
+                bail!("{flag} maps role {o:?} twice (to {prev:?} and {n:?}); give it once");
+            }
+        }
+    }
     Ok(opts)
 }
 
@@ -276,6 +310,21 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     let mut t = output::Summary::new("clone");
     for (s, d) in &r.schemas {
         t.row("schema", format!("{s} → {d}"));
+    }
+    let roles = &r.roles;
+    if !roles.created.is_empty() {
+        let pw = match roles.passwords.as_str() {
+            "copied" => "passwords copied".to_string(),
+            "not-readable" => "without passwords: the source cannot read pg_authid".to_string(),
+            _ => "without passwords (--no-role-passwords)".to_string(),
+        };
+        t.row("roles created", format!("{} ({pw})", roles.created.join(", ")));
+    }
+    if !roles.existing.is_empty() {
+        t.row(
+            "roles kept",
+            format!("{} (already on the target, left as they are)", roles.existing.join(", ")),
+        );
     }
     let objects: Vec<String> = r.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
     t.row("objects", objects.join(", "));

@@ -11,6 +11,7 @@ mod checks;
 mod extensions;
 pub(crate) mod filter;
 mod prepare;
+mod roles;
 mod servers;
 pub(crate) mod sessions;
 mod tasks;
@@ -27,6 +28,7 @@ use crate::select::{Pattern, TableFilter, TablePattern};
 
 pub(crate) use filter::exclude_relations;
 pub use prepare::prepare;
+pub use roles::RolesReport;
 
 /// How table data moves, as the user chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,6 +69,17 @@ pub struct CloneOptions {
     pub owners: bool,
     pub privileges: bool,
     pub comments: bool,
+    /// `--roles`: create on the target the roles the copied objects need
+    /// and it lacks (see [`roles`]).
+    pub roles: bool,
+    /// With `roles`: copy their passwords when the source lets us read them
+    /// (`--no-role-passwords` turns it off).
+    pub role_passwords: bool,
+    /// `--owner-map OLD=NEW`: objects owned by OLD on the source are owned
+    /// by NEW on the target (NEW must exist there).
+    pub owner_map: BTreeMap<String, String>,
+    /// `--role-map OLD=NEW`: privileges granted to OLD are granted to NEW.
+    pub role_map: BTreeMap<String, String>,
     pub strategy: StrategyChoice,
     /// Create no extension on the target (pgcopydb's `--skip-extensions`):
     /// those the copied objects use must be there already; the others are
@@ -111,6 +124,10 @@ impl CloneOptions {
             owners: true,
             privileges: true,
             comments: true,
+            roles: false,
+            role_passwords: true,
+            owner_map: BTreeMap::new(),
+            role_map: BTreeMap::new(),
             strategy: StrategyChoice::Auto,
             skip_extensions: false,
             any_extension_version: false,
@@ -141,6 +158,8 @@ pub struct PreparedClone {
     /// servers' connection limits allow.
     pub jobs: usize,
     pub index_jobs: usize,
+    /// What `--roles` creates and finds.
+    pub roles: RolesReport,
 }
 
 impl PreparedClone {
@@ -197,6 +216,8 @@ pub struct CloneReport {
     /// Temporary schemas of earlier, interrupted runs that were removed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
+    /// With `--roles`: the roles created and those found.
+    pub roles: RolesReport,
 }
 
 impl CloneReport {
@@ -220,6 +241,7 @@ pub async fn run(
         strategy: if prepared.insert_select { "insert-select" } else { "copy" }.into(),
         warnings: prepared.warnings.clone(),
         jobs: prepared.jobs,
+        roles: prepared.roles.clone(),
         ..Default::default()
     };
     for s in prepared.job.structure.iter().chain(prepared.job.post_data.iter()) {
@@ -249,7 +271,16 @@ pub async fn run(
     }
     let done =
         engine::run(&run_opts, prepared.job, prepared.snapshot, &prepared.finish, progress, cancel)
-            .await?;
+            .await;
+    // The engine dropped what it built; the roles created in its structure
+    // transaction go too (they are the clone's, not the engine's).
+    let done = match done {
+        Ok(d) => d,
+        Err(e) => {
+            roles::drop_created(&opts.target, &report.roles.created).await;
+            return Err(e);
+        }
+    };
     report.tables = done.tables;
     report.sequences = done.sequences;
     report.phases = done.phases;

@@ -11,7 +11,7 @@ use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
 use super::servers::{ServerPlan, plan_servers};
 use super::sessions::{Room, fit};
-use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
+use super::{CloneOptions, PreparedClone, StrategyChoice, roles, tasks};
 use crate::catalog::Catalog;
 use crate::catalog::model::{UnmodelledKind, key};
 use crate::catalog::versions::express_for;
@@ -165,8 +165,21 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
     let (jobs, index_jobs, lowered) =
         fit(source_room, target_room, same_server, insert_select, opts.jobs, opts.index_jobs);
     warnings.extend(lowered);
-    let existing =
-        check_target(&target, opts, &final_map, &renamed).await.map_err(|e| e.on(Side::Target))?;
+    // Owners and grantees as the target has them; the roles it lacks are
+    // created with `--roles`, refused (with the list) without.
+    let mut role_plan = roles::RolePlan::default();
+    if !opts.data_only {
+        roles::apply_maps(&mut renamed, opts);
+        roles::check_map_targets(&target, opts).await.map_err(|e| e.on(Side::Target))?;
+        if opts.roles {
+            let (needed, _) = roles::needed(&renamed, opts);
+            role_plan = roles::plan(holder, &target, &needed, opts).await?;
+            warnings.extend(role_plan.warnings.iter().cloned());
+        }
+    }
+    let existing = check_target(&target, opts, &final_map, &renamed, &role_plan.creating())
+        .await
+        .map_err(|e| e.on(Side::Target))?;
     // What dropping the replaced schemas would take along from elsewhere.
     let replaced: Vec<String> = existing.iter().cloned().collect();
     let outside = dropped_outside(&target, &replaced, &[]).await.map_err(|e| e.on(Side::Target))?;
@@ -227,7 +240,10 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
             }
         }
         let o = order(stmts);
-        (o.pre_data, o.post_data, o.warnings)
+        // Roles first: the structure's owners and grants name them.
+        let mut pre_data = std::mem::take(&mut role_plan.stmts);
+        pre_data.extend(o.pre_data);
+        (pre_data, o.post_data, o.warnings)
     };
     warnings.extend(order_warnings);
 
@@ -298,6 +314,7 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         session_tag: tag,
         jobs,
         index_jobs,
+        roles: role_plan.report,
     })
 }
 

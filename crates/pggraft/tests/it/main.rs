@@ -14,5 +14,6 @@ mod migrate;
 mod opclasses;
 mod progress;
 mod refresh;
+mod roles;
 mod self_check;
 mod verify;
