@@ -41,6 +41,8 @@ enum Command {
     SyncSchema(cmd::sync_schema::SyncSchemaArgs),
     /// Bring an earlier copy's data up to date: reload, or copy only what changed.
     Refresh(cmd::refresh::RefreshArgs),
+    /// Hold a snapshot of the source open and print its name, for `clone --snapshot NAME --section …`.
+    Snapshot(cmd::snapshot::SnapshotArgs),
     /// Remove temporary schemas that interrupted clones left in a database.
     Cleanup(cmd::cleanup::CleanupArgs),
     /// Run a clone and verify on a built-in sample in a throwaway cluster.
@@ -156,6 +158,7 @@ fn main() -> ExitCode {
             Command::SyncSchema(a) => cmd::sync_schema::run(a).await,
             Command::Refresh(a) => cmd::refresh::run(a).await,
             Command::Cleanup(a) => cmd::cleanup::run(a).await,
+            Command::Snapshot(a) => cmd::snapshot::run(a).await,
             Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
                 unreachable!("handled before")
             }

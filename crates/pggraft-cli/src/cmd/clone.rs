@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
-use pggraft::clone::{self, CloneOptions, CloneReport, StrategyChoice};
+use pggraft::clone::{self, CloneOptions, CloneReport, CloneSection, StrategyChoice};
 use pggraft::engine::{Cancel, ProgressSink};
 use pggraft::rename::SchemaArg;
 use pggraft::sql::QualifiedName;
@@ -26,6 +26,18 @@ pub enum StrategyArg {
     Copy,
     /// Server-side INSERT … SELECT (same database only).
     InsertSelect,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SectionArg {
+    /// The whole clone, built under temporary names and swapped into place.
+    All,
+    /// Schemas, types, tables, functions, views: the structure before the rows.
+    PreData,
+    /// Rows and sequence values.
+    Data,
+    /// Indexes, constraints, triggers, materialized views' rows.
+    PostData,
 }
 
 #[derive(Args)]
@@ -93,6 +105,12 @@ pub struct CloneArgs {
     /// Longest wait for a lock per statement on the target (e.g. 60s, 5min), then fail naming the blocker.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub lock_wait_timeout: std::time::Duration,
+    /// Read the source in this snapshot, held by `pggraft snapshot` (or any session's pg_export_snapshot()).
+    #[arg(long, value_name = "NAME")]
+    pub snapshot: Option<String>,
+    /// Run one section of the clone, into the final names (needs --snapshot): pre-data, data, post-data; all: the whole clone.
+    #[arg(long, value_enum, default_value = "all")]
+    pub section: SectionArg,
     /// Do not verify the copy afterwards.
     #[arg(long)]
     pub no_verify: bool,
@@ -177,6 +195,13 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     opts.skip_extensions = a.skip_extensions;
     opts.any_extension_version = a.any_extension_version;
     opts.left_out = a.leave_out.kinds();
+    opts.snapshot = a.snapshot.clone();
+    opts.section = match a.section {
+        SectionArg::All => CloneSection::All,
+        SectionArg::PreData => CloneSection::PreData,
+        SectionArg::Data => CloneSection::Data,
+        SectionArg::PostData => CloneSection::PostData,
+    };
     opts.roles = a.roles;
     opts.role_passwords = !a.no_role_passwords;
     for (flag, pairs, map) in [
@@ -196,7 +221,9 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
 
 pub async fn run(a: CloneArgs) -> Result<Outcome> {
     let opts = options(&a)?;
-    let report = run_clone(&opts, a.dry_run, a.json.json, !a.no_verify).await?;
+    // A copy is complete, and can be verified, once its last section is in.
+    let whole = matches!(opts.section, CloneSection::All | CloneSection::PostData);
+    let report = run_clone(&opts, a.dry_run, a.json.json, !a.no_verify && whole).await?;
     Ok(report)
 }
 
@@ -310,6 +337,9 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     let mut t = output::Summary::new("clone");
     for (s, d) in &r.schemas {
         t.row("schema", format!("{s} → {d}"));
+    }
+    if let Some(s) = &r.section {
+        t.row("section", s.clone());
     }
     let roles = &r.roles;
     if !roles.created.is_empty() {

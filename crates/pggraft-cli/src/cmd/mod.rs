@@ -12,5 +12,6 @@ pub mod docs;
 pub mod inspect;
 pub mod migrate;
 pub mod refresh;
+pub mod snapshot;
 pub mod sync_schema;
 pub mod verify;

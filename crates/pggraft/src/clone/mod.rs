@@ -14,6 +14,7 @@ mod prepare;
 mod roles;
 mod servers;
 pub(crate) mod sessions;
+mod steps;
 mod tasks;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use crate::select::{Pattern, TableFilter, TablePattern};
 pub(crate) use filter::exclude_relations;
 pub use prepare::prepare;
 pub use roles::RolesReport;
+pub use steps::CloneSection;
 
 /// How table data moves, as the user chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,6 +83,12 @@ pub struct CloneOptions {
     /// `--role-map OLD=NEW`: privileges granted to OLD are granted to NEW.
     pub role_map: BTreeMap<String, String>,
     pub strategy: StrategyChoice,
+    /// `--snapshot NAME`: read the source in this snapshot, held by another
+    /// process (`pggraft snapshot`), instead of exporting one.
+    pub snapshot: Option<String>,
+    /// `--section`: one part of the clone, into the final names (see
+    /// [`steps`]); `All` builds under temporary names and swaps.
+    pub section: CloneSection,
     /// Create no extension on the target (pgcopydb's `--skip-extensions`):
     /// those the copied objects use must be there already; the others are
     /// named in the report.
@@ -129,6 +137,8 @@ impl CloneOptions {
             owner_map: BTreeMap::new(),
             role_map: BTreeMap::new(),
             strategy: StrategyChoice::Auto,
+            snapshot: None,
+            section: CloneSection::All,
             skip_extensions: false,
             any_extension_version: false,
             left_out: vec![],
@@ -160,6 +170,8 @@ pub struct PreparedClone {
     pub index_jobs: usize,
     /// What `--roles` creates and finds.
     pub roles: RolesReport,
+    /// SQL run on the target once the job is done (a section's record).
+    pub after: Option<String>,
 }
 
 impl PreparedClone {
@@ -217,7 +229,11 @@ pub struct CloneReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
     /// With `--roles`: the roles created and those found.
+    #[serde(skip_serializing_if = "RolesReport::is_empty")]
     pub roles: RolesReport,
+    /// With `--section`: the section that ran and its snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
 }
 
 impl CloneReport {
@@ -242,6 +258,11 @@ pub async fn run(
         warnings: prepared.warnings.clone(),
         jobs: prepared.jobs,
         roles: prepared.roles.clone(),
+        section: opts
+            .snapshot
+            .as_ref()
+            .filter(|_| opts.section != CloneSection::All)
+            .map(|n| format!("{} under snapshot {n}", opts.section.as_str())),
         ..Default::default()
     };
     for s in prepared.job.structure.iter().chain(prepared.job.post_data.iter()) {
@@ -281,6 +302,13 @@ pub async fn run(
             return Err(e);
         }
     };
+    if let Some(sql) = &prepared.after {
+        let c = opts.target.connect().await.map_err(|e| e.on(crate::conn::Side::Target))?;
+        c.batch_execute(sql).await.map_err(|e| {
+            crate::error::Error::db("recording the section in pggraft.clone_steps", e)
+                .on(crate::conn::Side::Target)
+        })?;
+    }
     report.tables = done.tables;
     report.sequences = done.sequences;
     report.phases = done.phases;

@@ -43,6 +43,12 @@ pub struct RolesReport {
     pub without_password: Vec<String>,
 }
 
+impl RolesReport {
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.existing.is_empty()
+    }
+}
+
 /// The roles the model names, and among them those that own objects or
 /// default privileges (giving an object to a role takes membership in it).
 pub(super) fn needed(cat: &Catalog, opts: &CloneOptions) -> (BTreeSet<String>, BTreeSet<String>) {

@@ -15,5 +15,6 @@ mod opclasses;
 mod progress;
 mod refresh;
 mod roles;
+mod sections;
 mod self_check;
 mod verify;
