@@ -43,6 +43,8 @@ enum Command {
     Refresh(cmd::refresh::RefreshArgs),
     /// Move data into a differently shaped schema, as a mapping file says.
     Map(cmd::map::MapArgs),
+    /// Hold a snapshot of the source open and print its name, for `clone --snapshot NAME --section …`.
+    Snapshot(cmd::snapshot::SnapshotArgs),
     /// Remove temporary schemas that interrupted clones left in a database.
     Cleanup(cmd::cleanup::CleanupArgs),
     /// A clone that follows its source (`clone --follow`): status, cutover, resume, cleanup.
@@ -162,6 +164,7 @@ fn main() -> ExitCode {
             Command::Cleanup(a) => cmd::cleanup::run(a).await,
             Command::Map(a) => cmd::map::run(a).await,
             Command::Follow(a) => cmd::follow::run(a).await,
+            Command::Snapshot(a) => cmd::snapshot::run(a).await,
             Command::Completions(_) | Command::Man(_) | Command::Config(_) => {
                 unreachable!("handled before")
             }

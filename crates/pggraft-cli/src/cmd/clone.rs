@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
-use pggraft::clone::{self, CloneOptions, CloneReport, StrategyChoice};
+use pggraft::clone::{self, CloneOptions, CloneReport, CloneSection, StrategyChoice};
 use pggraft::engine::{Cancel, ProgressSink};
 use pggraft::rename::SchemaArg;
 use pggraft::sql::QualifiedName;
@@ -26,6 +26,18 @@ pub enum StrategyArg {
     Copy,
     /// Server-side INSERT … SELECT (same database only).
     InsertSelect,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SectionArg {
+    /// The whole clone, built under temporary names and swapped into place.
+    All,
+    /// Schemas, types, tables, functions, views: the structure before the rows.
+    PreData,
+    /// Rows and sequence values.
+    Data,
+    /// Indexes, constraints, triggers, materialized views' rows.
+    PostData,
 }
 
 #[derive(Args)]
@@ -72,6 +84,18 @@ pub struct CloneArgs {
     pub omit: OmitArgs,
     #[command(flatten)]
     pub leave_out: LeaveOutArgs,
+    /// Create on the target the roles the copied objects need (owners, grantees, policy roles), with attributes and memberships.
+    #[arg(long)]
+    pub roles: bool,
+    /// With --roles: create the roles without passwords (as pg_dumpall's --no-role-passwords).
+    #[arg(long, requires = "roles")]
+    pub no_role_passwords: bool,
+    /// Objects owned by OLD on the source are owned by NEW on the target (repeatable).
+    #[arg(long, value_name = "OLD=NEW", value_parser = parse_role_pair)]
+    pub owner_map: Vec<(String, String)>,
+    /// Privileges granted to OLD on the source are granted to NEW on the target (repeatable).
+    #[arg(long, value_name = "OLD=NEW", value_parser = parse_role_pair)]
+    pub role_map: Vec<(String, String)>,
     /// Create no extensions on the target (those the copy uses must exist there).
     #[arg(long)]
     pub skip_extensions: bool,
@@ -81,6 +105,12 @@ pub struct CloneArgs {
     /// Longest wait for a lock per statement on the target (e.g. 60s, 5min), then fail naming the blocker.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub lock_wait_timeout: std::time::Duration,
+    /// Read the source in this snapshot, held by `pggraft snapshot` (or any session's pg_export_snapshot()).
+    #[arg(long, value_name = "NAME")]
+    pub snapshot: Option<String>,
+    /// Run one section of the clone, into the final names (needs --snapshot): pre-data, data, post-data; all: the whole clone.
+    #[arg(long, value_enum, default_value = "all")]
+    pub section: SectionArg,
     /// Do not verify the copy afterwards.
     #[arg(long)]
     pub no_verify: bool,
@@ -95,6 +125,14 @@ pub struct CloneArgs {
     pub slot: String,
     #[command(flatten)]
     pub json: JsonArg,
+}
+
+/// Parses `OLD=NEW` (role names as they are spelled, case kept).
+fn parse_role_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((o, n)) if !o.is_empty() && !n.is_empty() => Ok((o.to_string(), n.to_string())),
+        _ => Err(format!("{text:?} is not OLD=NEW (two role names)")),
+    }
 }
 
 /// Parses `123`, `10kB`, `500MB`, `2GB`, `1TB` (powers of 1024, as PostgreSQL).
@@ -163,6 +201,27 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     opts.skip_extensions = a.skip_extensions;
     opts.any_extension_version = a.any_extension_version;
     opts.left_out = a.leave_out.kinds();
+    opts.snapshot = a.snapshot.clone();
+    opts.section = match a.section {
+        SectionArg::All => CloneSection::All,
+        SectionArg::PreData => CloneSection::PreData,
+        SectionArg::Data => CloneSection::Data,
+        SectionArg::PostData => CloneSection::PostData,
+    };
+    opts.roles = a.roles;
+    opts.role_passwords = !a.no_role_passwords;
+    for (flag, pairs, map) in [
+        ("--owner-map", &a.owner_map, &mut opts.owner_map),
+        ("--role-map", &a.role_map, &mut opts.role_map),
+    ] {
+        for (o, n) in pairs {
+            if let Some(prev) = map.insert(o.clone(), n.clone())
+                && prev != *n
+            {
+                bail!("{flag} maps role {o:?} twice (to {prev:?} and {n:?}); give it once");
+            }
+        }
+    }
     Ok(opts)
 }
 
@@ -171,7 +230,9 @@ pub async fn run(a: CloneArgs) -> Result<Outcome> {
     if a.follow {
         return run_clone_follow(&opts, &a.slot, a.json.json).await;
     }
-    let report = run_clone(&opts, a.dry_run, a.json.json, !a.no_verify).await?;
+    // A copy is complete, and can be verified, once its last section is in.
+    let whole = matches!(opts.section, CloneSection::All | CloneSection::PostData);
+    let report = run_clone(&opts, a.dry_run, a.json.json, !a.no_verify && whole).await?;
     Ok(report)
 }
 
@@ -316,6 +377,24 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     let mut t = output::Summary::new("clone");
     for (s, d) in &r.schemas {
         t.row("schema", format!("{s} → {d}"));
+    }
+    if let Some(s) = &r.section {
+        t.row("section", s.clone());
+    }
+    let roles = &r.roles;
+    if !roles.created.is_empty() {
+        let pw = match roles.passwords.as_str() {
+            "copied" => "passwords copied".to_string(),
+            "not-readable" => "without passwords: the source cannot read pg_authid".to_string(),
+            _ => "without passwords (--no-role-passwords)".to_string(),
+        };
+        t.row("roles created", format!("{} ({pw})", roles.created.join(", ")));
+    }
+    if !roles.existing.is_empty() {
+        t.row(
+            "roles kept",
+            format!("{} (already on the target, left as they are)", roles.existing.join(", ")),
+        );
     }
     let objects: Vec<String> = r.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
     t.row("objects", objects.join(", "));

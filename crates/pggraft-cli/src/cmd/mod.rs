@@ -14,5 +14,6 @@ pub mod inspect;
 pub mod map;
 pub mod migrate;
 pub mod refresh;
+pub mod snapshot;
 pub mod sync_schema;
 pub mod verify;

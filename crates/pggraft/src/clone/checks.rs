@@ -19,6 +19,7 @@ pub(super) async fn check_target(
     opts: &CloneOptions,
     final_map: &BTreeMap<String, String>,
     cat: &Catalog,
+    creating: &BTreeSet<String>,
 ) -> Result<BTreeSet<String>> {
     let names: Vec<String> = final_map.values().cloned().collect();
     let rows = target
@@ -86,38 +87,10 @@ pub(super) async fn check_target(
             opts.target.dbname()
         )));
     }
-    let mut needed: BTreeSet<String> = BTreeSet::new();
-    let mut owners: BTreeSet<String> = BTreeSet::new();
-    for m in cat.metas() {
-        if opts.owners
-            && let Some(o) = &m.owner
-        {
-            needed.insert(o.clone());
-            owners.insert(o.clone());
-        }
-        if opts.privileges {
-            needed.extend(m.acl.iter().flatten().map(|g| g.grantee.clone()));
-        }
-    }
-    if opts.privileges {
-        // `ALTER DEFAULT PRIVILEGES FOR ROLE r` takes membership in r too.
-        for dp in cat.schemas.iter().flat_map(|s| &s.default_privileges) {
-            needed.insert(dp.role.clone());
-            owners.insert(dp.role.clone());
-            needed.extend(dp.grants.iter().map(|g| g.grantee.clone()));
-        }
-    }
-    for t in &cat.tables {
-        for p in &t.policies {
-            needed.extend(p.roles.iter().cloned());
-        }
-        if opts.privileges {
-            for c in &t.columns {
-                needed.extend(c.acl.iter().flatten().map(|g| g.grantee.clone()));
-            }
-        }
-    }
-    needed.remove("PUBLIC");
+    let (needed, owners) = super::roles::needed(cat, opts);
+    // Roles `--roles` creates are neither missing nor in need of membership checks.
+    let needed: BTreeSet<String> = needed.difference(creating).cloned().collect();
+    let owners: BTreeSet<String> = owners.difference(creating).cloned().collect();
     if needed.is_empty() {
         return Ok(existing);
     }

@@ -11,8 +11,10 @@ mod checks;
 mod extensions;
 pub(crate) mod filter;
 mod prepare;
+mod roles;
 mod servers;
 pub(crate) mod sessions;
+mod steps;
 mod tasks;
 
 use std::collections::BTreeMap;
@@ -28,6 +30,8 @@ use crate::select::{Pattern, TableFilter, TablePattern};
 pub(crate) use filter::exclude_relations;
 pub use prepare::prepare;
 pub(crate) use prepare::prepare_in;
+pub use roles::RolesReport;
+pub use steps::CloneSection;
 
 /// How table data moves, as the user chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,7 +72,24 @@ pub struct CloneOptions {
     pub owners: bool,
     pub privileges: bool,
     pub comments: bool,
+    /// `--roles`: create on the target the roles the copied objects need
+    /// and it lacks (see [`roles`]).
+    pub roles: bool,
+    /// With `roles`: copy their passwords when the source lets us read them
+    /// (`--no-role-passwords` turns it off).
+    pub role_passwords: bool,
+    /// `--owner-map OLD=NEW`: objects owned by OLD on the source are owned
+    /// by NEW on the target (NEW must exist there).
+    pub owner_map: BTreeMap<String, String>,
+    /// `--role-map OLD=NEW`: privileges granted to OLD are granted to NEW.
+    pub role_map: BTreeMap<String, String>,
     pub strategy: StrategyChoice,
+    /// `--snapshot NAME`: read the source in this snapshot, held by another
+    /// process (`pggraft snapshot`), instead of exporting one.
+    pub snapshot: Option<String>,
+    /// `--section`: one part of the clone, into the final names (see
+    /// [`steps`]); `All` builds under temporary names and swaps.
+    pub section: CloneSection,
     /// Create no extension on the target (pgcopydb's `--skip-extensions`):
     /// those the copied objects use must be there already; the others are
     /// named in the report.
@@ -112,7 +133,13 @@ impl CloneOptions {
             owners: true,
             privileges: true,
             comments: true,
+            roles: false,
+            role_passwords: true,
+            owner_map: BTreeMap::new(),
+            role_map: BTreeMap::new(),
             strategy: StrategyChoice::Auto,
+            snapshot: None,
+            section: CloneSection::All,
             skip_extensions: false,
             any_extension_version: false,
             left_out: vec![],
@@ -142,6 +169,10 @@ pub struct PreparedClone {
     /// servers' connection limits allow.
     pub jobs: usize,
     pub index_jobs: usize,
+    /// What `--roles` creates and finds.
+    pub roles: RolesReport,
+    /// SQL run on the target once the job is done (a section's record).
+    pub after: Option<String>,
 }
 
 impl PreparedClone {
@@ -198,6 +229,12 @@ pub struct CloneReport {
     /// Temporary schemas of earlier, interrupted runs that were removed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
+    /// With `--roles`: the roles created and those found.
+    #[serde(skip_serializing_if = "RolesReport::is_empty")]
+    pub roles: RolesReport,
+    /// With `--section`: the section that ran and its snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
 }
 
 impl CloneReport {
@@ -221,6 +258,12 @@ pub async fn run(
         strategy: if prepared.insert_select { "insert-select" } else { "copy" }.into(),
         warnings: prepared.warnings.clone(),
         jobs: prepared.jobs,
+        roles: prepared.roles.clone(),
+        section: opts
+            .snapshot
+            .as_ref()
+            .filter(|_| opts.section != CloneSection::All)
+            .map(|n| format!("{} under snapshot {n}", opts.section.as_str())),
         ..Default::default()
     };
     for s in prepared.job.structure.iter().chain(prepared.job.post_data.iter()) {
@@ -250,7 +293,23 @@ pub async fn run(
     }
     let done =
         engine::run(&run_opts, prepared.job, prepared.snapshot, &prepared.finish, progress, cancel)
-            .await?;
+            .await;
+    // The engine dropped what it built; the roles created in its structure
+    // transaction go too (they are the clone's, not the engine's).
+    let done = match done {
+        Ok(d) => d,
+        Err(e) => {
+            roles::drop_created(&opts.target, &report.roles.created).await;
+            return Err(e);
+        }
+    };
+    if let Some(sql) = &prepared.after {
+        let c = opts.target.connect().await.map_err(|e| e.on(crate::conn::Side::Target))?;
+        c.batch_execute(sql).await.map_err(|e| {
+            crate::error::Error::db("recording the section in pggraft.clone_steps", e)
+                .on(crate::conn::Side::Target)
+        })?;
+    }
     report.tables = done.tables;
     report.sequences = done.sequences;
     report.phases = done.phases;

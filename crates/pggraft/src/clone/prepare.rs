@@ -11,7 +11,7 @@ use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
 use super::servers::{ServerPlan, plan_servers};
 use super::sessions::{Room, fit};
-use super::{CloneOptions, PreparedClone, StrategyChoice, tasks};
+use super::{CloneOptions, CloneSection, PreparedClone, StrategyChoice, roles, steps, tasks};
 use crate::catalog::Catalog;
 use crate::catalog::model::{UnmodelledKind, key};
 use crate::catalog::versions::express_for;
@@ -56,22 +56,64 @@ pub(crate) async fn prepare_in(
         (StrategyChoice::Copy, _) => false,
     };
 
+    let section = opts.section;
+    if section != CloneSection::All {
+        if opts.snapshot.is_none() {
+            return Err(Error::input(format!(
+                "--section {} needs --snapshot NAME, the snapshot all sections share: start one \
+                 with `pggraft snapshot --source …`",
+                section.as_str()
+            )));
+        }
+        if opts.schema_only || opts.data_only || opts.drop_if_exists {
+            return Err(Error::input(format!(
+                "--section {} cannot be combined with --schema-only, --data-only or \
+                 --drop-if-exists (the sections are the parts of one clone into new schemas)",
+                section.as_str()
+            )));
+        }
+    }
+    // The target's tables exist already: rows or post-data only.
+    let existing_tables =
+        opts.data_only || matches!(section, CloneSection::Data | CloneSection::PostData);
+
     let run_id = format!("{}_{}", std::process::id(), nanos());
     let tag = cleanup::session_tag(&run_id);
-    // The snapshot every reader shares. Its session is named after the
+    // The snapshot every reader shares: the caller's (`follow`'s, exported
+    // by its replication slot), held by another process (`pggraft snapshot`)
+    // and joined by name, or exported here. Its session is named after the
     // run, so a lock it holds is told apart from a user's.
-    let snapshot = match given {
-        Some(s) => s,
-        None => Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?,
-    };
-    // A snapshot held elsewhere (a slot's) is read by a session that joins it.
-    let joined;
-    let holder = match snapshot.session() {
-        Some(c) => c,
-        None => {
-            joined = snapshot.join(&opts.source, "").await.map_err(|e| e.on(Side::Source))?;
-            &joined
+    let (snapshot, joined) = match (given, &opts.snapshot) {
+        (Some(s), _) => {
+            // A snapshot held elsewhere (a slot's) is read by a session that joins it.
+            let joined = match s.session() {
+                Some(_) => None,
+                None => Some(s.join(&opts.source, "").await.map_err(|e| e.on(Side::Source))?),
+            };
+            (s, joined)
         }
+        (None, None) => {
+            (Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?, None)
+        }
+        (None, Some(name)) => {
+            let snapshot = Snapshot::named(name.clone());
+            let joined = snapshot.join(&opts.source, "").await.map_err(|e| match e.sqlstate() {
+                Some(c) if *c == tokio_postgres::error::SqlState::INVALID_PARAMETER_VALUE => {
+                    Error::input(format!(
+                        "snapshot {name:?} does not exist on the source (the session holding \
+                         it has ended); start one with `pggraft snapshot --source …` and pass \
+                         the name it prints"
+                    ))
+                }
+                _ => e.on(Side::Source),
+            })?;
+            (snapshot, Some(joined))
+        }
+    };
+    let holder = match (&joined, snapshot.session()) {
+        (Some(j), _) => j,
+        (None, Some(h)) => h,
+        (None, None) => unreachable!("an exported snapshot has its session"),
     };
     holder
         .batch_execute(&format!("SET application_name = {}", literal(&format!("{tag}-snapshot"))))
@@ -127,16 +169,22 @@ pub(crate) async fn prepare_in(
     }
     let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&target).await?;
-    let ext_plan = if same_database || opts.data_only {
+    if let (Some(name), true) = (&opts.snapshot, section != CloneSection::All) {
+        let targets: Vec<String> = final_map.values().cloned().collect();
+        let recorded = steps::read(&target, &targets).await.map_err(|e| e.on(Side::Target))?;
+        steps::check(section, name, &targets, &recorded)?;
+    }
+    let ext_plan = if same_database || existing_tables {
         ExtensionPlan::default()
     } else {
         plan_extensions(&target, &cat, &final_map, opts).await?
     };
     warnings.extend(ext_plan.warnings.iter().cloned());
     let server_plan =
-        if opts.data_only { ServerPlan::default() } else { plan_servers(&target, &cat).await? };
+        if existing_tables { ServerPlan::default() } else { plan_servers(&target, &cat).await? };
     warnings.extend(server_plan.warnings.iter().cloned());
-    let build_map: BTreeMap<String, String> = if opts.data_only {
+    // Sections build under the final names: there is no swap.
+    let build_map: BTreeMap<String, String> = if existing_tables || section != CloneSection::All {
         final_map.clone()
     } else {
         final_map
@@ -185,8 +233,32 @@ pub(crate) async fn prepare_in(
     let (jobs, index_jobs, lowered) =
         fit(source_room, target_room, same_server, insert_select, opts.jobs, opts.index_jobs);
     warnings.extend(lowered);
-    let existing =
-        check_target(&target, opts, &final_map, &renamed).await.map_err(|e| e.on(Side::Target))?;
+    // Owners and grantees as the target has them; the roles it lacks are
+    // created with `--roles`, refused (with the list) without.
+    let mut role_plan = roles::RolePlan::default();
+    if !existing_tables {
+        roles::apply_maps(&mut renamed, opts);
+        roles::check_map_targets(&target, opts).await.map_err(|e| e.on(Side::Target))?;
+        if opts.roles {
+            let (needed, _) = roles::needed(&renamed, opts);
+            role_plan = roles::plan(holder, &target, &needed, opts).await?;
+            warnings.extend(role_plan.warnings.iter().cloned());
+        }
+    }
+    let mut checked = opts.clone();
+    checked.data_only = existing_tables;
+    let existing = check_target(&target, &checked, &final_map, &renamed, &role_plan.creating())
+        .await
+        .map_err(|e| e.on(Side::Target))?;
+    if section == CloneSection::PreData
+        && let Some(t) = existing.first()
+    {
+        // Built under its final name, the schema must not be there yet.
+        return Err(Error::input(format!(
+            "target schema {t:?} exists; --section pre-data creates it: drop it first, or copy \
+             under another name (-n SRC={t}_new)"
+        )));
+    }
     // What dropping the replaced schemas would take along from elsewhere.
     let replaced: Vec<String> = existing.iter().cloned().collect();
     let outside = dropped_outside(&target, &replaced, &[]).await.map_err(|e| e.on(Side::Target))?;
@@ -200,7 +272,8 @@ pub(crate) async fn prepare_in(
             outside.join(", ")
         ));
     }
-    let record = if opts.data_only {
+    let record = if opts.data_only || matches!(section, CloneSection::PreData | CloneSection::Data)
+    {
         None
     } else {
         record(&target, holder, opts, &final_map, &cat.database, &mut warnings).await?
@@ -217,7 +290,7 @@ pub(crate) async fn prepare_in(
         keys_via_index: true,
         extension_versions: true,
     };
-    let (pre_data, post_data, order_warnings) = if opts.data_only {
+    let (pre_data, post_data, order_warnings) = if opts.data_only || section == CloneSection::Data {
         (vec![], vec![], vec![])
     } else {
         let mut stmts = render(&renamed, &render_opts);
@@ -247,7 +320,10 @@ pub(crate) async fn prepare_in(
             }
         }
         let o = order(stmts);
-        (o.pre_data, o.post_data, o.warnings)
+        // Roles first: the structure's owners and grants name them.
+        let mut pre_data = std::mem::take(&mut role_plan.stmts);
+        pre_data.extend(o.pre_data);
+        (pre_data, o.post_data, o.warnings)
     };
     warnings.extend(order_warnings);
 
@@ -278,8 +354,47 @@ pub(crate) async fn prepare_in(
         .await
         .ctx("reading block size")?
         .get(0);
-    let job =
+    let mut job =
         tasks::job(&cat, &renamed, opts, &final_map, insert_select, block, pre_data, post_data);
+    // One section of the job; pre-data records itself in its transaction,
+    // data and post-data once done.
+    let mut after = None;
+    if let Some(name) = opts.snapshot.as_deref().filter(|_| section != CloneSection::All) {
+        let step = steps::record_sql(section, name, &final_map);
+        match section {
+            CloneSection::PreData => {
+                job.tables.clear();
+                job.sequences.clear();
+                job.post_data.clear();
+                job.matviews.clear();
+                job.structure.push(crate::plan::Stmt {
+                    section: crate::plan::Section::PreData,
+                    phase: 0,
+                    provides: None,
+                    object: "pggraft.clone_steps".into(),
+                    deps: vec![],
+                    what: "record",
+                    sql: step,
+                    exec: None,
+                });
+            }
+            CloneSection::Data => {
+                job.structure.clear();
+                job.post_data.clear();
+                job.matviews.clear();
+                after = Some(step);
+            }
+            CloneSection::PostData | CloneSection::All => {
+                job.structure.clear();
+                job.tables.clear();
+                job.sequences.clear();
+                after = Some(match &record {
+                    Some(r) => format!("{step};\n{r}"),
+                    None => step,
+                });
+            }
+        }
+    }
     let schemas = final_map
         .iter()
         .map(|(s, t)| SchemaSwap {
@@ -296,8 +411,10 @@ pub(crate) async fn prepare_in(
                 .filter(|_| opts.comments),
         })
         .collect();
-    let finish = if opts.data_only {
-        Finish::InPlace { truncate: false }
+    let finish = if existing_tables || section == CloneSection::PreData {
+        // The data section's tables are new and empty: truncated and
+        // loaded frozen in one transaction each.
+        Finish::InPlace { truncate: section == CloneSection::Data }
     } else {
         Finish::Swap {
             schemas,
@@ -318,6 +435,8 @@ pub(crate) async fn prepare_in(
         session_tag: tag,
         jobs,
         index_jobs,
+        roles: role_plan.report,
+        after,
     })
 }
 

@@ -27,8 +27,10 @@ impl VerifyOptions {
         // The clone's parallelism (as the servers' limits allowed it), with
         // at least two sessions per side.
         v.jobs = if report.jobs > 0 { report.jobs } else { clone.jobs }.max(2);
-        v.compare.owners = clone.owners;
-        v.compare.privileges = clone.privileges;
+        // Owners and grantees mapped to other roles differ from the source's by design.
+        v.compare.owners = clone.owners && clone.owner_map.is_empty();
+        v.compare.privileges =
+            clone.privileges && clone.role_map.is_empty() && clone.owner_map.is_empty();
         v.compare.comments = clone.comments;
         // Extensions it was told not to create are not its to compare.
         v.compare.extensions = !clone.skip_extensions;

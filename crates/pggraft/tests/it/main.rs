@@ -16,5 +16,7 @@ mod migrate;
 mod opclasses;
 mod progress;
 mod refresh;
+mod roles;
+mod sections;
 mod self_check;
 mod verify;

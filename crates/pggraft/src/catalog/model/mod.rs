@@ -855,6 +855,37 @@ impl Catalog {
             .chain(cv)
     }
 
+    /// [`Catalog::metas`], to change (`clone --owner-map` and `--role-map`).
+    pub fn metas_mut(&mut self) -> impl Iterator<Item = &mut Meta> {
+        let s = self.schemas.iter_mut().map(|x| &mut x.meta);
+        let c = self.collations.iter_mut().map(|x| &mut x.meta);
+        let t = self.types.iter_mut().map(|x| &mut x.meta);
+        let f = self.functions.iter_mut().map(|x| &mut x.meta);
+        let q = self.sequences.iter_mut().map(|x| &mut x.meta);
+        let r = self.tables.iter_mut().map(|x| &mut x.meta);
+        let v = self.views.iter_mut().map(|x| &mut x.meta);
+        let st = self.statistics.iter_mut().map(|x| &mut x.meta);
+        let ts = self.text_search.iter_mut().map(|x| &mut x.meta);
+        let op = self.operators.iter_mut().map(|x| &mut x.meta);
+        let sv = self.servers.iter_mut().map(|x| &mut x.meta);
+        let of = self.operator_families.iter_mut().map(|x| &mut x.meta);
+        let oc = self.operator_classes.iter_mut().map(|x| &mut x.meta);
+        let cv = self.conversions.iter_mut().map(|x| &mut x.meta);
+        s.chain(c)
+            .chain(t)
+            .chain(f)
+            .chain(q)
+            .chain(r)
+            .chain(v)
+            .chain(st)
+            .chain(ts)
+            .chain(op)
+            .chain(sv)
+            .chain(of)
+            .chain(oc)
+            .chain(cv)
+    }
+
     /// The extensions that go with the model's schemas: those living in one of them, those
     /// the model's objects use, and those these require (a clone into another database
     /// creates exactly these; verify compares exactly these).
