@@ -197,6 +197,11 @@ pub struct CloneReport {
     /// Temporary schemas of earlier, interrupted runs that were removed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
+    /// Row counts and typed hash sums of the source tables whose rows were
+    /// hashed as they streamed (by source name): the verification after
+    /// the clone reads only their target side.
+    #[serde(skip)]
+    pub source_sums: BTreeMap<crate::sql::QualifiedName, crate::verify::RowSums>,
 }
 
 impl CloneReport {
@@ -253,5 +258,6 @@ pub async fn run(
     report.tables = done.tables;
     report.sequences = done.sequences;
     report.phases = done.phases;
+    report.source_sums = done.source_sums;
     Ok(report)
 }

@@ -27,6 +27,10 @@ pub struct Job {
     pub matviews: Vec<MatviewTask>,
     /// Which tables each post-data statement locks (see [`Locks`]).
     pub locks: Locks,
+    /// Tables (by label) whose source rows are hashed as they stream, as
+    /// verify hashes them ([`crate::rowhash`]), with each column's kind.
+    /// Only binary copies of whole rows qualify.
+    pub(crate) stream_hash: HashMap<QualifiedName, Vec<crate::rowhash::Kind>>,
 }
 
 /// The scheduler's inputs about locking: a post-data statement must wait

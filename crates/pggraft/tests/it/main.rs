@@ -15,4 +15,5 @@ mod opclasses;
 mod progress;
 mod refresh;
 mod self_check;
+mod stream_verify;
 mod verify;
