@@ -12,18 +12,22 @@
 #
 # 1. Another database, each contender into a fresh empty database dropped after the run:
 #      pggraft clone --jobs 2 --index-jobs 2 --no-verify
+#      pggraft clone --jobs 2 --index-jobs 2           (the default: verifies the copy)
 #      pgcopydb clone --table-jobs 2 --index-jobs 2
 #      pg_dump -Fd -j2 + pg_restore -j2            (timed together: the sum of the two)
 # 2. The same database, public -> public_copy (dropped after each run):
 #      pggraft clone -n public=public_copy --jobs 2 --index-jobs 2 --no-verify
+#      pggraft clone -n public=public_copy --jobs 2 --index-jobs 2      (verifies)
 #      one psql session: CREATE TABLE public_copy.t (LIKE public.t INCLUDING ALL);
 #                        INSERT INTO public_copy.t SELECT * FROM public.t;   for each table
 #
 # The order of the contenders rotates from run to run. A CHECKPOINT precedes every timed command.
 # After every run the target's row count is checked against the source; after the first pggraft
 # clone, `pggraft verify --level checksums` must report the copy identical (exit 0).
-# Printed: median wall time, the ratio to pggraft, rows/s, and peak client RSS (GNU time %M: the
-# largest process of the client's tree; for pg_dump + pg_restore the larger of the two).
+# Printed: median wall time, the ratio to pggraft, rows/s, peak client RSS (GNU time %M: the
+# largest process of the client's tree; for pg_dump + pg_restore the larger of the two), client
+# CPU (user + system of the client's process tree) and server CPU (every process of the cluster,
+# read from /proc before and after the command).
 #
 # The set every tool copies in part 1 leaves out what pgcopydb 0.10 (Debian 12) cannot copy, so
 # the work is the same: schema "Odd Schema" (pgcopydb breaks on the quoted table name
@@ -132,6 +136,17 @@ clone_pggraft() {
     sql postgres "DROP DATABASE $db WITH (FORCE)"
 }
 
+# The default clone: it verifies the copy (checksums) before it returns.
+clone_verified() {
+    local run="$1" db="dst_verified"
+    fresh_db "$db"
+    checkpoint
+    measure pggraft-verified "$run" "$PGGRAFT" clone --source "$BASE/src" --target "$BASE/$db" \
+        -n public -n shop --exclude-table-data shop.cache --jobs 2 --index-jobs 2
+    check_rows "$db" "$ROWS_CLONE" "pggraft (verified)"
+    sql postgres "DROP DATABASE $db WITH (FORCE)"
+}
+
 clone_pgcopydb() {
     local run="$1" db="dst_pgcopydb" dir="$WORK/pgcopydb-$1"
     fresh_db "$db"
@@ -165,7 +180,7 @@ fi
 LOAD_BEFORE="$(loadavg)"
 echo "== part 1: src -> a fresh database, $RUNS runs (order rotates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) pggraft pgcopydb pg_dump "${BASELINE[@]}"); do
+    for tool in $(rotate $((run - 1)) pggraft verified pgcopydb pg_dump "${BASELINE[@]}"); do
         "clone_$tool" "$run"
     done
 done
@@ -196,6 +211,15 @@ same_pggraft() {
     sql src "DROP SCHEMA public_copy CASCADE"
 }
 
+same_verified() {
+    local run="$1"
+    checkpoint
+    measure same-verified "$run" "$PGGRAFT" clone --source "$BASE/src" --target "$BASE/src" \
+        -n public=public_copy --jobs 2 --index-jobs 2
+    [ "$(user_rows src public_copy)" -eq "$ROWS_SAME" ] || die "pggraft (same database, verified) copied a different number of rows"
+    sql src "DROP SCHEMA public_copy CASCADE"
+}
+
 SQL_LOOP="$OUT/sql-loop.sql"
 cat >"$SQL_LOOP" <<'EOF'
 CREATE SCHEMA public_copy;
@@ -221,7 +245,7 @@ same_sql_loop() {
 
 echo "== part 2: src.public -> src.public_copy, $RUNS runs (order alternates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) pggraft sql_loop "${BASELINE[@]}"); do
+    for tool in $(rotate $((run - 1)) pggraft verified sql_loop "${BASELINE[@]}"); do
         "same_$tool" "$run"
     done
 done
@@ -244,14 +268,16 @@ if [ -n "${PGGRAFT_BASELINE:-}" ]; then
     BASE2=("same-baseline|pggraft baseline ($PGGRAFT_BASELINE)|$ROWS_SAME")
 fi
 summarise pggraft \
-    "pggraft|pggraft clone -j2 --index-jobs 2|$ROWS_CLONE" \
+    "pggraft|pggraft clone -j2 --index-jobs 2 --no-verify|$ROWS_CLONE" \
+    "pggraft-verified|pggraft clone -j2 --index-jobs 2 (verifies)|$ROWS_CLONE" \
     "pgcopydb|pgcopydb clone --table-jobs 2 --index-jobs 2|$ROWS_CLONE" \
     "pg_dump|pg_dump -Fd -j2 + pg_restore -j2|$ROWS_CLONE" \
     "${BASE1[@]}"
 echo
 echo "2. src.public -> src.public_copy ($ROWS_SAME rows)"
 summarise same-pggraft \
-    "same-pggraft|pggraft clone -n public=public_copy -j2|$ROWS_SAME" \
+    "same-pggraft|pggraft clone -n public=public_copy -j2 --no-verify|$ROWS_SAME" \
+    "same-verified|pggraft clone -n public=public_copy -j2 (verifies)|$ROWS_SAME" \
     "same-sql-loop|psql: LIKE INCLUDING ALL + INSERT SELECT|$ROWS_SAME" \
     "${BASE2[@]}"
 echo

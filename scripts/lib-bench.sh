@@ -159,19 +159,56 @@ measure() {
     local label="$1" run="$2"
     shift 2
     local tf="$OUT/$label-$run.time" log="$OUT/$label-$run.log"
+    local srv_before
+    srv_before=$(server_ticks)
     if ! /usr/bin/time -f '%e %M %x %U %S' -o "$tf" "$@" >"$log" 2>&1; then
         echo "error: $label (run $run) failed: $*" >&2
         tail -n 30 "$log" >&2
         exit 2
     fi
     read -r wall rss _ user sys <"$tf"
+    local srv
+    srv=$(awk -v a="$srv_before" -v b="$(server_ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }')
     # Client CPU: user + system time of the command and the children it waited for (not the
     # server's: its backends are not the client's children).
     local cpu
     cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-    echo "$label $run $wall $rss $cpu" >>"$RESULTS"
-    awk -v l="$label" -v n="$run" -v w="$wall" -v r="$rss" -v c="$cpu" \
-        'BEGIN { printf "   %-28s run %d: %8.2f s %8.1f MiB  client CPU %6.2f s\n", l, n, w, r / 1024, c }'
+    echo "$label $run $wall $rss $cpu $srv" >>"$RESULTS"
+    awk -v l="$label" -v n="$run" -v w="$wall" -v r="$rss" -v c="$cpu" -v s="$srv" \
+        'BEGIN { printf "   %-28s run %d: %8.2f s %8.1f MiB  client CPU %6.2f s  server CPU %6.2f s\n", l, n, w, r / 1024, c, s }'
+}
+
+# server_ticks: CPU ticks (user + system) the cluster has used so far: the postmaster's own, those
+# of its children it has reaped (backends that have ended), and those of its living children
+# (background processes, backends still open). The difference across a command is the server CPU
+# it cost, every process counted, with whatever background work (checkpointer, autovacuum) ran
+# meanwhile.
+server_ticks() {
+    local pm
+    pm=$(head -n 1 "$DATA/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+    python3 - "$pm" <<'PY'
+import os, sys
+pm = sys.argv[1]
+def fields(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+total = 0
+try:
+    f = fields(pm)
+    total += sum(int(x) for x in f[11:15])  # utime stime cutime cstime
+except OSError:
+    print(0); sys.exit()
+for pid in os.listdir("/proc"):
+    if not pid.isdigit() or pid == pm:
+        continue
+    try:
+        f = fields(pid)
+    except OSError:
+        continue
+    if f[1] == pm:  # ppid
+        total += int(f[11]) + int(f[12])
+print(total)
+PY
 }
 
 # loadavg: the 1, 5 and 15 minute load averages, to show when other work shared the machine.
@@ -195,24 +232,27 @@ import collections, statistics, sys
 results, base, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
 wall = collections.defaultdict(lambda: collections.defaultdict(float))
 cpu = collections.defaultdict(lambda: collections.defaultdict(float))
+srv = collections.defaultdict(lambda: collections.defaultdict(float))
 rss = collections.defaultdict(int)
 for line in open(results):
     label, run, w, r, *rest = line.split()
     label = label.split("+")[0]
     wall[label][int(run)] += float(w)
     cpu[label][int(run)] += float(rest[0]) if rest else 0.0
+    srv[label][int(run)] += float(rest[1]) if len(rest) > 1 else 0.0
     rss[label] = max(rss[label], int(r))
 def median(label):
     return statistics.median(wall[label].values())
 b = median(base)
 print(f"{'contender':<58} {'median s':>9} {'ratio':>9} {'rows/s':>12} {'peak RSS MiB':>13} "
-      f"{'client CPU s':>13}  runs (s)")
+      f"{'client CPU s':>13} {'server CPU s':>13}  runs (s)")
 for spec in specs:
     label, desc, rows = spec.split("|")
     m = median(label)
     runs = " ".join(f"{wall[label][k]:.2f}" for k in sorted(wall[label]))
     rps = f"{int(rows) / m:,.0f}" if rows else "-"
     c = statistics.median(cpu[label].values())
-    print(f"{desc:<58} {m:>9.2f} {m / b:>8.2f}x {rps:>12} {rss[label] / 1024:>13.1f} {c:>13.2f}  {runs}")
+    sc = statistics.median(srv[label].values())
+    print(f"{desc:<58} {m:>9.2f} {m / b:>8.2f}x {rps:>12} {rss[label] / 1024:>13.1f} {c:>13.2f} {sc:>13.2f}  {runs}")
 EOF
 }

@@ -21,6 +21,7 @@ pub mod migrate;
 pub mod plan;
 pub mod refresh;
 pub mod rename;
+pub(crate) mod rowhash;
 pub mod select;
 pub mod sql;
 pub mod verify;

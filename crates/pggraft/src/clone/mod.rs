@@ -235,6 +235,11 @@ pub struct CloneReport {
     /// With `--section`: the section that ran and its snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
+    /// Row counts and typed hash sums of the source tables whose rows were
+    /// hashed as they streamed (by source name): the verification after
+    /// the clone reads only their target side.
+    #[serde(skip)]
+    pub source_sums: BTreeMap<crate::sql::QualifiedName, crate::verify::RowSums>,
 }
 
 impl CloneReport {
@@ -313,5 +318,6 @@ pub async fn run(
     report.tables = done.tables;
     report.sequences = done.sequences;
     report.phases = done.phases;
+    report.source_sums = done.source_sums;
     Ok(report)
 }

@@ -34,15 +34,49 @@ pub(super) fn job(
     mut post_data: Vec<Stmt>,
 ) -> Job {
     order_for_workers(&mut post_data, renamed);
+    let tables = table_tasks(cat, renamed, opts, final_map, insert_select, block);
+    let stream_hash = stream_hash(cat, renamed, &tables);
     Job {
         structure,
-        tables: table_tasks(cat, renamed, opts, final_map, insert_select, block),
+        tables,
         post_data,
         sequences: sequence_tasks(cat, renamed, opts),
         matviews: matview_tasks(cat, renamed, opts),
         locks: Locks { touches: touches(renamed), family: family(renamed) },
+        stream_hash,
         ..Job::default()
     }
+}
+
+/// The tables whose rows can be hashed as they stream, as verify will hash
+/// them ([`crate::rowhash`]): binary copies of every column (none
+/// generated), each of a type with a typed hash, the same type on both sides.
+fn stream_hash(
+    cat: &Catalog,
+    renamed: &Catalog,
+    tasks: &[TableTask],
+) -> HashMap<QualifiedName, Vec<crate::rowhash::Kind>> {
+    let binary: BTreeSet<&QualifiedName> = tasks
+        .iter()
+        .filter(|t| t.strategy == Strategy::Copy { binary: true })
+        .map(|t| &t.label)
+        .collect();
+    let mut out = HashMap::new();
+    for (src, dst) in cat.tables.iter().zip(renamed.tables.iter()) {
+        if !binary.contains(&src.name)
+            || src.columns.iter().any(|c| c.generated.is_some())
+            || src.columns.iter().zip(&dst.columns).any(|(a, b)| a.type_name != b.type_name)
+        {
+            continue;
+        }
+        let kinds = crate::rowhash::plan(
+            src.columns.iter().map(|c| (c.type_name.as_str(), c.collation.is_some())),
+        );
+        if let Some(k) = kinds {
+            out.insert(src.name.clone(), k);
+        }
+    }
+    out
 }
 
 fn table_tasks(

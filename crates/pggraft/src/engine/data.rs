@@ -2,7 +2,9 @@
 //! per-row work happens in the client: the copy strategy forwards the raw
 //! COPY stream from the source's `COPY … TO STDOUT` into the target's
 //! `COPY … FROM STDIN`, and the insert-select strategy leaves everything to
-//! the server.
+//! the server. The one exception is hashing the rows as they pass when the
+//! copy is to be verified ([`crate::rowhash`]): a few nanoseconds a row,
+//! instead of the source reading and hashing the table a second time.
 //!
 //! [`Strategy`]: super::job::Strategy
 
@@ -13,6 +15,7 @@ use super::job::{Chunk, TableTask};
 use super::progress::ProgressSink;
 use crate::conn::Side;
 use crate::error::{Error, PgResultExt, Result};
+use crate::rowhash::StreamHasher;
 
 /// Bytes gathered before a write to the target.
 const COPY_BLOCK: usize = 256 * 1024;
@@ -20,7 +23,9 @@ const COPY_BLOCK: usize = 256 * 1024;
 /// Streams one chunk with COPY. `src` must be inside a transaction that
 /// reads the job's snapshot. With `fresh`, the target table is truncated and
 /// loaded in one transaction with `COPY … FREEZE`, so its rows are written
-/// frozen and the first reader does not rewrite every page.
+/// frozen and the first reader does not rewrite every page. With `hasher`,
+/// the rows are hashed as they pass (see [`copy_stream`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn copy_chunk(
     src: &Client,
     dst: &Client,
@@ -29,12 +34,13 @@ pub(crate) async fn copy_chunk(
     binary: bool,
     fresh: bool,
     progress: &dyn ProgressSink,
+    hasher: Option<&mut StreamHasher>,
 ) -> Result<(u64, u64)> {
     let what = || format!("copying {} into {}", t.label, t.build);
     if fresh {
         dst.batch_execute(&format!("BEGIN; TRUNCATE ONLY {}", t.build)).await.ctx(what())?;
     }
-    let done = copy_stream(src, dst, t, chunk, binary, fresh, progress).await?;
+    let done = copy_stream(src, dst, t, chunk, binary, fresh, progress, hasher).await?;
     if fresh {
         dst.batch_execute("COMMIT").await.ctx(what())?;
     }
@@ -44,7 +50,10 @@ pub(crate) async fn copy_chunk(
 /// Streams one chunk with COPY inside whatever transaction `dst` is in
 /// (the caller's: a refresh loads a whole group of tables in one). With
 /// `freeze`, the rows are written frozen, which needs `t.build` created or
-/// truncated in that same transaction.
+/// truncated in that same transaction. With `hasher` (a binary copy), every
+/// row is hashed on its way through: the one piece of per-row work in the
+/// client, which spares the source a second read when the copy is verified.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn copy_stream(
     src: &Client,
     dst: &Client,
@@ -53,6 +62,7 @@ pub(crate) async fn copy_stream(
     binary: bool,
     freeze: bool,
     progress: &dyn ProgressSink,
+    mut hasher: Option<&mut StreamHasher>,
 ) -> Result<(u64, u64)> {
     // Text when a column's binary form would name type OIDs that differ
     // between the two sides.
@@ -87,6 +97,11 @@ pub(crate) async fn copy_stream(
     let mut block = bytes::BytesMut::with_capacity(COPY_BLOCK);
     while let Some(buf) = stream.next().await {
         let buf = buf.map_err(on_src)?;
+        if let Some(h) = hasher.as_deref_mut() {
+            h.feed(&buf).map_err(|e| {
+                Error::Unsupported(format!("hashing the rows of {} as they stream: {e}", t.label))
+            })?;
+        }
         bytes += buf.len() as u64;
         block.extend_from_slice(&buf);
         if block.len() >= COPY_BLOCK {

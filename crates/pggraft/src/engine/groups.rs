@@ -588,7 +588,7 @@ async fn load_task(ctx: &Ctx<'_>, w: &Worker, t: &TableTask, freeze: bool) -> Re
             Strategy::Copy { binary } => {
                 let src = w.src.as_ref().expect("a source session for the copy strategy");
                 let whole = freeze && chunk == Chunk::Whole;
-                copy_stream(src, &w.dst, t, chunk, binary, whole, ctx.progress).await?
+                copy_stream(src, &w.dst, t, chunk, binary, whole, ctx.progress, None).await?
             }
         };
         rows += r;

@@ -32,6 +32,10 @@ pub struct Job {
     /// as the user's own sessions see them); `None`: empty, as in every
     /// other pggraft session, where all SQL is qualified.
     pub source_search_path: Option<String>,
+    /// Tables (by label) whose source rows are hashed as they stream, as
+    /// verify hashes them ([`crate::rowhash`]), with each column's kind.
+    /// Only binary copies of whole rows qualify.
+    pub(crate) stream_hash: HashMap<QualifiedName, Vec<crate::rowhash::Kind>>,
 }
 
 impl Job {

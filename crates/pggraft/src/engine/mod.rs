@@ -84,4 +84,7 @@ pub struct EngineReport {
     pub phases: Vec<(String, f64)>,
     /// With [`Finish::Groups`]: what each group's transaction did.
     pub groups: Vec<GroupReport>,
+    /// Tables of [`Job::stream_hash`] whose rows were hashed as they
+    /// streamed (by label): rows and typed hash sum, as verify computes them.
+    pub source_sums: std::collections::BTreeMap<QualifiedName, crate::rowhash::RowSums>,
 }

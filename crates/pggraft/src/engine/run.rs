@@ -27,6 +27,7 @@ use super::{EngineReport, RunOptions, TableReport};
 use crate::conn::{Access, CHECK_CLIENT, Side, Snapshot, prepare_session};
 use crate::error::{Error, PgResultExt, Result};
 use crate::plan::Stmt;
+use crate::rowhash::{Kind, RowSums, StreamHasher};
 use crate::sql::literal;
 
 /// Runs `job` from `snapshot` into the target and finishes it (see the
@@ -146,6 +147,13 @@ async fn run_inner(
         report.sequences = copy_sequences(reader, &main, &job.sequences).await?;
     }
 
+    // Which tables are hashed as they stream (checked against the source).
+    let plans = if matches!(finish, Finish::Groups(_)) {
+        vec![None; job.tables.len()]
+    } else {
+        hash_plans(opts, &job, &snapshot).await
+    };
+
     // 3. Data and post-data.
     progress.phase("data");
     let total: u64 = job.tables.iter().map(|t| t.bytes).sum();
@@ -168,12 +176,14 @@ async fn run_inner(
     let shared = Arc::new(Shared {
         state: Mutex::new(Scheduler::new(&job)),
         notify: Notify::new(),
+        sums: Mutex::new(vec![RowSums::default(); job.tables.len()]),
         tables: job.tables,
         locks: Mutex::new(HashMap::new()),
+        plans,
     });
     let loaded = run_workers(
         opts,
-        shared,
+        shared.clone(),
         (&snapshot, &source_settings),
         finish.fresh_tables(),
         &tracker,
@@ -181,6 +191,14 @@ async fn run_inner(
         ledger,
     )
     .await?;
+    {
+        let sums = shared.sums.lock().expect("sums lock");
+        for (i, t) in shared.tables.iter().enumerate() {
+            if shared.plans[i].is_some() {
+                report.source_sums.insert(t.label.clone(), sums[i]);
+            }
+        }
+    }
     if !matches!(finish, Finish::Groups(_)) {
         report.tables = loaded;
     }
@@ -270,6 +288,80 @@ struct Shared {
     notify: Notify,
     tables: Vec<TableTask>,
     locks: Mutex<HashMap<String, Arc<RwLock<()>>>>,
+    /// Per table: how its rows are hashed as they stream, if they are.
+    plans: Vec<Option<Vec<Kind>>>,
+    /// Per table: the hash sums of its chunks loaded so far.
+    sums: Mutex<Vec<RowSums>>,
+}
+
+/// Which of the job's tables are hashed as they stream: those it names,
+/// when a probe has shown that this client hashes a row of every kind as
+/// the source server does (a server of other byte order, or whose text
+/// reaches the client converted to another encoding, would not; their
+/// tables are then hashed by the servers, as before).
+async fn hash_plans(opts: &RunOptions, job: &Job, snapshot: &Snapshot) -> Vec<Option<Vec<Kind>>> {
+    let none = vec![None; job.tables.len()];
+    if job.stream_hash.is_empty() {
+        return none;
+    }
+    match probe(opts, snapshot).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!("the source hashes rows otherwise: no hashing as rows stream");
+            return none;
+        }
+        Err(e) => {
+            tracing::debug!(
+                "probing the source's row hash failed ({e}): no hashing as rows stream"
+            );
+            return none;
+        }
+    }
+    job.tables
+        .iter()
+        .map(|t| {
+            let binary = matches!(t.strategy, Strategy::Copy { binary: true });
+            job.stream_hash.get(&t.label).filter(|_| binary).cloned()
+        })
+        .collect()
+}
+
+/// Whether the source's `hash_record_extended` of a row of every kind is
+/// what [`StreamHasher`] makes of the same row's binary COPY.
+async fn probe(opts: &RunOptions, snapshot: &Snapshot) -> Result<bool> {
+    use futures_util::StreamExt;
+    let joined;
+    let c = match snapshot.session() {
+        Some(c) => c,
+        None => {
+            joined = snapshot.join(&opts.source, "").await.map_err(|e| e.on(Side::Source))?;
+            &joined
+        }
+    };
+    let (select, kinds) = crate::rowhash::probe_sql();
+    let row = c
+        .query_one(
+            &format!(
+                "SELECT pg_catalog.hash_record_extended(ROW(p.*), 0) FROM (SELECT {select}) AS p"
+            ),
+            &[],
+        )
+        .await
+        .ctx("probing the source's row hash")?;
+    let server: i64 = row.get(0);
+    let stream = c
+        .copy_out(format!("COPY (SELECT {select}) TO STDOUT (FORMAT binary)").as_str())
+        .await
+        .ctx("probing the source's row hash")?;
+    futures_util::pin_mut!(stream);
+    let mut h = StreamHasher::new(kinds);
+    while let Some(buf) = stream.next().await {
+        let buf = buf.ctx("probing the source's row hash")?;
+        if h.feed(&buf).is_err() {
+            return Ok(false);
+        }
+    }
+    Ok(h.finish().is_ok_and(|s| s.rows == 1 && s.sum == i128::from(server)))
 }
 
 enum Guard {
@@ -385,7 +477,7 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                 let mut attempt = 0;
                 ctx.ledger.started(t);
                 let result = loop {
-                    match load_chunk(ctx, task, c, &mut conns).await {
+                    match load_chunk(ctx, t, c, &mut conns).await {
                         // A chunk loads in one transaction, so losing a
                         // deadlock leaves nothing behind: roll back, retry.
                         Err(e)
@@ -404,7 +496,12 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                 };
                 ctx.ledger.finished(t, result.is_ok());
                 let rows = match result {
-                    Ok((rows, _streamed)) => rows,
+                    Ok((rows, _streamed, sums)) => {
+                        if let Some(s) = sums {
+                            shared.sums.lock().expect("sums lock")[t] += s;
+                        }
+                        rows
+                    }
                     Err(e) => {
                         shared.fail(e);
                         return Ok(());
@@ -475,12 +572,15 @@ impl Conns {
     }
 }
 
+/// Loads chunk `c` of table `t`: (rows, bytes streamed, the rows' hash
+/// sums when the table is hashed as it streams).
 async fn load_chunk(
     ctx: &Ctx<'_>,
-    task: &TableTask,
+    t: usize,
     c: usize,
     conns: &mut Conns,
-) -> Result<(u64, u64)> {
+) -> Result<(u64, u64, Option<RowSums>)> {
+    let task = &ctx.shared.tables[t];
     let chunk = task.chunks[c];
     if c == 0 {
         ctx.progress.table_started(&task.label, task.bytes);
@@ -510,7 +610,7 @@ async fn load_chunk(
             ctx.snapshot.begin_on(conn, Access::ReadWrite, &extra).await?;
             let rows = insert_select_chunk(conn, task, chunk).await?;
             conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
-            Ok((rows, task.chunk_bytes(c)))
+            Ok((rows, task.chunk_bytes(c), None))
         }
         Strategy::Foreign => {
             // The target reads the source through its foreign tables.
@@ -526,7 +626,7 @@ async fn load_chunk(
             conn.batch_execute(&begin).await.ctx(format!("loading {}", task.build))?;
             let rows = insert_select_chunk(conn, task, chunk).await?;
             conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
-            Ok((rows, task.chunk_bytes(c)))
+            Ok((rows, task.chunk_bytes(c), None))
         }
         Strategy::Copy { binary } => {
             if conns.source.is_none() {
@@ -542,7 +642,21 @@ async fn load_chunk(
             }
             let src = conns.source.as_ref().expect("source");
             let dst = conns.target.as_ref().expect("target");
-            copy_chunk(src, dst, task, chunk, binary, fresh, ctx.progress).await
+            let mut hasher = ctx.shared.plans[t].clone().map(StreamHasher::new);
+            let (rows, bytes) =
+                copy_chunk(src, dst, task, chunk, binary, fresh, ctx.progress, hasher.as_mut())
+                    .await?;
+            let sums = match hasher.map(StreamHasher::finish) {
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => {
+                    return Err(Error::Unsupported(format!(
+                        "hashing the rows of {} as they stream: {e}",
+                        task.label
+                    )));
+                }
+                None => None,
+            };
+            Ok((rows, bytes, sums))
         }
     }
 }

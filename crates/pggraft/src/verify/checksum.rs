@@ -1,7 +1,9 @@
 //! Counting and hashing a table's rows on the server.
 //!
-//! A table's checksum is the sum of a 64-bit hash of each row's text form
-//! (`ROW(c1, c2, …)::text`, columns in the source's order). A sum does not
+//! A table's checksum is the sum of a 64-bit hash of each row: of its typed
+//! values (`hash_record_extended`, [`crate::rowhash`]) when every column's
+//! type allows, else of its text form (`ROW(c1, c2, …)::text`), columns in
+//! the source's order. A sum does not
 //! depend on row order or on the physical layout, so a copy hashes the same
 //! as its source however it was written, and the sums of parts (ctid ranges
 //! of a big table, key ranges when locating rows) add up to the whole.
@@ -22,6 +24,10 @@ pub(crate) struct TableSql {
     pub columns: Vec<String>,
     /// `format_type` of each column on this side, for casting key values.
     pub types: Vec<String>,
+    /// Rows are hashed by their typed values ([`crate::rowhash`]) rather
+    /// than their text: set alike on both sides of a pair, when every
+    /// column of both has a typed hash and the same type.
+    pub typed: bool,
 }
 
 impl TableSql {
@@ -33,6 +39,9 @@ impl TableSql {
 
     /// The per-row hash expression.
     pub fn row_hash(&self) -> String {
+        if self.typed {
+            return crate::rowhash::sql(&self.columns);
+        }
         let cols: Vec<String> = self.columns.iter().map(|c| ident(c)).collect();
         format!("pg_catalog.hashtextextended(ROW({})::pg_catalog.text, 0)", cols.join(", "))
     }
@@ -152,6 +161,7 @@ mod tests {
             name: QualifiedName::new("Shop", "Orders"),
             columns: vec!["Id".into(), "note".into(), "select".into()],
             types: vec![],
+            typed: false,
         };
         assert_eq!(t.from(), "ONLY \"Shop\".\"Orders\"");
         assert_eq!(

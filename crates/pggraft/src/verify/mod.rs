@@ -52,6 +52,8 @@ use crate::rename::Naming;
 use crate::select::{Pattern, TableFilter, TablePattern};
 use crate::sql::QualifiedName;
 
+pub use crate::rowhash::RowSums;
+
 pub use self::report::{
     DiffKind, ObjectDiff, Progress, RowDiffs, SequenceResult, Stage, TableResult, TableStatus,
     VerifyReport, format_key,
@@ -151,6 +153,11 @@ pub struct VerifyOptions {
     /// them; one made with `--skip-extensions`, without extensions. Schemas
     /// are always compared.
     pub compare: crate::ddl::render::RenderOptions,
+    /// Source tables' row counts and typed hash sums already known (a
+    /// clone hashes the rows it streams, [`crate::rowhash`]), by source
+    /// name: those tables are not read on the source again. Used only for
+    /// tables hashed by typed values.
+    pub source_sums: BTreeMap<QualifiedName, RowSums>,
 }
 
 impl VerifyOptions {
@@ -170,6 +177,7 @@ impl VerifyOptions {
             row_limit: DEFAULT_ROW_LIMIT,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             compare: crate::ddl::render::RenderOptions::default(),
+            source_sums: BTreeMap::new(),
         }
     }
 }
@@ -245,8 +253,19 @@ pub async fn verify_with_progress(
     let (src_bs, tgt_bs) =
         try_join(block_size(src_c, "source"), block_size(tgt_c, "target")).await?;
     let chunk = if jobs > 1 { opts.chunk_bytes } else { 0 };
-    let src_units = plan_units(&pairs, Side::Source, src_bs, chunk);
-    let tgt_units = plan_units(&pairs, Side::Target, tgt_bs, chunk);
+    // Source sums the clone computed as the rows streamed by: those
+    // tables are read on the target only.
+    let known: Vec<Option<Stats>> = pairs
+        .iter()
+        .map(|p| match (&p.src, &p.tgt, &p.status) {
+            (Some(s), Some(_), None) if hash && s.typed => {
+                opts.source_sums.get(&p.source).map(|k| Stats { rows: k.rows, sum: k.sum })
+            }
+            _ => None,
+        })
+        .collect();
+    let src_units = plan_units(&pairs, Side::Source, src_bs, chunk, &known);
+    let tgt_units = plan_units(&pairs, Side::Target, tgt_bs, chunk, &[]);
     let mut n_workers = jobs.min(src_units.len().max(tgt_units.len())).max(1);
     // No more workers than the servers have connections for (one server
     // holding both sides counts both).
@@ -291,7 +310,7 @@ pub async fn verify_with_progress(
         read_side(&tgt_pool, tgt_units, Side::Target, &pairs, hash, &count),
     )
     .await?;
-    let mut stats: Vec<(Option<Stats>, Option<Stats>)> = vec![(None, None); pairs.len()];
+    let mut stats: Vec<(Option<Stats>, Option<Stats>)> = known.iter().map(|k| (*k, None)).collect();
     for (i, s) in src_stats {
         *stats[i].0.get_or_insert_default() += s;
     }
@@ -411,9 +430,19 @@ struct Unit {
 }
 
 /// The side's queries, biggest first so the long ones start early.
-fn plan_units(pairs: &[Pair], side: Side, block_size: u64, chunk_bytes: u64) -> Vec<Unit> {
+/// Pairs with `known` stats are left out.
+fn plan_units(
+    pairs: &[Pair],
+    side: Side,
+    block_size: u64,
+    chunk_bytes: u64,
+    known: &[Option<Stats>],
+) -> Vec<Unit> {
     let mut units = vec![];
     for (i, p) in pairs.iter().enumerate() {
+        if known.get(i).is_some_and(Option::is_some) {
+            continue;
+        }
         let (present, bytes) = match side {
             Side::Source => (p.src.is_some(), p.src_bytes),
             Side::Target => (p.tgt.is_some(), p.tgt_bytes),

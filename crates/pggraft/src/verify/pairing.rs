@@ -159,6 +159,7 @@ pub(crate) fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool)
             name: s.name.clone(),
             columns: s.columns.iter().map(|c| c.name.clone()).collect(),
             types: s.columns.iter().map(|c| c.type_name.clone()).collect(),
+            typed: false,
         };
         let mut pair = Pair {
             source: s.name.clone(),
@@ -182,7 +183,8 @@ pub(crate) fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool)
                 pair.reason = Some(format!("{what} in the target but not in the source"));
             }
             Some(t) => {
-                let mut tgt = TableSql { name: t.name.clone(), columns: vec![], types: vec![] };
+                let mut tgt =
+                    TableSql { name: t.name.clone(), columns: vec![], types: vec![], typed: false };
                 let mut lacking = vec![];
                 for c in &r.columns {
                     match t.columns.iter().find(|x| x.name == c.name) {
@@ -200,6 +202,22 @@ pub(crate) fn pair_tables(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool)
                         lacking.join(", ")
                     ));
                 }
+                // Typed hashes when both sides' columns have them, in the
+                // same types (the copy's stream hash needs the same rule).
+                let kinds = |t: &Table| {
+                    crate::rowhash::plan(
+                        t.columns.iter().map(|c| (c.type_name.as_str(), c.collation.is_some())),
+                    )
+                };
+                let typed = lacking.is_empty()
+                    && t.columns.len() == s.columns.len()
+                    && kinds(s).is_some()
+                    && kinds(s) == kinds(t)
+                    && s.columns.iter().zip(&tgt.types).all(|(c, ty)| c.type_name == *ty);
+                if let Some(src) = pair.src.as_mut() {
+                    src.typed = typed;
+                }
+                tgt.typed = typed;
                 pair.tgt = Some(tgt);
                 pair.tgt_bytes = t.size_bytes;
             }
@@ -225,6 +243,7 @@ fn pair_matviews(m: &Models, selected: &dyn Fn(&QualifiedName) -> bool) -> Vec<P
         name: v.name.clone(),
         columns: v.columns.iter().map(|c| c.name.clone()).collect(),
         types: v.columns.iter().map(|c| c.type_name.clone()).collect(),
+        typed: false,
     };
     let mut targets: BTreeMap<&QualifiedName, &View> =
         m.target.views.iter().filter(|v| v.materialized).map(|v| (&v.name, v)).collect();

@@ -34,6 +34,9 @@ impl VerifyOptions {
         v.compare.comments = clone.comments;
         // Extensions it was told not to create are not its to compare.
         v.compare.extensions = !clone.skip_extensions;
+        // The source tables the clone hashed as their rows streamed are
+        // read on the target only.
+        v.source_sums = report.source_sums.clone();
         v
     }
 }

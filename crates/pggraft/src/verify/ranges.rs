@@ -76,6 +76,7 @@ impl CompareTable {
             name: self.name.clone(),
             columns: self.columns.clone(),
             types: self.types.clone(),
+            typed: false,
         }
     }
 

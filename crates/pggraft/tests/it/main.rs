@@ -19,4 +19,5 @@ mod refresh;
 mod roles;
 mod sections;
 mod self_check;
+mod stream_verify;
 mod verify;
