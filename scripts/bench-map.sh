@@ -15,6 +15,7 @@
 # (TRUNCATE, untimed) and a CHECKPOINT, and times one of
 #   pggraft map run --strategy copy     src -> dst   (COPY (SELECT …) streamed, binary)
 #   pggraft map run --strategy server   same -> same (INSERT … SELECT in one database)
+#   pggraft map run --strategy fdw      src -> dst   (INSERT … SELECT on dst from foreign tables)
 #   confiture … schema-to-schema setup + migrate --strategy fdw    src -> dst
 #   confiture … schema-to-schema setup + migrate --strategy copy   src -> dst
 # in an order that rotates from run to run. Confiture's column mapping renames only: it cannot
@@ -81,7 +82,7 @@ NEW_TABLE="CREATE TABLE accounts (
     id bigint PRIMARY KEY, display_name text NOT NULL, email_address text NOT NULL,
     signed_up_at timestamptz NOT NULL, balance numeric(12, 2) NOT NULL, note text)"
 FILL="INSERT INTO old_accounts SELECT g, 'Customer number ' || g, 'customer' || g || '@example.com',
-    timestamptz '2020-01-01' + g * interval '1 minute', (g * 7919) % 10000000,
+    timestamptz '2020-01-01' + g * interval '1 minute', (g::bigint * 7919) % 10000000,
     CASE WHEN g % 3 = 0 THEN 'note ' || g END FROM generate_series(1, $ROWS) g"
 
 echo "== loading src, dst and same: $ROWS rows of old_accounts"
@@ -141,6 +142,15 @@ run_pggraft_copy() {
     fi
 }
 
+run_pggraft_fdw() {
+    sql dst "TRUNCATE accounts"
+    checkpoint
+    measure pggraft-fdw "$1" "$PGGRAFT" map run --source "$BASE/src" --target "$BASE/dst" \
+        --mapping "$MAPPING" --strategy fdw
+    [ "$(hash_of dst "$GOT")" = "$SRC_HASH" ] || die "pggraft fdw (run $1) left different rows"
+    "$PGGRAFT" map cleanup --target "$BASE/dst" >/dev/null
+}
+
 run_pggraft_server() {
     sql same "TRUNCATE new.accounts"
     checkpoint
@@ -170,7 +180,7 @@ run_confiture_copy() { confiture_run confiture-copy copy "$1"; }
 LOAD_BEFORE="$(loadavg)"
 echo "== $RUNS runs (order rotates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) pggraft_copy pggraft_server confiture_fdw confiture_copy); do
+    for tool in $(rotate $((run - 1)) pggraft_copy pggraft_server pggraft_fdw confiture_fdw confiture_copy); do
         "run_$tool" "$run"
     done
 done
@@ -187,6 +197,7 @@ echo
 summarise pggraft-copy \
     "pggraft-copy|pggraft map run --strategy copy (across databases)|$ROWS" \
     "pggraft-server|pggraft map run --strategy server (one database)|$ROWS" \
+    "pggraft-fdw|pggraft map run --strategy fdw (across databases)|$ROWS" \
     "confiture-fdw|confiture schema-to-schema setup + migrate (fdw)*|$ROWS" \
     "confiture-copy|confiture schema-to-schema setup + migrate (copy)*|$ROWS"
 echo

@@ -107,7 +107,8 @@ fn a_run_killed_with_9_leaves_the_target_as_it_was_and_the_next_run_completes() 
     let dir = tempfile::tempdir().unwrap();
     let m = file(&dir, "mapping.toml", MAPPING);
     let (s, t) = (src.url(), dst.url());
-    let args = ["map", "run", "--source", &s, "--target", &t, "--mapping", &m];
+    let args =
+        ["map", "run", "--source", &s, "--target", &t, "--mapping", &m, "--strategy", "copy"];
     let child = spawn(&args);
     // Wait until the load transaction is writing, then kill -9.
     let started = Instant::now();
@@ -138,4 +139,37 @@ fn a_run_killed_with_9_leaves_the_target_as_it_was_and_the_next_run_completes() 
     assert_eq!(count(&dst, "users"), "1", "the killed run left rows behind");
     ok(&args);
     assert_eq!(count(&dst, "users"), "1500000");
+}
+
+#[test]
+fn map_analyze_measures_each_strategy_and_cleanup_drops_the_fdw_objects() {
+    let src = db_with("mcli_an_src", OLD);
+    let dst = db_with("mcli_an_dst", NEW);
+    let dir = tempfile::tempdir().unwrap();
+    let m = file(&dir, "mapping.toml", MAPPING);
+    let (s, t) = (src.url(), dst.url());
+    let conns = ["--source", s.as_str(), "--target", t.as_str(), "--mapping", m.as_str()];
+    let mut args = vec!["map", "analyze", "--json", "--sample-rows", "500"];
+    args.extend(conns);
+    let doc: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    assert_eq!(doc["report"], "map-analyze");
+    let samples = doc["tables"][0]["samples"].as_array().unwrap();
+    let names: Vec<&str> = samples.iter().map(|s| s["strategy"].as_str().unwrap()).collect();
+    assert_eq!(names, ["copy (binary)", "fdw"], "{doc}");
+    assert!(
+        samples.iter().all(|s| s["rows"] == 500 && s["rows_per_second"].as_f64().unwrap() > 0.0)
+    );
+    assert_eq!(count(&dst, "users"), "0", "analyze wrote rows");
+    let servers = dst.query("SELECT count(*) FROM pg_foreign_server").unwrap();
+    assert_eq!(servers[0][0], "0", "analyze left a foreign server");
+
+    let mut args = vec!["map", "run", "--strategy", "fdw"];
+    args.extend(conns);
+    ok(&args);
+    assert_eq!(count(&dst, "users"), "1000");
+    let out = ok(&["map", "cleanup", "--target", &t]);
+    assert!(out.contains("dropped foreign server pggraft_map_source"), "{out}");
+    assert!(out.contains("dropped staging schema pggraft_map_public"), "{out}");
+    let out = ok(&["map", "cleanup", "--target", &t]);
+    assert!(out.contains("nothing to drop"), "{out}");
 }

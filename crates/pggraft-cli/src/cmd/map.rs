@@ -26,6 +26,8 @@ pub struct MapArgs {
 pub enum MapCommand {
     /// Check a mapping against both databases; write nothing.
     Check(CommonArgs),
+    /// Per table: source rows and bytes, and each strategy's rate measured on a sample.
+    Analyze(AnalyzeArgs),
     /// Move the rows as the mapping says, from one source snapshot, all or nothing.
     Run(RunArgs),
     /// Compare the target's rows with what the mapping makes of the source's.
@@ -70,6 +72,15 @@ pub struct CommonArgs {
 }
 
 #[derive(Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Rows per sample (each strategy loads the sample twice, into a temporary table).
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub sample_rows: u64,
+}
+
+#[derive(Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -101,11 +112,50 @@ fn options(a: &CommonArgs) -> Result<MapOptions> {
 pub async fn run(a: MapArgs) -> Result<Outcome> {
     match a.command {
         MapCommand::Check(c) => check(c, false).await,
+        MapCommand::Analyze(a) => analyze(a).await,
         MapCommand::Run(r) if r.dry_run => check(r.common, true).await,
         MapCommand::Run(r) => load(r.common).await,
         MapCommand::Verify(c) => verify(c).await,
         MapCommand::Cleanup(c) => cleanup(c).await,
     }
+}
+
+async fn analyze(a: AnalyzeArgs) -> Result<Outcome> {
+    let opts = options(&a.common)?;
+    let report = map::analyze::analyze(&opts, a.sample_rows.max(1)).await?;
+    if !report.problems.is_empty() {
+        return Err(pggraft::Error::from(MapError::Invalid { problems: report.problems }).into());
+    }
+    if a.common.json.json {
+        output::print_json("map-analyze", &report)?;
+        return Ok(Outcome::Ok);
+    }
+    let mut t = output::table(vec![
+        "target",
+        "source",
+        "rows",
+        "bytes",
+        "strategy",
+        "sampled rows/s",
+        "estimate",
+        "",
+    ]);
+    for x in &report.tables {
+        for s in &x.samples {
+            t.add_row(vec![
+                x.target.to_string(),
+                x.source.to_string(),
+                x.rows.to_string(),
+                x.bytes.to_string(),
+                s.strategy.to_string(),
+                format!("{:.0}", s.rows_per_second),
+                format!("{:.1}s", s.estimated_seconds),
+                if s.strategy == x.chosen { "chosen".into() } else { String::new() },
+            ]);
+        }
+    }
+    println!("{t}");
+    Ok(Outcome::Ok)
 }
 
 async fn cleanup(a: CleanupArgs) -> Result<Outcome> {

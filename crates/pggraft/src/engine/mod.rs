@@ -29,6 +29,7 @@ use serde::Serialize;
 use crate::conn::ConnSpec;
 use crate::sql::QualifiedName;
 
+pub(crate) use data::{copy_stream, insert_select_chunk};
 pub(crate) use finish::dropped_outside;
 pub use finish::{Aside, Finish, SchemaSwap};
 pub use groups::{Apply, Group, GroupLoad, GroupReport, Member, MemberReport, Merge, Truncate};

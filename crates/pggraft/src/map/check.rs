@@ -45,6 +45,10 @@ pub struct MappedTable {
     pub columns: Vec<MappedColumn>,
     pub filter: Option<String>,
     pub strategy: Strategy,
+    /// Whether the binary COPY format carries every column's values.
+    pub binary: bool,
+    /// The strategy was chosen by measuring a sample (`strategy = "auto"`).
+    pub measured: bool,
     /// Target columns that identify a row (`key`, else the primary key);
     /// empty: none.
     pub key: Vec<String>,
@@ -651,6 +655,8 @@ async fn table(
         columns: columns_out,
         filter: e.filter.as_ref().map(|f| f.0.clone()),
         strategy,
+        binary,
+        measured: false,
         key,
         bytes,
         est_rows: rows,

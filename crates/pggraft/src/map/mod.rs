@@ -16,6 +16,7 @@
 //! a `--schema-file` is applied in one transaction that commits only once
 //! the mapping checks against it, and the rows go in in one more.
 
+pub mod analyze;
 pub mod check;
 mod error;
 pub mod fdw;
@@ -149,6 +150,8 @@ pub struct TableRun {
     pub target: QualifiedName,
     pub source: QualifiedName,
     pub strategy: &'static str,
+    /// The strategy was chosen by measuring a sample of each (`auto`).
+    pub measured: bool,
     pub rows: u64,
     /// COPY bytes streamed (copy strategy).
     pub bytes: u64,
@@ -293,10 +296,30 @@ pub async fn run(
     cancel: Option<Cancel>,
 ) -> Result<MapReport> {
     let t0 = Instant::now();
+    // `auto`: each strategy that can run is measured on a sample first
+    // (before the run's own transactions, which would otherwise see the
+    // sample's schema file and foreign tables collide with theirs).
+    let auto = |entry: usize| {
+        opts.strategy.is_none() && opts.mapping.tables[entry].strategy == StrategyChoice::Auto
+    };
+    let measured = if opts.strategy.is_none()
+        && opts.mapping.tables.iter().any(|t| t.strategy == StrategyChoice::Auto)
+    {
+        Some(analyze::analyze(opts, analyze::AUTO_SAMPLE).await?)
+    } else {
+        None
+    };
     let snapshot = Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?;
     let holder = snapshot.session().expect("an exported snapshot has its session");
     let dst = target_transaction(opts, false).await?;
     let mut checked = check::check(holder, &dst, &opts.mapping, context(opts)).await?;
+    for t in checked.tables.iter_mut().filter(|t| auto(t.entry)) {
+        let m = measured.as_ref().and_then(|m| m.tables.iter().find(|a| a.target == t.target));
+        if let Some(a) = m {
+            t.strategy = analyze::chosen(t, a.chosen);
+            t.measured = true;
+        }
+    }
     if checked.problems.is_empty() {
         prepare_fdw(opts, &dst, &mut checked).await?;
     }
@@ -339,6 +362,7 @@ pub async fn run(
                 target: t.target.clone(),
                 source: t.source_label.clone(),
                 strategy: strategy_name(t.strategy),
+                measured: t.measured,
                 rows: m.map_or(0, |m| m.copied),
                 bytes: m.map_or(0, |m| m.bytes),
             }

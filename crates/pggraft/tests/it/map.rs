@@ -130,9 +130,24 @@ async fn map_renames_transforms_filters_splits_and_merges_across_databases() {
     assert!(unmapped.is_empty(), "{unmapped:?}");
     assert!(checked.defaults.iter().any(|(t, c)| t.name == "users" && c == "migrated_at"));
 
+    // `auto` measures copy and fdw on a sample of each table first.
+    let analysis = map::analyze::analyze(&opts, 1000).await.unwrap();
+    for a in &analysis.tables {
+        let measured: Vec<&str> = a.samples.iter().map(|s| s.strategy).collect();
+        // A query names the source's own tables: no fdw for the merge.
+        let expected: &[&str] = if a.target.name == "profiles" {
+            &["copy (binary)"]
+        } else {
+            &["copy (binary)", "fdw"]
+        };
+        assert_eq!(measured, expected, "{a:?}");
+        assert!(a.samples.iter().all(|s| s.rows_per_second > 0.0 && s.rows > 0), "{a:?}");
+    }
+    let users = analysis.tables.iter().find(|a| a.target.name == "users").unwrap();
+    assert_eq!(users.rows, 500);
     let report = map::run(&opts, &NoProgress, None).await.unwrap();
     assert_mapped(&src, &dst);
-    assert!(report.tables.iter().all(|t| t.strategy == "copy (binary)"), "{:?}", report.tables);
+    assert!(report.tables.iter().all(|t| t.measured), "{:?}", report.tables);
     assert_eq!(report.rows(), 450 + 200 + 2 * 1800 + 300);
     // Unmapped target columns took their defaults.
     let nulls = dst.query("SELECT count(*) FROM users WHERE migrated_at IS NULL").unwrap();
@@ -164,6 +179,7 @@ async fn map_inside_one_database_runs_insert_select_or_copy_when_told() {
             "FROM old.user_profiles p LEFT JOIN old.user_settings",
         );
     let mut opts = options(&db, &db, &qualified);
+    opts.strategy = Some(StrategyChoice::Server);
     let report = map::run(&opts, &NoProgress, None).await.unwrap();
     assert!(report.tables.iter().all(|t| t.strategy == "server"), "{:?}", report.tables);
     for (table, expected, got) in EXPECTED {
