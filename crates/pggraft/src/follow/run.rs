@@ -153,6 +153,13 @@ async fn follow_inner(
     state::set_state(control, &st.slot, "following", None).await?;
     // Triggers and foreign keys of the target do not fire again for what
     // the source did (needs a superuser, or SET granted on 15+).
+    target
+        .batch_execute(&format!(
+            "SET application_name = {}",
+            literal(&format!("pggraft-follow-{}", st.slot))
+        ))
+        .await
+        .ctx("naming the apply session")?;
     if let Err(e) = target.batch_execute("SET session_replication_role = replica").await {
         tracing::warn!("the target's triggers will fire while applying: {e}");
     }
