@@ -2,7 +2,7 @@
 //! follower in the foreground, writes on the source, a cutover, then
 //! `verify --level rows` clean. The kill -9 trials stop the follower at
 //! random points (during the copy, the catch-up, a large transaction) and
-//! resume it.
+//! resume it (`PGGRAFT_FOLLOW_TRIALS=10` for ten).
 
 mod util;
 
@@ -147,7 +147,7 @@ fn a_source_that_is_not_ready_is_refused_with_nothing_created() {
 /// kill -9 of the follower at `delay_ms`, while the source is written to;
 /// then resumed (or, killed before the clone finished, cleaned up and
 /// started again) and cut over: the copy is identical row by row.
-fn kill_trial(n: usize, delay_ms: u64) {
+fn kill_trial(n: usize, delay_ms: Option<u64>) {
     let src = db_with(&format!("fkill{n}_src"), APP);
     let dst = db_with(&format!("fkill{n}_dst"), "");
     let stop = Arc::new(AtomicBool::new(false));
@@ -156,7 +156,23 @@ fn kill_trial(n: usize, delay_ms: u64) {
     let args =
         ["clone", "--follow", "--slot", &slot, "--source", &src.url(), "--target", &dst.url()];
     let first = spawn(&args);
-    std::thread::sleep(Duration::from_millis(delay_ms));
+    match delay_ms {
+        Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
+        None => {
+            // In the middle of applying a large transaction.
+            wait_for("the clone's swap", Duration::from_secs(60), || has_state(&dst));
+            src.psql("INSERT INTO app.history (account, delta) SELECT g % 100, g FROM generate_series(1, 300000) g")
+                .unwrap();
+            let writing = format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pggraft-follow-{slot}' \
+                 AND backend_xid IS NOT NULL"
+            );
+            wait_for("the apply of the large transaction", Duration::from_secs(60), || {
+                dst.query(&writing).unwrap()[0][0] == "1"
+            });
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
     first.signal("KILL");
     let _ = first.finish_within(Duration::from_secs(10));
     let resumed = has_state(&dst);
@@ -188,12 +204,12 @@ fn kill_9_of_the_follower_then_resume_is_exactly_once() {
     for n in 0..trials {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let delay = match n {
-            0 => 150,
-            1 => 1500,
-            2 => 3000,
-            _ => 100 + (seed >> 33) % 4000,
+            0 => Some(150),
+            1 => None,
+            2 => Some(3000),
+            _ => Some(100 + (seed >> 33) % 4000),
         };
-        eprintln!("trial {n}: kill -9 after {delay} ms");
+        eprintln!("trial {n}: kill -9 after {delay:?} ms (None: during a large transaction)");
         kill_trial(n, delay);
     }
 }

@@ -6,11 +6,18 @@
 //! identity-full match compares) whose parameters are the stream's bytes
 //! as they came: binary values bind as the column's type (`$1::int8`),
 //! text values as text cast to it (`$1::text::int8`), so no value passes
-//! through a client-side number format. Statements are pipelined: up to
+//! through a client-side number format. Changes are queued (up to
+//! [`QUEUE`]) and sent in batches: neighbouring changes of one table and
+//! shape become one statement over arrays of their values (`INSERT …
+//! SELECT * FROM unnest($1::int8[], …)`, `UPDATE … FROM unnest(…)`, `DELETE
+//! … USING unnest(…)`), and the statements are pipelined: up to
 //! [`PIPELINE`] are sent before the first answer is awaited, in order, on
 //! the one connection. The session runs with `session_replication_role =
 //! replica`, so the target's triggers and foreign keys do not fire again
-//! for what the source already did.
+//! for what the source already did; then, and only then, a batch is first
+//! grouped by table (each table's changes keep their order), which makes
+//! the neighbours: the whole batch is in one target transaction, and no
+//! constraint of one table looks at another once foreign keys are off.
 //!
 //! - An update sets only the columns the stream carries: a TOASTed value
 //!   the update did not touch arrives as "unchanged" and is left as it is.
@@ -38,6 +45,8 @@ use crate::sql::{QualifiedName, ident};
 
 /// Statements sent before the first answer is awaited.
 const PIPELINE: usize = 1000;
+/// Changes queued before they are sent.
+const QUEUE: usize = 5000;
 
 /// A parameter: the stream's bytes, or NULL.
 #[derive(Debug)]
@@ -73,6 +82,10 @@ struct TargetColumn {
     identity_always: bool,
     /// The type has an equality an identity-full match can use.
     comparable: bool,
+    type_oid: u32,
+    /// An array type (whose values `unnest` would flatten: such columns are
+    /// applied row by row).
+    is_array: bool,
 }
 
 /// A relation of the stream, resolved to its target table.
@@ -96,6 +109,15 @@ enum Shape {
     Delete(Vec<usize>),
 }
 
+/// A change waiting to be sent.
+struct Queued {
+    rel: u32,
+    shape: Shape,
+    params: Vec<Raw>,
+    /// May be applied together with neighbours of the same table and shape.
+    batchable: bool,
+}
+
 pub(crate) struct Applier {
     client: Client,
     binary: bool,
@@ -103,8 +125,14 @@ pub(crate) struct Applier {
     /// Target columns by target table.
     target_columns: HashMap<QualifiedName, Vec<TargetColumn>>,
     rels: HashMap<u32, Rel>,
-    statements: HashMap<(u32, Shape), Statement>,
-    pending: Vec<(Statement, Vec<Raw>)>,
+    /// Prepared statements by relation, shape, and whether they apply a
+    /// batch of rows (array parameters) or one.
+    statements: HashMap<(u32, Shape, bool), Statement>,
+    /// Changes not sent yet, in stream order.
+    queue: Vec<Queued>,
+    /// Changes of different tables may be sent grouped by table: the
+    /// target's triggers and foreign keys do not fire (replica role).
+    pub reorder: bool,
     /// Rows changed in the open target transaction.
     pub rows: i64,
     pub open: bool,
@@ -127,7 +155,9 @@ impl Applier {
                                  AND ty.typlen = -1) \
                              OR (oc.opcintype = 'anyenum'::regtype AND ty.typtype = 'e') \
                              OR (oc.opcintype = 'record'::regtype AND ty.typtype = 'c') \
-                             OR (oc.opcintype = 'anyrange'::regtype AND ty.typtype = 'r'))) \
+                             OR (oc.opcintype = 'anyrange'::regtype AND ty.typtype = 'r'))), \
+                       a.atttypid, EXISTS (SELECT 1 FROM pg_catalog.pg_type ty \
+                         WHERE ty.oid = a.atttypid AND ty.typelem <> 0 AND ty.typlen = -1) \
                      FROM pg_catalog.pg_attribute a \
                      WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 \
                        AND NOT a.attisdropped ORDER BY a.attnum",
@@ -142,6 +172,8 @@ impl Applier {
                     type_sql: r.get(1),
                     identity_always: r.get(2),
                     comparable: r.get(3),
+                    type_oid: r.get(4),
+                    is_array: r.get(5),
                 })
                 .collect();
             target_columns.insert(t.target.clone(), cols);
@@ -157,7 +189,8 @@ impl Applier {
             target_columns,
             rels: HashMap::new(),
             statements: HashMap::new(),
-            pending: vec![],
+            queue: vec![],
+            reorder: false,
             rows: 0,
             open: false,
         })
@@ -229,7 +262,7 @@ impl Applier {
         };
         let identity_always = columns.iter().any(|c| c.identity_always);
         // A new description of the relation: its statements are made anew.
-        self.statements.retain(|(id, _), _| *id != r.id);
+        self.statements.retain(|(id, _, _), _| *id != r.id);
         self.rels.insert(
             r.id,
             Rel { source: src, target: map.target.clone(), columns, key, full, identity_always },
@@ -242,9 +275,10 @@ impl Applier {
     pub async fn change(&mut self, m: Message) -> Result<()> {
         match m {
             Message::Insert { rel, new } => {
-                let st = self.statement(rel, Shape::Insert).await?;
+                let r = self.rel(rel)?;
+                let batchable = !r.columns.iter().any(|c| c.is_array);
                 let params = new.into_iter().map(raw).collect();
-                self.push(st, params).await
+                self.push(Queued { rel, shape: Shape::Insert, params, batchable }).await
             }
             Message::Update { rel, old, new } => {
                 let r = self.rel(rel)?;
@@ -270,10 +304,13 @@ impl Applier {
                 if set.is_empty() {
                     return Ok(());
                 }
+                let batchable = !r.full
+                    && !key_changed
+                    && !set.iter().chain(&matched).any(|&i| r.columns[i].is_array);
                 let mut params: Vec<Raw> = set.iter().map(|&i| raw(new[i].clone())).collect();
                 params.extend(matched.iter().map(|&i| raw(matched_from[i].clone())));
-                let st = self.statement(rel, Shape::Update(set, matched)).await?;
-                self.push(st, params).await
+                self.push(Queued { rel, shape: Shape::Update(set, matched), params, batchable })
+                    .await
             }
             Message::Delete { rel, old } => {
                 let r = self.rel(rel)?;
@@ -283,9 +320,9 @@ impl Applier {
                     .copied()
                     .filter(|&i| !matches!(old.get(i), Some(Value::Unchanged) | None))
                     .collect();
+                let batchable = !r.full && !matched.iter().any(|&i| r.columns[i].is_array);
                 let params = matched.iter().map(|&i| raw(old[i].clone())).collect();
-                let st = self.statement(rel, Shape::Delete(matched)).await?;
-                self.push(st, params).await
+                self.push(Queued { rel, shape: Shape::Delete(matched), params, batchable }).await
             }
             Message::Truncate { rels, cascade, restart_identity } => {
                 self.flush().await?;
@@ -323,26 +360,101 @@ impl Applier {
         })
     }
 
-    async fn push(&mut self, st: Statement, params: Vec<Raw>) -> Result<()> {
-        self.pending.push((st, params));
+    async fn push(&mut self, q: Queued) -> Result<()> {
+        self.queue.push(q);
         self.rows += 1;
-        if self.pending.len() >= PIPELINE {
+        if self.queue.len() >= QUEUE {
             self.flush().await?;
         }
         Ok(())
     }
 
-    /// Sends every queued statement, in order, and awaits their answers.
+    /// Sends every queued change and awaits the answers. Neighbouring
+    /// changes of one table and shape go as one statement over arrays of
+    /// their values (an update of a key seen again later in the run is
+    /// left out: an update sets whole new values, so the last one wins);
+    /// with `reorder`, the queue is first grouped by table, keeping each
+    /// table's changes in their order. The statements are pipelined.
     pub async fn flush(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
+        if self.queue.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
+        let mut queue = std::mem::take(&mut self.queue);
+        if self.reorder {
+            queue.sort_by_key(|q| q.rel);
+        }
+        let mut execs: Vec<(Statement, Vec<Raw>)> = vec![];
+        let mut i = 0;
+        while i < queue.len() {
+            let mut j = i + 1;
+            if queue[i].batchable {
+                while j < queue.len()
+                    && queue[j].batchable
+                    && queue[j].rel == queue[i].rel
+                    && queue[j].shape == queue[i].shape
+                {
+                    j += 1;
+                }
+            }
+            let (rel, shape) = (queue[i].rel, queue[i].shape.clone());
+            if j - i >= 2 {
+                let st = self.statement(rel, shape.clone(), true).await?;
+                let params = self.arrays(rel, &shape, &mut queue[i..j])?;
+                execs.push((st, params));
+            } else {
+                let st = self.statement(rel, shape, false).await?;
+                execs.push((st, std::mem::take(&mut queue[i].params)));
+            }
+            i = j;
+            if execs.len() >= PIPELINE {
+                self.send(&execs).await?;
+                execs.clear();
+            }
+        }
+        self.send(&execs).await
+    }
+
+    /// One array parameter per value of the shape, over the rows of `run`.
+    fn arrays(&self, rel: u32, shape: &Shape, run: &mut [Queued]) -> Result<Vec<Raw>> {
+        let r = self.rel(rel)?;
+        let cols: Vec<usize> = match shape {
+            Shape::Insert => (0..r.columns.len()).collect(),
+            Shape::Update(set, matched) => set.iter().chain(matched).copied().collect(),
+            Shape::Delete(matched) => matched.clone(),
+        };
+        let mut rows: Vec<&Vec<Raw>> = run.iter().map(|q| &q.params).collect();
+        if let Shape::Update(set, _) = shape {
+            // The last update of each key.
+            let mut last: HashMap<Vec<Option<&[u8]>>, usize> = HashMap::new();
+            for (n, p) in rows.iter().enumerate() {
+                last.insert(p[set.len()..].iter().map(|v| v.0.as_deref()).collect(), n);
+            }
+            rows = rows
+                .iter()
+                .enumerate()
+                .filter(|(n, p)| {
+                    last[&p[set.len()..].iter().map(|v| v.0.as_deref()).collect::<Vec<_>>()] == *n
+                })
+                .map(|(_, p)| *p)
+                .collect();
+        }
+        Ok(cols
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| {
+                let oid = if self.binary { r.columns[c].type_oid } else { TEXT_OID };
+                array(rows.iter().map(|p| &p[k]), oid, rows.len())
+            })
+            .collect())
+    }
+
+    /// Sends statements pipelined and awaits their answers in order.
+    async fn send(&self, execs: &[(Statement, Vec<Raw>)]) -> Result<()> {
         type Exec<'a> = Pin<
             Box<dyn Future<Output = std::result::Result<u64, tokio_postgres::Error>> + Send + 'a>,
         >;
         let client = &self.client;
-        let mut futs: Vec<Exec<'_>> = pending
+        let mut futs: Vec<Exec<'_>> = execs
             .iter()
             .map(|(st, params)| -> Exec<'_> { Box::pin(client.execute_raw(st, params.iter())) })
             .collect();
@@ -362,19 +474,101 @@ impl Applier {
         Ok(())
     }
 
-    async fn statement(&mut self, rel: u32, shape: Shape) -> Result<Statement> {
-        if let Some(s) = self.statements.get(&(rel, shape.clone())) {
+    async fn statement(&mut self, rel: u32, shape: Shape, batch: bool) -> Result<Statement> {
+        if let Some(s) = self.statements.get(&(rel, shape.clone(), batch)) {
             return Ok(s.clone());
         }
         let r = self.rel(rel)?;
-        let sql = statement_sql(r, &shape, self.binary);
+        let sql = if batch {
+            batch_sql(r, &shape, self.binary)
+        } else {
+            statement_sql(r, &shape, self.binary)
+        };
         let st = self
             .client
             .prepare(&sql)
             .await
             .ctx(format!("preparing the apply of {} into {}", r.source, r.target))?;
-        self.statements.insert((rel, shape), st.clone());
+        self.statements.insert((rel, shape, batch), st.clone());
         Ok(st)
+    }
+}
+
+const TEXT_OID: u32 = 25;
+
+/// A one-dimensional array in PostgreSQL's binary form, of elements that
+/// are already in the element type's binary (or text) form.
+fn array<'a>(values: impl Iterator<Item = &'a Raw> + Clone, elem: u32, n: usize) -> Raw {
+    let has_null = values.clone().any(|v| v.0.is_none());
+    let mut b = BytesMut::new();
+    b.put_i32(1);
+    b.put_i32(has_null as i32);
+    b.put_u32(elem);
+    b.put_i32(n as i32);
+    b.put_i32(1);
+    for v in values {
+        match &v.0 {
+            Some(x) => {
+                b.put_i32(x.len() as i32);
+                b.put_slice(x);
+            }
+            None => b.put_i32(-1),
+        }
+    }
+    Raw(Some(b.freeze()))
+}
+
+/// `$n` as an array of the column's type.
+fn array_param(n: usize, c: &TargetColumn, binary: bool) -> String {
+    if binary {
+        format!("${n}::{}[]", c.type_sql)
+    } else {
+        format!("${n}::text[]::{}[]", c.type_sql)
+    }
+}
+
+/// The statement applying a batch of rows of one shape: `unnest` of one
+/// array per value.
+fn batch_sql(r: &Rel, shape: &Shape, binary: bool) -> String {
+    let t = &r.target;
+    let cols: Vec<usize> = match shape {
+        Shape::Insert => (0..r.columns.len()).collect(),
+        Shape::Update(set, matched) => set.iter().chain(matched).copied().collect(),
+        Shape::Delete(matched) => matched.clone(),
+    };
+    let arrays: Vec<String> =
+        cols.iter().enumerate().map(|(k, &c)| array_param(k + 1, &r.columns[c], binary)).collect();
+    let names: Vec<String> = (1..=cols.len()).map(|k| format!("p{k}")).collect();
+    let from = format!("unnest({}) AS v({})", arrays.join(", "), names.join(", "));
+    let key_match = |matched: &[usize], first: usize| -> String {
+        let conds: Vec<String> = matched
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| format!("d.{} = v.p{}", ident(&r.columns[i].name), first + k))
+            .collect();
+        if conds.is_empty() { "true".into() } else { conds.join(" AND ") }
+    };
+    match shape {
+        Shape::Insert => {
+            let names: Vec<String> = r.columns.iter().map(|c| ident(&c.name)).collect();
+            let overriding = if r.identity_always { " OVERRIDING SYSTEM VALUE" } else { "" };
+            format!("INSERT INTO {t} ({}){overriding} SELECT * FROM {from}", names.join(", "))
+        }
+        Shape::Update(set, matched) => {
+            let sets: Vec<String> = set
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| format!("{} = v.p{}", ident(&r.columns[i].name), k + 1))
+                .collect();
+            format!(
+                "UPDATE ONLY {t} AS d SET {} FROM {from} WHERE {}",
+                sets.join(", "),
+                key_match(matched, set.len() + 1)
+            )
+        }
+        Shape::Delete(matched) => {
+            format!("DELETE FROM ONLY {t} AS d USING {from} WHERE {}", key_match(matched, 1))
+        }
     }
 }
 

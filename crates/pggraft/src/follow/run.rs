@@ -153,14 +153,26 @@ async fn follow_inner(
     state::set_state(control, &st.slot, "following", None).await?;
     // Triggers and foreign keys of the target do not fire again for what
     // the source did (needs a superuser, or SET granted on 15+).
-    if let Err(e) = target.batch_execute("SET session_replication_role = replica").await {
-        tracing::warn!("the target's triggers will fire while applying: {e}");
-    }
+    target
+        .batch_execute(&format!(
+            "SET application_name = {}",
+            literal(&format!("pggraft-follow-{}", st.slot))
+        ))
+        .await
+        .ctx("naming the apply session")?;
+    let replica = match target.batch_execute("SET session_replication_role = replica").await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("the target's triggers will fire while applying: {e}");
+            false
+        }
+    };
     let source = opts.source.connect().await.map_err(|e| e.on(Side::Source))?;
     let mut applied = lsn(&st.applied_lsn)?;
     let cfg = config(&opts.source, &st.slot, &st.publication, applied, Some(st.binary))?;
     let mut stream = ReplicationClient::connect(cfg).await.map_err(repl("starting the stream"))?;
     let mut applier = Applier::new(target, st.binary, &st.tables).await?;
+    applier.reorder = replica;
 
     let mut endpos = st.endpos.as_deref().map(lsn).transpose()?;
     let mut cutover = st.cutover_requested;

@@ -119,6 +119,14 @@ async fn changes_during_and_after_the_clone_arrive_exactly_once_and_cut_over_cle
          SELECT nextval('shop.counter') FROM generate_series(1, 5);",
     )
     .unwrap();
+    // The same key updated twice in one batch, and deleted then inserted again.
+    src.psql(
+        "BEGIN; UPDATE shop.items SET price = 1 WHERE id = 5; UPDATE shop.items SET price = 2 WHERE id = 6;
+         UPDATE shop.items SET price = 3 WHERE id = 5; COMMIT;
+         UPDATE shop.items SET price = 4 WHERE id = 6;
+         BEGIN; DELETE FROM shop.kv WHERE k = 'c'; INSERT INTO shop.kv VALUES ('c', '[1]', '{z}'); COMMIT;",
+    )
+    .unwrap();
     // A larger transaction.
     src.psql(
         "INSERT INTO shop.items (name, price, big) SELECT 'bulk', g, g FROM generate_series(1, 30000) g",
@@ -133,6 +141,8 @@ async fn changes_during_and_after_the_clone_arrive_exactly_once_and_cut_over_cle
     // The unchanged TOAST value is still there, and the generated column computed.
     let row = dst.query("SELECT length(doc), total FROM shop.items WHERE id = 1").unwrap();
     assert_eq!(row[0], ["100000", "198.00"]);
+    let prices = dst.query("SELECT price FROM shop.items WHERE id IN (5, 6) ORDER BY id").unwrap();
+    assert_eq!(prices, [["3.00"], ["4.00"]]);
     let big = dst.query("SELECT big FROM shop.items WHERE name = 'late'").unwrap();
     assert_eq!(big[0][0], "9007199254740993");
     // Sequences come from the live source at cutover.
