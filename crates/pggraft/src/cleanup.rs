@@ -226,8 +226,23 @@ pub async fn remove_stale(target: &ConnSpec, dry_run: bool) -> Result<Cleanup> {
         }
         out.removed.push(s);
     }
+    if !dry_run {
+        // The records of killed clones (`clone --resume`) whose build schemas are gone.
+        if let Err(e) = c.batch_execute(FORGET_ORPHANS).await {
+            tracing::debug!("could not remove the records of removed clones: {e}");
+        }
+    }
     Ok(out)
 }
+
+/// Deletes from `pggraft.clone_runs` the runs none of whose build schemas exist.
+const FORGET_ORPHANS: &str = "DO $$ BEGIN
+  IF to_regclass('pggraft.clone_runs') IS NOT NULL THEN
+    DELETE FROM pggraft.clone_runs r WHERE NOT EXISTS (
+      SELECT 1 FROM jsonb_each_text(r.build_schemas) b
+      JOIN pg_catalog.pg_namespace n ON n.nspname = b.value);
+  END IF;
+END $$";
 
 /// Removes a leftover build schema. An in-place one gives the target back
 /// the schema it replaced, with its extensions, in one transaction.
