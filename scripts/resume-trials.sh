@@ -242,6 +242,8 @@ for ((i = 1; i <= TOTAL; i++)); do
         else
             problems="--resume failed (exit $rrc)"
         fi
+    elif [ "$rc" = 0 ]; then
+        how="the clone had finished"
     else
         problems="$(nothing_left)"
         how="stopped, then a plain rerun"

@@ -421,22 +421,14 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
         if let Some(st) = &stored {
             resume::check_structure(&plan_now, &st.plan)?;
             job.structure.clear();
-            let md5s = resume::md5s(&target, &job.post_data).await?;
-            let mut i = 0;
-            job.post_data.retain(|_| {
-                i += 1;
-                !st.statements.contains(&md5s[i - 1])
-            });
             let mut redo = vec![];
             let mut tables = vec![];
+            let mut kept = vec![];
             for t in std::mem::take(&mut job.tables) {
                 match st.tables.get(&t.build.to_string()) {
                     Some(from) => {
                         if resume::same_rows(holder, &target, &t).await? {
-                            report.kept.push(resume::KeptTable {
-                                table: t.target.clone(),
-                                snapshot: from.clone(),
-                            });
+                            kept.push((t, from.clone()));
                             continue;
                         }
                         report.changed.push(t.target.clone());
@@ -446,7 +438,36 @@ pub async fn prepare(opts: &CloneOptions) -> Result<PreparedClone> {
                 redo.push(t.build.to_string());
                 tables.push(t);
             }
+            for (t, from) in kept {
+                report.kept.push(resume::KeptTable { table: t.target.clone(), snapshot: from });
+            }
             job.tables = tables;
+            // Foreign keys built before the kill on or to a table copied again go
+            // first (TRUNCATE refuses a referenced table) and are built again after.
+            let fks = resume::foreign_keys(&target, &redo).await?;
+            let md5s = resume::md5s(&target, &job.post_data).await?;
+            let mut i = 0;
+            job.post_data.retain(|s| {
+                i += 1;
+                let again = s.what == "foreign key"
+                    && fks.iter().any(|(t, c)| {
+                        s.sql.contains(&format!("ADD CONSTRAINT {} ", ident(c)))
+                            && s.sql.contains(t)
+                    });
+                again || !st.statements.contains(&md5s[i - 1])
+            });
+            for (t, c) in &fks {
+                job.structure.push(crate::plan::Stmt {
+                    section: crate::plan::Section::PreData,
+                    phase: 0,
+                    provides: None,
+                    object: "pggraft.clone_done".into(),
+                    deps: vec![],
+                    what: "drop",
+                    sql: format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {}", ident(c)),
+                    exec: None,
+                });
+            }
             // What a killed run left of a table goes before it is copied again.
             if !redo.is_empty() {
                 job.structure.push(crate::plan::Stmt {

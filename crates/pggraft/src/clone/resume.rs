@@ -376,6 +376,36 @@ pub(super) async fn same_rows(source: &Client, target: &Client, task: &TableTask
     Ok(a == b)
 }
 
+/// The foreign keys (table as [`QualifiedName`] prints it, constraint
+/// name) on or pointing at any of `tables`.
+pub(super) async fn foreign_keys(
+    target: &Client,
+    tables: &[String],
+) -> Result<Vec<(String, String)>> {
+    if tables.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = target
+        .query(
+            "SELECT n.nspname::text, r.relname::text, c.conname::text \
+             FROM pg_catalog.pg_constraint c \
+             JOIN pg_catalog.pg_class r ON r.oid = c.conrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace \
+             WHERE c.contype = 'f' AND (c.conrelid = ANY($1::text[]::regclass[]) \
+                OR c.confrelid = ANY($1::text[]::regclass[])) ORDER BY 1, 2, 3",
+            &[&tables],
+        )
+        .await
+        .ctx("listing the foreign keys of the tables to copy again")?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let t = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1)).to_string();
+            (t, r.get(2))
+        })
+        .collect())
+}
+
 /// What a resumed clone did, for the report.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ResumeReport {

@@ -209,3 +209,64 @@ async fn resume_without_a_stored_clone_or_with_another_plan_is_refused() {
     let Err(err) = clone_api::prepare(&again2).await else { panic!("resumed a stopped clone") };
     assert!(err.to_string().contains("no interrupted clone"), "{err}");
 }
+
+/// `pggraft cleanup` after a killed clone removes its build schemas, its
+/// record and the record's emptied tables: the target is as it was.
+#[tokio::test]
+async fn cleanup_after_a_killed_clone_leaves_the_target_as_it_was() {
+    let src = source("resume_cleanup_src", 20_000);
+    let dst = db_with("resume_cleanup_dst", "CREATE TABLE public.keep (x int);");
+    let before = dst.dump_schema(&[]).unwrap();
+    let opts = options(&src, &dst);
+    kill_when(&opts, &dst, || runs(&dst) == "1").await;
+    assert_eq!(build_schemas(&dst), "1");
+    let done = pggraft::cleanup::remove_stale(&spec(&dst), false).await.unwrap();
+    assert_eq!(done.removed.len(), 1);
+    assert_eq!(dst.dump_schema(&[]).unwrap(), before);
+}
+
+/// Killed once its foreign keys are built: a parent that changed since is
+/// emptied and copied again (its foreign key dropped first, as TRUNCATE
+/// refuses a referenced table, and built again after); the unchanged
+/// child is kept.
+#[tokio::test]
+async fn a_changed_parent_is_copied_again_and_its_foreign_key_built_again() {
+    let src = db_with(
+        "resume_fk_src",
+        "CREATE SCHEMA app;
+         CREATE TABLE app.parent (id int PRIMARY KEY, v text);
+         CREATE TABLE app.child (id int PRIMARY KEY, parent_id int REFERENCES app.parent, v text);
+         CREATE TABLE app.big (id int PRIMARY KEY, v text);
+         INSERT INTO app.parent SELECT g, 'p' || g FROM generate_series(1, 1000) g;
+         INSERT INTO app.child SELECT g, 1 + g % 1000, 'c' || g FROM generate_series(1, 20000) g;
+         INSERT INTO app.big SELECT g, repeat('z', 80) || g FROM generate_series(1, 400000) g;",
+    );
+    let dst = db_with("resume_fk_dst", "");
+    // Two data workers: the big table still copies while the small ones and their keys are done.
+    let mut opts = options(&src, &dst);
+    opts.jobs = 2;
+    let fk = "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
+              WHERE c.contype = 'f' AND n.nspname LIKE 'pggraft\\_tmp%'";
+    kill_when(&opts, &dst, || one(&dst, fk) == "1").await;
+    src.psql("UPDATE app.parent SET v = 'changed' WHERE id = 3").unwrap();
+    let mut again = opts.clone();
+    again.resume = true;
+    let report = clone(&again).await.unwrap();
+    let r = report.resumed.unwrap();
+    assert!(r.kept.iter().any(|k| k.table.name == "child"), "{r:?}");
+    assert!(r.changed.iter().any(|q| q.name == "parent"), "{r:?}");
+    assert_eq!(
+        one(
+            &dst,
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'app_copy'::regnamespace"
+        ),
+        "1"
+    );
+    for t in ["parent", "child", "big"] {
+        assert_eq!(
+            table_hash(&dst, &format!("app_copy.{t}")),
+            table_hash(&src, &format!("app.{t}")),
+            "{t}"
+        );
+    }
+}
