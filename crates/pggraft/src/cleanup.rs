@@ -226,8 +226,34 @@ pub async fn remove_stale(target: &ConnSpec, dry_run: bool) -> Result<Cleanup> {
         }
         out.removed.push(s);
     }
+    if !dry_run {
+        // The records of killed clones (`clone --resume`) whose build schemas are gone.
+        if let Err(e) = c.batch_execute(FORGET_ORPHANS).await {
+            tracing::debug!("could not remove the records of removed clones: {e}");
+        }
+    }
     Ok(out)
 }
+
+/// Deletes from `pggraft.clone_runs` the runs none of whose build schemas exist; the
+/// record's tables go with the last run (under the lock that creates them), and the
+/// `pggraft` schema when nothing else is in it.
+const FORGET_ORPHANS: &str = "DO $$ BEGIN
+  IF to_regclass('pggraft.clone_runs') IS NOT NULL THEN
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pggraft.clone_runs'));
+    DELETE FROM pggraft.clone_runs r WHERE NOT EXISTS (
+      SELECT 1 FROM jsonb_each_text(r.build_schemas) b
+      JOIN pg_catalog.pg_namespace n ON n.nspname = b.value);
+    IF NOT EXISTS (SELECT 1 FROM pggraft.clone_runs) THEN
+      DROP TABLE pggraft.clone_done, pggraft.clone_runs;
+      IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace = 'pggraft'::regnamespace)
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE pronamespace = 'pggraft'::regnamespace)
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace = 'pggraft'::regnamespace) THEN
+        DROP SCHEMA pggraft;
+      END IF;
+    END IF;
+  END IF;
+END $$";
 
 /// Removes a leftover build schema. An in-place one gives the target back
 /// the schema it replaced, with its extensions, in one transaction.

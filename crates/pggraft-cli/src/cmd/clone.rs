@@ -111,6 +111,9 @@ pub struct CloneArgs {
     /// Run one section of the clone, into the final names (needs --snapshot): pre-data, data, post-data; all: the whole clone.
     #[arg(long, value_enum, default_value = "all")]
     pub section: SectionArg,
+    /// Go on with the killed clone of the same plan stored in the target: keep what it finished (checked against a new snapshot), copy the rest.
+    #[arg(long)]
+    pub resume: bool,
     /// Do not verify the copy afterwards.
     #[arg(long)]
     pub no_verify: bool,
@@ -208,6 +211,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
         SectionArg::Data => CloneSection::Data,
         SectionArg::PostData => CloneSection::PostData,
     };
+    opts.resume = a.resume;
     opts.roles = a.roles;
     opts.role_passwords = !a.no_role_passwords;
     for (flag, pairs, map) in [
@@ -377,6 +381,30 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     let mut t = output::Summary::new("clone");
     for (s, d) in &r.schemas {
         t.row("schema", format!("{s} → {d}"));
+    }
+    if let Some(x) = &r.resumed {
+        let from = |s: &Option<String>| s.clone().unwrap_or_else(|| "(unnamed)".into());
+        let mut kept: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for k in &x.kept {
+            kept.entry(from(&k.snapshot)).or_default().push(k.table.to_string());
+        }
+        for (snap, tables) in kept {
+            t.row(
+                "resumed: kept",
+                format!("{} (from snapshot {snap}, unchanged in the new one)", tables.join(", ")),
+            );
+        }
+        let names = |v: &[QualifiedName]| v.iter().map(|q| q.to_string()).collect::<Vec<_>>();
+        let mut fresh = names(&x.copied);
+        fresh.extend(names(&x.changed).into_iter().map(|n| format!("{n} (changed since)")));
+        t.row(
+            "resumed: copied",
+            format!(
+                "{} (from the new snapshot {})",
+                if fresh.is_empty() { "no table".to_string() } else { fresh.join(", ") },
+                from(&x.snapshot)
+            ),
+        );
     }
     if let Some(s) = &r.section {
         t.row("section", s.clone());

@@ -11,6 +11,7 @@ mod checks;
 mod extensions;
 pub(crate) mod filter;
 mod prepare;
+mod resume;
 mod roles;
 mod servers;
 pub(crate) mod sessions;
@@ -30,6 +31,7 @@ use crate::select::{Pattern, TableFilter, TablePattern};
 pub(crate) use filter::exclude_relations;
 pub use prepare::prepare;
 pub(crate) use prepare::prepare_in;
+pub use resume::{KeptTable, ResumeReport};
 pub use roles::RolesReport;
 pub use steps::CloneSection;
 
@@ -90,6 +92,9 @@ pub struct CloneOptions {
     /// `--section`: one part of the clone, into the final names (see
     /// [`steps`]); `All` builds under temporary names and swaps.
     pub section: CloneSection,
+    /// `--resume`: go on with the killed clone stored in the target (see
+    /// [`resume`]).
+    pub resume: bool,
     /// Create no extension on the target (pgcopydb's `--skip-extensions`):
     /// those the copied objects use must be there already; the others are
     /// named in the report.
@@ -140,6 +145,7 @@ impl CloneOptions {
             strategy: StrategyChoice::Auto,
             snapshot: None,
             section: CloneSection::All,
+            resume: false,
             skip_extensions: false,
             any_extension_version: false,
             left_out: vec![],
@@ -173,6 +179,21 @@ pub struct PreparedClone {
     pub roles: RolesReport,
     /// SQL run on the target once the job is done (a section's record).
     pub after: Option<String>,
+    /// A resumable clone's record (see [`resume`]).
+    pub resume: Option<ResumeState>,
+}
+
+/// What a resumable clone records as it goes.
+pub struct ResumeState {
+    pub run_id: String,
+    /// The snapshot its rows come from.
+    pub snapshot: Option<String>,
+    /// Each table task's source label and build table.
+    pub tables: Vec<(crate::sql::QualifiedName, String)>,
+    /// With `--resume`: what was kept, checked and copied again.
+    pub report: ResumeReport,
+    /// The SQL that removes the record when the run fails.
+    pub forget: String,
 }
 
 impl PreparedClone {
@@ -232,6 +253,10 @@ pub struct CloneReport {
     /// With `--roles`: the roles created and those found.
     #[serde(skip_serializing_if = "RolesReport::is_empty")]
     pub roles: RolesReport,
+    /// With `--resume`: the tables kept from the interrupted run (and the
+    /// snapshot they came from), and those copied from the new snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<ResumeReport>,
     /// With `--section`: the section that ran and its snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
@@ -287,6 +312,16 @@ pub async fn run(
         #[cfg(feature = "failpoints")]
         fail_on_table: opts.fail_on_table.clone(),
     };
+    // A resumable run's record session first: connected, it keeps the
+    // build schemas of the run it resumes from being taken for leftovers.
+    let mut recorder = None;
+    if let Some(r) = &prepared.resume {
+        let (c, tx, rx) = resume::writer(&opts.target, &prepared.session_tag).await?;
+        recorder = Some((c, tx, rx, r));
+        if opts.resume {
+            report.resumed = Some(r.report.clone());
+        }
+    }
     // Build schemas that interrupted runs left in the target go first.
     if !opts.data_only {
         match crate::cleanup::remove_stale(&opts.target, false).await {
@@ -296,9 +331,51 @@ pub async fn run(
                 .push(format!("could not remove temporary schemas left by interrupted runs: {e}")),
         }
     }
-    let done =
-        engine::run(&run_opts, prepared.job, prepared.snapshot, &prepared.finish, progress, cancel)
+    let (done, forget) = match recorder {
+        None => (
+            engine::run(
+                &run_opts,
+                prepared.job,
+                prepared.snapshot,
+                &prepared.finish,
+                progress,
+                cancel,
+            )
+            .await,
+            None,
+        ),
+        Some((c, tx, rx, r)) => {
+            let sink = resume::Recording {
+                inner: progress,
+                tx,
+                run_id: r.run_id.clone(),
+                snapshot: r.snapshot.clone(),
+                tables: r.tables.iter().cloned().collect(),
+            };
+            let writing = tokio::spawn(resume::write_all(c, rx));
+            let done = engine::run(
+                &run_opts,
+                prepared.job,
+                prepared.snapshot,
+                &prepared.finish,
+                &sink,
+                cancel,
+            )
             .await;
+            drop(sink);
+            let _ = writing.await;
+            (done, Some(r.forget.clone()))
+        }
+    };
+    // A failed or stopped run dropped what it built: its record goes too.
+    // One that could not (the target gone meanwhile) stays resumable.
+    if let (Err(e), Some(sql)) = (&done, &forget)
+        && !matches!(e, crate::error::Error::LeftBehind { .. })
+        && let Ok(c) = opts.target.connect().await
+        && let Err(e) = c.batch_execute(sql).await
+    {
+        tracing::debug!("could not remove the failed clone's record: {e}");
+    }
     // The engine dropped what it built; the roles created in its structure
     // transaction go too (they are the clone's, not the engine's).
     let done = match done {

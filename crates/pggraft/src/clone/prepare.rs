@@ -11,7 +11,9 @@ use super::extensions::{ExtensionPlan, plan_extensions};
 use super::filter::exclude_relations;
 use super::servers::{ServerPlan, plan_servers};
 use super::sessions::{Room, fit};
-use super::{CloneOptions, CloneSection, PreparedClone, StrategyChoice, roles, steps, tasks};
+use super::{
+    CloneOptions, CloneSection, PreparedClone, StrategyChoice, resume, roles, steps, tasks,
+};
 use crate::catalog::Catalog;
 use crate::catalog::model::{UnmodelledKind, key};
 use crate::catalog::versions::express_for;
@@ -77,8 +79,13 @@ pub(crate) async fn prepare_in(
     let existing_tables =
         opts.data_only || matches!(section, CloneSection::Data | CloneSection::PostData);
 
-    let run_id = format!("{}_{}", std::process::id(), nanos());
-    let tag = cleanup::session_tag(&run_id);
+    if opts.resume && (section != CloneSection::All || opts.data_only) {
+        return Err(Error::input(
+            "--resume resumes a whole clone; it cannot be combined with --section or --data-only",
+        ));
+    }
+    let mut run_id = format!("{}_{}", std::process::id(), nanos());
+    let mut tag = cleanup::session_tag(&run_id);
     // The snapshot every reader shares: the caller's (`follow`'s, exported
     // by its replication slot), held by another process (`pggraft snapshot`)
     // and joined by name, or exported here. Its session is named after the
@@ -174,6 +181,27 @@ pub(crate) async fn prepare_in(
         let recorded = steps::read(&target, &targets).await.map_err(|e| e.on(Side::Target))?;
         steps::check(section, name, &targets, &recorded)?;
     }
+    // The plan as far as it is known before rendering; a resumed clone
+    // must have the same (its stored run names its build schemas).
+    let mut plan_now = resume::Plan {
+        source: opts.source.redacted(),
+        schemas: final_map.clone(),
+        tables: opts.tables.clone(),
+        exclude_table_data: opts.exclude_table_data.clone(),
+        schema_only: opts.schema_only,
+        owners: opts.owners,
+        privileges: opts.privileges,
+        comments: opts.comments,
+        structure: String::new(),
+    };
+    let stored = if opts.resume {
+        let stored = resume::find(&target, &plan_now).await.map_err(|e| e.on(Side::Target))?;
+        run_id = stored.run_id.clone();
+        tag = cleanup::session_tag(&run_id);
+        Some(stored)
+    } else {
+        None
+    };
     let ext_plan = if same_database || existing_tables {
         ExtensionPlan::default()
     } else {
@@ -186,6 +214,8 @@ pub(crate) async fn prepare_in(
     // Sections build under the final names: there is no swap.
     let build_map: BTreeMap<String, String> = if existing_tables || section != CloneSection::All {
         final_map.clone()
+    } else if let Some(st) = &stored {
+        st.build.clone()
     } else {
         final_map
             .iter()
@@ -395,6 +425,109 @@ pub(crate) async fn prepare_in(
             }
         }
     }
+    // Resumable: a whole clone built under temporary names whose record
+    // can be written. Its plan goes in with the structure; each post-data
+    // statement records itself; the swap forgets it.
+    let resumable = section == CloneSection::All
+        && !opts.data_only
+        && record.is_some()
+        && build_map.iter().all(|(s, b)| final_map[s] != *b);
+    let mut resume_state = None;
+    let mut record = record;
+    if resumable {
+        plan_now.structure = resume::structure_hash(&job.structure, &job.post_data);
+        let snap = snapshot.name().map(str::to_string);
+        let mut report = resume::ResumeReport { snapshot: snap.clone(), ..Default::default() };
+        if let Some(st) = &stored {
+            resume::check_structure(&plan_now, &st.plan)?;
+            job.structure.clear();
+            let mut redo = vec![];
+            let mut tables = vec![];
+            let mut kept = vec![];
+            for t in std::mem::take(&mut job.tables) {
+                match st.tables.get(&t.build.to_string()) {
+                    Some(from) => {
+                        if resume::same_rows(holder, &target, &t).await? {
+                            kept.push((t, from.clone()));
+                            continue;
+                        }
+                        report.changed.push(t.target.clone());
+                    }
+                    None => report.copied.push(t.target.clone()),
+                }
+                redo.push(t.build.to_string());
+                tables.push(t);
+            }
+            for (t, from) in kept {
+                report.kept.push(resume::KeptTable { table: t.target.clone(), snapshot: from });
+            }
+            job.tables = tables;
+            // Foreign keys built before the kill on or to a table copied again go
+            // first (TRUNCATE refuses a referenced table) and are built again after.
+            let fks = resume::foreign_keys(&target, &redo).await?;
+            let md5s = resume::md5s(&target, &job.post_data).await?;
+            let mut i = 0;
+            job.post_data.retain(|s| {
+                i += 1;
+                let again = s.what == "foreign key"
+                    && fks.iter().any(|(t, c)| {
+                        s.sql.contains(&format!("ADD CONSTRAINT {} ", ident(c)))
+                            && s.sql.contains(t)
+                    });
+                again || !st.statements.contains(&md5s[i - 1])
+            });
+            for (t, c) in &fks {
+                job.structure.push(crate::plan::Stmt {
+                    section: crate::plan::Section::PreData,
+                    phase: 0,
+                    provides: None,
+                    object: "pggraft.clone_done".into(),
+                    deps: vec![],
+                    what: "drop",
+                    sql: format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {}", ident(c)),
+                    exec: None,
+                });
+            }
+            // What a killed run left of a table goes before it is copied again.
+            if !redo.is_empty() {
+                job.structure.push(crate::plan::Stmt {
+                    section: crate::plan::Section::PreData,
+                    phase: 0,
+                    provides: None,
+                    object: "pggraft.clone_done".into(),
+                    deps: vec![],
+                    what: "truncate",
+                    sql: format!("TRUNCATE ONLY {}", redo.join(", ")),
+                    exec: None,
+                });
+            }
+        } else {
+            job.structure.push(resume::start_stmt(&run_id, &plan_now, &build_map, snap.as_deref()));
+        }
+        for s in &mut job.post_data {
+            resume::recording(s, &run_id, snap.as_deref());
+        }
+        // The copy's record (`pggraft.copies`) keeps the schema after a swap.
+        record = record.map(|r| format!("{r};\n{}", resume::forget_sql(&run_id, false)));
+        let had_schema: bool = target
+            .query_one("SELECT to_regnamespace('pggraft') IS NOT NULL", &[])
+            .await
+            .ctx("looking for the pggraft schema")?
+            .get(0);
+        let tables = job.tables.iter().map(|t| (t.label.clone(), t.build.to_string())).collect();
+        resume_state = Some(super::ResumeState {
+            run_id: run_id.clone(),
+            snapshot: snap,
+            tables,
+            report,
+            forget: resume::forget_sql(&run_id, !had_schema),
+        });
+    } else if opts.resume {
+        return Err(Error::input(
+            "--resume: this clone cannot be resumed (it builds a schema in place, or the role \
+             cannot write pggraft's record in the target); run it without --resume",
+        ));
+    }
     let schemas = final_map
         .iter()
         .map(|(s, t)| SchemaSwap {
@@ -437,6 +570,7 @@ pub(crate) async fn prepare_in(
         index_jobs,
         roles: role_plan.report,
         after,
+        resume: resume_state,
     })
 }
 

@@ -16,6 +16,7 @@ mod migrate;
 mod opclasses;
 mod progress;
 mod refresh;
+mod resume;
 mod roles;
 mod sections;
 mod self_check;

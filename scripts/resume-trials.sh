@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# Resume trials: kill `pggraft clone` at random points and resume it with --resume; interrupt
+# it with SIGINT and rerun it plainly. Every trial must end with a copy that
+# `pggraft verify --level rows` finds identical and nothing left behind.
+#
+#   scripts/resume-trials.sh                          # 20 kill -9 trials + 5 SIGINT, pgbench scale 20
+#   scripts/resume-trials.sh --kills 4 --sigints 1 --scale 2 --seed 7
+#
+# Two throwaway clusters on 127.0.0.1 (temp dirs, free ports, run as the `postgres` OS user when
+# the script runs as root; stopped and deleted on exit however the script ends): A holds `src`
+# (`pgbench -i -s SCALE` plus pggraft's sample schema, its extensions moved to a schema `ext`
+# of their own), B the targets. Each trial clones every schema but `ext` into a fresh database
+# on B that has `ext` with the same extensions (`-N ext --skip-extensions --roles`; a schema
+# that receives an extension is built under its final name, which `--resume` does not resume
+# yet), with --jobs 2, and after a random delay (0 to 1.1 times a clean clone's duration):
+#
+#   kill -9   to the pggraft process; then, on every other trial when a run is stored to resume,
+#             20 pgbench transactions change the source; then the same clone with --resume. When there is nothing to resume
+#             (killed before its structure committed, or after its swap) it says so (exit 2) and
+#             the plain clone runs instead, when the copy is not complete.
+#   SIGINT    to the pggraft process, which drops what it built; then the target must hold
+#             nothing of the copy and no record, and a plain rerun makes the copy.
+#
+# A trial passes when the target holds the copy and `pggraft verify --level rows -N ext` finds it
+# identical to the source as it is then (exit 0), no temporary pggraft_tmp_* schema and no
+# record of a run (pggraft.clone_runs). Prints one line per trial and the summary
+# `resume trials: N passed, M failed (…)`; exits 0 when every trial passed, 1 otherwise.
+# PGGRAFT_BIN=/path/to/pggraft tries that binary instead of building target/debug/pggraft
+# (--release builds target/release/pggraft). Logs go to bench-results/resume-trials-*/.
+set -euo pipefail
+
+KILLS=20
+SIGINTS=5
+SCALE=20
+SEED=$$
+TRIAL_TIMEOUT=600
+PROFILE=debug
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --kills) KILLS="${2:?--kills needs a number}"; shift 2 ;;
+    --sigints) SIGINTS="${2:?--sigints needs a number}"; shift 2 ;;
+    --scale) SCALE="${2:?--scale needs a number}"; shift 2 ;;
+    --seed) SEED="${2:?--seed needs a number}"; shift 2 ;;
+    --trial-timeout) TRIAL_TIMEOUT="${2:?--trial-timeout needs seconds}"; shift 2 ;;
+    --release) PROFILE=release; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "error: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+for v in KILLS SIGINTS SCALE SEED TRIAL_TIMEOUT; do
+    [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "error: --${v,,} must be a number" >&2; exit 2; }
+done
+RANDOM=$SEED
+
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+BENCH_NAME=resume-trials
+# shellcheck source=scripts/lib-bench.sh
+source "$ROOT/scripts/lib-bench.sh"
+command -v python3 >/dev/null || apt_install python3
+command -v timeout >/dev/null || die "needs timeout (coreutils)"
+BINDIR="$(find_bindir)"
+
+if [ -n "${PGGRAFT_BIN:-}" ]; then
+    PGGRAFT="$PGGRAFT_BIN"
+else
+    echo "== building pggraft ($PROFILE)"
+    if [ "$PROFILE" = release ]; then
+        cargo build --release --quiet -p pggraft-cli
+    else
+        cargo build --quiet -p pggraft-cli
+    fi
+    PGGRAFT="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/pggraft"
+fi
+[ -x "$PGGRAFT" ] || die "no pggraft binary at $PGGRAFT"
+
+OUT="$ROOT/bench-results/resume-trials-$(date +%Y%m%dT%H%M%S)"
+mkdir -p "$OUT"
+PSQL=("$BINDIR/psql" --no-psqlrc --quiet --set=ON_ERROR_STOP=1)
+
+# --- Two throwaway clusters -------------------------------------------------------------------
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/pggraft-resume-trials-XXXXXX")"
+as_server() { "$@"; }
+if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || die "running as root needs a \`postgres\` OS user to run the server"
+    chown postgres: "$WORK"
+    chmod 755 "$WORK"
+    as_server() { runuser -u postgres -- "$@"; }
+fi
+CLONE_PID=
+trials_cleanup() {
+    local rc=$?
+    [ -n "$CLONE_PID" ] && kill -KILL "$CLONE_PID" 2>/dev/null || true
+    for c in A B; do
+        if [ -f "$WORK/$c/postmaster.pid" ]; then
+            (cd "$WORK" && as_server "$BINDIR/pg_ctl" stop -D "$WORK/$c" -m immediate -w >/dev/null 2>&1) || true
+        fi
+    done
+    rm -rf -- "$WORK"
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || echo "resume-trials: stopped (exit $rc); the clusters were removed" >&2
+}
+trap trials_cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_server NAME: initdb and start cluster NAME (A or B); prints its port.
+start_server() {
+    local name="$1" port
+    port="$(free_port)"
+    (cd "$WORK" && as_server "$BINDIR/initdb" -D "$WORK/$name" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null 2>&1 ||
+        as_server "$BINDIR/initdb" -D "$WORK/$name" -U postgres --auth=trust -E UTF8 --locale=C --no-sync >/dev/null)
+    as_server tee -a "$WORK/$name/postgresql.conf" >/dev/null <<EOF
+
+# Added by scripts/resume-trials.sh.
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$WORK'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 100
+EOF
+    (cd "$WORK" && as_server "$BINDIR/pg_ctl" start -D "$WORK/$name" -l "$WORK/$name.log" -w -t 60 >/dev/null)
+    echo "$port"
+}
+
+PORT_A="$(start_server A)"
+PORT_B="$(start_server B)"
+A="postgresql://postgres@127.0.0.1:$PORT_A"
+B="postgresql://postgres@127.0.0.1:$PORT_B"
+echo "== clusters: A (source) on port $PORT_A, B (targets) on port $PORT_B ($("$BINDIR/postgres" --version))"
+
+# q URL SQL: one value (tuples only, unaligned).
+q() { PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -At "$1" -c "$2"; }
+
+echo "== loading src: pgbench -i -s $SCALE, then the sample schema (extensions moved to schema ext)"
+q "$A/postgres" "CREATE DATABASE src TEMPLATE template0"
+"$BINDIR/pgbench" -i -q -s "$SCALE" "$A/src" >"$OUT/pgbench.log" 2>&1 || { cat "$OUT/pgbench.log" >&2; die "pgbench -i failed"; }
+SRC="$A/src"
+sample="$ROOT/crates/pggraft/data/sample"
+"${PSQL[@]}" "$SRC" -f <(cat "$sample/schema.sql" "$sample/data.sql"; echo "CREATE SCHEMA ext; ALTER EXTENSION citext SET SCHEMA ext; ALTER EXTENSION btree_gist SET SCHEMA ext;") \
+    >"$OUT/load-sample.log" 2>&1 || { cat "$OUT/load-sample.log" >&2; die "loading the sample schema failed"; }
+
+# fresh_target: an empty database dst on B with the extensions in schema ext.
+fresh_target() {
+    q "$B/postgres" "DROP DATABASE IF EXISTS dst WITH (FORCE)"
+    q "$B/postgres" "CREATE DATABASE dst TEMPLATE template0"
+    q "$B/dst" "CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA ext; CREATE EXTENSION btree_gist SCHEMA ext" >/dev/null
+}
+DST="$B/dst"
+ARGS=(--source "$SRC" --target "$DST" -N ext --skip-extensions --roles --jobs 2 --index-jobs 2 --no-verify)
+
+fresh_target
+started=$(date +%s%N)
+"$PGGRAFT" clone "${ARGS[@]}" >"$OUT/timing.log" 2>&1 || { cat "$OUT/timing.log" >&2; die "the clean clone failed"; }
+MS=$((($(date +%s%N) - started) / 1000000))
+echo "== a clean clone takes $MS ms; faults land between the start and 1.1 times that"
+
+PASSED=0
+FAILED=0
+RESUMED=0
+NOTHING=0
+
+# check N: prints "" when the target holds the verified copy and nothing else of a run.
+check() {
+    local why=() left runs
+    left="$(q "$DST" "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pggraft\\_tmp\\_%' OR nspname LIKE 'pggraft\\_aside\\_%'")"
+    [ "$left" = 0 ] || why+=("$left temporary schema(s) left")
+    runs=0
+    if [ "$(q "$DST" "SELECT to_regclass('pggraft.clone_runs') IS NOT NULL")" = t ]; then
+        runs="$(q "$DST" "SELECT count(*) FROM pggraft.clone_runs")"
+    fi
+    [ "$runs" = 0 ] || why+=("$runs run record(s) left in pggraft.clone_runs")
+    if ! "$PGGRAFT" verify --source "$SRC" --target "$DST" -N ext --level rows >>"$OUT/trial-$1.log" 2>&1; then
+        why+=("verify --level rows does not find the copy identical")
+    fi
+    local IFS=';'
+    echo "${why[*]}"
+}
+
+# nothing_left: prints "" when the target holds nothing of the copy and no record.
+nothing_left() {
+    local n
+    n="$(q "$DST" "SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('public', 'ext', 'information_schema') AND nspname !~ '^pg_'")"
+    n="$n/$(q "$DST" "SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public'")"
+    [ "$n" = "0/0" ] || echo "the stopped clone left schemas/public tables: $n"
+}
+
+TOTAL=$((KILLS + SIGINTS))
+for ((i = 1; i <= TOTAL; i++)); do
+    if [ "$i" -le "$KILLS" ]; then fault=kill9; else fault=sigint; fi
+    delay_ms=$(((RANDOM * 32768 + RANDOM) % (MS * 11 / 10 + 1)))
+    log="$OUT/trial-$i.log"
+    fresh_target
+    timeout -s KILL "$TRIAL_TIMEOUT" "$PGGRAFT" clone "${ARGS[@]}" >"$log" 2>&1 &
+    CLONE_PID=$!
+    sleep "$(awk -v ms="$delay_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+    landed=yes
+    kill -0 "$CLONE_PID" 2>/dev/null || landed="no (the clone had finished)"
+    if [ "$landed" = yes ]; then
+        target_pid="$(pgrep -P "$CLONE_PID" -x pggraft || echo "$CLONE_PID")"
+        if [ "$fault" = kill9 ]; then kill -KILL "$target_pid" 2>/dev/null || true; else kill -INT "$target_pid" 2>/dev/null || true; fi
+    fi
+    rc=0
+    wait "$CLONE_PID" 2>/dev/null || rc=$?
+    CLONE_PID=
+    problems=""
+    how=""
+    if [ "$fault" = kill9 ]; then
+        stored=0
+        if [ "$(q "$DST" "SELECT to_regclass('pggraft.clone_runs') IS NOT NULL")" = t ]; then
+            stored="$(q "$DST" "SELECT count(*) FROM pggraft.clone_runs")"
+        fi
+        # The source changes only under a run there is to resume (a complete copy would
+        # rightly differ from a source changed after it).
+        if [ $((i % 2)) -eq 0 ] && [ "$stored" != 0 ]; then
+            "$BINDIR/pgbench" -n -t 20 -c 1 "$SRC" >>"$log" 2>&1 || problems="pgbench failed"
+            how="source changed, "
+        fi
+        # The killed run's sessions end once the server notices (up to a few seconds).
+        rrc=0
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            rrc=0
+            timeout -s KILL "$TRIAL_TIMEOUT" "$PGGRAFT" clone "${ARGS[@]}" --resume >>"$log" 2>&1 || rrc=$?
+            grep -q "is still running" <(tail -1 "$log") || break
+            sleep 1
+        done
+        if [ "$rrc" = 0 ]; then
+            RESUMED=$((RESUMED + 1))
+            how="${how}resumed"
+        elif tail -1 "$log" | grep -q "no interrupted clone"; then
+            NOTHING=$((NOTHING + 1))
+            tables="$(q "$DST" "SELECT count(*) FROM pg_tables WHERE schemaname = 'shop'")"
+            if [ "$tables" = 0 ]; then
+                how="${how}nothing to resume, plain rerun"
+                "$PGGRAFT" clone "${ARGS[@]}" >>"$log" 2>&1 || problems="the plain rerun failed"
+            else
+                how="${how}nothing to resume: the copy was complete"
+            fi
+        else
+            problems="--resume failed (exit $rrc)"
+        fi
+    elif [ "$rc" = 0 ]; then
+        how="the clone had finished"
+    else
+        problems="$(nothing_left)"
+        how="stopped, then a plain rerun"
+        "$PGGRAFT" clone "${ARGS[@]}" >>"$log" 2>&1 || problems="${problems:+$problems; }the plain rerun failed"
+    fi
+    more="$(check "$i")"
+    problems="${problems:+$problems${more:+; }}$more"
+    if [ -z "$problems" ]; then
+        PASSED=$((PASSED + 1))
+        printf 'trial %2d: %-6s at %6d ms (landed: %s): exit %d, %s: passed\n' "$i" "$fault" "$delay_ms" "$landed" "$rc" "$how"
+    else
+        FAILED=$((FAILED + 1))
+        printf 'trial %2d: %-6s at %6d ms (landed: %s): exit %d, %s: FAILED: %s (log: %s)\n' "$i" "$fault" "$delay_ms" "$landed" "$rc" "$how" "$problems" "$log"
+    fi
+done
+
+echo "resume trials: $PASSED passed, $FAILED failed ($KILLS kill -9: $RESUMED resumed, $NOTHING with nothing to resume; $SIGINTS SIGINT; scale $SCALE, seed $SEED)"
+[ "$FAILED" -eq 0 ]
