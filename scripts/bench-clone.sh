@@ -117,6 +117,16 @@ clone_baseline() {
     sql postgres "DROP DATABASE $db WITH (FORCE)"
 }
 
+clone_baseline_verified() {
+    local run="$1" db="dst_baseline_verified"
+    fresh_db "$db"
+    checkpoint
+    measure baseline-verified "$run" "$PGGRAFT_BASELINE" clone --source "$BASE/src" --target "$BASE/$db" \
+        -n public -n shop --exclude-table-data shop.cache --jobs 2 --index-jobs 2
+    check_rows "$db" "$ROWS_CLONE" "pggraft baseline (verified)"
+    sql postgres "DROP DATABASE $db WITH (FORCE)"
+}
+
 clone_pggraft() {
     local run="$1" db="dst_pggraft"
     fresh_db "$db"
@@ -174,7 +184,7 @@ clone_pg_dump() {
 BASELINE=()
 if [ -n "${PGGRAFT_BASELINE:-}" ]; then
     [ -x "$PGGRAFT_BASELINE" ] || die "PGGRAFT_BASELINE=$PGGRAFT_BASELINE is not an executable"
-    BASELINE=(baseline)
+    BASELINE=(baseline baseline_verified)
 fi
 
 LOAD_BEFORE="$(loadavg)"
@@ -192,6 +202,15 @@ same_baseline() {
     measure same-baseline "$run" "$PGGRAFT_BASELINE" clone --source "$BASE/src" --target "$BASE/src" \
         -n public=public_copy --jobs 2 --index-jobs 2 --no-verify
     [ "$(user_rows src public_copy)" -eq "$ROWS_SAME" ] || die "pggraft baseline (same database) copied a different number of rows"
+    sql src "DROP SCHEMA public_copy CASCADE"
+}
+
+same_baseline_verified() {
+    local run="$1"
+    checkpoint
+    measure same-baseline-verified "$run" "$PGGRAFT_BASELINE" clone --source "$BASE/src" --target "$BASE/src" \
+        -n public=public_copy --jobs 2 --index-jobs 2
+    [ "$(user_rows src public_copy)" -eq "$ROWS_SAME" ] || die "pggraft baseline (same database, verified) copied a different number of rows"
     sql src "DROP SCHEMA public_copy CASCADE"
 }
 
@@ -259,13 +278,15 @@ echo "pggraft clone benchmark: $("$BINDIR/postgres" --version), $(nproc) CPUs, m
 echo "server: $SERVER_SETTINGS"
 echo "load average (1/5/15 min) before the timed runs: $LOAD_BEFORE; after: $LOAD_AFTER"
 echo "src: pgbench -i -s $SCALE + pggraft sample (scale $SAMPLE_SCALE), $SRC_SIZE"
-echo "pgcopydb $PGCOPYDB_VERSION; pggraft: ${PGGRAFT_BIN:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree)}"
+echo "pgcopydb $PGCOPYDB_VERSION; pggraft: ${PGGRAFT_BIN:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree)}${PGGRAFT_BASELINE:+; baseline: $PGGRAFT_BASELINE}"
 echo
 echo "1. src -> fresh database (schemas public + shop, shop.cache without rows: $ROWS_CLONE rows)"
 BASE1=() BASE2=()
 if [ -n "${PGGRAFT_BASELINE:-}" ]; then
-    BASE1=("baseline|pggraft baseline ($PGGRAFT_BASELINE)|$ROWS_CLONE")
-    BASE2=("same-baseline|pggraft baseline ($PGGRAFT_BASELINE)|$ROWS_SAME")
+    BASE1=("baseline|pggraft baseline --no-verify|$ROWS_CLONE"
+        "baseline-verified|pggraft baseline (verifies)|$ROWS_CLONE")
+    BASE2=("same-baseline|pggraft baseline --no-verify|$ROWS_SAME"
+        "same-baseline-verified|pggraft baseline (verifies)|$ROWS_SAME")
 fi
 summarise pggraft \
     "pggraft|pggraft clone -j2 --index-jobs 2 --no-verify|$ROWS_CLONE" \

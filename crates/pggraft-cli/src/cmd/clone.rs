@@ -200,6 +200,8 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     opts.drop_if_exists = a.drop_if_exists;
     opts.drop_cascade = a.drop_cascade;
     opts.lock_wait = a.lock_wait_timeout;
+    // Rows are hashed as they copy only for the verification that follows.
+    opts.hash_rows = !a.no_verify;
     (opts.owners, opts.privileges, opts.comments) = a.omit.kept();
     opts.skip_extensions = a.skip_extensions;
     opts.any_extension_version = a.any_extension_version;

@@ -95,6 +95,11 @@ pub struct CloneOptions {
     /// `--resume`: go on with the killed clone stored in the target (see
     /// [`resume`]).
     pub resume: bool,
+    /// Hash the rows as they are copied, for the verification that follows
+    /// ([`crate::verify::VerifyOptions::after_clone`]): source rows as they
+    /// stream through, each target table as soon as it is loaded, while
+    /// other tables are still copying. Off when nothing will verify the copy.
+    pub hash_rows: bool,
     /// Create no extension on the target (pgcopydb's `--skip-extensions`):
     /// those the copied objects use must be there already; the others are
     /// named in the report.
@@ -117,6 +122,11 @@ pub struct CloneOptions {
     /// as it was.
     #[cfg(feature = "failpoints")]
     pub fail_on_table: Option<String>,
+    /// Test hook: once the table whose source name is `.0` is loaded, and
+    /// before it is read back for the verification, run `.1` on the target
+    /// with `{table}` standing for the build table (a copy gone wrong).
+    #[cfg(feature = "failpoints")]
+    pub tamper_after_load: Option<(String, String)>,
 }
 
 impl CloneOptions {
@@ -146,6 +156,7 @@ impl CloneOptions {
             snapshot: None,
             section: CloneSection::All,
             resume: false,
+            hash_rows: true,
             skip_extensions: false,
             any_extension_version: false,
             left_out: vec![],
@@ -153,6 +164,8 @@ impl CloneOptions {
             lock_wait: crate::engine::lock_wait::DEFAULT_LOCK_WAIT,
             #[cfg(feature = "failpoints")]
             fail_on_table: None,
+            #[cfg(feature = "failpoints")]
+            tamper_after_load: None,
         }
     }
 }
@@ -265,6 +278,10 @@ pub struct CloneReport {
     /// the clone reads only their target side.
     #[serde(skip)]
     pub source_sums: BTreeMap<crate::sql::QualifiedName, crate::verify::RowSums>,
+    /// The same of their copies, read back from the target as soon as each
+    /// was loaded (before its indexes were built and the schemas swapped).
+    #[serde(skip)]
+    pub target_sums: BTreeMap<crate::sql::QualifiedName, crate::verify::RowSums>,
 }
 
 impl CloneReport {
@@ -396,5 +413,6 @@ pub async fn run(
     report.sequences = done.sequences;
     report.phases = done.phases;
     report.source_sums = done.source_sums;
+    report.target_sums = done.target_sums;
     Ok(report)
 }

@@ -35,7 +35,8 @@ pub(super) fn job(
 ) -> Job {
     order_for_workers(&mut post_data, renamed);
     let tables = table_tasks(cat, renamed, opts, final_map, insert_select, block);
-    let stream_hash = stream_hash(cat, renamed, &tables);
+    let stream_hash =
+        if opts.hash_rows { stream_hash(cat, renamed, &tables) } else { HashMap::new() };
     Job {
         structure,
         tables,
@@ -44,6 +45,8 @@ pub(super) fn job(
         matviews: matview_tasks(cat, renamed, opts),
         locks: Locks { touches: touches(renamed), family: family(renamed) },
         stream_hash,
+        #[cfg(feature = "failpoints")]
+        tamper_after_load: opts.tamper_after_load.clone(),
         ..Job::default()
     }
 }

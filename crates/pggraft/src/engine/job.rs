@@ -36,6 +36,9 @@ pub struct Job {
     /// verify hashes them ([`crate::rowhash`]), with each column's kind.
     /// Only binary copies of whole rows qualify.
     pub(crate) stream_hash: HashMap<QualifiedName, Vec<crate::rowhash::Kind>>,
+    /// Test hook ([`crate::clone::CloneOptions::tamper_after_load`]).
+    #[cfg(feature = "failpoints")]
+    pub(crate) tamper_after_load: Option<(String, String)>,
 }
 
 impl Job {

@@ -88,4 +88,7 @@ pub struct EngineReport {
     /// Tables of [`Job::stream_hash`] whose rows were hashed as they
     /// streamed (by label): rows and typed hash sum, as verify computes them.
     pub source_sums: std::collections::BTreeMap<QualifiedName, crate::rowhash::RowSums>,
+    /// The same read back from each build table as soon as its rows were in
+    /// (with [`Finish::Swap`], whose build tables nobody else can write).
+    pub target_sums: std::collections::BTreeMap<QualifiedName, crate::rowhash::RowSums>,
 }

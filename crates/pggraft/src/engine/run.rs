@@ -177,15 +177,21 @@ async fn run_inner(
         state: Mutex::new(Scheduler::new(&job)),
         notify: Notify::new(),
         sums: Mutex::new(vec![RowSums::default(); job.tables.len()]),
+        target_sums: Mutex::new(vec![None; job.tables.len()]),
+        #[cfg(feature = "failpoints")]
+        tamper_after_load: job.tamper_after_load.clone(),
         tables: job.tables,
         locks: Mutex::new(HashMap::new()),
         plans,
     });
+    // Only a swap's build tables are read back while the job runs: nobody
+    // else can write them before they are swapped into place.
+    let read_back = matches!(finish, Finish::Swap { .. });
     let loaded = run_workers(
         opts,
         shared.clone(),
         (&snapshot, &source_settings),
-        finish.fresh_tables(),
+        (finish.fresh_tables(), read_back),
         &tracker,
         &waits,
         ledger,
@@ -193,9 +199,13 @@ async fn run_inner(
     .await?;
     {
         let sums = shared.sums.lock().expect("sums lock");
+        let target = shared.target_sums.lock().expect("sums lock");
         for (i, t) in shared.tables.iter().enumerate() {
             if shared.plans[i].is_some() {
                 report.source_sums.insert(t.label.clone(), sums[i]);
+            }
+            if let Some(s) = target[i] {
+                report.target_sums.insert(t.label.clone(), s);
             }
         }
     }
@@ -292,6 +302,10 @@ struct Shared {
     plans: Vec<Option<Vec<Kind>>>,
     /// Per table: the hash sums of its chunks loaded so far.
     sums: Mutex<Vec<RowSums>>,
+    /// Per table: the sums of the target table, read back once loaded.
+    target_sums: Mutex<Vec<Option<RowSums>>>,
+    #[cfg(feature = "failpoints")]
+    tamper_after_load: Option<(String, String)>,
 }
 
 /// Which of the job's tables are hashed as they stream: those it names,
@@ -406,6 +420,8 @@ struct Ctx<'a> {
     /// Run in every transaction that reads the source ([`Job::source_settings`]).
     source_settings: &'a str,
     fresh: bool,
+    /// Read each hashed table back from the target once it is loaded.
+    read_back: bool,
     progress: &'a dyn ProgressSink,
 }
 
@@ -413,7 +429,7 @@ async fn run_workers(
     opts: &RunOptions,
     shared: Arc<Shared>,
     (snapshot, source_settings): (&Snapshot, &str),
-    fresh: bool,
+    (fresh, read_back): (bool, bool),
     progress: &dyn ProgressSink,
     waits: &LockWait,
     ledger: &Ledger,
@@ -429,6 +445,7 @@ async fn run_workers(
         snapshot,
         source_settings,
         fresh,
+        read_back,
         progress,
     };
     let mut set = futures_util::stream::FuturesUnordered::new();
@@ -515,6 +532,26 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                     ctx.progress.table_done(&task.label, r, b);
                 }
                 shared.notify.notify_waiters();
+                // The table's indexes are built now, by the statement
+                // workers; meanwhile this worker reads its rows back, so the
+                // verification overlaps the rest of the copy.
+                if done.is_some() && ctx.read_back && shared.plans[t].is_some() {
+                    #[cfg(feature = "failpoints")]
+                    if let Some((table, sql)) = &shared.tamper_after_load
+                        && *table == task.label.name
+                        && let Some(c) = &conns.target
+                    {
+                        let sql = sql.replace("{table}", &task.build.to_string());
+                        c.batch_execute(&sql).await.expect("the tamper hook's SQL");
+                    }
+                    match read_back(task, &conns).await {
+                        Ok(s) => shared.target_sums.lock().expect("sums lock")[t] = Some(s),
+                        Err(e) => {
+                            shared.fail(e);
+                            return Ok(());
+                        }
+                    }
+                }
             }
             Next::Work(i, w) => {
                 if conns.target.is_none() {
@@ -551,6 +588,25 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
             }
         }
     }
+}
+
+/// Counts and hashes a loaded build table as verify will hash its copy.
+/// It takes only an ACCESS SHARE lock: the table's indexes build meanwhile.
+async fn read_back(task: &TableTask, conns: &Conns) -> Result<RowSums> {
+    let Some(c) = conns.target.as_ref() else {
+        return Err(Error::Unsupported(format!("no target session to read back {}", task.build)));
+    };
+    let cols: Vec<String> = task.columns.iter().map(|c| c.target.clone()).collect();
+    let sql = format!(
+        "SELECT count(*), COALESCE(sum({}), 0)::pg_catalog.text FROM ONLY {}",
+        crate::rowhash::sql(&cols),
+        task.build
+    );
+    let what = || format!("reading back {} to verify it", task.build);
+    let row = c.query_one(&sql, &[]).await.ctx(what())?;
+    let sum: String = row.get(1);
+    let sum = sum.parse().map_err(|_| Error::Unsupported(format!("{}: sum {sum:?}", what())))?;
+    Ok(RowSums { rows: row.get(0), sum })
 }
 
 /// A data worker's sessions, opened on first use and kept.

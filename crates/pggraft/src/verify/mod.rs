@@ -158,6 +158,10 @@ pub struct VerifyOptions {
     /// name: those tables are not read on the source again. Used only for
     /// tables hashed by typed values.
     pub source_sums: BTreeMap<QualifiedName, RowSums>,
+    /// The same of the target tables (by source name), read back by the
+    /// clone as soon as each was loaded: tables known on both sides are
+    /// not read at all.
+    pub target_sums: BTreeMap<QualifiedName, RowSums>,
 }
 
 impl VerifyOptions {
@@ -178,6 +182,7 @@ impl VerifyOptions {
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             compare: crate::ddl::render::RenderOptions::default(),
             source_sums: BTreeMap::new(),
+            target_sums: BTreeMap::new(),
         }
     }
 }

@@ -35,8 +35,9 @@ impl VerifyOptions {
         // Extensions it was told not to create are not its to compare.
         v.compare.extensions = !clone.skip_extensions;
         // The source tables the clone hashed as their rows streamed are
-        // read on the target only.
+        // not read again; nor their copies, when it read them back.
         v.source_sums = report.source_sums.clone();
+        v.target_sums = report.target_sums.clone();
         v
     }
 }
