@@ -460,6 +460,9 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
         for d in v.differing_tables() {
             println!("  table {} → {}: {}", d.source, d.target, d.status.as_str());
         }
+        for w in &v.warnings {
+            eprintln!("warning: verify: {w}");
+        }
     }
 }
 

@@ -135,6 +135,11 @@ pub fn register_names(cat: &Catalog, map: &mut NameMap) -> Result<()> {
     for tr in cat.triggers.iter().filter(|t| is_mapped(&t.table.schema)) {
         map.add_ident(&tr.name);
     }
+    // What extensions hold in a mapped schema: unless they move with it
+    // (register_extension_members), a reference to them keeps its schema.
+    for e in cat.extensions.iter().filter(|e| is_mapped(&e.schema)) {
+        map.shared.entry(e.schema.clone()).or_default().extend(e.members.iter().cloned());
+    }
     for r in cat.rules.iter().filter(|t| is_mapped(&t.table.schema)) {
         map.add_ident(&r.name);
     }

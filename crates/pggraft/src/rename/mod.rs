@@ -41,6 +41,11 @@ pub struct NameMap {
     /// Extensions in mapped schemas move with them (a copy into another
     /// database creates them there): see [`register_extension_members`].
     extensions_follow: bool,
+    /// Per source schema: the names of the extension members it holds. While
+    /// extensions do not follow their schema (a copy within one database
+    /// shares the source's), `public.unaccent(…)` in a function body still
+    /// means the extension's function, not one of the copy.
+    shared: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl NameMap {
@@ -51,6 +56,7 @@ impl NameMap {
             objects: BTreeMap::new(),
             idents: BTreeSet::new(),
             extensions_follow: false,
+            shared: BTreeMap::new(),
         }
     }
 
@@ -118,6 +124,14 @@ impl NameMap {
     /// Whether `name` was registered with [`NameMap::add_object`] for `schema`.
     pub fn is_object(&self, schema: &str, name: &str) -> bool {
         self.objects.get(schema).is_some_and(|names| names.contains(name))
+    }
+
+    /// Whether `schema.name` names an extension's member that stays where it is
+    /// (extensions do not follow their schema) rather than a copied object.
+    pub fn is_shared(&self, schema: &str, name: &str) -> bool {
+        !self.extensions_follow
+            && !self.is_object(schema, name)
+            && self.shared.get(schema).is_some_and(|names| names.contains(name))
     }
 
     /// Whether `name` was registered (as an object or with

@@ -260,11 +260,11 @@ impl Rewriter<'_> {
                 // are references: an extension's type living in a copied
                 // schema (`public.citext`) is not part of the copy and keeps
                 // its name. User-written text gets the benefit of the doubt.
+                // An extension's member the copy shares with its source is
+                // not renamed, however the text spells it.
                 let is_reference = match self.mode {
                     Mode::Catalog => self.map.is_object(schema, name),
-                    Mode::Body | Mode::RegName => {
-                        schema_context || parts.len() >= 3 || self.mode != Mode::Catalog
-                    }
+                    Mode::Body | Mode::RegName => !self.map.is_shared(schema, name),
                 };
                 if is_reference {
                     let target = self.map.schema(schema);

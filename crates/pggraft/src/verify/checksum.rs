@@ -125,6 +125,31 @@ pub(super) async fn table_stats(
     Ok(Stats { rows: row.get(0), sum: parse_sum(&text, &t.name)? })
 }
 
+/// `count(*)` and, with `hash`, the hash sum of the rows `query` gives now, hashed like the
+/// rows of `t` (its columns named as `t`'s): what a materialized view defined by `query`
+/// holds once refreshed.
+pub(super) async fn query_stats(
+    client: &Client,
+    t: &TableSql,
+    query: &str,
+    hash: bool,
+) -> Result<Stats> {
+    let sum = if hash {
+        format!("COALESCE(sum({}), 0)::pg_catalog.text", t.row_hash())
+    } else {
+        "'0'".into()
+    };
+    let cols: Vec<String> = t.columns.iter().map(|c| ident(c)).collect();
+    let query = query.trim_end().trim_end_matches(';');
+    let sql = format!("SELECT count(*), {sum} FROM ({query}) AS v({})", cols.join(", "));
+    let row = client
+        .query_one(&sql, &[])
+        .await
+        .ctx(format!("running the query of materialized view {}", t.name))?;
+    let text: String = row.get(1);
+    Ok(Stats { rows: row.get(0), sum: parse_sum(&text, &t.name)? })
+}
+
 /// The server's block size (8192 unless compiled otherwise).
 pub(super) async fn block_size(client: &Client, side: &str) -> Result<u64> {
     let row = client

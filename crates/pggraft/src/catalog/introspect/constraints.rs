@@ -25,7 +25,7 @@ pub(super) async fn fetch_constraints(client: &Client, oids: &[u32]) -> Result<V
                rn.nspname AS ref_s, rc.relname AS ref_n, \
                CASE WHEN co.contype IN ('p', 'u', 'x') THEN ic.relname END AS idx, co.conindid, \
                CASE WHEN co.contype IN ('p', 'u', 'x') THEN pg_get_indexdef(co.conindid) END AS idxdef, \
-               co.condeferrable, co.condeferred, \
+               co.condeferrable, co.condeferred, coalesce(cx.indisclustered, false) AS clustered, \
                (SELECT pn.nspname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
                   JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
                   WHERE i.inhrelid = co.conindid AND co.contype IN ('p', 'u', 'x')) AS pidx_s, \
@@ -35,6 +35,7 @@ pub(super) async fn fetch_constraints(client: &Client, oids: &[u32]) -> Result<V
                LEFT JOIN pg_class rc ON rc.oid = co.confrelid AND co.contype = 'f' \
                LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
                LEFT JOIN pg_class ic ON ic.oid = co.conindid \
+               LEFT JOIN pg_index cx ON cx.indexrelid = co.conindid AND co.contype IN ('p', 'u', 'x') \
                LEFT JOIN pg_description dsc ON dsc.objoid = co.oid \
                     AND dsc.classoid = 'pg_constraint'::regclass AND dsc.objsubid = 0 \
                WHERE co.conrelid = ANY($1) AND co.contype IN ('p', 'u', 'c', 'f', 'x')";
@@ -58,6 +59,7 @@ pub(super) async fn fetch_constraints(client: &Client, oids: &[u32]) -> Result<V
                 deferrable: r.get("condeferrable"),
                 deferred: r.get("condeferred"),
                 index_parent: opt_qn(&r, "pidx_s", "pidx_n"),
+                clustered: r.get("clustered"),
             },
         });
         Ok(())

@@ -632,6 +632,11 @@ pub struct Constraint {
     /// For backing indexes of partitions: the parent's index it is attached to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_parent: Option<QualifiedName>,
+    /// The table is clustered on the backing index (`CLUSTER t USING t_pkey`,
+    /// `ALTER TABLE … CLUSTER ON`): the index is the constraint's, so the
+    /// flag is kept here rather than on an [`Index`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clustered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -504,6 +504,16 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
                 format!("{alter} ADD CONSTRAINT {} {}", ident(&c.name), c.definition),
             );
         }
+        if let (true, Some(idx)) = (c.clustered, &c.index) {
+            o.about(
+                PostData,
+                phase::TABLE_POST,
+                &ck,
+                vec![],
+                "cluster on",
+                format!("ALTER TABLE {} CLUSTER ON {}", t.name, ident(idx)),
+            );
+        }
     }
     let sec = if inline { PreData } else { PostData };
     o.comment(

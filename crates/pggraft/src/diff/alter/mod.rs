@@ -97,6 +97,21 @@ impl<'a> Diff<'a> {
                 (a.parent.is_none() || b.parent.is_some() || self.detached(&b.table)).then_some(out)
             }
             (Obj::Constraint(_, a), Obj::Constraint(tb, b))
+                if a.clustered != b.clustered
+                    && *a == Constraint { clustered: a.clustered, ..b.clone() } =>
+            {
+                Some(vec![change(
+                    match &b.index {
+                        Some(idx) if b.clustered => {
+                            format!("ALTER TABLE {} CLUSTER ON {}", tb.name, ident(idx))
+                        }
+                        _ => format!("ALTER TABLE {} SET WITHOUT CLUSTER", tb.name),
+                    },
+                    k,
+                    "alter",
+                )])
+            }
+            (Obj::Constraint(_, a), Obj::Constraint(tb, b))
                 if same_but_parent(a, b)
                     && (b.index_parent.is_some() || self.detached(&tb.name)) =>
             {

@@ -422,3 +422,28 @@ fn qualified_operator_follows_its_schema() {
     // An operator the copy does not include keeps its schema.
     assert_eq!(sql("SELECT 1 OPERATOR(shop.<~>) 2", &m), "SELECT 1 OPERATOR(shop.<~>) 2");
 }
+
+#[test]
+fn shared_extension_members_in_bodies_keep_their_schema() {
+    // Within one database the copy of `shop` shares the extensions `shop`
+    // holds: a body calling one of their functions must keep calling it.
+    let mut map = shop_map(false);
+    map.shared.entry("shop".into()).or_default().extend(["unaccent".to_string()]);
+    let body = " SELECT shop.unaccent('shop.unaccent'::regdictionary, shop.touch($1)) ";
+    assert_eq!(
+        rewrite_function_body(body, "sql", &map).sql,
+        " SELECT shop.unaccent('shop.unaccent'::regdictionary, shop_copy.touch($1)) "
+    );
+    // A copied object of the same name wins: it is the one the copy has.
+    map.shared.entry("shop".into()).or_default().extend(["touch".to_string()]);
+    assert_eq!(
+        rewrite_function_body(" SELECT shop.touch(1) ", "sql", &map).sql,
+        " SELECT shop_copy.touch(1) "
+    );
+    // Into another database the extensions move with the schema.
+    map.extensions_follow = true;
+    assert_eq!(
+        rewrite_function_body(body, "sql", &map).sql,
+        " SELECT shop_copy.unaccent('shop_copy.unaccent'::regdictionary, shop_copy.touch($1)) "
+    );
+}
