@@ -82,9 +82,18 @@ async fn load(
     let t0 = Instant::now();
     let rows = match task.strategy {
         Strategy::Copy { binary } => {
-            crate::engine::copy_stream(src, dst, task, Chunk::Whole, binary, false, &NoProgress)
-                .await?
-                .0
+            crate::engine::copy_stream(
+                src,
+                dst,
+                task,
+                Chunk::Whole,
+                binary,
+                false,
+                &NoProgress,
+                None,
+            )
+            .await?
+            .0
         }
         Strategy::InsertSelect | Strategy::Foreign => {
             crate::engine::insert_select_chunk(dst, task, Chunk::Whole).await?
