@@ -154,7 +154,7 @@ fn main() -> ExitCode {
     exit(runtime.block_on(async {
         match cli.command {
             Command::Inspect(a) => cmd::inspect::run(a).await,
-            Command::Clone(a) => cmd::clone::run(a).await,
+            Command::Clone(a) => Box::pin(cmd::clone::run(a)).await,
             Command::Verify(a) => cmd::verify::run(a).await,
             Command::Demo(a) => cmd::demo::run(a).await,
             Command::Diff(a) => cmd::diff::run(a).await,
