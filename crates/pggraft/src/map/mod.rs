@@ -163,7 +163,7 @@ pub struct MapReport {
     /// The connections, without passwords.
     pub source: String,
     pub target: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `--schema-file`, `null` without one.
     pub schema_file: Option<String>,
     pub tables: Vec<TableRun>,
     /// Source columns no target column reads.
