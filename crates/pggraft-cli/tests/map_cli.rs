@@ -174,3 +174,66 @@ fn map_analyze_measures_each_strategy_and_cleanup_drops_the_fdw_objects() {
     let out = ok(&["map", "cleanup", "--target", &t]);
     assert!(out.contains("nothing to drop"), "{out}");
 }
+
+#[test]
+fn a_batched_run_killed_with_9_resumes_where_it_stopped() {
+    let src = db_with("mcli_resume_src", BIG);
+    let dst = db_with("mcli_resume_dst", NEW);
+    let dir = tempfile::tempdir().unwrap();
+    let m = file(&dir, "mapping.toml", MAPPING);
+    let (s, t) = (src.url(), dst.url());
+    let args = [
+        "map",
+        "run",
+        "--source",
+        &s,
+        "--target",
+        &t,
+        "--mapping",
+        &m,
+        "--strategy",
+        "copy",
+        "--batch-rows",
+        "100000",
+        "--json",
+    ];
+    let done = || -> usize {
+        let exists = dst.query("SELECT to_regclass('pggraft.map_batches') IS NOT NULL").unwrap();
+        if exists[0][0] != "t" {
+            return 0;
+        }
+        let q = "SELECT count(*) FROM pggraft.map_batches WHERE done";
+        dst.query(q).unwrap()[0][0].parse().unwrap()
+    };
+    let child = spawn(&args);
+    let started = Instant::now();
+    while done() < 3 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no batch was recorded");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.signal("KILL");
+    let _ = child.finish_within(Duration::from_secs(10));
+    let started = Instant::now();
+    while dst
+        .query("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pggraft-map-%'")
+        .unwrap()[0][0]
+        != "0"
+    {
+        assert!(started.elapsed() < Duration::from_secs(30), "the killed run's sessions stay");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The target holds exactly the batches recorded as done.
+    let before = done();
+    assert!(before < 16, "the run finished before it was killed");
+    assert_eq!(count(&dst, "users"), (before * 100_000).to_string());
+
+    let doc = check("map-run", &ok(&args));
+    assert_eq!(doc["batches"]["resumed"], true, "{doc}");
+    assert_eq!(doc["batches"]["done_before"], before as u64, "{doc}");
+    assert_eq!(doc["tables"][0]["rows"], 1_500_000 - before as u64 * 100_000, "{doc}");
+    assert_eq!(count(&dst, "users"), "1500000");
+    let dupes = dst.query("SELECT count(*) - count(DISTINCT id) FROM users").unwrap();
+    assert_eq!(dupes[0][0], "0");
+    assert_eq!(count(&dst, "pggraft.map_batches"), "0", "the finished run's records stay");
+    ok(&["map", "verify", "--source", &s, "--target", &t, "--mapping", &m]);
+}
