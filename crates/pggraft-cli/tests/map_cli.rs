@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use pg_sandbox::TestDb;
 
+use util::shape::check;
 use util::{db_with, fails, ok, pggraft, spawn};
 
 const OLD: &str = "
@@ -61,14 +62,15 @@ fn map_checks_runs_and_verifies_a_renaming_mapping() {
     assert!(dry.contains("FROM STDIN"), "{dry}");
     assert_eq!(count(&dst, "users"), "0", "--dry-run wrote rows");
 
-    let json = ok(&cmd(&["map", "run", "--json"]));
-    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc["report"], "map-run");
+    let doc = check("map-check", &ok(&cmd(&["map", "check", "--json"])));
+    assert_eq!(doc["tables"][0]["columns"][0][0], "id");
+    let doc = check("map-run", &ok(&cmd(&["map", "run", "--json"])));
     assert_eq!(doc["tables"][0]["rows"], 1000);
     let sample = dst.query("SELECT display_name, email, price FROM users WHERE id = 7").unwrap();
     assert_eq!(sample, [["User 7", "u7@x.org", "0.70"]]);
 
-    ok(&cmd(&["map", "verify"]));
+    let doc = check("map-verify", &ok(&cmd(&["map", "verify", "--json"])));
+    assert_eq!(doc["tables"][0]["matches"], true);
     dst.psql("UPDATE users SET email = upper(email) WHERE id IN (12, 345)").unwrap();
     let out = pggraft(&cmd(&["map", "verify"])).code(1).stdout();
     assert!(out.contains("changed keys: 12 345"), "{out}");
@@ -151,8 +153,7 @@ fn map_analyze_measures_each_strategy_and_cleanup_drops_the_fdw_objects() {
     let conns = ["--source", s.as_str(), "--target", t.as_str(), "--mapping", m.as_str()];
     let mut args = vec!["map", "analyze", "--json", "--sample-rows", "500"];
     args.extend(conns);
-    let doc: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
-    assert_eq!(doc["report"], "map-analyze");
+    let doc = check("map-analyze", &ok(&args));
     let samples = doc["tables"][0]["samples"].as_array().unwrap();
     let names: Vec<&str> = samples.iter().map(|s| s["strategy"].as_str().unwrap()).collect();
     assert_eq!(names, ["copy (binary)", "fdw"], "{doc}");
@@ -167,9 +168,72 @@ fn map_analyze_measures_each_strategy_and_cleanup_drops_the_fdw_objects() {
     args.extend(conns);
     ok(&args);
     assert_eq!(count(&dst, "users"), "1000");
-    let out = ok(&["map", "cleanup", "--target", &t]);
-    assert!(out.contains("dropped foreign server pggraft_map_source"), "{out}");
-    assert!(out.contains("dropped staging schema pggraft_map_public"), "{out}");
+    let doc = check("map-cleanup", &ok(&["map", "cleanup", "--target", &t, "--json"]));
+    assert_eq!(doc["server"], true);
+    assert_eq!(doc["schemas"][0], "pggraft_map_public");
     let out = ok(&["map", "cleanup", "--target", &t]);
     assert!(out.contains("nothing to drop"), "{out}");
+}
+
+#[test]
+fn a_batched_run_killed_with_9_resumes_where_it_stopped() {
+    let src = db_with("mcli_resume_src", BIG);
+    let dst = db_with("mcli_resume_dst", NEW);
+    let dir = tempfile::tempdir().unwrap();
+    let m = file(&dir, "mapping.toml", MAPPING);
+    let (s, t) = (src.url(), dst.url());
+    let args = [
+        "map",
+        "run",
+        "--source",
+        &s,
+        "--target",
+        &t,
+        "--mapping",
+        &m,
+        "--strategy",
+        "copy",
+        "--batch-rows",
+        "100000",
+        "--json",
+    ];
+    let done = || -> usize {
+        let exists = dst.query("SELECT to_regclass('pggraft.map_batches') IS NOT NULL").unwrap();
+        if exists[0][0] != "t" {
+            return 0;
+        }
+        let q = "SELECT count(*) FROM pggraft.map_batches WHERE done";
+        dst.query(q).unwrap()[0][0].parse().unwrap()
+    };
+    let child = spawn(&args);
+    let started = Instant::now();
+    while done() < 3 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no batch was recorded");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.signal("KILL");
+    let _ = child.finish_within(Duration::from_secs(10));
+    let started = Instant::now();
+    while dst
+        .query("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pggraft-map-%'")
+        .unwrap()[0][0]
+        != "0"
+    {
+        assert!(started.elapsed() < Duration::from_secs(30), "the killed run's sessions stay");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The target holds exactly the batches recorded as done.
+    let before = done();
+    assert!(before < 16, "the run finished before it was killed");
+    assert_eq!(count(&dst, "users"), (before * 100_000).to_string());
+
+    let doc = check("map-run", &ok(&args));
+    assert_eq!(doc["batches"]["resumed"], true, "{doc}");
+    assert_eq!(doc["batches"]["done_before"], before as u64, "{doc}");
+    assert_eq!(doc["tables"][0]["rows"], 1_500_000 - before as u64 * 100_000, "{doc}");
+    assert_eq!(count(&dst, "users"), "1500000");
+    let dupes = dst.query("SELECT count(*) - count(DISTINCT id) FROM users").unwrap();
+    assert_eq!(dupes[0][0], "0");
+    assert_eq!(count(&dst, "pggraft.map_batches"), "0", "the finished run's records stay");
+    ok(&["map", "verify", "--source", &s, "--target", &t, "--mapping", &m]);
 }

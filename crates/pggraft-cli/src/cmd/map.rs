@@ -87,6 +87,10 @@ pub struct RunArgs {
     /// Print the SQL each table would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Load keyed tables in batches of about N rows, each committed and recorded, so an
+    /// interrupted run resumes (instead of one all-or-nothing transaction).
+    #[arg(long, value_name = "N")]
+    pub batch_rows: Option<u64>,
 }
 
 fn options(a: &CommonArgs) -> Result<MapOptions> {
@@ -114,7 +118,7 @@ pub async fn run(a: MapArgs) -> Result<Outcome> {
         MapCommand::Check(c) => check(c, false).await,
         MapCommand::Analyze(a) => analyze(a).await,
         MapCommand::Run(r) if r.dry_run => check(r.common, true).await,
-        MapCommand::Run(r) => load(r.common).await,
+        MapCommand::Run(r) => load(r.common, r.batch_rows).await,
         MapCommand::Verify(c) => verify(c).await,
         MapCommand::Cleanup(c) => cleanup(c).await,
     }
@@ -162,7 +166,7 @@ async fn cleanup(a: CleanupArgs) -> Result<Outcome> {
     let done = map::fdw::cleanup(&a.target.to_spec()?).await?;
     if a.json.json {
         output::print_json("map-cleanup", &done)?;
-    } else if !done.server && done.schemas.is_empty() {
+    } else if !done.server && done.schemas.is_empty() && !done.batch_state {
         println!("nothing to drop: pggraft map created no fdw objects here");
     } else {
         if done.server {
@@ -177,6 +181,9 @@ async fn cleanup(a: CleanupArgs) -> Result<Outcome> {
         if done.extension {
             println!("dropped extension postgres_fdw (pggraft created it)");
         }
+    }
+    if done.batch_state && !a.json.json {
+        println!("dropped pggraft.map_batches (batch records of --batch-rows runs)");
     }
     Ok(Outcome::Ok)
 }
@@ -233,8 +240,9 @@ fn check_text(opts: &MapOptions, r: &CheckReport) -> String {
     out
 }
 
-async fn load(a: CommonArgs) -> Result<Outcome> {
-    let opts = options(&a)?;
+async fn load(a: CommonArgs, batch_rows: Option<u64>) -> Result<Outcome> {
+    let mut opts = options(&a)?;
+    opts.batch_rows = batch_rows;
     let started = Instant::now();
     let progress = TermProgress::new(!a.json.json);
     let cancel: Cancel = Box::pin(stop_requested());
@@ -266,6 +274,17 @@ fn print_run(r: &MapReport, seconds: f64) {
         r.rows(),
         r.held_seconds
     );
+    if let Some(b) = &r.batches {
+        println!(
+            "{} batch(es){}",
+            b.batches,
+            if b.resumed {
+                format!(", resumed: {} loaded by the interrupted run", b.done_before)
+            } else {
+                String::new()
+            }
+        );
+    }
     for u in &r.unmapped {
         println!("unmapped source columns of {}: {}", u.table, u.columns.join(", "));
     }

@@ -77,6 +77,10 @@ pub struct Group {
     /// truncated). A partitioned table is truncated with its partitions,
     /// other tables `ONLY`.
     pub truncate: Vec<Truncate>,
+    /// Statements run in the group's transaction once its rows are in,
+    /// before the commit: the producer's own bookkeeping (map records a
+    /// finished batch), which commits with the rows or not at all.
+    pub after: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +107,9 @@ pub enum Apply {
     Replace,
     /// Rows of the given keys replaced or deleted.
     Merge(Merge),
+    /// Rows inserted, none deleted: one part of a table loaded in several
+    /// transactions (map's key-range batches).
+    Insert,
 }
 
 /// What a merge changes: the tasks' rows are upserted by `key`, and the
@@ -394,15 +401,16 @@ async fn work(ctx: &Ctx<'_>, w: &Worker, g: &Group) -> Result<Vec<MemberReport>>
                     .await
                     .ctx(format!("deleting the rows of {}", m.table))?;
             }
-            Apply::Replace => {}
+            Apply::Replace | Apply::Insert => {}
             Apply::Merge(mg) => r.deleted += delete_keys(dst, &m.table, mg).await?,
         }
     }
     // Inserts, parents first.
     for (m, r) in g.members.iter().zip(reports.iter_mut()) {
         match &m.apply {
-            Apply::Replace => {
-                let freeze = truncated(&m.table) && m.tasks.len() == 1;
+            Apply::Replace | Apply::Insert => {
+                let freeze =
+                    matches!(m.apply, Apply::Replace) && truncated(&m.table) && m.tasks.len() == 1;
                 for &t in &m.tasks {
                     let (rows, bytes) = load_task(ctx, w, &ctx.tables[t], freeze).await?;
                     r.copied += rows;
@@ -432,6 +440,9 @@ async fn work(ctx: &Ctx<'_>, w: &Worker, g: &Group) -> Result<Vec<MemberReport>>
     }
     if !restore.is_empty() {
         dst.batch_execute(&restore.join("; ")).await.ctx("re-enabling triggers")?;
+    }
+    for stmt in &g.after {
+        dst.batch_execute(stmt).await.ctx("recording the group's work")?;
     }
     Ok(reports)
 }

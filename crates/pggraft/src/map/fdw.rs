@@ -129,6 +129,8 @@ pub struct Cleanup {
     pub schemas: Vec<String>,
     /// postgres_fdw, when pggraft had created it and nothing else uses it.
     pub extension: bool,
+    /// `pggraft.map_batches`, the batch records of `--batch-rows` runs.
+    pub batch_state: bool,
 }
 
 /// Drops what pggraft created for the fdw strategy (see the module docs),
@@ -136,7 +138,8 @@ pub struct Cleanup {
 pub async fn cleanup(target: &ConnSpec) -> Result<Cleanup> {
     let c = target.connect().await?;
     c.batch_execute("BEGIN").await.ctx("starting the cleanup")?;
-    let done = cleanup_in(&c).await?;
+    let mut done = cleanup_in(&c).await?;
+    done.batch_state = super::batches::cleanup(&c).await?;
     c.batch_execute("COMMIT").await.ctx("committing the cleanup")?;
     Ok(done)
 }

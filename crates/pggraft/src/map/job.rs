@@ -88,7 +88,7 @@ pub(crate) fn job(tables: &[MappedTable], order: &[usize], locking: Locking) -> 
     let truncate =
         order.iter().map(|&i| Truncate { table: tables[i].target.clone(), only: true }).collect();
     let load = GroupLoad {
-        groups: vec![Group { members, truncate }],
+        groups: vec![Group { members, truncate, after: vec![] }],
         lock_timeout: locking.lock_timeout,
         lock_retries: locking.lock_retries,
         replica_role: false,

@@ -12,11 +12,15 @@
 //! - [`verify`]: counts and row hashes of the mapped source expressions
 //!   against the target's columns, and the keys of the rows that differ.
 //!
+//! - [`batches`]: resumable runs in key-range batches (`--batch-rows`).
+//!
 //! The source is only read, in one snapshot. The target is all-or-nothing:
 //! a `--schema-file` is applied in one transaction that commits only once
-//! the mapping checks against it, and the rows go in in one more.
+//! the mapping checks against it, and the rows go in in one more (or, with
+//! `--batch-rows`, batch by batch, each recorded as it commits).
 
 pub mod analyze;
+mod batches;
 pub mod check;
 mod error;
 pub mod fdw;
@@ -58,6 +62,10 @@ pub struct MapOptions {
     pub strategy: Option<StrategyChoice>,
     pub schema_file: Option<SchemaFile>,
     pub locking: Locking,
+    /// Load tables with a one-column key in key-range batches of about this
+    /// many rows, each committed and recorded on its own, so that a run
+    /// interrupted resumes ([`batches`]); `None`: all in one transaction.
+    pub batch_rows: Option<u64>,
     /// Test hook (cargo feature `failpoints`): fail once the rows of this
     /// target table (its name) are written, before the commit.
     #[cfg(feature = "failpoints")]
@@ -73,6 +81,7 @@ impl MapOptions {
             strategy: None,
             schema_file: None,
             locking: Locking { lock_timeout: Duration::from_secs(5), lock_retries: 5 },
+            batch_rows: None,
             #[cfg(feature = "failpoints")]
             fail_on_table: None,
         }
@@ -163,7 +172,7 @@ pub struct MapReport {
     /// The connections, without passwords.
     pub source: String,
     pub target: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `--schema-file`, `null` without one.
     pub schema_file: Option<String>,
     pub tables: Vec<TableRun>,
     /// Source columns no target column reads.
@@ -171,7 +180,17 @@ pub struct MapReport {
     /// Seconds the load transaction held its locks, and waited for them.
     pub held_seconds: f64,
     pub lock_wait_seconds: f64,
+    /// With `--batch-rows`: how many batches, how many an earlier run had
+    /// loaded, and whether this run resumed one; `null` otherwise.
+    pub batches: Option<BatchReport>,
     pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub batches: usize,
+    pub done_before: usize,
+    pub resumed: bool,
 }
 
 impl MapReport {
@@ -328,6 +347,11 @@ pub async fn run(
         return Err(MapError::Invalid { problems: checked.problems }.into());
     }
     let order = job::parents_first(&dst, &checked.tables).await?;
+    let fp = batches::fingerprint(&checked.tables);
+    let planned = match opts.batch_rows {
+        Some(n) => Some(batches::plan(holder, &dst, &checked.tables, n.max(1), &fp).await?),
+        None => None,
+    };
     dst.batch_execute("COMMIT")
         .await
         .ctx(match &opts.schema_file {
@@ -337,7 +361,25 @@ pub async fn run(
         .map_err(|e| e.on(Side::Target))?;
     drop(dst);
 
-    let (mut job, load) = job::job(&checked.tables, &order, opts.locking);
+    let (mut job, mut load) = job::job(&checked.tables, &order, opts.locking);
+    let mut batch_report = None;
+    if let Some((list, resumed)) = &planned {
+        // One group (one transaction) per batch not yet done, parents'
+        // tables first.
+        job.tables.clear();
+        load.groups.clear();
+        for &i in &order {
+            for b in list.iter().filter(|b| b.table == i && !b.done) {
+                job.tables.push(batches::task(&checked.tables[i], b));
+                load.groups.push(batches::group(&checked.tables[i], b, job.tables.len() - 1, &fp));
+            }
+        }
+        batch_report = Some(BatchReport {
+            batches: list.len(),
+            done_before: list.iter().filter(|b| b.done).count(),
+            resumed: *resumed,
+        });
+    }
     job.source_search_path = Some(checked.search_path.clone());
     let run_opts = RunOptions {
         source: opts.source.clone(),
@@ -352,19 +394,23 @@ pub async fn run(
     };
     let finish = Finish::Groups(load);
     let done = engine::run(&run_opts, job, snapshot, &finish, progress, cancel).await?;
-    let group = done.groups.first();
+    if planned.is_some() {
+        let c = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
+        batches::finish(&c, &fp).await.map_err(|e| e.on(Side::Target))?;
+    }
+    let members = || done.groups.iter().flat_map(|g| &g.members);
     let tables = checked
         .tables
         .iter()
         .map(|t| {
-            let m = group.and_then(|g| g.members.iter().find(|m| m.table == t.target));
+            let of = || members().filter(|m| m.table == t.target);
             TableRun {
                 target: t.target.clone(),
                 source: t.source_label.clone(),
                 strategy: strategy_name(t.strategy),
                 measured: t.measured,
-                rows: m.map_or(0, |m| m.copied),
-                bytes: m.map_or(0, |m| m.bytes),
+                rows: of().map(|m| m.copied).sum(),
+                bytes: of().map(|m| m.bytes).sum(),
             }
         })
         .collect();
@@ -374,8 +420,9 @@ pub async fn run(
         schema_file: opts.schema_file.as_ref().map(|f| f.name.clone()),
         tables,
         unmapped: checked.unmapped,
-        held_seconds: group.map_or(0.0, |g| g.held_seconds),
-        lock_wait_seconds: group.map_or(0.0, |g| g.lock_wait_seconds),
+        held_seconds: done.groups.iter().map(|g| g.held_seconds).sum(),
+        lock_wait_seconds: done.groups.iter().map(|g| g.lock_wait_seconds).sum(),
+        batches: batch_report,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

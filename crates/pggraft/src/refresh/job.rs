@@ -58,7 +58,7 @@ pub(super) fn job(
         } else {
             vec![]
         };
-        groups.push(Group { members, truncate });
+        groups.push(Group { members, truncate, after: vec![] });
     }
     let job = Job {
         tables,
