@@ -12,7 +12,7 @@
 # of their own), B the targets. Each trial clones every schema but `ext` into a fresh database
 # on B that has `ext` with the same extensions (`-N ext --skip-extensions --roles`; a schema
 # that receives an extension is built under its final name, which `--resume` does not resume
-# yet), with --jobs 2, and after a random delay (0 to 1.1 times a clean clone's duration):
+# yet), with --jobs 2, and after a random delay (0 to 0.9 times the fastest of three clean clones):
 #
 #   kill -9   to the pggraft process; then, on every other trial when a run is stored to resume,
 #             20 pgbench transactions change the source; then the same clone with --resume. When there is nothing to resume
@@ -152,16 +152,22 @@ fresh_target() {
 DST="$B/dst"
 ARGS=(--source "$SRC" --target "$DST" -N ext --skip-extensions --roles --jobs 2 --index-jobs 2 --no-verify)
 
-fresh_target
-started=$(date +%s%N)
-"$PGGRAFT" clone "${ARGS[@]}" >"$OUT/timing.log" 2>&1 || { cat "$OUT/timing.log" >&2; die "the clean clone failed"; }
-MS=$((($(date +%s%N) - started) / 1000000))
-echo "== a clean clone takes $MS ms; faults land between the start and 1.1 times that"
+# The fastest of three clean clones: the faults must land while a clone runs.
+MS=
+for _ in 1 2 3; do
+    fresh_target
+    started=$(date +%s%N)
+    "$PGGRAFT" clone "${ARGS[@]}" >>"$OUT/timing.log" 2>&1 || { cat "$OUT/timing.log" >&2; die "the clean clone failed"; }
+    ms=$((($(date +%s%N) - started) / 1000000))
+    if [ -z "$MS" ] || [ "$ms" -lt "$MS" ]; then MS=$ms; fi
+done
+echo "== a clean clone takes $MS ms (the fastest of three); faults land between the start and 0.9 times that"
 
 PASSED=0
 FAILED=0
 RESUMED=0
 NOTHING=0
+LANDED=0
 
 # check N: prints "" when the target holds the verified copy and nothing else of a run.
 check() {
@@ -191,7 +197,7 @@ nothing_left() {
 TOTAL=$((KILLS + SIGINTS))
 for ((i = 1; i <= TOTAL; i++)); do
     if [ "$i" -le "$KILLS" ]; then fault=kill9; else fault=sigint; fi
-    delay_ms=$(((RANDOM * 32768 + RANDOM) % (MS * 11 / 10 + 1)))
+    delay_ms=$(((RANDOM * 32768 + RANDOM) % (MS * 9 / 10 + 1)))
     log="$OUT/trial-$i.log"
     fresh_target
     timeout -s KILL "$TRIAL_TIMEOUT" "$PGGRAFT" clone "${ARGS[@]}" >"$log" 2>&1 &
@@ -200,6 +206,7 @@ for ((i = 1; i <= TOTAL; i++)); do
     landed=yes
     kill -0 "$CLONE_PID" 2>/dev/null || landed="no (the clone had finished)"
     if [ "$landed" = yes ]; then
+        [ "$fault" = kill9 ] && LANDED=$((LANDED + 1))
         target_pid="$(pgrep -P "$CLONE_PID" -x pggraft || echo "$CLONE_PID")"
         if [ "$fault" = kill9 ]; then kill -KILL "$target_pid" 2>/dev/null || true; else kill -INT "$target_pid" 2>/dev/null || true; fi
     fi
@@ -260,5 +267,5 @@ for ((i = 1; i <= TOTAL; i++)); do
     fi
 done
 
-echo "resume trials: $PASSED passed, $FAILED failed ($KILLS kill -9: $RESUMED resumed, $NOTHING with nothing to resume; $SIGINTS SIGINT; scale $SCALE, seed $SEED)"
+echo "resume trials: $PASSED passed, $FAILED failed ($KILLS kill -9, $LANDED while the clone ran: $RESUMED resumed, $NOTHING with nothing to resume; $SIGINTS SIGINT; scale $SCALE, seed $SEED)"
 [ "$FAILED" -eq 0 ]

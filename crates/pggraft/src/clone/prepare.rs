@@ -436,92 +436,21 @@ pub(crate) async fn prepare_in(
     let mut record = record;
     if resumable {
         plan_now.structure = resume::structure_hash(&job.structure, &job.post_data);
-        let snap = snapshot.name().map(str::to_string);
-        let mut report = resume::ResumeReport { snapshot: snap.clone(), ..Default::default() };
-        if let Some(st) = &stored {
-            resume::check_structure(&plan_now, &st.plan)?;
-            job.structure.clear();
-            let mut redo = vec![];
-            let mut tables = vec![];
-            let mut kept = vec![];
-            for t in std::mem::take(&mut job.tables) {
-                match st.tables.get(&t.build.to_string()) {
-                    Some(from) => {
-                        if resume::same_rows(holder, &target, &t).await? {
-                            kept.push((t, from.clone()));
-                            continue;
-                        }
-                        report.changed.push(t.target.clone());
-                    }
-                    None => report.copied.push(t.target.clone()),
-                }
-                redo.push(t.build.to_string());
-                tables.push(t);
-            }
-            for (t, from) in kept {
-                report.kept.push(resume::KeptTable { table: t.target.clone(), snapshot: from });
-            }
-            job.tables = tables;
-            // Foreign keys built before the kill on or to a table copied again go
-            // first (TRUNCATE refuses a referenced table) and are built again after.
-            let fks = resume::foreign_keys(&target, &redo).await?;
-            let md5s = resume::md5s(&target, &job.post_data).await?;
-            let mut i = 0;
-            job.post_data.retain(|s| {
-                i += 1;
-                let again = s.what == "foreign key"
-                    && fks.iter().any(|(t, c)| {
-                        s.sql.contains(&format!("ADD CONSTRAINT {} ", ident(c)))
-                            && s.sql.contains(t)
-                    });
-                again || !st.statements.contains(&md5s[i - 1])
-            });
-            for (t, c) in &fks {
-                job.structure.push(crate::plan::Stmt {
-                    section: crate::plan::Section::PreData,
-                    phase: 0,
-                    provides: None,
-                    object: "pggraft.clone_done".into(),
-                    deps: vec![],
-                    what: "drop",
-                    sql: format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {}", ident(c)),
-                    exec: None,
-                });
-            }
-            // What a killed run left of a table goes before it is copied again.
-            if !redo.is_empty() {
-                job.structure.push(crate::plan::Stmt {
-                    section: crate::plan::Section::PreData,
-                    phase: 0,
-                    provides: None,
-                    object: "pggraft.clone_done".into(),
-                    deps: vec![],
-                    what: "truncate",
-                    sql: format!("TRUNCATE ONLY {}", redo.join(", ")),
-                    exec: None,
-                });
-            }
-        } else {
-            job.structure.push(resume::start_stmt(&run_id, &plan_now, &build_map, snap.as_deref()));
-        }
-        for s in &mut job.post_data {
-            resume::recording(s, &run_id, snap.as_deref());
-        }
+        let snap = snapshot.name();
+        let state = resume::shape_job(
+            &mut job,
+            &plan_now,
+            stored.as_ref(),
+            holder,
+            &target,
+            &run_id,
+            snap,
+            &build_map,
+        )
+        .await?;
         // The copy's record (`pggraft.copies`) keeps the schema after a swap.
         record = record.map(|r| format!("{r};\n{}", resume::forget_sql(&run_id, false)));
-        let had_schema: bool = target
-            .query_one("SELECT to_regnamespace('pggraft') IS NOT NULL", &[])
-            .await
-            .ctx("looking for the pggraft schema")?
-            .get(0);
-        let tables = job.tables.iter().map(|t| (t.label.clone(), t.build.to_string())).collect();
-        resume_state = Some(super::ResumeState {
-            run_id: run_id.clone(),
-            snapshot: snap,
-            tables,
-            report,
-            forget: resume::forget_sql(&run_id, !had_schema),
-        });
+        resume_state = Some(state);
     } else if opts.resume {
         return Err(Error::input(
             "--resume: this clone cannot be resumed (it builds a schema in place, or the role \

@@ -406,6 +406,90 @@ pub(super) async fn foreign_keys(
         .collect())
 }
 
+/// Shapes a resumable clone's job. A new run records its plan in its
+/// structure transaction. A resumed one (`stored`) builds no structure; it
+/// keeps the tables finished before whose rows the new snapshot (`source`
+/// reads in it) still has, empties and copies again the others (dropping the
+/// foreign keys on or to them first, built again after, as TRUNCATE refuses
+/// a referenced table), and runs only the post-data statements not done.
+/// Either way each post-data statement records itself.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn shape_job(
+    job: &mut crate::engine::Job,
+    plan: &Plan,
+    stored: Option<&Stored>,
+    source: &Client,
+    target: &Client,
+    run_id: &str,
+    snapshot: Option<&str>,
+    build: &BTreeMap<String, String>,
+) -> Result<super::ResumeState> {
+    let mut report = ResumeReport { snapshot: snapshot.map(str::to_string), ..Default::default() };
+    match stored {
+        None => job.structure.push(start_stmt(run_id, plan, build, snapshot)),
+        Some(st) => {
+            check_structure(plan, &st.plan)?;
+            job.structure.clear();
+            let mut redo = vec![];
+            let mut tables = vec![];
+            for t in std::mem::take(&mut job.tables) {
+                match st.tables.get(&t.build.to_string()) {
+                    Some(from) => {
+                        if same_rows(source, target, &t).await? {
+                            report.kept.push(KeptTable {
+                                table: t.target.clone(),
+                                snapshot: from.clone(),
+                            });
+                            continue;
+                        }
+                        report.changed.push(t.target.clone());
+                    }
+                    None => report.copied.push(t.target.clone()),
+                }
+                redo.push(t.build.to_string());
+                tables.push(t);
+            }
+            job.tables = tables;
+            let fks = foreign_keys(target, &redo).await?;
+            let md5s = md5s(target, &job.post_data).await?;
+            let mut i = 0;
+            job.post_data.retain(|s| {
+                i += 1;
+                let again = s.what == "foreign key"
+                    && fks.iter().any(|(t, c)| {
+                        s.sql.contains(&format!("ADD CONSTRAINT {} ", ident(c)))
+                            && s.sql.contains(t)
+                    });
+                again || !st.statements.contains(&md5s[i - 1])
+            });
+            for (t, c) in &fks {
+                let sql = format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {}", ident(c));
+                job.structure.push(Stmt { what: "drop", ..record_stmt(sql) });
+            }
+            // What a killed run left of a table goes before it is copied again.
+            if !redo.is_empty() {
+                let sql = format!("TRUNCATE ONLY {}", redo.join(", "));
+                job.structure.push(Stmt { what: "truncate", ..record_stmt(sql) });
+            }
+        }
+    }
+    for s in &mut job.post_data {
+        recording(s, run_id, snapshot);
+    }
+    let had_schema: bool = target
+        .query_one("SELECT to_regnamespace('pggraft') IS NOT NULL", &[])
+        .await
+        .ctx("looking for the pggraft schema")?
+        .get(0);
+    Ok(super::ResumeState {
+        run_id: run_id.to_string(),
+        snapshot: snapshot.map(str::to_string),
+        tables: job.tables.iter().map(|t| (t.label.clone(), t.build.to_string())).collect(),
+        report,
+        forget: forget_sql(run_id, !had_schema),
+    })
+}
+
 /// What a resumed clone did, for the report.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ResumeReport {
