@@ -258,19 +258,28 @@ pub async fn verify_with_progress(
     let (src_bs, tgt_bs) =
         try_join(block_size(src_c, "source"), block_size(tgt_c, "target")).await?;
     let chunk = if jobs > 1 { opts.chunk_bytes } else { 0 };
-    // Source sums the clone computed as the rows streamed by: those
-    // tables are read on the target only.
-    let known: Vec<Option<Stats>> = pairs
-        .iter()
-        .map(|p| match (&p.src, &p.tgt, &p.status) {
-            (Some(s), Some(_), None) if hash && s.typed => {
-                opts.source_sums.get(&p.source).map(|k| Stats { rows: k.rows, sum: k.sum })
-            }
-            _ => None,
-        })
+    // Sums the clone computed as the rows streamed by (source) and as it
+    // read each table back once loaded (target): those sides are not read.
+    let known = |sums: &BTreeMap<QualifiedName, RowSums>| -> Vec<Option<Stats>> {
+        pairs
+            .iter()
+            .map(|p| match (&p.src, &p.tgt, &p.status) {
+                (Some(s), Some(_), None) if hash && s.typed => {
+                    sums.get(&p.source).map(|k| Stats { rows: k.rows, sum: k.sum })
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let known_src = known(&opts.source_sums);
+    // A target table's sums count only with its source's.
+    let known_tgt: Vec<Option<Stats>> = known(&opts.target_sums)
+        .into_iter()
+        .zip(&known_src)
+        .map(|(t, s)| t.filter(|_| s.is_some()))
         .collect();
-    let src_units = plan_units(&pairs, Side::Source, src_bs, chunk, &known);
-    let tgt_units = plan_units(&pairs, Side::Target, tgt_bs, chunk, &[]);
+    let src_units = plan_units(&pairs, Side::Source, src_bs, chunk, &known_src);
+    let tgt_units = plan_units(&pairs, Side::Target, tgt_bs, chunk, &known_tgt);
     let mut n_workers = jobs.min(src_units.len().max(tgt_units.len())).max(1);
     // No more workers than the servers have connections for (one server
     // holding both sides counts both).
@@ -315,7 +324,8 @@ pub async fn verify_with_progress(
         read_side(&tgt_pool, tgt_units, Side::Target, &pairs, hash, &count),
     )
     .await?;
-    let mut stats: Vec<(Option<Stats>, Option<Stats>)> = known.iter().map(|k| (*k, None)).collect();
+    let mut stats: Vec<(Option<Stats>, Option<Stats>)> =
+        known_src.into_iter().zip(known_tgt).collect();
     for (i, s) in src_stats {
         *stats[i].0.get_or_insert_default() += s;
     }

@@ -108,6 +108,13 @@ async fn rows_hashed_as_they_stream_hash_as_the_source_server_does() {
     fresh.level = Level::Rows;
     let r = verify(&fresh).await.unwrap();
     assert_eq!(located(&r).keys().collect::<Vec<_>>(), ["items"], "{}", json(&r));
+    // Nor is the copy read again: it was read back as it was loaded. What
+    // changes in it after the clone is a fresh verify's to find.
+    dst.psql("UPDATE app.loose SET t = 'other' WHERE t = 'row 3'").unwrap();
+    let r = verify(&after).await.unwrap();
+    assert!(r.is_clean(), "{}", json(&r));
+    let r = verify(&fresh).await.unwrap();
+    assert_eq!(located(&r).keys().collect::<Vec<_>>(), ["items", "loose"], "{}", json(&r));
 }
 
 #[tokio::test]
