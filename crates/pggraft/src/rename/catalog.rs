@@ -10,7 +10,9 @@
 
 use std::collections::HashMap;
 
-use super::{NameMap, rewrite_function_body, rewrite_search_path, rewrite_sql};
+use super::{
+    NameMap, rewrite_function_body, rewrite_search_path, rewrite_sql, rewrite_trigger_arguments,
+};
 use crate::catalog::model::*;
 use crate::error::Result;
 use crate::sql::QualifiedName;
@@ -326,7 +328,10 @@ pub fn rename_catalog(
         let what = format!("trigger {} on {}", t.name, t.table);
         t.name = r.n(&t.name);
         t.table = r.q(&t.table);
-        t.definition = r.sql(&what, &t.definition);
+        // The names passed as strings first, to their final names: the structure's pass
+        // leaves the result alone (the final schemas are not source schemas).
+        let definition = rewrite_trigger_arguments(&t.definition, text);
+        t.definition = r.sql(&what, &definition);
     }
     for x in &mut out.rules {
         let what = format!("rule {} on {}", x.name, x.table);
