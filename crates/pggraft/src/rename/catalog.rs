@@ -314,6 +314,8 @@ pub fn rename_catalog(
         v.definition = r.sql(&what, &v.definition);
         for c in &mut v.columns {
             c.name = r.n(&c.name);
+            // `public.post_rating`: a type of the copy when it is one of the renamed schema's.
+            c.type_name = r.sql(&what, &c.type_name);
             c.default = c.default.as_ref().map(|x| r.sql(&what, x));
         }
     }
