@@ -35,7 +35,14 @@ fill() {
 # The dump without what differs by construction: comments naming the dump, and the \restrict
 # keys of newer pg_dump.
 dump() {
-    pg_dump -s "$@" | grep -vE '^(\\restrict|\\unrestrict|-- Dumped)' 
+    pg_dump -s "$@" 2>/dev/null | grep -vE '^(\\restrict|\\unrestrict|-- Dumped)'
+}
+
+# "ok" when the two dumps are equal, "DIFF n lines" otherwise, "no-dump" when pg_dump could not
+# dump these servers (it must be as new as they are).
+compare() { # src dst diff-file
+    if [ ! -s "$1" ] || [ ! -s "$2" ]; then echo "no-dump"; return; fi
+    if diff -u "$1" "$2" >"$3"; then echo ok; else echo "DIFF $(grep -c '^[-+][^-+]' "$3") lines"; fi
 }
 
 # Schema names mapped back: S_copy → S, as a whole word (quoted or not).
@@ -82,7 +89,7 @@ for app in "${names[@]}"; do
     if "$PGGRAFT" clone --source "$(url "$db")" --target "$(url "${db}_dst")" >"$o/clone.log" 2>&1; then
         dump -d "$db" >"$o/src.sql"
         dump -d "${db}_dst" -N pggraft >"$o/dst.sql"
-        if diff -u "$o/src.sql" "$o/dst.sql" >"$o/clone.diff"; then step clone ok; else step clone DIFF "$(grep -c '^[-+][^-+]' "$o/clone.diff") lines"; fi
+        step clone $(compare "$o/src.sql" "$o/dst.sql" "$o/clone.diff")
     else
         step clone FAIL "$(tail -n 3 "$o/clone.log" | tr '\n' ' ' | cut -c1-160)"
     fi
@@ -95,7 +102,7 @@ for app in "${names[@]}"; do
         # shellcheck disable=SC2086
         # pg_dump leaves out the privileges initdb gives `public`, not the same on public_copy
         dump -d "$db" "${nc[@]}" | unmap $schemas | public_acl >"$o/rcopy.sql"
-        if diff -u "$o/rsrc.sql" "$o/rcopy.sql" >"$o/rename.diff"; then step rename ok; else step rename DIFF "$(grep -c '^[-+][^-+]' "$o/rename.diff") lines"; fi
+        step rename $(compare "$o/rsrc.sql" "$o/rcopy.sql" "$o/rename.diff")
         if "$PGGRAFT" verify --source "$(url "$db")" --target "$(url "$db")" "${args[@]}" >"$o/verify-rename.log" 2>&1; then step verify-r ok; else step verify-r FAIL "$(grep -m2 -iE 'differ|error' "$o/verify-rename.log" | tr '\n' ' ' | cut -c1-160)"; fi
     else
         step rename FAIL "$(tail -n 3 "$o/rename.log" | tr '\n' ' ' | cut -c1-160)"
@@ -108,7 +115,7 @@ for app in "${names[@]}"; do
         dump -d "$db" "${ns[@]}" >"$o/isrc.sql"
         dump -d "${db}_rt" "${ns[@]}" >"$o/irt.sql"
         errs=$(grep -c ERROR "$o/inspect-apply.log")
-        if diff -u "$o/isrc.sql" "$o/irt.sql" >"$o/inspect.diff" && [ "$errs" = 0 ]; then step inspect ok; else step inspect DIFF "$errs errors, $(grep -c '^[-+][^-+]' "$o/inspect.diff") lines"; fi
+        step inspect "$(compare "$o/isrc.sql" "$o/irt.sql" "$o/inspect.diff")" "$errs errors applying it"
     else
         step inspect FAIL "$(tail -n 2 "$o/inspect.log" | tr '\n' ' ')"
     fi

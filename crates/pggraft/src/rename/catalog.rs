@@ -10,7 +10,9 @@
 
 use std::collections::HashMap;
 
-use super::{NameMap, rewrite_function_body, rewrite_search_path, rewrite_sql};
+use super::{
+    NameMap, rewrite_function_body, rewrite_search_path, rewrite_sql, rewrite_trigger_arguments,
+};
 use crate::catalog::model::*;
 use crate::error::Result;
 use crate::sql::QualifiedName;
@@ -312,6 +314,8 @@ pub fn rename_catalog(
         v.definition = r.sql(&what, &v.definition);
         for c in &mut v.columns {
             c.name = r.n(&c.name);
+            // `public.post_rating`: a type of the copy when it is one of the renamed schema's.
+            c.type_name = r.sql(&what, &c.type_name);
             c.default = c.default.as_ref().map(|x| r.sql(&what, x));
         }
     }
@@ -326,7 +330,10 @@ pub fn rename_catalog(
         let what = format!("trigger {} on {}", t.name, t.table);
         t.name = r.n(&t.name);
         t.table = r.q(&t.table);
-        t.definition = r.sql(&what, &t.definition);
+        // The names passed as strings first, to their final names: the structure's pass
+        // leaves the result alone (the final schemas are not source schemas).
+        let definition = rewrite_trigger_arguments(&t.definition, text);
+        t.definition = r.sql(&what, &definition);
     }
     for x in &mut out.rules {
         let what = format!("rule {} on {}", x.name, x.table);

@@ -152,6 +152,50 @@ pub fn rewrite_search_path(value: &str, map: &NameMap) -> String {
     splice(src, edits)
 }
 
+/// Rewrites the names a trigger definition passes as strings to its function, which the
+/// server resolves when the trigger fires, not when it is created: so `map` is the map of
+/// the final names (`text` in [`super::rename_catalog`]) while the rest of the definition
+/// takes the build names. Only what is known to be a name is rewritten: the text search
+/// configuration of `tsvector_update_trigger(column, 'shop.config', …)`.
+pub fn rewrite_trigger_arguments(definition: &str, map: &NameMap) -> String {
+    if map.is_identity() {
+        return definition.to_string();
+    }
+    let r = Rewriter {
+        src: definition,
+        toks: tokenize(definition),
+        map,
+        mode: Mode::Catalog,
+        edits: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut edits = Vec::new();
+    for f in (0..r.toks.len()).filter(|&k| r.toks[k].is_ident()) {
+        if ident_value(r.text(f)) != "tsvector_update_trigger"
+            || !r.qualified_by_pg_catalog_or_bare(f)
+        {
+            continue;
+        }
+        // `(`, the column, `,`, the configuration.
+        let open = r.next_significant(f).filter(|&k| r.is_punct(k, "("));
+        let column = open.and_then(|k| r.next_significant(k));
+        let comma = column
+            .filter(|&k| r.toks[k].kind == TokenKind::String)
+            .and_then(|k| r.next_significant(k))
+            .filter(|&k| r.is_punct(k, ","));
+        let config = comma
+            .and_then(|k| r.next_significant(k))
+            .filter(|&k| r.toks[k].kind == TokenKind::String);
+        if let Some(c) = config
+            && let Some(content) = string_value(r.text(c))
+            && let Some(new) = rewrite_reg_name(&content, "regconfig", map)
+        {
+            edits.push((r.toks[c].span.clone(), literal(&new)));
+        }
+    }
+    splice(definition, edits)
+}
+
 fn rewrite(sql: &str, map: &NameMap, mode: Mode) -> Rewritten {
     let mut r = Rewriter {
         src: sql,

@@ -28,10 +28,12 @@ struct App {
     /// The renamed clone copies `public` too (as `public_copy`), sharing the extensions it
     /// holds with its source.
     rename_public: bool,
+    /// Checks on the database holding the source and its renamed copy, after the copy.
+    after_rename: Option<fn(&TestDb<'_>)>,
 }
 
 fn app(name: &'static str, schemas: &'static [&'static str], files: &[&str]) -> App {
-    App { name, schemas, sql: files.join("\n"), rename_public: false }
+    App { name, schemas, sql: files.join("\n"), rename_public: false, after_rename: None }
 }
 
 fn storefront() -> App {
@@ -56,6 +58,18 @@ fn saas() -> App {
 fn forum() -> App {
     App {
         rename_public: true,
+        after_rename: Some(|db| {
+            // The copy's trigger names the copy's configuration: the name is a string the
+            // dump comparison maps back either way.
+            let def = db
+                .query(
+                    "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t \
+                     WHERE t.tgrelid = 'public_copy.posts'::regclass \
+                     AND t.tgname = 'trigger_posts_on_tag_index_update'",
+                )
+                .unwrap();
+            assert!(def[0][0].contains("'public_copy.forum_search'"), "{}", def[0][0]);
+        }),
         ..app(
             "forum",
             &["public"],
@@ -144,6 +158,9 @@ async fn clones_faithfully(app: App) {
     assert_same_text(&src.dump_schema(&sources).unwrap(), &mapped_dump(&src, &pairs));
     let map = |s: &str| format!("{s}_copy");
     assert_same_rows(&src, &src, &sources, &map);
+    if let Some(check) = app.after_rename {
+        check(&src);
+    }
 }
 
 #[tokio::test]

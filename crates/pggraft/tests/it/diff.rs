@@ -55,3 +55,29 @@ async fn sample_schema_from_empty_and_back() {
     // Everything created from nothing, and dropped again, in dependency order.
     check_both_ways("sample", "", EVERYTHING, &DiffOptions::default()).await;
 }
+
+/// A schema and its renamed copy diff empty when a view shows a column of one of the schema's
+/// own types: the view column's type is renamed with the schema (it was left naming the
+/// source's, so diff and sync-schema wanted to recreate the view).
+#[tokio::test]
+async fn renamed_copy_with_views_over_its_own_types_diffs_empty() {
+    use pggraft::diff::source::Input;
+    use pggraft::migrate::read_sides;
+    use pggraft::rename::SchemaArg;
+    let schema = |s: &str| {
+        format!(
+            "CREATE SCHEMA {s};
+             CREATE TYPE {s}.rating AS ENUM ('g', 'x');
+             CREATE DOMAIN {s}.score AS int CHECK (VALUE >= 0);
+             CREATE TABLE {s}.posts (id int PRIMARY KEY, rating {s}.rating, score {s}.score);
+             CREATE VIEW {s}.rated AS SELECT id, rating, score FROM {s}.posts;
+             CREATE MATERIALIZED VIEW {s}.counts AS SELECT rating, count(*) AS n FROM {s}.posts GROUP BY rating;"
+        )
+    };
+    let db = db_with("renamed_views", &format!("{}\n{}", schema("app"), schema("app_copy")));
+    let input = || Input::Database(Box::new(spec(&db)));
+    let sides =
+        read_sides(&input(), &input(), &[SchemaArg::parse("app=app_copy").unwrap()]).await.unwrap();
+    let m = sides.diff(&DiffOptions::default()).unwrap();
+    assert!(m.is_empty(), "{}", m.script());
+}

@@ -447,3 +447,22 @@ fn shared_extension_members_in_bodies_keep_their_schema() {
         " SELECT shop_copy.unaccent('shop_copy.unaccent'::regdictionary, shop_copy.touch($1)) "
     );
 }
+
+#[test]
+fn tsvector_update_trigger_names_its_configuration() {
+    // The configuration is the second argument, a name: a copied one follows its schema.
+    let mut map = shop_map(false);
+    map.add_object("shop", "shop_search");
+    let def = "CREATE TRIGGER tsv BEFORE INSERT OR UPDATE ON shop.orders FOR EACH ROW EXECUTE FUNCTION tsvector_update_trigger('search', 'shop.shop_search', 'shop.note')";
+    // Only the configuration: the table takes the other (build) map, and the column
+    // arguments are column names.
+    assert_eq!(
+        rewrite_trigger_arguments(def, &map),
+        def.replace("'shop.shop_search'", "'shop_copy.shop_search'")
+    );
+    // A built-in configuration stays, and so does a definition without the function.
+    let def = "EXECUTE FUNCTION pg_catalog.tsvector_update_trigger('search', 'pg_catalog.english', 'note')";
+    assert_eq!(rewrite_trigger_arguments(def, &map), def);
+    let def = "EXECUTE FUNCTION shop.touch('search', 'shop.shop_search')";
+    assert_eq!(rewrite_trigger_arguments(def, &map), def);
+}

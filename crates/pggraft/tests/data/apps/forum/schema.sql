@@ -7,6 +7,8 @@
 --   extensions, so the calls must keep naming `public`;
 -- - a table clustered on its primary key (`CLUSTER posts USING posts_pkey`);
 -- - a materialized view refreshed before its tables changed (the rows are added by data.sql);
+-- - tsvector_update_trigger naming the app's own text search configuration, which a renamed
+--   copy must name in its schema (a string, not a reference the server follows);
 -- and around them what such apps hold: uuid-ossp defaults, hstore and citext columns, a domain
 -- over citext, an ICU collation, a text search configuration over unaccent with generated
 -- tsvector columns and tsvector_update_trigger, an aggregate, a function taking a table's row
@@ -212,7 +214,7 @@ CREATE UNIQUE INDEX index_post_counts_on_rating ON post_counts USING btree (rati
 CREATE TRIGGER users_updated_at BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 CREATE TRIGGER posts_updated_at BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 CREATE TRIGGER trigger_posts_on_tag_index_update BEFORE INSERT OR UPDATE ON posts
-    FOR EACH ROW EXECUTE FUNCTION tsvector_update_trigger('tag_index', 'pg_catalog.simple', 'tag_string');
+    FOR EACH ROW EXECUTE FUNCTION tsvector_update_trigger('tag_index', 'public.forum_search', 'tag_string');
 CREATE TRIGGER insert_favorites_trigger BEFORE INSERT ON favorites FOR EACH ROW EXECUTE FUNCTION favorites_insert_trigger();
 COMMENT ON TRIGGER insert_favorites_trigger ON favorites IS 'routes rows to favorites_N';
 
