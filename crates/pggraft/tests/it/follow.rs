@@ -272,3 +272,26 @@ async fn a_source_without_logical_wal_is_refused() {
     assert!(err.to_string().contains("wal_level"), "{err}");
     assert_eq!(src.query("SELECT count(*) FROM pg_publication").unwrap()[0][0], "0");
 }
+
+/// One source transaction of a million rows (and a million updates), applied as it
+/// streams in one target transaction. Opt in: `cargo test -- --ignored follow::a_million`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a million-row transaction takes a minute in a debug build"]
+async fn a_million_row_transaction_is_applied_whole() {
+    let src = db_with("follow_1m_src", SHOP);
+    let dst = db_with("follow_1m_dst", "");
+    follow::start(&clone_opts(&src, &dst, None), "fl_million", &NoProgress, None).await.unwrap();
+    let follower = spawn_follower(&src, &dst);
+    src.psql(
+        "BEGIN;
+         INSERT INTO shop.items (name, price, big) SELECT 'm', g, g FROM generate_series(1, 1000000) g;
+         UPDATE shop.items SET big = big + 1 WHERE name = 'm';
+         COMMIT;",
+    )
+    .unwrap();
+    follow::cutover(&spec(&dst), None, None, Duration::from_secs(600)).await.unwrap();
+    let report = follower.await.unwrap().unwrap();
+    assert!(report.applied_rows >= 2_000_000, "{report:?}");
+    assert_rows_clean(&src, &dst, &[("shop", "shop")]).await;
+    follow::cleanup(None, Some(&spec(&dst)), "fl_million").await.unwrap();
+}
