@@ -428,3 +428,82 @@ async fn fdw_strategy_reads_another_cluster_with_a_scram_password_and_cleanup_dr
     assert_eq!(left, [["0", "0", "mine"]]);
     assert_eq!(counts(&dst, &["users"]), ["450"], "cleanup touched the data");
 }
+
+/// Gives a private cluster a self-signed certificate, turns TLS on, and
+/// refuses `role` any connection that is not encrypted: a connection that
+/// succeeds as `role` is a TLS one.
+fn require_tls_for(c: &pg_sandbox::Cluster, role: &str) {
+    let data = c.data_dir().expect("a private cluster");
+    let status = std::process::Command::new("openssl")
+        .args(["req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=localhost"])
+        .arg("-keyout")
+        .arg(data.join("server.key"))
+        .arg("-out")
+        .arg(data.join("server.crt"))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success(), "openssl req failed");
+    // The server runs as `postgres` when the tests run as root; it wants its
+    // key readable by itself alone.
+    for f in ["server.key", "server.crt"] {
+        let path = data.join(f);
+        let _ =
+            std::process::Command::new("chown").arg("--reference").arg(data).arg(&path).status();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+    }
+    let hba = data.join("pg_hba.conf");
+    let rules = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(&hba, format!("hostnossl all {role} all reject\n{rules}")).unwrap();
+    c.psql("postgres", "ALTER SYSTEM SET ssl = on").unwrap();
+    c.psql("postgres", "SELECT pg_reload_conf()").unwrap();
+    // The reload is asynchronous: wait until the server answers with TLS.
+    for _ in 0..50 {
+        if c.query("postgres", "SHOW ssl").unwrap()[0][0] == "on" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The fdw strategy across clusters with `sslmode=require`, the source
+/// refusing the reading role every unencrypted connection: pggraft's own
+/// sessions and postgres_fdw's (which gets the source's sslmode in its
+/// server options) both read it over TLS, with a scram password.
+#[tokio::test]
+async fn fdw_strategy_reads_a_source_that_requires_tls() {
+    let tls = pg_sandbox::Cluster::start().unwrap();
+    tls.create_role("map_tls_reader", "s3cret-tls", false).unwrap();
+    let src = tls.create_database("map_tls_src").unwrap();
+    src.psql(OLD).unwrap();
+    src.psql("GRANT SELECT ON ALL TABLES IN SCHEMA public TO map_tls_reader").unwrap();
+    require_tls_for(&tls, "map_tls_reader");
+    let dst = db_with("map_tls_dst", NEW);
+    let url = |mode: &str| {
+        format!(
+            "postgres://map_tls_reader:s3cret-tls@{}:{}/{}?sslmode={mode}",
+            tls.host(),
+            tls.port(),
+            src.name()
+        )
+    };
+    // Without TLS the source says no: the rule above is in force.
+    let plain = pggraft::conn::ConnSpec::parse(&url("disable")).unwrap();
+    assert!(plain.connect().await.is_err(), "an unencrypted connection was let in");
+
+    let source = pggraft::conn::ConnSpec::parse(&url("require")).unwrap();
+    let m = Mapping::parse("mapping.toml", &tables_only()).unwrap();
+    let mut opts = MapOptions::new(source, spec(&dst), m);
+    opts.strategy = Some(StrategyChoice::Fdw);
+    let report = map::run(&opts, &NoProgress, None).await.unwrap();
+    assert!(report.tables.iter().all(|t| t.strategy == "fdw"), "{:?}", report.tables);
+    for (table, expected, got) in &EXPECTED[..4] {
+        assert_eq!(hash_of(&src, expected), hash_of(&dst, got), "{table} differs");
+    }
+    let options = dst
+        .query("SELECT array_to_string(srvoptions, ' ') FROM pg_foreign_server WHERE srvname = 'pggraft_map_source'")
+        .unwrap();
+    assert!(options[0][0].contains("sslmode=require"), "{}", options[0][0]);
+    map::fdw::cleanup(&spec(&dst)).await.unwrap();
+}
