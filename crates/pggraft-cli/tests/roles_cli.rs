@@ -15,14 +15,13 @@ const APP: &str = "
     INSERT INTO app.t SELECT g, 'v' || g FROM generate_series(1, 100) g;
 ";
 
-/// Once per test binary: the tests run in parallel, and two `CREATE ROLE`s
-/// of one name race (the second fails on the catalog's unique index).
+/// The source's roles, created once (the tests run at the same time).
 fn source_roles() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(make_source_roles);
+    ONCE.call_once(create_source_roles);
 }
 
-fn make_source_roles() {
+fn create_source_roles() {
     cluster()
         .psql(
             "postgres",
