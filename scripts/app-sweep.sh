@@ -104,6 +104,13 @@ for app in "${names[@]}"; do
         dump -d "$db" "${nc[@]}" | unmap $schemas | public_acl >"$o/rcopy.sql"
         step rename $(compare "$o/rsrc.sql" "$o/rcopy.sql" "$o/rename.diff")
         if "$PGGRAFT" verify --source "$(url "$db")" --target "$(url "$db")" "${args[@]}" >"$o/verify-rename.log" 2>&1; then step verify-r ok; else step verify-r FAIL "$(grep -m2 -iE 'differ|error' "$o/verify-rename.log" | tr '\n' ' ' | cut -c1-160)"; fi
+        # The copy's structure is the source's: diff and sync-schema find nothing to do.
+        "$PGGRAFT" diff "$(url "$db")" "$(url "$db")" --no-self-check "${args[@]}" -o "$o/diff-rename.sql" >"$o/diff-rename.log" 2>&1
+        n=$(grep -cvE '^\s*(--.*)?$|^SET ' "$o/diff-rename.sql" 2>/dev/null; true)
+        if [ "$n" = 0 ]; then step diff-r ok; else step diff-r DIFF "$n statements $(tail -n1 "$o/diff-rename.log" | cut -c1-100)"; fi
+        "$PGGRAFT" sync-schema --source "$(url "$db")" --target "$(url "$db")" "${args[@]}" >"$o/sync.sql" 2>"$o/sync.log"
+        n=$(grep -cvE '^\s*(--.*)?$|^SET ' "$o/sync.sql" 2>/dev/null; true)
+        if [ "$n" = 0 ]; then step sync ok; else step sync DIFF "$n statements $(tail -n1 "$o/sync.log" | cut -c1-100)"; fi
     else
         step rename FAIL "$(tail -n 3 "$o/rename.log" | tr '\n' ' ' | cut -c1-160)"
     fi

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::{
-    NameMap, rewrite_function_body, rewrite_search_path, rewrite_sql, rewrite_trigger_arguments,
+    NameMap, rewrite_function_body, rewrite_search_path_for, rewrite_sql, rewrite_trigger_arguments,
 };
 use crate::catalog::model::*;
 use crate::error::Result;
@@ -258,15 +258,17 @@ pub fn rename_catalog(
         if let Some(a) = &mut f.aggregate {
             rename_aggregate(a, &mut |x: &str| r.sql(&what, x));
         }
+        // The search path first: it looks at the body as the source has it.
+        let source_body = f.body.clone().filter(|_| f.object_file.is_none());
+        for (k, v) in &mut f.config {
+            if k == "search_path" {
+                *v = rewrite_search_path_for(v, text, source_body.as_deref());
+            }
+        }
         if let (Some(body), None) = (&f.body, &f.object_file) {
             let rw = rewrite_function_body(body, &f.language, text);
             r.warnings.extend(rw.warnings.into_iter().map(|w| format!("{what}: {w}")));
             f.body = Some(rw.sql);
-        }
-        for (k, v) in &mut f.config {
-            if k == "search_path" {
-                *v = rewrite_search_path(v, text);
-            }
         }
     }
     for s in &mut out.sequences {

@@ -18,7 +18,8 @@ use crate::sql::quote::{QualifiedName, ident};
 pub use catalog::{register_extension_members, register_names, rename_catalog};
 pub use naming::{Naming, SchemaArg};
 pub use rewrite::{
-    Rewritten, rewrite_function_body, rewrite_search_path, rewrite_sql, rewrite_trigger_arguments,
+    Rewritten, rewrite_function_body, rewrite_search_path, rewrite_search_path_for, rewrite_sql,
+    rewrite_trigger_arguments,
 };
 pub use template::expand_template;
 

@@ -120,6 +120,25 @@ pub fn rewrite_function_body(body: &str, language: &str, map: &NameMap) -> Rewri
 /// `pg_proc.proconfig` (`shop, public`, `"Shop", "$user"`), keeping the rest
 /// of the text, including `$user` and unmapped schemas, as it was.
 pub fn rewrite_search_path(value: &str, map: &NameMap) -> String {
+    rewrite_search_path_for(value, map, None)
+}
+
+/// [`rewrite_search_path`] for the function whose source is `body`. A schema whose
+/// extensions the copy shares with its source (a copy within one database) stays in the path
+/// after its copy when the body names one of their members unqualified
+/// (`SET search_path = public` and `uuid_generate_v4()`): the copy has no such member, and
+/// without the source schema the call would no longer resolve.
+pub fn rewrite_search_path_for(value: &str, map: &NameMap, body: Option<&str>) -> String {
+    let used: std::collections::BTreeSet<String> = body
+        .map(|b| {
+            tokenize(b)
+                .iter()
+                .filter(|t| t.kind == TokenKind::Ident || t.kind == TokenKind::QuotedIdent)
+                .map(|t| ident_value(t.text(b)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let keeps = |name: &str| used.iter().any(|u| map.is_shared(name, u));
     let src = value;
     let toks = tokenize(src);
     let mut edits = Vec::new();
@@ -135,14 +154,22 @@ pub fn rewrite_search_path(value: &str, map: &NameMap) -> String {
                 let name = ident_value(text);
                 let target = map.schema(&name);
                 if target != name {
-                    edits.push((tok.span.clone(), ident(&target)));
+                    let mut new = ident(&target);
+                    if keeps(&name) {
+                        new = format!("{new}, {}", ident(&name));
+                    }
+                    edits.push((tok.span.clone(), new));
                 }
             }
             TokenKind::String => {
                 if let Some(name) = string_value(text) {
                     let target = map.schema(&name);
                     if target != name {
-                        edits.push((tok.span.clone(), literal(&target)));
+                        let mut new = literal(&target);
+                        if keeps(&name) {
+                            new = format!("{new}, {}", literal(&name));
+                        }
+                        edits.push((tok.span.clone(), new));
                     }
                 }
             }

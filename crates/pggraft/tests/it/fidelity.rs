@@ -691,3 +691,49 @@ async fn default_privileges_of_one_role_and_schema_run_one_at_a_time() {
     let report = clone_api::run(&opts, plan, &NoProgress, None).await.unwrap();
     assert_clean(&verify_after(&opts, &report).await);
 }
+
+/// A copy renamed within one database shares the extensions of the schema it copies: its
+/// functions keep calling them, qualified (`public.uuid_generate_v4()`) or through their own
+/// `search_path` (which keeps `public` after `public_copy` when the body calls one), and a
+/// default calling one still fills rows.
+#[tokio::test]
+async fn renamed_copy_within_a_database_still_calls_the_shared_extensions() {
+    let src = db_with(
+        "shared_ext",
+        "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA public;
+         CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
+         CREATE FUNCTION public.new_token() RETURNS text LANGUAGE plpgsql SET search_path = public
+             AS $$ BEGIN RETURN uuid_generate_v4()::text; END $$;
+         CREATE FUNCTION public.plain(text) RETURNS text LANGUAGE sql IMMUTABLE
+             AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$;
+         CREATE FUNCTION public.stamp() RETURNS text LANGUAGE plpgsql SET search_path = public
+             AS $$ BEGIN RETURN now()::text; END $$;
+         CREATE TABLE public.rooms (id serial PRIMARY KEY, token text DEFAULT public.new_token(),
+             label text GENERATED ALWAYS AS (public.plain(token)) STORED);
+         INSERT INTO public.rooms DEFAULT VALUES;",
+    );
+    let (opts, report) =
+        clone_with(&src, &src, |o| o.naming.schemas = schema_args(&["public=public_copy"]))
+            .await
+            .unwrap();
+    assert_clean(&verify_after(&opts, &report).await);
+    let rows = src
+        .query(
+            "INSERT INTO public_copy.rooms DEFAULT VALUES RETURNING length(token), \
+             public_copy.plain('Élan'), public_copy.stamp() IS NOT NULL",
+        )
+        .unwrap();
+    assert_eq!(rows[0], ["36", "Elan", "t"]);
+    // Only the function that needs it keeps `public` in its path.
+    let paths = src
+        .query(
+            "SELECT p.proname, array_to_string(p.proconfig, ';') FROM pg_proc p \
+             WHERE p.pronamespace = 'public_copy'::regnamespace AND p.proconfig IS NOT NULL \
+             ORDER BY 1",
+        )
+        .unwrap();
+    assert_eq!(
+        paths,
+        [["new_token", "search_path=public_copy, public"], ["stamp", "search_path=public_copy"]]
+    );
+}

@@ -466,3 +466,21 @@ fn tsvector_update_trigger_names_its_configuration() {
     let def = "EXECUTE FUNCTION shop.touch('search', 'shop.shop_search')";
     assert_eq!(rewrite_trigger_arguments(def, &map), def);
 }
+
+#[test]
+fn search_path_keeps_a_schema_whose_shared_extension_the_body_calls() {
+    let mut map = shop_map(false);
+    map.shared.entry("shop".into()).or_default().extend(["uuid_generate_v4".to_string()]);
+    let calls = "BEGIN RETURN uuid_generate_v4()::text; END";
+    assert_eq!(
+        rewrite_search_path_for("shop, pg_temp", &map, Some(calls)),
+        "shop_copy, shop, pg_temp"
+    );
+    assert_eq!(rewrite_search_path_for("'shop'", &map, Some(calls)), "'shop_copy', 'shop'");
+    // A body that calls none of them, or no body: the copy alone.
+    assert_eq!(rewrite_search_path_for("shop", &map, Some("SELECT now()")), "shop_copy");
+    assert_eq!(rewrite_search_path("shop", &map), "shop_copy");
+    // Into another database the extension is the copy's own.
+    map.extensions_follow = true;
+    assert_eq!(rewrite_search_path_for("shop", &map, Some(calls)), "shop_copy");
+}
