@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Resume trials: kill `pggraft clone` at random points and resume it with --resume; interrupt
-# it with SIGINT and rerun it plainly. Every trial must end with a copy that
-# `pggraft verify --level rows` finds identical and nothing left behind.
+# it with SIGINT and go on with --resume or rerun it plainly. Every trial must end with a copy
+# that `pggraft verify --level rows` finds identical and nothing left behind.
 #
 #   scripts/resume-trials.sh                          # 20 kill -9 trials + 5 SIGINT, pgbench scale 20
 #   scripts/resume-trials.sh --kills 4 --sigints 1 --scale 2 --seed 7
@@ -18,8 +18,11 @@
 #             20 pgbench transactions change the source; then the same clone with --resume. When there is nothing to resume
 #             (killed before its structure committed, or after its swap) it says so (exit 2) and
 #             the plain clone runs instead, when the copy is not complete.
-#   SIGINT    to the pggraft process, which drops what it built; then the target must hold
-#             nothing of the copy and no record, and a plain rerun makes the copy.
+#   SIGINT    to the pggraft process, which stops keeping what it copied in its build schemas
+#             (the final names untouched: the target must hold no copied schema); then, on
+#             odd SIGINT trials, the same clone with --resume (the plain clone when there is
+#             nothing to resume), on even ones a plain rerun, which removes what was kept and
+#             starts fresh.
 #
 # A trial passes when the target holds the copy and `pggraft verify --level rows -N ext` finds it
 # identical to the source as it is then (exit 0), no temporary pggraft_tmp_* schema and no
@@ -101,6 +104,8 @@ FAILED=0
 RESUMED=0
 NOTHING=0
 LANDED=0
+INT_RESUMED=0
+INT_RERUN=0
 
 # check N: prints "" when the target holds the verified copy and nothing else of a run.
 check() {
@@ -119,12 +124,13 @@ check() {
     echo "${why[*]}"
 }
 
-# nothing_left: prints "" when the target holds nothing of the copy and no record.
+# nothing_left: prints "" when the target holds nothing of the copy under its final names
+# (what a stopped clone kept is in pggraft_tmp_* schemas, its record in schema pggraft).
 nothing_left() {
     local n
-    n="$(q "$DST" "SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('public', 'ext', 'information_schema') AND nspname !~ '^pg_'")"
+    n="$(q "$DST" "SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('public', 'ext', 'information_schema', 'pggraft') AND nspname !~ '^pg_' AND nspname NOT LIKE 'pggraft\_tmp\_%'")"
     n="$n/$(q "$DST" "SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public'")"
-    [ "$n" = "0/0" ] || echo "the stopped clone left schemas/public tables: $n"
+    [ "$n" = "0/0" ] || echo "the stopped clone touched the final names (schemas/public tables: $n)"
 }
 
 TOTAL=$((KILLS + SIGINTS))
@@ -184,10 +190,27 @@ for ((i = 1; i <= TOTAL; i++)); do
         fi
     elif [ "$rc" = 0 ]; then
         how="the clone had finished"
+    elif [ "$(q "$DST" "SELECT count(*) FROM pg_tables WHERE schemaname = 'shop'")" != 0 ]; then
+        how="stopped as its swap committed: the copy was complete"
     else
         problems="$(nothing_left)"
-        how="stopped, then a plain rerun"
-        "$PGGRAFT" clone "${ARGS[@]}" >>"$log" 2>&1 || problems="${problems:+$problems; }the plain rerun failed"
+        if [ $(((i - KILLS) % 2)) -eq 1 ]; then
+            rrc=0
+            timeout -s KILL "$TRIAL_TIMEOUT" "$PGGRAFT" clone "${ARGS[@]}" --resume >>"$log" 2>&1 || rrc=$?
+            if [ "$rrc" = 0 ]; then
+                INT_RESUMED=$((INT_RESUMED + 1))
+                how="stopped, then --resume"
+            elif tail -1 "$log" | grep -q "no interrupted clone"; then
+                how="stopped before anything was built, then a plain rerun"
+                "$PGGRAFT" clone "${ARGS[@]}" >>"$log" 2>&1 || problems="${problems:+$problems; }the plain rerun failed"
+            else
+                problems="${problems:+$problems; }--resume after SIGINT failed (exit $rrc)"
+            fi
+        else
+            INT_RERUN=$((INT_RERUN + 1))
+            how="stopped, then a plain rerun"
+            "$PGGRAFT" clone "${ARGS[@]}" >>"$log" 2>&1 || problems="${problems:+$problems; }the plain rerun failed"
+        fi
     fi
     more="$(check "$i")"
     problems="${problems:+$problems${more:+; }}$more"
@@ -200,5 +223,5 @@ for ((i = 1; i <= TOTAL; i++)); do
     fi
 done
 
-echo "resume trials: $PASSED passed, $FAILED failed ($KILLS kill -9, $LANDED while the clone ran: $RESUMED resumed, $NOTHING with nothing to resume; $SIGINTS SIGINT; scale $SCALE, seed $SEED)"
+echo "resume trials: $PASSED passed, $FAILED failed ($KILLS kill -9, $LANDED while the clone ran: $RESUMED resumed, $NOTHING with nothing to resume; $SIGINTS SIGINT: $INT_RESUMED resumed, $INT_RERUN rerun plainly; scale $SCALE, seed $SEED)"
 [ "$FAILED" -eq 0 ]

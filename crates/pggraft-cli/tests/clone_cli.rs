@@ -635,6 +635,9 @@ fn clone_sessions(db: &TestDb<'_>) -> String {
     db.query(sql).unwrap()[0][0].clone()
 }
 
+/// SIGTERM (like Ctrl-C) stops a clone without touching the final names: what it copied stays
+/// in its build schema for `--resume`, and `pggraft cleanup` (or a plain rerun) leaves the
+/// target as it was.
 #[test]
 fn sigterm_stops_a_clone_like_ctrl_c_and_leaves_nothing_behind() {
     let src = db_with("clone_cli_term_src", &format!("{REF} {REF_APP}"));
@@ -648,10 +651,13 @@ fn sigterm_stops_a_clone_like_ctrl_c_and_leaves_nothing_behind() {
     clone.signal("TERM");
     let run = clone.finish_within(Duration::from_secs(30));
     let line = run.error_line();
-    assert!(line.contains("interrupted"), "{run}");
+    assert!(line.contains("interrupted") && line.contains("--resume"), "{run}");
     lock.release();
-    before.check("clone stopped by SIGTERM");
-    assert!(relations(&dst, "app").is_empty());
+    assert!(relations(&dst, "app").is_empty(), "the final name was touched");
+    assert_eq!(build_schemas(&dst).len(), 1, "what was copied is kept");
+    assert_eq!(clone_sessions(&dst), "0", "the stopped clone's sessions are gone");
+    ok(&["cleanup", "--target", &t]);
+    before.check("clone stopped by SIGTERM, then pggraft cleanup");
 }
 
 #[test]

@@ -244,8 +244,15 @@ const FORGET_ORPHANS: &str = "DO $$ BEGIN
     DELETE FROM pggraft.clone_runs r WHERE NOT EXISTS (
       SELECT 1 FROM jsonb_each_text(r.build_schemas) b
       JOIN pg_catalog.pg_namespace n ON n.nspname = b.value);
+    IF to_regclass('pggraft.clone_tasks') IS NOT NULL THEN
+      DELETE FROM pggraft.clone_tasks t WHERE NOT EXISTS (
+        SELECT 1 FROM pggraft.clone_runs r WHERE r.run_id = t.run_id);
+      DELETE FROM pggraft.clone_tasks_done t WHERE NOT EXISTS (
+        SELECT 1 FROM pggraft.clone_runs r WHERE r.run_id = t.run_id);
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pggraft.clone_runs) THEN
       DROP TABLE pggraft.clone_done, pggraft.clone_runs;
+      DROP TABLE IF EXISTS pggraft.clone_tasks, pggraft.clone_tasks_done;
       IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace = 'pggraft'::regnamespace)
          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE pronamespace = 'pggraft'::regnamespace)
          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace = 'pggraft'::regnamespace) THEN

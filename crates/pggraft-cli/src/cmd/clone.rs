@@ -114,6 +114,9 @@ pub struct CloneArgs {
     /// Go on with the killed clone of the same plan stored in the target: keep what it finished (checked against a new snapshot), copy the rest.
     #[arg(long)]
     pub resume: bool,
+    /// Join the clone in progress that the same command started (its plan and snapshot are stored in the target) and take some of its tables, ranges and statements.
+    #[arg(long, conflicts_with_all = ["resume", "dry_run", "follow"])]
+    pub worker: bool,
     /// Do not verify the copy afterwards.
     #[arg(long)]
     pub no_verify: bool,
@@ -214,6 +217,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
         SectionArg::PostData => CloneSection::PostData,
     };
     opts.resume = a.resume;
+    opts.worker = a.worker;
     opts.roles = a.roles;
     opts.role_passwords = !a.no_role_passwords;
     for (flag, pairs, map) in [
@@ -410,6 +414,23 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
     }
     if let Some(s) = &r.section {
         t.row("section", s.clone());
+    }
+    if let Some(w) = &r.workers {
+        let each: Vec<String> = w
+            .workers
+            .iter()
+            .map(|x| {
+                let me = if x.worker == w.worker { " (this one)" } else { "" };
+                format!(
+                    "{}{me}: {} data, {} statements, {} rows",
+                    x.worker, x.data, x.statements, x.rows
+                )
+            })
+            .collect();
+        t.row("workers", each.join(", "));
+        let once = if w.done == w.tasks { ", each done once" } else { "" };
+        let swap = if w.finished_here { "this worker" } else { "another worker" };
+        t.row("tasks", format!("{} of {}{once}; swapped into place by {swap}", w.done, w.tasks));
     }
     let roles = &r.roles;
     if !roles.created.is_empty() {

@@ -95,6 +95,11 @@ pub struct CloneOptions {
     /// `--resume`: go on with the killed clone stored in the target (see
     /// [`resume`]).
     pub resume: bool,
+    /// `--worker`: join the clone in progress stored in the target, in its
+    /// snapshot, and take some of its tasks ([`crate::engine::shared`]).
+    pub worker: bool,
+    /// This process's name in the task records (default: from its pid).
+    pub worker_name: Option<String>,
     /// Hash the rows as they are copied, for the verification that follows
     /// ([`crate::verify::VerifyOptions::after_clone`]): source rows as they
     /// stream through, each target table as soon as it is loaded, while
@@ -156,6 +161,8 @@ impl CloneOptions {
             snapshot: None,
             section: CloneSection::All,
             resume: false,
+            worker: false,
+            worker_name: None,
             hash_rows: true,
             skip_extensions: false,
             any_extension_version: false,
@@ -270,6 +277,10 @@ pub struct CloneReport {
     /// snapshot they came from), and those copied from the new snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed: Option<ResumeReport>,
+    /// The tasks each process sharing the clone did (`--worker`), and
+    /// whether this one ran the swap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<crate::engine::SharedReport>,
     /// With `--section`: the section that ran and its snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
@@ -293,7 +304,96 @@ impl CloneReport {
     }
 }
 
-/// Runs a prepared clone. On failure or cancel, everything built is dropped.
+/// After Ctrl-C stopped a resumable run (its future dropped): ends its
+/// sessions on the target, and says what is left and what to do. A worker
+/// leaves the run's other processes alone; the first process's stop ends
+/// its workers' sessions too (its snapshot, which they read, goes with it).
+async fn stopped_resumable(
+    opts: &CloneOptions,
+    tag: &str,
+    run_id: &str,
+    build_schemas: &[String],
+) -> crate::error::Error {
+    use crate::error::Error;
+    if opts.worker {
+        return Error::Interrupted(
+            "this worker was stopped; the clone goes on in its other processes (what this \
+             worker had not committed is taken by them)"
+                .into(),
+        );
+    }
+    let Ok(c) = opts.target.connect().await else {
+        return Error::Interrupted(
+            "the clone was stopped; the target could not be reached to see what it kept: run \
+             the same command plus --resume to go on, or without --resume to start fresh"
+                .into(),
+        );
+    };
+    let _ = c
+        .execute(
+            "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity \
+             WHERE application_name = $1 AND pid <> pg_catalog.pg_backend_pid()",
+            &[&tag],
+        )
+        .await;
+    // Until the backends are gone the run still counts as running.
+    for _ in 0..100 {
+        let left: i64 = match c
+            .query_one(
+                "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = $1 \
+                 AND pid <> pg_catalog.pg_backend_pid()",
+                &[&tag],
+            )
+            .await
+        {
+            Ok(r) => r.get(0),
+            Err(_) => break,
+        };
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let kept: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = ANY($1)",
+            &[&build_schemas],
+        )
+        .await
+        .map(|r| r.get(0))
+        .unwrap_or(1);
+    let stored: bool = match c
+        .query_one("SELECT to_regclass('pggraft.clone_runs') IS NOT NULL", &[])
+        .await
+        .map(|r| r.get::<_, bool>(0))
+    {
+        Ok(true) => c
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pggraft.clone_runs WHERE run_id = $1)",
+                &[&run_id],
+            )
+            .await
+            .map(|r| r.get(0))
+            .unwrap_or(true),
+        _ => false,
+    };
+    if kept == 0 && !stored {
+        return Error::Interrupted(
+            "the clone was stopped before it had built anything (or after it was swapped into \
+             place): the target was left as it was, or holds the complete copy"
+                .into(),
+        );
+    }
+    Error::Interrupted(format!(
+        "the clone was stopped; the final schemas were not touched, and what was copied so far is kept in {}: \
+         run the same command plus --resume to go on from there, or the same command without \
+         --resume to start fresh (that removes what was kept, as `pggraft cleanup` does)",
+        build_schemas.join(", ")
+    ))
+}
+
+/// Runs a prepared clone. On failure, everything built is dropped; a
+/// resumable clone stopped by `cancel` keeps it for `--resume`.
 pub async fn run(
     opts: &CloneOptions,
     prepared: PreparedClone,
@@ -348,18 +448,19 @@ pub async fn run(
                 .push(format!("could not remove temporary schemas left by interrupted runs: {e}")),
         }
     }
-    let (done, forget) = match recorder {
+    let (done, forget, kept) = match recorder {
         None => (
-            engine::run(
+            Box::pin(engine::run(
                 &run_opts,
                 prepared.job,
                 prepared.snapshot,
                 &prepared.finish,
                 progress,
                 cancel,
-            )
+            ))
             .await,
             None,
+            false,
         ),
         Some((c, tx, rx, r)) => {
             let sink = resume::Recording {
@@ -370,23 +471,48 @@ pub async fn run(
                 tables: r.tables.iter().cloned().collect(),
             };
             let writing = tokio::spawn(resume::write_all(c, rx));
-            let done = engine::run(
+            let build_schemas = prepared.finish.build_schemas();
+            // A clone that hands over to a change stream (`follow`) stays
+            // all or nothing: its slot goes when it stops.
+            let keep = !matches!(prepared.snapshot.origin(), crate::conn::Origin::Slot { .. });
+            // Ctrl-C stops a resumable run as kill -9 would, but cleanly:
+            // its sessions end, what it built stays in its build schemas
+            // with its record, and the final names are never touched. The
+            // same command plus --resume goes on; without it, starts fresh.
+            let (to_engine, here) = if keep { (None, cancel) } else { (cancel, None) };
+            // Boxed: the engine's future is large, and so would be every
+            // future that awaits this one (`follow::start`).
+            let run = Box::pin(engine::run(
                 &run_opts,
                 prepared.job,
                 prepared.snapshot,
                 &prepared.finish,
                 &sink,
-                cancel,
-            )
-            .await;
+                to_engine,
+            ));
+            let done = match here {
+                Some(c) => tokio::select! {
+                    r = run => r,
+                    () = c => Err(Box::pin(stopped_resumable(
+                        opts,
+                        &prepared.session_tag,
+                        &r.run_id,
+                        &build_schemas,
+                    ))
+                    .await),
+                },
+                None => run.await,
+            };
             drop(sink);
             let _ = writing.await;
-            (done, Some(r.forget.clone()))
+            (done, Some(r.forget.clone()), keep)
         }
     };
     // A failed or stopped run dropped what it built: its record goes too.
     // One that could not (the target gone meanwhile) stays resumable.
-    if let (Err(e), Some(sql)) = (&done, &forget)
+    // A worker leaves the run to its other processes.
+    let stopped = kept && matches!(done, Err(crate::error::Error::Interrupted(_)));
+    if let (Err(e), Some(sql), false, false) = (&done, &forget, opts.worker, stopped)
         && !matches!(e, crate::error::Error::LeftBehind { .. })
         && let Ok(c) = opts.target.connect().await
         && let Err(e) = c.batch_execute(sql).await
@@ -397,6 +523,8 @@ pub async fn run(
     // transaction go too (they are the clone's, not the engine's).
     let done = match done {
         Ok(d) => d,
+        // Kept for --resume, roles too (a plain rerun finds them there).
+        Err(e) if stopped => return Err(e),
         Err(e) => {
             roles::drop_created(&opts.target, &report.roles.created).await;
             return Err(e);
@@ -414,5 +542,6 @@ pub async fn run(
     report.phases = done.phases;
     report.source_sums = done.source_sums;
     report.target_sums = done.target_sums;
+    report.workers = done.shared;
     Ok(report)
 }

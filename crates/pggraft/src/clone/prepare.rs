@@ -40,6 +40,12 @@ pub(crate) async fn prepare_in(
     opts: &CloneOptions,
     given: Option<Snapshot>,
 ) -> Result<PreparedClone> {
+    // Boxed: the preparation's future is large, and so would be every
+    // future that awaits it (`follow::start`).
+    Box::pin(prepare_boxed(opts, given)).await
+}
+
+async fn prepare_boxed(opts: &CloneOptions, given: Option<Snapshot>) -> Result<PreparedClone> {
     if opts.schema_only && opts.data_only {
         return Err(Error::input("--schema-only and --data-only cannot be used together"));
     }
@@ -84,13 +90,38 @@ pub(crate) async fn prepare_in(
             "--resume resumes a whole clone; it cannot be combined with --section or --data-only",
         ));
     }
+    if opts.worker
+        && (opts.resume
+            || section != CloneSection::All
+            || opts.data_only
+            || opts.schema_only
+            || opts.snapshot.is_some())
+    {
+        return Err(Error::input(
+            "--worker joins a whole clone in progress, in its snapshot; it cannot be combined \
+             with --resume, --section, --snapshot, --schema-only or --data-only",
+        ));
+    }
     let mut run_id = format!("{}_{}", std::process::id(), nanos());
     let mut tag = cleanup::session_tag(&run_id);
+    // A worker joins the stored clone: its run, and the snapshot its first
+    // process holds.
+    let mut joining = None;
+    if opts.worker {
+        let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
+        let found = resume::find_to_join(&target, &opts.source.redacted())
+            .await
+            .map_err(|e| e.on(Side::Target))?;
+        run_id = found.0.run_id.clone();
+        tag = cleanup::session_tag(&run_id);
+        joining = Some(found);
+    }
+    let wanted = joining.as_ref().map(|(_, n)| n.clone()).or_else(|| opts.snapshot.clone());
     // The snapshot every reader shares: the caller's (`follow`'s, exported
     // by its replication slot), held by another process (`pggraft snapshot`)
     // and joined by name, or exported here. Its session is named after the
     // run, so a lock it holds is told apart from a user's.
-    let (snapshot, joined) = match (given, &opts.snapshot) {
+    let (snapshot, joined) = match (given, &wanted) {
         (Some(s), _) => {
             // A snapshot held elsewhere (a slot's) is read by a session that joins it.
             let joined = match s.session() {
@@ -105,6 +136,17 @@ pub(crate) async fn prepare_in(
         (None, Some(name)) => {
             let snapshot = Snapshot::named(name.clone());
             let joined = snapshot.join(&opts.source, "").await.map_err(|e| match e.sqlstate() {
+                Some(c)
+                    if *c == tokio_postgres::error::SqlState::INVALID_PARAMETER_VALUE
+                        && opts.worker =>
+                {
+                    Error::input(format!(
+                        "--worker: snapshot {name:?} of the stored clone is gone from the source \
+                         (the clone's first process, which holds it, has ended or finished \
+                         copying); nothing was changed. A clone whose first process was killed \
+                         goes on with the same command plus --resume"
+                    ))
+                }
                 Some(c) if *c == tokio_postgres::error::SqlState::INVALID_PARAMETER_VALUE => {
                     Error::input(format!(
                         "snapshot {name:?} does not exist on the source (the session holding \
@@ -198,6 +240,9 @@ pub(crate) async fn prepare_in(
         let stored = resume::find(&target, &plan_now).await.map_err(|e| e.on(Side::Target))?;
         run_id = stored.run_id.clone();
         tag = cleanup::session_tag(&run_id);
+        Some(stored)
+    } else if let Some((stored, _)) = joining {
+        resume::check_joined(&plan_now, &stored.plan)?;
         Some(stored)
     } else {
         None
@@ -437,13 +482,14 @@ pub(crate) async fn prepare_in(
     if resumable {
         plan_now.structure = resume::structure_hash(&job.structure, &job.post_data);
         let snap = snapshot.name();
+        let worker = opts.worker_name.clone().unwrap_or_else(worker_name);
         let state = resume::shape_job(
             &mut job,
             &plan_now,
-            stored.as_ref(),
+            (stored.as_ref(), opts.worker),
             holder,
             &target,
-            &run_id,
+            (&run_id, &worker),
             snap,
             &build_map,
         )
@@ -451,6 +497,11 @@ pub(crate) async fn prepare_in(
         // The copy's record (`pggraft.copies`) keeps the schema after a swap.
         record = record.map(|r| format!("{r};\n{}", resume::forget_sql(&run_id, false)));
         resume_state = Some(state);
+    } else if opts.worker {
+        return Err(Error::input(
+            "--worker: this clone cannot be shared (it builds a schema in place, or the role \
+             cannot write pggraft's record in the target); run it with one process",
+        ));
     } else if opts.resume {
         return Err(Error::input(
             "--resume: this clone cannot be resumed (it builds a schema in place, or the role \
@@ -601,6 +652,18 @@ fn undefault_shared_types(cat: &Catalog, renamed: &mut Catalog) -> Vec<String> {
         }
     }
     out
+}
+
+/// This process's name among the workers of a clone: its pid, and a count
+/// for several clones run by one process (tests).
+fn worker_name() -> String {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if n == 0 {
+        format!("pid {}", std::process::id())
+    } else {
+        format!("pid {}.{n}", std::process::id())
+    }
 }
 
 fn nanos() -> u32 {

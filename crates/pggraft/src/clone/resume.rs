@@ -55,7 +55,79 @@ CREATE TABLE IF NOT EXISTS pggraft.clone_done (
     done_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (run_id, kind, object)
 );
-COMMENT ON TABLE pggraft.clone_runs IS 'clones in progress or killed: their plan, for pggraft clone --resume';";
+CREATE TABLE IF NOT EXISTS pggraft.clone_tasks (
+    run_id text NOT NULL,
+    task text NOT NULL,
+    chunk text,
+    PRIMARY KEY (run_id, task)
+);
+CREATE TABLE IF NOT EXISTS pggraft.clone_tasks_done (
+    run_id text NOT NULL,
+    task text NOT NULL,
+    worker text NOT NULL,
+    rows bigint,
+    done_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run_id, task)
+);
+COMMENT ON TABLE pggraft.clone_runs IS 'clones in progress or killed: their plan, for pggraft clone --resume';
+COMMENT ON TABLE pggraft.clone_tasks IS 'the tasks of each clone in progress, taken by its processes (pggraft clone --worker)';";
+
+/// The task queue and its done rows (see [`crate::engine::shared`]).
+const QUEUE: (&str, &str) = ("clone_tasks", "clone_tasks_done");
+
+/// The shared tasks of run `run_id` as the engine claims them.
+pub(super) fn shared_tasks(
+    run_id: &str,
+    worker: &str,
+    joined: bool,
+    build: &BTreeMap<String, String>,
+) -> crate::engine::SharedTasks {
+    let names: Vec<String> = build.values().map(|b| literal(b)).collect();
+    crate::engine::SharedTasks {
+        queue: QualifiedName::new("pggraft", QUEUE.0),
+        done: QualifiedName::new("pggraft", QUEUE.1),
+        run_id: run_id.to_string(),
+        worker: worker.to_string(),
+        joined,
+        // The swap renames the build schemas: once they are gone, it is done.
+        finished_sql: format!(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ANY(ARRAY[{}]::text[]))",
+            names.join(", ")
+        ),
+    }
+}
+
+/// The statement, in the structure transaction, that puts every task of
+/// `job` in the queue (after removing the run's earlier tasks, for a
+/// resumed run whose tasks are new).
+fn queue_stmt(job: &crate::engine::Job, run_id: &str) -> Stmt {
+    let tasks = crate::engine::shared::tasks_of(job);
+    let mut sql = format!(
+        "{ENSURE}\nDELETE FROM pggraft.{q} WHERE run_id = {id};\nDELETE FROM pggraft.{d} WHERE run_id = {id}",
+        q = QUEUE.0,
+        d = QUEUE.1,
+        id = literal(run_id)
+    );
+    for batch in tasks.chunks(1000) {
+        let values: Vec<String> = batch
+            .iter()
+            .map(|(task, chunk)| {
+                format!(
+                    "({}, {}, {})",
+                    literal(run_id),
+                    literal(task),
+                    chunk.as_deref().map(literal).unwrap_or_else(|| "NULL".into())
+                )
+            })
+            .collect();
+        sql.push_str(&format!(
+            ";\nINSERT INTO pggraft.{} (run_id, task, chunk) VALUES {} ON CONFLICT DO NOTHING",
+            QUEUE.0,
+            values.join(", ")
+        ));
+    }
+    record_stmt(sql)
+}
 
 /// What must be the same for a clone to be resumed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,6 +308,99 @@ pub(super) async fn find(target: &Client, plan_now: &Plan) -> Result<Stored> {
     Ok(stored)
 }
 
+/// The clone a worker joins (`--worker`): the latest stored run from the
+/// same source, with the name of the snapshot its first process holds.
+/// Its plan is compared once the worker has rendered its own
+/// ([`check_joined`]).
+pub(super) async fn find_to_join(target: &Client, source: &str) -> Result<(Stored, String)> {
+    let none = || {
+        Error::input(format!(
+            "--worker: no clone from {source} is stored in the target to join; start the clone \
+             without --worker first (its first process stores the plan and the tasks that \
+             workers take)"
+        ))
+    };
+    let exists: bool = target
+        .query_one("SELECT to_regclass('pggraft.clone_tasks') IS NOT NULL", &[])
+        .await
+        .ctx("looking for pggraft.clone_tasks")?
+        .get(0);
+    if !exists {
+        return Err(none());
+    }
+    let rows = target
+        .query(
+            "SELECT run_id, plan::text, build_schemas::text, snapshot FROM pggraft.clone_runs \
+             ORDER BY started_at DESC",
+            &[],
+        )
+        .await
+        .ctx("reading pggraft.clone_runs")?;
+    for r in &rows {
+        let Ok(plan) = serde_json::from_str::<Plan>(r.get::<_, &str>(1)) else { continue };
+        if plan.source != source {
+            continue;
+        }
+        let build: BTreeMap<String, String> =
+            serde_json::from_str(r.get::<_, &str>(2)).unwrap_or_default();
+        let Some(snapshot) = r.get::<_, Option<String>>(3) else {
+            return Err(Error::input(
+                "--worker: the stored clone has no snapshot to share (its source cannot export \
+                 one); run it with one process",
+            ));
+        };
+        let stored = Stored {
+            run_id: r.get(0),
+            plan,
+            build,
+            tables: BTreeMap::new(),
+            statements: BTreeSet::new(),
+        };
+        return Ok((stored, snapshot));
+    }
+    Err(none())
+}
+
+/// Refuses to join a stored clone of another plan, saying what differs.
+pub(super) fn check_joined(now: &Plan, stored: &Plan) -> Result<()> {
+    let mut differ = now.differences(stored);
+    // The structure is compared once rendered (see `check_structure`).
+    differ.retain(|d| !d.starts_with("the source's structure"));
+    if differ.is_empty() {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "--worker: the stored clone into {} was started with another plan: {}; run the worker \
+         with the same command as the clone's first process, plus --worker",
+        stored.schemas.values().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", "),
+        differ.join("; ")
+    )))
+}
+
+/// A joining worker's chunks: those the first process queued (table sizes,
+/// and so the ranges, may have moved since it planned them).
+async fn queued_chunks(target: &Client, run_id: &str, job: &mut crate::engine::Job) -> Result<()> {
+    let rows = target
+        .query(
+            "SELECT task, chunk FROM pggraft.clone_tasks WHERE run_id = $1 AND chunk IS NOT NULL",
+            &[&run_id],
+        )
+        .await
+        .ctx("reading the clone's tasks")?;
+    let queued: BTreeMap<String, String> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    for t in &mut job.tables {
+        let mut chunks = vec![];
+        while let Some(c) = queued.get(&crate::engine::shared::chunk_task(&t.build, chunks.len())) {
+            let Some(chunk) = crate::engine::shared::parse_chunk(c) else { break };
+            chunks.push(chunk);
+        }
+        if !chunks.is_empty() {
+            t.chunks = chunks;
+        }
+    }
+    Ok(())
+}
+
 /// Refuses to resume when the statements to build differ from the stored.
 pub(super) fn check_structure(now: &Plan, stored: &Plan) -> Result<()> {
     if now.structure != stored.structure {
@@ -339,9 +504,9 @@ pub(super) fn forget_sql(run_id: &str, drop_schema: bool) -> String {
         ""
     };
     format!(
-        "DELETE FROM pggraft.clone_runs WHERE run_id = {};
-         DO $$ BEGIN            PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pggraft.clone_runs'));            IF NOT EXISTS (SELECT 1 FROM pggraft.clone_runs) THEN              DROP TABLE pggraft.clone_done, pggraft.clone_runs;            END IF; {schema}          END $$",
-        literal(run_id)
+        "DELETE FROM pggraft.clone_runs WHERE run_id = {id};
+         DO $$ BEGIN            IF to_regclass('pggraft.clone_tasks') IS NOT NULL THEN              DELETE FROM pggraft.clone_tasks WHERE run_id = {id};              DELETE FROM pggraft.clone_tasks_done WHERE run_id = {id};            END IF;            PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pggraft.clone_runs'));            IF NOT EXISTS (SELECT 1 FROM pggraft.clone_runs) THEN              DROP TABLE pggraft.clone_done, pggraft.clone_runs;              DROP TABLE IF EXISTS pggraft.clone_tasks, pggraft.clone_tasks_done;            END IF; {schema}          END $$",
+        id = literal(run_id)
     )
 }
 
@@ -417,16 +582,28 @@ pub(super) async fn foreign_keys(
 pub(super) async fn shape_job(
     job: &mut crate::engine::Job,
     plan: &Plan,
-    stored: Option<&Stored>,
+    (stored, joined): (Option<&Stored>, bool),
     source: &Client,
     target: &Client,
-    run_id: &str,
+    (run_id, worker): (&str, &str),
     snapshot: Option<&str>,
     build: &BTreeMap<String, String>,
 ) -> Result<super::ResumeState> {
     let mut report = ResumeReport { snapshot: snapshot.map(str::to_string), ..Default::default() };
     match stored {
-        None => job.structure.push(start_stmt(run_id, plan, build, snapshot)),
+        None => {
+            job.structure.push(start_stmt(run_id, plan, build, snapshot));
+            let queue = queue_stmt(job, run_id);
+            job.structure.push(queue);
+        }
+        Some(st) if joined => {
+            // A worker: the first process built the structure, set the
+            // sequences and queued the tasks; it takes some of them.
+            check_structure(plan, &st.plan)?;
+            job.structure.clear();
+            job.sequences.clear();
+            queued_chunks(target, run_id, job).await?;
+        }
         Some(st) => {
             check_structure(plan, &st.plan)?;
             job.structure.clear();
@@ -471,8 +648,12 @@ pub(super) async fn shape_job(
                 let sql = format!("TRUNCATE ONLY {}", redo.join(", "));
                 job.structure.push(Stmt { what: "truncate", ..record_stmt(sql) });
             }
+            // The tasks left, for workers to share.
+            let queue = queue_stmt(job, run_id);
+            job.structure.push(queue);
         }
     }
+    job.shared = Some(Box::new(shared_tasks(run_id, worker, joined, build)));
     for s in &mut job.post_data {
         recording(s, run_id, snapshot);
     }

@@ -36,6 +36,10 @@ pub struct Job {
     /// verify hashes them ([`crate::rowhash`]), with each column's kind.
     /// Only binary copies of whole rows qualify.
     pub(crate) stream_hash: HashMap<QualifiedName, Vec<crate::rowhash::Kind>>,
+    /// Tasks shared with other processes running the same job (see
+    /// [`super::shared`]); `None`: this process does them all.
+    /// Boxed: a job is moved through many futures, and is rarely shared.
+    pub shared: Option<Box<super::shared::SharedTasks>>,
     /// Test hook ([`crate::clone::CloneOptions::tamper_after_load`]).
     #[cfg(feature = "failpoints")]
     pub(crate) tamper_after_load: Option<(String, String)>,

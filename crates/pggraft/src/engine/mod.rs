@@ -23,6 +23,7 @@ pub mod lock_wait;
 mod progress;
 mod run;
 pub(crate) mod scheduler;
+pub mod shared;
 
 use serde::Serialize;
 
@@ -39,6 +40,7 @@ pub use job::{
 };
 pub use progress::{Cancel, NoProgress, ProgressSink};
 pub use run::run;
+pub use shared::{SharedReport, SharedTasks, WorkerTasks};
 
 /// Where and how a job runs.
 #[derive(Debug, Clone)]
@@ -91,4 +93,7 @@ pub struct EngineReport {
     /// The same read back from each build table as soon as its rows were in
     /// (with [`Finish::Swap`], whose build tables nobody else can write).
     pub target_sums: std::collections::BTreeMap<QualifiedName, crate::rowhash::RowSums>,
+    /// With [`Job::shared`]: who did which tasks, and whether this process
+    /// ran the finish.
+    pub shared: Option<SharedReport>,
 }

@@ -16,13 +16,14 @@ use tokio::sync::{Notify, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
-use super::data::{copy_chunk, insert_select_chunk};
+use super::data::{copy_chunk, copy_stream, insert_select_chunk};
 use super::finish::Finish;
 use super::job::{Job, SequenceTask, Strategy, TableTask};
 use super::ledger::Ledger;
 use super::lock_wait::{Ddl, LockWait};
 use super::progress::{Cancel, ProgressSink, Tracker};
 use super::scheduler::{Next, Scheduler, Work};
+use super::shared::{Claim, SharedTasks, chunk_task, statement_task};
 use super::{EngineReport, RunOptions, TableReport};
 use crate::conn::{Access, CHECK_CLIENT, Side, Snapshot, prepare_session};
 use crate::error::{Error, PgResultExt, Result};
@@ -41,6 +42,7 @@ pub async fn run(
     cancel: Option<Cancel>,
 ) -> Result<EngineReport> {
     let built = AtomicBool::new(false);
+    let joined = job.shared.as_ref().is_some_and(|s| s.joined);
     // Errors from the target's sessions say so unless they already name a
     // side (the copy's own errors name the side that failed).
     let ledger = Ledger::new(&job);
@@ -66,6 +68,8 @@ pub async fn run(
     };
     match result {
         Ok(r) => Ok(r),
+        // A worker that joined another's run leaves what is built to it.
+        Err(error) if joined => Err(error),
         Err(error) => {
             let built = built.load(Ordering::SeqCst);
             match finish.abort(&opts.target, &opts.session_tag, built, opts.cleanup_wait).await {
@@ -160,6 +164,16 @@ async fn run_inner(
     progress.data_started(total, job.tables.len());
     let tracker = Tracker::new(progress, &job.tables);
     let mut job = job;
+    // Tasks shared with other processes: claimed on a session of their own.
+    let tasks = job.shared.take();
+    let claims = match tasks.as_deref() {
+        Some(t) => {
+            let c = target_session(opts).await?;
+            t.open(&c).await?;
+            Some((t, c))
+        }
+        None => None,
+    };
     if let Finish::Groups(load) = finish {
         // Group by group, each in one transaction; then the statements
         // (materialized views), which read the refreshed tables.
@@ -180,6 +194,7 @@ async fn run_inner(
         target_sums: Mutex::new(vec![None; job.tables.len()]),
         #[cfg(feature = "failpoints")]
         tamper_after_load: job.tamper_after_load.clone(),
+        partial: Mutex::new(vec![false; job.tables.len()]),
         tables: job.tables,
         locks: Mutex::new(HashMap::new()),
         plans,
@@ -192,16 +207,24 @@ async fn run_inner(
         shared.clone(),
         (&snapshot, &source_settings),
         (finish.fresh_tables(), read_back),
-        &tracker,
+        (&tracker, claims.as_ref().map(|(t, c)| (*t, c))),
         &waits,
         ledger,
     )
     .await?;
+    // Every task is done, here or elsewhere: who did what is read while
+    // this process still holds its claims (the finish drops the queue).
+    if let Some((t, c)) = &claims {
+        report.shared = Some(t.report(c).await?);
+        t.close(c).await?;
+    }
     {
         let sums = shared.sums.lock().expect("sums lock");
         let target = shared.target_sums.lock().expect("sums lock");
+        let partial = shared.partial.lock().expect("partial lock");
         for (i, t) in shared.tables.iter().enumerate() {
-            if shared.plans[i].is_some() {
+            // A table partly copied elsewhere was partly hashed here.
+            if shared.plans[i].is_some() && !partial[i] {
                 report.source_sums.insert(t.label.clone(), sums[i]);
             }
             if let Some(s) = target[i] {
@@ -219,8 +242,17 @@ async fn run_inner(
         _ => report.phases.push(("data and indexes".into(), t1.elapsed().as_secs_f64())),
     }
 
-    // 4. Finish.
-    if let Finish::Swap { .. } = finish {
+    // 4. Finish: once, by whichever process sharing the job gets here
+    // first (the others wait for it on the lock, then find it done).
+    if let Some((t, _)) = &claims {
+        let todo = t.lock_finish(&main).await?;
+        let done = if todo { finish.complete(&main, pid, &waits).await } else { Ok(()) };
+        t.unlock_finish(&main).await;
+        done?;
+        if let Some(r) = &mut report.shared {
+            r.finished_here = todo;
+        }
+    } else if let Finish::Swap { .. } = finish {
         progress.phase("rename");
         let t2 = Instant::now();
         finish.complete(&main, pid, &waits).await?;
@@ -306,6 +338,8 @@ struct Shared {
     target_sums: Mutex<Vec<Option<RowSums>>>,
     #[cfg(feature = "failpoints")]
     tamper_after_load: Option<(String, String)>,
+    /// Per table: some of its chunks were copied by another process.
+    partial: Mutex<Vec<bool>>,
 }
 
 /// Which of the job's tables are hashed as they stream: those it names,
@@ -423,6 +457,8 @@ struct Ctx<'a> {
     /// Read each hashed table back from the target once it is loaded.
     read_back: bool,
     progress: &'a dyn ProgressSink,
+    /// Tasks shared with other processes, and this process's claim session.
+    claims: Option<(&'a SharedTasks, &'a Client)>,
 }
 
 async fn run_workers(
@@ -430,7 +466,7 @@ async fn run_workers(
     shared: Arc<Shared>,
     (snapshot, source_settings): (&Snapshot, &str),
     (fresh, read_back): (bool, bool),
-    progress: &dyn ProgressSink,
+    (progress, claims): (&dyn ProgressSink, Option<(&SharedTasks, &Client)>),
     waits: &LockWait,
     ledger: &Ledger,
 ) -> Result<Vec<TableReport>> {
@@ -447,6 +483,7 @@ async fn run_workers(
         fresh,
         read_back,
         progress,
+        claims,
     };
     let mut set = futures_util::stream::FuturesUnordered::new();
     let data_workers = if shared.tables.is_empty() { 0 } else { opts.jobs };
@@ -481,6 +518,10 @@ async fn run_workers(
         .collect())
 }
 
+/// How long a worker waits before asking again for a task another process
+/// holds.
+const BUSY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
     let shared = &ctx.shared;
     let mut conns = Conns::default();
@@ -491,6 +532,33 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
             Next::Wait => notified.await,
             Next::Data(t, c) => {
                 let task = &shared.tables[t];
+                if let Some((tasks, claims)) = ctx.claims {
+                    match tasks.claim(claims, &chunk_task(&task.build, c)).await {
+                        Ok(Claim::Mine) => {}
+                        Ok(Claim::Done) => {
+                            // Copied by another process: what waits for it may start.
+                            shared.partial.lock().expect("partial lock")[t] = true;
+                            let heap = task.chunk_bytes(c);
+                            ctx.progress.chunk_done(&task.label, heap);
+                            let done =
+                                shared.state.lock().expect("scheduler lock").chunk_done(t, 0, heap);
+                            if let Some((r, b)) = done {
+                                ctx.progress.table_done(&task.label, r, b);
+                            }
+                            shared.notify.notify_waiters();
+                            continue;
+                        }
+                        Ok(Claim::Busy) => {
+                            shared.state.lock().expect("scheduler lock").requeue_data(t, c);
+                            tokio::time::sleep(BUSY_PAUSE).await;
+                            continue;
+                        }
+                        Err(e) => {
+                            shared.fail(e);
+                            return Ok(());
+                        }
+                    }
+                }
                 let mut attempt = 0;
                 ctx.ledger.started(t);
                 let result = loop {
@@ -535,7 +603,8 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                 // The table's indexes are built now, by the statement
                 // workers; meanwhile this worker reads its rows back, so the
                 // verification overlaps the rest of the copy.
-                if done.is_some() && ctx.read_back && shared.plans[t].is_some() {
+                let partial = shared.partial.lock().expect("partial lock")[t];
+                if done.is_some() && ctx.read_back && shared.plans[t].is_some() && !partial {
                     #[cfg(feature = "failpoints")]
                     if let Some((table, sql)) = &shared.tamper_after_load
                         && *table == task.label.name
@@ -554,13 +623,45 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                 }
             }
             Next::Work(i, w) => {
+                // Shared: run only if this process holds it; the statement
+                // and its done row commit together.
+                let mut exec = None;
+                if let Some((tasks, claims)) = ctx.claims {
+                    let id = statement_task(&w.stmt.sql);
+                    match tasks.claim(claims, &id).await {
+                        Ok(Claim::Mine) => {
+                            exec = Some(format!(
+                                "{};\n{}",
+                                w.stmt.executable(),
+                                tasks.done_sql(&id, 0)
+                            ));
+                        }
+                        Ok(Claim::Done) => {
+                            shared.state.lock().expect("scheduler lock").work_done(i);
+                            shared.notify.notify_waiters();
+                            continue;
+                        }
+                        Ok(Claim::Busy) => {
+                            shared.state.lock().expect("scheduler lock").requeue_work(i);
+                            tokio::time::sleep(BUSY_PAUSE).await;
+                            continue;
+                        }
+                        Err(e) => {
+                            shared.fail(e);
+                            return Ok(());
+                        }
+                    }
+                }
                 if conns.target.is_none() {
                     let c = target_session(ctx.opts).await?;
                     conns.target_pid = backend_pid(&c).await?;
                     conns.target = Some(c);
                 }
                 let client = conns.target.as_ref().expect("target");
-                let ddl = stmt_ddl(&w.stmt);
+                let mut ddl = stmt_ddl(&w.stmt);
+                if let Some(sql) = &exec {
+                    ddl.sql = sql;
+                }
                 let guards = shared.lock(&w).await;
                 let mut attempt = 0;
                 let outcome = loop {
@@ -647,6 +748,13 @@ async fn load_chunk(
     }
     let whole = task.chunks.len() == 1;
     let fresh = whole && ctx.fresh;
+    // Shared: the chunk's done row commits with its rows.
+    let mark = |rows: u64| match ctx.claims {
+        Some((tasks, _)) => {
+            format!("{}; COMMIT", tasks.done_sql(&chunk_task(&task.build, c), rows))
+        }
+        None => "COMMIT".to_string(),
+    };
     match task.strategy {
         Strategy::InsertSelect => {
             // One session of the shared database; each chunk imports the
@@ -665,7 +773,7 @@ async fn load_chunk(
             }
             ctx.snapshot.begin_on(conn, Access::ReadWrite, &extra).await?;
             let rows = insert_select_chunk(conn, task, chunk).await?;
-            conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
+            conn.batch_execute(&mark(rows)).await.ctx(format!("committing {}", task.build))?;
             Ok((rows, task.chunk_bytes(c), None))
         }
         Strategy::Foreign => {
@@ -681,7 +789,7 @@ async fn load_chunk(
             };
             conn.batch_execute(&begin).await.ctx(format!("loading {}", task.build))?;
             let rows = insert_select_chunk(conn, task, chunk).await?;
-            conn.batch_execute("COMMIT").await.ctx(format!("committing {}", task.build))?;
+            conn.batch_execute(&mark(rows)).await.ctx(format!("committing {}", task.build))?;
             Ok((rows, task.chunk_bytes(c), None))
         }
         Strategy::Copy { binary } => {
@@ -699,9 +807,32 @@ async fn load_chunk(
             let src = conns.source.as_ref().expect("source");
             let dst = conns.target.as_ref().expect("target");
             let mut hasher = ctx.shared.plans[t].clone().map(StreamHasher::new);
-            let (rows, bytes) =
+            let (rows, bytes) = if ctx.claims.is_some() {
+                // One transaction, whole or not, so that the done row goes with the rows.
+                let what = || format!("copying {} into {}", task.label, task.build);
+                let begin = if fresh {
+                    format!("BEGIN; TRUNCATE ONLY {}", task.build)
+                } else {
+                    "BEGIN".to_string()
+                };
+                dst.batch_execute(&begin).await.ctx(what())?;
+                let (rows, bytes) = copy_stream(
+                    src,
+                    dst,
+                    task,
+                    chunk,
+                    binary,
+                    fresh,
+                    ctx.progress,
+                    hasher.as_mut(),
+                )
+                .await?;
+                dst.batch_execute(&mark(rows)).await.ctx(what())?;
+                (rows, bytes)
+            } else {
                 copy_chunk(src, dst, task, chunk, binary, fresh, ctx.progress, hasher.as_mut())
-                    .await?;
+                    .await?
+            };
             let sums = match hasher.map(StreamHasher::finish) {
                 Some(Ok(s)) => Some(s),
                 Some(Err(e)) => {

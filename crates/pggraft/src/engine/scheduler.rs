@@ -58,6 +58,11 @@ pub(crate) struct Scheduler {
     error: Option<Error>,
 }
 
+/// The statement that fills a materialized view once its tables are in.
+pub(crate) fn refresh_sql(m: &super::job::MatviewTask) -> String {
+    format!("REFRESH MATERIALIZED VIEW {}", m.build)
+}
+
 impl Scheduler {
     pub(crate) fn new(job: &Job) -> Scheduler {
         let mut data = VecDeque::new();
@@ -81,7 +86,7 @@ impl Scheduler {
                     object: m.key.clone(),
                     deps,
                     what: "refresh",
-                    sql: format!("REFRESH MATERIALIZED VIEW {}", m.build),
+                    sql: refresh_sql(m),
                     exec: None,
                 },
                 loads: Some(m.key.clone()),
@@ -227,6 +232,17 @@ impl Scheduler {
         if let Some(k) = self.work[i].loads.clone() {
             self.key_loaded(&k);
         }
+    }
+
+    /// Chunk `c` of table `t` is held by another process sharing the job
+    /// ([`super::shared`]): handed out again later.
+    pub(crate) fn requeue_data(&mut self, t: usize, c: usize) {
+        self.data.push_back((t, c));
+    }
+
+    /// Post-data work `i` is held by another process: handed out again later.
+    pub(crate) fn requeue_work(&mut self, i: usize) {
+        self.ready.push_back(i);
     }
 
     /// Records the first failure; everything stops.

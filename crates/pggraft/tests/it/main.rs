@@ -22,3 +22,4 @@ mod sections;
 mod self_check;
 mod stream_verify;
 mod verify;
+mod workers;

@@ -192,22 +192,100 @@ async fn resume_without_a_stored_clone_or_with_another_plan_is_refused() {
     assert_eq!(runs(&dst), "0");
     assert_eq!(table_hash(&dst, "app_copy.t1"), table_hash(&src, "app.t1"));
 
-    // Stopped (Ctrl-C): nothing left, nothing to resume.
+    // Stopped (Ctrl-C) mid-way: the final name untouched; a plain rerun
+    // removes what the stopped run kept and starts fresh.
     let dst2 = db_with("resume_bad_dst2", "");
     let opts2 = options(&src, &dst2);
-    let plan = clone_api::prepare(&opts2).await.unwrap();
     let d = &dst2;
-    let stop: pggraft::engine::Cancel = Box::pin(async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    });
-    let err = clone_api::run(&opts2, plan, &NoProgress, Some(stop)).await.unwrap_err();
-    assert_eq!(err.kind(), pggraft::ErrorKind::Interrupted, "{err}");
+    stop_when(&opts2, d, || !done_tables(d).is_empty()).await;
+    assert_eq!(one(d, "SELECT to_regnamespace('app_copy') IS NULL"), "t");
+    assert_eq!(build_schemas(d), "1");
+    assert_eq!(runs(d), "1");
+    let report = clone(&opts2).await.unwrap();
+    assert!(report.resumed.is_none());
+    assert_eq!(report.removed.len(), 1, "{:?}", report.removed);
     assert_eq!(build_schemas(d), "0");
     assert_eq!(runs(d), "0");
-    let mut again2 = opts2.clone();
-    again2.resume = true;
-    let Err(err) = clone_api::prepare(&again2).await else { panic!("resumed a stopped clone") };
-    assert!(err.to_string().contains("no interrupted clone"), "{err}");
+    for t in TABLES {
+        assert_eq!(
+            table_hash(d, &format!("app_copy.{t}")),
+            table_hash(&src, &format!("app.{t}")),
+            "{t}"
+        );
+    }
+}
+
+/// Runs a clone with a Ctrl-C (the cancel future) that fires once `ready`
+/// holds; returns once it has stopped, asserting that it says so.
+async fn stop_when(opts: &CloneOptions, dst: &TestDb<'_>, ready: impl Fn() -> bool) {
+    let plan = clone_api::prepare(opts).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let stop: pggraft::engine::Cancel = Box::pin(async move {
+        let _ = rx.await;
+    });
+    let o = opts.clone();
+    let run = tokio::spawn(async move { clone_api::run(&o, plan, &NoProgress, Some(stop)).await });
+    let started = std::time::Instant::now();
+    while !ready() {
+        assert!(!run.is_finished(), "the clone finished before it could be stopped");
+        assert!(started.elapsed() < Duration::from_secs(60), "timed out");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tx.send(()).unwrap();
+    let err = run.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), pggraft::ErrorKind::Interrupted, "{err}");
+    assert!(err.to_string().contains("--resume"), "{err}");
+    assert_eq!(one(dst, "SELECT to_regnamespace('app_copy') IS NULL"), "t");
+}
+
+/// Ctrl-C keeps what was copied: the same clone plus `--resume` keeps the
+/// tables finished before the stop (their rows are not copied again) and
+/// copies the rest, to an identical copy with nothing left behind.
+#[tokio::test]
+async fn a_clone_stopped_with_ctrl_c_resumes_keeping_its_finished_tables() {
+    let src = source("resume_int_src", 40_000);
+    let dst = db_with("resume_int_dst", "");
+    let opts = options(&src, &dst);
+    stop_when(&opts, &dst, || done_tables(&dst).len() >= 2).await;
+    let done = done_tables(&dst);
+    assert!(done.len() >= 2 && done.len() < TABLES.len(), "{done:?}");
+    // The final name was never touched; the build schema and record stay,
+    // and no session of the stopped run is left.
+    assert_eq!(one(&dst, "SELECT to_regnamespace('app_copy') IS NULL"), "t");
+    assert_eq!(build_schemas(&dst), "1");
+    assert_eq!(runs(&dst), "1");
+    let sessions = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pggraft-clone-%' \
+         AND datname = '{}'",
+        dst.name()
+    );
+    assert_eq!(one(&dst, &sessions), "0");
+    // The rows of a finished table, as the stopped run committed them.
+    let first = done[0].clone();
+    let xmin_before = one(&dst, &format!("SELECT min(xmin::text::bigint) FROM {first}"));
+
+    let mut again = opts.clone();
+    again.resume = true;
+    let report = clone(&again).await.unwrap();
+    let r = report.resumed.as_ref().expect("a resume report");
+    assert_eq!(r.kept.len(), done.len(), "{r:?}");
+    assert_eq!(r.kept.len() + r.copied.len() + r.changed.len(), TABLES.len(), "{r:?}");
+    let kept_table = first.rsplit('.').next().unwrap().trim_matches('"').to_string();
+    assert_eq!(
+        one(&dst, &format!("SELECT min(xmin::text::bigint) FROM app_copy.{kept_table}")),
+        xmin_before,
+        "a kept table was copied again"
+    );
+    for t in TABLES {
+        assert_eq!(
+            table_hash(&dst, &format!("app_copy.{t}")),
+            table_hash(&src, &format!("app.{t}")),
+            "{t}"
+        );
+    }
+    assert_eq!(build_schemas(&dst), "0");
+    assert_eq!(runs(&dst), "0");
+    assert_eq!(one(&dst, "SELECT to_regclass('pggraft.clone_tasks') IS NULL"), "t");
 }
 
 /// `pggraft cleanup` after a killed clone removes its build schemas, its
