@@ -7,10 +7,16 @@
 //! as they came: binary values bind as the column's type (`$1::int8`),
 //! text values as text cast to it (`$1::text::int8`), so no value passes
 //! through a client-side number format. Changes are queued (up to
-//! [`QUEUE`]) and sent in batches: neighbouring changes of one table and
-//! shape become one statement over arrays of their values (`INSERT …
-//! SELECT * FROM unnest($1::int8[], …)`, `UPDATE … FROM unnest(…)`, `DELETE
-//! … USING unnest(…)`), and the statements are pipelined: up to
+//! [`QUEUE`]; the queue spans the source transactions of one target
+//! transaction, and is sent when it fills or the group commits) and sent in
+//! batches: neighbouring changes of one table and shape become one
+//! statement over arrays of their values (`INSERT … SELECT * FROM
+//! unnest($1::int8[], …)`, `UPDATE … FROM unnest(…)`, `DELETE … USING
+//! unnest(…)`); a batch of updates writes only the last image of each key
+//! (pgbench's 20 branches, updated by every transaction, become 20 rows a
+//! group), and is used only where no unique or exclusion index of the
+//! target reaches beyond the key (else updates go one by one, in order, as
+//! the source made them). The statements are pipelined: up to
 //! [`PIPELINE`] are sent before the first answer is awaited, in order, on
 //! the one connection. The session runs with `session_replication_role =
 //! replica`, so the target's triggers and foreign keys do not fire again
@@ -45,8 +51,9 @@ use crate::sql::{QualifiedName, ident};
 
 /// Statements sent before the first answer is awaited.
 const PIPELINE: usize = 1000;
-/// Changes queued before they are sent.
-const QUEUE: usize = 5000;
+/// Changes queued before they are sent. As large as the follower's group
+/// (`run::GROUP_ROWS`), so that a group's updates of one key coalesce.
+const QUEUE: usize = 20_000;
 
 /// A parameter: the stream's bytes, or NULL.
 #[derive(Debug)]
@@ -99,6 +106,13 @@ struct Rel {
     key: Vec<usize>,
     full: bool,
     identity_always: bool,
+    /// Updates of neighbouring rows may be coalesced (the last image per
+    /// key) and applied as one statement: no unique or exclusion index of
+    /// the target has a column outside the key (which such updates never
+    /// set). Otherwise a skipped intermediate image, or the order in which
+    /// one `UPDATE … FROM` visits its rows, could collide with another row's
+    /// value that the source had already moved away.
+    updates_batch: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -124,6 +138,10 @@ pub(crate) struct Applier {
     tables: HashMap<(String, String), TableMap>,
     /// Target columns by target table.
     target_columns: HashMap<QualifiedName, Vec<TargetColumn>>,
+    /// The target's unique and exclusion indexes by target table: their
+    /// columns' names, or `None` for one on expressions, partial, or an
+    /// exclusion constraint.
+    unique_indexes: HashMap<QualifiedName, Vec<Option<Vec<String>>>>,
     rels: HashMap<u32, Rel>,
     /// Prepared statements by relation, shape, and whether they apply a
     /// batch of rows (array parameters) or one.
@@ -141,7 +159,26 @@ pub(crate) struct Applier {
 impl Applier {
     pub async fn new(client: Client, binary: bool, maps: &[TableMap]) -> Result<Applier> {
         let mut target_columns = HashMap::new();
+        let mut unique_indexes = HashMap::new();
         for t in maps {
+            let rows = client
+                .query(
+                    "SELECT CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL \
+                         AND NOT i.indisexclusion \
+                       THEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a \
+                         WHERE a.attrelid = i.indrelid \
+                           AND a.attnum = ANY (i.indkey::int2[])) END \
+                     FROM pg_catalog.pg_index i \
+                     WHERE i.indrelid = $1::text::regclass \
+                       AND (i.indisunique OR i.indisexclusion)",
+                    &[&t.target.to_string()],
+                )
+                .await
+                .ctx(format!("reading the unique indexes of {}", t.target))?;
+            unique_indexes.insert(
+                t.target.clone(),
+                rows.iter().map(|r| r.get::<_, Option<Vec<String>>>(0)).collect(),
+            );
             let rows = client
                 .query(
                     "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, NULL), \
@@ -187,6 +224,7 @@ impl Applier {
             binary,
             tables,
             target_columns,
+            unique_indexes,
             rels: HashMap::new(),
             statements: HashMap::new(),
             queue: vec![],
@@ -261,11 +299,27 @@ impl Applier {
             r.columns.iter().enumerate().filter(|(_, c)| c.key).map(|(i, _)| i).collect()
         };
         let identity_always = columns.iter().any(|c| c.identity_always);
+        let updates_batch = !full
+            && self.unique_indexes.get(&map.target).is_none_or(|ixs| {
+                ixs.iter().all(|ix| {
+                    ix.as_ref().is_some_and(|cols| {
+                        cols.iter().all(|c| key.iter().any(|&k| columns[k].name == *c))
+                    })
+                })
+            });
         // A new description of the relation: its statements are made anew.
         self.statements.retain(|(id, _, _), _| *id != r.id);
         self.rels.insert(
             r.id,
-            Rel { source: src, target: map.target.clone(), columns, key, full, identity_always },
+            Rel {
+                source: src,
+                target: map.target.clone(),
+                columns,
+                key,
+                full,
+                identity_always,
+                updates_batch,
+            },
         );
         Ok(())
     }
@@ -304,7 +358,7 @@ impl Applier {
                 if set.is_empty() {
                     return Ok(());
                 }
-                let batchable = !r.full
+                let batchable = r.updates_batch
                     && !key_changed
                     && !set.iter().chain(&matched).any(|&i| r.columns[i].is_array);
                 let mut params: Vec<Raw> = set.iter().map(|&i| raw(new[i].clone())).collect();
@@ -348,7 +402,13 @@ impl Applier {
                 self.rows += 1;
                 Ok(())
             }
-            Message::Relation(r) => self.relation(r),
+            Message::Relation(r) => {
+                // Changes queued under the old description are sent under it.
+                if self.queue.iter().any(|q| q.rel == r.id) {
+                    self.flush().await?;
+                }
+                self.relation(r)
+            }
             Message::Other => Ok(()),
         }
     }

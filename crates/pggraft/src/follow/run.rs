@@ -342,7 +342,8 @@ async fn follow_inner(
                     if skip {
                         continue;
                     }
-                    applier.flush().await?;
+                    // What is queued stays queued: the group's changes are sent
+                    // together (see apply.rs), at the latest when it commits.
                     group_rows = applier.rows;
                     group_end = Some(end_lsn);
                     group_at = Some(commit_time_micros);

@@ -295,3 +295,69 @@ async fn a_million_row_transaction_is_applied_whole() {
     assert_rows_clean(&src, &dst, &[("shop", "shop")]).await;
     follow::cleanup(None, Some(&spec(&dst)), "fl_million").await.unwrap();
 }
+
+/// Many small source transactions written before the follower starts arrive
+/// together, so they are applied as one group: updates of one key coalesce to
+/// the last image, and what must keep its order does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_small_transactions_coalesces_and_keeps_order_sensitive_changes_in_order() {
+    let src = db_with(
+        "follow_group_src",
+        &format!(
+            "{SHOP}
+             CREATE TABLE shop.users (id int PRIMARY KEY, email text UNIQUE, n int);
+             INSERT INTO shop.users VALUES (1, 'a', 0), (2, 'b', 0);"
+        ),
+    );
+    let dst = db_with("follow_group_dst", "");
+    follow::start(&clone_opts(&src, &dst, None), "fl_group", &NoProgress, None).await.unwrap();
+    // One statement per source transaction, all in the stream before the follower reads it.
+    let txns = [
+        // A row updated several times, then deleted.
+        "UPDATE shop.items SET price = 1 WHERE id = 7",
+        "UPDATE shop.items SET price = 2, name = 'seven' WHERE id = 7",
+        "UPDATE shop.items SET price = 3 WHERE id = 7",
+        "DELETE FROM shop.items WHERE id = 7",
+        // A row inserted, then updated twice; the unchanged TOAST value of row 1 kept.
+        "INSERT INTO shop.kv VALUES ('n', '1', '{}')",
+        "UPDATE shop.kv SET v = '2' WHERE k = 'n'",
+        "UPDATE shop.kv SET v = '3' WHERE k = 'n'",
+        "UPDATE shop.items SET price = 10 WHERE id = 1",
+        "UPDATE shop.items SET price = 11 WHERE id = 1",
+        // A key changed, then the old key used again, and updated.
+        "UPDATE shop.kv SET k = 'z' WHERE k = 'a'",
+        "INSERT INTO shop.kv VALUES ('a', '\"again\"', '{q}')",
+        "UPDATE shop.kv SET v = '\"again 2\"' WHERE k = 'a'",
+        "UPDATE shop.kv SET v = '\"z 2\"' WHERE k = 'z'",
+        // Replica identity full, no key, two identical rows: each update changes one.
+        "UPDATE shop.log SET what = 'first' WHERE ctid = (SELECT ctid FROM shop.log WHERE what = 'same' LIMIT 1)",
+        "UPDATE shop.log SET what = 'second' WHERE ctid = (SELECT ctid FROM shop.log WHERE what = 'same' LIMIT 1)",
+        "UPDATE shop.log SET what = 'first again' WHERE what = 'first'",
+        "DELETE FROM shop.log WHERE what = 'second'",
+        "INSERT INTO shop.log VALUES (1, 'first again')",
+        // Unique values swapped between two rows (in one transaction, which is
+        // always sent at once): applied in the source's order, with no intermediate
+        // image skipped, or one statement would collide with itself.
+        "BEGIN; UPDATE shop.users SET email = 'tmp', n = 1 WHERE id = 1;
+         UPDATE shop.users SET email = 'a', n = 1 WHERE id = 2;
+         UPDATE shop.users SET email = 'b', n = 2 WHERE id = 1; COMMIT;",
+    ];
+    for t in txns {
+        src.psql(t).unwrap();
+    }
+    let follower = spawn_follower(&src, &dst);
+    follow::cutover(&spec(&dst), None, None, Duration::from_secs(120)).await.unwrap();
+    let report = follower.await.unwrap().unwrap();
+    assert_eq!(report.transactions, txns.len() as u64, "{report:?}");
+    assert_rows_clean(&src, &dst, &[("shop", "shop")]).await;
+    assert_eq!(dst.query("SELECT count(*) FROM shop.items WHERE id = 7").unwrap()[0][0], "0");
+    let kv = dst.query("SELECT k, v::text FROM shop.kv ORDER BY k").unwrap();
+    assert_eq!(kv, [["a", "\"again 2\""], ["n", "3"], ["z", "\"z 2\""]]);
+    let one = dst.query("SELECT length(doc), price FROM shop.items WHERE id = 1").unwrap();
+    assert_eq!(one[0], ["100000", "11.00"]);
+    let log = dst.query("SELECT at, what FROM shop.log ORDER BY at, what").unwrap();
+    assert_eq!(log, [["1", "first again"], ["1", "first again"], ["2", "other"]]);
+    let users = dst.query("SELECT id, email FROM shop.users ORDER BY id").unwrap();
+    assert_eq!(users, [["1", "b"], ["2", "a"]]);
+    follow::cleanup(None, Some(&spec(&dst)), "fl_group").await.unwrap();
+}
