@@ -19,13 +19,14 @@
 
 use std::time::{Duration, Instant};
 
-use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
+use pgwire_replication::{Lsn, ReplicationEvent};
 use serde::Serialize;
 use tokio_postgres::Client;
 
 use super::apply::Applier;
 use super::decode::{Message, decode};
-use super::source::{config, current_position, repl};
+use super::source::current_position;
+use super::spool::Events;
 use super::state::{self, FollowState};
 use crate::conn::{ConnSpec, Side, prepare_session};
 use crate::engine::Cancel;
@@ -169,8 +170,12 @@ async fn follow_inner(
     };
     let source = opts.source.connect().await.map_err(|e| e.on(Side::Source))?;
     let mut applied = lsn(&st.applied_lsn)?;
-    let cfg = config(&opts.source, &st.slot, &st.publication, applied, Some(st.binary))?;
-    let mut stream = ReplicationClient::connect(cfg).await.map_err(repl("starting the stream"))?;
+    // The copy's spooler may have let go of the slot a moment ago.
+    super::source::wait_inactive(&source, &st.slot).await;
+    // What the copy's spooler kept, then the slot's stream (`spool.rs`).
+    let mut stream =
+        Events::new(&opts.source, &opts.target, &st.slot, &st.publication, applied, st.binary)
+            .await?;
     let mut applier = Applier::new(target, st.binary, &st.tables).await?;
     applier.reorder = replica;
 
@@ -241,13 +246,14 @@ async fn follow_inner(
                     "the follow stopped at {applied}; `pggraft follow resume` continues it"
                 )));
             }
-            ev = stream.recv() => Some(ev.map_err(repl("reading the stream"))?),
+            ev = stream.recv() => Some(ev?),
             _ = tick.tick() => None,
         };
         match event {
             None => {
                 if in_txn.is_none() {
                     commit_group!();
+                    stream.remove_spool(control, applied).await?;
                 }
                 if last_report.elapsed() >= Duration::from_secs(1) || in_txn.is_none() {
                     // Poll for a cutover request, and say where we are.
@@ -392,7 +398,8 @@ async fn follow_inner(
         None => format!("cut over at {end}"),
     };
     state::set_state(control, &st.slot, "done", Some(&msg)).await?;
-    let _ = stream.shutdown().await;
+    stream.remove_spool(control, applied).await?;
+    stream.shutdown().await;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
