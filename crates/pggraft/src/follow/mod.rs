@@ -5,11 +5,13 @@
 //! be followed ([`source::check`], before anything is created), creates a
 //! publication for exactly the copied tables and then a slot whose exported
 //! snapshot becomes the clone's snapshot (`conn::Origin::Slot`: no gap, no
-//! overlap), and runs the clone in it; the clone's swap transaction also
-//! writes the follow's state on the target ([`state`]). [`follow`] (also
-//! `follow resume`) then streams from the slot and applies ([`run`],
-//! [`apply`], [`decode`]) until [`cutover`] asks it to stop. [`cleanup`]
-//! drops the slot, the publication and the state, and nothing else.
+//! overlap), and runs the clone in it while a second replication connection
+//! streams from the slot into a spool on the target ([`spool`]); the
+//! clone's swap transaction also writes the follow's state on the target
+//! ([`state`]). [`follow`] (also `follow resume`) then applies the spool and
+//! the stream after it ([`run`], [`apply`], [`decode`]) until [`cutover`]
+//! asks it to stop. [`cleanup`] drops the slot, the publication, the state
+//! and the spool, and nothing else.
 //!
 //! This module owns the replication side; copying is the engine's
 //! ([`crate::clone`] plans it), comparing is [`crate::verify`]'s.

@@ -1,7 +1,8 @@
-//! The follower: reads the slot's stream from the position the target
-//! holds and applies it until a cutover position is reached.
+//! The follower: reads what the copy's spooler kept, then the slot's stream
+//! from where the spool ends ([`super::spool::Events`]), and applies it
+//! from the position the target holds until a cutover position is reached.
 //!
-//! Exactly once: the stream starts at `pggraft.follow.applied_lsn`, the
+//! Exactly once: reading starts at `pggraft.follow.applied_lsn`, the
 //! end of the last source transaction the target committed; a transaction
 //! whose commit lies before it is skipped; each target transaction moves
 //! `applied_lsn` with the changes it holds; the source is told a position
