@@ -1,8 +1,9 @@
 //! `pggraft clone --follow` and `pggraft follow …` as a user runs them: a
 //! follower in the foreground, writes on the source, a cutover, then
 //! `verify --level rows` clean. The kill -9 trials stop the follower at
-//! random points (during the copy, the catch-up, a large transaction) and
-//! resume it (`PGGRAFT_FOLLOW_TRIALS=10` for ten).
+//! random points (during the copy, the catch-up, a large transaction, the
+//! apply of what was spooled during the copy) and resume it
+//! (`PGGRAFT_FOLLOW_TRIALS=10` for ten).
 
 mod util;
 
@@ -144,11 +145,41 @@ fn a_source_that_is_not_ready_is_refused_with_nothing_created() {
     );
 }
 
-/// kill -9 of the follower at `delay_ms`, while the source is written to;
+/// When a trial kills the follower.
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    /// This many milliseconds after the start.
+    After(u64),
+    /// In the middle of applying a large transaction.
+    LargeTransaction,
+    /// While the follower applies the spool: what arrived during the copy
+    /// (a large transaction among it), kept in the target's spool.
+    Spool,
+}
+
+fn spooled(db: &TestDb<'_>, slot: &str) -> i64 {
+    db.query(&format!(
+        "SELECT CASE WHEN to_regclass('pggraft.follow_spool') IS NULL THEN 0 \
+         ELSE (SELECT count(*) FROM pggraft.follow_spool WHERE slot = '{slot}') END"
+    ))
+    .map(|r| r[0][0].parse().unwrap_or(0))
+    .unwrap_or(0)
+}
+
+/// kill -9 of the follower at `kill`, while the source is written to;
 /// then resumed (or, killed before the clone finished, cleaned up and
 /// started again) and cut over: the copy is identical row by row.
-fn kill_trial(n: usize, delay_ms: Option<u64>) {
+fn kill_trial(n: usize, kill: Kill) {
     let src = db_with(&format!("fkill{n}_src"), APP);
+    if let Kill::Spool = kill {
+        // A copy that lasts a few seconds, so that a large transaction
+        // commits while it runs.
+        src.psql(
+            "CREATE TABLE app.bulk (id int PRIMARY KEY, v int);
+             INSERT INTO app.bulk SELECT g, g FROM generate_series(1, 1500000) g;",
+        )
+        .unwrap();
+    }
     let dst = db_with(&format!("fkill{n}_dst"), "");
     let stop = Arc::new(AtomicBool::new(false));
     let w = writer(src.url(), stop.clone());
@@ -156,9 +187,21 @@ fn kill_trial(n: usize, delay_ms: Option<u64>) {
     let args =
         ["clone", "--follow", "--slot", &slot, "--source", &src.url(), "--target", &dst.url()];
     let first = spawn(&args);
-    match delay_ms {
-        Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
-        None => {
+    match kill {
+        Kill::After(ms) => std::thread::sleep(Duration::from_millis(ms)),
+        Kill::Spool => {
+            let slot_made =
+                format!("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'");
+            wait_for("the slot", Duration::from_secs(60), || {
+                src.query(&slot_made).unwrap()[0][0] == "1"
+            });
+            src.psql("INSERT INTO app.history (account, delta) SELECT g % 100, g FROM generate_series(1, 300000) g")
+                .unwrap();
+            wait_for("the clone's swap", Duration::from_secs(120), || has_state(&dst));
+            let left = spooled(&dst, &slot);
+            assert!(left > 0, "killed while the spool is applied ({left} rows left)");
+        }
+        Kill::LargeTransaction => {
             // In the middle of applying a large transaction.
             wait_for("the clone's swap", Duration::from_secs(60), || has_state(&dst));
             src.psql("INSERT INTO app.history (account, delta) SELECT g % 100, g FROM generate_series(1, 300000) g")
@@ -199,17 +242,18 @@ fn kill_trial(n: usize, delay_ms: Option<u64>) {
 fn kill_9_of_the_follower_then_resume_is_exactly_once() {
     // Before, during and after the copy; more trials with PGGRAFT_FOLLOW_TRIALS.
     let trials: usize =
-        std::env::var("PGGRAFT_FOLLOW_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+        std::env::var("PGGRAFT_FOLLOW_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
     let mut seed: u64 = std::process::id() as u64;
     for n in 0..trials {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let delay = match n {
-            0 => Some(150),
-            1 => None,
-            2 => Some(3000),
-            _ => Some(100 + (seed >> 33) % 4000),
+        let kill = match n {
+            0 => Kill::After(150),
+            1 => Kill::LargeTransaction,
+            2 => Kill::After(3000),
+            3 => Kill::Spool,
+            _ => Kill::After(100 + (seed >> 33) % 4000),
         };
-        eprintln!("trial {n}: kill -9 after {delay:?} ms (None: during a large transaction)");
-        kill_trial(n, delay);
+        eprintln!("trial {n}: kill -9 at {kill:?}");
+        kill_trial(n, kill);
     }
 }

@@ -113,6 +113,17 @@ struct Rel {
     /// one `UPDATE … FROM` visits its rows, could collide with another row's
     /// value that the source had already moved away.
     updates_batch: bool,
+    /// A partitioned table (published via its root): statements name it
+    /// without ONLY, and a row is told apart by `(tableoid, ctid)`.
+    partitioned: bool,
+}
+
+impl Rel {
+    /// `ONLY ` before the table's name, unless it is partitioned (whose
+    /// rows are all in its partitions).
+    fn only(&self) -> &'static str {
+        if self.partitioned { "" } else { "ONLY " }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -142,6 +153,8 @@ pub(crate) struct Applier {
     /// columns' names, or `None` for one on expressions, partial, or an
     /// exclusion constraint.
     unique_indexes: HashMap<QualifiedName, Vec<Option<Vec<String>>>>,
+    /// The target tables that are partitioned.
+    partitioned: std::collections::HashSet<QualifiedName>,
     rels: HashMap<u32, Rel>,
     /// Prepared statements by relation, shape, and whether they apply a
     /// batch of rows (array parameters) or one.
@@ -215,6 +228,19 @@ impl Applier {
                 .collect();
             target_columns.insert(t.target.clone(), cols);
         }
+        let names: Vec<String> = maps.iter().map(|t| t.target.to_string()).collect();
+        let partitioned = client
+            .query(
+                "SELECT n FROM unnest($1::text[]) AS n \
+                 WHERE (SELECT relkind FROM pg_catalog.pg_class WHERE oid = n::regclass) = 'p'",
+                &[&names],
+            )
+            .await
+            .ctx("reading which target tables are partitioned")?
+            .iter()
+            .filter_map(|r| maps.iter().find(|t| t.target.to_string() == r.get::<_, String>(0)))
+            .map(|t| t.target.clone())
+            .collect();
         let tables = maps
             .iter()
             .map(|t| ((t.source.schema.clone(), t.source.name.clone()), t.clone()))
@@ -225,6 +251,7 @@ impl Applier {
             tables,
             target_columns,
             unique_indexes,
+            partitioned,
             rels: HashMap::new(),
             statements: HashMap::new(),
             queue: vec![],
@@ -313,6 +340,7 @@ impl Applier {
             r.id,
             Rel {
                 source: src,
+                partitioned: self.partitioned.contains(&map.target),
                 target: map.target.clone(),
                 columns,
                 key,
@@ -385,7 +413,7 @@ impl Applier {
                     // A table of the stream that this follow never saw described is
                     // not one of ours (a cascade reached it).
                     if let Some(r) = self.rels.get(&id) {
-                        names.push(format!("ONLY {}", r.target));
+                        names.push(format!("{}{}", r.only(), r.target));
                     }
                 }
                 if names.is_empty() {
@@ -621,13 +649,14 @@ fn batch_sql(r: &Rel, shape: &Shape, binary: bool) -> String {
                 .map(|(k, &i)| format!("{} = v.p{}", ident(&r.columns[i].name), k + 1))
                 .collect();
             format!(
-                "UPDATE ONLY {t} AS d SET {} FROM {from} WHERE {}",
+                "UPDATE {}{t} AS d SET {} FROM {from} WHERE {}",
+                r.only(),
                 sets.join(", "),
                 key_match(matched, set.len() + 1)
             )
         }
         Shape::Delete(matched) => {
-            format!("DELETE FROM ONLY {t} AS d USING {from} WHERE {}", key_match(matched, 1))
+            format!("DELETE FROM {}{t} AS d USING {from} WHERE {}", r.only(), key_match(matched, 1))
         }
     }
 }
@@ -658,7 +687,11 @@ fn statement_sql(r: &Rel, shape: &Shape, binary: bool) -> String {
             .collect();
         let conds = if conds.is_empty() { "true".to_string() } else { conds.join(" AND ") };
         if r.full {
-            format!("ctid = (SELECT ctid FROM ONLY {t} WHERE {conds} LIMIT 1)")
+            if r.partitioned {
+                format!("(tableoid, ctid) = (SELECT tableoid, ctid FROM {t} WHERE {conds} LIMIT 1)")
+            } else {
+                format!("ctid = (SELECT ctid FROM ONLY {t} WHERE {conds} LIMIT 1)")
+            }
         } else {
             conds
         }
@@ -685,12 +718,15 @@ fn statement_sql(r: &Rel, shape: &Shape, binary: bool) -> String {
                 })
                 .collect();
             format!(
-                "UPDATE ONLY {t} SET {} WHERE {}",
+                "UPDATE {}{t} SET {} WHERE {}",
+                r.only(),
                 sets.join(", "),
                 matching(matched, set.len() + 1)
             )
         }
-        Shape::Delete(matched) => format!("DELETE FROM ONLY {t} WHERE {}", matching(matched, 1)),
+        Shape::Delete(matched) => {
+            format!("DELETE FROM {}{t} WHERE {}", r.only(), matching(matched, 1))
+        }
     }
 }
 

@@ -5,11 +5,13 @@
 //! be followed ([`source::check`], before anything is created), creates a
 //! publication for exactly the copied tables and then a slot whose exported
 //! snapshot becomes the clone's snapshot (`conn::Origin::Slot`: no gap, no
-//! overlap), and runs the clone in it; the clone's swap transaction also
-//! writes the follow's state on the target ([`state`]). [`follow`] (also
-//! `follow resume`) then streams from the slot and applies ([`run`],
-//! [`apply`], [`decode`]) until [`cutover`] asks it to stop. [`cleanup`]
-//! drops the slot, the publication and the state, and nothing else.
+//! overlap), and runs the clone in it while a second replication connection
+//! streams from the slot into a spool on the target ([`spool`]); the
+//! clone's swap transaction also writes the follow's state on the target
+//! ([`state`]). [`follow`] (also `follow resume`) then applies the spool and
+//! the stream after it ([`run`], [`apply`], [`decode`]) until [`cutover`]
+//! asks it to stop. [`cleanup`] drops the slot, the publication, the state
+//! and the spool, and nothing else.
 //!
 //! This module owns the replication side; copying is the engine's
 //! ([`crate::clone`] plans it), comparing is [`crate::verify`]'s.
@@ -18,6 +20,7 @@ mod apply;
 mod decode;
 mod run;
 mod source;
+mod spool;
 pub mod state;
 
 use std::time::{Duration, Instant};
@@ -45,6 +48,9 @@ pub struct Started {
     pub publication: String,
     pub consistent_lsn: String,
     pub binary: bool,
+    /// Source transactions that arrived while the copy ran, kept in the
+    /// target's spool for the follower (the source was told of them).
+    pub spooled_transactions: u64,
 }
 
 /// Clones in the snapshot of a new slot and records the follow on the
@@ -89,13 +95,19 @@ pub async fn start(
     if !problems.is_empty() {
         return Err(Error::SourceNotReady { problems });
     }
-    source::create_publication(&src, &publication, &tables)
+    let roots = source::partition_roots(&src, &tables).await.map_err(|e| e.on(Side::Source))?;
+    source::create_publication(&src, &publication, &tables, &roots)
         .await
         .map_err(|e| e.on(Side::Source))?;
     let undo = |e: Error| {
         let src = &src;
+        let target = &target;
         let publication = &publication;
         async move {
+            if let Err(d) = spool::delete(target, slot).await {
+                tracing::warn!("could not remove the follow's spool again: {d}");
+            }
+            source::wait_inactive(src, slot).await;
             if let Err(d) = source::drop_objects(src, slot, publication).await {
                 tracing::warn!("could not drop the slot and publication again: {d}");
             }
@@ -121,7 +133,8 @@ pub async fn start(
                 "the source's tables changed while the follow was set up; run it again",
             ));
         }
-        let maps = table_maps(&src, &prepared.job.tables).await?;
+        let names = opts.naming.name_map(prepared.schema_map.clone());
+        let maps = table_maps(&src, &prepared.job.tables, &roots, &names).await?;
         let binary = source::binary_ok(&src, &target, &maps).await?;
         let build_to_final: std::collections::HashMap<String, String> =
             prepared.schemas().into_iter().map(|s| (s.build, s.target)).collect();
@@ -162,17 +175,31 @@ pub async fn start(
                 _ => insert,
             });
         }
-        let report = clone::run(opts, prepared, progress, cancel).await?;
-        Ok((report, binary))
+        // Streaming starts now, while the copy runs, into the target's
+        // spool: the source need not keep its WAL for the whole copy.
+        let spooler = spool::Spooler::start(
+            &opts.source,
+            &opts.target,
+            slot,
+            &publication,
+            &consistent,
+            binary,
+        )
+        .await?;
+        let report = clone::run(opts, prepared, progress, cancel).await;
+        let spooled = spooler.stop().await;
+        let report = report?;
+        Ok((report, binary, spooled?))
     }
     .await;
     match result {
-        Ok((clone, binary)) => Ok(Started {
+        Ok((clone, binary, spooled)) => Ok(Started {
             clone,
             slot: slot.to_string(),
             publication,
             consistent_lsn: consistent,
             binary,
+            spooled_transactions: spooled.transactions,
         }),
         Err(e) => Err(undo(e).await),
     }
@@ -192,35 +219,49 @@ fn relations(tasks: &[crate::engine::TableTask]) -> Vec<QualifiedName> {
     out
 }
 
-/// Each copied table's names and columns, as the stream will describe them.
+/// Each copied table's names and columns, as the stream will describe them
+/// (a partition published via its root: the root, named as in the target,
+/// with the columns of one of its leaves' tasks).
 async fn table_maps(
     src: &tokio_postgres::Client,
     tasks: &[crate::engine::TableTask],
+    roots: &[source::Root],
+    names: &crate::rename::NameMap,
 ) -> Result<Vec<TableMap>> {
     let mut out: Vec<TableMap> = vec![];
     for t in tasks {
-        let TableSource::Relation(name) = &t.source else { continue };
-        if out.iter().any(|m| &m.source == name) {
-            continue;
+        let TableSource::Relation(leaf) = &t.source else { continue };
+        // A partition published via its root: changes come as the root's,
+        // but the stream describes the partition too (PostgreSQL sends both
+        // Relation messages), so both are mapped.
+        let mut pairs = vec![(leaf.clone(), t.target.clone())];
+        if let Some(r) = roots.iter().find(|r| r.leaves.contains(leaf)) {
+            pairs.push((r.root.clone(), names.qualified(&r.root)));
         }
-        let types = source::column_types(src, name).await.map_err(|e| e.on(Side::Source))?;
-        let mut columns = vec![];
-        for (col, oid) in types {
-            let target = t
-                .columns
-                .iter()
-                .find(|c| {
-                    matches!(&c.expr, crate::engine::ColumnExpr::Column { name, .. } if *name == col)
-                })
-                .map(|c| c.target.clone())
-                .ok_or_else(|| {
-                    Error::Unsupported(format!(
-                        "column {col:?} of {name} is not copied as it is, so it cannot be followed"
-                    ))
-                })?;
-            columns.push(ColumnPair { source: col, target, type_oid: oid });
+        for (name, target) in pairs {
+            if out.iter().any(|m| m.source == name) {
+                continue;
+            }
+            let types = source::column_types(src, &name).await.map_err(|e| e.on(Side::Source))?;
+            let mut columns = vec![];
+            for (col, oid) in types {
+                let target = t
+                    .columns
+                    .iter()
+                    .find(|c| {
+                        matches!(&c.expr, crate::engine::ColumnExpr::Column { name, .. } if *name == col)
+                    })
+                    .map(|c| c.target.clone())
+                    .ok_or_else(|| {
+                        Error::Unsupported(format!(
+                            "column {col:?} of {name} is not copied as it is, so it cannot be \
+                             followed"
+                        ))
+                    })?;
+                columns.push(ColumnPair { source: col, target, type_oid: oid });
+            }
+            out.push(TableMap { source: name, target, columns });
         }
-        out.push(TableMap { source: name.clone(), target: t.target.clone(), columns });
     }
     Ok(out)
 }
@@ -315,6 +356,7 @@ pub async fn cleanup(
         source::drop_objects(&src, slot, &publication).await.map_err(|e| e.on(Side::Source))?;
     if let Some(c) = &tc {
         out.state_rows = state::delete(c, slot).await?;
+        spool::delete(c, slot).await?;
     }
     Ok(out)
 }

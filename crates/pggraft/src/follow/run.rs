@@ -1,7 +1,8 @@
-//! The follower: reads the slot's stream from the position the target
-//! holds and applies it until a cutover position is reached.
+//! The follower: reads what the copy's spooler kept, then the slot's stream
+//! from where the spool ends ([`super::spool::Events`]), and applies it
+//! from the position the target holds until a cutover position is reached.
 //!
-//! Exactly once: the stream starts at `pggraft.follow.applied_lsn`, the
+//! Exactly once: reading starts at `pggraft.follow.applied_lsn`, the
 //! end of the last source transaction the target committed; a transaction
 //! whose commit lies before it is skipped; each target transaction moves
 //! `applied_lsn` with the changes it holds; the source is told a position
@@ -19,13 +20,14 @@
 
 use std::time::{Duration, Instant};
 
-use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
+use pgwire_replication::{Lsn, ReplicationEvent};
 use serde::Serialize;
 use tokio_postgres::Client;
 
 use super::apply::Applier;
 use super::decode::{Message, decode};
-use super::source::{config, current_position, repl};
+use super::source::current_position;
+use super::spool::Events;
 use super::state::{self, FollowState};
 use crate::conn::{ConnSpec, Side, prepare_session};
 use crate::engine::Cancel;
@@ -169,8 +171,12 @@ async fn follow_inner(
     };
     let source = opts.source.connect().await.map_err(|e| e.on(Side::Source))?;
     let mut applied = lsn(&st.applied_lsn)?;
-    let cfg = config(&opts.source, &st.slot, &st.publication, applied, Some(st.binary))?;
-    let mut stream = ReplicationClient::connect(cfg).await.map_err(repl("starting the stream"))?;
+    // The copy's spooler may have let go of the slot a moment ago.
+    super::source::wait_inactive(&source, &st.slot).await;
+    // What the copy's spooler kept, then the slot's stream (`spool.rs`).
+    let mut stream =
+        Events::new(&opts.source, &opts.target, &st.slot, &st.publication, applied, st.binary)
+            .await?;
     let mut applier = Applier::new(target, st.binary, &st.tables).await?;
     applier.reorder = replica;
 
@@ -241,13 +247,14 @@ async fn follow_inner(
                     "the follow stopped at {applied}; `pggraft follow resume` continues it"
                 )));
             }
-            ev = stream.recv() => Some(ev.map_err(repl("reading the stream"))?),
+            ev = stream.recv() => Some(ev?),
             _ = tick.tick() => None,
         };
         match event {
             None => {
                 if in_txn.is_none() {
                     commit_group!();
+                    stream.remove_spool(control, applied).await?;
                 }
                 if last_report.elapsed() >= Duration::from_secs(1) || in_txn.is_none() {
                     // Poll for a cutover request, and say where we are.
@@ -393,7 +400,8 @@ async fn follow_inner(
         None => format!("cut over at {end}"),
     };
     state::set_state(control, &st.slot, "done", Some(&msg)).await?;
-    let _ = stream.shutdown().await;
+    stream.remove_spool(control, applied).await?;
+    stream.shutdown().await;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

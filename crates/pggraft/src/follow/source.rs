@@ -198,17 +198,82 @@ async fn version(c: &Client) -> Result<i32> {
         .map(|r| r.get::<_, i32>(0))
 }
 
-/// `CREATE PUBLICATION` for exactly the copied tables. Partitions are
-/// listed themselves (not via their root): the clone has the same
-/// partitions, so each change lands in the partition it came from.
+/// A partitioned table published via its root: every leaf partition is
+/// copied, and the root has a replica identity of its own (the stream
+/// describes the root, with the root's key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Root {
+    pub root: QualifiedName,
+    pub leaves: Vec<QualifiedName>,
+}
+
+/// The partition trees among the copied tables that can be published via
+/// their root (PostgreSQL 13+): all of a root's leaves are copied and the
+/// root has a usable replica identity. A tree that is copied only in part
+/// keeps its partitions published themselves.
+pub(crate) async fn partition_roots(src: &Client, tables: &[QualifiedName]) -> Result<Vec<Root>> {
+    if version(src).await? < 130000 {
+        return Ok(vec![]);
+    }
+    let schemas: Vec<&str> = tables.iter().map(|t| t.schema.as_str()).collect();
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    let rows = src
+        .query(
+            "WITH copied AS ( \
+               SELECT c.oid FROM unnest($1::text[], $2::text[]) AS t(s, r) \
+               JOIN pg_catalog.pg_namespace n ON n.nspname = t.s \
+               JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.r \
+               WHERE c.relispartition), \
+             roots AS (SELECT DISTINCT pg_catalog.pg_partition_root(oid) AS root FROM copied) \
+             SELECT rn.nspname::text, rc.relname::text, ln.nspname::text, lc.relname::text \
+             FROM roots r \
+             JOIN pg_catalog.pg_class rc ON rc.oid = r.root \
+             JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace \
+             CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.root) p \
+             JOIN pg_catalog.pg_class lc ON lc.oid = p.relid \
+             JOIN pg_catalog.pg_namespace ln ON ln.oid = lc.relnamespace \
+             WHERE p.isleaf \
+               AND (rc.relreplident = 'f' OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i \
+                    WHERE i.indrelid = rc.oid AND ((rc.relreplident = 'd' AND i.indisprimary) \
+                      OR (rc.relreplident = 'i' AND i.indisreplident)))) \
+             ORDER BY 1, 2, 3, 4",
+            &[&schemas, &names],
+        )
+        .await
+        .ctx("reading the copied tables' partition roots")?;
+    let mut out: Vec<Root> = vec![];
+    for r in &rows {
+        let root = QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1));
+        let leaf = QualifiedName::new(r.get::<_, String>(2), r.get::<_, String>(3));
+        match out.last_mut() {
+            Some(last) if last.root == root => last.leaves.push(leaf),
+            _ => out.push(Root { root, leaves: vec![leaf] }),
+        }
+    }
+    out.retain(|r| r.leaves.iter().all(|l| tables.contains(l)));
+    Ok(out)
+}
+
+/// `CREATE PUBLICATION` for exactly the copied tables: the partitions of
+/// `roots` via their root (`publish_via_partition_root`: a change is
+/// described as the root's, so it maps to the root's name in the target
+/// and a row moving between partitions is the root's update), the other
+/// tables themselves.
 pub(crate) async fn create_publication(
     src: &Client,
     publication: &str,
     tables: &[QualifiedName],
+    roots: &[Root],
 ) -> Result<()> {
-    let list: Vec<String> = tables.iter().map(|t| format!("ONLY {t}")).collect();
+    let mut list: Vec<String> = tables
+        .iter()
+        .filter(|t| !roots.iter().any(|r| r.root == **t || r.leaves.contains(t)))
+        .map(|t| format!("ONLY {t}"))
+        .collect();
+    list.extend(roots.iter().map(|r| r.root.to_string()));
+    let with = if roots.is_empty() { "" } else { " WITH (publish_via_partition_root = true)" };
     src.batch_execute(&format!(
-        "CREATE PUBLICATION {} FOR TABLE {}",
+        "CREATE PUBLICATION {} FOR TABLE {}{with}",
         ident(publication),
         list.join(", ")
     ))
@@ -342,6 +407,23 @@ pub(crate) async fn drop_objects(
         dropped.push(format!("publication {publication}"));
     }
     Ok(dropped)
+}
+
+/// Waits (up to a few seconds) until no backend holds the slot: a stream
+/// that was just shut down leaves it a moment later.
+pub(crate) async fn wait_inactive(src: &Client, slot: &str) {
+    for _ in 0..50 {
+        let active = src
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND active",
+                &[&slot],
+            )
+            .await;
+        if !matches!(active, Ok(Some(_))) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// A position past every transaction committed so far (a logical message

@@ -155,6 +155,140 @@ async fn changes_during_and_after_the_clone_arrive_exactly_once_and_cut_over_cle
     assert_eq!(dst.query("SELECT count(*) FROM pggraft.follow").unwrap()[0][0], "0");
 }
 
+fn confirmed_flush(db: &TestDb<'_>, slot: &str) -> Option<String> {
+    db.query(&format!(
+        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{slot}'"
+    ))
+    .unwrap()
+    .first()
+    .map(|r| r[0].clone())
+}
+
+fn lsn_gt(db: &TestDb<'_>, a: &str, b: &str) -> bool {
+    db.query(&format!("SELECT '{a}'::pg_lsn > '{b}'::pg_lsn")).unwrap()[0][0] == "t"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_is_spooled_and_acknowledged_while_the_copy_still_runs() {
+    let src = db_with("follow_spool_src", SHOP);
+    let dst = db_with("follow_spool_dst", "");
+    let mut opts = clone_opts(&src, &dst, None);
+    // The copy pauses once shop.log is loaded: the swap is 10 s away.
+    opts.tamper_after_load = Some(("log".into(), "SELECT pg_sleep(10)".into()));
+    let start =
+        tokio::spawn(async move { follow::start(&opts, "fl_spool", &NoProgress, None).await });
+    let mut consistent = None;
+    for _ in 0..100 {
+        consistent = confirmed_flush(&src, "fl_spool");
+        if consistent.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let consistent = consistent.expect("the slot is created");
+    // Written while the copy runs: a large transaction, and small ones.
+    src.psql(
+        "INSERT INTO shop.items (name, price, big) SELECT 'during', g, g FROM generate_series(1, 30000) g;
+         UPDATE shop.items SET price = 7 WHERE id < 20; DELETE FROM shop.items WHERE id BETWEEN 30 AND 39;
+         INSERT INTO shop.log VALUES (3, 'during'); UPDATE shop.kv SET v = '[2]';",
+    )
+    .unwrap();
+    let written = src.query("SELECT pg_current_wal_lsn()::text").unwrap()[0][0].clone();
+    // The source hears of the changes while the copy is still running.
+    let mut advanced = false;
+    for _ in 0..60 {
+        let now = confirmed_flush(&src, "fl_spool").unwrap();
+        if lsn_gt(&src, &now, &consistent) && !lsn_gt(&src, &written, &now) {
+            advanced = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!start.is_finished(), "the copy is still running");
+    assert!(advanced, "confirmed_flush_lsn moved past the changes during the copy");
+    assert_eq!(
+        dst.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'shop'").unwrap()[0][0],
+        "0",
+        "nothing swapped in yet"
+    );
+    let spooled: i64 = dst
+        .query("SELECT count(*) FROM pggraft.follow_spool WHERE slot = 'fl_spool'")
+        .unwrap()[0][0]
+        .parse()
+        .unwrap();
+    assert!(spooled > 30000, "the changes are in the target's spool: {spooled}");
+
+    let started = start.await.unwrap().unwrap();
+    assert!(started.spooled_transactions >= 2, "{started:?}");
+    let follower = spawn_follower(&src, &dst);
+    src.psql("UPDATE shop.items SET big = -big WHERE name = 'during' AND big % 2 = 0").unwrap();
+    follow::cutover(&spec(&dst), None, None, Duration::from_secs(120)).await.unwrap();
+    follower.await.unwrap().unwrap();
+    assert_rows_clean(&src, &dst, &[("shop", "shop")]).await;
+    assert_eq!(
+        dst.query("SELECT count(*) FROM pggraft.follow_spool").unwrap()[0][0],
+        "0",
+        "the spool is gone once applied"
+    );
+    follow::cleanup(None, Some(&spec(&dst)), "fl_spool").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_table_is_followed_via_its_root_rows_moving_between_partitions() {
+    let src = db_with(
+        "follow_part_src",
+        "CREATE SCHEMA p;
+         CREATE TABLE p.events (id bigint, region text, note text, PRIMARY KEY (id, region))
+           PARTITION BY LIST (region);
+         CREATE TABLE p.events_eu PARTITION OF p.events FOR VALUES IN ('eu');
+         CREATE TABLE p.events_us PARTITION OF p.events FOR VALUES IN ('us');
+         CREATE TABLE p.events_rest PARTITION OF p.events DEFAULT;
+         CREATE TABLE p.audit (v int, w text) PARTITION BY RANGE (v);
+         CREATE TABLE p.audit_low PARTITION OF p.audit FOR VALUES FROM (MINVALUE) TO (100);
+         CREATE TABLE p.audit_high PARTITION OF p.audit FOR VALUES FROM (100) TO (MAXVALUE);
+         ALTER TABLE p.audit REPLICA IDENTITY FULL;
+         ALTER TABLE p.audit_low REPLICA IDENTITY FULL;
+         ALTER TABLE p.audit_high REPLICA IDENTITY FULL;
+         INSERT INTO p.events SELECT g, (ARRAY['eu','us','ap'])[1 + g % 3], 'n' || g
+           FROM generate_series(1, 3000) g;
+         INSERT INTO p.audit SELECT g % 200, 'w' FROM generate_series(1, 400) g;",
+    );
+    let dst = db_with("follow_part_dst", "");
+    let opts = clone_opts(&src, &dst, Some("p=q"));
+    follow::start(&opts, "fl_part", &NoProgress, None).await.unwrap();
+    let published = src
+        .query(
+            "SELECT pubviaroot, (SELECT string_agg(tablename, ',' ORDER BY tablename) \
+             FROM pg_publication_tables WHERE pubname = 'fl_part') \
+             FROM pg_publication WHERE pubname = 'fl_part'",
+        )
+        .unwrap();
+    assert_eq!(published[0], ["t", "audit,events"], "published via the roots");
+    let follower = spawn_follower(&src, &dst);
+    src.psql(
+        "UPDATE p.events SET region = 'us' WHERE region = 'eu' AND id % 2 = 0;
+         UPDATE p.events SET region = 'mars', note = 'moved' WHERE id BETWEEN 1 AND 30;
+         INSERT INTO p.events VALUES (5000, 'eu', 'new'), (5001, 'zz', 'default');
+         DELETE FROM p.events WHERE region = 'ap' AND id > 2900;
+         UPDATE p.audit SET v = v + 100 WHERE ctid = (SELECT ctid FROM p.audit_low WHERE v = 5 LIMIT 1);
+         UPDATE p.audit SET w = 'x' WHERE v = 150;
+         DELETE FROM p.audit WHERE v = 7;",
+    )
+    .unwrap();
+    follow::cutover(&spec(&dst), None, None, Duration::from_secs(120)).await.unwrap();
+    follower.await.unwrap().unwrap();
+    assert_rows_clean(&src, &dst, &[("p", "q")]).await;
+    let moved = dst
+        .query("SELECT count(*) FROM q.events_rest WHERE region = 'mars' AND note = 'moved'")
+        .unwrap();
+    assert_eq!(moved[0][0], "30", "rows moved into the default partition on the target too");
+    assert_eq!(
+        dst.query("SELECT count(*) FROM q.events_eu WHERE id % 2 = 0 AND id < 5000").unwrap()[0][0],
+        "0"
+    );
+    follow::cleanup(None, Some(&spec(&dst)), "fl_part").await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncate_and_a_renamed_copy_in_the_same_database() {
     let db = db_with("follow_same", SHOP);
