@@ -91,4 +91,9 @@ pub struct EngineReport {
     /// The same read back from each build table as soon as its rows were in
     /// (with [`Finish::Swap`], whose build tables nobody else can write).
     pub target_sums: std::collections::BTreeMap<QualifiedName, crate::rowhash::RowSums>,
+    /// Tables (by target name) whose rows were written without WAL: the
+    /// target runs `wal_level = minimal` and each was loaded whole in the
+    /// transaction that truncated it, which gave it a new file (what
+    /// PostgreSQL needs to skip WAL; it syncs the file at commit instead).
+    pub wal_skipped: Vec<QualifiedName>,
 }

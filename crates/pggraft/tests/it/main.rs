@@ -20,5 +20,6 @@ mod resume;
 mod roles;
 mod sections;
 mod self_check;
+mod server_levers;
 mod stream_verify;
 mod verify;
