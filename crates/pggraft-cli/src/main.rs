@@ -145,7 +145,18 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // A clone forwards its COPY streams on one thread. tokio-postgres hands
+    // every socket read (8 KiB or so) from the connection's task to the
+    // stream's reader over a channel; on a multi-threaded runtime each hand-off
+    // wakes another thread (a futex wake and a context switch), which cost a
+    // clone more client CPU than forwarding the bytes. The client's work is
+    // far less than one core, so one thread loses nothing (README, issue #16).
+    // `clone --follow` goes on to apply changes, which keeps the default.
+    let mut builder = match &cli.command {
+        Command::Clone(a) if !a.follow => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             return exit(Err(anyhow::Error::new(e).context("cannot start the async runtime")));

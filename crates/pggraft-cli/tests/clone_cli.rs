@@ -142,6 +142,29 @@ fn clone_to_another_database_copies_structure_and_data() {
     assert!(build_schemas(&dst).is_empty());
 }
 
+/// `--unlogged`: every table UNLOGGED on the target (issue #16), the rows copied, the
+/// verification after the clone clean (exit 0), and the report saying so.
+#[test]
+fn unlogged_clone_creates_unlogged_tables() {
+    let src = db_with("clone_cli_unlogged_src", APP);
+    let dst = db_with("clone_cli_unlogged_dst", "");
+    let report =
+        clone_ok(&["--source", &src.url(), "--target", &dst.url(), "-n", "app", "--unlogged"]);
+    assert!(report.contains("identical"), "{report}");
+    assert!(report.contains("UNLOGGED"), "{report}");
+    let persistence = dst
+        .query(
+            "SELECT DISTINCT c.relpersistence FROM pg_class c JOIN pg_namespace n \
+             ON n.oid = c.relnamespace WHERE n.nspname = 'app' AND c.relkind = 'r'",
+        )
+        .unwrap();
+    assert_eq!(persistence, [["u"]]);
+    for table in APP_TABLES {
+        let q = format!("app.{table}");
+        assert_eq!(table_hash(&src, &q), table_hash(&dst, &q), "data of {q} differs");
+    }
+}
+
 #[test]
 fn json_report_has_clone_and_verify() {
     let src = db_with("clone_cli_json_src", APP);

@@ -120,6 +120,9 @@ pub struct CloneArgs {
     /// Do not verify the copy afterwards.
     #[arg(long)]
     pub no_verify: bool,
+    /// Create the copy's tables UNLOGGED: faster loads (no WAL), but a crash of the target's server empties them and standbys do not get their rows. For throwaway copies.
+    #[arg(long)]
+    pub unlogged: bool,
     /// Print the plan (statements and copy tasks) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -205,6 +208,7 @@ fn options(a: &CloneArgs) -> Result<CloneOptions> {
     opts.lock_wait = a.lock_wait_timeout;
     // Rows are hashed as they copy only for the verification that follows.
     opts.hash_rows = !a.no_verify;
+    opts.unlogged = a.unlogged;
     (opts.owners, opts.privileges, opts.comments) = a.omit.kept();
     opts.skip_extensions = a.skip_extensions;
     opts.any_extension_version = a.any_extension_version;
@@ -460,6 +464,19 @@ fn print_report(r: &CloneReport, v: Option<&VerifyReport>, elapsed: f64) {
             r.sequences
         ),
     );
+    if r.unlogged {
+        t.row("tables", "UNLOGGED (--unlogged): a crash of the target's server empties them");
+    }
+    if !r.wal_skipped.is_empty() {
+        t.row(
+            "WAL",
+            format!(
+                "{} of {} tables loaded without WAL (the target runs wal_level = minimal)",
+                r.wal_skipped.len(),
+                r.tables.len()
+            ),
+        );
+    }
     for (phase, secs) in &r.phases {
         t.row(format!("{phase} time"), format!("{secs:.2}s"));
     }

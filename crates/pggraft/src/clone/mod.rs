@@ -17,6 +17,7 @@ mod servers;
 pub(crate) mod sessions;
 mod steps;
 mod tasks;
+mod unlogged;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +35,7 @@ pub(crate) use prepare::prepare_in;
 pub use resume::{KeptTable, ResumeReport};
 pub use roles::RolesReport;
 pub use steps::CloneSection;
+pub(crate) use unlogged::unlog;
 
 /// How table data moves, as the user chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -105,6 +107,9 @@ pub struct CloneOptions {
     /// stream through, each target table as soon as it is loaded, while
     /// other tables are still copying. Off when nothing will verify the copy.
     pub hash_rows: bool,
+    /// `--unlogged`: create the copy's tables `UNLOGGED` (no WAL for their
+    /// rows; emptied by a crash of the target's server; see [`unlogged`]).
+    pub unlogged: bool,
     /// Create no extension on the target (pgcopydb's `--skip-extensions`):
     /// those the copied objects use must be there already; the others are
     /// named in the report.
@@ -164,6 +169,7 @@ impl CloneOptions {
             worker: false,
             worker_name: None,
             hash_rows: true,
+            unlogged: false,
             skip_extensions: false,
             any_extension_version: false,
             left_out: vec![],
@@ -293,6 +299,14 @@ pub struct CloneReport {
     /// was loaded (before its indexes were built and the schemas swapped).
     #[serde(skip)]
     pub target_sums: BTreeMap<crate::sql::QualifiedName, crate::verify::RowSums>,
+    /// With `--unlogged`: the copy's tables were created `UNLOGGED`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unlogged: bool,
+    /// The tables whose rows were written without WAL, because the target
+    /// runs `wal_level = minimal` and each was loaded in the transaction
+    /// that gave it a new file (see [`engine::EngineReport::wal_skipped`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wal_skipped: Vec<crate::sql::QualifiedName>,
 }
 
 impl CloneReport {
@@ -406,6 +420,7 @@ pub async fn run(
         warnings: prepared.warnings.clone(),
         jobs: prepared.jobs,
         roles: prepared.roles.clone(),
+        unlogged: opts.unlogged,
         section: opts
             .snapshot
             .as_ref()
@@ -543,5 +558,7 @@ pub async fn run(
     report.source_sums = done.source_sums;
     report.target_sums = done.target_sums;
     report.workers = done.shared;
+    report.wal_skipped = done.wal_skipped;
+    report.wal_skipped.sort();
     Ok(report)
 }

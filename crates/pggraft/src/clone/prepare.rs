@@ -289,6 +289,9 @@ async fn prepare_boxed(opts: &CloneOptions, given: Option<Snapshot>) -> Result<P
     if same_database {
         warnings.extend(undefault_shared_types(&cat, &mut renamed));
     }
+    if opts.unlogged {
+        super::unlog(&mut renamed);
+    }
     // Privileges as the target's server has them (MAINTAIN came with 17).
     let target_version: i32 = target
         .query_one("SELECT current_setting('server_version_num')::int", &[])

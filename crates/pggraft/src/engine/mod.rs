@@ -96,4 +96,9 @@ pub struct EngineReport {
     /// With [`Job::shared`]: who did which tasks, and whether this process
     /// ran the finish.
     pub shared: Option<SharedReport>,
+    /// Tables (by target name) whose rows were written without WAL: the
+    /// target runs `wal_level = minimal` and each was loaded whole in the
+    /// transaction that truncated it, which gave it a new file (what
+    /// PostgreSQL needs to skip WAL; it syncs the file at commit instead).
+    pub wal_skipped: Vec<QualifiedName>,
 }

@@ -120,6 +120,7 @@ async fn run_inner(
     progress.phase("structure");
     let main = target_session(opts).await?;
     let pid = backend_pid(&main).await?;
+    let minimal_wal = finish.fresh_tables() && wal_level(&main).await? == "minimal";
     let waits = LockWait::new(&opts.target, opts.lock_wait, &opts.session_tag);
     if !job.structure.is_empty() {
         let mut ddl: Vec<Ddl<'_>> = job.structure.iter().map(stmt_ddl).collect();
@@ -230,6 +231,10 @@ async fn run_inner(
             if let Some(s) = target[i] {
                 report.target_sums.insert(t.label.clone(), s);
             }
+            // Loaded whole, in the truncating transaction (see `load_chunk`).
+            if minimal_wal && t.chunks.len() == 1 {
+                report.wal_skipped.push(t.target.clone());
+            }
         }
     }
     if !matches!(finish, Finish::Groups(_)) {
@@ -288,6 +293,14 @@ fn group_tables(
 /// A planned statement as DDL run under the lock wait.
 fn stmt_ddl(s: &Stmt) -> Ddl<'_> {
     Ddl { sql: s.executable(), shown: &s.sql, what: format!("creating {} {}", s.what, s.object) }
+}
+
+/// The target's `wal_level` (`minimal`, `replica` or `logical`).
+async fn wal_level(c: &Client) -> Result<String> {
+    Ok(c.query_one("SELECT current_setting('wal_level')", &[])
+        .await
+        .ctx("reading the target's wal_level")?
+        .get(0))
 }
 
 async fn backend_pid(c: &Client) -> Result<i32> {

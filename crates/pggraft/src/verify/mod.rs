@@ -162,6 +162,9 @@ pub struct VerifyOptions {
     /// clone as soon as each was loaded: tables known on both sides are
     /// not read at all.
     pub target_sums: BTreeMap<QualifiedName, RowSums>,
+    /// The copy's tables were created `UNLOGGED` on purpose (`clone
+    /// --unlogged`): the source's are compared as the clone rewrote them.
+    pub unlogged: bool,
 }
 
 impl VerifyOptions {
@@ -183,6 +186,7 @@ impl VerifyOptions {
             compare: crate::ddl::render::RenderOptions::default(),
             source_sums: BTreeMap::new(),
             target_sums: BTreeMap::new(),
+            unlogged: false,
         }
     }
 }
@@ -227,6 +231,9 @@ pub async fn verify_with_progress(
     let mut skip = schema::table_object_keys(&models.renamed, &excluded);
     skip.extend(schema::table_object_keys(&models.target, &excluded));
     let mut renamed = models.renamed.clone();
+    if opts.unlogged {
+        crate::clone::unlog(&mut renamed);
+    }
     renamed.sort();
     // Extensions are the database's: only those that go with the compared schemas count
     // (as clone creates them), and on the target those and the ones in its schemas.

@@ -38,6 +38,7 @@ impl VerifyOptions {
         // not read again; nor their copies, when it read them back.
         v.source_sums = report.source_sums.clone();
         v.target_sums = report.target_sums.clone();
+        v.unlogged = clone.unlogged;
         v
     }
 }

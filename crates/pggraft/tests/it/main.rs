@@ -20,6 +20,7 @@ mod resume;
 mod roles;
 mod sections;
 mod self_check;
+mod server_levers;
 mod stream_verify;
 mod verify;
 mod workers;
