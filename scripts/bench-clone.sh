@@ -13,11 +13,13 @@
 # 1. Another database, each contender into a fresh empty database dropped after the run:
 #      pggraft clone --jobs 2 --index-jobs 2 --no-verify
 #      pggraft clone --jobs 2 --index-jobs 2           (the default: verifies the copy)
+#      pggraft clone --jobs 2 --index-jobs 2 --unlogged   (verifies; tables created UNLOGGED)
 #      pgcopydb clone --table-jobs 2 --index-jobs 2
 #      pg_dump -Fd -j2 + pg_restore -j2            (timed together: the sum of the two)
 # 2. The same database, public -> public_copy (dropped after each run):
 #      pggraft clone -n public=public_copy --jobs 2 --index-jobs 2 --no-verify
 #      pggraft clone -n public=public_copy --jobs 2 --index-jobs 2      (verifies)
+#      pggraft clone -n public=public_copy --jobs 2 --index-jobs 2 --unlogged
 #      one psql session: CREATE TABLE public_copy.t (LIKE public.t INCLUDING ALL);
 #                        INSERT INTO public_copy.t SELECT * FROM public.t;   for each table
 #
@@ -33,6 +35,9 @@
 # the work is the same: schema "Odd Schema" (pgcopydb breaks on the quoted table name
 # "Mixed Case ""Table""") and the rows of the unlogged table shop.cache (pgcopydb skips unlogged
 # tables' data).
+#
+# BENCH_WAL_LEVEL=minimal runs the cluster at wal_level = minimal (max_wal_senders = 0), where
+# pggraft loads every table in the transaction that truncated it, writing no WAL for its rows.
 #
 # PGGRAFT_BIN=/path/to/pggraft measures that binary instead of building target/release/pggraft.
 # PGGRAFT_BASELINE=/path/to/pggraft adds that binary (an earlier build, say) as one more contender
@@ -157,6 +162,16 @@ clone_verified() {
     sql postgres "DROP DATABASE $db WITH (FORCE)"
 }
 
+clone_unlogged() {
+    local run="$1" db="dst_unlogged"
+    fresh_db "$db"
+    checkpoint
+    measure pggraft-unlogged "$run" "$PGGRAFT" clone --source "$BASE/src" --target "$BASE/$db" \
+        -n public -n shop --exclude-table-data shop.cache --jobs 2 --index-jobs 2 --unlogged
+    check_rows "$db" "$ROWS_CLONE" "pggraft --unlogged"
+    sql postgres "DROP DATABASE $db WITH (FORCE)"
+}
+
 clone_pgcopydb() {
     local run="$1" db="dst_pgcopydb" dir="$WORK/pgcopydb-$1"
     fresh_db "$db"
@@ -190,7 +205,7 @@ fi
 LOAD_BEFORE="$(loadavg)"
 echo "== part 1: src -> a fresh database, $RUNS runs (order rotates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) pggraft verified pgcopydb pg_dump "${BASELINE[@]}"); do
+    for tool in $(rotate $((run - 1)) pggraft verified unlogged pgcopydb pg_dump "${BASELINE[@]}"); do
         "clone_$tool" "$run"
     done
 done
@@ -239,6 +254,15 @@ same_verified() {
     sql src "DROP SCHEMA public_copy CASCADE"
 }
 
+same_unlogged() {
+    local run="$1"
+    checkpoint
+    measure same-unlogged "$run" "$PGGRAFT" clone --source "$BASE/src" --target "$BASE/src" \
+        -n public=public_copy --jobs 2 --index-jobs 2 --unlogged
+    [ "$(user_rows src public_copy)" -eq "$ROWS_SAME" ] || die "pggraft --unlogged (same database) copied a different number of rows"
+    sql src "DROP SCHEMA public_copy CASCADE"
+}
+
 SQL_LOOP="$OUT/sql-loop.sql"
 cat >"$SQL_LOOP" <<'EOF'
 CREATE SCHEMA public_copy;
@@ -264,7 +288,7 @@ same_sql_loop() {
 
 echo "== part 2: src.public -> src.public_copy, $RUNS runs (order alternates)"
 for ((run = 1; run <= RUNS; run++)); do
-    for tool in $(rotate $((run - 1)) pggraft verified sql_loop "${BASELINE[@]}"); do
+    for tool in $(rotate $((run - 1)) pggraft verified unlogged sql_loop "${BASELINE[@]}"); do
         "same_$tool" "$run"
     done
 done
@@ -291,6 +315,7 @@ fi
 summarise pggraft \
     "pggraft|pggraft clone -j2 --index-jobs 2 --no-verify|$ROWS_CLONE" \
     "pggraft-verified|pggraft clone -j2 --index-jobs 2 (verifies)|$ROWS_CLONE" \
+    "pggraft-unlogged|pggraft clone -j2 --index-jobs 2 --unlogged (verifies)|$ROWS_CLONE" \
     "pgcopydb|pgcopydb clone --table-jobs 2 --index-jobs 2|$ROWS_CLONE" \
     "pg_dump|pg_dump -Fd -j2 + pg_restore -j2|$ROWS_CLONE" \
     "${BASE1[@]}"
@@ -299,6 +324,7 @@ echo "2. src.public -> src.public_copy ($ROWS_SAME rows)"
 summarise same-pggraft \
     "same-pggraft|pggraft clone -n public=public_copy -j2 --no-verify|$ROWS_SAME" \
     "same-verified|pggraft clone -n public=public_copy -j2 (verifies)|$ROWS_SAME" \
+    "same-unlogged|pggraft clone -n public=public_copy -j2 --unlogged (verifies)|$ROWS_SAME" \
     "same-sql-loop|psql: LIKE INCLUDING ALL + INSERT SELECT|$ROWS_SAME" \
     "${BASE2[@]}"
 echo

@@ -104,11 +104,17 @@ checkpoint_timeout = '30min'
 max_connections = 100
 max_locks_per_transaction = 256
 EOF
+    # BENCH_WAL_LEVEL=minimal: a cluster that writes no WAL for rows loaded in the transaction
+    # that created or truncated their table.
+    if [ "${BENCH_WAL_LEVEL:-}" = minimal ]; then
+        printf 'wal_level = minimal\nmax_wal_senders = 0\n' | as_server tee -a "$DATA/postgresql.conf" >/dev/null
+        SERVER_WAL=", wal_level=minimal"
+    fi
     (cd "$WORK" && as_server "$BINDIR/pg_ctl" start -D "$DATA" -l "$WORK/log" -w -t 60 >/dev/null)
     BASE="postgresql://postgres@127.0.0.1:$PORT"
     PSQL=("$BINDIR/psql" --no-psqlrc --quiet --set=ON_ERROR_STOP=1)
     # shellcheck disable=SC2034 # printed by the callers
-    SERVER_SETTINGS="fsync=off, synchronous_commit=off, full_page_writes=off, shared_buffers=1GB (same cluster for every contender)"
+    SERVER_SETTINGS="fsync=off, synchronous_commit=off, full_page_writes=off, shared_buffers=1GB${SERVER_WAL:-} (same cluster for every contender)"
 }
 
 cleanup() {

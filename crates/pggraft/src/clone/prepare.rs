@@ -540,6 +540,25 @@ async fn prepare_boxed(opts: &CloneOptions, given: Option<Snapshot>) -> Result<P
             drop_cascade: opts.drop_cascade,
         }
     };
+    // A target at wal_level = minimal writes no WAL for rows loaded in the
+    // transaction that truncated their table (a new file), which is how a
+    // table loaded whole goes in; a table loaded in ranges logs every row.
+    // Measured on 2 cores (pgbench -s 20): whole tables 14% faster and
+    // 250 kB of WAL instead of 205 MB; so, unless the user chose a size,
+    // no table is split there.
+    if finish.fresh_tables() && opts.split_larger_than.is_none() {
+        let level: String = target
+            .query_one("SELECT current_setting('wal_level')", &[])
+            .await
+            .ctx("reading the target's wal_level")
+            .map_err(|e| e.on(Side::Target))?
+            .get(0);
+        if level == "minimal" {
+            for t in &mut job.tables {
+                t.chunks = vec![crate::engine::Chunk::Whole];
+            }
+        }
+    }
     Ok(PreparedClone {
         schema_map: final_map,
         same_database,

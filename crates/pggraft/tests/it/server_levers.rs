@@ -90,15 +90,17 @@ async fn a_clone_into_a_target_at_wal_level_minimal_loads_without_wal() {
     .unwrap();
     let src = c.create_database("minimal_src").unwrap();
     src.psql(SHOP).unwrap();
-    // Big enough (about 25 MB) that its WAL would show.
+    // Big enough that its WAL would show, and that a clone would copy it in
+    // ranges (each logging its rows) at another wal_level: above 64 MB.
     src.psql(
         "CREATE TABLE shop.big (id int PRIMARY KEY, pad text);
-         INSERT INTO shop.big SELECT i, repeat('x', 100) FROM generate_series(1, 200000) AS i;
+         INSERT INTO shop.big SELECT i, repeat('x', 100) FROM generate_series(1, 500000) AS i;
          VACUUM ANALYZE shop.big;",
     )
     .unwrap();
     let size: i64 =
         src.query("SELECT pg_relation_size('shop.big')").unwrap()[0][0].parse().unwrap();
+    assert!(size > 64 << 20, "{size}");
     let dst = c.create_database("minimal_dst").unwrap();
     let lsn = || dst.query("SELECT pg_current_wal_lsn()").unwrap()[0][0].clone();
     let before = lsn();
@@ -108,7 +110,8 @@ async fn a_clone_into_a_target_at_wal_level_minimal_loads_without_wal() {
         .unwrap()[0][0]
         .parse::<f64>()
         .unwrap() as i64;
-    // Every table was loaded whole in its truncating transaction.
+    // Every table was loaded whole in its truncating transaction, the big
+    // one too.
     let mut all: Vec<QualifiedName> = report.tables.iter().map(|t| t.target.clone()).collect();
     all.sort();
     assert_eq!(report.wal_skipped, all);
