@@ -398,10 +398,17 @@ async fn stopped_resumable(
                 .into(),
         );
     }
+    // A schema that receives an extension is built under its final name.
+    let untouched = if build_schemas.iter().all(|b| crate::cleanup::is_build_schema(b)) {
+        "the final schemas were not touched"
+    } else {
+        "the final schemas were not touched but for those built in place (they receive an \
+         extension; the target's own schemas of those names are moved aside meanwhile)"
+    };
     Error::Interrupted(format!(
-        "the clone was stopped; the final schemas were not touched, and what was copied so far is kept in {}: \
-         run the same command plus --resume to go on from there, or the same command without \
-         --resume to start fresh (that removes what was kept, as `pggraft cleanup` does)",
+        "the clone was stopped; {untouched}, and what was copied so far is kept in {}: run the \
+         same command plus --resume to go on from there, or the same command without --resume \
+         to start fresh (that removes what was kept, as `pggraft cleanup` does)",
         build_schemas.join(", ")
     ))
 }
@@ -486,7 +493,9 @@ pub async fn run(
                 tables: r.tables.iter().cloned().collect(),
             };
             let writing = tokio::spawn(resume::write_all(c, rx));
-            let build_schemas = prepared.finish.build_schemas();
+            // Every schema it builds, under a temporary name or in place.
+            let build_schemas: Vec<String> =
+                prepared.schemas().into_iter().map(|s| s.build).collect();
             // A clone that hands over to a change stream (`follow`) stays
             // all or nothing: its slot goes when it stops.
             let keep = !matches!(prepared.snapshot.origin(), crate::conn::Origin::Slot { .. });

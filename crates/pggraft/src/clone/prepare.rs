@@ -325,7 +325,21 @@ async fn prepare_boxed(opts: &CloneOptions, given: Option<Snapshot>) -> Result<P
     }
     let mut checked = opts.clone();
     checked.data_only = existing_tables;
-    let existing = check_target(&target, &checked, &final_map, &renamed, &role_plan.creating())
+    // A stored run's schemas built under their final names are its own.
+    let own_in_place: BTreeSet<String> = match &stored {
+        Some(st) => final_map
+            .iter()
+            .filter(|(s, t)| st.build.get(*s) == Some(*t))
+            .map(|(_, t)| t.clone())
+            .collect(),
+        None => BTreeSet::new(),
+    };
+    let checked_map: BTreeMap<String, String> = final_map
+        .iter()
+        .filter(|(_, t)| !own_in_place.contains(*t))
+        .map(|(s, t)| (s.clone(), t.clone()))
+        .collect();
+    let existing = check_target(&target, &checked, &checked_map, &renamed, &role_plan.creating())
         .await
         .map_err(|e| e.on(Side::Target))?;
     if section == CloneSection::PreData
@@ -357,7 +371,18 @@ async fn prepare_boxed(opts: &CloneOptions, given: Option<Snapshot>) -> Result<P
         record(&target, holder, opts, &final_map, &cat.database, &mut warnings).await?
     };
     let new_extensions = ext_plan.created_elsewhere(&cat);
-    let asides = asides(&target, &final_map, &build_map, &existing, &run_id).await?;
+    let mut asides = asides(&target, &final_map, &build_map, &existing, &run_id).await?;
+    if !own_in_place.is_empty() {
+        // As the stored run recorded them in its schemas' comments.
+        for b in cleanup::list(&target).await.map_err(|e| e.on(Side::Target))? {
+            if b.in_place
+                && own_in_place.contains(&b.schema)
+                && let Some(name) = b.aside
+            {
+                asides.insert(b.schema, Aside { name, extensions: b.moved_extensions });
+            }
+        }
+    }
 
     let render_opts = RenderOptions {
         owners: opts.owners,
@@ -476,10 +501,7 @@ async fn prepare_boxed(opts: &CloneOptions, given: Option<Snapshot>) -> Result<P
     // Resumable: a whole clone built under temporary names whose record
     // can be written. Its plan goes in with the structure; each post-data
     // statement records itself; the swap forgets it.
-    let resumable = section == CloneSection::All
-        && !opts.data_only
-        && record.is_some()
-        && build_map.iter().all(|(s, b)| final_map[s] != *b);
+    let resumable = section == CloneSection::All && !opts.data_only && record.is_some();
     let mut resume_state = None;
     let mut record = record;
     if resumable {
@@ -502,12 +524,12 @@ async fn prepare_boxed(opts: &CloneOptions, given: Option<Snapshot>) -> Result<P
         resume_state = Some(state);
     } else if opts.worker {
         return Err(Error::input(
-            "--worker: this clone cannot be shared (it builds a schema in place, or the role \
-             cannot write pggraft's record in the target); run it with one process",
+            "--worker: this clone cannot be shared (the role cannot write pggraft's record in \
+             the target); run it with one process",
         ));
     } else if opts.resume {
         return Err(Error::input(
-            "--resume: this clone cannot be resumed (it builds a schema in place, or the role \
+            "--resume: this clone cannot be resumed (the role \
              cannot write pggraft's record in the target); run it without --resume",
         ));
     }

@@ -184,8 +184,18 @@ pub(super) fn structure_hash(pre: &[Stmt], post: &[Stmt]) -> String {
     let mut text = String::new();
     let shared = ["role ", "extension ", "server ", "user mapping "];
     for s in pre.iter().chain(post).filter(|s| !shared.iter().any(|p| s.object.starts_with(p))) {
-        text.push_str(&s.sql);
-        text.push('\n');
+        // A schema built in place first moves the target's schema aside
+        // and takes over its extensions: that depends on the target then,
+        // not on the plan (a resumed run finds its own schema there).
+        for line in s.sql.lines() {
+            let aside = line.starts_with("ALTER SCHEMA ")
+                && line.contains(&format!(" RENAME TO {}", crate::cleanup::ASIDE_PREFIX));
+            if aside || (line.starts_with("ALTER EXTENSION ") && line.contains(" SET SCHEMA ")) {
+                continue;
+            }
+            text.push_str(line.trim_end_matches(';'));
+            text.push('\n');
+        }
     }
     crate::migrate::checksum(text.as_bytes())
 }

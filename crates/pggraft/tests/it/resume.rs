@@ -348,3 +348,60 @@ async fn a_changed_parent_is_copied_again_and_its_foreign_key_built_again() {
         );
     }
 }
+
+/// A schema that receives an extension is built under its final name (the
+/// target's schema of that name moved aside meanwhile, here replaced with
+/// --drop-if-exists); killed mid-way, it resumes too: the tables finished
+/// are kept, the rest copied, the schema moved aside dropped at the swap.
+#[tokio::test]
+async fn a_killed_clone_of_a_schema_that_receives_an_extension_resumes() {
+    let mut sql = String::from("CREATE SCHEMA app; CREATE EXTENSION citext SCHEMA app;\n");
+    for (i, t) in TABLES.iter().enumerate() {
+        let n = 40_000 * (TABLES.len() - i);
+        sql.push_str(&format!(
+            "CREATE TABLE app.{t} (id int PRIMARY KEY, v app.citext);
+             INSERT INTO app.{t} SELECT g, 'Mixed Case ' || g FROM generate_series(1, {n}) g;\n"
+        ));
+    }
+    let src = db_with("resume_ext_src", &sql);
+    let dst =
+        db_with("resume_ext_dst", "CREATE SCHEMA app_copy; CREATE TABLE app_copy.old (x int);");
+    let mut opts = options(&src, &dst);
+    opts.drop_if_exists = true;
+    kill_when(&opts, &dst, || done_tables(&dst).len() >= 2).await;
+    let done = done_tables(&dst);
+    assert!(done.len() < TABLES.len(), "all tables were done: {done:?}");
+    let aside = "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pggraft\\_aside%'";
+    assert_eq!(one(&dst, aside), "1", "the target's app_copy is moved aside");
+
+    let mut again = opts.clone();
+    again.resume = true;
+    let report = clone(&again).await.unwrap();
+    let r = report.resumed.as_ref().expect("a resume report");
+    assert_eq!(r.kept.len(), done.len(), "{r:?}");
+    for t in TABLES {
+        assert_eq!(
+            table_hash(&dst, &format!("app_copy.{t}")),
+            table_hash(&src, &format!("app.{t}")),
+            "{t}"
+        );
+    }
+    assert_eq!(one(&dst, "SELECT to_regclass('app_copy.old') IS NULL"), "t");
+    assert_eq!(
+        one(
+            &dst,
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'citext'"
+        ),
+        "app_copy"
+    );
+    assert_eq!(
+        one(
+            &dst,
+            "SELECT count(*) FROM app_copy.t1 WHERE v OPERATOR(app_copy.=) 'MIXED CASE 7'::app_copy.citext"
+        ),
+        "1"
+    );
+    assert_eq!(one(&dst, aside), "0");
+    assert_eq!(build_schemas(&dst), "0");
+    assert_eq!(runs(&dst), "0");
+}
