@@ -89,8 +89,14 @@ pub struct RunArgs {
     pub dry_run: bool,
     /// Load keyed tables in batches of about N rows, each committed and recorded, so an
     /// interrupted run resumes (instead of one all-or-nothing transaction).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "follow")]
     pub batch_rows: Option<u64>,
+    /// Then follow the source's changes through the mapping (logical replication from the run's own snapshot) until `pggraft follow cutover`.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: the replication slot and publication created on the source.
+    #[arg(long, value_name = "NAME", default_value = pggraft::follow::DEFAULT_SLOT, requires = "follow")]
+    pub slot: String,
 }
 
 fn options(a: &CommonArgs) -> Result<MapOptions> {
@@ -118,6 +124,7 @@ pub async fn run(a: MapArgs) -> Result<Outcome> {
         MapCommand::Check(c) => check(c, false).await,
         MapCommand::Analyze(a) => analyze(a).await,
         MapCommand::Run(r) if r.dry_run => check(r.common, true).await,
+        MapCommand::Run(r) if r.follow => load_follow(r.common, &r.slot).await,
         MapCommand::Run(r) => load(r.common, r.batch_rows).await,
         MapCommand::Verify(c) => verify(c).await,
         MapCommand::Cleanup(c) => cleanup(c).await,
@@ -253,6 +260,36 @@ async fn load(a: CommonArgs, batch_rows: Option<u64>) -> Result<Outcome> {
         output::print_json("map-run", &report)?;
     } else {
         print_run(&report, started.elapsed().as_secs_f64());
+    }
+    Ok(Outcome::Ok)
+}
+
+/// `map run --follow`: the mapping in the slot's snapshot, then the
+/// follower in the foreground until cut over.
+async fn load_follow(a: CommonArgs, slot: &str) -> Result<Outcome> {
+    let opts = options(&a)?;
+    let started = Instant::now();
+    let progress = TermProgress::new(!a.json.json);
+    let cancel: Cancel = Box::pin(stop_requested());
+    let run = pggraft::follow::start_map(&opts, slot, &progress, Some(cancel)).await;
+    progress.finish();
+    let run = run?;
+    if !a.json.json {
+        print_run(&run.map, started.elapsed().as_secs_f64());
+        eprintln!(
+            "following from {} through the mapping (slot and publication {:?} on the source); \
+             `pggraft follow cutover --target …` stops it",
+            run.consistent_lsn, run.slot
+        );
+    }
+    let mut fopts = pggraft::follow::FollowOptions::new(opts.source.clone(), opts.target.clone());
+    fopts.slot = Some(run.slot.clone());
+    let report = super::follow::run_follower(&fopts, a.json.json).await?;
+    if a.json.json {
+        let doc = serde_json::json!({ "map": run, "follow": report });
+        output::print_json("map-run", &doc)?;
+    } else {
+        super::follow::print_report(&report, false)?;
     }
     Ok(Outcome::Ok)
 }

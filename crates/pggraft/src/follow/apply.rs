@@ -45,7 +45,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Statement};
 
 use super::decode::{Message, Relation, Value};
-use super::state::TableMap;
+use super::state::{TableMap, Transform};
 use crate::error::{Error, PgResultExt, Result};
 use crate::sql::{QualifiedName, ident};
 
@@ -116,6 +116,9 @@ struct Rel {
     /// A partitioned table (published via its root): statements name it
     /// without ONLY, and a row is told apart by `(tableoid, ctid)`.
     partitioned: bool,
+    /// A mapped table (`map run --follow`): `columns` are the source's, and
+    /// changes go through the mapping's expressions ([`transform_sql`]).
+    transform: Option<Transform>,
 }
 
 impl Rel {
@@ -307,6 +310,9 @@ impl Applier {
                 change: describe_change(&expected, &got),
             });
         }
+        if let Some(t) = &map.transform {
+            return self.mapped_relation(r, src, map.target.clone(), t.clone());
+        }
         let tcols = &self.target_columns[&map.target];
         let mut columns = vec![];
         for c in &map.columns {
@@ -347,6 +353,7 @@ impl Applier {
                 full,
                 identity_always,
                 updates_batch,
+                transform: None,
             },
         );
         Ok(())
@@ -355,6 +362,13 @@ impl Applier {
     /// Queues one row change (sending when the pipeline is full); a
     /// truncate is sent at once, after what is queued.
     pub async fn change(&mut self, m: Message) -> Result<()> {
+        if let Message::Insert { rel, .. }
+        | Message::Update { rel, .. }
+        | Message::Delete { rel, .. } = &m
+            && self.rel(*rel)?.transform.is_some()
+        {
+            return self.mapped_change(m).await;
+        }
         match m {
             Message::Insert { rel, new } => {
                 let r = self.rel(rel)?;
@@ -438,6 +452,103 @@ impl Applier {
                 self.relation(r)
             }
             Message::Other => Ok(()),
+        }
+    }
+
+    /// A Relation message of a mapped table: its columns are bound as the
+    /// source's (names and types), for the mapping's expressions to read.
+    fn mapped_relation(
+        &mut self,
+        r: Relation,
+        src: QualifiedName,
+        target: QualifiedName,
+        t: Transform,
+    ) -> Result<()> {
+        let columns: Vec<TargetColumn> = r
+            .columns
+            .iter()
+            .zip(&t.source_types)
+            .map(|(c, ty)| TargetColumn {
+                name: c.name.clone(),
+                type_sql: ty.clone(),
+                identity_always: false,
+                comparable: true,
+                type_oid: c.type_oid,
+                is_array: false,
+            })
+            .collect();
+        let full = r.identity == b'f';
+        let key: Vec<usize> = if full {
+            (0..columns.len()).collect()
+        } else {
+            r.columns.iter().enumerate().filter(|(_, c)| c.key).map(|(i, _)| i).collect()
+        };
+        self.statements.retain(|(id, _, _), _| *id != r.id);
+        self.rels.insert(
+            r.id,
+            Rel {
+                source: src,
+                partitioned: false,
+                target,
+                columns,
+                key,
+                full,
+                identity_always: false,
+                // Mapped changes are sent as deletes and inserts in order,
+                // never coalesced.
+                updates_batch: false,
+                transform: Some(t),
+            },
+        );
+        Ok(())
+    }
+
+    /// A change of a mapped table: an insert of the mapped row (if it
+    /// passes the filter), a delete by the mapped key, and an update as
+    /// both (the row may move in or out of the filter, its key may change).
+    async fn mapped_change(&mut self, m: Message) -> Result<()> {
+        let one = |rel: u32, shape: Shape, params: Vec<Raw>| Queued {
+            rel,
+            shape,
+            params,
+            batchable: false,
+        };
+        match m {
+            Message::Insert { rel, new } => {
+                let params = new.into_iter().map(raw).collect();
+                self.push(one(rel, Shape::Insert, params)).await
+            }
+            Message::Delete { rel, old } => {
+                let key = self.rel(rel)?.key.clone();
+                let params = key.iter().map(|&i| raw(old[i].clone())).collect();
+                self.push(one(rel, Shape::Delete(key), params)).await
+            }
+            Message::Update { rel, old, mut new } => {
+                let r = self.rel(rel)?;
+                let key = r.key.clone();
+                let from = old.as_ref().unwrap_or(&new);
+                let params: Vec<Raw> = key.iter().map(|&i| raw(from[i].clone())).collect();
+                for i in 0..new.len() {
+                    if matches!(new[i], Value::Unchanged) {
+                        // A full old row carries the value; a key alone does not.
+                        match old.as_ref().map(|o| &o[i]) {
+                            Some(v) if r.full => new[i] = v.clone(),
+                            _ => {
+                                return Err(Error::Unsupported(format!(
+                                    "an update of {} left its TOASTed column {:?} out of the \
+                                     stream, and the mapping into {} needs the whole row: ALTER \
+                                     TABLE {} REPLICA IDENTITY FULL on the source",
+                                    r.source, r.columns[i].name, r.target, r.source
+                                )));
+                            }
+                        }
+                    }
+                }
+                self.push(one(rel, Shape::Delete(key), params)).await?;
+                let params = new.into_iter().map(raw).collect();
+                self.push(one(rel, Shape::Insert, params)).await
+            }
+            _ => Ok(()),
         }
     }
 
@@ -567,7 +678,9 @@ impl Applier {
             return Ok(s.clone());
         }
         let r = self.rel(rel)?;
-        let sql = if batch {
+        let sql = if let Some(t) = &r.transform {
+            transform_sql(r, t, &shape, self.binary)
+        } else if batch {
             batch_sql(r, &shape, self.binary)
         } else {
             statement_sql(r, &shape, self.binary)
@@ -657,6 +770,57 @@ fn batch_sql(r: &Rel, shape: &Shape, binary: bool) -> String {
         }
         Shape::Delete(matched) => {
             format!("DELETE FROM {}{t} AS d USING {from} WHERE {}", r.only(), key_match(matched, 1))
+        }
+    }
+}
+
+/// A mapped table's statements: the change's source values bound as a row
+/// `s` of the source's column names and types, read by the mapping's
+/// expressions (evaluated on the target).
+fn transform_sql(r: &Rel, t: &Transform, shape: &Shape, binary: bool) -> String {
+    let row = |cols: &[usize]| -> String {
+        let items: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                format!("{} AS {}", param(k + 1, &r.columns[i], binary), ident(&r.columns[i].name))
+            })
+            .collect();
+        format!("(SELECT {}) AS s", items.join(", "))
+    };
+    let target = &r.target;
+    match shape {
+        Shape::Insert => {
+            let all: Vec<usize> = (0..r.columns.len()).collect();
+            let names: Vec<String> = t.columns.iter().map(|(c, _)| ident(c)).collect();
+            let exprs: Vec<String> = t.columns.iter().map(|(_, e)| format!("({e})")).collect();
+            let filter = t.filter.as_ref().map(|f| format!(" WHERE ({f})")).unwrap_or_default();
+            format!(
+                "INSERT INTO {target} ({}) SELECT {} FROM {}{filter}",
+                names.join(", "),
+                exprs.join(", "),
+                row(&all)
+            )
+        }
+        Shape::Delete(matched) | Shape::Update(_, matched) => {
+            let keys: Vec<String> = t.key.iter().map(|k| ident(k)).collect();
+            let exprs: Vec<String> = t
+                .key
+                .iter()
+                .map(|k| {
+                    t.columns
+                        .iter()
+                        .find(|(c, _)| c == k)
+                        .map(|(_, e)| format!("({e})"))
+                        .unwrap_or_else(|| "NULL".into())
+                })
+                .collect();
+            format!(
+                "DELETE FROM {target} WHERE ({}) IN (SELECT {} FROM {})",
+                keys.join(", "),
+                exprs.join(", "),
+                row(matched)
+            )
         }
     }
 }

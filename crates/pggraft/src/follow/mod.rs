@@ -33,7 +33,7 @@ pub use state::FollowState;
 use crate::clone::{self, CloneOptions, CloneReport};
 use crate::conn::{ConnSpec, Side, Snapshot};
 use crate::engine::{Cancel, Finish, ProgressSink, TableSource};
-use crate::error::{Error, Result};
+use crate::error::{Error, PgResultExt, Result};
 use crate::sql::QualifiedName;
 use state::{ColumnPair, SequenceMap, TableMap};
 
@@ -67,15 +67,7 @@ pub async fn start(
             "--follow needs a whole clone: it cannot be used with --schema-only or --data-only",
         ));
     }
-    if slot.is_empty()
-        || slot.len() > 63
-        || !slot.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return Err(Error::input(format!(
-            "--slot {slot:?}: a replication slot name has 1 to 63 lower-case letters, digits and \
-             underscores"
-        )));
-    }
+    check_slot_name(slot)?;
     let publication = slot.to_string();
     // What would be copied, planned once without writing anything, so the
     // checks can name the tables before the slot exists.
@@ -205,6 +197,205 @@ pub async fn start(
     }
 }
 
+/// What `map run --follow` set up.
+#[derive(Debug, Clone, Serialize)]
+pub struct StartedMap {
+    pub map: crate::map::MapReport,
+    pub slot: String,
+    pub publication: String,
+    pub consistent_lsn: String,
+    pub spooled_transactions: u64,
+}
+
+/// `map run --follow`: runs the mapping in the snapshot of a new slot, its
+/// load transaction also writing the follow's state, whose tables carry the
+/// mapping's expressions ([`state::Transform`]): the follower applies each
+/// change through them, on the target. Values travel as text (the
+/// expressions bind them as the source's types). Each mapped table must
+/// read one source table (not a query) and have a key; the fdw strategy
+/// and `--batch-rows` are refused.
+pub async fn start_map(
+    opts: &crate::map::MapOptions,
+    slot: &str,
+    progress: &dyn ProgressSink,
+    cancel: Option<Cancel>,
+) -> Result<StartedMap> {
+    check_slot_name(slot)?;
+    if opts.batch_rows.is_some() {
+        return Err(Error::input(
+            "map run --follow loads in one transaction: it cannot be used with --batch-rows",
+        ));
+    }
+    let publication = slot.to_string();
+    let checked = crate::map::checked(opts).await?;
+    let mut tables = vec![];
+    for t in &checked.tables {
+        let TableSource::Relation(name) = &t.source else {
+            return Err(Error::input(format!(
+                "map run --follow: target table {} reads a query, and only a table's changes \
+                 can be followed; map it from one table",
+                t.target
+            )));
+        };
+        if t.strategy == crate::engine::Strategy::Foreign {
+            return Err(Error::input(format!(
+                "map run --follow: target table {} uses the fdw strategy; use copy",
+                t.target
+            )));
+        }
+        if t.key.is_empty() {
+            return Err(Error::input(format!(
+                "map run --follow: target table {} has no key (a primary key, or `key` in the \
+                 mapping), so updates and deletes cannot find their rows",
+                t.target
+            )));
+        }
+        tables.push(name.clone());
+    }
+    tables.sort();
+    tables.dedup();
+    let src = opts.source.connect().await.map_err(|e| e.on(Side::Source))?;
+    let mut problems = source::check(&src, slot, &publication, &tables).await?;
+    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
+    if !crate::refresh::record::writable(&target).await? {
+        problems.push(format!(
+            "role {:?} may not create the follow's state table pggraft.follow on the target: \
+             grant it CREATE on the target database (or on schema pggraft)",
+            opts.target.user()
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Error::SourceNotReady { problems });
+    }
+    // Each source table's columns as the stream sends them, with type names.
+    let mut columns = std::collections::HashMap::new();
+    for t in &tables {
+        let rows = src
+            .query(
+                "SELECT a.attname::text, a.atttypid, pg_catalog.format_type(a.atttypid, NULL) \
+                 FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::text::regclass \
+                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' \
+                 ORDER BY a.attnum",
+                &[&t.to_string()],
+            )
+            .await
+            .ctx(format!("reading the columns of {t}"))
+            .map_err(|e| e.on(Side::Source))?;
+        let cols: Vec<(String, u32, String)> =
+            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        columns.insert(t.clone(), cols);
+    }
+    source::create_publication(&src, &publication, &tables, &[])
+        .await
+        .map_err(|e| e.on(Side::Source))?;
+    let undo = |e: Error| {
+        let (src, target, publication) = (&src, &target, &publication);
+        async move {
+            if let Err(d) = spool::delete(target, slot).await {
+                tracing::warn!("could not remove the follow's spool again: {d}");
+            }
+            source::wait_inactive(src, slot).await;
+            if let Err(d) = source::drop_objects(src, slot, publication).await {
+                tracing::warn!("could not drop the slot and publication again: {d}");
+            }
+            e
+        }
+    };
+    let created = match source::create_slot(&opts.source, slot, &publication).await {
+        Ok(c) => c,
+        Err(e) => return Err(undo(e).await),
+    };
+    let consistent = created.consistent_point.clone();
+    let snapshot = Snapshot::from_slot(
+        created.snapshot.clone(),
+        slot,
+        consistent.clone(),
+        Box::new(std::sync::Mutex::new(created.session)),
+    );
+    let record = |checked: &crate::map::Checked| -> Result<String> {
+        let mut maps = vec![];
+        for t in &checked.tables {
+            let TableSource::Relation(name) = &t.source else { continue };
+            let cols = columns.get(name).cloned().unwrap_or_default();
+            maps.push(TableMap {
+                source: name.clone(),
+                target: t.target.clone(),
+                columns: cols
+                    .iter()
+                    .map(|(c, oid, _)| ColumnPair {
+                        source: c.clone(),
+                        target: c.clone(),
+                        type_oid: *oid,
+                    })
+                    .collect(),
+                transform: Some(state::Transform {
+                    columns: t.columns.iter().map(|c| (c.target.clone(), c.sql())).collect(),
+                    filter: t.filter.clone(),
+                    key: t.key.clone(),
+                    source_types: cols.iter().map(|(_, _, ty)| ty.clone()).collect(),
+                }),
+            });
+        }
+        state::insert_sql(&FollowState {
+            slot: slot.to_string(),
+            publication: publication.clone(),
+            source: opts.source.redacted(),
+            tables: maps,
+            sequences: vec![],
+            binary: false,
+            consistent_lsn: consistent.clone(),
+            applied_lsn: consistent.clone(),
+            received_lsn: None,
+            applied_at: None,
+            applied_rows: 0,
+            endpos: None,
+            cutover_requested: false,
+            state: "following".into(),
+            message: None,
+            updated_at: String::new(),
+        })
+    };
+    let result = async {
+        let spooler = spool::Spooler::start(
+            &opts.source,
+            &opts.target,
+            slot,
+            &publication,
+            &consistent,
+            false,
+        )
+        .await?;
+        let report =
+            crate::map::run_in(opts, progress, cancel, Some(snapshot), Some(&record)).await;
+        let spooled = spooler.stop().await;
+        Ok::<_, Error>((report?, spooled?))
+    }
+    .await;
+    match result {
+        Ok((map, spooled)) => Ok(StartedMap {
+            map,
+            slot: slot.to_string(),
+            publication,
+            consistent_lsn: consistent,
+            spooled_transactions: spooled.transactions,
+        }),
+        Err(e) => Err(undo(e).await),
+    }
+}
+
+fn check_slot_name(slot: &str) -> Result<()> {
+    if slot.is_empty()
+        || slot.len() > 63
+        || !slot.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(Error::input(format!(
+            "--slot {slot:?}: a replication slot name has 1 to 63 lower-case letters, digits and \
+             underscores"
+        )));
+    }
+    Ok(())
+}
+
 /// The copied relations (source names), sorted.
 fn relations(tasks: &[crate::engine::TableTask]) -> Vec<QualifiedName> {
     let mut out: Vec<QualifiedName> = tasks
@@ -260,7 +451,7 @@ async fn table_maps(
                     })?;
                 columns.push(ColumnPair { source: col, target, type_oid: oid });
             }
-            out.push(TableMap { source: name, target, columns });
+            out.push(TableMap { source: name, target, columns, transform: None });
         }
     }
     Ok(out)

@@ -20,6 +20,24 @@ pub struct TableMap {
     pub source: QualifiedName,
     pub target: QualifiedName,
     pub columns: Vec<ColumnPair>,
+    /// A mapped table (`map run --follow`): the target's columns as
+    /// expressions over the source row; `columns` are then the source's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<Transform>,
+}
+
+/// How `map` fills a target table from a source row, as the follower
+/// applies it on the target: each change's source row is bound as a row of
+/// the source's column names and types, and the expressions read it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Transform {
+    /// (target column, its SQL expression over the source columns).
+    pub columns: Vec<(String, String)>,
+    pub filter: Option<String>,
+    /// The target columns that identify a row.
+    pub key: Vec<String>,
+    /// Each source column's type (`format_type`), in the stream's order.
+    pub source_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -314,6 +314,38 @@ pub async fn run(
     progress: &dyn ProgressSink,
     cancel: Option<Cancel>,
 ) -> Result<MapReport> {
+    run_in(opts, progress, cancel, None, None).await
+}
+
+/// SQL a producer adds to the load transaction, made from the checked
+/// mapping (`follow` records the follow's state with the rows).
+pub(crate) type After<'a> = &'a (dyn Fn(&Checked) -> Result<String> + Sync);
+
+/// The mapping checked against both databases as a run would see it
+/// (no fdw objects set up), for a producer that needs the tables first.
+pub(crate) async fn checked(opts: &MapOptions) -> Result<Checked> {
+    let src =
+        session(&opts.source, Side::Source, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+    let dst = target_transaction(opts, true).await?;
+    let checked = check::check(&src, &dst, &opts.mapping, context(opts)).await?;
+    let _ = dst.batch_execute("ROLLBACK").await;
+    let _ = src.batch_execute("ROLLBACK").await;
+    if !checked.problems.is_empty() {
+        return Err(MapError::Invalid { problems: checked.problems }.into());
+    }
+    Ok(checked)
+}
+
+/// [`run`] in `snapshot` (a replication slot's, for `follow`) instead of
+/// one of its own, with `after`'s SQL in the load transaction.
+pub(crate) async fn run_in(
+    opts: &MapOptions,
+    progress: &dyn ProgressSink,
+    cancel: Option<Cancel>,
+    snapshot: Option<Snapshot>,
+    after: Option<After<'_>>,
+) -> Result<MapReport> {
     let t0 = Instant::now();
     // `auto`: each strategy that can run is measured on a sample first
     // (before the run's own transactions, which would otherwise see the
@@ -328,8 +360,29 @@ pub async fn run(
     } else {
         None
     };
-    let snapshot = Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?;
-    let holder = snapshot.session().expect("an exported snapshot has its session");
+    let snapshot = match snapshot {
+        Some(s) => s,
+        None => Snapshot::export(&opts.source).await.map_err(|e| e.on(Side::Source))?,
+    };
+    // A slot's snapshot is held by its replication session: read in it
+    // through a session that imports it.
+    let imported;
+    let holder = match snapshot.session() {
+        Some(c) => c,
+        None => {
+            let name = snapshot.name().unwrap_or_default();
+            imported = session(
+                &opts.source,
+                Side::Source,
+                &format!(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}",
+                    crate::sql::literal(name)
+                ),
+            )
+            .await?;
+            &imported
+        }
+    };
     let dst = target_transaction(opts, false).await?;
     let mut checked = check::check(holder, &dst, &opts.mapping, context(opts)).await?;
     for t in checked.tables.iter_mut().filter(|t| auto(t.entry)) {
@@ -379,6 +432,12 @@ pub async fn run(
             done_before: list.iter().filter(|b| b.done).count(),
             resumed: *resumed,
         });
+    }
+    if let Some(f) = after {
+        let sql = f(&checked)?;
+        if let Some(g) = load.groups.last_mut() {
+            g.after.push(sql);
+        }
     }
     job.source_search_path = Some(checked.search_path.clone());
     let run_opts = RunOptions {
