@@ -220,8 +220,8 @@ wait_until() {
 }
 
 # record_rate WORKLOAD LABEL DONE RESUMED: the apply's rows/s for the ratios at the end: in
-# backlog mode, the backlog's row changes over the time from resume to done; else the
-# sampler's sustained rate.
+# backlog mode, the backlog's row changes over the time from resume to done; else (or when the
+# tool was stopped before it was done) the rate the sampler saw its held position move at.
 record_rate() {
     local rate
     if [ -n "$4" ]; then
@@ -256,16 +256,20 @@ run_pgcopydb() { # RUN WORKLOAD SRC DST
         resumed="$(now)"
     fi
     local waited=0
+    STOPPED=0
     while kill -0 "$fpid" 2>/dev/null; do
         sleep 1
         # pgcopydb 0.10 stops only once its stream passes endpos, and transforms a JSON file only
-        # once the stream moves to the next WAL segment: a logical message in a new segment
-        # gives it both, without writing to any table.
-        sql "$src" "SELECT pg_switch_wal()" "SELECT pg_logical_emit_message(false, 'bench-follow', 'nudge')" >/dev/null 2>&1 || true
+        # once the stream moves to the next WAL segment: a write in another database (not
+        # decoded for this slot) after a segment switch gives it both. (A logical message would
+        # be decoded, and 0.10's transform dies on it: "Unknown message action 77".)
+        sql postgres "SELECT pg_switch_wal()" "CREATE TABLE IF NOT EXISTS bench_nudge (i int)" \
+            "INSERT INTO bench_nudge VALUES (1)" >/dev/null 2>&1 || true
         waited=$((waited + 1))
         if [ "$waited" -ge "$PGCOPYDB_LIMIT" ]; then
             echo "   pgcopydb had not caught up after $PGCOPYDB_LIMIT s: stopped" | tee -a "$SUMMARY"
             kill -9 -- "-$fpid" 2>/dev/null || true
+            STOPPED=1
             break
         fi
     done
@@ -282,6 +286,8 @@ run_pgcopydb() { # RUN WORKLOAD SRC DST
     report "pgcopydb 0.10 (wal2json)" "$wl" "$TXNS" "$TPS" \
         "$(awk -v a="$writes_end" -v b="$done_at" 'BEGIN { print b - a }')" "$verdict"
     sampler_stop "pgcopydb 0.10, $wl" "$writes_end" "$done_at" "$resumed"
+    # Stopped before it was done: its rate is what its held position shows.
+    [ "$STOPPED" = 1 ] && resumed=""
     record_rate "$wl" "pgcopydb 0.10" "$done_at" "$resumed"
 }
 

@@ -182,7 +182,7 @@ def summary(out, pgbench_end, done, label, resumed=None):
         )
     else:
         lines.append(f"   no window of 3 s or more ({what})")
-    after = [r for r in applied if r["t"] > pgbench_end]
+    after = [r for r in applied if pgbench_end < r["t"] <= done]
     if after:
         lines.append(
             "   after pgbench: lag "
