@@ -257,3 +257,43 @@ fn kill_9_of_the_follower_then_resume_is_exactly_once() {
         kill_trial(n, kill);
     }
 }
+
+#[test]
+fn map_run_follow_applies_changes_through_the_mapping_then_cuts_over() {
+    let src = db_with(
+        "fcli_map_src",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, cents bigint NOT NULL);
+         INSERT INTO orders SELECT g, 'c' || g, g * 137 FROM generate_series(1, 300) g;",
+    );
+    let dst = db_with(
+        "fcli_map_dst",
+        "CREATE TABLE purchases (order_id bigint PRIMARY KEY, buyer text NOT NULL,
+                                 dollars numeric(12,2) NOT NULL);",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("mapping.toml");
+    std::fs::write(
+        &m,
+        "[tables.purchases]\nfrom = \"orders\"\n[tables.purchases.columns]\norder_id = \"id\"\n\
+         buyer = \"customer\"\ndollars = \"(cents::numeric / 100)::numeric(12,2)\"\n",
+    )
+    .unwrap();
+    let m = m.display().to_string();
+    let (s, t) = (src.url(), dst.url());
+    let conns = ["--source", s.as_str(), "--target", t.as_str(), "--mapping", m.as_str()];
+    let follower = spawn(&[&["map", "run", "--follow", "--slot", "fcli_map"], &conns[..]].concat());
+    wait_for("the map's load", Duration::from_secs(60), || has_state(&dst));
+    src.psql(
+        "INSERT INTO orders VALUES (1000, 'new', 99999); UPDATE orders SET cents = 1 WHERE id = 5;
+         UPDATE orders SET customer = 'renamed' WHERE id = 6; DELETE FROM orders WHERE id = 7;",
+    )
+    .unwrap();
+    ok(&["follow", "cutover", "--target", &t]);
+    follower.finish_within(Duration::from_secs(120)).code(0);
+    ok(&[&["map", "verify"], &conns[..]].concat());
+    let rows = dst
+        .query("SELECT order_id, buyer, dollars FROM purchases WHERE order_id IN (5, 6, 7, 1000) ORDER BY 1")
+        .unwrap();
+    assert_eq!(rows, [["5", "c5", "0.01"], ["6", "renamed", "8.22"], ["1000", "new", "999.99"]]);
+    ok(&["follow", "cleanup", "--target", &t, "--slot", "fcli_map"]);
+}
