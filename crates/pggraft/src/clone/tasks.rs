@@ -53,7 +53,9 @@ pub(super) fn job(
 
 /// The tables whose rows can be hashed as they stream, as verify will hash
 /// them ([`crate::rowhash`]): binary copies of every column (none
-/// generated), each of a type with a typed hash, the same type on both sides.
+/// generated), each of a type with a typed hash, the same type on both sides;
+/// and, within one database, the same tables copied by `INSERT … SELECT`,
+/// which the engine hashes on both sides in the server once loaded.
 fn stream_hash(
     cat: &Catalog,
     renamed: &Catalog,
@@ -61,7 +63,7 @@ fn stream_hash(
 ) -> HashMap<QualifiedName, Vec<crate::rowhash::Kind>> {
     let binary: BTreeSet<&QualifiedName> = tasks
         .iter()
-        .filter(|t| t.strategy == Strategy::Copy { binary: true })
+        .filter(|t| matches!(t.strategy, Strategy::Copy { binary: true } | Strategy::InsertSelect))
         .map(|t| &t.label)
         .collect();
     let mut out = HashMap::new();

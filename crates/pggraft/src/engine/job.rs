@@ -34,7 +34,9 @@ pub struct Job {
     pub source_search_path: Option<String>,
     /// Tables (by label) whose source rows are hashed as they stream, as
     /// verify hashes them ([`crate::rowhash`]), with each column's kind.
-    /// Only binary copies of whole rows qualify.
+    /// Only binary copies of whole rows qualify, and insert-select copies
+    /// of whole rows, whose source the server hashes in the job's snapshot
+    /// right after the load (with [`super::Finish::Swap`]).
     pub(crate) stream_hash: HashMap<QualifiedName, Vec<crate::rowhash::Kind>>,
     /// Tasks shared with other processes running the same job (see
     /// [`super::shared`]); `None`: this process does them all.

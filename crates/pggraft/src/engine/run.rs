@@ -90,13 +90,18 @@ pub async fn run(
 /// progress from a dead one), and the server checks every 2 s that the
 /// client is still there (PostgreSQL 14+), so a backend of a killed run
 /// ends even while it waits for a lock, instead of making the run look
-/// alive.
+/// alive. Index builds get at least 256 MB of `maintenance_work_mem`, or
+/// the target's own setting when that is larger (a server sized for big
+/// sorts keeps its size); parallel maintenance workers are the target's
+/// (`max_parallel_maintenance_workers`, 2 by default), left as they are.
 pub(super) async fn target_session(opts: &RunOptions) -> Result<Client> {
     let c = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
     prepare_session(&c).await?;
     c.batch_execute(&format!(
         "SET application_name = {}; SET synchronous_commit = off; \
-         SET maintenance_work_mem = '256MB'; SET check_function_bodies = off; {CHECK_CLIENT}",
+         SELECT pg_catalog.set_config('maintenance_work_mem', greatest(setting::int8, 262144) \
+           || 'kB', false) FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem'; \
+         SET check_function_bodies = off; {CHECK_CLIENT}",
         literal(&opts.session_tag)
     ))
     .await
@@ -156,7 +161,7 @@ async fn run_inner(
     let plans = if matches!(finish, Finish::Groups(_)) {
         vec![None; job.tables.len()]
     } else {
-        hash_plans(opts, &job, &snapshot).await
+        hash_plans(opts, &job, &snapshot, matches!(finish, Finish::Swap { .. })).await
     };
 
     // 3. Data and post-data.
@@ -359,30 +364,37 @@ struct Shared {
 /// when a probe has shown that this client hashes a row of every kind as
 /// the source server does (a server of other byte order, or whose text
 /// reaches the client converted to another encoding, would not; their
-/// tables are then hashed by the servers, as before).
-async fn hash_plans(opts: &RunOptions, job: &Job, snapshot: &Snapshot) -> Vec<Option<Vec<Kind>>> {
-    let none = vec![None; job.tables.len()];
-    if job.stream_hash.is_empty() {
-        return none;
-    }
-    match probe(opts, snapshot).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::debug!("the source hashes rows otherwise: no hashing as rows stream");
-            return none;
-        }
-        Err(e) => {
-            tracing::debug!(
-                "probing the source's row hash failed ({e}): no hashing as rows stream"
-            );
-            return none;
-        }
-    }
+/// tables are then hashed by the servers, as before). Insert-select tables
+/// it names are hashed on both sides by the server once loaded, when
+/// `read_back`.
+async fn hash_plans(
+    opts: &RunOptions,
+    job: &Job,
+    snapshot: &Snapshot,
+    read_back: bool,
+) -> Vec<Option<Vec<Kind>>> {
+    let binary = |t: &TableTask| matches!(t.strategy, Strategy::Copy { binary: true });
+    let streams = job.tables.iter().any(|t| binary(t) && job.stream_hash.contains_key(&t.label));
+    let probed = streams
+        && match probe(opts, snapshot).await {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::debug!("the source hashes rows otherwise: no hashing as rows stream");
+                false
+            }
+            Err(e) => {
+                tracing::debug!(
+                    "probing the source's row hash failed ({e}): no hashing as rows stream"
+                );
+                false
+            }
+        };
     job.tables
         .iter()
         .map(|t| {
-            let binary = matches!(t.strategy, Strategy::Copy { binary: true });
-            job.stream_hash.get(&t.label).filter(|_| binary).cloned()
+            let hashed =
+                if binary(t) { probed } else { read_back && t.strategy == Strategy::InsertSelect };
+            job.stream_hash.get(&t.label).filter(|_| hashed).cloned()
         })
         .collect()
 }
@@ -618,6 +630,11 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                 // verification overlaps the rest of the copy.
                 let partial = shared.partial.lock().expect("partial lock")[t];
                 if done.is_some() && ctx.read_back && shared.plans[t].is_some() && !partial {
+                    // An insert-select's worker holds a session of the
+                    // shared database; the read-back takes one more.
+                    if conns.target.is_none() {
+                        conns.target = Some(target_session(ctx.opts).await?);
+                    }
                     #[cfg(feature = "failpoints")]
                     if let Some((table, sql)) = &shared.tamper_after_load
                         && *table == task.label.name
@@ -626,8 +643,25 @@ async fn worker(ctx: &Ctx<'_>, data_worker: bool) -> Result<()> {
                         let sql = sql.replace("{table}", &task.build.to_string());
                         c.batch_execute(&sql).await.expect("the tamper hook's SQL");
                     }
-                    match read_back(task, &conns).await {
-                        Ok(s) => shared.target_sums.lock().expect("sums lock")[t] = Some(s),
+                    let sums = if task.strategy == Strategy::InsertSelect {
+                        // No rows passed the client: the source is hashed by
+                        // the server too, in the snapshot, beside the copy.
+                        futures_util::future::try_join(
+                            source_sums(ctx, task, &conns),
+                            read_back(task, &conns),
+                        )
+                        .await
+                        .map(|(s, d)| (Some(s), d))
+                    } else {
+                        read_back(task, &conns).await.map(|d| (None, d))
+                    };
+                    match sums {
+                        Ok((s, d)) => {
+                            if let Some(s) = s {
+                                shared.sums.lock().expect("sums lock")[t] = s;
+                            }
+                            shared.target_sums.lock().expect("sums lock")[t] = Some(d);
+                        }
                         Err(e) => {
                             shared.fail(e);
                             return Ok(());
@@ -711,15 +745,45 @@ async fn read_back(task: &TableTask, conns: &Conns) -> Result<RowSums> {
         return Err(Error::Unsupported(format!("no target session to read back {}", task.build)));
     };
     let cols: Vec<String> = task.columns.iter().map(|c| c.target.clone()).collect();
+    sums_of(c, &cols, &task.build, &format!("reading back {} to verify it", task.build)).await
+}
+
+/// Counts and hashes an insert-select table's source rows in the job's
+/// snapshot, as [`read_back`] hashes its copy, on the worker's session of
+/// the shared database.
+async fn source_sums(ctx: &Ctx<'_>, task: &TableTask, conns: &Conns) -> Result<RowSums> {
+    let (Some(c), super::job::TableSource::Relation(name)) = (conns.source.as_ref(), &task.source)
+    else {
+        return Err(Error::Unsupported(format!("no source session to hash {}", task.label)));
+    };
+    let cols: Vec<String> = task
+        .columns
+        .iter()
+        .map(|c| match &c.expr {
+            super::job::ColumnExpr::Column { name, .. } => name.clone(),
+            super::job::ColumnExpr::Sql(sql) => sql.clone(),
+        })
+        .collect();
+    ctx.snapshot.begin_on(c, Access::ReadOnly, ctx.source_settings).await?;
+    let sums = sums_of(c, &cols, name, &format!("hashing {} to verify its copy", task.label)).await;
+    c.batch_execute("COMMIT").await.ctx(format!("hashing {}", task.label))?;
+    sums
+}
+
+/// `count(*)` and the typed hash sum of `table`'s `cols`.
+async fn sums_of(
+    c: &Client,
+    cols: &[String],
+    table: &crate::sql::QualifiedName,
+    what: &str,
+) -> Result<RowSums> {
     let sql = format!(
-        "SELECT count(*), COALESCE(sum({}), 0)::pg_catalog.text FROM ONLY {}",
-        crate::rowhash::sql(&cols),
-        task.build
+        "SELECT count(*), COALESCE(sum({}), 0)::pg_catalog.text FROM ONLY {table}",
+        crate::rowhash::sql(cols),
     );
-    let what = || format!("reading back {} to verify it", task.build);
-    let row = c.query_one(&sql, &[]).await.ctx(what())?;
+    let row = c.query_one(&sql, &[]).await.ctx(what)?;
     let sum: String = row.get(1);
-    let sum = sum.parse().map_err(|_| Error::Unsupported(format!("{}: sum {sum:?}", what())))?;
+    let sum = sum.parse().map_err(|_| Error::Unsupported(format!("{what}: sum {sum:?}")))?;
     Ok(RowSums { rows: row.get(0), sum })
 }
 

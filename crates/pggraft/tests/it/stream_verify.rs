@@ -181,3 +181,58 @@ async fn a_clone_without_verification_hashes_nothing() {
     let (_, report) = clone_with(&src, &dst, |o| o.hash_rows = false).await.expect("clone");
     assert!(report.source_sums.is_empty() && report.target_sums.is_empty());
 }
+
+/// Within one database no row passes the client: each table copied by
+/// `INSERT … SELECT` is hashed by the server on both sides (the source in
+/// the clone's snapshot) right after its load, and the verification after
+/// the clone reads neither side again, yet catches a changed row.
+#[tokio::test]
+async fn a_same_database_copy_is_hashed_by_the_server_beside_the_copy() {
+    let db = db_with("stream_same", APP);
+    let schemas = vec![pggraft::rename::SchemaArg::parse("app=app_copy").unwrap()];
+    let (opts, report) = clone_with(&db, &db, |o| {
+        o.naming.schemas = schemas.clone();
+        o.split_larger_than = Some(256 * 1024);
+        o.tamper_after_load = Some((
+            "accounts".into(),
+            "UPDATE {table} SET note = 'changed' WHERE id = 15001".into(),
+        ));
+    })
+    .await
+    .expect("clone");
+    assert_eq!(report.strategy, "insert-select");
+    let got = sums(&report, "accounts").expect("accounts hashed");
+    let server = db
+        .query(
+            "SELECT count(*), sum(hash_record_extended(ROW(id, grp, balance, note, code, at, day, \
+             ok, tag, u, b, c), 0)) FROM ONLY app.accounts",
+        )
+        .unwrap();
+    assert_eq!(
+        (got.rows.to_string(), got.sum.to_string()),
+        (server[0][0].clone(), server[0][1].clone())
+    );
+    for table in ["accounts", "items", "loose"] {
+        assert!(report.target_sums.contains_key(&QualifiedName::new("app", table)), "{table}");
+    }
+    // The copy of accounts was read back after the tamper: its sums differ.
+    let q = QualifiedName::new("app", "accounts");
+    assert_ne!(report.target_sums.get(&q), report.source_sums.get(&q));
+
+    let after = VerifyOptions::after_clone(&opts, &report);
+    let r = verify(&after).await.unwrap();
+    let differing: Vec<&str> = r.differing_tables().map(|t| t.source.name.as_str()).collect();
+    assert_eq!(differing, ["accounts"], "{}", json(&r));
+    let mut rows = after.clone();
+    rows.level = Level::Rows;
+    let streamed = verify(&rows).await.unwrap();
+    let mut plain = VerifyOptions::new(spec(&db), spec(&db));
+    plain.naming.schemas = schemas;
+    plain.level = Level::Rows;
+    let plain = verify(&plain).await.unwrap();
+    assert_eq!(located(&streamed), located(&plain), "{}", json(&streamed));
+    match &located(&streamed)["accounts"] {
+        RowDiffs::Keyed { changed, .. } => assert_eq!(changed, &[vec!["15001".to_string()]]),
+        other => panic!("{other:?}"),
+    }
+}
