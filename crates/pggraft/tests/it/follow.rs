@@ -157,7 +157,8 @@ async fn changes_during_and_after_the_clone_arrive_exactly_once_and_cut_over_cle
 
 fn confirmed_flush(db: &TestDb<'_>, slot: &str) -> Option<String> {
     db.query(&format!(
-        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{slot}'"
+        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{slot}' \
+         AND confirmed_flush_lsn IS NOT NULL"
     ))
     .unwrap()
     .first()
