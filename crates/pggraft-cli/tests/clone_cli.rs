@@ -9,7 +9,7 @@ use pg_sandbox::TestDb;
 
 use std::time::Duration;
 
-use util::{LockHolder, Run, cluster, db_with, ok, pggraft, spawn, url_as, wait_for};
+use util::{LockHolder, Run, cluster, db_with, ok, pggraft, run, spawn, url_as, wait_for};
 
 /// A schema with the usual moving parts: a serial key, an identity column, a foreign key, a
 /// check, an index, a view, and two side tables for the filter tests.
@@ -159,6 +159,11 @@ fn unlogged_clone_creates_unlogged_tables() {
         )
         .unwrap();
     assert_eq!(persistence, [["u"]]);
+    // verify on its own takes the flag the copy was made with.
+    let (s, t) = (src.url(), dst.url());
+    // Without it, the tables' persistence differs from the source's.
+    run(1, &["verify", "--source", &s, "--target", &t, "-n", "app"]);
+    ok(&["verify", "--source", &s, "--target", &t, "-n", "app", "--unlogged"]);
     for table in APP_TABLES {
         let q = format!("app.{table}");
         assert_eq!(table_hash(&src, &q), table_hash(&dst, &q), "data of {q} differs");

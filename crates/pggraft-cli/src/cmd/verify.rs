@@ -105,6 +105,9 @@ pub struct VerifyArgs {
     /// At most this many differing rows listed per table (--level rows).
     #[arg(long, default_value_t = verify::DEFAULT_ROW_LIMIT, value_name = "N")]
     pub row_limit: usize,
+    /// The copy was made with `clone --unlogged`: its tables are expected UNLOGGED.
+    #[arg(long)]
+    pub unlogged: bool,
 }
 
 fn parse_jobs(s: &str) -> Result<usize, String> {
@@ -134,6 +137,7 @@ impl VerifyArgs {
         opts.level = self.level.into();
         opts.jobs = self.jobs;
         opts.row_limit = self.row_limit;
+        opts.unlogged = self.unlogged;
         Ok(opts)
     }
 }

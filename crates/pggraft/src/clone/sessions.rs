@@ -40,11 +40,14 @@ impl Room {
 
 /// The sessions a clone needs: on the source, the snapshot holder and one
 /// per data worker (unless rows move inside the server); on the target, the
-/// main session, one per data worker and one per statement worker.
+/// main session, one per data worker and one per statement worker. A data
+/// worker moving rows inside the server takes a second session to hash the
+/// copy beside the source once a table is in.
 fn needs(jobs: usize, index_jobs: usize, insert_select: bool) -> (i64, i64) {
     let (j, i) = (jobs as i64, index_jobs as i64);
     let source = 1 + if insert_select { 0 } else { j };
-    (source, 1 + j + i)
+    let data = if insert_select { 2 * j } else { j };
+    (source, 1 + data + i)
 }
 
 /// `jobs` and `index_jobs` lowered until the sessions fit (`same_server`:
@@ -100,6 +103,9 @@ mod tests {
         // One server for both sides: both count.
         let (j, i, _) = fit(room(100, 0), room(100, 0), true, false, 300, 4);
         assert!(2 * j + i + 2 <= 97, "{j} {i}");
+        // Within one database each data worker takes two sessions.
+        let (j, i, _) = fit(room(100, 0), room(100, 0), true, true, 300, 4);
+        assert!(1 + 1 + 2 * j + i <= 97 && 1 + 1 + 2 * (j + 1) + i > 97, "{j} {i}");
         // Nothing fits: one of each, and the server will say so.
         assert_eq!(fit(room(5, 5), room(5, 5), false, false, 4, 4).0, 1);
     }
