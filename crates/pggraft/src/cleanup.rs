@@ -227,8 +227,18 @@ pub async fn remove_stale(target: &ConnSpec, dry_run: bool) -> Result<Cleanup> {
         out.removed.push(s);
     }
     if !dry_run {
-        // The records of killed clones (`clone --resume`) whose build schemas are gone.
-        if let Err(e) = c.batch_execute(FORGET_ORPHANS).await {
+        // The records of killed clones (`clone --resume`) whose build schemas are gone,
+        // and of those just removed (a schema built in place gave way to the target's own,
+        // of the same name).
+        let runs: Vec<String> = out
+            .removed
+            .iter()
+            .filter_map(|s| s.tag.strip_prefix("pggraft-clone-"))
+            .map(literal)
+            .collect();
+        let sql =
+            FORGET_ORPHANS.replace("'{}'::text[]", &format!("ARRAY[{}]::text[]", runs.join(", ")));
+        if let Err(e) = c.batch_execute(&sql).await {
             tracing::debug!("could not remove the records of removed clones: {e}");
         }
     }
@@ -241,7 +251,7 @@ pub async fn remove_stale(target: &ConnSpec, dry_run: bool) -> Result<Cleanup> {
 const FORGET_ORPHANS: &str = "DO $$ BEGIN
   IF to_regclass('pggraft.clone_runs') IS NOT NULL THEN
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pggraft.clone_runs'));
-    DELETE FROM pggraft.clone_runs r WHERE NOT EXISTS (
+    DELETE FROM pggraft.clone_runs r WHERE r.run_id = ANY('{}'::text[]) OR NOT EXISTS (
       SELECT 1 FROM jsonb_each_text(r.build_schemas) b
       JOIN pg_catalog.pg_namespace n ON n.nspname = b.value);
     IF to_regclass('pggraft.clone_tasks') IS NOT NULL THEN
