@@ -13,13 +13,17 @@
 //! very old transactions may; the candidates' row hashes are compared with
 //! the copy's, so only rows that differ are written).
 //!
-//! Deletes leave no row. They are found by counting: under the documented
-//! assumption that nothing but refresh writes the copy, the copy's keys
-//! together with the new keys it lacks are a superset of the source's, so a
-//! bucket of keys (`key >> shift`, about 64 keys each) whose counts differ
-//! holds deleted keys, and only those buckets' keys are read on both sides.
-//! Rows the copy lacks outside the changed ones (someone deleted them from
-//! the copy) show up the same way and are copied again.
+//! Deletes leave no row. They are found by summing up the keys per bucket
+//! on both sides, in the same source scan that finds the rows written since
+//! ([`key_diff`]): where keys are dense, a bucket of 64 consecutive key
+//! values is a 64-bit map of the keys present, and the two maps name every
+//! key deleted from the source (or missing from the copy) without another
+//! read; sparser keys are counted per bucket of about 64 keys, and, under
+//! the documented assumption that nothing but refresh writes the copy (its
+//! keys with the new ones it lacks are a superset of the source's), only
+//! the buckets whose counts differ are read key by key on both sides. Rows
+//! the copy lacks outside the changed ones (someone deleted them from the
+//! copy) show up the same way and are copied again.
 //!
 //! Only trusted on the same cluster, timeline and database as the recorded
 //! snapshot ([`super::record::source_identity`]), within 2^31 transactions
@@ -49,6 +53,10 @@ const WINDOW: u64 = 1 << 31;
 
 /// Keys per count bucket, about (a power of two: buckets are `key >> shift`).
 const BUCKET_KEYS: f64 = 64.0;
+
+/// Key maps are used up to this many buckets even when the keys are
+/// sparse (fewer than a quarter of a bucket's 64 values exist).
+const MAP_BUCKETS: f64 = 65_536.0;
 
 impl Horizon {
     /// The horizon from the copy's recorded snapshot to the refresh's, or
@@ -106,151 +114,244 @@ pub(crate) fn key_fits(types: &[String]) -> bool {
 
 /// Finds what differs for a table with a one-column integer key at
 /// position `key` of the compared columns of `src` and `tgt`, both sessions
-/// in their snapshots.
+/// in their snapshots; `est_rows` is the statistics' row count (it only
+/// sets the bucket size).
+///
+/// One pass over each side, run at once: the source's groups its keys by
+/// bucket and, in the same scan, collects the keys (and row hashes) of the
+/// rows written since the horizon; the target's groups its keys the same
+/// way. Where the keys are dense enough (a bucket of 64 consecutive key
+/// values holds a quarter of them or more, as serial keys do), a bucket is
+/// summed up as a 64-bit map of which of its keys exist: comparing the
+/// two maps names every deleted and missing key at once, with no key read
+/// back. Sparser keys are counted per bucket of about [`BUCKET_KEYS`]
+/// keys instead, and the keys of the buckets whose counts differ are read
+/// on both sides.
 pub(crate) async fn key_diff(
     h: &Horizon,
     (src_c, src_t): (&Client, &CompareTable),
     (tgt_c, tgt_t): (&Client, &CompareTable),
     key: usize,
+    est_rows: f64,
 ) -> Result<KeyDiff> {
     let (src, tgt) = (&src_t.name, &tgt_t.name);
     let (src_key, tgt_key) = (src_t.columns[key].as_str(), tgt_t.columns[key].as_str());
     let (sk, tk) = (format!("{}::pg_catalog.int8", ident(src_key)), ident(tgt_key));
     let tk8 = format!("{tk}::pg_catalog.int8");
-    // The rows written since, by key and row hash (the horizon is a
-    // superset: rows the copy already holds as they are drop out when their
-    // hashes match), and the row counts (the key's index answers min and
-    // max). Separate queries: counting in parallel workers while also
-    // collecting keys per group would not be.
-    let written: Vec<(i64, i64)> = src_c
-        .query(
-            &format!("SELECT {sk}, {} FROM ONLY {src} WHERE {}", src_t.row_hash(), h.changed_sql()),
+    // The key's index answers these at once.
+    let span = src_c
+        .query_one(
+            &format!(
+                "SELECT min({k})::pg_catalog.int8, max({k})::pg_catalog.int8 FROM ONLY {src}",
+                k = ident(src_key)
+            ),
             &[],
         )
         .await
-        .ctx(format!("reading the keys written since in source table {src}"))?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    let keys: Vec<i64> = written.iter().map(|w| w.0).collect();
-    let held_sql = format!(
-        "SELECT {tk8}, {} FROM ONLY {tgt} WHERE {tk} = ANY($1::pg_catalog.int8[])",
-        tgt_t.row_hash()
-    );
-    let (s_total, (t_total, held)) = futures_util::future::try_join(
-        async {
-            src_c
-                .query_one(&count_sql(src, &ident(src_key)), &[])
-                .await
-                .ctx(format!("counting the rows of source table {src}"))
-        },
-        async {
-            let t = tgt_c
-                .query_one(&count_sql(tgt, &tk), &[])
-                .await
-                .ctx(format!("counting the rows of target table {tgt}"))?;
-            let held: BTreeMap<i64, i64> = tgt_c
-                .query(&held_sql, &[&keys])
-                .await
-                .ctx(format!("looking up the keys written since in target table {tgt}"))?
-                .iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect();
-            Ok::<_, crate::Error>((t, held))
-        },
-    )
-    .await?;
-    // The copy lacks these keys (inserted since): they count on its side.
-    let new: Vec<i64> = keys.iter().copied().filter(|k| !held.contains_key(k)).collect();
-    let mut changed: Vec<i64> =
-        written.iter().filter(|(k, hash)| held.get(k) != Some(hash)).map(|w| w.0).collect();
-    let mut diff = KeyDiff::default();
-    changed.sort_unstable();
-    diff.changed = changed.iter().map(|k| vec![k.to_string()]).collect();
-    // The copy's rows and the new keys make exactly the source's: nothing
-    // was deleted (nor is missing), no need to look further.
-    if s_total.get::<_, i64>(0) == t_total.get::<_, i64>(0) + new.len() as i64 {
-        diff.ranges = 1;
-        return Ok(diff);
-    }
-    // Buckets of about BUCKET_KEYS keys, from the key's spread.
-    let rows: i64 = s_total.get(0);
-    let span: (Option<i64>, Option<i64>) = (s_total.get(1), s_total.get(2));
-    let shift = match span {
-        (Some(lo), Some(hi)) => {
-            let gap = (hi as f64 - lo as f64 + 1.0) / (rows.max(1) as f64);
-            (gap * BUCKET_KEYS).max(1.0).log2().floor().clamp(0.0, 62.0) as u32
-        }
-        _ => 6,
+        .ctx(format!("reading the key range of source table {src}"))?;
+    let (lo, hi): (Option<i64>, Option<i64>) = (span.get(0), span.get(1));
+    let width = match (lo, hi) {
+        (Some(lo), Some(hi)) => hi as f64 - lo as f64 + 1.0,
+        _ => 0.0,
     };
-    // One pass over each side: keys per bucket.
-    let src_sql = format!("SELECT {sk} >> {shift}, count(*) FROM ONLY {src} GROUP BY 1");
-    let tgt_sql = format!("SELECT {tk8} >> {shift}, count(*) FROM ONLY {tgt} GROUP BY 1");
+    let rows = est_rows.max(1.0);
+    let bitmap = width / 64.0 <= (rows / 16.0).max(MAP_BUCKETS);
+    let shift = if bitmap {
+        6
+    } else {
+        ((width / rows) * BUCKET_KEYS).max(1.0).log2().floor().clamp(0.0, 62.0) as u32
+    };
+    let summary = |k: &str| {
+        if bitmap {
+            format!(
+                "count(*), pg_catalog.bit_or(1::pg_catalog.int8 << ({k} & 63)::pg_catalog.int4)"
+            )
+        } else {
+            "count(*), NULL::pg_catalog.int8".to_string()
+        }
+    };
+    let changed = h.changed_sql();
+    let src_sql = format!(
+        "SELECT {sk} >> {shift}, {}, pg_catalog.array_agg({sk}) FILTER (WHERE {changed}), \
+         pg_catalog.array_agg({}) FILTER (WHERE {changed}) FROM ONLY {src} GROUP BY 1",
+        summary(&sk),
+        src_t.row_hash()
+    );
+    let tgt_sql = format!("SELECT {tk8} >> {shift}, {} FROM ONLY {tgt} GROUP BY 1", summary(&tk8));
+    // One scan each, no parallel workers (the two sides already share the
+    // cores), and enough memory to group every bucket in one hash table.
     let (s_rows, t_rows) = futures_util::future::try_join(
         async {
-            src_c.query(&src_sql, &[]).await.ctx(format!("counting keys of source table {src}"))
+            with_scan_settings(src_c, &src_sql)
+                .await
+                .ctx(format!("reading the keys of source table {src}"))
         },
         async {
-            tgt_c.query(&tgt_sql, &[]).await.ctx(format!("counting keys of target table {tgt}"))
+            with_scan_settings(tgt_c, &tgt_sql)
+                .await
+                .ctx(format!("reading the keys of target table {tgt}"))
         },
     )
     .await?;
-    let s_count: BTreeMap<i64, i64> =
-        s_rows.iter().map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1))).collect();
-    let mut t_count: BTreeMap<i64, i64> =
-        t_rows.iter().map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1))).collect();
-    for k in &new {
-        *t_count.entry(k >> shift).or_default() += 1;
+    let mut written: Vec<(i64, i64)> = vec![];
+    let mut s_sum: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for r in &s_rows {
+        s_sum.insert(r.get(0), (r.get(1), r.get::<_, Option<i64>>(2).unwrap_or(0)));
+        let keys: Option<Vec<i64>> = r.get(3);
+        let hashes: Option<Vec<i64>> = r.get(4);
+        if let (Some(k), Some(v)) = (keys, hashes) {
+            written.extend(k.into_iter().zip(v));
+        }
     }
-    let buckets: BTreeSet<i64> = s_count
+    let mut t_sum: BTreeMap<i64, (i64, i64)> = t_rows
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get::<_, Option<i64>>(2).unwrap_or(0))))
+        .collect();
+    written.sort_unstable();
+    // The rows written since, by key and row hash (the horizon is a
+    // superset: rows the copy already holds as they are drop out when their
+    // hashes match).
+    let keys: Vec<i64> = written.iter().map(|w| w.0).collect();
+    let held: BTreeMap<i64, i64> = if keys.is_empty() {
+        BTreeMap::new()
+    } else {
+        tgt_c
+            .query(
+                &format!(
+                    "SELECT {tk8}, {} FROM ONLY {tgt} WHERE {tk} = ANY($1::pg_catalog.int8[])",
+                    tgt_t.row_hash()
+                ),
+                &[&keys],
+            )
+            .await
+            .ctx(format!("looking up the keys written since in target table {tgt}"))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    let changed: Vec<i64> =
+        written.iter().filter(|(k, hash)| held.get(k) != Some(hash)).map(|w| w.0).collect();
+    let changed_set: BTreeSet<i64> = changed.iter().copied().collect();
+    let mut diff = KeyDiff {
+        changed: changed.iter().map(|k| vec![k.to_string()]).collect(),
+        ..KeyDiff::default()
+    };
+    // The copy lacks these keys (inserted since): they count on its side.
+    for k in keys.iter().filter(|k| !held.contains_key(k)) {
+        let e = t_sum.entry(k >> shift).or_default();
+        e.0 += 1;
+        if bitmap {
+            e.1 |= 1i64 << (k & 63);
+        }
+    }
+    let buckets: BTreeSet<i64> = s_sum
         .keys()
-        .chain(t_count.keys())
-        .filter(|b| s_count.get(b) != t_count.get(b))
+        .chain(t_sum.keys())
+        .filter(|b| s_sum.get(b) != t_sum.get(b))
         .copied()
         .collect();
-    diff.ranges = s_count.len().max(t_count.len());
+    diff.ranges = s_sum.len().max(t_sum.len());
     diff.differing = buckets.len();
-    if !buckets.is_empty() {
-        let lows: Vec<i64> = buckets.iter().map(|b| b << shift).collect();
-        let width: i64 = (1i64 << shift) - 1;
-        let keys_in = |k: &str, t: &QualifiedName| {
-            format!(
-                "SELECT {k}::pg_catalog.int8 FROM ONLY {t}, pg_catalog.unnest($1::pg_catalog.int8[]) lo \
-                 WHERE {k} >= lo AND {k} <= lo + {width}"
-            )
-        };
-        let (a, b) = futures_util::future::try_join(
-            async {
-                src_c
-                    .query(&keys_in(&ident(src_key), src), &[&lows])
-                    .await
-                    .ctx(format!("reading keys of source table {src}"))
-            },
-            async {
-                tgt_c
-                    .query(&keys_in(&tk, tgt), &[&lows])
-                    .await
-                    .ctx(format!("reading keys of target table {tgt}"))
-            },
-        )
-        .await?;
-        let s_keys: BTreeSet<i64> = a.iter().map(|r| r.get(0)).collect();
-        let t_keys: BTreeSet<i64> = b.iter().map(|r| r.get(0)).collect();
-        diff.streamed = (s_keys.len() + t_keys.len()) as u64;
-        let changed_set: BTreeSet<i64> = changed.iter().copied().collect();
-        diff.extra = t_keys.difference(&s_keys).map(|k| vec![k.to_string()]).collect();
-        diff.missing = s_keys
-            .difference(&t_keys)
-            .filter(|k| !changed_set.contains(k))
-            .map(|k| vec![k.to_string()])
-            .collect();
+    if buckets.is_empty() {
+        return Ok(diff);
     }
+    if bitmap {
+        // The maps name the keys: bit i of bucket b is key b * 64 + i. The
+        // new keys were added to the copy's maps above, so a bit only the
+        // source has is a key the copy lacks that was not written since.
+        for b in &buckets {
+            let (s, t) = (s_sum.get(b).map_or(0, |x| x.1), t_sum.get(b).map_or(0, |x| x.1));
+            let key_of = |bit: u32| (b << 6) | i64::from(bit);
+            for bit in Bits(t & !s) {
+                diff.extra.push(vec![key_of(bit).to_string()]);
+            }
+            for bit in Bits(s & !t) {
+                if !changed_set.contains(&key_of(bit)) {
+                    diff.missing.push(vec![key_of(bit).to_string()]);
+                }
+            }
+        }
+        return Ok(diff);
+    }
+    let lows: Vec<i64> = buckets.iter().map(|b| b << shift).collect();
+    let width: i64 = (1i64 << shift) - 1;
+    let keys_in = |k: &str, t: &QualifiedName| {
+        format!(
+            "SELECT {k}::pg_catalog.int8 FROM ONLY {t}, pg_catalog.unnest($1::pg_catalog.int8[]) lo \
+             WHERE {k} >= lo AND {k} <= lo + {width}"
+        )
+    };
+    let (a, b) = futures_util::future::try_join(
+        async {
+            src_c
+                .query(&keys_in(&ident(src_key), src), &[&lows])
+                .await
+                .ctx(format!("reading keys of source table {src}"))
+        },
+        async {
+            tgt_c
+                .query(&keys_in(&tk, tgt), &[&lows])
+                .await
+                .ctx(format!("reading keys of target table {tgt}"))
+        },
+    )
+    .await?;
+    let s_keys: BTreeSet<i64> = a.iter().map(|r| r.get(0)).collect();
+    let t_keys: BTreeSet<i64> = b.iter().map(|r| r.get(0)).collect();
+    diff.streamed = (s_keys.len() + t_keys.len()) as u64;
+    diff.extra = t_keys.difference(&s_keys).map(|k| vec![k.to_string()]).collect();
+    diff.missing = s_keys
+        .difference(&t_keys)
+        .filter(|k| !changed_set.contains(k))
+        .map(|k| vec![k.to_string()])
+        .collect();
     Ok(diff)
 }
 
-/// Rows, and the smallest and largest key (the key's index answers those).
-fn count_sql(t: &QualifiedName, k: &str) -> String {
-    format!("SELECT count(*), min({k})::pg_catalog.int8, max({k})::pg_catalog.int8 FROM ONLY {t}")
+/// Runs one grouping scan without parallel workers and hashed in memory
+/// (the planner takes `key >> n` for as many groups as rows and would sort
+/// two million rows on disk instead of hashing 31,000 buckets), then puts the session's settings back (the
+/// session compares other tables after this one, in the same transaction).
+async fn with_scan_settings(
+    c: &Client,
+    sql: &str,
+) -> std::result::Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    let was = c
+        .query_one(
+            "SELECT pg_catalog.current_setting('work_mem'), \
+             pg_catalog.current_setting('max_parallel_workers_per_gather'), \
+             pg_catalog.current_setting('enable_sort'), \
+             pg_catalog.set_config('work_mem', '256MB', true), \
+             pg_catalog.set_config('max_parallel_workers_per_gather', '0', true), \
+             pg_catalog.set_config('enable_sort', 'off', true)",
+            &[],
+        )
+        .await?;
+    let (mem, workers, sort): (String, String, String) = (was.get(0), was.get(1), was.get(2));
+    let rows = c.query(sql, &[]).await?;
+    c.query_one(
+        "SELECT pg_catalog.set_config('work_mem', $1, true), \
+         pg_catalog.set_config('max_parallel_workers_per_gather', $2, true), \
+         pg_catalog.set_config('enable_sort', $3, true)",
+        &[&mem, &workers, &sort],
+    )
+    .await?;
+    Ok(rows)
+}
+
+/// The positions of the set bits of a word, lowest first.
+struct Bits(i64);
+
+impl Iterator for Bits {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        if self.0 == 0 {
+            return None;
+        }
+        let bit = self.0.trailing_zeros();
+        self.0 &= self.0 - 1;
+        Some(bit)
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,9 @@ use crate::verify::ranges::{COMPARE_SETTINGS, CompareTable, KeyDiff, key_diff};
 /// Source rows selected per task by key list (a task's filter is SQL text).
 const KEY_BATCH: usize = 20_000;
 
+/// The same for a key of one integer column, whose list is compact.
+const INT_KEY_BATCH: usize = 200_000;
+
 /// What the comparison found for one table.
 #[derive(Debug, Clone)]
 pub(super) struct Found {
@@ -161,8 +164,14 @@ async fn compare_one(
         }
         Planned::Changed { .. } => {
             let h = d.horizon.as_ref().expect("a horizon table");
-            found.diff =
-                super::horizon::key_diff(h, (src, &d.src_cmp), (tgt, &d.tgt_cmp), d.key[0]).await?;
+            found.diff = super::horizon::key_diff(
+                h,
+                (src, &d.src_cmp),
+                (tgt, &d.tgt_cmp),
+                d.key[0],
+                plan.est_rows,
+            )
+            .await?;
             if !opts.delete {
                 found.kept = Some(found.diff.extra.len() as u64);
             }
@@ -209,12 +218,21 @@ pub(super) fn member(
                  also: Option<String>,
                  tables: &mut Vec<TableTask>,
                  tasks: &mut Vec<usize>| {
-        for batch in keys.chunks(KEY_BATCH) {
-            let mut filter = keys_filter(&src_key, &src_types, batch);
+        let filters: Vec<(String, usize)> = match int_keys(&src_types, keys) {
+            Some(ints) => ints
+                .chunks(INT_KEY_BATCH)
+                .map(|b| (int_keys_filter(&src_key[0], &src_types[0], b), b.len()))
+                .collect(),
+            None => keys
+                .chunks(KEY_BATCH)
+                .map(|b| (keys_filter(&src_key, &src_types, b), b.len()))
+                .collect(),
+        };
+        for (mut filter, n) in filters {
             if let Some(a) = &also {
                 filter = format!("{filter} AND {a}");
             }
-            tables.push(task(Some(filter), batch.len()));
+            tables.push(task(Some(filter), n));
             tasks.push(tables.len() - 1);
         }
     };
@@ -245,4 +263,46 @@ pub(super) fn member(
         tasks,
         apply: Apply::Merge(Merge { key, key_types, update: d.update.clone(), delete }),
     })
+}
+
+/// The keys as sorted integers, when the key is one integer column.
+fn int_keys(types: &[String], keys: &[Vec<String>]) -> Option<Vec<i64>> {
+    if !super::horizon::key_fits(types) {
+        return None;
+    }
+    let mut ints = keys
+        .iter()
+        .map(|k| k.first().and_then(|v| v.parse::<i64>().ok()))
+        .collect::<Option<Vec<i64>>>()?;
+    ints.sort_unstable();
+    Some(ints)
+}
+
+/// `k = ANY('{1,2,…}'::integer[])`: the key's index is probed once per key
+/// in key order (about half the time of joining the text list of
+/// [`keys_filter`] on 20,000 keys of pgbench_accounts).
+fn int_keys_filter(column: &str, ty: &str, keys: &[i64]) -> String {
+    let list: Vec<String> = keys.iter().map(i64::to_string).collect();
+    format!(
+        "{} = ANY(CAST({} AS {ty}[]))",
+        crate::sql::ident(column),
+        crate::sql::literal(&format!("{{{}}}", list.join(",")))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_keys_are_selected_by_one_sorted_array() {
+        let keys = vec![vec!["30".to_string()], vec!["-2".to_string()], vec!["7".to_string()]];
+        let ints = int_keys(&["bigint".to_string()], &keys).unwrap();
+        assert_eq!(
+            int_keys_filter("Id", "bigint", &ints),
+            "\"Id\" = ANY(CAST('{-2,7,30}' AS bigint[]))"
+        );
+        assert!(int_keys(&["text".to_string()], &keys).is_none());
+        assert!(int_keys(&["integer".to_string()], &[vec!["x".to_string()]]).is_none());
+    }
 }
