@@ -257,6 +257,13 @@ pub async fn run_clone(
     json: bool,
     verify_after: bool,
 ) -> Result<Outcome> {
+    // A plain rerun after a stopped clone starts fresh: what that run kept
+    // (its build schemas, and a schema built in place with the target's own
+    // moved aside) is removed before the plan checks the target's schemas.
+    // A failure here is reported by the clone's own pass, as a warning.
+    if !dry_run && !opts.resume && !opts.worker && !opts.data_only {
+        let _ = pggraft::cleanup::remove_stale(&opts.target, false).await;
+    }
     let plan = clone::prepare(opts).await?;
     if dry_run {
         let mut text = String::new();
