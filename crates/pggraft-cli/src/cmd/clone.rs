@@ -261,8 +261,14 @@ pub async fn run_clone(
     // (its build schemas, and a schema built in place with the target's own
     // moved aside) is removed before the plan checks the target's schemas.
     // A failure here is reported by the clone's own pass, as a warning.
-    if !dry_run && !opts.resume && !opts.worker && !opts.data_only {
-        let _ = pggraft::cleanup::remove_stale(&opts.target, false).await;
+    let mut removed_first = vec![];
+    if !dry_run
+        && !opts.resume
+        && !opts.worker
+        && !opts.data_only
+        && let Ok(c) = pggraft::cleanup::remove_stale(&opts.target, false).await
+    {
+        removed_first = c.removed.into_iter().map(|s| s.schema).collect();
     }
     let plan = clone::prepare(opts).await?;
     if dry_run {
@@ -307,7 +313,9 @@ pub async fn run_clone(
     let started = Instant::now();
     let report = clone::run(opts, plan, &progress, Some(cancel)).await;
     progress.finish();
-    let report = report?;
+    let mut report = report?;
+    removed_first.append(&mut report.removed);
+    report.removed = removed_first;
     let elapsed = started.elapsed().as_secs_f64();
     let verified = if verify_after {
         let v = VerifyOptions::after_clone(opts, &report);
