@@ -91,32 +91,11 @@ pub async fn start(
     source::create_publication(&src, &publication, &tables, &roots)
         .await
         .map_err(|e| e.on(Side::Source))?;
-    let undo = |e: Error| {
-        let src = &src;
-        let target = &target;
-        let publication = &publication;
-        async move {
-            if let Err(d) = spool::delete(target, slot).await {
-                tracing::warn!("could not remove the follow's spool again: {d}");
-            }
-            source::wait_inactive(src, slot).await;
-            if let Err(d) = source::drop_objects(src, slot, publication).await {
-                tracing::warn!("could not drop the slot and publication again: {d}");
-            }
-            e
-        }
-    };
-    let created = match source::create_slot(&opts.source, slot, &publication).await {
+    let undo = |e: Error| undo_setup(&src, &target, slot, &publication, e);
+    let (consistent, snapshot) = match slot_snapshot(&opts.source, slot, &publication).await {
         Ok(c) => c,
         Err(e) => return Err(undo(e).await),
     };
-    let consistent = created.consistent_point.clone();
-    let snapshot = Snapshot::from_slot(
-        created.snapshot.clone(),
-        slot,
-        consistent.clone(),
-        Box::new(std::sync::Mutex::new(created.session)),
-    );
     let result = async {
         let mut prepared = clone::prepare_in(opts, Some(snapshot)).await?;
         let now = relations(&prepared.job.tables);
@@ -288,30 +267,11 @@ pub async fn start_map(
     source::create_publication(&src, &publication, &tables, &[])
         .await
         .map_err(|e| e.on(Side::Source))?;
-    let undo = |e: Error| {
-        let (src, target, publication) = (&src, &target, &publication);
-        async move {
-            if let Err(d) = spool::delete(target, slot).await {
-                tracing::warn!("could not remove the follow's spool again: {d}");
-            }
-            source::wait_inactive(src, slot).await;
-            if let Err(d) = source::drop_objects(src, slot, publication).await {
-                tracing::warn!("could not drop the slot and publication again: {d}");
-            }
-            e
-        }
-    };
-    let created = match source::create_slot(&opts.source, slot, &publication).await {
+    let undo = |e: Error| undo_setup(&src, &target, slot, &publication, e);
+    let (consistent, snapshot) = match slot_snapshot(&opts.source, slot, &publication).await {
         Ok(c) => c,
         Err(e) => return Err(undo(e).await),
     };
-    let consistent = created.consistent_point.clone();
-    let snapshot = Snapshot::from_slot(
-        created.snapshot.clone(),
-        slot,
-        consistent.clone(),
-        Box::new(std::sync::Mutex::new(created.session)),
-    );
     let record = |checked: &crate::map::Checked| -> Result<String> {
         let mut maps = vec![];
         for t in &checked.tables {
@@ -550,4 +510,42 @@ pub async fn cleanup(
         spool::delete(c, slot).await?;
     }
     Ok(out)
+}
+
+/// Undoes a follow's set-up after a failure: its spool on the target, then
+/// its slot and publication on the source (once the slot is let go). Gives
+/// back the error it was called with.
+async fn undo_setup(
+    src: &tokio_postgres::Client,
+    target: &tokio_postgres::Client,
+    slot: &str,
+    publication: &str,
+    e: Error,
+) -> Error {
+    if let Err(d) = spool::delete(target, slot).await {
+        tracing::warn!("could not remove the follow's spool again: {d}");
+    }
+    source::wait_inactive(src, slot).await;
+    if let Err(d) = source::drop_objects(src, slot, publication).await {
+        tracing::warn!("could not drop the slot and publication again: {d}");
+    }
+    e
+}
+
+/// Creates the slot; its exported snapshot (held by the creating session)
+/// is the copy's. Returns the slot's consistent point with it.
+async fn slot_snapshot(
+    spec: &crate::conn::ConnSpec,
+    slot: &str,
+    publication: &str,
+) -> Result<(String, Snapshot)> {
+    let created = source::create_slot(spec, slot, publication).await?;
+    let consistent = created.consistent_point.clone();
+    let snapshot = Snapshot::from_slot(
+        created.snapshot.clone(),
+        slot,
+        consistent.clone(),
+        Box::new(std::sync::Mutex::new(created.session)),
+    );
+    Ok((consistent, snapshot))
 }
