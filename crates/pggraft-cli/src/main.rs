@@ -151,10 +151,19 @@ fn main() -> ExitCode {
     // wakes another thread (a futex wake and a context switch), which cost a
     // clone more client CPU than forwarding the bytes. The client's work is
     // far less than one core, so one thread loses nothing (README, issue #16).
-    // `clone --follow` goes on to apply changes, which keeps the default.
-    let mut builder = match &cli.command {
-        Command::Clone(a) if !a.follow => tokio::runtime::Builder::new_current_thread(),
-        _ => tokio::runtime::Builder::new_multi_thread(),
+    // `refresh`, `map run` and `verify` stream the same way. Whatever follows
+    // a source (`clone --follow`, `map run --follow`, `follow`) applies
+    // changes beside its replication stream and keeps the default.
+    let one_thread = match &cli.command {
+        Command::Clone(a) => !a.follow,
+        Command::Map(m) => !m.follows(),
+        Command::Refresh(_) | Command::Verify(_) => true,
+        _ => false,
+    };
+    let mut builder = if one_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
     };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,

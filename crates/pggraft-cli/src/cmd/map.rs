@@ -22,6 +22,13 @@ pub struct MapArgs {
     pub command: MapCommand,
 }
 
+impl MapArgs {
+    /// `map run --follow`: a follower, which applies beside its stream.
+    pub fn follows(&self) -> bool {
+        matches!(&self.command, MapCommand::Run(r) if r.follow)
+    }
+}
+
 #[derive(Subcommand)]
 pub enum MapCommand {
     /// Check a mapping against both databases; write nothing.

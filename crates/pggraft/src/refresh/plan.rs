@@ -226,9 +226,26 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
 
     let filter =
         SchemaFilter { include: set.naming.patterns(), exclude: set.exclude_schemas.clone() };
-    let helpers = snapshot_helpers(&set.source, snapshot, CATALOG_HELPERS).await;
-    let mut cat = introspect_with(holder, &helpers, &filter).await?;
-    drop(helpers);
+    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
+    prepare_session(&target).await?;
+    // Recorded copies name their schemas before the source is read, so the
+    // copy's catalog is read beside the source's (both are mostly round
+    // trips); otherwise, or if the source names other copies, afterwards.
+    let guess: Vec<String> = set.recorded.keys().cloned().collect();
+    let (cat, early) = futures_util::future::join(
+        async {
+            let helpers = snapshot_helpers(&set.source, snapshot, CATALOG_HELPERS).await;
+            introspect_with(holder, &helpers, &filter).await
+        },
+        async {
+            if guess.is_empty() {
+                return None;
+            }
+            Some(read_copies(&target, &guess).await)
+        },
+    )
+    .await;
+    let mut cat = cat?;
     if cat.schemas.is_empty() {
         return Err(Error::input(format!(
             "no user schemas to refresh from in source database {:?}",
@@ -249,17 +266,14 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
     let (renamed, rename_warnings) = rename_catalog(&cat, &names, &names);
     warnings.extend(rename_warnings);
 
-    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
-    prepare_session(&target).await?;
     check_copies_exist(&target, &set).await?;
     let copy_schemas: Vec<String> = set.schemas.values().cloned().collect();
-    target
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await
-        .ctx("reading the copy")?;
-    let tgt = introspect(&target, &SchemaFilter::only(copy_schemas.clone())).await;
-    target.batch_execute("COMMIT").await.ctx("reading the copy")?;
-    let tgt = tgt?;
+    let mut sorted = copy_schemas.clone();
+    sorted.sort();
+    let tgt = match early {
+        Some(Ok(tgt)) if sorted == guess => tgt,
+        _ => read_copies(&target, &copy_schemas).await?,
+    };
 
     let pairs = checks::pair_tables(&cat, &renamed, &tgt, &set)?;
     let source_schemas: Vec<String> = set.schemas.keys().cloned().collect();
@@ -326,6 +340,17 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
 }
 
 /// Every copy schema must exist.
+/// The copy's catalog: `schemas` of the target, in one snapshot.
+async fn read_copies(target: &Client, schemas: &[String]) -> Result<Catalog> {
+    target
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .ctx("reading the copy")?;
+    let tgt = introspect(target, &SchemaFilter::only(schemas.to_vec())).await;
+    target.batch_execute("COMMIT").await.ctx("reading the copy")?;
+    tgt
+}
+
 async fn check_copies_exist(target: &Client, set: &CopySet) -> Result<()> {
     let wanted: Vec<String> = set.schemas.values().cloned().collect();
     let found: BTreeSet<String> = target
