@@ -233,16 +233,16 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
     // trips); otherwise, or if the source names other copies, afterwards.
     let guess: Vec<String> = set.recorded.keys().cloned().collect();
     let (cat, early) = futures_util::future::join(
-        async {
+        Box::pin(async {
             let helpers = snapshot_helpers(&set.source, snapshot, CATALOG_HELPERS).await;
             introspect_with(holder, &helpers, &filter).await
-        },
-        async {
+        }),
+        Box::pin(async {
             if guess.is_empty() {
                 return None;
             }
             Some(read_copies(&target, &guess).await)
-        },
+        }),
     )
     .await;
     let mut cat = cat?;
@@ -272,7 +272,7 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
     sorted.sort();
     let tgt = match early {
         Some(Ok(tgt)) if sorted == guess => tgt,
-        _ => read_copies(&target, &copy_schemas).await?,
+        _ => Box::pin(read_copies(&target, &copy_schemas)).await?,
     };
 
     let pairs = checks::pair_tables(&cat, &renamed, &tgt, &set)?;
