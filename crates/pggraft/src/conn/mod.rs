@@ -375,6 +375,18 @@ impl ConnSpec {
             && self.targets.iter().zip(&other.targets).all(|(a, b)| a.same_server(b))
     }
 
+    /// Whether every host this spec may reach is this machine: Unix
+    /// sockets, `localhost` and loopback addresses.
+    pub fn is_local(&self) -> bool {
+        self.targets.iter().all(|t| {
+            t.is_socket()
+                || t.host.eq_ignore_ascii_case("localhost")
+                || t.hostaddr
+                    .or_else(|| t.host.parse().ok())
+                    .is_some_and(|a: IpAddr| a.is_loopback())
+        })
+    }
+
     /// Whether both specs reach the same database on the same server.
     pub fn same_database(&self, other: &ConnSpec) -> bool {
         self.same_server(other) && self.dbname == other.dbname
