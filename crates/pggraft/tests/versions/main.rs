@@ -13,7 +13,12 @@
 //!   with their rows cloned from A to B and verified clean, for pairs of 15 and later (they use
 //!   15's `NULLS NOT DISTINCT` and `security_invoker`).
 //!
+//! - `features::<feature>::pgA_to_pgB`: the features whose server side differs by version
+//!   (`features.rs`), between the oldest and the newest version listed, both ways.
+//!
 //! Without `PGGRAFT_VERSIONS` a single ignored case says how to run it.
+
+mod features;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -343,6 +348,19 @@ fn main() {
                                 move || app_between(i, &a2, &b2),
                             ));
                         }
+                    }
+                }
+            }
+            if let (Some(old), Some(new)) = (vs.first(), vs.last())
+                && old.major != new.major
+            {
+                for (a, b) in [(old, new), (new, old)] {
+                    for (name, case) in features::FEATURES {
+                        let (a2, b2, case) = (a.clone(), b.clone(), *case);
+                        trials.push(Trial::test(
+                            format!("features::{name}::pg{}_to_pg{}", a.major, b.major),
+                            move || case(&a2, &b2),
+                        ));
                     }
                 }
             }
