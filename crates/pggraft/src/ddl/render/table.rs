@@ -469,7 +469,14 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
         if let Some(r) = &c.references {
             extra.push(key::relation(r));
         }
-        let via_index = o.opts.keys_via_index && !partitioned && (c.kind == "p" || c.kind == "u");
+        // Not an inheritance child's primary key: on PostgreSQL 18, `ADD PRIMARY KEY USING
+        // INDEX` makes the NOT NULL it inherits its own (`conislocal`), which `ADD PRIMARY
+        // KEY (…)` leaves as it is (pg_dump then prints the constraint on the child).
+        let inherited_key = c.kind == "p" && !t.inherits.is_empty();
+        let via_index = o.opts.keys_via_index
+            && !partitioned
+            && !inherited_key
+            && (c.kind == "p" || c.kind == "u");
         if let (true, Some(idx), Some(idef)) = (via_index, &c.index, &c.index_definition) {
             let ik = key::index(&QualifiedName::new(&t.name.schema, idx));
             o.create(
