@@ -11,6 +11,8 @@
 //!   privileges for another version.
 //! - **What generated columns can be.** PostgreSQL 18 added virtual ones; before it they can
 //!   only be stored ([`express_for`] stores them, with a warning).
+//! - **Whether NOT NULL constraints have names.** From 18 on they do; before it
+//!   [`express_for`] drops the names.
 //! - **Which extension versions there are.** Each server ships its own (citext 1.6 with 15,
 //!   1.8 with 18); [`keep_extension_versions`] stops a diff from proposing an `ALTER
 //!   EXTENSION … UPDATE` to a version the other server does not have.
@@ -30,6 +32,9 @@ const VIRTUAL_SINCE: i32 = 180000;
 /// What a table's owner holds by default before PostgreSQL 17.
 const TABLE_OWNER_BEFORE_17: [&str; 7] =
     ["INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
+
+/// PostgreSQL 18: NOT NULL constraints have names (before it they are a column's flag).
+pub(crate) const NOT_NULL_NAMES_SINCE: i32 = 180000;
 
 /// The major version of a `server_version_num`.
 pub fn major(version: i32) -> i32 {
@@ -78,6 +83,13 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
                         ));
                     }
                 }
+            }
+        }
+    }
+    if version < NOT_NULL_NAMES_SINCE {
+        for t in &mut cat.tables {
+            for c in &mut t.columns {
+                c.not_null_name = None;
             }
         }
     }

@@ -547,6 +547,12 @@ pub struct Column {
     /// `format_type(atttypid, atttypmod)`.
     pub type_name: String,
     pub not_null: bool,
+    /// The name of its NOT NULL constraint (PostgreSQL 18+ names them) when it is not the one
+    /// the server gives by itself: `<table>_<column>_not_null` for a table's own, the parent's
+    /// for one an inheritance child inherits. A partition made with `PARTITION OF` carries its
+    /// parent's name here; one attached after it was made, its own (`None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     /// `a` (ALWAYS) or `d` (BY DEFAULT).

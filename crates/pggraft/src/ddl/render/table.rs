@@ -34,9 +34,37 @@ pub(crate) fn column_sql(c: &Column) -> String {
         ));
     }
     if c.not_null {
+        if let Some(n) = &c.not_null_name {
+            s.push_str(&format!(" CONSTRAINT {}", ident(n)));
+        }
         s.push_str(" NOT NULL");
     }
     s
+}
+
+/// For a partition made with `PARTITION OF` on PostgreSQL 18+, the NOT NULL constraints that
+/// must not take their parent's name (which they inherit by default), as elements of its
+/// column list: one of its own name is asked for as the server names it
+/// (`WITH OPTIONS NOT NULL`, as an attached partition's), another by name.
+fn partition_not_nulls(t: &Table, parent: &Table, version: i32) -> Vec<String> {
+    if version < crate::catalog::versions::NOT_NULL_NAMES_SINCE {
+        return vec![];
+    }
+    let default = |table: &QualifiedName, c: &Column| format!("{}_{}_not_null", table.name, c.name);
+    let mut out = vec![];
+    for c in t.columns.iter().filter(|c| c.not_null) {
+        let Some(pc) = parent.columns.iter().find(|x| x.name == c.name && x.not_null) else {
+            continue;
+        };
+        let inherited = pc.not_null_name.clone().unwrap_or_else(|| default(&parent.name, pc));
+        match &c.not_null_name {
+            Some(n) if *n == inherited => {}
+            Some(n) => out.push(format!("    CONSTRAINT {} NOT NULL {}", ident(n), ident(&c.name))),
+            None if default(&t.name, c) == inherited => {}
+            None => out.push(format!("    {} WITH OPTIONS NOT NULL", ident(&c.name))),
+        }
+    }
+    out
 }
 
 pub(crate) fn storage_word(s: &str) -> &'static str {
@@ -127,7 +155,13 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
     }
     let parents: Vec<&Table> = t.inherits.iter().filter_map(|p| o.tables.get(p).copied()).collect();
     let inherits_form = inherits_form(t, &parents);
-    let sql = create_table_sql(t, parent, partition_of_form, (&parents, inherits_form));
+    let sql = create_table_sql(
+        t,
+        parent,
+        partition_of_form,
+        (&parents, inherits_form),
+        o.cat.server_version,
+    );
     let what = if t.foreign.is_some() { "foreign table" } else { "table" };
     match &t.foreign {
         Some(f) if !f.options.secret_names().is_empty() => {
@@ -234,6 +268,7 @@ fn create_table_sql(
     parent: Option<&Table>,
     partition_of_form: bool,
     (parents, inherits_form): (&[&Table], bool),
+    version: i32,
 ) -> String {
     let local_checks: Vec<&Constraint> =
         t.constraints.iter().filter(|c| c.kind == "c" && c.is_local && c.validated).collect();
@@ -256,11 +291,14 @@ fn create_table_sql(
     } else if partition_of_form {
         let po = t.partition_of.as_ref().expect("partition");
         sql = format!("CREATE {persistence}TABLE {} PARTITION OF {}", t.name, po.parent);
-        if !local_checks.is_empty() {
-            let items: Vec<String> = local_checks
+        let mut items: Vec<String> =
+            parent.map(|p| partition_not_nulls(t, p, version)).unwrap_or_default();
+        items.extend(
+            local_checks
                 .iter()
-                .map(|c| format!("    CONSTRAINT {} {}", ident(&c.name), c.definition))
-                .collect();
+                .map(|c| format!("    CONSTRAINT {} {}", ident(&c.name), c.definition)),
+        );
+        if !items.is_empty() {
             sql.push_str(&format!(" (\n{}\n)", items.join(",\n")));
         }
         sql.push_str(&format!("\n{}", po.bound));
@@ -323,15 +361,12 @@ fn render_column(
             .and_then(|p| p.columns.iter().find(|x| x.name == c.name))
             .is_some_and(|x| x.not_null);
     let typed = t.of_type.is_some() && !partition_of_form;
+    let set_not_null = match &c.not_null_name {
+        Some(n) => format!("{only} ADD CONSTRAINT {} NOT NULL {col}", ident(n)),
+        None => format!("{only} ALTER COLUMN {col} SET NOT NULL"),
+    };
     if (partition_of_form && c.not_null && !inherited_not_null) || (typed && c.not_null) {
-        o.about(
-            PreData,
-            phase::COLUMN,
-            k,
-            vec![],
-            "not null",
-            format!("{only} ALTER COLUMN {col} SET NOT NULL"),
-        );
+        o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null.clone());
     }
     if !c.is_local && !t.inherits.is_empty() {
         // Inherited columns get their parent's NOT NULL; a child's own
@@ -342,14 +377,7 @@ fn render_column(
             .filter_map(|p| o.tables.get(p).copied())
             .any(|p| p.columns.iter().any(|x| x.name == c.name && x.not_null));
         if c.not_null && !parent_nn {
-            o.about(
-                PreData,
-                phase::COLUMN,
-                k,
-                vec![],
-                "not null",
-                format!("{only} ALTER COLUMN {col} SET NOT NULL"),
-            );
+            o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null);
         }
     }
     if let Some(id) = &c.identity {
