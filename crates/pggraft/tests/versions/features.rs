@@ -1,6 +1,7 @@
 //! The features whose server side differs between versions, each between the oldest and the
-//! newest version listed, both ways (`features::<feature>::pgA_to_pgB`): small data, a few
-//! seconds each, so that CI's 15 → 17 slice keeps them.
+//! newest version listed, both ways, and within the newest (`features::<feature>::pgA_to_pgB`):
+//! small data, a few seconds each, so that CI's 15 → 17 slice keeps them. From 18 on the
+//! source has virtual generated columns too (stored on an older target).
 //!
 //! - `unlogged`: `clone --unlogged` (partitioned tables, and what their foreign keys reference,
 //!   stay logged; identity sequences follow their table from 15 on), verified clean;
@@ -302,9 +303,23 @@ const CHANGES: &str = "
     INSERT INTO app.orders (customer_id, amount) SELECT 1001 + g % 10, g FROM generate_series(1, 30) g;
 ";
 
+/// A virtual generated column (18+; stored on an older target).
+const VIRTUAL: &str = "
+    CREATE TABLE app.virt (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);
+    INSERT INTO app.virt (id, a) SELECT g, g FROM generate_series(1, 200) g;";
+
+/// 48 updated (2 of the 50 are deleted), 10 deleted, 10 new.
+const VIRTUAL_CHANGES: &str = "
+    UPDATE app.virt SET a = a + 1000 WHERE id % 4 = 0;
+    DELETE FROM app.virt WHERE id BETWEEN 101 AND 110;
+    INSERT INTO app.virt (id, a) SELECT g, g FROM generate_series(1001, 1010) g;";
+
 fn refresh(a: &Version, b: &Version) -> Result<(), Failed> {
     use pggraft::refresh::{self as refresh_api, Mode, RefreshOptions};
     let src = db(a, "ver_refresh_src", APP)?;
+    if a.major >= 18 {
+        src.psql(VIRTUAL)?;
+    }
     let dst = db(b, "ver_refresh_dst", "")?;
     let mut opts = clone_opts(&src, &dst, a, b);
     opts.naming.schemas = vec![SchemaArg::parse("app").expect("schema arg")];
@@ -314,6 +329,9 @@ fn refresh(a: &Version, b: &Version) -> Result<(), Failed> {
         clone_api::run(&opts, plan, &NoProgress, None).await
     })?;
     src.psql(CHANGES)?;
+    if a.major >= 18 {
+        src.psql(VIRTUAL_CHANGES)?;
+    }
     let mut r = RefreshOptions::new(spec(&dst));
     r.naming.schemas = vec![SchemaArg::parse("app").expect("schema arg")];
     r.jobs = 2;
@@ -322,6 +340,11 @@ fn refresh(a: &Version, b: &Version) -> Result<(), Failed> {
     ensure(reports.len() == 1, || format!("{} sources", reports.len()))?;
     let report = reports.remove(0);
     same_rows(&src, &dst, &[("app.customers", "app.customers"), ("app.orders", "app.orders")])?;
+    if a.major >= 18 {
+        same_rows(&src, &dst, &[("app.virt", "app.virt")])?;
+        let got = report.table("virt").ok_or("virt not in the report")?;
+        ensure(got.by_horizon && (got.upserted, got.deleted) == (58, 10), || format!("{got:?}"))?;
+    }
     for (t, want) in [("customers", (10 + 20, 1)), ("orders", (30, 55))] {
         let got = report.table(t).ok_or_else(|| format!("{t} not in the report"))?;
         ensure(got.by_horizon && (got.upserted, got.deleted) == want, || format!("{got:?}"))?;
@@ -365,6 +388,12 @@ SELECT nextval('p.counter') FROM generate_series(1, 5);
 fn follow_clone(a: &Version, b: &Version) -> Result<(), Failed> {
     let slot = format!("ver_fl_{}_{}", a.major, b.major);
     let src = db(a, "ver_follow_src", FOLLOWED)?;
+    if a.major >= 18 {
+        src.psql(
+            "CREATE TABLE p.virt (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);
+             INSERT INTO p.virt (id, a) SELECT g, g FROM generate_series(1, 100) g;",
+        )?;
+    }
     let dst = db(b, "ver_follow_dst", "")?;
     let mut opts = clone_opts(&src, &dst, a, b);
     opts.naming.schemas = vec![SchemaArg::parse("p=q").expect("schema arg")];
@@ -381,6 +410,13 @@ fn follow_clone(a: &Version, b: &Version) -> Result<(), Failed> {
         let follower =
             tokio::spawn(async move { follow::follow(&fo, &NoFollowProgress, None).await });
         src.psql(FOLLOWED_CHANGES)?;
+        if a.major >= 18 {
+            src.psql(
+                "UPDATE p.virt SET a = a + 1000 WHERE id % 3 = 0;
+                 DELETE FROM p.virt WHERE id > 90;
+                 INSERT INTO p.virt (id, a) VALUES (500, 5);",
+            )?;
+        }
         follow::cutover(&spec(&dst), None, None, Duration::from_secs(60)).await?;
         let report = follower.await.map_err(|e| e.to_string())??;
         ensure(report.applied_rows > 300, || format!("{report:?}"))?;

@@ -16,7 +16,8 @@
 //!   15's `NULLS NOT DISTINCT` and `security_invoker`).
 //!
 //! - `features::<feature>::pgA_to_pgB`: the features whose server side differs by version
-//!   (`features.rs`), between the oldest and the newest version listed, both ways.
+//!   (`features.rs`), between the oldest and the newest version listed, both ways, and within
+//!   the newest.
 //!
 //! Without `PGGRAFT_VERSIONS` a single ignored case says how to run it.
 
@@ -459,7 +460,7 @@ fn main() {
             if let (Some(old), Some(new)) = (vs.first(), vs.last())
                 && old.major != new.major
             {
-                for (a, b) in [(old, new), (new, old)] {
+                for (a, b) in [(old, new), (new, old), (new, new)] {
                     for (name, case) in features::FEATURES {
                         let (a2, b2, case) = (a.clone(), b.clone(), *case);
                         trials.push(Trial::test(
