@@ -11,8 +11,8 @@
 //!   privileges for another version.
 //! - **What generated columns can be.** PostgreSQL 18 added virtual ones; before it they can
 //!   only be stored ([`express_for`] stores them, with a warning).
-//! - **Whether NOT NULL constraints have names.** From 18 on they do; before it
-//!   [`express_for`] drops the names.
+//! - **Whether NOT NULL constraints have names.** From 18 on they do, and may be `NOT VALID`;
+//!   before it [`express_for`] drops the names, and a `NOT VALID` one with a warning.
 //! - **Which extension versions there are.** Each server ships its own (citext 1.6 with 15,
 //!   1.8 with 18); [`keep_extension_versions`] stops a diff from proposing an `ALTER
 //!   EXTENSION … UPDATE` to a version the other server does not have.
@@ -90,6 +90,19 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
         for t in &mut cat.tables {
             for c in &mut t.columns {
                 c.not_null_name = None;
+                if c.not_null_invalid {
+                    c.not_null = false;
+                    c.not_null_invalid = false;
+                    warnings.push(format!(
+                        "table {}: the NOT NULL constraint of column {} is NOT VALID, which \
+                         PostgreSQL {} does not have; left out (CHECK ({} IS NOT NULL) NOT VALID \
+                         says the same there)",
+                        t.name,
+                        ident(&c.name),
+                        major(version),
+                        ident(&c.name)
+                    ));
+                }
             }
         }
     }

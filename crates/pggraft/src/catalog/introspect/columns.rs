@@ -29,6 +29,7 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
          a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid) AS expr, ad.oid AS adoid, \
          CASE WHEN nn.conname <> rc.relname || '_' || a.attname || '_not_null' \
               AND (a.attislocal OR rc.relispartition) THEN nn.conname::text END AS nn_name, \
+         coalesce(NOT nn.convalidated, false) AS nn_invalid, \
          a.attidentity::text AS identity, a.attgenerated::text AS generated, \
          acn.nspname AS a_cns, aco.collname AS a_cn, \
          CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
@@ -66,6 +67,7 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
                 type_name: r.get("typ"),
                 not_null: r.get("attnotnull"),
                 not_null_name: r.get("nn_name"),
+                not_null_invalid: r.get("nn_invalid"),
                 default,
                 identity: None,
                 generated,

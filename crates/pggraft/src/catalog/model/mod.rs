@@ -553,6 +553,10 @@ pub struct Column {
     /// parent's name here; one attached after it was made, its own (`None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_null_name: Option<String>,
+    /// Its NOT NULL constraint is `NOT VALID` (PostgreSQL 18+): rows older than it may hold
+    /// NULLs, so it is added after the data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_null_invalid: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     /// `a` (ALWAYS) or `d` (BY DEFAULT).

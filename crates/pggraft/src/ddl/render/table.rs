@@ -33,7 +33,7 @@ pub(crate) fn column_sql(c: &Column) -> String {
             if id.cycle { " CYCLE" } else { "" }
         ));
     }
-    if c.not_null {
+    if c.not_null && !c.not_null_invalid {
         if let Some(n) = &c.not_null_name {
             s.push_str(&format!(" CONSTRAINT {}", ident(n)));
         }
@@ -52,7 +52,7 @@ fn partition_not_nulls(t: &Table, parent: &Table, version: i32) -> Vec<String> {
     }
     let default = |table: &QualifiedName, c: &Column| format!("{}_{}_not_null", table.name, c.name);
     let mut out = vec![];
-    for c in t.columns.iter().filter(|c| c.not_null) {
+    for c in t.columns.iter().filter(|c| c.not_null && !c.not_null_invalid) {
         let Some(pc) = parent.columns.iter().find(|x| x.name == c.name && x.not_null) else {
             continue;
         };
@@ -365,19 +365,32 @@ fn render_column(
         Some(n) => format!("{only} ADD CONSTRAINT {} NOT NULL {col}", ident(n)),
         None => format!("{only} ALTER COLUMN {col} SET NOT NULL"),
     };
-    if (partition_of_form && c.not_null && !inherited_not_null) || (typed && c.not_null) {
-        o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null.clone());
-    }
-    if !c.is_local && !t.inherits.is_empty() {
-        // Inherited columns get their parent's NOT NULL; a child's own
-        // NOT NULL on an inherited column must be added.
-        let parent_nn = t
-            .inherits
-            .iter()
-            .filter_map(|p| o.tables.get(p).copied())
-            .any(|p| p.columns.iter().any(|x| x.name == c.name && x.not_null));
-        if c.not_null && !parent_nn {
-            o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null);
+    if c.not_null_invalid {
+        // After the data: a NOT VALID NOT NULL still refuses the NULLs of new rows.
+        let named = c.not_null_name.as_ref().map(|n| format!("CONSTRAINT {} ", ident(n)));
+        o.about(
+            PostData,
+            phase::CHECK,
+            k,
+            vec![],
+            "not null",
+            format!("{only} ADD {}NOT NULL {col} NOT VALID", named.unwrap_or_default()),
+        );
+    } else {
+        if (partition_of_form && c.not_null && !inherited_not_null) || (typed && c.not_null) {
+            o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null.clone());
+        }
+        if !c.is_local && !t.inherits.is_empty() {
+            // Inherited columns get their parent's NOT NULL; a child's own
+            // NOT NULL on an inherited column must be added.
+            let parent_nn = t
+                .inherits
+                .iter()
+                .filter_map(|p| o.tables.get(p).copied())
+                .any(|p| p.columns.iter().any(|x| x.name == c.name && x.not_null));
+            if c.not_null && !parent_nn {
+                o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null);
+            }
         }
     }
     if let Some(id) = &c.identity {
