@@ -518,7 +518,12 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
             && !partitioned
             && !inherited_key
             && (c.kind == "p" || c.kind == "u");
-        if let (true, Some(idx), Some(idef)) = (via_index, &c.index, &c.index_definition) {
+        // Only a btree unique index can become a key: a key WITHOUT OVERLAPS (PostgreSQL 18)
+        // has a GiST index, which CREATE UNIQUE INDEX refuses.
+        let btree = c.index_definition.as_deref().is_some_and(|d| d.contains(" USING btree "));
+        if let (true, true, Some(idx), Some(idef)) =
+            (via_index, btree, &c.index, &c.index_definition)
+        {
             let ik = key::index(&QualifiedName::new(&t.name.schema, idx));
             o.create(
                 PostData,
