@@ -12,7 +12,8 @@
 //! - **What generated columns can be.** PostgreSQL 18 added virtual ones; before it they can
 //!   only be stored ([`express_for`] stores them, with a warning).
 //! - **Whether NOT NULL constraints have names.** From 18 on they do, and may be `NOT VALID`;
-//!   before it [`express_for`] drops the names, and a `NOT VALID` one with a warning.
+//!   before it [`express_for`] drops the names, and a `NOT VALID` one with a warning. The
+//!   constraints 18 added that an older server cannot hold at all are [`inexpressible`]'s.
 //! - **Which extension versions there are.** Each server ships its own (citext 1.6 with 15,
 //!   1.8 with 18); [`keep_extension_versions`] stops a diff from proposing an `ALTER
 //!   EXTENSION … UPDATE` to a version the other server does not have.
@@ -122,6 +123,41 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
     }
     cat.server_version = version;
     warnings
+}
+
+/// What a model holds that a server of `version` cannot create, one message each naming the
+/// object and the ways out: the constraints PostgreSQL 18 added (NOT ENFORCED, keys WITHOUT
+/// OVERLAPS, foreign keys with PERIOD), onto an older server. A clone refuses these before it
+/// writes anything, instead of failing at the constraint after the data.
+pub fn inexpressible(cat: &Catalog, version: i32) -> Vec<String> {
+    if version >= NOT_NULL_NAMES_SINCE {
+        return vec![];
+    }
+    let mut out = vec![];
+    for t in &cat.tables {
+        for c in &t.constraints {
+            let what = if c.definition.ends_with(" NOT ENFORCED") {
+                "is NOT ENFORCED"
+            } else if matches!(c.kind.as_str(), "p" | "u")
+                && c.definition.contains(" WITHOUT OVERLAPS)")
+            {
+                "is a key WITHOUT OVERLAPS"
+            } else if c.kind == "f" && c.definition.contains("PERIOD ") {
+                "is a foreign key with PERIOD"
+            } else {
+                continue;
+            };
+            out.push(format!(
+                "table {}: constraint {} {what}, which PostgreSQL {} does not have; leave the \
+                 table out (-T {}) or copy into PostgreSQL 18 or later",
+                t.name,
+                ident(&c.name),
+                major(version),
+                t.name
+            ));
+        }
+    }
+    out
 }
 
 /// A table's ACL restated across the MAINTAIN boundary. Adding (to 17+): an owner holding

@@ -6,9 +6,12 @@
 //! - `inspect::pgN`: the sample schema read on N, its SQL applied on N again, read back equal
 //!   (and `pg_dump --schema-only` equal where the machine's pg_dump is new enough);
 //! - `same::pgN`: not-null constraints as 18 names them (inheritance, partitions made in
-//!   place and attached) cloned within N, `pg_dump --schema-only` equal;
+//!   place and attached), and on 18 its new kinds of constraint, cloned within N with their
+//!   rows, `pg_dump --schema-only` equal;
 //! - `clone::pgA_to_pgB`: the sample with its rows cloned from A to B and verified clean
 //!   (structure, sequences, every row's checksum), for every ordered pair;
+//! - `downgrade::pg18_to_pgB`: 18's new constraints onto an older server, refused up front
+//!   naming each; the rest copied, NOT VALID NOT NULLs left out with a warning;
 //! - `diff::pgA_to_pgB`: the same schema on A and on B diffs empty; a changed one diffs to a
 //!   migration that, applied on A, leaves nothing to diff;
 //! - `apps::<app>::pgA_to_pgB`: the application schemas of `tests/data/apps` (without PostGIS)
@@ -233,16 +236,37 @@ const NOT_NULLS: &str = "
     INSERT INTO nn.fav_0 SELECT g, 0 FROM generate_series(1, 100) g;
     INSERT INTO nn.ev SELECT g, (ARRAY['eu', 'us'])[1 + g % 2], 'n' FROM generate_series(1, 100) g;";
 
-/// Named by hand, for servers that name NOT NULL constraints (18+).
-const NAMED_NOT_NULL: &str = "
-    CREATE TABLE nn.named (a int CONSTRAINT a_is_set NOT NULL, b int NOT NULL);";
+/// Constraints of PostgreSQL 18: a NOT NULL named by hand, NOT NULL NOT VALID over rows that
+/// hold NULLs, NOT ENFORCED checks and foreign keys over rows that break them, a key WITHOUT
+/// OVERLAPS (a GiST index) and a foreign key to it with PERIOD.
+const PG18_CONSTRAINTS: &str = "
+    CREATE EXTENSION IF NOT EXISTS btree_gist;
+    CREATE TABLE nn.named (a int CONSTRAINT a_is_set NOT NULL, b int NOT NULL);
+    CREATE TABLE nn.loose (a int, b int);
+    INSERT INTO nn.loose VALUES (NULL, NULL), (1, 2);
+    ALTER TABLE nn.loose ADD CONSTRAINT loose_a_set NOT NULL a NOT VALID;
+    ALTER TABLE nn.loose ADD NOT NULL b NOT VALID;
+    CREATE TABLE nn.rooms (id int PRIMARY KEY);
+    CREATE TABLE nn.lax (a int, b int,
+        CONSTRAINT lax_a CHECK (a > 0) NOT ENFORCED,
+        CONSTRAINT lax_b FOREIGN KEY (b) REFERENCES nn.rooms (id) NOT ENFORCED);
+    INSERT INTO nn.lax VALUES (-1, 999);
+    CREATE TABLE nn.booking (room int, during tstzrange,
+        CONSTRAINT booking_pk PRIMARY KEY (room, during WITHOUT OVERLAPS));
+    CREATE TABLE nn.usage (room int, during tstzrange,
+        CONSTRAINT usage_booking FOREIGN KEY (room, PERIOD during)
+            REFERENCES nn.booking (room, PERIOD during));
+    INSERT INTO nn.rooms VALUES (1);
+    INSERT INTO nn.booking VALUES (1, tstzrange('2024-01-01', '2024-02-01'));
+    INSERT INTO nn.usage VALUES (1, tstzrange('2024-01-05', '2024-01-06'));";
 
-/// [`NOT_NULLS`] cloned into another database of the same server: `pg_dump --schema-only`
-/// equal, where the machine's pg_dump can dump that server.
+/// [`NOT_NULLS`] (and on 18+ [`PG18_CONSTRAINTS`]) with their rows cloned into another
+/// database of the same server: verified clean, `pg_dump --schema-only` equal where the
+/// machine's pg_dump can dump that server.
 fn same_version(v: &Version) -> Result<(), Failed> {
     let src = db(v, "ver_same_src", NOT_NULLS)?;
     if v.major >= 18 {
-        src.psql(NAMED_NOT_NULL)?;
+        src.psql(PG18_CONSTRAINTS)?;
     }
     let dst = db(v, "ver_same_dst", "")?;
     let mut opts = CloneOptions::new(spec(&src), spec(&dst));
@@ -261,6 +285,48 @@ fn same_version(v: &Version) -> Result<(), Failed> {
         ensure(x == y, || format!("pg_dump differs:\n{}", line_diff(&x, &y)))?;
     }
     Ok(())
+}
+
+/// [`NOT_NULLS`] and [`PG18_CONSTRAINTS`] from 18 onto an older server: refused before
+/// anything is written, naming each constraint the older server cannot hold; without those
+/// tables (`-T`) copied, the NOT VALID NOT NULLs left out with a warning.
+fn downgrade(a: &Version, b: &Version) -> Result<(), Failed> {
+    let src = db(a, "ver_down_src", &format!("{NOT_NULLS};{PG18_CONSTRAINTS}"))?;
+    let dst = db(b, "ver_down_dst", "")?;
+    let mut opts = CloneOptions::new(spec(&src), spec(&dst));
+    opts.naming.schemas = vec![SchemaArg::parse("nn").expect("schema arg")];
+    opts.any_extension_version = true;
+    let rt = runtime();
+    let clone = |opts: &CloneOptions| {
+        rt.block_on(async {
+            let plan = clone_api::prepare(opts).await?;
+            clone_api::run(opts, plan, &NoProgress, None).await
+        })
+    };
+    let Err(e) = clone(&opts) else {
+        return Err("the clone was not refused".into());
+    };
+    let msg = e.to_string();
+    ensure(e.kind() == pggraft::ErrorKind::Input, || format!("{:?}: {msg}", e.kind()))?;
+    for want in [
+        "nn.lax: constraint lax_a is NOT ENFORCED",
+        "nn.lax: constraint lax_b is NOT ENFORCED",
+        "nn.booking: constraint booking_pk is a key WITHOUT OVERLAPS",
+        "nn.usage: constraint usage_booking is a foreign key with PERIOD",
+        &format!("PostgreSQL {} does not have", b.major),
+    ] {
+        ensure(msg.contains(want), || format!("{want:?} missing from: {msg}"))?;
+    }
+    let left = dst.query("SELECT nspname FROM pg_namespace WHERE nspname ~ '^(nn|pggraft)'")?;
+    ensure(left.is_empty(), || format!("left on the target: {left:?}"))?;
+    for t in ["nn.lax", "nn.booking", "nn.usage"] {
+        opts.tables.exclude.push(pggraft::select::TablePattern::parse(t));
+    }
+    let report = clone(&opts)?;
+    let loose = report.warnings.iter().filter(|w| w.contains("NOT VALID")).count();
+    ensure(loose == 2, || format!("NOT VALID warnings: {:?}", report.warnings))?;
+    let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
+    ensure(v.is_clean(), || format!("verify found differences: {:#?}", v.schema))
 }
 
 /// The application schemas of `tests/data/apps`: name, schemas copied, SQL.
@@ -446,6 +512,13 @@ fn main() {
                         format!("diff::pg{}_to_pg{}", a.major, b.major),
                         move || diff_between(&a2, &b2),
                     ));
+                    if a.major >= 18 && b.major < 18 {
+                        let (a2, b2) = (a.clone(), b.clone());
+                        trials.push(Trial::test(
+                            format!("downgrade::pg{}_to_pg{}", a.major, b.major),
+                            move || downgrade(&a2, &b2),
+                        ));
+                    }
                     if a.major >= 15 && b.major >= 15 {
                         for (i, (name, ..)) in APPS.iter().enumerate() {
                             let (a2, b2) = (a.clone(), b.clone());
