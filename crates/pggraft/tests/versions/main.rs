@@ -6,8 +6,8 @@
 //! - `inspect::pgN`: the sample schema read on N, its SQL applied on N again, read back equal
 //!   (and `pg_dump --schema-only` equal where the machine's pg_dump is new enough);
 //! - `same::pgN`: not-null constraints as 18 names them (inheritance, partitions made in
-//!   place and attached), and on 18 its new kinds of constraint, cloned within N with their
-//!   rows, `pg_dump --schema-only` equal;
+//!   place and attached), on 17+ an exclusion constraint on a partitioned table, on 18 its
+//!   new kinds of constraint, cloned within N with their rows, `pg_dump --schema-only` equal;
 //! - `clone::pgA_to_pgB`: the sample with its rows cloned from A to B and verified clean
 //!   (structure, sequences, every row's checksum), for every ordered pair;
 //! - `downgrade::pg18_to_pgB`: 18's new constraints onto an older server, refused up front
@@ -236,6 +236,17 @@ const NOT_NULLS: &str = "
     INSERT INTO nn.fav_0 SELECT g, 0 FROM generate_series(1, 100) g;
     INSERT INTO nn.ev SELECT g, (ARRAY['eu', 'us'])[1 + g % 2], 'n' FROM generate_series(1, 100) g;";
 
+/// An exclusion constraint on a partitioned table (17+), over a sub-partitioned tree.
+const PARTITIONED_EXCLUSION: &str = "
+    CREATE EXTENSION IF NOT EXISTS btree_gist;
+    CREATE TABLE nn.slots (room int, during int4range, region text) PARTITION BY LIST (region);
+    CREATE TABLE nn.slots_a PARTITION OF nn.slots FOR VALUES IN ('a') PARTITION BY RANGE (room);
+    CREATE TABLE nn.slots_a1 PARTITION OF nn.slots_a FOR VALUES FROM (0) TO (100);
+    CREATE TABLE nn.slots_b PARTITION OF nn.slots FOR VALUES IN ('b');
+    ALTER TABLE nn.slots ADD CONSTRAINT slots_no_overlap
+        EXCLUDE USING gist (region WITH =, room WITH =, during WITH &&);
+    INSERT INTO nn.slots VALUES (1, '[1,5)', 'a'), (1, '[5,9)', 'a'), (2, '[1,5)', 'b');";
+
 /// Constraints of PostgreSQL 18: a NOT NULL named by hand, NOT NULL NOT VALID over rows that
 /// hold NULLs, NOT ENFORCED checks and foreign keys over rows that break them, a key WITHOUT
 /// OVERLAPS (a GiST index) and a foreign key to it with PERIOD.
@@ -260,11 +271,15 @@ const PG18_CONSTRAINTS: &str = "
     INSERT INTO nn.booking VALUES (1, tstzrange('2024-01-01', '2024-02-01'));
     INSERT INTO nn.usage VALUES (1, tstzrange('2024-01-05', '2024-01-06'));";
 
-/// [`NOT_NULLS`] (and on 18+ [`PG18_CONSTRAINTS`]) with their rows cloned into another
+/// [`NOT_NULLS`] (on 17+ [`PARTITIONED_EXCLUSION`], on 18+ [`PG18_CONSTRAINTS`]) with their
+/// rows cloned into another
 /// database of the same server: verified clean, `pg_dump --schema-only` equal where the
 /// machine's pg_dump can dump that server.
 fn same_version(v: &Version) -> Result<(), Failed> {
     let src = db(v, "ver_same_src", NOT_NULLS)?;
+    if v.major >= 17 {
+        src.psql(PARTITIONED_EXCLUSION)?;
+    }
     if v.major >= 18 {
         src.psql(PG18_CONSTRAINTS)?;
     }

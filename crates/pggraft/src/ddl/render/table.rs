@@ -485,8 +485,12 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
     let ck = key::constraint(&t.name, &c.name);
     let inline = c.kind == "c" && c.is_local && c.validated;
     if !inline {
-        // FKs cloned onto partitions come with their parent's FK.
-        if c.kind == "f" && c.has_parent {
+        // FKs cloned onto partitions come with their parent's FK, and so do exclusion
+        // constraints: PostgreSQL 17 and 18 refuse to attach a partition's exclusion index to
+        // its parent's (ALTER INDEX … ATTACH PARTITION: "the index definitions do not match",
+        // pg_dump's own restore fails the same way), so the parent's is added without ONLY,
+        // which builds its partitions' (named as the server names them, as the source's were).
+        if (c.kind == "f" || c.kind == "x") && c.has_parent {
             return;
         }
         if c.kind == "c" && !c.is_local {
@@ -500,12 +504,11 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
         // CHECK constraints must reach inheritance children (ONLY is
         // refused once a table has children); FKs on partitioned tables
         // cannot use ONLY.
-        let alter =
-            if c.kind == "c" || (partitioned && c.kind != "p" && c.kind != "u" && c.kind != "x") {
-                format!("ALTER TABLE {}", t.name)
-            } else {
-                only.to_string()
-            };
+        let alter = if c.kind == "c" || (partitioned && c.kind != "p" && c.kind != "u") {
+            format!("ALTER TABLE {}", t.name)
+        } else {
+            only.to_string()
+        };
         let mut extra = vec![k.to_string()];
         if let Some(r) = &c.references {
             extra.push(key::relation(r));
