@@ -127,7 +127,8 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
 
 /// What a model holds that a server of `version` cannot create, one message each naming the
 /// object and the ways out: the constraints PostgreSQL 18 added (NOT ENFORCED, keys WITHOUT
-/// OVERLAPS, foreign keys with PERIOD), onto an older server. A clone refuses these before it
+/// OVERLAPS, foreign keys with PERIOD) and 17 allowed (exclusion on a partitioned table), onto
+/// an older server. A clone refuses these before it
 /// writes anything, instead of failing at the constraint after the data.
 pub fn inexpressible(cat: &Catalog, version: i32) -> Vec<String> {
     if version >= NOT_NULL_NAMES_SINCE {
@@ -136,7 +137,12 @@ pub fn inexpressible(cat: &Catalog, version: i32) -> Vec<String> {
     let mut out = vec![];
     for t in &cat.tables {
         for c in &t.constraints {
-            let what = if c.definition.ends_with(" NOT ENFORCED") {
+            let what = if c.kind == "x" && t.partition_key.is_some() && version < 170000 {
+                if c.has_parent {
+                    continue;
+                }
+                "is an exclusion constraint on a partitioned table"
+            } else if c.definition.ends_with(" NOT ENFORCED") {
                 "is NOT ENFORCED"
             } else if matches!(c.kind.as_str(), "p" | "u")
                 && c.definition.contains(" WITHOUT OVERLAPS)")
@@ -149,11 +155,12 @@ pub fn inexpressible(cat: &Catalog, version: i32) -> Vec<String> {
             };
             out.push(format!(
                 "table {}: constraint {} {what}, which PostgreSQL {} does not have; leave the \
-                 table out (-T {}) or copy into PostgreSQL 18 or later",
+                 table out (-T {}) or copy into PostgreSQL {} or later",
                 t.name,
                 ident(&c.name),
                 major(version),
-                t.name
+                t.name,
+                if what.contains("exclusion") { 17 } else { 18 }
             ));
         }
     }

@@ -10,8 +10,8 @@
 //!   new kinds of constraint, cloned within N with their rows, `pg_dump --schema-only` equal;
 //! - `clone::pgA_to_pgB`: the sample with its rows cloned from A to B and verified clean
 //!   (structure, sequences, every row's checksum), for every ordered pair;
-//! - `downgrade::pg18_to_pgB`: 18's new constraints onto an older server, refused up front
-//!   naming each; the rest copied, NOT VALID NOT NULLs left out with a warning;
+//! - `downgrade::pgA_to_pgB`: 17's and 18's new constraints onto an older server, refused up
+//!   front naming each; the rest copied, NOT VALID NOT NULLs left out with a warning;
 //! - `diff::pgA_to_pgB`: the same schema on A and on B diffs empty; a changed one diffs to a
 //!   migration that, applied on A, leaves nothing to diff;
 //! - `apps::<app>::pgA_to_pgB`: the application schemas of `tests/data/apps` (without PostGIS)
@@ -302,11 +302,39 @@ fn same_version(v: &Version) -> Result<(), Failed> {
     Ok(())
 }
 
-/// [`NOT_NULLS`] and [`PG18_CONSTRAINTS`] from 18 onto an older server: refused before
+/// Constraints newer than the target from 17 or 18 onto an older server
+/// ([`PARTITIONED_EXCLUSION`] before 17, [`PG18_CONSTRAINTS`] before 18): refused before
 /// anything is written, naming each constraint the older server cannot hold; without those
 /// tables (`-T`) copied, the NOT VALID NOT NULLs left out with a warning.
 fn downgrade(a: &Version, b: &Version) -> Result<(), Failed> {
-    let src = db(a, "ver_down_src", &format!("{NOT_NULLS};{PG18_CONSTRAINTS}"))?;
+    let mut sql = NOT_NULLS.to_string();
+    let mut want: Vec<String> = vec![format!("PostgreSQL {} does not have", b.major)];
+    let mut tables = vec![];
+    if a.major >= 17 {
+        sql.push_str(PARTITIONED_EXCLUSION);
+        if b.major < 17 {
+            want.push(
+                "nn.slots: constraint slots_no_overlap is an exclusion constraint on a \
+                 partitioned table"
+                    .into(),
+            );
+            tables.push("nn.slots*");
+        }
+    }
+    if a.major >= 18 {
+        sql.push_str(PG18_CONSTRAINTS);
+        want.extend(
+            [
+                "nn.lax: constraint lax_a is NOT ENFORCED",
+                "nn.lax: constraint lax_b is NOT ENFORCED",
+                "nn.booking: constraint booking_pk is a key WITHOUT OVERLAPS",
+                "nn.usage: constraint usage_booking is a foreign key with PERIOD",
+            ]
+            .map(String::from),
+        );
+        tables.extend(["nn.lax", "nn.booking", "nn.usage"]);
+    }
+    let src = db(a, "ver_down_src", &sql)?;
     let dst = db(b, "ver_down_dst", "")?;
     let mut opts = CloneOptions::new(spec(&src), spec(&dst));
     opts.naming.schemas = vec![SchemaArg::parse("nn").expect("schema arg")];
@@ -323,23 +351,18 @@ fn downgrade(a: &Version, b: &Version) -> Result<(), Failed> {
     };
     let msg = e.to_string();
     ensure(e.kind() == pggraft::ErrorKind::Input, || format!("{:?}: {msg}", e.kind()))?;
-    for want in [
-        "nn.lax: constraint lax_a is NOT ENFORCED",
-        "nn.lax: constraint lax_b is NOT ENFORCED",
-        "nn.booking: constraint booking_pk is a key WITHOUT OVERLAPS",
-        "nn.usage: constraint usage_booking is a foreign key with PERIOD",
-        &format!("PostgreSQL {} does not have", b.major),
-    ] {
-        ensure(msg.contains(want), || format!("{want:?} missing from: {msg}"))?;
+    for w in &want {
+        ensure(msg.contains(w.as_str()), || format!("{w:?} missing from: {msg}"))?;
     }
     let left = dst.query("SELECT nspname FROM pg_namespace WHERE nspname ~ '^(nn|pggraft)'")?;
     ensure(left.is_empty(), || format!("left on the target: {left:?}"))?;
-    for t in ["nn.lax", "nn.booking", "nn.usage"] {
+    for t in tables {
         opts.tables.exclude.push(pggraft::select::TablePattern::parse(t));
     }
     let report = clone(&opts)?;
     let loose = report.warnings.iter().filter(|w| w.contains("NOT VALID")).count();
-    ensure(loose == 2, || format!("NOT VALID warnings: {:?}", report.warnings))?;
+    let expected = if a.major >= 18 && b.major < 18 { 2 } else { 0 };
+    ensure(loose == expected, || format!("NOT VALID warnings: {:?}", report.warnings))?;
     let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
     ensure(v.is_clean(), || format!("verify found differences: {:#?}", v.schema))
 }
@@ -527,7 +550,7 @@ fn main() {
                         format!("diff::pg{}_to_pg{}", a.major, b.major),
                         move || diff_between(&a2, &b2),
                     ));
-                    if a.major >= 18 && b.major < 18 {
+                    if (a.major >= 18 && b.major < 18) || (a.major >= 17 && b.major < 17) {
                         let (a2, b2) = (a.clone(), b.clone());
                         trials.push(Trial::test(
                             format!("downgrade::pg{}_to_pg{}", a.major, b.major),
