@@ -11,9 +11,10 @@
 //!   privileges for another version.
 //! - **What generated columns can be.** PostgreSQL 18 added virtual ones; before it they can
 //!   only be stored ([`express_for`] stores them, with a warning).
-//! - **Whether NOT NULL constraints have names.** From 18 on they do, and may be `NOT VALID`;
-//!   before it [`express_for`] drops the names, and a `NOT VALID` one with a warning. The
-//!   constraints 18 added that an older server cannot hold at all are [`inexpressible`]'s.
+//! - **Whether NOT NULL constraints have names.** A domain's do from 17 on, a column's from 18
+//!   on (and may be `NOT VALID`); before that [`express_for`] drops the names, and a `NOT
+//!   VALID` one with a warning. The constraints 17 and 18 added that an older server cannot
+//!   hold at all are [`inexpressible`]'s.
 //! - **Which extension versions there are.** Each server ships its own (citext 1.6 with 15,
 //!   1.8 with 18); [`keep_extension_versions`] stops a diff from proposing an `ALTER
 //!   EXTENSION … UPDATE` to a version the other server does not have.
@@ -33,6 +34,9 @@ const VIRTUAL_SINCE: i32 = 180000;
 /// What a table's owner holds by default before PostgreSQL 17.
 const TABLE_OWNER_BEFORE_17: [&str; 7] =
     ["INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
+
+/// PostgreSQL 17: a domain's NOT NULL constraint has a name.
+const DOMAIN_NOT_NULL_NAMES_SINCE: i32 = 170000;
 
 /// PostgreSQL 18: NOT NULL constraints have names (before it they are a column's flag).
 pub(crate) const NOT_NULL_NAMES_SINCE: i32 = 180000;
@@ -84,6 +88,13 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
                         ));
                     }
                 }
+            }
+        }
+    }
+    if version < DOMAIN_NOT_NULL_NAMES_SINCE {
+        for t in &mut cat.types {
+            if let TypeKind::Domain { not_null_name, .. } = &mut t.kind {
+                *not_null_name = None;
             }
         }
     }

@@ -279,6 +279,10 @@ fn same_version(v: &Version) -> Result<(), Failed> {
     let src = db(v, "ver_same_src", NOT_NULLS)?;
     if v.major >= 17 {
         src.psql(PARTITIONED_EXCLUSION)?;
+        src.psql(
+            "CREATE DOMAIN nn.pos AS int CONSTRAINT pos_is_set NOT NULL CHECK (VALUE > 0);
+             CREATE TABLE nn.uses_pos (p nn.pos);",
+        )?;
     }
     if v.major >= 18 {
         src.psql(PG18_CONSTRAINTS)?;

@@ -307,6 +307,10 @@ pub enum TypeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         default: Option<String>,
         not_null: bool,
+        /// The name of its NOT NULL constraint (PostgreSQL 17+ names them) when it is not
+        /// `<domain>_not_null`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_null_name: Option<String>,
         constraints: Vec<DomainConstraint>,
     },
     Composite {
