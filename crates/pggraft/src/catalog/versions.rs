@@ -102,6 +102,16 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
         for t in &mut cat.tables {
             for c in &mut t.columns {
                 c.not_null_name = None;
+                if c.not_null_no_inherit {
+                    c.not_null_no_inherit = false;
+                    warnings.push(format!(
+                        "table {}: the NOT NULL constraint of column {} is NO INHERIT, which \
+                         PostgreSQL {} does not have; a plain NOT NULL there",
+                        t.name,
+                        ident(&c.name),
+                        major(version)
+                    ));
+                }
                 if c.not_null_invalid {
                     c.not_null = false;
                     c.not_null_invalid = false;
@@ -138,7 +148,7 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
 
 /// What a model holds that a server of `version` cannot create, one message each naming the
 /// object and the ways out: the constraints PostgreSQL 18 added (NOT ENFORCED, keys WITHOUT
-/// OVERLAPS, foreign keys with PERIOD) and 17 allowed (exclusion on a partitioned table), onto
+/// OVERLAPS, foreign keys with PERIOD, a NOT NULL NO INHERIT over inheritance children) and 17 allowed (exclusion on a partitioned table), onto
 /// an older server. A clone refuses these before it
 /// writes anything, instead of failing at the constraint after the data.
 pub fn inexpressible(cat: &Catalog, version: i32) -> Vec<String> {
@@ -147,6 +157,23 @@ pub fn inexpressible(cat: &Catalog, version: i32) -> Vec<String> {
     }
     let mut out = vec![];
     for t in &cat.tables {
+        let children: Vec<String> = cat
+            .tables
+            .iter()
+            .filter(|k| k.inherits.contains(&t.name))
+            .map(|k| k.name.to_string())
+            .collect();
+        for c in t.columns.iter().filter(|c| c.not_null_no_inherit && !children.is_empty()) {
+            out.push(format!(
+                "table {}: the NOT NULL constraint of column {} is NO INHERIT, which PostgreSQL \
+                 {} does not have: its inheritance children ({}) would get it there; leave them \
+                 out (-T) or copy into PostgreSQL 18 or later",
+                t.name,
+                ident(&c.name),
+                major(version),
+                children.join(", ")
+            ));
+        }
         for c in &t.constraints {
             let what = if c.kind == "x" && t.partition_key.is_some() && version < 170000 {
                 if c.has_parent {

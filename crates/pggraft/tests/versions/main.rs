@@ -247,12 +247,21 @@ const PARTITIONED_EXCLUSION: &str = "
         EXCLUDE USING gist (region WITH =, room WITH =, during WITH &&);
     INSERT INTO nn.slots VALUES (1, '[1,5)', 'a'), (1, '[5,9)', 'a'), (2, '[1,5)', 'b');";
 
-/// Constraints of PostgreSQL 18: a NOT NULL named by hand, NOT NULL NOT VALID over rows that
-/// hold NULLs, NOT ENFORCED checks and foreign keys over rows that break them, a key WITHOUT
+/// A domain's NOT NULL named by hand (17+).
+const PG17_NAMES: &str = "
+    CREATE DOMAIN nn.pos AS int CONSTRAINT pos_is_set NOT NULL CHECK (VALUE > 0);
+    CREATE TABLE nn.uses_pos (p nn.pos);";
+
+/// Constraints of PostgreSQL 18: a NOT NULL named by hand, a NOT NULL NO INHERIT whose
+/// inheritance child holds NULLs, NOT NULL NOT VALID over rows that hold NULLs, NOT ENFORCED checks and foreign keys over rows that break them, a key WITHOUT
 /// OVERLAPS (a GiST index) and a foreign key to it with PERIOD.
 const PG18_CONSTRAINTS: &str = "
     CREATE EXTENSION IF NOT EXISTS btree_gist;
     CREATE TABLE nn.named (a int CONSTRAINT a_is_set NOT NULL, b int NOT NULL);
+    CREATE TABLE nn.par (a int, b int);
+    ALTER TABLE nn.par ADD CONSTRAINT par_a_set NOT NULL a NO INHERIT;
+    CREATE TABLE nn.kid () INHERITS (nn.par);
+    INSERT INTO nn.kid VALUES (NULL, 1);
     CREATE TABLE nn.loose (a int, b int);
     INSERT INTO nn.loose VALUES (NULL, NULL), (1, 2);
     ALTER TABLE nn.loose ADD CONSTRAINT loose_a_set NOT NULL a NOT VALID;
@@ -279,10 +288,7 @@ fn same_version(v: &Version) -> Result<(), Failed> {
     let src = db(v, "ver_same_src", NOT_NULLS)?;
     if v.major >= 17 {
         src.psql(PARTITIONED_EXCLUSION)?;
-        src.psql(
-            "CREATE DOMAIN nn.pos AS int CONSTRAINT pos_is_set NOT NULL CHECK (VALUE > 0);
-             CREATE TABLE nn.uses_pos (p nn.pos);",
-        )?;
+        src.psql(PG17_NAMES)?;
     }
     if v.major >= 18 {
         src.psql(PG18_CONSTRAINTS)?;
@@ -316,6 +322,7 @@ fn downgrade(a: &Version, b: &Version) -> Result<(), Failed> {
     let mut tables = vec![];
     if a.major >= 17 {
         sql.push_str(PARTITIONED_EXCLUSION);
+        sql.push_str(PG17_NAMES);
         if b.major < 17 {
             want.push(
                 "nn.slots: constraint slots_no_overlap is an exclusion constraint on a \
@@ -333,10 +340,11 @@ fn downgrade(a: &Version, b: &Version) -> Result<(), Failed> {
                 "nn.lax: constraint lax_b is NOT ENFORCED",
                 "nn.booking: constraint booking_pk is a key WITHOUT OVERLAPS",
                 "nn.usage: constraint usage_booking is a foreign key with PERIOD",
+                "nn.par: the NOT NULL constraint of column a is NO INHERIT",
             ]
             .map(String::from),
         );
-        tables.extend(["nn.lax", "nn.booking", "nn.usage"]);
+        tables.extend(["nn.lax", "nn.booking", "nn.usage", "nn.kid"]);
     }
     let src = db(a, "ver_down_src", &sql)?;
     let dst = db(b, "ver_down_dst", "")?;

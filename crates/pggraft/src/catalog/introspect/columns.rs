@@ -30,6 +30,7 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
          CASE WHEN nn.conname <> rc.relname || '_' || a.attname || '_not_null' \
               AND (a.attislocal OR rc.relispartition) THEN nn.conname::text END AS nn_name, \
          coalesce(NOT nn.convalidated, false) AS nn_invalid, \
+         coalesce(nn.connoinherit, false) AS nn_no_inherit, \
          a.attidentity::text AS identity, a.attgenerated::text AS generated, \
          acn.nspname AS a_cns, aco.collname AS a_cn, \
          CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
@@ -68,6 +69,7 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
                 not_null: r.get("attnotnull"),
                 not_null_name: r.get("nn_name"),
                 not_null_invalid: r.get("nn_invalid"),
+                not_null_no_inherit: r.get("nn_no_inherit"),
                 default,
                 identity: None,
                 generated,

@@ -561,6 +561,10 @@ pub struct Column {
     /// NULLs, so it is added after the data.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_null_invalid: bool,
+    /// Its NOT NULL constraint is `NO INHERIT` (PostgreSQL 18+): inheritance children do not
+    /// get it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_null_no_inherit: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     /// `a` (ALWAYS) or `d` (BY DEFAULT).

@@ -38,6 +38,9 @@ pub(crate) fn column_sql(c: &Column) -> String {
             s.push_str(&format!(" CONSTRAINT {}", ident(n)));
         }
         s.push_str(" NOT NULL");
+        if c.not_null_no_inherit {
+            s.push_str(" NO INHERIT");
+        }
     }
     s
 }
@@ -361,20 +364,22 @@ fn render_column(
             .and_then(|p| p.columns.iter().find(|x| x.name == c.name))
             .is_some_and(|x| x.not_null);
     let typed = t.of_type.is_some() && !partition_of_form;
-    let set_not_null = match &c.not_null_name {
-        Some(n) => format!("{only} ADD CONSTRAINT {} NOT NULL {col}", ident(n)),
-        None => format!("{only} ALTER COLUMN {col} SET NOT NULL"),
+    let named = c.not_null_name.as_ref().map(|n| format!("CONSTRAINT {} ", ident(n)));
+    let no_inherit = if c.not_null_no_inherit { " NO INHERIT" } else { "" };
+    let set_not_null = if named.is_some() || c.not_null_no_inherit {
+        format!("{only} ADD {}NOT NULL {col}{no_inherit}", named.clone().unwrap_or_default())
+    } else {
+        format!("{only} ALTER COLUMN {col} SET NOT NULL")
     };
     if c.not_null_invalid {
         // After the data: a NOT VALID NOT NULL still refuses the NULLs of new rows.
-        let named = c.not_null_name.as_ref().map(|n| format!("CONSTRAINT {} ", ident(n)));
         o.about(
             PostData,
             phase::CHECK,
             k,
             vec![],
             "not null",
-            format!("{only} ADD {}NOT NULL {col} NOT VALID", named.unwrap_or_default()),
+            format!("{only} ADD {}NOT NULL {col}{no_inherit} NOT VALID", named.unwrap_or_default()),
         );
     } else {
         if (partition_of_form && c.not_null && !inherited_not_null) || (typed && c.not_null) {
@@ -383,11 +388,9 @@ fn render_column(
         if !c.is_local && !t.inherits.is_empty() {
             // Inherited columns get their parent's NOT NULL; a child's own
             // NOT NULL on an inherited column must be added.
-            let parent_nn = t
-                .inherits
-                .iter()
-                .filter_map(|p| o.tables.get(p).copied())
-                .any(|p| p.columns.iter().any(|x| x.name == c.name && x.not_null));
+            let parent_nn = t.inherits.iter().filter_map(|p| o.tables.get(p).copied()).any(|p| {
+                p.columns.iter().any(|x| x.name == c.name && x.not_null && !x.not_null_no_inherit)
+            });
             if c.not_null && !parent_nn {
                 o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null);
             }
