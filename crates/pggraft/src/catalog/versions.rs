@@ -35,7 +35,8 @@ const VIRTUAL_SINCE: i32 = 180000;
 const TABLE_OWNER_BEFORE_17: [&str; 7] =
     ["INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
 
-/// PostgreSQL 17: a domain's NOT NULL constraint has a name.
+/// PostgreSQL 17: a domain's NOT NULL constraint has a name, and a partitioned table may have
+/// an access method.
 const DOMAIN_NOT_NULL_NAMES_SINCE: i32 = 170000;
 
 /// PostgreSQL 18: NOT NULL constraints have names (before it they are a column's flag).
@@ -92,6 +93,11 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
         }
     }
     if version < DOMAIN_NOT_NULL_NAMES_SINCE {
+        // Before 17 a partitioned table has no access method of its own (only the default
+        // for partitions made later; each partition keeps its own).
+        for t in cat.tables.iter_mut().filter(|t| t.partition_key.is_some()) {
+            t.access_method = None;
+        }
         for t in &mut cat.types {
             if let TypeKind::Domain { not_null_name, .. } = &mut t.kind {
                 *not_null_name = None;

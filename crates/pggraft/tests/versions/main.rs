@@ -247,10 +247,13 @@ const PARTITIONED_EXCLUSION: &str = "
         EXCLUDE USING gist (region WITH =, room WITH =, during WITH &&);
     INSERT INTO nn.slots VALUES (1, '[1,5)', 'a'), (1, '[5,9)', 'a'), (2, '[1,5)', 'b');";
 
-/// A domain's NOT NULL named by hand (17+).
+/// A domain's NOT NULL named by hand, and a partitioned table's access method (17+).
 const PG17_NAMES: &str = "
     CREATE DOMAIN nn.pos AS int CONSTRAINT pos_is_set NOT NULL CHECK (VALUE > 0);
-    CREATE TABLE nn.uses_pos (p nn.pos);";
+    CREATE TABLE nn.uses_pos (p nn.pos);
+    CREATE TABLE nn.pam (id int) PARTITION BY RANGE (id) USING heap;
+    CREATE TABLE nn.pam_1 PARTITION OF nn.pam FOR VALUES FROM (0) TO (10);
+    INSERT INTO nn.pam VALUES (1);";
 
 /// Constraints of PostgreSQL 18: a NOT NULL named by hand, a NOT NULL NO INHERIT whose
 /// inheritance child holds NULLs, NOT NULL NOT VALID over rows that hold NULLs, NOT ENFORCED checks and foreign keys over rows that break them, a key WITHOUT

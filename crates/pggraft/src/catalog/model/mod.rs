@@ -486,6 +486,8 @@ pub struct Table {
     pub unlogged: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// Its access method when not heap; a partitioned table's whenever it has one (17+: the
+    /// default of the partitions made later, `heap` too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_method: Option<String>,
     pub columns: Vec<Column>,
