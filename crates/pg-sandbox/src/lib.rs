@@ -293,7 +293,19 @@ impl Cluster {
         schemas: &[&str],
         exclude: &[&str],
     ) -> Result<String, Error> {
-        let mut cmd = self.client("pg_dump");
+        self.dump_by(self, dbname, schemas, exclude)
+    }
+
+    /// [`Cluster::dump_schema_except`] with the pg_dump of `clients`: one new enough for the
+    /// servers on both sides of a comparison across versions.
+    fn dump_by(
+        &self,
+        clients: &Cluster,
+        dbname: &str,
+        schemas: &[&str],
+        exclude: &[&str],
+    ) -> Result<String, Error> {
+        let mut cmd = clients.client("pg_dump");
         for schema in exclude {
             cmd.arg(format!("--exclude-schema={}", dump::exact_pattern(schema)));
         }
@@ -404,6 +416,12 @@ impl TestDb<'_> {
     /// The whole database's structure, without the schemas in `exclude`.
     pub fn dump_schema_except(&self, exclude: &[&str]) -> Result<String, Error> {
         self.cluster.dump_schema_except(&self.name, &[], exclude)
+    }
+
+    /// [`TestDb::dump_schema_except`] by the pg_dump of another cluster (pg_dump refuses a
+    /// server newer than itself, so comparing across versions needs the newer side's).
+    pub fn dump_schema_by(&self, clients: &Cluster, exclude: &[&str]) -> Result<String, Error> {
+        self.cluster.dump_by(clients, &self.name, &[], exclude)
     }
 
     pub fn cluster(&self) -> &Cluster {

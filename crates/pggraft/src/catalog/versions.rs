@@ -11,6 +11,10 @@
 //!   privileges for another version.
 //! - **What generated columns can be.** PostgreSQL 18 added virtual ones; before it they can
 //!   only be stored ([`express_for`] stores them, with a warning).
+//! - **Whether NOT NULL constraints have names.** A domain's do from 17 on, a column's from 18
+//!   on (and may be `NOT VALID`); before that [`express_for`] drops the names, and a `NOT
+//!   VALID` one with a warning. The constraints 17 and 18 added that an older server cannot
+//!   hold at all are [`inexpressible`]'s.
 //! - **Which extension versions there are.** Each server ships its own (citext 1.6 with 15,
 //!   1.8 with 18); [`keep_extension_versions`] stops a diff from proposing an `ALTER
 //!   EXTENSION … UPDATE` to a version the other server does not have.
@@ -30,6 +34,13 @@ const VIRTUAL_SINCE: i32 = 180000;
 /// What a table's owner holds by default before PostgreSQL 17.
 const TABLE_OWNER_BEFORE_17: [&str; 7] =
     ["INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
+
+/// PostgreSQL 17: a domain's NOT NULL constraint has a name, and a partitioned table may have
+/// an access method.
+const DOMAIN_NOT_NULL_NAMES_SINCE: i32 = 170000;
+
+/// PostgreSQL 18: NOT NULL constraints have names (before it they are a column's flag).
+pub(crate) const NOT_NULL_NAMES_SINCE: i32 = 180000;
 
 /// The major version of a `server_version_num`.
 pub fn major(version: i32) -> i32 {
@@ -81,6 +92,48 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
             }
         }
     }
+    if version < DOMAIN_NOT_NULL_NAMES_SINCE {
+        // Before 17 a partitioned table has no access method of its own (only the default
+        // for partitions made later; each partition keeps its own).
+        for t in cat.tables.iter_mut().filter(|t| t.partition_key.is_some()) {
+            t.access_method = None;
+        }
+        for t in &mut cat.types {
+            if let TypeKind::Domain { not_null_name, .. } = &mut t.kind {
+                *not_null_name = None;
+            }
+        }
+    }
+    if version < NOT_NULL_NAMES_SINCE {
+        for t in &mut cat.tables {
+            for c in &mut t.columns {
+                c.not_null_name = None;
+                if c.not_null_no_inherit {
+                    c.not_null_no_inherit = false;
+                    warnings.push(format!(
+                        "table {}: the NOT NULL constraint of column {} is NO INHERIT, which \
+                         PostgreSQL {} does not have; a plain NOT NULL there",
+                        t.name,
+                        ident(&c.name),
+                        major(version)
+                    ));
+                }
+                if c.not_null_invalid {
+                    c.not_null = false;
+                    c.not_null_invalid = false;
+                    warnings.push(format!(
+                        "table {}: the NOT NULL constraint of column {} is NOT VALID, which \
+                         PostgreSQL {} does not have; left out (CHECK ({} IS NOT NULL) NOT VALID \
+                         says the same there)",
+                        t.name,
+                        ident(&c.name),
+                        major(version),
+                        ident(&c.name)
+                    ));
+                }
+            }
+        }
+    }
     if version < VIRTUAL_SINCE {
         for t in &mut cat.tables {
             for c in t.columns.iter_mut().filter(|c| c.generated_virtual) {
@@ -97,6 +150,65 @@ pub fn express_for(cat: &mut Catalog, version: i32) -> Vec<String> {
     }
     cat.server_version = version;
     warnings
+}
+
+/// What a model holds that a server of `version` cannot create, one message each naming the
+/// object and the ways out: the constraints PostgreSQL 18 added (NOT ENFORCED, keys WITHOUT
+/// OVERLAPS, foreign keys with PERIOD, a NOT NULL NO INHERIT over inheritance children) and 17 allowed (exclusion on a partitioned table), onto
+/// an older server. A clone refuses these before it
+/// writes anything, instead of failing at the constraint after the data.
+pub fn inexpressible(cat: &Catalog, version: i32) -> Vec<String> {
+    if version >= NOT_NULL_NAMES_SINCE {
+        return vec![];
+    }
+    let mut out = vec![];
+    for t in &cat.tables {
+        let children: Vec<String> = cat
+            .tables
+            .iter()
+            .filter(|k| k.inherits.contains(&t.name))
+            .map(|k| k.name.to_string())
+            .collect();
+        for c in t.columns.iter().filter(|c| c.not_null_no_inherit && !children.is_empty()) {
+            out.push(format!(
+                "table {}: the NOT NULL constraint of column {} is NO INHERIT, which PostgreSQL \
+                 {} does not have: its inheritance children ({}) would get it there; leave them \
+                 out (-T) or copy into PostgreSQL 18 or later",
+                t.name,
+                ident(&c.name),
+                major(version),
+                children.join(", ")
+            ));
+        }
+        for c in &t.constraints {
+            let what = if c.kind == "x" && t.partition_key.is_some() && version < 170000 {
+                if c.has_parent {
+                    continue;
+                }
+                "is an exclusion constraint on a partitioned table"
+            } else if c.definition.ends_with(" NOT ENFORCED") {
+                "is NOT ENFORCED"
+            } else if matches!(c.kind.as_str(), "p" | "u")
+                && c.definition.contains(" WITHOUT OVERLAPS)")
+            {
+                "is a key WITHOUT OVERLAPS"
+            } else if c.kind == "f" && c.definition.contains("PERIOD ") {
+                "is a foreign key with PERIOD"
+            } else {
+                continue;
+            };
+            out.push(format!(
+                "table {}: constraint {} {what}, which PostgreSQL {} does not have; leave the \
+                 table out (-T {}) or copy into PostgreSQL {} or later",
+                t.name,
+                ident(&c.name),
+                major(version),
+                t.name,
+                if what.contains("exclusion") { 17 } else { 18 }
+            ));
+        }
+    }
+    out
 }
 
 /// A table's ACL restated across the MAINTAIN boundary. Adding (to 17+): an owner holding

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::catalog::Catalog;
 use crate::catalog::model::{UnmodelledKind, key};
-use crate::catalog::versions::express_for;
+use crate::catalog::versions::{express_for, inexpressible};
 use crate::catalog::{CATALOG_HELPERS, introspect_with, snapshot_helpers};
 use crate::cleanup;
 use crate::conn::{Side, Snapshot, prepare_session};
@@ -299,6 +299,10 @@ async fn prepare_boxed(opts: &CloneOptions, given: Option<Snapshot>) -> Result<P
         .ctx("reading the target's server version")?
         .get(0);
     warnings.extend(express_for(&mut renamed, target_version));
+    let refused = inexpressible(&cat, target_version);
+    if !refused.is_empty() {
+        return Err(Error::input(refused.join("; ")));
+    }
     for e in &mut renamed.extensions {
         if let Some(v) = ext_plan.create.get(&e.name) {
             e.version = v.clone().unwrap_or_default();

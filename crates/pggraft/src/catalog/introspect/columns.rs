@@ -27,6 +27,10 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
     let sql = format!(
         "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS typ, \
          a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid) AS expr, ad.oid AS adoid, \
+         CASE WHEN nn.conname <> rc.relname || '_' || a.attname || '_not_null' \
+              AND (a.attislocal OR rc.relispartition) THEN nn.conname::text END AS nn_name, \
+         coalesce(NOT nn.convalidated, false) AS nn_invalid, \
+         coalesce(nn.connoinherit, false) AS nn_no_inherit, \
          a.attidentity::text AS identity, a.attgenerated::text AS generated, \
          acn.nspname AS a_cns, aco.collname AS a_cn, \
          CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
@@ -36,6 +40,9 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
          (t.typtype = 'c' OR t.typsend::oid = 0 OR (t.typelem <> 0 AND (t.typelem >= 16384 OR et.typtype = 'c')) \
           OR (t.typtype = 'd' AND (bt.typtype = 'c' OR bt.typsend::oid = 0 OR bt.typelem >= 16384))) AS binary_unsafe \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         JOIN pg_class rc ON rc.oid = a.attrelid \
+         LEFT JOIN pg_constraint nn ON nn.conrelid = a.attrelid AND nn.contype = 'n' \
+              AND nn.conkey[1] = a.attnum \
          LEFT JOIN pg_type et ON et.oid = t.typelem LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_description dsc ON dsc.objoid = a.attrelid \
@@ -60,6 +67,9 @@ pub(super) async fn fetch_columns(client: &Client, oids: &[u32]) -> Result<Vec<R
                 name: r.get("attname"),
                 type_name: r.get("typ"),
                 not_null: r.get("attnotnull"),
+                not_null_name: r.get("nn_name"),
+                not_null_invalid: r.get("nn_invalid"),
+                not_null_no_inherit: r.get("nn_no_inherit"),
                 default,
                 identity: None,
                 generated,

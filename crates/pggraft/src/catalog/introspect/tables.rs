@@ -26,7 +26,8 @@ pub(super) async fn read_relations(
          c.relpersistence = 'u' AS unlogged, \
          array_cat(c.reloptions, (SELECT array_agg('toast.' || o) FROM unnest(toast.reloptions) o)) \
             AS reloptions, \
-         CASE WHEN c.relkind IN ('r', 'm') AND am.amname <> 'heap' THEN am.amname::text END AS am, \
+         CASE WHEN c.relkind IN ('r', 'm') AND am.amname <> 'heap' THEN am.amname::text \
+              WHEN c.relkind = 'p' THEN am.amname::text END AS am, \
          CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey, \
          CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound, \
          par.parent_s, par.parent_n, \

@@ -80,6 +80,8 @@ pub(super) async fn read_types(
          dsc.description AS comment, \
          CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base, \
          t.typnotnull, \
+         (SELECT co.conname::text FROM pg_constraint co WHERE co.contypid = t.oid \
+            AND co.contype = 'n' AND co.conname <> t.typname || '_not_null') AS nn_name, \
          CASE WHEN t.typtype = 'd' THEN pg_get_expr(t.typdefaultbin, 0) END AS dflt, \
          {coll}, \
          (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e \
@@ -146,6 +148,7 @@ pub(super) async fn read_types(
                     collation: opt_qn(r, "d_cns", "d_cn"),
                     default: r.get("dflt"),
                     not_null: r.get("typnotnull"),
+                    not_null_name: r.get("nn_name"),
                     constraints: vec![],
                 }
             }

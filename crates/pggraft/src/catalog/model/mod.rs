@@ -307,6 +307,10 @@ pub enum TypeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         default: Option<String>,
         not_null: bool,
+        /// The name of its NOT NULL constraint (PostgreSQL 17+ names them) when it is not
+        /// `<domain>_not_null`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_null_name: Option<String>,
         constraints: Vec<DomainConstraint>,
     },
     Composite {
@@ -482,6 +486,8 @@ pub struct Table {
     pub unlogged: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// Its access method when not heap; a partitioned table's whenever it has one (17+: the
+    /// default of the partitions made later, `heap` too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_method: Option<String>,
     pub columns: Vec<Column>,
@@ -547,6 +553,20 @@ pub struct Column {
     /// `format_type(atttypid, atttypmod)`.
     pub type_name: String,
     pub not_null: bool,
+    /// The name of its NOT NULL constraint (PostgreSQL 18+ names them) when it is not the one
+    /// the server gives by itself: `<table>_<column>_not_null` for a table's own, the parent's
+    /// for one an inheritance child inherits. A partition made with `PARTITION OF` carries its
+    /// parent's name here; one attached after it was made, its own (`None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null_name: Option<String>,
+    /// Its NOT NULL constraint is `NOT VALID` (PostgreSQL 18+): rows older than it may hold
+    /// NULLs, so it is added after the data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_null_invalid: bool,
+    /// Its NOT NULL constraint is `NO INHERIT` (PostgreSQL 18+): inheritance children do not
+    /// get it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_null_no_inherit: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     /// `a` (ALWAYS) or `d` (BY DEFAULT).

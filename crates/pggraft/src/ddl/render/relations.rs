@@ -250,6 +250,10 @@ pub(super) fn attach_constraint_indexes(
     // Attach partition constraints' indexes to their parents.
     for t in tables {
         for c in &t.constraints {
+            // An exclusion constraint's come with its parent's (see render_constraint).
+            if c.kind == "x" {
+                continue;
+            }
             if let (Some(idx), Some(parent)) = (&c.index, &c.index_parent) {
                 let k = key::constraint(&t.name, &c.name);
                 let pk = index_keys.get(parent).cloned().unwrap_or_else(|| key::index(parent));

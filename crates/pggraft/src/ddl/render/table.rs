@@ -33,10 +33,41 @@ pub(crate) fn column_sql(c: &Column) -> String {
             if id.cycle { " CYCLE" } else { "" }
         ));
     }
-    if c.not_null {
+    if c.not_null && !c.not_null_invalid {
+        if let Some(n) = &c.not_null_name {
+            s.push_str(&format!(" CONSTRAINT {}", ident(n)));
+        }
         s.push_str(" NOT NULL");
+        if c.not_null_no_inherit {
+            s.push_str(" NO INHERIT");
+        }
     }
     s
+}
+
+/// For a partition made with `PARTITION OF` on PostgreSQL 18+, the NOT NULL constraints that
+/// must not take their parent's name (which they inherit by default), as elements of its
+/// column list: one of its own name is asked for as the server names it
+/// (`WITH OPTIONS NOT NULL`, as an attached partition's), another by name.
+fn partition_not_nulls(t: &Table, parent: &Table, version: i32) -> Vec<String> {
+    if version < crate::catalog::versions::NOT_NULL_NAMES_SINCE {
+        return vec![];
+    }
+    let default = |table: &QualifiedName, c: &Column| format!("{}_{}_not_null", table.name, c.name);
+    let mut out = vec![];
+    for c in t.columns.iter().filter(|c| c.not_null && !c.not_null_invalid) {
+        let Some(pc) = parent.columns.iter().find(|x| x.name == c.name && x.not_null) else {
+            continue;
+        };
+        let inherited = pc.not_null_name.clone().unwrap_or_else(|| default(&parent.name, pc));
+        match &c.not_null_name {
+            Some(n) if *n == inherited => {}
+            Some(n) => out.push(format!("    CONSTRAINT {} NOT NULL {}", ident(n), ident(&c.name))),
+            None if default(&t.name, c) == inherited => {}
+            None => out.push(format!("    {} WITH OPTIONS NOT NULL", ident(&c.name))),
+        }
+    }
+    out
 }
 
 pub(crate) fn storage_word(s: &str) -> &'static str {
@@ -127,7 +158,13 @@ fn render_table(o: &mut Out<'_>, t: &Table) {
     }
     let parents: Vec<&Table> = t.inherits.iter().filter_map(|p| o.tables.get(p).copied()).collect();
     let inherits_form = inherits_form(t, &parents);
-    let sql = create_table_sql(t, parent, partition_of_form, (&parents, inherits_form));
+    let sql = create_table_sql(
+        t,
+        parent,
+        partition_of_form,
+        (&parents, inherits_form),
+        o.cat.server_version,
+    );
     let what = if t.foreign.is_some() { "foreign table" } else { "table" };
     match &t.foreign {
         Some(f) if !f.options.secret_names().is_empty() => {
@@ -234,6 +271,7 @@ fn create_table_sql(
     parent: Option<&Table>,
     partition_of_form: bool,
     (parents, inherits_form): (&[&Table], bool),
+    version: i32,
 ) -> String {
     let local_checks: Vec<&Constraint> =
         t.constraints.iter().filter(|c| c.kind == "c" && c.is_local && c.validated).collect();
@@ -256,11 +294,14 @@ fn create_table_sql(
     } else if partition_of_form {
         let po = t.partition_of.as_ref().expect("partition");
         sql = format!("CREATE {persistence}TABLE {} PARTITION OF {}", t.name, po.parent);
-        if !local_checks.is_empty() {
-            let items: Vec<String> = local_checks
+        let mut items: Vec<String> =
+            parent.map(|p| partition_not_nulls(t, p, version)).unwrap_or_default();
+        items.extend(
+            local_checks
                 .iter()
-                .map(|c| format!("    CONSTRAINT {} {}", ident(&c.name), c.definition))
-                .collect();
+                .map(|c| format!("    CONSTRAINT {} {}", ident(&c.name), c.definition)),
+        );
+        if !items.is_empty() {
             sql.push_str(&format!(" (\n{}\n)", items.join(",\n")));
         }
         sql.push_str(&format!("\n{}", po.bound));
@@ -323,33 +364,36 @@ fn render_column(
             .and_then(|p| p.columns.iter().find(|x| x.name == c.name))
             .is_some_and(|x| x.not_null);
     let typed = t.of_type.is_some() && !partition_of_form;
-    if (partition_of_form && c.not_null && !inherited_not_null) || (typed && c.not_null) {
+    let named = c.not_null_name.as_ref().map(|n| format!("CONSTRAINT {} ", ident(n)));
+    let no_inherit = if c.not_null_no_inherit { " NO INHERIT" } else { "" };
+    let set_not_null = if named.is_some() || c.not_null_no_inherit {
+        format!("{only} ADD {}NOT NULL {col}{no_inherit}", named.clone().unwrap_or_default())
+    } else {
+        format!("{only} ALTER COLUMN {col} SET NOT NULL")
+    };
+    if c.not_null_invalid {
+        // After the data: a NOT VALID NOT NULL still refuses the NULLs of new rows.
         o.about(
-            PreData,
-            phase::COLUMN,
+            PostData,
+            phase::CHECK,
             k,
             vec![],
             "not null",
-            format!("{only} ALTER COLUMN {col} SET NOT NULL"),
+            format!("{only} ADD {}NOT NULL {col}{no_inherit} NOT VALID", named.unwrap_or_default()),
         );
-    }
-    if !c.is_local && !t.inherits.is_empty() {
-        // Inherited columns get their parent's NOT NULL; a child's own
-        // NOT NULL on an inherited column must be added.
-        let parent_nn = t
-            .inherits
-            .iter()
-            .filter_map(|p| o.tables.get(p).copied())
-            .any(|p| p.columns.iter().any(|x| x.name == c.name && x.not_null));
-        if c.not_null && !parent_nn {
-            o.about(
-                PreData,
-                phase::COLUMN,
-                k,
-                vec![],
-                "not null",
-                format!("{only} ALTER COLUMN {col} SET NOT NULL"),
-            );
+    } else {
+        if (partition_of_form && c.not_null && !inherited_not_null) || (typed && c.not_null) {
+            o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null.clone());
+        }
+        if !c.is_local && !t.inherits.is_empty() {
+            // Inherited columns get their parent's NOT NULL; a child's own
+            // NOT NULL on an inherited column must be added.
+            let parent_nn = t.inherits.iter().filter_map(|p| o.tables.get(p).copied()).any(|p| {
+                p.columns.iter().any(|x| x.name == c.name && x.not_null && !x.not_null_no_inherit)
+            });
+            if c.not_null && !parent_nn {
+                o.about(PreData, phase::COLUMN, k, vec![], "not null", set_not_null);
+            }
         }
     }
     if let Some(id) = &c.identity {
@@ -444,8 +488,12 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
     let ck = key::constraint(&t.name, &c.name);
     let inline = c.kind == "c" && c.is_local && c.validated;
     if !inline {
-        // FKs cloned onto partitions come with their parent's FK.
-        if c.kind == "f" && c.has_parent {
+        // FKs cloned onto partitions come with their parent's FK, and so do exclusion
+        // constraints: PostgreSQL 17 and 18 refuse to attach a partition's exclusion index to
+        // its parent's (ALTER INDEX … ATTACH PARTITION: "the index definitions do not match",
+        // pg_dump's own restore fails the same way), so the parent's is added without ONLY,
+        // which builds its partitions' (named as the server names them, as the source's were).
+        if (c.kind == "f" || c.kind == "x") && c.has_parent {
             return;
         }
         if c.kind == "c" && !c.is_local {
@@ -459,18 +507,29 @@ fn render_constraint(o: &mut Out<'_>, t: &Table, c: &Constraint, k: &str, only: 
         // CHECK constraints must reach inheritance children (ONLY is
         // refused once a table has children); FKs on partitioned tables
         // cannot use ONLY.
-        let alter =
-            if c.kind == "c" || (partitioned && c.kind != "p" && c.kind != "u" && c.kind != "x") {
-                format!("ALTER TABLE {}", t.name)
-            } else {
-                only.to_string()
-            };
+        let alter = if c.kind == "c" || (partitioned && c.kind != "p" && c.kind != "u") {
+            format!("ALTER TABLE {}", t.name)
+        } else {
+            only.to_string()
+        };
         let mut extra = vec![k.to_string()];
         if let Some(r) = &c.references {
             extra.push(key::relation(r));
         }
-        let via_index = o.opts.keys_via_index && !partitioned && (c.kind == "p" || c.kind == "u");
-        if let (true, Some(idx), Some(idef)) = (via_index, &c.index, &c.index_definition) {
+        // Not an inheritance child's primary key: on PostgreSQL 18, `ADD PRIMARY KEY USING
+        // INDEX` makes the NOT NULL it inherits its own (`conislocal`), which `ADD PRIMARY
+        // KEY (…)` leaves as it is (pg_dump then prints the constraint on the child).
+        let inherited_key = c.kind == "p" && !t.inherits.is_empty();
+        let via_index = o.opts.keys_via_index
+            && !partitioned
+            && !inherited_key
+            && (c.kind == "p" || c.kind == "u");
+        // Only a btree unique index can become a key: a key WITHOUT OVERLAPS (PostgreSQL 18)
+        // has a GiST index, which CREATE UNIQUE INDEX refuses.
+        let btree = c.index_definition.as_deref().is_some_and(|d| d.contains(" USING btree "));
+        if let (true, true, Some(idx), Some(idef)) =
+            (via_index, btree, &c.index, &c.index_definition)
+        {
             let ik = key::index(&QualifiedName::new(&t.name.schema, idx));
             o.create(
                 PostData,

@@ -164,13 +164,16 @@ pub(super) fn render_type(o: &mut Out<'_>, t: &TypeDef) {
             });
             o.create(PreData, phase::TYPE, k.clone(), schema, "type", base_type_sql(&t.name, b));
         }
-        TypeKind::Domain { base, collation, default, not_null, constraints } => {
+        TypeKind::Domain { base, collation, default, not_null, not_null_name, constraints } => {
             word = "DOMAIN";
             let mut s = format!("CREATE DOMAIN {} AS {base}{}", t.name, collate(collation));
             if let Some(d) = default {
                 s.push_str(&format!(" DEFAULT {d}"));
             }
             if *not_null {
+                if let Some(n) = not_null_name {
+                    s.push_str(&format!(" CONSTRAINT {}", ident(n)));
+                }
                 s.push_str(" NOT NULL");
             }
             for c in constraints.iter().filter(|c| c.validated) {

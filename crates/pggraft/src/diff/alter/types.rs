@@ -62,6 +62,7 @@ impl<'a> Diff<'a> {
                     default: ad,
                     not_null: an,
                     constraints: acs,
+                    ..
                 },
                 TypeKind::Domain {
                     base: bb,
@@ -69,6 +70,7 @@ impl<'a> Diff<'a> {
                     default: bd,
                     not_null: bn,
                     constraints: bcs,
+                    ..
                 },
             ) => {
                 if ab != bb || ac != bc {
