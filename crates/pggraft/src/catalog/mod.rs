@@ -10,6 +10,8 @@ mod read;
 pub mod respell;
 pub mod versions;
 
-pub use introspect::{CATALOG_HELPERS, introspect, introspect_with, snapshot_helpers};
+pub use introspect::{
+    CATALOG_HELPERS, Scope, introspect, introspect_scoped, introspect_with, snapshot_helpers,
+};
 pub use model::*;
 pub use read::read_catalog;

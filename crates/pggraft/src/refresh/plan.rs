@@ -14,9 +14,7 @@ use super::checks::{self, UniqueKeys};
 use super::copies::CopySet;
 use super::{Mode, RefreshError, RefreshOptions, RefreshReport};
 use crate::catalog::model::key;
-use crate::catalog::{
-    CATALOG_HELPERS, Catalog, Table, introspect, introspect_with, snapshot_helpers,
-};
+use crate::catalog::{CATALOG_HELPERS, Catalog, Scope, Table, introspect_scoped, snapshot_helpers};
 use crate::conn::{Side, Snapshot, prepare_session};
 use crate::engine::{ColumnExpr, ColumnMap, SequenceTask, Strategy};
 use crate::error::{Error, PgResultExt, Result};
@@ -235,7 +233,7 @@ async fn plan_in(opts: &RefreshOptions, mut set: CopySet, snapshot: &Snapshot) -
     let (cat, early) = futures_util::future::join(
         Box::pin(async {
             let helpers = snapshot_helpers(&set.source, snapshot, CATALOG_HELPERS).await;
-            introspect_with(holder, &helpers, &filter).await
+            introspect_scoped(holder, &helpers, &filter, Scope::Relations).await
         }),
         Box::pin(async {
             if guess.is_empty() {
@@ -346,7 +344,8 @@ async fn read_copies(target: &Client, schemas: &[String]) -> Result<Catalog> {
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .ctx("reading the copy")?;
-    let tgt = introspect(target, &SchemaFilter::only(schemas.to_vec())).await;
+    let only = SchemaFilter::only(schemas.to_vec());
+    let tgt = introspect_scoped(target, &[], &only, Scope::Relations).await;
     target.batch_execute("COMMIT").await.ctx("reading the copy")?;
     tgt
 }

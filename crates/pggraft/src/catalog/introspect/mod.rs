@@ -201,6 +201,30 @@ pub async fn introspect_with(
     helpers: &[Arc<Client>],
     filter: &SchemaFilter,
 ) -> Result<Catalog> {
+    introspect_scoped(client, helpers, filter, Scope::Full).await
+}
+
+/// How much of the model [`introspect_scoped`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything.
+    Full,
+    /// Schemas, extensions, types, sequences and relations with their
+    /// columns, constraints, indexes and dependencies: what moving rows
+    /// into existing tables needs (`refresh`). Functions, operators, text
+    /// search, collations, servers, triggers, rules, policies, statistics,
+    /// default privileges and the unmodelled objects are left out; the read
+    /// is mostly round trips, and they are half of its queries.
+    Relations,
+}
+
+/// [`introspect_with`], reading only what `scope` names.
+pub async fn introspect_scoped(
+    client: &Client,
+    helpers: &[Arc<Client>],
+    filter: &SchemaFilter,
+    scope: Scope,
+) -> Result<Catalog> {
     let mut t = std::time::Instant::now();
     // JIT compiling the big catalog queries costs more than it saves, and
     // parallel workers would each rebuild the caches the queries need (and
@@ -217,7 +241,7 @@ pub async fn introspect_with(
         .await
         .ctx("reading server version")?;
     let (version, jit, workers): (i32, String, String) = (row.get(0), row.get(1), row.get(2));
-    let cat = read_model(client, helpers, filter, version, &mut t).await?;
+    let cat = read_model(client, helpers, filter, version, scope, &mut t).await?;
     client
         .query_one(
             "SELECT set_config('jit', $1, true), \
@@ -235,8 +259,10 @@ async fn read_model(
     helpers: &[Arc<Client>],
     filter: &SchemaFilter,
     version: i32,
+    scope: Scope,
     t: &mut std::time::Instant,
 ) -> Result<Catalog> {
+    let full = scope == Scope::Full;
     if version < 140000 {
         return Err(Error::Unsupported(format!(
             "PostgreSQL {}.{} (pggraft needs 14 or newer)",
@@ -299,8 +325,10 @@ async fn read_model(
         })
         .collect();
 
-    cat.unmodelled = read_unmodelled(client, ns, version).await?;
-    read_default_privileges(client, ns, &mut cat).await?;
+    if full {
+        cat.unmodelled = read_unmodelled(client, ns, version).await?;
+        read_default_privileges(client, ns, &mut cat).await?;
+    }
 
     read_extensions(client, ns, &mut cat, &mut keys).await?;
 
@@ -309,19 +337,25 @@ async fn read_model(
         *t = std::time::Instant::now();
     };
     step("schemas and extensions");
-    read_collations(client, ns, &mut cat, &mut keys).await?;
+    if full {
+        read_collations(client, ns, &mut cat, &mut keys).await?;
+    }
     read_types(client, ns, &mut cat, &mut keys).await?;
     step("collations and types");
-    read_functions(client, ns, &mut cat, &mut keys).await?;
-    read_conversions(client, ns, &mut cat, &mut keys).await?;
-    read_text_search(client, ns, &mut cat, &mut keys).await?;
-    read_operators(client, ns, &mut cat, &mut keys).await?;
-    read_operator_classes(client, ns, &mut cat, &mut keys).await?;
+    if full {
+        read_functions(client, ns, &mut cat, &mut keys).await?;
+        read_conversions(client, ns, &mut cat, &mut keys).await?;
+        read_text_search(client, ns, &mut cat, &mut keys).await?;
+        read_operators(client, ns, &mut cat, &mut keys).await?;
+        read_operator_classes(client, ns, &mut cat, &mut keys).await?;
+    }
     step("functions, operators and their classes");
     let identities = read_sequences(client, ns, &mut cat, &mut keys).await?;
     step("sequences");
     read_relations(client, ns, &mut cat, &mut keys).await?;
-    read_servers(client, ns, &mut cat, &mut keys).await?;
+    if full {
+        read_servers(client, ns, &mut cat, &mut keys).await?;
+    }
     step("tables, views and foreign servers");
     let mut raw = Fetched::default();
     if tasks.is_empty() {
@@ -345,8 +379,10 @@ async fn read_model(
     attach_indexes(&mut cat, &mut keys, raw.indexes);
     let raw_depends = raw.depends;
     step("attaching them");
-    read_triggers_rules_policies(client, ns, &mut cat, &mut keys).await?;
-    read_statistics(client, ns, &mut cat, &mut keys).await?;
+    if full {
+        read_triggers_rules_policies(client, ns, &mut cat, &mut keys).await?;
+        read_statistics(client, ns, &mut cat, &mut keys).await?;
+    }
     step("triggers, rules, policies, statistics");
     cat.depends = build_depends(&keys, &raw_depends);
     untangle_base_types(&mut cat);
