@@ -24,7 +24,7 @@ use pggraft::follow::{self, FollowOptions, NoFollowProgress};
 use pggraft::rename::SchemaArg;
 use pggraft::verify::{Level, VerifyOptions, verify};
 
-use super::{Version, db, ensure, spec};
+use super::{Version, db, ensure, ensure_clean, spec};
 
 /// A feature case, from the first version to the second.
 type Case = fn(&Version, &Version) -> Result<(), Failed>;
@@ -132,14 +132,7 @@ fn unlogged(a: &Version, b: &Version) -> Result<(), Failed> {
         .remove(0);
     ensure(got == "customers=u,events=p,events_2024=u,kinds=p,orders=u", || got.clone())?;
     let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
-    ensure(v.is_clean(), || {
-        format!(
-            "verify found differences:\nschema: {:#?}\ntables: {:#?}\nsequences: {:#?}",
-            v.schema,
-            v.differing_tables().collect::<Vec<_>>(),
-            v.differing_sequences().collect::<Vec<_>>()
-        )
-    })?;
+    ensure_clean(&v)?;
     dst.psql("INSERT INTO shop.customers (name) VALUES ('new')")?;
     let max = one(&dst, "SELECT max(id) FROM shop.customers")?;
     ensure(max == "301", || format!("the identity went on at {max}"))

@@ -145,6 +145,18 @@ fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<(), Failed> {
     if cond { Ok(()) } else { Err(msg().into()) }
 }
 
+/// A verification that found nothing, or what it found.
+fn ensure_clean(v: &pggraft::verify::VerifyReport) -> Result<(), Failed> {
+    ensure(v.is_clean(), || {
+        format!(
+            "verify found differences:\nschema: {:#?}\ntables: {:#?}\nsequences: {:#?}",
+            v.schema,
+            v.differing_tables().collect::<Vec<_>>(),
+            v.differing_sequences().collect::<Vec<_>>()
+        )
+    })
+}
+
 /// A virtual generated column, for servers that have them (18+).
 const VIRTUAL: &str = "CREATE TABLE shop.virt (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);
     INSERT INTO shop.virt (a) VALUES (1), (2);";
@@ -204,14 +216,7 @@ fn clone_between(a: &Version, b: &Version) -> Result<(), Failed> {
         format!("virtual column warnings: {:?}", report.warnings)
     })?;
     let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
-    ensure(v.is_clean(), || {
-        format!(
-            "verify found differences:\nschema: {:#?}\ntables: {:#?}\nsequences: {:#?}",
-            v.schema,
-            v.differing_tables().collect::<Vec<_>>(),
-            v.differing_sequences().collect::<Vec<_>>()
-        )
-    })?;
+    ensure_clean(&v)?;
     if can_dump(a, a.major.max(b.major)) && a.major == b.major {
         let (x, y) = (src.dump_schema(SAMPLE_SCHEMAS)?, dst.dump_schema(SAMPLE_SCHEMAS)?);
         ensure(x == y, || format!("pg_dump differs:\n{}", line_diff(&x, &y)))?;
@@ -429,14 +434,7 @@ fn app_between(app: usize, a: &Version, b: &Version) -> Result<(), Failed> {
         clone_api::run(&opts, plan, &NoProgress, None).await
     })?;
     let v = rt.block_on(verify(&VerifyOptions::after_clone(&opts, &report)))?;
-    ensure(v.is_clean(), || {
-        format!(
-            "verify found differences:\nschema: {:#?}\ntables: {:#?}\nsequences: {:#?}",
-            v.schema,
-            v.differing_tables().collect::<Vec<_>>(),
-            v.differing_sequences().collect::<Vec<_>>()
-        )
-    })?;
+    ensure_clean(&v)?;
     // Onto a newer server, the copy dumps as the source's own dump restored there does (the
     // bar a DBA would set: the servers spell view bodies, say, differently), extensions
     // included; by a pg_dump as new as the target (skipped when only an older one is
