@@ -68,7 +68,7 @@ pub struct CloneArgs {
     /// Indexes and constraints built in parallel.
     #[arg(long, default_value_t = 4)]
     pub index_jobs: usize,
-    /// Copy tables larger than this (e.g. 500MB, 2GB) in parallel ranges (default: from sizes and --jobs).
+    /// Copy tables larger than this (e.g. 500MB, 2GB) in parallel ranges (default: from sizes and --jobs; with both servers on this machine, no more streams than its cores run).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub split_tables_larger_than: Option<u64>,
     /// How rows move.

@@ -74,19 +74,8 @@ pub async fn start(
     let planned = clone::prepare(opts).await?;
     let tables = relations(&planned.job.tables);
     drop(planned);
-    let src = opts.source.connect().await.map_err(|e| e.on(Side::Source))?;
-    let mut problems = source::check(&src, slot, &publication, &tables).await?;
-    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
-    if !crate::refresh::record::writable(&target).await? {
-        problems.push(format!(
-            "role {:?} may not create the follow's state table pggraft.follow on the target: \
-             grant it CREATE on the target database (or on schema pggraft)",
-            opts.target.user()
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(Error::SourceNotReady { problems });
-    }
+    let (src, target) =
+        connect_checked(&opts.source, &opts.target, slot, &publication, &tables).await?;
     let roots = source::partition_roots(&src, &tables).await.map_err(|e| e.on(Side::Source))?;
     source::create_publication(&src, &publication, &tables, &roots)
         .await
@@ -233,19 +222,8 @@ pub async fn start_map(
     }
     tables.sort();
     tables.dedup();
-    let src = opts.source.connect().await.map_err(|e| e.on(Side::Source))?;
-    let mut problems = source::check(&src, slot, &publication, &tables).await?;
-    let target = opts.target.connect().await.map_err(|e| e.on(Side::Target))?;
-    if !crate::refresh::record::writable(&target).await? {
-        problems.push(format!(
-            "role {:?} may not create the follow's state table pggraft.follow on the target: \
-             grant it CREATE on the target database (or on schema pggraft)",
-            opts.target.user()
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(Error::SourceNotReady { problems });
-    }
+    let (src, target) =
+        connect_checked(&opts.source, &opts.target, slot, &publication, &tables).await?;
     // Each source table's columns as the stream sends them, with type names.
     let mut columns = std::collections::HashMap::new();
     for t in &tables {
@@ -510,6 +488,32 @@ pub async fn cleanup(
         spool::delete(c, slot).await?;
     }
     Ok(out)
+}
+
+/// Connects to both sides and checks, before anything is created, that the
+/// source can publish `tables` through `slot` and that the target can hold
+/// the follow's state; every problem is named at once.
+async fn connect_checked(
+    source: &crate::conn::ConnSpec,
+    target: &crate::conn::ConnSpec,
+    slot: &str,
+    publication: &str,
+    tables: &[QualifiedName],
+) -> Result<(tokio_postgres::Client, tokio_postgres::Client)> {
+    let src = source.connect().await.map_err(|e| e.on(Side::Source))?;
+    let mut problems = source::check(&src, slot, publication, tables).await?;
+    let tgt = target.connect().await.map_err(|e| e.on(Side::Target))?;
+    if !crate::refresh::record::writable(&tgt).await? {
+        problems.push(format!(
+            "role {:?} may not create the follow's state table pggraft.follow on the target: \
+             grant it CREATE on the target database (or on schema pggraft)",
+            target.user()
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Error::SourceNotReady { problems });
+    }
+    Ok((src, tgt))
 }
 
 /// Undoes a follow's set-up after a failure: its spool on the target, then
