@@ -140,7 +140,8 @@ fn table_tasks(
         }
     }
     let total: u64 = tables.iter().map(|t| t.bytes).sum();
-    let streams = useful_streams(opts, insert_select);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let streams = useful_streams(opts, insert_select, cores);
     let threshold = opts.split_larger_than.unwrap_or(if streams <= 1 {
         u64::MAX
     } else {
@@ -167,12 +168,11 @@ fn table_tasks(
 /// 2.61–2.84 s in four ranges (`--no-verify`), 2.69–3.12 s against
 /// 3.00–3.45 s verified. Elsewhere the servers' cores are unknown, and
 /// `--jobs` decides.
-fn useful_streams(opts: &CloneOptions, insert_select: bool) -> usize {
+fn useful_streams(opts: &CloneOptions, insert_select: bool, cores: usize) -> usize {
     let jobs = opts.jobs.max(1);
     if !(opts.source.is_local() && opts.target.is_local()) {
         return jobs;
     }
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let per_stream = if insert_select { 1 } else { 2 };
     jobs.min((cores / per_stream).max(1))
 }
@@ -369,6 +369,28 @@ fn split(bytes: u64, threshold: u64, block: u64) -> Vec<Chunk> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::ConnSpec;
+
+    fn opts(source: &str, target: &str, jobs: usize) -> CloneOptions {
+        let mut o = CloneOptions::new(
+            ConnSpec::parse(source).expect("source"),
+            ConnSpec::parse(target).expect("target"),
+        );
+        o.jobs = jobs;
+        o
+    }
+
+    #[test]
+    fn streams_are_limited_by_cores_only_when_both_servers_are_local() {
+        let local = opts("postgres://u@localhost/a", "host=/tmp dbname=b", 4);
+        assert_eq!(useful_streams(&local, false, 2), 1, "a COPY keeps two backends busy");
+        assert_eq!(useful_streams(&local, true, 2), 2, "an INSERT … SELECT one");
+        assert_eq!(useful_streams(&local, false, 16), 4, "--jobs still caps it");
+        let loopback = opts("postgres://u@127.0.0.1/a", "postgres://u@[::1]/b", 4);
+        assert_eq!(useful_streams(&loopback, false, 4), 2);
+        let remote = opts("postgres://u@db.example.com/a", "postgres://u@localhost/b", 4);
+        assert_eq!(useful_streams(&remote, false, 2), 4, "the remote server's cores are unknown");
+    }
 
     #[test]
     fn split_makes_open_ended_ranges() {

@@ -134,3 +134,40 @@ async fn a_clone_into_a_target_that_logs_wal_says_none_was_skipped() {
     assert!(report.wal_skipped.is_empty());
     assert!(serde_json::to_value(&report).unwrap().get("wal_skipped").is_none());
 }
+
+/// Both servers on this machine: a table bigger than the split size is cut
+/// into ranges only for streams that have cores to run on (a COPY keeps two
+/// backends busy). On 2 cores it loads whole, in its truncating transaction,
+/// with `COPY … FREEZE`: every page of the copy is all-frozen at once. On
+/// more cores it is split as before, and its ranges' rows are not frozen.
+#[tokio::test]
+async fn a_big_table_between_local_servers_loads_whole_when_the_cores_allow_one_stream() {
+    let src = db_with(
+        "streams_src",
+        "CREATE SCHEMA big;
+         CREATE TABLE big.t (id int PRIMARY KEY, pad text NOT NULL);
+         INSERT INTO big.t SELECT i, repeat('x', 100) FROM generate_series(1, 560000) AS i;
+         VACUUM ANALYZE;",
+    );
+    let size: i64 = src.query("SELECT pg_relation_size('big.t')").unwrap()[0][0].parse().unwrap();
+    assert!(size > 64 << 20, "the table must be larger than the smallest split: {size}");
+    let dst = db_with("streams_dst", "");
+    let (opts, report) = clone_with(&src, &dst, |o| o.jobs = 2).await.expect("clone");
+    let r = verify(&VerifyOptions::after_clone(&opts, &report)).await.unwrap();
+    assert!(r.is_clean(), "{}", serde_json::to_string_pretty(&r).unwrap());
+    assert_eq!(table_hash(&src, "big.t"), table_hash(&dst, "big.t"));
+    dst.psql("CREATE EXTENSION pg_visibility").unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let row = &dst
+        .query(
+            "SELECT all_frozen, pg_relation_size('big.t') / current_setting('block_size')::int \
+             FROM pg_visibility_map_summary('big.t')",
+        )
+        .unwrap()[0];
+    let (frozen, pages): (i64, i64) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+    if cores / 2 <= 1 {
+        assert_eq!(frozen, pages, "loaded whole with FREEZE on {cores} cores");
+    } else {
+        assert!(frozen < pages, "split into ranges on {cores} cores: {frozen} of {pages} frozen");
+    }
+}
